@@ -1,0 +1,145 @@
+/**
+ * The configuration file's shape after validation and defaulting (every key named by issues #3–#8).
+ * `src/config/load.ts` turns a JSON file into this, with errors naming file, JSON path, found and expected.
+ */
+
+export type KeyEncoding = 'hex' | 'ascii';
+
+export interface ListenerConfig {
+  protocol: 'dc09' | 'surgard';
+  transport: 'tcp' | 'udp';
+  host: string;
+  port: number;
+  /** TCP only: close the socket this long after a reply (Ajax needs a delay, reference §1.1); null = keep open. */
+  closeAfterReplyMs: number | null;
+}
+
+export interface TimestampWindow {
+  pastSeconds: number;
+  futureSeconds: number;
+}
+
+export interface SupervisionConfig {
+  intervalSeconds: number;
+  graceSeconds: number;
+}
+
+export interface ReceiverConfig {
+  /** `reject` → NAK, `accept` → processed with defaults. */
+  unknownAccounts: 'reject' | 'accept';
+  /** `nak` answers a bad CRC with NAK, `silent` sends nothing. */
+  badCrc: 'nak' | 'silent';
+  timestampWindow: TimestampWindow;
+  /** Clear-text frames: `flag` accepts and flags a skewed timestamp, `enforce` NAKs it. */
+  clearTimestamps: 'flag' | 'enforce';
+  maxConnections: number;
+  idleTimeoutSeconds: number;
+  maxFrameBytes: number;
+  duplicateWindowSeconds: number;
+  supervision: SupervisionConfig | null;
+}
+
+export interface ZoneConfig {
+  cameraId?: string;
+  recorderId?: string;
+  name?: string;
+  uploads?: UploadsConfig;
+  snapshotUrl?: string;
+  snapshotUsername?: string;
+  snapshotPassword?: string;
+}
+
+export interface UploadsConfig {
+  snapshots: number;
+  shortMp4: boolean;
+  eventMp4: boolean;
+}
+
+export interface SignalConfig {
+  alarm: boolean;
+  trouble: boolean;
+  arming: boolean;
+}
+
+export interface AccountConfig {
+  key?: string;
+  keyEncoding: KeyEncoding;
+  locationId?: string;
+  recorderId?: string;
+  cameraId?: string;
+  /** Keyed by the zone number as written in the file; matched numerically. */
+  zones: Record<string, ZoneConfig>;
+  users: Record<string, string>;
+  signalToMonitoringCenter: SignalConfig;
+  uploads: UploadsConfig;
+  timestampWindow?: TimestampWindow;
+  supervision?: SupervisionConfig;
+  snapshotUrl?: string;
+  snapshotUsername?: string;
+  snapshotPassword?: string;
+}
+
+/** A code override: `"ignore"`, or a type with optional status and signal flag. */
+export type CodeOverride =
+  | 'ignore'
+  | { type: string; status?: 'active' | 'inactive'; signal?: boolean };
+
+export interface MappingConfig {
+  /** Keys: `sia:CODE`, `cid:EEE` or `cid:Q:EEE` (see README, "Mapping overrides"). */
+  codes: Record<string, CodeOverride>;
+  /** Forward codes missing from the built-in tables as `trouble` events. */
+  forwardUnknown: boolean;
+}
+
+export type SinkConfig =
+  | { type: 'file'; path: string }
+  | {
+      type: 'partner-api';
+      baseUrl: string;
+      auth:
+        | {
+            tokenUrl: string;
+            audience: string;
+            assertionAudience: string;
+            clientId: string;
+            keyId?: string;
+            privateKeyFile: string;
+            algorithm: 'RS256' | 'RS384' | 'PS256';
+          }
+        | { apiKey: string };
+      timeoutSeconds: number;
+      connections: number;
+      /** Give up retrying after this long (the outbox's dead letters take it). */
+      maxRetryAgeSeconds: number;
+    };
+
+export interface OutboxConfig {
+  dir: string;
+  ackAfter: 'persisted' | 'delivered';
+  maxBytes: number;
+  deliveredTimeoutSeconds: number;
+  maxAgeHours: number;
+}
+
+export interface HttpConfig {
+  host: string;
+  port: number;
+}
+
+export interface LogConfig {
+  level: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent';
+}
+
+export interface BridgeConfig {
+  /** The file this came from (null for the embedded default). */
+  source: string | null;
+  listeners: ListenerConfig[];
+  receiver: ReceiverConfig;
+  /** Account numbers upper-cased (they match case-insensitively). */
+  accounts: Record<string, AccountConfig>;
+  mapping: MappingConfig;
+  sink: SinkConfig;
+  outbox: OutboxConfig | null;
+  http: HttpConfig | null;
+  log: LogConfig;
+}

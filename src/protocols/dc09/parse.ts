@@ -1,0 +1,291 @@
+/**
+ * DC-09 frame parser: bytes of one frame (LF … CR, optional trailing NULs) → typed message or typed error.
+ * Never throws. Rules cite protocols.md; §1.17 gives the processing order followed here.
+ */
+import { crc16arc, crc16UpdateByte } from './crc.js';
+import { decryptBlocks } from './crypto.js';
+import { parseTimestamp, TIMESTAMP_LENGTH } from './timestamp.js';
+import type { CrcForm, Dc09Error, Dc09ErrorCode, Dc09Message, ParseResult, XData } from './types.js';
+
+const LF = 0x0a;
+const CR = 0x0d;
+const QUOTE = 0x22;
+const ZERO = 0x30;
+/** The length field holds 3 hex digits (§1.4). */
+export const MAX_BODY_LENGTH = 0xfff;
+
+export interface ParseOptions {
+  /**
+   * AES keys to try for an encrypted message of this account (header account, else data account; upper-cased).
+   * Several keys cover "hex or ascii?" ambiguity (§1.12). Empty or null: the account has no key.
+   */
+  keysFor?: (account: string) => readonly Uint8Array[] | null;
+}
+
+export interface FrameHeaderShape {
+  form: CrcForm;
+  /** Offset of the opening `"` (first covered byte). */
+  bodyStart: number;
+  /** Declared length, or -1 when the length digits are not hex. */
+  declaredLength: number;
+}
+
+function hexValue(byte: number): number {
+  if (byte >= 0x30 && byte <= 0x39) return byte - 0x30;
+  const lower = byte | 0x20;
+  if (lower >= 0x61 && lower <= 0x66) return lower - 0x61 + 10;
+  return -1;
+}
+
+function hexNumber(bytes: Uint8Array, start: number, count: number): number {
+  let value = 0;
+  for (let i = start; i < start + count; i++) {
+    const digit = hexValue(bytes[i]!);
+    if (digit < 0) return -1;
+    value = value * 16 + digit;
+  }
+  return value;
+}
+
+/**
+ * Detects the CRC form from the bytes after the LF at `lf` (§1.3 detection rule): `'0'` at +5 and `"` at +9
+ * → 4 hex digits; `'0'` at +3 and `"` at +7 → 2 binary bytes. Null when neither shape fits.
+ */
+export function detectHeader(bytes: Uint8Array, lf: number): FrameHeaderShape | null {
+  if (bytes[lf + 5] === ZERO && bytes[lf + 9] === QUOTE) {
+    return { form: 'ascii', bodyStart: lf + 9, declaredLength: hexNumber(bytes, lf + 6, 3) };
+  }
+  if (bytes[lf + 3] === ZERO && bytes[lf + 7] === QUOTE) {
+    return { form: 'binary', bodyStart: lf + 7, declaredLength: hexNumber(bytes, lf + 4, 3) };
+  }
+  return null;
+}
+
+function fail(code: Dc09ErrorCode, message: string, partial: Partial<Dc09Message> = {}): ParseResult {
+  const error: Dc09Error = { code, message, partial };
+  return { ok: false, error };
+}
+
+const NAK_HEADER = '"NAK"0000R0L0A0[';
+const ACCOUNT_CHARS = /^[0-9A-Za-z]{1,16}$/;
+
+interface Header {
+  token: string;
+  encrypted: boolean;
+  sequence: string;
+  receiver: string | null;
+  line: string | null;
+  account: string | null;
+  /** Index of the `[` that opens the data block. */
+  dataStart: number;
+}
+
+function isHexChar(code: number): boolean {
+  return hexValue(code) >= 0;
+}
+
+/** Counts hex characters from `at`, up to `max`. */
+function hexRun(text: string, at: number, max: number): number {
+  let n = 0;
+  while (n < max && at + n < text.length && isHexChar(text.charCodeAt(at + n))) n++;
+  return n;
+}
+
+function isAlnum(code: number): boolean {
+  return (code >= 0x30 && code <= 0x39) || (code >= 0x41 && code <= 0x5a) || (code >= 0x61 && code <= 0x7a);
+}
+
+/** Parses `"ID"seq[Rr][Lp][#acct][` (§1.2, tolerances of §1.7). */
+function parseHeader(body: string): Header | { error: Dc09ErrorCode; message: string; partial: Partial<Dc09Message> } {
+  // §1.11: recognise the fixed NAK form first; `L0A0` would otherwise read as line `0A0`.
+  if (body.startsWith(NAK_HEADER)) {
+    return { token: 'NAK', encrypted: false, sequence: '0000', receiver: '0', line: '0', account: null, dataStart: NAK_HEADER.length - 1 };
+  }
+  const close = body.indexOf('"', 1);
+  if (body.charCodeAt(0) !== QUOTE || close < 2) return { error: 'header', message: 'ID token is not enclosed in double quotes', partial: {} };
+  let token = body.slice(1, close);
+  const encrypted = token.startsWith('*');
+  if (encrypted) token = token.slice(1);
+  if (!/^[A-Z0-9-]{1,16}$/.test(token)) return { error: 'header', message: `ID token "${token}" is not a DC-09 token`, partial: {} };
+  let at = close + 1;
+  const sequence = body.slice(at, at + 4);
+  if (!/^\d{4}$/.test(sequence)) {
+    return { error: 'header', message: 'sequence number must be 4 decimal digits', partial: { token, encrypted } };
+  }
+  at += 4;
+  let receiver: string | null = null;
+  if (body[at] === 'R') {
+    const n = hexRun(body, at + 1, 6);
+    if (n === 0) return { error: 'header', message: 'receiver number R needs 1-6 hex digits', partial: { token, encrypted, sequence } };
+    receiver = body.slice(at + 1, at + 1 + n);
+    at += 1 + n;
+  }
+  let line: string | null = null;
+  if (body[at] === 'L') {
+    // §1.7: a bare `L` without digits occurs (Chinese hosts).
+    const n = hexRun(body, at + 1, 6);
+    line = body.slice(at + 1, at + 1 + n);
+    at += 1 + n;
+  }
+  let account: string | null = null;
+  if (body[at] === '#') {
+    let n = 0;
+    while (at + 1 + n < body.length && isAlnum(body.charCodeAt(at + 1 + n))) n++;
+    account = body.slice(at + 1, at + 1 + n);
+    if (!ACCOUNT_CHARS.test(account)) {
+      return { error: 'account', message: `account "${account}" must be 1-16 characters [0-9A-Za-z]`, partial: { token, encrypted, sequence, receiver, line } };
+    }
+    at += 1 + n;
+  }
+  if (body[at] !== '[') {
+    return {
+      error: 'header',
+      message: `expected "[" after the header at offset ${at}, found ${JSON.stringify(body.slice(at, at + 8))}`,
+      partial: { token, encrypted, sequence, receiver, line, account },
+    };
+  }
+  return { token, encrypted, sequence, receiver, line, account, dataStart: at };
+}
+
+interface Trailer {
+  xdata: XData[];
+  timestamp: Date | null;
+}
+
+/**
+ * Parses what follows the data block's `]`: xdata blocks `[X…]` (§1.9) then an optional `_timestamp` (§1.10),
+ * to the end of `text`. Returns an error string when anything else is there.
+ */
+function parseTrailer(text: string, at: number): Trailer | { error: Dc09ErrorCode; message: string } {
+  const xdata: XData[] = [];
+  while (text[at] === '[') {
+    const end = text.indexOf(']', at + 1);
+    if (end < 0) return { error: 'data', message: `extended data block at offset ${at} has no closing "]"` };
+    const id = text[at + 1];
+    if (id === undefined || end === at + 1 || id < 'A' || id > 'Z') {
+      return { error: 'data', message: `extended data block at offset ${at} must start with an upper-case identifier` };
+    }
+    xdata.push({ id, value: text.slice(at + 2, end) });
+    at = end + 1;
+  }
+  if (at === text.length) return { xdata, timestamp: null };
+  if (text[at] !== '_') return { error: 'data', message: `unexpected ${JSON.stringify(text.slice(at, at + 8))} after the data block` };
+  if (text.length - at !== TIMESTAMP_LENGTH) {
+    return { error: 'timestamp', message: `timestamp must be _HH:MM:SS,MM-DD-YYYY, found ${JSON.stringify(text.slice(at))}` };
+  }
+  const timestamp = parseTimestamp(text, at);
+  if (!timestamp) return { error: 'timestamp', message: `timestamp ${JSON.stringify(text.slice(at))} is not a valid UTC date and time` };
+  return { xdata, timestamp };
+}
+
+/** `#acct|…` at the start of the data → the account; empty or absent → null (§1.8). */
+export function dataAccountOf(data: string): string | null {
+  if (data.charCodeAt(0) !== 0x23) return null;
+  const bar = data.indexOf('|');
+  if (bar < 2) return null;
+  const account = data.slice(1, bar);
+  return ACCOUNT_CHARS.test(account) ? account : null;
+}
+
+function isHexString(text: string, start: number): boolean {
+  for (let i = start; i < text.length; i++) if (!isHexChar(text.charCodeAt(i))) return false;
+  return true;
+}
+
+interface Decrypted {
+  pad: string;
+  data: string;
+  trailer: Trailer;
+}
+
+/** §1.12 robust decryption: pad up to the first `|` (if any before the first `]`), data up to `]`, then the trailer. */
+function decryptPayload(key: Uint8Array, cipherHex: string): Decrypted | null {
+  const plain = decryptBlocks(key, Buffer.from(cipherHex, 'hex')).toString('latin1');
+  const close = plain.indexOf(']');
+  if (close < 0) return null;
+  const bar = plain.indexOf('|');
+  const hasBar = bar >= 0 && bar < close;
+  const trailer = parseTrailer(plain, close + 1);
+  if ('error' in trailer || trailer.timestamp === null) return null; // §1.12 step 5: no valid trailer = wrong key
+  return {
+    pad: hasBar ? plain.slice(0, bar) : plain.slice(0, close),
+    data: hasBar ? plain.slice(bar + 1, close) : '',
+    trailer,
+  };
+}
+
+/** Parses one frame. `bytes` must start with LF and end with CR, optionally followed by NULs (§1.1). */
+export function parseFrame(bytes: Uint8Array, options: ParseOptions = {}): ParseResult {
+  let end = bytes.length;
+  while (end > 0 && bytes[end - 1] === 0) end--; // §1.1: some hosts append 0x00 after the CR
+  if (bytes[0] !== LF || end < 2 || bytes[end - 1] !== CR) return fail('framing', 'a frame must start with LF and end with CR');
+  const cr = end - 1;
+  const shape = detectHeader(bytes, 0);
+  if (!shape) return fail('framing', 'no CRC and length field after LF (neither 4 hex nor 2 binary CRC digits)');
+  const bodyLength = cr - shape.bodyStart;
+  if (bodyLength < 0) return fail('framing', 'frame ends inside its header');
+  if (bodyLength > MAX_BODY_LENGTH) return fail('size', `body of ${bodyLength} bytes exceeds the 4095-byte DC-09 maximum`);
+  const declaredCrc = shape.form === 'ascii' ? hexNumber(bytes, 1, 4) : (bytes[1]! << 8) | bytes[2]!;
+  if (declaredCrc < 0) return fail('crc', 'CRC field is not 4 hex digits');
+  if (shape.declaredLength < 0) return fail('length', 'length field is not "0" followed by 3 hex digits');
+
+  // §1.3: CRC over the covered span; Eldes also covers the CR.
+  const bodyCrc = crc16arc(bytes, shape.bodyStart, cr);
+  const includesCr = bodyCrc !== declaredCrc && crc16UpdateByte(bodyCrc, CR) === declaredCrc;
+  const crcOk = bodyCrc === declaredCrc || includesCr;
+  const crc = { value: declaredCrc, ok: crcOk, form: shape.form, includesCr };
+  const length = shape.declaredLength;
+  if (!crcOk) {
+    return fail('crc', `CRC mismatch: frame says ${declaredCrc.toString(16).toUpperCase().padStart(4, '0')}, computed ${bodyCrc.toString(16).toUpperCase().padStart(4, '0')}`, { crc, length });
+  }
+  // §1.4 length = covered byte count; §1.3 Eldes counts the CR.
+  if (length !== bodyLength && length !== bodyLength + 1) {
+    return fail('length', `length field says ${length} bytes, body has ${bodyLength}`, { crc, length });
+  }
+
+  const body = Buffer.from(bytes.buffer, bytes.byteOffset + shape.bodyStart, bodyLength).toString('latin1');
+  const header = parseHeader(body);
+  if ('error' in header) return fail(header.error, header.message, { ...header.partial, crc, length });
+  const { token, encrypted, sequence, receiver, line, account } = header;
+  const partial: Partial<Dc09Message> = { token, encrypted, sequence, receiver, line, account, crc, length };
+
+  if (!encrypted) {
+    const close = body.indexOf(']', header.dataStart + 1);
+    if (close < 0) return fail('data', 'data block has no closing "]"', partial);
+    const data = body.slice(header.dataStart + 1, close);
+    const dataAccount = dataAccountOf(data);
+    const trailer = parseTrailer(body, close + 1);
+    if ('error' in trailer) return fail(trailer.error, trailer.message, { ...partial, data, dataAccount });
+    return {
+      ok: true,
+      message: { token, encrypted, sequence, receiver, line, account, dataAccount, data, pad: null, ...trailer, crc, length },
+    };
+  }
+
+  // §1.12: everything after `[` is hex cipher text, a whole number of 16-byte blocks.
+  const hexStart = header.dataStart + 1;
+  const hexLength = body.length - hexStart;
+  if (hexLength === 0 || hexLength % 32 !== 0 || !isHexString(body, hexStart)) {
+    return fail('decryption', `encrypted data must be hex in whole 16-byte blocks (found ${hexLength} characters)`, partial);
+  }
+  const lookupAccount = account ?? null;
+  if (lookupAccount === null) return fail('no-key', 'encrypted message without a header account: no key can be chosen', partial);
+  const keys = options.keysFor?.(lookupAccount.toUpperCase()) ?? null;
+  if (!keys || keys.length === 0) return fail('no-key', `no AES key configured for account ${lookupAccount}`, partial);
+  const cipherHex = body.slice(hexStart);
+  for (const key of keys) {
+    if (key.length !== 16 && key.length !== 24 && key.length !== 32) continue;
+    const plain = decryptPayload(key, cipherHex);
+    if (!plain) continue;
+    return {
+      ok: true,
+      message: {
+        token, encrypted, sequence, receiver, line, account,
+        dataAccount: dataAccountOf(plain.data), data: plain.data, pad: plain.pad,
+        ...plain.trailer, crc, length,
+      },
+      key,
+    };
+  }
+  return fail('decryption', `decryption failed for account ${lookupAccount}: wrong key or corrupted cipher text`, partial);
+}

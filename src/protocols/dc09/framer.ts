@@ -95,10 +95,8 @@ export class Dc09Framer {
    * does not parse, the frame ends at the next CR.
    */
   private frameEnd(buf: Buffer, lf: number): number | 'wait' | 'junk' {
-    if (buf.length - lf < HEADER_PROBE) {
-      const cr = buf.indexOf(CR, lf + 1);
-      return cr >= 0 && cr < lf + HEADER_PROBE ? 'junk' : 'wait';
-    }
+    // Binary CRC bytes may themselves be CR or LF (§1.3), so nothing is decided before the header is in.
+    if (buf.length - lf < HEADER_PROBE) return 'wait';
     const shape = detectHeader(buf, lf);
     if (!shape) return 'junk';
     if (shape.declaredLength >= 0) {

@@ -6,3 +6,4 @@ export { parseFrame, detectHeader, dataAccountOf, MAX_BODY_LENGTH, type ParseOpt
 export { buildRequest, buildAck, buildEncryptedAck, buildNak, buildDuh, frameBody, type RequestFrame, type FrameAddress, type FrameForm } from './build.js';
 export { Dc09Framer, type FramerOutput, type FramerOptions } from './framer.js';
 export * from './reply.js';
+export { describeXData, occurrenceTime, XDATA_NAMES, type DescribedXData } from './xdata.js';

@@ -1,0 +1,102 @@
+import { describe, expect, it } from 'vitest';
+import { parseCidData } from '../../../src/protocols/contact-id/index.js';
+
+/** Data blocks of the `cid` samples in reference samples-public.jsonl, with the decoded event expected. */
+const SAMPLES = [
+  {
+    panel: 'Pima Force 144',
+    data: '#00AAAA|3407 01 001',
+    account: '00AAAA',
+    event: { qualifier: '3', code: '407', group: '01', zone: '001', category: 'closing', addressKind: 'user', known: true },
+  },
+  {
+    panel: 'Eldes',
+    data: '#9999|1900 00 001',
+    account: '9999',
+    event: {
+      qualifier: '1', code: '900', group: '00', zone: '001',
+      category: 'unknown', addressKind: 'zone', known: false, description: 'Unknown Contact ID code 900',
+    },
+  },
+  {
+    panel: 'Trikdis E16 on DSC',
+    data: '#9413|1602 99 999',
+    account: '9413',
+    event: { qualifier: '1', code: '602', group: '99', zone: '999', category: 'test', description: 'Periodic test', known: true },
+  },
+] as const;
+
+describe('parseCidData: reference samples (protocols.md §3.4)', () => {
+  it.each(SAMPLES)('$panel: $data', ({ data, account, event }) => {
+    const result = parseCidData(data);
+    expect(result).toMatchObject({ ok: true, account });
+    if (!result.ok) return;
+    expect(result.events).toHaveLength(1);
+    expect(result.events[0]).toMatchObject({ protocol: 'cid', ...event });
+  });
+
+  it("Hikvision's NULL filler gives zero events", () => {
+    expect(parseCidData('#0000|0000 00 000')).toEqual({ ok: true, account: '0000', events: [] });
+    expect(parseCidData('0000 00 000')).toEqual({ ok: true, account: null, events: [] });
+    expect(parseCidData('000000000')).toEqual({ ok: true, account: null, events: [] });
+  });
+
+  it('an empty block gives zero events', () => {
+    expect(parseCidData('')).toEqual({ ok: true, account: null, events: [] });
+    expect(parseCidData('#1234|')).toEqual({ ok: true, account: '1234', events: [] });
+  });
+});
+
+describe('parseCidData: layout', () => {
+  const expected = { qualifier: '1', code: '130', group: '01', zone: '015', category: 'alarm', description: 'Burglary' };
+
+  it.each(['1130 01 015', '113001015', '1130 01015', '1 130 01 015', '1130  01  015', ' 1130 01 015 '])(
+    'spaces are optional: %j',
+    (data) => {
+      const result = parseCidData(data);
+      expect(result).toMatchObject({ ok: true, account: null });
+      if (result.ok) expect(result.events[0]).toMatchObject(expected);
+    },
+  );
+
+  it.each([
+    ['E130 01 015', '1', 'alarm'],
+    ['R130 01 015', '3', 'alarm-restore'],
+    ['P130 01 015', '6', 'status'],
+    ['r401 02 003', '3', 'closing'],
+  ])('accepts the Sur-Gard qualifier letters: %s', (data, qualifier, category) => {
+    const result = parseCidData(data);
+    expect(result.ok).toBe(true);
+    if (result.ok) expect(result.events[0]).toMatchObject({ qualifier, category });
+  });
+
+  it('keeps hex EEE and CCC as sent', () => {
+    const result = parseCidData('#12ab|1e3a 0F 0cd');
+    expect(result).toMatchObject({ ok: true, account: '12ab' });
+    if (result.ok) expect(result.events[0]).toMatchObject({ code: 'e3a', group: '0F', zone: '0cd', known: false });
+  });
+
+  it('accepts accounts of 1 to 16 letters or digits', () => {
+    expect(parseCidData('#1|1130 01 015')).toMatchObject({ ok: true, account: '1' });
+    expect(parseCidData('#0123456789abcdef|1130 01 015')).toMatchObject({ ok: true, account: '0123456789abcdef' });
+  });
+
+  it.each([
+    ['#|1130 01 015', null],
+    ['#01234567890abcdefg|1130 01 015', null],
+    ['#12-4|1130 01 015', null],
+    ['#1234 1130 01 015', null],
+    ['#1234|2130 01 015', '1234'],
+    ['#1234|0130 01 015', '1234'],
+    ['#1234|1130 01 01', '1234'],
+    ['#1234|1130 01 0150', '1234'],
+    ['#1234|1130 01 01G', '1234'],
+    ['#1234|1130-01-015', '1234'],
+    ['#1234|Nri1/BA001', '1234'],
+    ['#1234|1130 01 015|1130 01 016', '1234'],
+  ])('rejects %j', (data, account) => {
+    const result = parseCidData(data);
+    expect(result).toMatchObject({ ok: false, account });
+    if (!result.ok) expect(result.error).toMatch(/Contact ID/);
+  });
+});

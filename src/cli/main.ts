@@ -1,8 +1,10 @@
 import yargs from 'yargs';
 import type { CommandModule } from 'yargs';
+import { decodeCommand } from './decode.js';
+import { UsageError } from './frame-input.js';
 
 /** Every command module; each lives in its own file under src/cli/. */
-const commands: CommandModule<any, any>[] = [];
+const commands: CommandModule<any, any>[] = [decodeCommand];
 
 /** Runs the CLI with the given arguments; resolves to the process exit code. */
 export async function main(args: string[]): Promise<number> {
@@ -19,7 +21,13 @@ export async function main(args: string[]): Promise<number> {
       exitCode = 2;
     });
   for (const command of commands) parser.command(command);
-  const argv = await parser.parseAsync();
-  if (typeof argv.exitCode === 'number') exitCode = argv.exitCode;
+  try {
+    const argv = await parser.parseAsync();
+    if (typeof argv.exitCode === 'number') exitCode = argv.exitCode;
+  } catch (err) {
+    if (!(err instanceof UsageError)) throw err;
+    console.error(`alarm-bridge: ${err.message}`);
+    return 2;
+  }
   return exitCode;
 }

@@ -1,0 +1,92 @@
+/** `alarm-bridge decode`: frames in, one JSON report per frame out (NDJSON). */
+import type { CommandModule } from 'yargs';
+import { decodePayload } from '../protocols/decode.js';
+import {
+  decideReply, DEFAULT_WINDOW, formatCrc, parseFrame, type ParseResult, type ReplyDecision, type ReplyPolicy,
+} from '../protocols/dc09/index.js';
+import type { PanelEvent } from '../protocols/events.js';
+import { escapeFrame } from './escape.js';
+import { clockFromArgs, frameInputs, keyFromArgs, withFrameInputOptions, type FrameInputArgs } from './frame-input.js';
+
+export interface FrameReport {
+  ok: boolean;
+  token: string | null;
+  encrypted: boolean | null;
+  crc: { value: string; ok: boolean; form: 'ascii' | 'binary'; includesCr: boolean } | null;
+  length: number | null;
+  sequence: string | null;
+  receiver: string | null;
+  line: string | null;
+  account: string | null;
+  dataAccount: string | null;
+  data: string | null;
+  xdata: { id: string; value: string }[];
+  timestamp: string | null;
+  events: PanelEvent[];
+  dataError?: string;
+  error?: { code: string; message: string };
+  reply: { kind: ReplyDecision['kind']; reason: string; frame: string | null; skewSeconds: number | null; skewFlagged: boolean };
+}
+
+/** The JSON report of one parsed frame and the reply the policy chose. */
+export function frameReport(result: ParseResult, decision: ReplyDecision): FrameReport {
+  const reply = {
+    kind: decision.kind,
+    reason: decision.reason,
+    frame: decision.frame ? escapeFrame(decision.frame) : null,
+    skewSeconds: decision.skewSeconds,
+    skewFlagged: decision.skewFlagged,
+  };
+  const m = result.ok ? result.message : result.error.partial;
+  const crc = m.crc ? { value: formatCrc(m.crc.value), ok: m.crc.ok, form: m.crc.form, includesCr: m.crc.includesCr } : null;
+  const base = {
+    token: m.token ?? null,
+    encrypted: m.encrypted ?? null,
+    crc,
+    length: m.length ?? null,
+    sequence: m.sequence ?? null,
+    receiver: m.receiver ?? null,
+    line: m.line ?? null,
+    account: m.account ?? null,
+    dataAccount: m.dataAccount ?? null,
+    data: m.data ?? null,
+    xdata: m.xdata ?? [],
+    timestamp: m.timestamp ? m.timestamp.toISOString() : null,
+  };
+  if (!result.ok) {
+    return { ok: false, ...base, events: [], error: { code: result.error.code, message: result.error.message }, reply };
+  }
+  const payload = decodePayload(result.message);
+  return { ok: true, ...base, events: payload.events, ...(payload.dataError ? { dataError: payload.dataError } : {}), reply };
+}
+
+/** The policy `decode` answers with: every account accepted, clear text allowed, default window. */
+export const DECODE_POLICY: ReplyPolicy = {
+  account: () => null,
+  unknownAccounts: 'accept',
+  badCrc: 'nak',
+  clearTimestamps: 'flag',
+  defaultWindow: DEFAULT_WINDOW,
+};
+
+export function decodeFrame(bytes: Buffer, key: Buffer | null, now: Date): FrameReport {
+  const result = parseFrame(bytes, { keysFor: () => (key ? [key] : null) });
+  return frameReport(result, decideReply(result, DECODE_POLICY, { now }));
+}
+
+export const decodeCommand: CommandModule<object, FrameInputArgs & { exitCode?: number }> = {
+  command: 'decode [frames..]',
+  describe: 'decode DC-09 frames and print one JSON report per frame (with the reply the receiver would send)',
+  builder: (y) => withFrameInputOptions(y) as never,
+  handler: async (argv) => {
+    const key = keyFromArgs(argv);
+    const now = clockFromArgs(argv);
+    let allOk = true;
+    for await (const input of frameInputs(argv.frames)) {
+      const report = decodeFrame(input.bytes, key, now);
+      allOk &&= report.ok;
+      process.stdout.write(`${JSON.stringify(report)}\n`);
+    }
+    argv.exitCode = allOk ? 0 : 1;
+  },
+};

@@ -1,0 +1,108 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { escapeFrame, unescapeFrame } from '../../src/cli/escape.js';
+import { runCli } from './run-cli.js';
+
+interface Sample { frame: string; key_hex: string | null; crc_ok: boolean; len_ok: boolean; expect: Record<string, any> }
+const samples: Sample[] = readFileSync(new URL('../../fixtures/dc09-samples.jsonl', import.meta.url), 'utf8')
+  .trim().split('\n').map((l) => JSON.parse(l));
+
+function isoOf(ts: string): string {
+  const [time, date] = ts.split(',');
+  const [mm, dd, yyyy] = date!.split('-');
+  return `${yyyy}-${mm}-${dd}T${time}.000Z`;
+}
+
+describe('alarm-bridge decode over every public sample', () => {
+  for (const [i, sample] of samples.entries()) {
+    it(`sample ${i + 1}: ${JSON.stringify(sample.frame).slice(0, 60)}`, async () => {
+      const args = ['decode', escapeFrame(Buffer.from(sample.frame, 'latin1'))];
+      if (sample.key_hex) args.push('--key', sample.key_hex);
+      const now = sample.expect.timestamp ? isoOf(sample.expect.timestamp) : '2026-01-01T00:00:00Z';
+      args.push('--now', now);
+      const { code, stdout } = await runCli(args);
+      const lines = stdout.trim().split('\n');
+      expect(lines).toHaveLength(1);
+      const report = JSON.parse(lines[0]!);
+      const e = sample.expect;
+      if (!sample.crc_ok || !sample.len_ok) {
+        expect(code).toBe(1);
+        expect(report.ok).toBe(false);
+        expect(report.error.code).toMatch(/crc|length/);
+        expect(report.reply.kind).toBe('NAK');
+        return;
+      }
+      expect(code).toBe(0);
+      expect(report.ok).toBe(true);
+      expect(report.token).toBe(String(e.id).replace('*', ''));
+      expect(report.encrypted).toBe(String(e.id).startsWith('*'));
+      expect(report.sequence).toBe(e.seq);
+      expect(report.receiver).toBe(e.receiver ?? null);
+      if ('line' in e) expect(report.line).toBe(e.line);
+      if ('account' in e) expect(report.account).toBe(e.account);
+      if ('data_account' in e) expect(report.dataAccount).toBe(e.data_account);
+      if ('data' in e) expect(report.data).toBe(e.data);
+      if ('timestamp' in e) expect(report.timestamp).toBe(e.timestamp ? isoOf(e.timestamp) : null);
+      if (e.sia) {
+        expect(report.events.length).toBe(e.sia.length);
+        e.sia.forEach((ev: any, j: number) => {
+          const got = report.events[j];
+          expect(got.protocol).toBe('sia');
+          expect(got.code).toBe(ev.code);
+          expect(got.address).toBe(ev.addr);
+          expect(got.area).toBe(ev.area ?? ev.pi ?? null);
+          if ('text' in ev) expect(got.text).toBe(ev.text);
+          if ('ascii' in ev) expect(got.text).toBe(ev.ascii);
+          expect(typeof got.category).toBe('string');
+          expect(got.description.length).toBeGreaterThan(0);
+        });
+      }
+      if (e.cid) {
+        expect(report.events).toHaveLength(1);
+        expect(report.events[0]).toMatchObject({ protocol: 'cid', qualifier: e.cid.q, code: e.cid.event, group: e.cid.group, zone: e.cid.zone });
+      }
+      const isReply = ['ACK', 'NAK', 'DUH'].includes(String(e.id));
+      expect(report.reply.kind).toBe(isReply ? 'none' : 'ACK');
+      if (!isReply) expect(report.reply.frame).toContain(String(e.id).startsWith('*') ? '"*ACK"' : '"ACK"');
+    });
+  }
+});
+
+describe('decode input conventions', () => {
+  it('reads one frame per stdin line when no argument is given', async () => {
+    const { code, stdout } = await runCli(['decode'], ['"NULL"0000L0#1409[]_20:38:07,08-27-2026', '', 'EA740027"NULL"0000L0#1409[]_20:38:07,08-27-2026']);
+    expect(code).toBe(1);
+    const reports = stdout.trim().split('\n').map((l) => JSON.parse(l));
+    expect(reports).toHaveLength(2);
+    expect(reports[0].ok).toBe(false); // no CRC/length field at all
+    expect(reports[1].ok).toBe(true);
+  });
+
+  it('NAKs a stale encrypted frame with the receiver time from --now', async () => {
+    const frame = '\\n05BB0076"*SIA-DCS"7654L0#1111[C07DA1EB73C617857476EE5D79436CEE5E0084485E79EC56B0D5D1F3F6E648B278050BBCCBC8FE5DCA7E3C80DBDD4945\\r';
+    const { stdout } = await runCli(['decode', frame, '--key-ascii', 'AAAAAAAAAAAAAAAA', '--now', '2026-11-26T10:00:00Z']);
+    const report = JSON.parse(stdout);
+    expect(report.ok).toBe(true);
+    expect(report.reply.kind).toBe('NAK');
+    expect(report.reply.frame).toContain('"NAK"0000R0L0A0[]_10:00:00,11-26-2026');
+  });
+
+  it('reports a wrong key as a decryption error', async () => {
+    const frame = '\\n05BB0076"*SIA-DCS"7654L0#1111[C07DA1EB73C617857476EE5D79436CEE5E0084485E79EC56B0D5D1F3F6E648B278050BBCCBC8FE5DCA7E3C80DBDD4945\\r';
+    const { code, stdout } = await runCli(['decode', frame, '--key', '00'.repeat(16)]);
+    expect(code).toBe(1);
+    expect(JSON.parse(stdout).error.code).toBe('decryption');
+  });
+
+  it('rejects an invalid key option with a usable message', async () => {
+    const { code, stderr } = await runCli(['decode', 'x', '--key', 'abc']);
+    expect(code).toBe(2);
+    expect(stderr).toContain('--key');
+  });
+
+  it('escapes round-trip', () => {
+    const bytes = Buffer.from([0x0a, 0x41, 0x5c, 0x00, 0xff, 0x0d]);
+    expect(escapeFrame(bytes)).toBe('\\nA\\\\\\x00\\xff\\r');
+    expect(unescapeFrame(escapeFrame(bytes)).equals(bytes)).toBe(true);
+  });
+});

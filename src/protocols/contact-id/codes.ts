@@ -13,6 +13,7 @@ export type CidBaseCategory =
   | 'bypass'
   | 'test'
   | 'system'
+  | 'cancel'
   | 'unknown';
 
 /** What CCC designates for a code (§3.3 "CCC is" column). */
@@ -32,7 +33,7 @@ export interface CidCodeInfo {
 }
 
 /** §3.3 "Cat" keys. */
-type TableCategoryKey = 'A' | 'SV' | 'T' | 'OC' | 'AC' | 'BY' | 'TS' | 'SY';
+type TableCategoryKey = 'A' | 'SV' | 'T' | 'OC' | 'AC' | 'BY' | 'TS' | 'SY' | 'CN';
 
 const BASE_CATEGORY_BY_KEY: Readonly<Record<TableCategoryKey, CidBaseCategory>> = {
   A: 'alarm',
@@ -43,6 +44,7 @@ const BASE_CATEGORY_BY_KEY: Readonly<Record<TableCategoryKey, CidBaseCategory>> 
   BY: 'bypass',
   TS: 'test',
   SY: 'system',
+  CN: 'cancel',
 };
 
 type TableRow = readonly [code: string, key: TableCategoryKey, description: string, address: CidAddressKind];
@@ -168,7 +170,9 @@ const TABLE_ROWS: readonly TableRow[] = [
   ['401', 'OC', 'Open/close by user', 'user'],
   ['402', 'OC', 'Group open/close', 'user'],
   ['403', 'OC', 'Automatic open/close', 'user'],
-  ['406', 'OC', 'Cancel (alarm aborted by user)', 'user'],
+  // §3.3 files 406 under OC, but a cancel is not a disarm: panels send 1406 next to their 1401 opening, so
+  // treating it as an opening would report the disarm twice. Kept as its own `cancel` category.
+  ['406', 'CN', 'Cancel (alarm aborted by user)', 'user'],
   ['407', 'OC', 'Remote arm/disarm', 'user'],
   ['408', 'OC', 'Quick arm', 'user'],
   ['409', 'OC', 'Keyswitch open/close', 'zone'],

@@ -40,10 +40,14 @@ describe('Contact ID code table (protocols.md §3.3)', () => {
     expect(lookupCidCode(code)).toEqual({ code, category, address, openClose, description, known: true });
   });
 
+  it('keeps 406 (cancel) out of the open/close codes: a cancel is not a disarm', () => {
+    expect(lookupCidCode('406')).toMatchObject({ category: 'cancel', openClose: false });
+  });
+
   it('marks exactly the OC rows as open/close codes, all in the 400s', () => {
     const openClose = [...CID_CODES.values()].filter((info) => info.openClose).map((info) => info.code);
     expect(openClose).toEqual([
-      '400', '401', '402', '403', '406', '407', '408', '409', '441', '442', '450', '451', '452', '456', '458', '463',
+      '400', '401', '402', '403', '407', '408', '409', '441', '442', '450', '451', '452', '456', '458', '463',
     ]);
   });
 

@@ -89,6 +89,11 @@ export interface MappingConfig {
   codes: Record<string, CodeOverride>;
   /** Forward codes missing from the built-in tables as `trouble` events. */
   forwardUnknown: boolean;
+  /**
+   * Fill missing location/camera ids with visible placeholders (`account-<acct>`, `account-<acct>-zone-<zone>`).
+   * Only the embedded default sets it, and only with the file sink: the Partner API never gets made-up ids.
+   */
+  placeholderIds?: boolean;
 }
 
 export type SinkConfig =

@@ -1,0 +1,23 @@
+/**
+ * Deterministic event ids (issue #3): the same panel event always yields the same id — across
+ * retransmissions, retries and restarts — and distinct events never share one.
+ */
+import { createHash } from 'node:crypto';
+
+export interface EventIdInput {
+  account: string;
+  token: string;
+  data: string;
+  /** Panel timestamp when the frame had one, else the receipt time. */
+  time: Date;
+  /** Position of the event within its frame. */
+  index: number;
+}
+
+/** 32 hex digits (128 bits of SHA-256) over the fields, each terminated so no two inputs concatenate alike. */
+export function eventId({ account, token, data, time, index }: EventIdInput): string {
+  return createHash('sha256')
+    .update(`${account.toUpperCase()}\u0000${token}\u0000${data}\u0000${time.toISOString()}\u0000${index}`, 'latin1')
+    .digest('hex')
+    .slice(0, 32);
+}

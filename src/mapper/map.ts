@@ -1,0 +1,231 @@
+/**
+ * Mapping: decoded panel events → Partner Event API request bodies, or an explicit reason why not
+ * (issue #3). Pure: the same frame and configuration always give the same result.
+ */
+import type { AccountConfig, MappingConfig, UploadsConfig, ZoneConfig } from '../config/types.js';
+import type { XData } from '../protocols/dc09/types.js';
+import type { PanelEvent } from '../protocols/events.js';
+import type { MediaSource, PartnerEvent, PartnerEventStatus } from '../sink/types.js';
+import { classify } from './classify.js';
+import { eventId } from './event-id.js';
+
+/** One received frame (DC-09 or Sur-Gard record) with its decoded events: the mapper's input. */
+export interface SourceFrame {
+  protocol: 'dc09' | 'surgard';
+  /** `SIA-DCS`, `ADM-CID`, `NULL`, … (Sur-Gard records use the DC-09 token of their payload). */
+  token: string;
+  encrypted: boolean;
+  /** Routing account, upper-cased (header account, else data account). */
+  account: string;
+  receiver: string | null;
+  line: string | null;
+  sequence: string | null;
+  data: string;
+  xdata: readonly XData[];
+  /** Panel timestamp, null when absent. */
+  timestamp: Date | null;
+  /** False when the panel clock was outside the window (the receipt time is used for event_time then). */
+  timestampTrusted: boolean;
+  /** H xdata time of occurrence, when sent. */
+  occurredAt: Date | null;
+  receivedAt: Date;
+  peer: string | null;
+  transport: 'tcp' | 'udp' | null;
+  /** The frame as received, with C escapes. */
+  raw: string;
+  events: readonly PanelEvent[];
+}
+
+export type NotForwardedReason = 'ignored' | 'unknown-code' | 'unmapped-account' | 'unmapped-camera';
+
+export type MappedEvent =
+  | { forwarded: true; index: number; account: string; body: PartnerEvent; media?: MediaSource; panelEvent: PanelEvent; rule: string }
+  | {
+      forwarded: false;
+      index: number;
+      account: string;
+      eventId: string;
+      reason: NotForwardedReason;
+      message: string;
+      /** For unmapped input: the configuration key to add. */
+      configKey?: string;
+      panelEvent: PanelEvent;
+      /** What would have been posted, as far as it could be built (for the outbox's unmapped store). */
+      partial?: Partial<PartnerEvent>;
+    };
+
+export interface MapperConfig {
+  accounts: Record<string, AccountConfig>;
+  mapping: MappingConfig;
+}
+
+const zoneIndexCache = new WeakMap<Record<string, ZoneConfig>, Map<string, ZoneConfig>>();
+
+/** Zone numbers match numerically: "015", "15" and "0015" are the same zone (issue #3). */
+export function zoneKey(zone: string): string {
+  return /^\d+$/.test(zone) ? String(Number.parseInt(zone, 10)) : zone.toUpperCase();
+}
+
+function zoneConfig(zones: Record<string, ZoneConfig>, zone: string | null): ZoneConfig | undefined {
+  if (zone === null) return undefined;
+  let index = zoneIndexCache.get(zones);
+  if (!index) {
+    index = new Map(Object.entries(zones).map(([key, value]) => [zoneKey(key), value]));
+    zoneIndexCache.set(zones, index);
+  }
+  return index.get(zoneKey(zone));
+}
+
+function userName(users: Record<string, string>, user: string | null): string | null {
+  if (user === null) return null;
+  const key = zoneKey(user);
+  for (const [k, name] of Object.entries(users)) if (zoneKey(k) === key) return name;
+  return null;
+}
+
+const isZero = (text: string) => /^0+$/.test(text);
+
+/** Zone, user and area of an event, by what its code's address designates. */
+export function eventSubjects(event: PanelEvent): { zone: string | null; user: string | null; area: string | null } {
+  if (event.protocol === 'sia') {
+    const zone = event.addressKind === 'zone' && event.address !== '' && !isZero(event.address) ? event.address : null;
+    const user = event.user ?? (event.addressKind === 'user' && event.address !== '' ? event.address : null);
+    const area = event.area ?? (event.addressKind === 'area' && event.address !== '' ? event.address : null);
+    return { zone, user, area };
+  }
+  return {
+    zone: event.addressKind === 'zone' && !isZero(event.zone) ? event.zone : null,
+    user: event.addressKind === 'user' ? event.zone : null,
+    area: isZero(event.group) ? null : event.group,
+  };
+}
+
+const NO_UPLOADS: UploadsConfig = { snapshots: 0, shortMp4: false, eventMp4: false };
+
+function eventTime(frame: SourceFrame): Date {
+  if (frame.occurredAt) return frame.occurredAt;
+  if (frame.timestamp && frame.timestampTrusted) return frame.timestamp;
+  return frame.receivedAt;
+}
+
+function payloadOf(frame: SourceFrame, event: PanelEvent, zone: string | null, zoneCfg: ZoneConfig | undefined, user: string | null, users: Record<string, string>, area: string | null): Record<string, unknown> {
+  return {
+    protocol: event.protocol,
+    transport: frame.transport,
+    token: frame.token,
+    encrypted: frame.encrypted,
+    account: frame.account,
+    receiver: frame.receiver,
+    line: frame.line,
+    sequence: frame.sequence,
+    code: event.code,
+    qualifier: event.protocol === 'cid' ? event.qualifier : null,
+    category: event.category,
+    description: event.description,
+    zone,
+    zoneName: zoneCfg?.name ?? null,
+    area,
+    user,
+    userName: userName(users, user),
+    text: event.protocol === 'sia' ? event.text : null,
+    xdata: frame.xdata,
+    panelTime: frame.timestamp ? frame.timestamp.toISOString() : null,
+    receivedAt: frame.receivedAt.toISOString(),
+    peer: frame.peer,
+    rawFrame: frame.raw,
+  };
+}
+
+function placeholder(config: MapperConfig, text: string): string | undefined {
+  return config.mapping.placeholderIds ? text : undefined;
+}
+
+/** Maps every event of a frame, in order. */
+export function mapFrame(frame: SourceFrame, config: MapperConfig): MappedEvent[] {
+  const account = frame.account;
+  const accountCfg = config.accounts[account];
+  const out: MappedEvent[] = [];
+  frame.events.forEach((panelEvent, index) => {
+    const id = eventId({ account, token: frame.token, data: frame.data, time: frame.timestamp ?? frame.receivedAt, index });
+    const notForwarded = (reason: NotForwardedReason, message: string, extra: { configKey?: string; partial?: Partial<PartnerEvent> } = {}) =>
+      out.push({ forwarded: false, index, account, eventId: id, reason, message, panelEvent, ...extra });
+
+    const verdict = classify(panelEvent, config.mapping);
+    if (!verdict.forward) {
+      const what = panelEvent.protocol === 'sia' ? `SIA ${panelEvent.code}` : `Contact ID ${panelEvent.qualifier}${panelEvent.code}`;
+      notForwarded(verdict.reason, verdict.reason === 'unknown-code'
+        ? `${what} is not in the built-in tables; add mapping.codes["${panelEvent.protocol}:${panelEvent.code}"] or set mapping.forwardUnknown`
+        : `${what} (${panelEvent.category}) is not forwarded (${verdict.source === 'built-in' ? 'built-in table' : `mapping.codes["${verdict.source}"]`})`);
+      return;
+    }
+    const { zone, user, area } = eventSubjects(panelEvent);
+    const zoneCfg = accountCfg ? zoneConfig(accountCfg.zones, zone) : undefined;
+    const users = accountCfg?.users ?? {};
+    const isArming = verdict.type === 'arming';
+    const status: PartnerEventStatus = verdict.status;
+    const uploads = isArming ? NO_UPLOADS : (zoneCfg?.uploads ?? accountCfg?.uploads ?? NO_UPLOADS);
+    const signalDefaults = accountCfg?.signalToMonitoringCenter ?? { alarm: true, trouble: false, arming: false };
+    const signal = verdict.signal ?? (signalDefaults as unknown as Record<string, boolean>)[verdict.type] ?? false;
+    const partial: Partial<PartnerEvent> = {
+      version: '1.0',
+      event_id: id,
+      event_type: verdict.type as PartnerEvent['event_type'],
+      event_status: status,
+      event_time: eventTime(frame).toISOString(),
+      sent_at: frame.receivedAt.toISOString(),
+      should_signal_to_monitoring_center: signal,
+      upload_snapshot_count: uploads.snapshots,
+      upload_short_mp4: uploads.shortMp4,
+      upload_event_mp4: uploads.eventMp4,
+      payload: payloadOf(frame, panelEvent, zone, zoneCfg, user, users, area),
+    };
+
+    const locationId = accountCfg?.locationId ?? placeholder(config, `account-${account}`);
+    if (!locationId) {
+      notForwarded('unmapped-account', `account ${account} has no location; add accounts["${account}"].locationId`, { configKey: `accounts["${account}"].locationId`, partial });
+      return;
+    }
+    // Arming events are location-level: the account's default camera, no recorder (issue #3).
+    const cameraId = (isArming ? undefined : zoneCfg?.cameraId) ?? accountCfg?.cameraId
+      ?? placeholder(config, zone && !isArming ? `account-${account}-zone-${zoneKey(zone)}` : `account-${account}`);
+    if (!cameraId) {
+      const configKey = zone && !isArming ? `accounts["${account}"].zones["${zoneKey(zone)}"].cameraId` : `accounts["${account}"].cameraId`;
+      notForwarded('unmapped-camera', `no camera for account ${account}${zone && !isArming ? ` zone ${zone}` : ''}; add ${configKey}`, { configKey, partial: { ...partial, location_id: locationId } });
+      return;
+    }
+    const recorderId = isArming ? undefined : (zoneCfg?.recorderId ?? accountCfg?.recorderId);
+    const body: PartnerEvent = {
+      version: '1.0',
+      location_id: locationId,
+      ...(recorderId ? { recorder_id: recorderId } : {}),
+      camera_id: cameraId,
+      event_id: id,
+      event_type: partial.event_type!,
+      event_status: status,
+      event_time: partial.event_time!,
+      sent_at: partial.sent_at!,
+      should_signal_to_monitoring_center: signal,
+      upload_snapshot_count: uploads.snapshots,
+      upload_short_mp4: uploads.shortMp4,
+      upload_event_mp4: uploads.eventMp4,
+      payload: partial.payload!,
+    };
+    const media = mediaSource(frame, zoneCfg, accountCfg);
+    out.push({ forwarded: true, index, account, body, ...(media ? { media } : {}), panelEvent, rule: verdict.source });
+  });
+  return out;
+}
+
+/** Snapshot source for uploads: the zone's, else the account's configured URL, else a `V` xdata URL. */
+function mediaSource(frame: SourceFrame, zone: ZoneConfig | undefined, account: AccountConfig | undefined): MediaSource | undefined {
+  const from = zone?.snapshotUrl ? zone : account?.snapshotUrl ? account : undefined;
+  if (from?.snapshotUrl) {
+    return {
+      snapshotUrl: from.snapshotUrl,
+      ...(from.snapshotUsername ? { username: from.snapshotUsername } : {}),
+      ...(from.snapshotPassword ? { password: from.snapshotPassword } : {}),
+    };
+  }
+  const verification = frame.xdata.find((x) => x.id === 'V' && /^https?:\/\//i.test(x.value));
+  return verification ? { snapshotUrl: verification.value } : undefined;
+}

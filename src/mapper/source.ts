@@ -1,0 +1,39 @@
+/** Builds the mapper's protocol-neutral input from a decoded DC-09 frame. */
+import type { Dc09Message } from '../protocols/dc09/types.js';
+import { occurrenceTime } from '../protocols/dc09/xdata.js';
+import type { PanelEvent } from '../protocols/events.js';
+import type { SourceFrame } from './map.js';
+
+export interface ReceiptContext {
+  /** Routing account, upper-cased. */
+  account: string;
+  receivedAt: Date;
+  peer: string | null;
+  transport: 'tcp' | 'udp' | null;
+  /** The frame as received, escaped. */
+  raw: string;
+  /** True when the reply policy flagged the panel clock as outside the window. */
+  skewFlagged: boolean;
+}
+
+export function sourceFromDc09(message: Dc09Message, events: readonly PanelEvent[], receipt: ReceiptContext): SourceFrame {
+  return {
+    protocol: 'dc09',
+    token: message.token,
+    encrypted: message.encrypted,
+    account: receipt.account,
+    receiver: message.receiver,
+    line: message.line,
+    sequence: message.sequence,
+    data: message.data,
+    xdata: message.xdata,
+    timestamp: message.timestamp,
+    timestampTrusted: !receipt.skewFlagged,
+    occurredAt: occurrenceTime(message.xdata),
+    receivedAt: receipt.receivedAt,
+    peer: receipt.peer,
+    transport: receipt.transport,
+    raw: receipt.raw,
+    events,
+  };
+}

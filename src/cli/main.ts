@@ -1,10 +1,13 @@
 import yargs from 'yargs';
 import type { CommandModule } from 'yargs';
 import { decodeCommand } from './decode.js';
+import { emulateApiCommand } from './emulate-api.js';
+import { mapCommand } from './map.js';
+import { ConfigError } from '../config/load.js';
 import { UsageError } from './frame-input.js';
 
 /** Every command module; each lives in its own file under src/cli/. */
-const commands: CommandModule<any, any>[] = [decodeCommand];
+const commands: CommandModule<any, any>[] = [decodeCommand, mapCommand, emulateApiCommand];
 
 /** Runs the CLI with the given arguments; resolves to the process exit code. */
 export async function main(args: string[]): Promise<number> {
@@ -25,7 +28,7 @@ export async function main(args: string[]): Promise<number> {
     const argv = await parser.parseAsync();
     if (typeof argv.exitCode === 'number') exitCode = argv.exitCode;
   } catch (err) {
-    if (!(err instanceof UsageError)) throw err;
+    if (!(err instanceof UsageError) && !(err instanceof ConfigError)) throw err;
     console.error(`alarm-bridge: ${err.message}`);
     return 2;
   }

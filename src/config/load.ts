@@ -127,7 +127,8 @@ const DEFAULT_OUTBOX_DIR = './data/outbox';
 
 /**
  * The embedded configuration of `serve` without `--config`: dc09 over TCP and UDP on 0.0.0.0:12128, every account
- * accepted, events written to `events.ndjson` (in the working directory), no outbox, no HTTP server.
+ * accepted (placeholder location/camera ids), events written to `events.ndjson` (in the working directory), no
+ * outbox, no HTTP server.
  */
 export function defaultConfig(): BridgeConfig {
   return {
@@ -135,7 +136,8 @@ export function defaultConfig(): BridgeConfig {
     listeners: defaultListeners(),
     receiver: { ...defaultReceiver(), unknownAccounts: 'accept' },
     accounts: {},
-    mapping: defaultMapping(),
+    // Only with the file sink: visible placeholder ids so a first panel shows events at once (issue #3).
+    mapping: { ...defaultMapping(), placeholderIds: true },
     sink: { type: 'file', path: DEFAULT_SINK_FILE },
     outbox: null,
     http: null,

@@ -67,7 +67,7 @@ describe('defaults', () => {
         supervision: null,
       },
       accounts: {},
-      mapping: { codes: {}, forwardUnknown: false },
+      mapping: { codes: {}, forwardUnknown: false, placeholderIds: true },
       sink: { type: 'file', path: 'events.ndjson' },
       outbox: null,
       http: null,

@@ -1,0 +1,189 @@
+/**
+ * The per-frame pipeline (design: decode → reply policy → map → accept → reply): bytes of one DC-09 frame in,
+ * the reply to write out. The reply is only an ACK once the acceptor took the frame's events (issue #4).
+ */
+import type { BridgeConfig } from '../config/types.js';
+import type { Logger } from '../log.js';
+import { mapFrame, sourceFromDc09, type MappedEvent, type SourceFrame } from '../mapper/index.js';
+import { decodePayload } from '../protocols/decode.js';
+import { buildNak, decideReply, parseFrame, type Dc09Message, type ReplyDecision } from '../protocols/dc09/index.js';
+import { escapeFrame } from '../cli/escape.js';
+import type { OutgoingEvent } from '../sink/types.js';
+import type { EventAcceptor } from './acceptor.js';
+import type { BridgeMetrics } from './metrics.js';
+import { accountDirectory, type AccountDirectory } from './policy.js';
+import { RateLimitedWarn } from './rate-limited-log.js';
+
+export interface Peer {
+  address: string;
+  port: number;
+  transport: 'tcp' | 'udp';
+}
+
+export interface PipelineDeps {
+  config: BridgeConfig;
+  acceptor: EventAcceptor;
+  logger: Logger;
+  metrics: BridgeMetrics;
+  now?: () => Date;
+  /** Called for every authenticated frame (valid CRC, known or accepted account, right key): supervision. */
+  onPanelActivity?: (account: string, peer: Peer, at: Date) => void;
+}
+
+interface DuplicateEntry {
+  expires: number;
+  accepted: Promise<boolean>;
+}
+
+const peerText = (peer: Peer) => `${peer.address}:${peer.port}`;
+
+export class Pipeline {
+  private config: BridgeConfig;
+  private directory: AccountDirectory;
+  private readonly duplicates = new Map<string, DuplicateEntry>();
+  private readonly warned = new Set<string>();
+  private readonly warn: RateLimitedWarn;
+  private readonly now: () => Date;
+
+  constructor(private readonly deps: PipelineDeps) {
+    this.config = deps.config;
+    this.directory = accountDirectory(deps.config);
+    this.warn = new RateLimitedWarn(deps.logger);
+    this.now = deps.now ?? (() => new Date());
+  }
+
+  /** Swaps in a new configuration (SIGHUP): accounts, keys and mapping; connections stay up. */
+  reconfigure(config: BridgeConfig): void {
+    this.config = config;
+    this.directory = accountDirectory(config);
+    this.warned.clear();
+  }
+
+  get currentConfig(): BridgeConfig {
+    return this.config;
+  }
+
+  /** Processes one DC-09 frame; never rejects. */
+  async handleFrame(frame: Buffer, peer: Peer): Promise<ReplyDecision> {
+    const { logger, metrics } = this.deps;
+    const now = this.now();
+    const result = parseFrame(frame, { keysFor: this.directory.keysFor });
+    const decision = decideReply(result, this.directory.policy, { now });
+    if (!result.ok) {
+      metrics.frames.inc({ transport: peer.transport, token: result.error.partial.token ?? 'unknown', result: 'error' });
+      metrics.rejections.inc({ reason: result.error.code });
+      this.warn.warn(result.error.code, { peer: peerText(peer), transport: peer.transport, error: result.error.message, reply: decision.kind, frame: escapeFrame(frame.subarray(0, 256)) }, `rejected frame: ${result.error.message}`);
+      return decision;
+    }
+    const message = result.message;
+    logger.debug({ peer: peerText(peer), transport: peer.transport, frame: escapeFrame(frame) }, 'frame');
+    if (decision.kind !== 'ACK') {
+      metrics.frames.inc({ transport: peer.transport, token: message.token, result: decision.kind === 'none' ? 'ignored' : 'rejected' });
+      if (decision.kind !== 'none') {
+        metrics.rejections.inc({ reason: decision.reason });
+        this.warn.warn(decision.reason, { peer: peerText(peer), transport: peer.transport, account: decision.account, dc09Token: message.token, sequence: message.sequence, skewSeconds: decision.skewSeconds, reply: decision.kind }, `answered ${decision.kind}: ${decision.reason}`);
+      }
+      return decision;
+    }
+    const account = decision.account ?? '';
+    this.deps.onPanelActivity?.(account, peer, now);
+    if (decision.skewFlagged) {
+      this.warn.warn('clock-skew', { peer: peerText(peer), account, skewSeconds: decision.skewSeconds }, `panel clock is ${Math.round(decision.skewSeconds ?? 0)} s off; accepted (clear text), event time taken from receipt`);
+    }
+    const payload = decodePayload(message);
+    if (payload.dataError) {
+      this.warn.warn('undecodable-data', { peer: peerText(peer), account, dc09Token: message.token, data: message.data, error: payload.dataError }, 'data block did not decode; frame ACKed and kept raw');
+    }
+    const source = sourceFromDc09(message, payload.events, { account, receivedAt: now, peer: peerText(peer), transport: peer.transport, raw: escapeFrame(frame), skewFlagged: decision.skewFlagged });
+    const accepted = await this.acceptSource(source, message.token);
+    if (!accepted) {
+      metrics.frames.inc({ transport: peer.transport, token: message.token, result: 'not-accepted' });
+      return { ...decision, kind: 'NAK', reason: 'malformed', frame: buildNak(now, { crcForm: message.crc.form, crcIncludesCr: message.crc.includesCr }) };
+    }
+    metrics.frames.inc({ transport: peer.transport, token: message.token, result: 'accepted' });
+    this.logFrame(message, payload.events.map((e) => (e.protocol === 'cid' ? `${e.qualifier}${e.code}` : e.code)), account, peer, decision);
+    return decision;
+  }
+
+  /**
+   * Maps and accepts the events of a frame (DC-09 or Sur-Gard). Resolves true once accepted (or a duplicate of an
+   * accepted frame), false when the acceptor refused them (the caller NAKs).
+   */
+  async acceptSource(source: SourceFrame, token: string): Promise<boolean> {
+    if (source.events.length === 0) return true;
+    const key = `${source.account}\u0000${token}\u0000${source.data}\u0000${source.timestamp?.toISOString() ?? ''}`;
+    const nowMs = source.receivedAt.getTime();
+    this.expireDuplicates(nowMs);
+    const previous = this.duplicates.get(key);
+    if (previous && previous.expires > nowMs && (await previous.accepted)) {
+      // Ajax resends with the same sequence, Eldes with sequence + 1 (protocols.md §1.6): answer, don't forward twice.
+      this.deps.metrics.events.inc({ outcome: 'duplicate' }, source.events.length);
+      this.deps.logger.info({ account: source.account, dc09Token: token, peer: source.peer, sequence: source.sequence }, 'retransmission of an accepted frame: answered, not forwarded again');
+      return true;
+    }
+    const accepted = this.mapAndAccept(source);
+    const windowMs = this.config.receiver.duplicateWindowSeconds * 1000;
+    if (windowMs > 0) {
+      this.duplicates.delete(key);
+      this.duplicates.set(key, { expires: nowMs + windowMs, accepted });
+    }
+    const ok = await accepted;
+    if (!ok) this.duplicates.delete(key);
+    return ok;
+  }
+
+  private async mapAndAccept(source: SourceFrame): Promise<boolean> {
+    const mapped = mapFrame(source, this.config);
+    const outgoing: OutgoingEvent[] = [];
+    for (const event of mapped) {
+      this.deps.metrics.events.inc({ outcome: event.forwarded ? 'forwarded' : event.reason });
+      if (event.forwarded) outgoing.push({ body: event.body, account: event.account, ...(event.media ? { media: event.media } : {}) });
+      else this.noteNotForwarded(event, source);
+    }
+    try {
+      if (outgoing.length > 0) await this.deps.acceptor.accept(outgoing);
+      return true;
+    } catch (err) {
+      this.deps.logger.error({ account: source.account, err: err instanceof Error ? err.message : String(err), events: outgoing.length }, 'events not accepted: answering NAK so the panel retries');
+      return false;
+    }
+  }
+
+  private noteNotForwarded(event: Extract<MappedEvent, { forwarded: false }>, source: SourceFrame): void {
+    const fields = { account: event.account, code: event.panelEvent.code, reason: event.reason, eventId: event.eventId, configKey: event.configKey };
+    if (event.reason === 'ignored') {
+      this.deps.logger.debug(fields, event.message);
+      return;
+    }
+    if (event.reason === 'unknown-code') {
+      // Logged once per code and account (issue #3).
+      const once = `${event.account}\u0000${event.panelEvent.protocol}:${event.panelEvent.code}`;
+      if (!this.warned.has(once)) {
+        this.warned.add(once);
+        this.deps.logger.warn(fields, event.message);
+      }
+    } else {
+      this.warn.warn(event.reason, fields, event.message);
+    }
+    void this.deps.acceptor.keepUnmapped?.({
+      eventId: event.eventId, account: event.account, reason: event.reason, message: event.message,
+      ...(event.configKey ? { configKey: event.configKey } : {}), panelEvent: event.panelEvent, partial: event.partial ?? { raw: source.raw },
+    }).catch((err: unknown) => this.deps.logger.error({ err: String(err) }, 'could not keep an unmapped event'));
+  }
+
+  private expireDuplicates(nowMs: number): void {
+    for (const [key, entry] of this.duplicates) {
+      if (entry.expires > nowMs) break; // insertion order = expiry order (same window for all)
+      this.duplicates.delete(key);
+    }
+  }
+
+  private logFrame(message: Dc09Message, codes: string[], account: string, peer: Peer, decision: ReplyDecision): void {
+    // Link tests (NULL) arrive every few seconds per panel: debug, not info.
+    const level = codes.length > 0 ? 'info' : 'debug';
+    this.deps.logger[level](
+      { peer: peerText(peer), transport: peer.transport, account, dc09Token: message.token, encrypted: message.encrypted, sequence: message.sequence, codes, reply: decision.kind },
+      codes.length > 0 ? `${message.token} ${account} ${codes.join(' ')}` : `${message.token} ${account}`,
+    );
+  }
+}

@@ -1,0 +1,116 @@
+/** Test harness: a bridge on 127.0.0.1 with ephemeral ports, a captured log, and panel clients over real sockets. */
+import { createSocket } from 'node:dgram';
+import { mkdtemp, readFile } from 'node:fs/promises';
+import { connect, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { parseConfig } from '../../src/config/load.js';
+import type { BridgeConfig } from '../../src/config/types.js';
+import { createLogger } from '../../src/log.js';
+import { Dc09Framer } from '../../src/protocols/dc09/index.js';
+import { startBridge, type BridgeOptions, type RunningBridge } from '../../src/server/bridge.js';
+
+export interface TestBridge {
+  bridge: RunningBridge;
+  config: BridgeConfig;
+  dir: string;
+  logs: () => string;
+  events: () => Promise<any[]>;
+  stop: () => Promise<void>;
+}
+
+export async function startTestBridge(overrides: Record<string, unknown> = {}, options: Partial<BridgeOptions> = {}): Promise<TestBridge> {
+  const dir = await mkdtemp(join(tmpdir(), 'bridge-'));
+  const json = {
+    listeners: [
+      { protocol: 'dc09', transport: 'tcp', host: '127.0.0.1', port: 0 },
+      { protocol: 'dc09', transport: 'udp', host: '127.0.0.1', port: 0 },
+    ],
+    sink: { type: 'file', path: 'events.ndjson' },
+    log: { level: 'debug' },
+    ...overrides,
+  };
+  const config = parseConfig(json, join(dir, 'bridge.json'));
+  let logText = '';
+  const destination = new Writable({ write(chunk, _enc, cb) { logText += chunk.toString(); cb(); } });
+  const logger = createLogger({ level: config.log.level, destination });
+  const bridge = await startBridge(config, { logger, ...options });
+  return {
+    bridge,
+    config,
+    dir,
+    logs: () => logText,
+    events: async () => {
+      try {
+        return (await readFile(join(dir, 'events.ndjson'), 'utf8')).trim().split('\n').filter(Boolean).map((l) => JSON.parse(l));
+      } catch {
+        return [];
+      }
+    },
+    stop: () => bridge.stop(),
+  };
+}
+
+/** A panel on a kept-open TCP connection: writes bytes, collects reply frames. */
+export class TcpPanel {
+  readonly replies: Buffer[] = [];
+  private readonly framer = new Dc09Framer();
+  private waiters: { count: number; resolve: () => void }[] = [];
+  closed = false;
+  private constructor(readonly socket: Socket) {
+    socket.on('data', (chunk) => {
+      this.replies.push(...this.framer.push(chunk).frames);
+      this.waiters = this.waiters.filter((w) => (this.replies.length >= w.count ? (w.resolve(), false) : true));
+    });
+    socket.on('close', () => {
+      this.closed = true;
+      for (const w of this.waiters) w.resolve();
+    });
+    socket.on('error', () => undefined);
+  }
+
+  static open(port: number): Promise<TcpPanel> {
+    return new Promise((resolve, reject) => {
+      const socket = connect({ host: '127.0.0.1', port, noDelay: true }, () => resolve(new TcpPanel(socket)));
+      socket.once('error', reject);
+    });
+  }
+
+  write(bytes: Buffer | string): void {
+    this.socket.write(typeof bytes === 'string' ? Buffer.from(bytes, 'latin1') : bytes);
+  }
+
+  /** Resolves when `count` replies in total have arrived (or the socket closed). */
+  waitForReplies(count: number, timeoutMs = 5000): Promise<Buffer[]> {
+    if (this.replies.length >= count || this.closed) return Promise.resolve(this.replies);
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`timed out waiting for ${count} replies (have ${this.replies.length})`)), timeoutMs);
+      this.waiters.push({ count, resolve: () => { clearTimeout(timer); resolve(this.replies); } });
+    });
+  }
+
+  waitForClose(timeoutMs = 5000): Promise<void> {
+    if (this.closed) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error('connection not closed')), timeoutMs);
+      this.socket.once('close', () => { clearTimeout(timer); resolve(); });
+    });
+  }
+
+  end(): void {
+    this.socket.end();
+  }
+}
+
+/** Sends one datagram and waits for the reply datagram. */
+export function udpExchange(port: number, bytes: Buffer, timeoutMs = 3000): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const socket = createSocket('udp4');
+    const timer = setTimeout(() => { socket.close(); reject(new Error('no UDP reply')); }, timeoutMs);
+    socket.on('message', (reply) => { clearTimeout(timer); socket.close(); resolve(reply); });
+    socket.send(bytes, port, '127.0.0.1');
+  });
+}
+
+export const text = (b: Buffer | undefined) => b?.toString('latin1') ?? '';

@@ -1,9 +1,9 @@
-/** `npm run docs`: regenerates the README's default mapping table from the code tables. */
+/** `npm run docs`: regenerates the README's generated sections (mapping table, configuration reference). */
 import { readFileSync, writeFileSync } from 'node:fs';
-import { withMappingTable } from '../src/mapper/docs.js';
+import { withGeneratedSections } from '../src/docs/generated.js';
 
 const path = new URL('../../README.md', import.meta.url);
 const before = readFileSync(path, 'utf8');
-const after = withMappingTable(before);
+const after = withGeneratedSections(before);
 if (after !== before) writeFileSync(path, after);
-console.log(after === before ? 'README mapping table is up to date' : 'README mapping table regenerated');
+console.log(after === before ? 'README generated sections are up to date' : 'README generated sections regenerated');

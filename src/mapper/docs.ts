@@ -44,11 +44,3 @@ export function renderMappingTable(): string {
   lines.push('', TABLE_END);
   return lines.join('\n');
 }
-
-/** README text with the generated section replaced (or unchanged when the markers are missing). */
-export function withMappingTable(readme: string): string {
-  const start = readme.indexOf(TABLE_START);
-  const end = readme.indexOf(TABLE_END);
-  if (start < 0 || end < start) return readme;
-  return readme.slice(0, start) + renderMappingTable() + readme.slice(end + TABLE_END.length);
-}

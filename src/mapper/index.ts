@@ -2,4 +2,4 @@ export { classify, CATEGORY_TABLE, overrideKeys, type Classification } from './c
 export { eventId, type EventIdInput } from './event-id.js';
 export { mapFrame, eventSubjects, zoneKey, type MappedEvent, type MapperConfig, type NotForwardedReason, type SourceFrame } from './map.js';
 export { sourceFromDc09, type ReceiptContext } from './source.js';
-export { renderMappingTable, withMappingTable } from './docs.js';
+export { renderMappingTable } from './docs.js';

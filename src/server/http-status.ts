@@ -1,0 +1,165 @@
+/**
+ * The operations HTTP server (issue #7, "Health and metrics"), plain node:http:
+ * - `GET /healthz`: 200 `{"status":"ok"}` as long as the process answers;
+ * - `GET /readyz`: 200 when every readiness check passes, else 503, with the checks as JSON;
+ * - `GET /metrics`: the registry in Prometheus text format (plus prom-client's default process metrics).
+ * HEAD works like GET without a body; other methods get 405, other paths 404. A failing check, registry or
+ * request never takes the process down.
+ */
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { collectDefaultMetrics, type Registry } from 'prom-client';
+import type { Logger } from '../log.js';
+
+export interface ReadinessCheck {
+  ok: boolean;
+  detail?: string;
+}
+
+export interface Readiness {
+  ready: boolean;
+  checks: Record<string, ReadinessCheck>;
+}
+
+export interface StatusServerOptions {
+  host: string;
+  /** 0 picks a free port (see the returned `port`). */
+  port: number;
+  registry: Registry;
+  readiness: () => Promise<Readiness>;
+  logger: Logger;
+  /** A readiness probe that takes longer than this answers 503. Default 5 s. */
+  readinessTimeoutMs?: number;
+}
+
+export interface RunningStatusServer {
+  readonly port: number;
+  close(): Promise<void>;
+}
+
+export const DEFAULT_METRICS_PREFIX = 'alarm_bridge_';
+
+const withDefaults = new WeakSet<Registry>();
+
+/**
+ * Adds prom-client's default metrics (process CPU, memory, event loop lag, GC, handles…) to a registry once,
+ * prefixed `alarm_bridge_`. Safe to call again for the same registry.
+ */
+export function registerDefaultMetrics(registry: Registry): void {
+  if (withDefaults.has(registry)) return;
+  withDefaults.add(registry);
+  // Someone else may have registered them on this registry already: prom-client would throw on the duplicate.
+  if (registry.getSingleMetric(`${DEFAULT_METRICS_PREFIX}process_cpu_user_seconds_total`)) return;
+  collectDefaultMetrics({ register: registry, prefix: DEFAULT_METRICS_PREFIX });
+}
+
+function send(res: ServerResponse, status: number, contentType: string, body: string, head: boolean, extraHeaders: Record<string, string> = {}): void {
+  if (res.headersSent || res.destroyed) return;
+  res.writeHead(status, { 'content-type': contentType, 'content-length': Buffer.byteLength(body), 'cache-control': 'no-store', ...extraHeaders });
+  res.end(head ? undefined : body);
+}
+
+const sendJson = (res: ServerResponse, status: number, value: unknown, head: boolean, extra?: Record<string, string>) =>
+  send(res, status, 'application/json; charset=utf-8', `${JSON.stringify(value)}\n`, head, extra);
+
+const errorText = (err: unknown) => (err instanceof Error ? err.message : String(err)).slice(0, 300);
+
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+    timer.unref();
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+const ROUTES = new Set(['/healthz', '/readyz', '/metrics']);
+
+export async function startStatusServer(options: StatusServerOptions): Promise<RunningStatusServer> {
+  const { registry, logger } = options;
+  const readinessTimeoutMs = options.readinessTimeoutMs ?? 5000;
+  registerDefaultMetrics(registry);
+
+  async function readiness(): Promise<{ status: number; body: Readiness & { status: string } }> {
+    let result: Readiness;
+    try {
+      result = await withTimeout(Promise.resolve().then(() => options.readiness()), readinessTimeoutMs);
+    } catch (err) {
+      result = { ready: false, checks: { readiness: { ok: false, detail: errorText(err) } } };
+    }
+    const ready = result.ready && Object.values(result.checks).every((c) => c.ok);
+    return { status: ready ? 200 : 503, body: { status: ready ? 'ready' : 'not ready', ready, checks: result.checks } };
+  }
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const path = (req.url ?? '/').split('?', 1)[0] ?? '/';
+    const head = req.method === 'HEAD';
+    if (!ROUTES.has(path)) {
+      sendJson(res, 404, { error: 'not found', paths: [...ROUTES] }, head);
+      return;
+    }
+    if (req.method !== 'GET' && !head) {
+      sendJson(res, 405, { error: 'method not allowed' }, false, { allow: 'GET, HEAD' });
+      return;
+    }
+    if (path === '/healthz') {
+      sendJson(res, 200, { status: 'ok' }, head);
+    } else if (path === '/readyz') {
+      const { status, body } = await readiness();
+      sendJson(res, status, body, head);
+    } else {
+      let text: string;
+      try {
+        text = await registry.metrics();
+      } catch (err) {
+        logger.error({ err: errorText(err) }, 'metrics collection failed');
+        sendJson(res, 500, { error: 'metrics collection failed' }, head);
+        return;
+      }
+      send(res, 200, registry.contentType, text, head);
+    }
+  }
+
+  const server = createServer((req, res) => {
+    // The request body is never needed: drain it so keep-alive works.
+    req.resume();
+    handle(req, res).catch((err: unknown) => {
+      logger.error({ err: errorText(err), url: req.url?.slice(0, 200) }, 'status request failed');
+      if (!res.headersSent) sendJson(res, 500, { error: 'internal error' }, false);
+      else res.destroy();
+    });
+  });
+  server.headersTimeout = 10_000;
+  server.requestTimeout = 15_000;
+  server.on('clientError', (err, socket) => {
+    logger.debug({ err: errorText(err) }, 'bad status request');
+    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');
+    else socket.destroy();
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    const onError = (err: Error) => reject(err);
+    server.once('error', onError);
+    server.listen(options.port, options.host, () => {
+      server.off('error', onError);
+      resolve();
+    });
+  });
+  server.on('error', (err) => logger.error({ err: errorText(err) }, 'status server error'));
+  const port = (server.address() as AddressInfo).port;
+  logger.info({ host: options.host, port }, 'status server listening (/healthz, /readyz, /metrics)');
+
+  let closing: Promise<void> | null = null;
+  return {
+    port,
+    close() {
+      closing ??= new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeIdleConnections();
+        // Scrapers hold keep-alive connections; a stop must not wait for them.
+        setTimeout(() => server.closeAllConnections(), 1000).unref();
+      });
+      return closing;
+    },
+  };
+}

@@ -1,0 +1,148 @@
+import { request } from 'node:http';
+import { connect } from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createLogger } from '../../src/log.js';
+import { registerDefaultMetrics, startStatusServer, type Readiness, type RunningStatusServer } from '../../src/server/http-status.js';
+import { BridgeMetrics } from '../../src/server/metrics.js';
+
+const logger = createLogger({ level: 'silent' });
+const servers: RunningStatusServer[] = [];
+
+afterEach(async () => {
+  await Promise.all(servers.splice(0).map((s) => s.close()));
+});
+
+async function start(readiness: () => Promise<Readiness>, metrics = new BridgeMetrics(), extra: { readinessTimeoutMs?: number } = {}) {
+  const server = await startStatusServer({ host: '127.0.0.1', port: 0, registry: metrics.registry, readiness, logger, ...extra });
+  servers.push(server);
+  return { server, metrics, base: `http://127.0.0.1:${server.port}` };
+}
+
+const allReady = async (): Promise<Readiness> => ({ ready: true, checks: { listeners: { ok: true }, outbox: { ok: true, detail: 'writable' } } });
+
+/** Raw bytes in, raw response text out (for requests fetch would not send). */
+function raw(port: number, bytes: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = connect({ host: '127.0.0.1', port }, () => socket.end(bytes));
+    let text = '';
+    socket.on('data', (chunk) => { text += chunk.toString('latin1'); });
+    socket.on('close', () => resolve(text));
+    socket.on('error', reject);
+  });
+}
+
+describe('status server', () => {
+  it('GET /healthz answers 200 {status:"ok"}', async () => {
+    const { base } = await start(allReady);
+    const res = await fetch(`${base}/healthz`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toContain('application/json');
+    expect(await res.json()).toEqual({ status: 'ok' });
+  });
+
+  it('GET /readyz answers 200 with the checks when all pass', async () => {
+    const { base } = await start(allReady);
+    const res = await fetch(`${base}/readyz`);
+    expect(res.status).toBe(200);
+    expect(await res.json()).toMatchObject({ ready: true, checks: { listeners: { ok: true }, outbox: { ok: true, detail: 'writable' } } });
+  });
+
+  it('GET /readyz answers 503 when a check fails, when the probe throws and when it hangs', async () => {
+    let mode: 'failing' | 'throwing' | 'hanging' = 'failing';
+    const { base } = await start(async () => {
+      if (mode === 'throwing') throw new Error('outbox directory vanished');
+      if (mode === 'hanging') return new Promise<Readiness>(() => undefined);
+      return { ready: false, checks: { listeners: { ok: true }, delivery: { ok: false, detail: 'last 5 deliveries failed: 503' } } };
+    }, new BridgeMetrics(), { readinessTimeoutMs: 200 });
+    let res = await fetch(`${base}/readyz`);
+    expect(res.status).toBe(503);
+    expect(await res.json()).toMatchObject({ ready: false, checks: { delivery: { ok: false, detail: 'last 5 deliveries failed: 503' } } });
+
+    mode = 'throwing';
+    res = await fetch(`${base}/readyz`);
+    expect(res.status).toBe(503);
+    expect(await res.json()).toMatchObject({ ready: false, checks: { readiness: { ok: false, detail: 'outbox directory vanished' } } });
+
+    mode = 'hanging';
+    res = await fetch(`${base}/readyz`);
+    expect(res.status).toBe(503);
+    expect(JSON.stringify(await res.json())).toContain('no answer within 200 ms');
+  });
+
+  it('GET /readyz is 503 when `ready` claims true but a check is not ok', async () => {
+    const { base } = await start(async () => ({ ready: true, checks: { token: { ok: false, detail: 'token exchange failing' } } }));
+    expect((await fetch(`${base}/readyz`)).status).toBe(503);
+  });
+
+  it('GET /metrics serves the registry and the default process metrics in Prometheus text', async () => {
+    const metrics = new BridgeMetrics();
+    metrics.frames.inc({ transport: 'tcp', token: 'SIA-DCS', result: 'accepted' });
+    metrics.supervisedAccounts.set(3);
+    const { base } = await start(allReady, metrics);
+    const res = await fetch(`${base}/metrics`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toBe(metrics.registry.contentType);
+    const text = await res.text();
+    expect(text).toContain('# TYPE alarm_bridge_frames_total counter');
+    expect(text).toContain('alarm_bridge_frames_total{transport="tcp",token="SIA-DCS",result="accepted"} 1');
+    expect(text).toContain('alarm_bridge_supervised_accounts 3');
+    expect(text).toContain('alarm_bridge_supervision_events_total');
+    expect(text).toContain('alarm_bridge_process_cpu_user_seconds_total');
+    expect(text).toContain('alarm_bridge_nodejs_eventloop_lag_seconds');
+  });
+
+  it('registers the default metrics once per registry', async () => {
+    const metrics = new BridgeMetrics();
+    registerDefaultMetrics(metrics.registry);
+    registerDefaultMetrics(metrics.registry);
+    const first = await start(allReady, metrics);
+    const second = await start(allReady, metrics);
+    const text = await (await fetch(`${second.base}/metrics`)).text();
+    expect(text.match(/^# TYPE alarm_bridge_process_cpu_user_seconds_total /gm)).toHaveLength(1);
+    expect((await fetch(`${first.base}/metrics`)).status).toBe(200);
+  });
+
+  it('answers 404 for other paths, 405 for other methods, and HEAD without a body', async () => {
+    const { base, server } = await start(allReady);
+    const missing = await fetch(`${base}/nope`);
+    expect(missing.status).toBe(404);
+    expect((await fetch(`${base}/`)).status).toBe(404);
+    const post = await fetch(`${base}/metrics`, { method: 'POST', body: 'x' });
+    expect(post.status).toBe(405);
+    expect(post.headers.get('allow')).toBe('GET, HEAD');
+    const withQuery = await fetch(`${base}/healthz?verbose=1`);
+    expect(withQuery.status).toBe(200);
+    const head = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const req = request({ host: '127.0.0.1', port: server.port, path: '/healthz', method: 'HEAD' }, (res) => {
+        let body = '';
+        res.on('data', (c) => { body += String(c); });
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+      });
+      req.on('error', reject);
+      req.end();
+    });
+    expect(head).toEqual({ status: 200, body: '' });
+  });
+
+  it('survives malformed requests', async () => {
+    const { base, server } = await start(allReady);
+    const garbage = await raw(server.port, 'NOT HTTP AT ALL\r\n\r\n');
+    expect(garbage).toMatch(/^HTTP\/1\.1 400/);
+    const binary = await raw(server.port, '\u0000\u0001\u0002\r\n\r\n');
+    expect(binary).toMatch(/^HTTP\/1\.1 400/);
+    const oddPath = await raw(server.port, 'GET /%zz/../healthz HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n');
+    expect(oddPath).toMatch(/^HTTP\/1\.1 404/);
+    expect((await fetch(`${base}/healthz`)).status).toBe(200);
+  });
+
+  it('rejects start when the port is taken, and close() does not wait for keep-alive clients', async () => {
+    const { server, base } = await start(allReady);
+    await expect(startStatusServer({ host: '127.0.0.1', port: server.port, registry: new BridgeMetrics().registry, readiness: allReady, logger })).rejects.toMatchObject({ code: 'EADDRINUSE' });
+    const res = await fetch(`${base}/healthz`, { headers: { connection: 'keep-alive' } });
+    expect(res.status).toBe(200);
+    const started = Date.now();
+    await server.close();
+    expect(Date.now() - started).toBeLessThan(1500);
+    await expect(fetch(`${base}/healthz`)).rejects.toThrow();
+  });
+});

@@ -5,7 +5,8 @@ import {
   decideReply, DEFAULT_WINDOW, formatCrc, parseFrame, type ParseResult, type ReplyDecision, type ReplyPolicy,
 } from '../protocols/dc09/index.js';
 import type { PanelEvent } from '../protocols/events.js';
-import { escapeFrame } from './escape.js';
+import { decodeSurgardForCli } from '../protocols/surgard/index.js';
+import { escapeFrame, unescapeFrame } from './escape.js';
 import { clockFromArgs, frameInputs, keyFromArgs, withFrameInputOptions, type FrameInputArgs } from './frame-input.js';
 
 export interface FrameReport {
@@ -74,16 +75,20 @@ export function decodeFrame(bytes: Buffer, key: Buffer | null, now: Date): Frame
   return frameReport(result, decideReply(result, DECODE_POLICY, { now }));
 }
 
-export const decodeCommand: CommandModule<object, FrameInputArgs & { exitCode?: number }> = {
+type DecodeArgs = FrameInputArgs & { format?: 'dc09' | 'surgard'; exitCode?: number };
+
+export const decodeCommand: CommandModule<object, DecodeArgs> = {
   command: 'decode [frames..]',
-  describe: 'decode DC-09 frames and print one JSON report per frame (with the reply the receiver would send)',
-  builder: (y) => withFrameInputOptions(y) as never,
+  describe: 'decode DC-09 frames (or Sur-Gard records) and print one JSON report per input, with the reply the receiver would send',
+  builder: (y) =>
+    withFrameInputOptions(y).option('format', { choices: ['dc09', 'surgard'] as const, default: 'dc09' as const, describe: 'dc09 frames or Sur-Gard MLR2/System records' }) as never,
   handler: async (argv) => {
     const key = keyFromArgs(argv);
     const now = clockFromArgs(argv);
     let allOk = true;
     for await (const input of frameInputs(argv.frames)) {
-      const report = decodeFrame(input.bytes, key, now);
+      // Sur-Gard records are taken as given (no LF/CR completion): DC4 or CR may end them.
+      const report = argv.format === 'surgard' ? decodeSurgardForCli(unescapeFrame(input.text)) : decodeFrame(input.bytes, key, now);
       allOk &&= report.ok;
       process.stdout.write(`${JSON.stringify(report)}\n`);
     }

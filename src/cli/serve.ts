@@ -1,9 +1,11 @@
 /** `alarm-bridge serve [--config FILE]`: the receiver, with an embedded default that works out of the box. */
+import { access, constants } from 'node:fs/promises';
 import type { CommandModule } from 'yargs';
 import { ConfigError, defaultConfig, loadConfigFile } from '../config/load.js';
 import type { BridgeConfig } from '../config/types.js';
 import { createLogger, type Logger } from '../log.js';
 import { startBridge, type RunningBridge } from '../server/bridge.js';
+import { startStatusServer, type ReadinessCheck } from '../server/http-status.js';
 
 interface ServeArgs {
   config?: string;
@@ -24,7 +26,17 @@ async function reload(path: string, bridge: RunningBridge, logger: Logger): Prom
     logger.warn({ file: path }, 'listener and sink changes need a restart; accounts, keys and mapping were reloaded');
   }
   bridge.pipeline.reconfigure({ ...next, listeners: current.listeners, sink: current.sink, outbox: current.outbox });
+  bridge.supervisor.reconfigure();
   logger.info({ file: path, accounts: Object.keys(next.accounts).length }, 'configuration reloaded');
+}
+
+/** `/readyz`: listeners bound, outbox writable (and, once wired, delivery not failing). */
+async function readiness(config: BridgeConfig, bridge: RunningBridge): Promise<{ ready: boolean; checks: Record<string, ReadinessCheck> }> {
+  const checks: Record<string, ReadinessCheck> = { listeners: { ok: bridge.listeners.length > 0, detail: `${bridge.listeners.length} bound` } };
+  if (config.outbox) {
+    checks.outbox = await access(config.outbox.dir, constants.W_OK).then(() => ({ ok: true }), (e: unknown) => ({ ok: false, detail: String(e) }));
+  }
+  return { ready: Object.values(checks).every((c) => c.ok), checks };
 }
 
 export async function runServe(args: ServeArgs): Promise<number> {
@@ -49,10 +61,20 @@ export async function runServe(args: ServeArgs): Promise<number> {
     logger.fatal({ err: err instanceof Error ? err.message : String(err) }, 'could not start');
     return 1;
   }
+  let status: { close(): Promise<void> } | null = null;
+  if (config.http) {
+    try {
+      status = await startStatusServer({ host: config.http.host, port: config.http.port, registry: bridge.metrics.registry, logger, readiness: () => readiness(config, bridge) });
+    } catch (err) {
+      logger.fatal({ err: err instanceof Error ? err.message : String(err), http: config.http }, 'could not start the status server');
+      await bridge.stop();
+      return 1;
+    }
+  }
   return new Promise<number>((resolve) => {
     const stop = (signal: string) => {
       logger.info({ signal }, 'stopping: finishing frames in flight');
-      void bridge.stop().then(() => resolve(0), (err: unknown) => {
+      void bridge.stop().then(() => status?.close()).then(() => resolve(0), (err: unknown) => {
         logger.error({ err: String(err) }, 'error while stopping');
         resolve(1);
       });

@@ -58,6 +58,7 @@ export const CONFIG_KEYS: readonly ConfigKeyDoc[] = [
   { key: 'listeners[].host', type: 'string', default: '"0.0.0.0"', description: 'Address to bind.' },
   { key: 'listeners[].port', type: 'integer 0-65535', default: 'required', description: 'Port to bind (0 picks a free port, for tests).' },
   { key: 'listeners[].closeAfterReplyMs', type: 'integer >= 0 or null', default: 'null', description: 'TCP only: close the connection this long after each reply (some Ajax hubs need it); null keeps it open.' },
+  { key: 'listeners[].heartbeatAccount', type: 'account string', default: 'none', description: 'Sur-Gard only: account the receiver heartbeats count as activity for; give that account `supervision` (and ids) to get a trouble event when the receiver goes silent.' },
 
   { key: 'receiver', type: 'object', default: 'all defaults below', description: 'How frames are answered.' },
   { key: 'receiver.unknownAccounts', type: '"reject" | "accept"', default: '"reject"', description: 'Frames from accounts not in `accounts`: NAK them, or process them with default settings.' },

@@ -290,6 +290,16 @@ function listenerConfig(cx: Context, value: unknown, at: string): ListenerConfig
     port: f.required('port', port),
     closeAfterReplyMs: f.get('closeAfterReplyMs', nullable(integer(0, 600_000)), null),
   };
+  const heartbeatAccount = f.get('heartbeatAccount', text('an account of 1-16 characters [0-9A-Za-z]'), undefined);
+  if (heartbeatAccount !== undefined) {
+    if (!/^[0-9A-Za-z]{1,16}$/.test(heartbeatAccount)) {
+      cx.problems.add(f.path('heartbeatAccount'), describe(heartbeatAccount), 'an account of 1-16 characters [0-9A-Za-z]');
+    } else if (protocol !== 'surgard') {
+      cx.problems.add(f.path('heartbeatAccount'), describe(heartbeatAccount), 'no heartbeatAccount on a dc09 listener (Sur-Gard heartbeats only)');
+    } else {
+      listener.heartbeatAccount = heartbeatAccount.toUpperCase();
+    }
+  }
   if (transport === 'udp' && listener.closeAfterReplyMs !== null) {
     cx.problems.add(f.path('closeAfterReplyMs'), describe(listener.closeAfterReplyMs), 'null or no key on a UDP listener (closing after a reply applies to TCP only)');
   }

@@ -12,6 +12,11 @@ export interface ListenerConfig {
   port: number;
   /** TCP only: close the socket this long after a reply (Ajax needs a delay, reference §1.1); null = keep open. */
   closeAfterReplyMs: number | null;
+  /**
+   * Sur-Gard only: the (pseudo-)account the receiver's heartbeats report for. Configure that account with
+   * `supervision` (and ids) and a silent receiver raises a trouble event, its return a restore (issue #8).
+   */
+  heartbeatAccount?: string;
 }
 
 export interface TimestampWindow {

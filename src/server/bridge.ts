@@ -6,6 +6,8 @@ import { createPartnerApiSink } from '../sink/partner-api/sink.js';
 import { directAcceptor, queueAcceptor, type EventAcceptor } from './acceptor.js';
 import { BridgeMetrics } from './metrics.js';
 import { Pipeline, type Peer } from './pipeline.js';
+import { startSurgardListener } from './surgard-tcp.js';
+import { defaultSupervisionStatePath, Supervisor } from './supervision.js';
 import { startTcpListener, type RunningListener } from './tcp.js';
 import { startUdpListener } from './udp.js';
 
@@ -16,10 +18,13 @@ export interface BridgeOptions {
   acceptor?: EventAcceptor;
   now?: () => Date;
   onPanelActivity?: (account: string, peer: Peer, at: Date) => void;
+  /** Where supervision keeps last-seen times across restarts (default: beside the outbox / config file). */
+  supervisionStatePath?: string;
 }
 
 export interface RunningBridge {
   readonly pipeline: Pipeline;
+  readonly supervisor: Supervisor;
   readonly metrics: BridgeMetrics;
   readonly listeners: readonly RunningListener[];
   /** Port actually bound by the first listener of a transport (useful with port 0). */
@@ -40,22 +45,34 @@ export async function startBridge(config: BridgeConfig, options: BridgeOptions):
   const { logger } = options;
   const metrics = options.metrics ?? new BridgeMetrics();
   const acceptor = options.acceptor ?? acceptorFor(config, logger, metrics);
-  const pipeline = new Pipeline({ config, acceptor, logger, metrics, ...(options.now ? { now: options.now } : {}), ...(options.onPanelActivity ? { onPanelActivity: options.onPanelActivity } : {}) });
+  const onPanelActivity = (account: string, peer: Peer, at: Date) => {
+    supervisor.activity(account, `${peer.address}:${peer.port}`, peer.transport, at);
+    options.onPanelActivity?.(account, peer, at);
+  };
+  const pipeline = new Pipeline({ config, acceptor, logger, metrics, onPanelActivity, ...(options.now ? { now: options.now } : {}) });
+  const supervisor = new Supervisor({
+    config: () => pipeline.currentConfig,
+    statePath: options.supervisionStatePath ?? defaultSupervisionStatePath(config),
+    emit: (source) => pipeline.acceptSource(source, source.token),
+    logger,
+    metrics,
+    ...(options.now ? { now: options.now } : {}),
+  });
+  await supervisor.start();
   const listeners: { listener: RunningListener; transport: 'tcp' | 'udp'; protocol: 'dc09' | 'surgard' }[] = [];
   const receiver = config.receiver;
   try {
     for (const listener of config.listeners) {
-      if (listener.protocol !== 'dc09') {
-        logger.warn({ protocol: listener.protocol, port: listener.port }, 'listener protocol not available in this build; skipped');
-        continue;
-      }
-      const running = listener.transport === 'tcp'
+      const running = listener.protocol === 'surgard'
+        ? await startSurgardListener({ listener, pipeline, logger, metrics, maxConnections: receiver.maxConnections, idleTimeoutSeconds: receiver.idleTimeoutSeconds, onPanelActivity })
+        : listener.transport === 'tcp'
         ? await startTcpListener({ listener, pipeline, logger, metrics, maxConnections: receiver.maxConnections, idleTimeoutSeconds: receiver.idleTimeoutSeconds, maxFrameBytes: receiver.maxFrameBytes })
         : await startUdpListener({ listener, pipeline, logger, metrics, maxFrameBytes: receiver.maxFrameBytes });
       listeners.push({ listener: running, transport: listener.transport, protocol: listener.protocol });
     }
   } catch (err) {
     await Promise.allSettled(listeners.map((l) => l.listener.close()));
+    await supervisor.stop();
     await acceptor.close();
     throw err;
   }
@@ -63,6 +80,7 @@ export async function startBridge(config: BridgeConfig, options: BridgeOptions):
   let stopping: Promise<void> | null = null;
   return {
     pipeline,
+    supervisor,
     metrics,
     listeners: listeners.map((l) => l.listener),
     port(transport, protocol = 'dc09') {
@@ -73,6 +91,7 @@ export async function startBridge(config: BridgeConfig, options: BridgeOptions):
     stop() {
       stopping ??= (async () => {
         await Promise.allSettled(listeners.map((l) => l.listener.close()));
+        await supervisor.stop();
         await acceptor.close();
         logger.info('stopped');
       })();

@@ -1,0 +1,94 @@
+import { connect, type Socket } from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import { buildSurgardCid, buildSurgardHeartbeat, buildSurgardSia, withTerminator } from '../../src/protocols/surgard/index.js';
+import { runCli } from '../cli/run-cli.js';
+import { startTestBridge, type TestBridge } from './harness.js';
+
+const accounts = {
+  '1234': { locationId: 'LOC', cameraId: 'cam', zones: { '4': { cameraId: 'cam-4', name: 'Hall' } } },
+  '7037': { locationId: 'LOC7', cameraId: 'cam7' },
+};
+let running: TestBridge | null = null;
+afterEach(async () => {
+  await running?.stop();
+  running = null;
+});
+
+async function surgardBridge(): Promise<TestBridge> {
+  running = await startTestBridge({ accounts, receiver: { duplicateWindowSeconds: 0 }, listeners: [{ protocol: 'surgard', transport: 'tcp', host: '127.0.0.1', port: 0 }] });
+  return running;
+}
+
+/** A receiver's automation output link: sends bytes, collects the single-byte replies. */
+async function link(port: number): Promise<{ socket: Socket; replies: () => number[]; waitFor: (n: number) => Promise<number[]> }> {
+  const socket = await new Promise<Socket>((resolve, reject) => {
+    const s = connect({ host: '127.0.0.1', port }, () => resolve(s));
+    s.once('error', reject);
+  });
+  const got: number[] = [];
+  socket.on('data', (d) => got.push(...d));
+  return {
+    socket,
+    replies: () => got,
+    waitFor: async (n) => {
+      const start = Date.now();
+      while (got.length < n) {
+        if (Date.now() - start > 5000) throw new Error(`only ${got.length} replies`);
+        await new Promise((r) => setTimeout(r, 10));
+      }
+      return got;
+    },
+  };
+}
+
+describe('Sur-Gard listener (issue #8)', () => {
+  it('ACKs a Contact ID record once mapped like its DC-09 equivalent; keeps receiver and line', async () => {
+    const b = await surgardBridge();
+    const l = await link(b.bridge.port('tcp', 'surgard'));
+    l.socket.write(withTerminator(buildSurgardCid({ receiver: '01', line: '1', account: '1234', qualifier: 'E', code: '130', group: '01', zone: '004' })));
+    expect(await l.waitFor(1)).toEqual([0x06]);
+    const [event] = await b.events();
+    expect(event).toMatchObject({ location_id: 'LOC', camera_id: 'cam-4', event_type: 'alarm', event_status: 'active' });
+    expect(event.payload).toMatchObject({ protocol: 'cid', receiver: '01', line: '1', zone: '004', zoneName: 'Hall', qualifier: '1' });
+    l.socket.end();
+  });
+
+  it('splits glued records and records split across reads; heartbeats are ACKed', async () => {
+    const b = await surgardBridge();
+    const l = await link(b.bridge.port('tcp', 'surgard'));
+    const record = buildSurgardCid({ receiver: '01', line: '1', account: '7037', qualifier: 'E', code: '130', group: '01', zone: '004' });
+    // EBS OSM retries: copies glued without terminators, then one terminator.
+    l.socket.write(Buffer.from(record + record + record, 'latin1'));
+    l.socket.write(Buffer.from([0x14]));
+    const hb = withTerminator(buildSurgardHeartbeat());
+    l.socket.write(hb.subarray(0, 7));
+    await new Promise((r) => setTimeout(r, 30));
+    l.socket.write(hb.subarray(7));
+    const sia = withTerminator(buildSurgardSia({ receiver: '01', line: '1', data: '#1234|Nri1/BA004' }), 'cr');
+    l.socket.write(sia);
+    expect(await l.waitFor(5)).toEqual([0x06, 0x06, 0x06, 0x06, 0x06]);
+    const events = await b.events();
+    expect(events.map((e) => e.location_id)).toEqual(['LOC7', 'LOC7', 'LOC7', 'LOC']);
+    expect(events[3].payload).toMatchObject({ protocol: 'sia', code: 'BA', zoneName: 'Hall' });
+  });
+
+  it('NAKs an unparseable record and logs its raw bytes', async () => {
+    const b = await surgardBridge();
+    const l = await link(b.bridge.port('tcp', 'surgard'));
+    l.socket.write(Buffer.from('5011 18ZZZZ\x14', 'latin1'));
+    expect(await l.waitFor(1)).toEqual([0x15]);
+    expect(b.logs()).toContain('5011 18ZZZZ');
+  });
+});
+
+describe('decode --format surgard', () => {
+  it('decodes records like frames', async () => {
+    const { code, stdout } = await runCli(['decode', '--format', 'surgard', '5011 181234E14401002\\x14', '1011           @    ', 'garbage']);
+    expect(code).toBe(1);
+    const [cid, hb, bad] = stdout.trim().split('\n').map((l) => JSON.parse(l));
+    expect(cid).toMatchObject({ ok: true, kind: 'cid', account: '1234', reply: { kind: 'ACK' } });
+    expect(cid.events[0]).toMatchObject({ protocol: 'cid', qualifier: '1', code: '144', group: '01', zone: '002' });
+    expect(hb).toMatchObject({ ok: true, kind: 'heartbeat' });
+    expect(bad).toMatchObject({ ok: false, reply: { kind: 'NAK' } });
+  });
+});

@@ -36,7 +36,13 @@ export interface RunningBridge {
 export function acceptorFor(config: BridgeConfig, logger: Logger, metrics: BridgeMetrics): EventAcceptor {
   const sink = config.sink;
   if (sink.type === 'file') return directAcceptor(createFileSink(sink.path));
-  const apiSink = createPartnerApiSink(sink, { logger });
+  const apiSink = createPartnerApiSink(sink, {
+    logger,
+    observe: {
+      apiRequest: (seconds) => metrics.apiLatency.observe(seconds),
+      tokenRequest: (ok) => metrics.tokenRefreshes.inc({ result: ok ? 'ok' : 'error' }),
+    },
+  });
   logger.warn('no outbox configured: accepted events wait in memory for the Partner Event API and are lost on a crash');
   return queueAcceptor(apiSink, { logger, maxAgeMs: sink.maxRetryAgeSeconds * 1000, concurrency: sink.connections, onOutcome: (kind) => metrics.deliveries.inc({ outcome: kind }) });
 }

@@ -31,6 +31,11 @@ export interface PartnerApiSinkDeps {
   mediaRetries?: number;
   /** Base of the media retries' full-jitter backoff; default 250 ms. */
   mediaRetryBaseMs?: number;
+  /** Metric hooks: each events POST (seconds, HTTP status or 'error') and each token request. */
+  observe?: {
+    apiRequest?: (seconds: number, status: number | 'error') => void;
+    tokenRequest?: (ok: boolean) => void;
+  };
 }
 
 export interface PartnerApiSink extends Sink {
@@ -205,6 +210,7 @@ export function createPartnerApiSink(config: PartnerApiSinkConfig, deps: Partner
       dispatcher: otherDispatcher,
       timeoutMs,
       logger: deps.logger,
+      ...(deps.observe?.tokenRequest ? { onTokenRequest: deps.observe.tokenRequest } : {}),
     });
   }
 
@@ -242,11 +248,15 @@ export function createPartnerApiSink(config: PartnerApiSinkConfig, deps: Partner
 
     const body = JSON.stringify({ ...event.body, sent_at: now().toISOString() });
     let res: Dispatcher.ResponseData;
+    const started = process.hrtime.bigint();
+    const elapsed = () => Number(process.hrtime.bigint() - started) / 1e9;
     try {
       res = await request(eventsUrl, { method: 'POST', headers, body, dispatcher: apiDispatcher });
     } catch (err) {
+      deps.observe?.apiRequest?.(elapsed(), 'error');
       return { kind: 'retry', reason: `network error: ${describeError(err)}` };
     }
+    deps.observe?.apiRequest?.(elapsed(), res.statusCode);
 
     const status = res.statusCode;
     let raw: Buffer | null;

@@ -44,6 +44,8 @@ export interface TokenProviderOptions extends AssertionOptions {
   /** Header and body timeout of the token request (default 10 s). */
   timeoutMs?: number;
   logger?: Logger;
+  /** Called after each token request (metrics). */
+  onTokenRequest?: (ok: boolean) => void;
 }
 
 export interface TokenProvider {
@@ -244,10 +246,12 @@ export function createTokenProvider(opts: TokenProviderOptions): TokenProvider {
         (token) => {
           if (inflight === flight) inflight = null;
           cached = token;
+          opts.onTokenRequest?.(true);
           return token;
         },
         (err: unknown) => {
           if (inflight === flight) inflight = null;
+          opts.onTokenRequest?.(false);
           const e = err as TokenRequestError;
           log?.error(
             { tokenUrl: tokenUrlForLog, status: e.status, error: e.error, error_description: e.errorDescription },

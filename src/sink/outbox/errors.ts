@@ -1,0 +1,81 @@
+/**
+ * The outbox's errors. The receiver maps them to replies (issue #4: a failed `accept` is a NAK, never an ACK), so
+ * each failure the panel should retry has its own class.
+ */
+
+/** The journal holds a damaged record that is not a torn tail; start-up must stop (issue #6: nothing silently skipped). */
+export class OutboxCorruptError extends Error {
+  override readonly name = 'OutboxCorruptError';
+  constructor(
+    readonly file: string,
+    readonly offset: number,
+    readonly reason: string,
+  ) {
+    super(`outbox journal ${file} is corrupt at byte ${offset}: ${reason}`);
+  }
+}
+
+/**
+ * `maxBytes` reached or the disk is full: the frame is NAKed (the panel keeps the event and retries) and nothing
+ * already accepted is dropped (issue #6).
+ */
+export class OutboxFullError extends Error {
+  override readonly name = 'OutboxFullError';
+  constructor(
+    readonly kind: 'max-bytes' | 'disk-full',
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** `ackAfter: "delivered"`: the API did not accept the events within `deliveredTimeoutSeconds`. They stay queued. */
+export class DeliveryTimeoutError extends Error {
+  override readonly name = 'DeliveryTimeoutError';
+  constructor(
+    readonly eventIds: readonly string[],
+    timeoutMs: number,
+  ) {
+    super(`${eventIds.length} event(s) not accepted by the sink within ${timeoutMs} ms; they stay queued`);
+  }
+}
+
+/** `ackAfter: "delivered"`: an event went to the dead letters instead of being accepted by the API. */
+export class DeliveryFailedError extends Error {
+  override readonly name = 'DeliveryFailedError';
+  constructor(
+    readonly eventId: string,
+    readonly reason: string,
+  ) {
+    super(`event ${eventId} was not delivered: ${reason}`);
+  }
+}
+
+export class OutboxClosedError extends Error {
+  override readonly name = 'OutboxClosedError';
+  constructor(message = 'the outbox is closed') {
+    super(message);
+  }
+}
+
+/** Another live process has the outbox directory open for writing (two writers would corrupt the journal). */
+export class OutboxLockedError extends Error {
+  override readonly name = 'OutboxLockedError';
+  constructor(
+    readonly dir: string,
+    readonly pid: number,
+  ) {
+    super(`outbox ${dir} is in use by process ${pid}`);
+  }
+}
+
+/** A write to the outbox failed for another reason than a full disk (I/O error, permissions, …). */
+export class OutboxWriteError extends Error {
+  override readonly name = 'OutboxWriteError';
+}
+
+/** True for the errno codes that mean "no space left" (ENOSPC, and EDQUOT for a user quota). */
+export function isNoSpace(err: unknown): boolean {
+  const code = (err as NodeJS.ErrnoException | null)?.code;
+  return code === 'ENOSPC' || code === 'EDQUOT';
+}

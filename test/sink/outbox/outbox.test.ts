@@ -1,0 +1,455 @@
+/**
+ * The outbox with real files and a real (in-test) sink (issue #6): durability across reopen, group commit,
+ * compaction, the byte limit and a full disk, per-account order, retries, dead letters, re-queueing and
+ * `ackAfter: "delivered"`.
+ */
+import { readdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { OutboxConfig } from '../../../src/config/types.js';
+import {
+  DEAD_LETTER_FILE,
+  LOCK_FILE,
+  defaultFileOps,
+  DeliveryFailedError,
+  DeliveryTimeoutError,
+  openOutbox,
+  OutboxClosedError,
+  OutboxFullError,
+  OutboxLockedError,
+  type JournalFileOps,
+  type Outbox,
+  type OutboxDeps,
+} from '../../../src/sink/outbox/index.js';
+import type { OutgoingEvent } from '../../../src/sink/types.js';
+import { countingFileOps, makeEvent, outboxConfig, RecordingSink, silentLogger, tempDir, until } from './helpers.js';
+
+describe('Outbox', () => {
+  let dir: string;
+  let cleanup: () => Promise<void>;
+  const opened: Outbox[] = [];
+
+  beforeEach(async () => {
+    ({ dir, cleanup } = await tempDir());
+  });
+  afterEach(async () => {
+    await Promise.all(opened.splice(0).map((o) => o.close()));
+    await cleanup();
+  });
+
+  async function open(
+    sink: RecordingSink | null,
+    config: Partial<OutboxConfig> = {},
+    deps: Partial<OutboxDeps> = {},
+  ): Promise<Outbox> {
+    const outbox = await openOutbox(outboxConfig(dir, config), {
+      logger: silentLogger,
+      ...(sink ? { sink } : { start: false }),
+      baseDelayMs: 5,
+      maxDelayMs: 50,
+      closeGraceMs: 500,
+      ...deps,
+    });
+    opened.push(outbox);
+    return outbox;
+  }
+
+  async function closeAll(): Promise<void> {
+    await Promise.all(opened.splice(0).map((o) => o.close()));
+  }
+
+  const ids = (events: readonly OutgoingEvent[]) => events.map((e) => e.body.event_id);
+
+  it('keeps accepted events across a reopen and delivers them then, in order, with their event ids', async () => {
+    const idle = await open(null);
+    await idle.accept([makeEvent('1001', 1), makeEvent('1002', 1)]);
+    await idle.accept([makeEvent('1001', 2)]);
+    expect(idle.status()).toMatchObject({ depth: 3, state: 'running', deadLetters: 0 });
+    await closeAll();
+
+    const sink = new RecordingSink();
+    const outbox = await open(sink);
+    await sink.waitForAccepted(3);
+    expect(ids(sink.accepted.filter((e) => e.account === '1001'))).toEqual(['evt-1001-1', 'evt-1001-2']);
+    expect(sink.accepted.find((e) => e.account === '1002')).toEqual(makeEvent('1002', 1));
+    await until(() => outbox.status().depth === 0, 5_000, 'depth 0');
+    await closeAll();
+
+    // Their outcomes were journaled: a third start has nothing to deliver.
+    const third = await open(null);
+    expect(third.status().depth).toBe(0);
+  });
+
+  it('a lost outcome means a redelivery with the same id, never a loss (delivery abandoned at close)', async () => {
+    const sink = new RecordingSink();
+    sink.delay = () => 400;
+    const outbox = await open(sink, {}, { closeGraceMs: 50 });
+    await outbox.accept([makeEvent('2001', 1)]);
+    await until(() => sink.inFlight === 1, 2_000, 'delivery in flight');
+    await closeAll();
+
+    const again = new RecordingSink();
+    const reopened = await open(again);
+    await again.waitForAccepted(1);
+    expect(ids(again.accepted)).toEqual(['evt-2001-1']);
+    await until(() => reopened.status().depth === 0, 2_000, 'depth 0');
+  });
+
+  it('group-commits concurrent accepts: far fewer fsyncs than frames', async () => {
+    const { fileOps, fsyncs: countOf } = countingFileOps();
+    const outbox = await open(null, {}, { fileOps });
+    const frames = 400;
+    await Promise.all(Array.from({ length: frames }, (_, i) => outbox.accept([makeEvent(`A${i % 40}`, i)])));
+    const stats = outbox.journalStats();
+    const fsyncs = countOf();
+    console.log(`outbox group commit: ${frames} concurrent accepts -> ${stats.records} records, ${fsyncs} fsyncs`);
+    expect(stats.records).toBe(frames);
+    expect(fsyncs).toBeLessThanOrEqual(10);
+    expect(outbox.status().depth).toBe(frames);
+  });
+
+  it('refuses a second writer on the same directory', async () => {
+    await open(null);
+    await expect(open(null)).rejects.toBeInstanceOf(OutboxLockedError);
+    // A read-only view is fine next to the writer.
+    const view = await open(null, {}, { readOnly: true });
+    expect(view.status().state).toBe('read-only');
+    await expect(view.accept([makeEvent('1', 1)])).rejects.toBeInstanceOf(OutboxClosedError);
+  });
+
+  it('takes over the lock of a process that is gone (a crashed bridge restarts unattended)', async () => {
+    // Pid 2^22 + 1 is above Linux's pid_max ceiling, so no process has it.
+    await writeFile(join(dir, LOCK_FILE), `${2 ** 22 + 1}\n`);
+    const outbox = await open(null);
+    await outbox.accept([makeEvent('L1', 1)]);
+    expect(await readFile(join(dir, LOCK_FILE), 'utf8')).toBe(`${process.pid}\n`);
+    await closeAll();
+    expect(await readdir(dir)).not.toContain(LOCK_FILE);
+  });
+
+  describe('compaction', () => {
+    it('deletes segments whose events are all delivered; the directory stays small', async () => {
+      const sink = new RecordingSink();
+      const outbox = await open(sink, {}, { segmentBytes: 4096 });
+      for (let i = 0; i < 200; i++) await outbox.accept([makeEvent(`C${i % 5}`, i)]);
+      await sink.waitForAccepted(200);
+      await until(() => outbox.status().depth === 0, 5_000, 'depth 0');
+      // The last outcomes may still be on their way to disk, then compaction runs.
+      await until(
+        () => outbox.journalStats().records >= 400 && (outbox.status().bytes < 3 * 4096),
+        5_000,
+        'compaction',
+      );
+      const segments = (await readdir(dir)).filter((n) => n.endsWith('.journal'));
+      expect(segments.length).toBeLessThanOrEqual(2);
+      await closeAll();
+      const reopened = await open(null);
+      expect(reopened.status().depth).toBe(0);
+    });
+
+    it('keeps a segment with an undelivered event, and deleting later segments does not revive finished events', async () => {
+      const sink = new RecordingSink();
+      // Account STUCK never gets through; everything else does.
+      sink.behaviour = (event) => (event.account === 'STUCK' ? { kind: 'retry', reason: 'HTTP 503' } : { kind: 'accepted' });
+      const outbox = await open(sink, {}, { segmentBytes: 2048, baseDelayMs: 20, maxDelayMs: 20 });
+      await outbox.accept([makeEvent('STUCK', 1)]);
+      // Events in the first segment whose outcomes land in later ones (those segments get compacted).
+      await outbox.accept([makeEvent('OK', 1), makeEvent('OK', 2)]);
+      for (let i = 3; i < 120; i++) await outbox.accept([makeEvent('OK', i)]);
+      await sink.waitForAccepted(119);
+      await until(() => outbox.status().depth === 1, 5_000, 'only STUCK pending');
+      await sleep(100);
+      const segments = (await readdir(dir)).filter((n) => n.endsWith('.journal')).sort();
+      expect(segments[0]).toBe('00000001.journal');
+      expect(segments.length).toBeLessThanOrEqual(3);
+      await closeAll();
+
+      const reopened = await open(null);
+      expect(reopened.status().depth).toBe(1);
+      const pending = await reopened.list();
+      expect(pending.map((p) => p.id)).toEqual(['evt-STUCK-1']);
+      await closeAll();
+
+      const again = new RecordingSink();
+      await open(again);
+      await again.waitForAccepted(1);
+      expect(ids(again.accepted)).toEqual(['evt-STUCK-1']);
+    });
+  });
+
+  describe('full', () => {
+    it('maxBytes: accept rejects with OutboxFullError, accepted events are still delivered, then it accepts again', async () => {
+      const sink = new RecordingSink();
+      let open_ = true;
+      sink.behaviour = () => (open_ ? { kind: 'retry', reason: 'API down' } : { kind: 'accepted' });
+      const outbox = await open(sink, { maxBytes: 6000 }, { segmentBytes: 2048 });
+      let accepted = 0;
+      let refused: unknown = null;
+      for (let i = 0; i < 100 && !refused; i++) {
+        try {
+          await outbox.accept([makeEvent('F1', i)]);
+          accepted++;
+        } catch (err) {
+          refused = err;
+        }
+      }
+      expect(refused).toBeInstanceOf(OutboxFullError);
+      expect(refused).toMatchObject({ kind: 'max-bytes' });
+      expect(accepted).toBeGreaterThan(3);
+      expect(outbox.status().state).toBe('full');
+      await expect(outbox.accept([makeEvent('F2', 1)])).rejects.toBeInstanceOf(OutboxFullError);
+
+      open_ = false;
+      await sink.waitForAccepted(accepted);
+      expect(ids(sink.accepted)).toEqual(Array.from({ length: accepted }, (_, i) => `evt-F1-${i}`));
+      await until(() => outbox.status().state === 'running', 5_000, 'state running after compaction');
+      await outbox.accept([makeEvent('F2', 2)]);
+      await sink.waitForAccepted(accepted + 1);
+    });
+
+    it('disk full (ENOSPC): accept rejects with OutboxFullError and state is full until space is back', async () => {
+      let diskFull = false;
+      const fileOps: JournalFileOps = {
+        async write(fh, data, position) {
+          if (diskFull) throw Object.assign(new Error('no space left on device'), { code: 'ENOSPC' });
+          await defaultFileOps.write(fh, data, position);
+        },
+        sync: defaultFileOps.sync,
+      };
+      const sink = new RecordingSink();
+      sink.behaviour = () => ({ kind: 'retry', reason: 'API down' });
+      const outbox = await open(sink, {}, { fileOps });
+      await outbox.accept([makeEvent('D1', 1)]);
+      diskFull = true;
+      const err = await outbox.accept([makeEvent('D1', 2)]).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(OutboxFullError);
+      expect(err).toMatchObject({ kind: 'disk-full' });
+      expect(outbox.status().state).toBe('full');
+      expect(outbox.status().depth).toBe(1);
+
+      diskFull = false;
+      await outbox.accept([makeEvent('D1', 3)]);
+      expect(outbox.status().state).toBe('running');
+      sink.behaviour = () => ({ kind: 'accepted' });
+      await sink.waitForAccepted(2);
+      expect(ids(sink.accepted)).toEqual(['evt-D1-1', 'evt-D1-3']);
+    });
+  });
+
+  it('delivers per account in order while accounts run in parallel up to the cap (random delays and retries)', async () => {
+    let seed = 42;
+    const random = () => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return seed / 2 ** 31;
+    };
+    const sink = new RecordingSink();
+    sink.delay = () => Math.floor(random() * 6);
+    sink.behaviour = () => (random() < 0.2 ? { kind: 'retry', reason: 'HTTP 503' } : { kind: 'accepted' });
+    const outbox = await open(sink, {}, { concurrency: 4, baseDelayMs: 2, maxDelayMs: 10 });
+    const accounts = Array.from({ length: 12 }, (_, i) => `P${i}`);
+    const perAccount = 25;
+    const sends: Promise<void>[] = [];
+    for (let n = 0; n < perAccount; n++) {
+      for (const account of accounts) sends.push(outbox.accept([makeEvent(account, n)]));
+      if (n % 5 === 0) await sleep(1);
+    }
+    await Promise.all(sends);
+    await sink.waitForAccepted(accounts.length * perAccount, 20_000);
+    for (const account of accounts) {
+      const got = ids(sink.accepted.filter((e) => e.account === account));
+      expect(got).toEqual(Array.from({ length: perAccount }, (_, n) => `evt-${account}-${n}`));
+    }
+    // An account's next event is only tried after the previous one's outcome: attempts are in order too.
+    for (const account of accounts) {
+      const tried = sink.attempts.filter((a) => a.account === account).map((a) => Number(a.id.split('-').at(-1)));
+      expect(tried).toEqual([...tried].sort((a, b) => a - b));
+    }
+    expect(sink.maxInFlight).toBeLessThanOrEqual(4);
+    expect(sink.maxInFlight).toBeGreaterThan(1);
+  });
+
+  it('retries with backoff, honouring afterMs, then succeeds', async () => {
+    const sink = new RecordingSink();
+    sink.behaviour = (_event, attempt) =>
+      attempt < 3 ? { kind: 'retry', reason: 'HTTP 429', afterMs: 60 } : { kind: 'accepted', responseId: 'r1' };
+    const outbox = await open(sink);
+    await outbox.accept([makeEvent('R1', 1)]);
+    await sink.waitForAccepted(1);
+    const times = sink.attempts.map((a) => a.at);
+    expect(times).toHaveLength(3);
+    expect(times[1]! - times[0]!).toBeGreaterThanOrEqual(55);
+    expect(times[2]! - times[1]!).toBeGreaterThanOrEqual(55);
+    await until(() => outbox.status().depth === 0, 2_000, 'depth 0');
+  });
+
+  it('shows the retry state of a pending event', async () => {
+    const sink = new RecordingSink();
+    sink.behaviour = () => ({ kind: 'retry', reason: 'HTTP 503', afterMs: 10_000 });
+    const outbox = await open(sink);
+    await outbox.accept([makeEvent('S1', 1)]);
+    await until(() => sink.attempts.length === 1, 2_000, 'first attempt');
+    await sleep(10);
+    const [pending] = await outbox.list();
+    expect(pending).toMatchObject({ id: 'evt-S1-1', account: 'S1', attempts: 1, lastReason: 'HTTP 503' });
+    expect(pending!.nextAttemptAt).not.toBeNull();
+    expect(pending!.event).toEqual(makeEvent('S1', 1));
+    expect(outbox.status().oldestAgeSeconds).toBeGreaterThanOrEqual(0);
+  });
+
+  describe('dead letters', () => {
+    it('a permanent outcome goes to the dead letters with reason, status and response, and is final', async () => {
+      const sink = new RecordingSink();
+      sink.behaviour = (event) =>
+        event.body.event_id === 'evt-X1-2'
+          ? { kind: 'permanent', status: 400, reason: 'HTTP 400: camera_id unknown', response: { error: 'bad camera' } }
+          : { kind: 'accepted' };
+      const outbox = await open(sink);
+      await outbox.accept([makeEvent('X1', 1), makeEvent('X1', 2), makeEvent('X1', 3)]);
+      await sink.waitForAccepted(2);
+      // The account went on after the dead one.
+      expect(ids(sink.accepted)).toEqual(['evt-X1-1', 'evt-X1-3']);
+      await until(() => outbox.status().deadLetters === 1, 2_000, 'dead letter written');
+      const [letter] = await outbox.list({ dead: true });
+      expect(letter).toMatchObject({
+        id: 'evt-X1-2',
+        account: 'X1',
+        reason: 'permanent',
+        detail: 'HTTP 400: camera_id unknown',
+        status: 400,
+        response: { error: 'bad camera' },
+        attempts: 1,
+        event: makeEvent('X1', 2),
+      });
+      const line = JSON.parse((await readFile(join(dir, DEAD_LETTER_FILE), 'utf8')).trim()) as Record<string, unknown>;
+      expect(line.id).toBe('evt-X1-2');
+      await until(() => outbox.status().depth === 0, 2_000, 'depth 0');
+      await closeAll();
+      const reopened = await open(null);
+      expect(reopened.status()).toMatchObject({ depth: 0, deadLetters: 1 });
+    });
+
+    it('an event past maxAgeHours goes to the dead letters (reason max-age, with the last failure)', async () => {
+      let offset = 0;
+      const now = () => new Date(Date.now() + offset);
+      const sink = new RecordingSink();
+      sink.behaviour = () => ({ kind: 'retry', reason: 'connect ECONNREFUSED' });
+      const outbox = await open(sink, { maxAgeHours: 1 }, { now, baseDelayMs: 20, maxDelayMs: 20 });
+      await outbox.accept([makeEvent('M1', 1)]);
+      await until(() => sink.attempts.length >= 2, 2_000, 'retries');
+      offset = 3_600_000;
+      await until(() => outbox.status().deadLetters === 1, 2_000, 'dead letter');
+      const [letter] = await outbox.list({ dead: true });
+      expect(letter).toMatchObject({ id: 'evt-M1-1', reason: 'max-age' });
+      expect(letter!.detail).toContain('connect ECONNREFUSED');
+      expect(outbox.status().depth).toBe(0);
+    });
+
+    it('an event already past maxAgeHours at start is dead-lettered without an attempt', async () => {
+      const idle = await open(null, { maxAgeHours: 1 });
+      await idle.accept([makeEvent('M2', 1)]);
+      await closeAll();
+      const sink = new RecordingSink();
+      const later = () => new Date(Date.now() + 2 * 3_600_000);
+      const outbox = await open(sink, { maxAgeHours: 1 }, { now: later });
+      await until(() => outbox.status().deadLetters === 1, 2_000, 'dead letter');
+      expect(sink.attempts).toHaveLength(0);
+    });
+
+    it('retryDead re-queues with the original event id and removes the letter', async () => {
+      const sink = new RecordingSink();
+      let refuse = true;
+      sink.behaviour = () => (refuse ? { kind: 'permanent', status: 403, reason: 'HTTP 403' } : { kind: 'accepted' });
+      const outbox = await open(sink);
+      await outbox.accept([makeEvent('Y1', 1), makeEvent('Y2', 1)]);
+      await until(() => outbox.status().deadLetters === 2, 2_000, 'two dead letters');
+      await until(() => outbox.status().depth === 0, 2_000, 'depth 0');
+
+      refuse = false;
+      const result = await outbox.retryDead({ account: 'y1' });
+      expect(result).toEqual({ requeued: ['evt-Y1-1'], skipped: [] });
+      await sink.waitForAccepted(1);
+      expect(sink.accepted[0]).toEqual(makeEvent('Y1', 1));
+      const left = await outbox.list({ dead: true });
+      expect(left.map((l) => l.id)).toEqual(['evt-Y2-1']);
+
+      const rest = await outbox.retryDead();
+      expect(rest.requeued).toEqual(['evt-Y2-1']);
+      await sink.waitForAccepted(2);
+      expect(outbox.status().deadLetters).toBe(0);
+    });
+
+    it('acceptUnmapped stores unmapped events as dead letters; retryDead maps them again when asked to', async () => {
+      const sink = new RecordingSink();
+      const outbox = await open(sink);
+      await outbox.acceptUnmapped([
+        {
+          eventId: 'evt-U1-1',
+          account: 'U1',
+          reason: 'unmapped-account',
+          message: 'account U1 has no location',
+          configKey: 'accounts["U1"].locationId',
+          partial: { event_type: 'alarm' },
+          source: { frame: 'raw' },
+        },
+        { eventId: 'evt-U2-1', account: 'U2', reason: 'unmapped-camera', message: 'no camera' },
+      ]);
+      const dead = await outbox.list({ dead: true });
+      expect(dead).toHaveLength(2);
+      expect(dead[0]).toMatchObject({
+        id: 'evt-U1-1',
+        reason: 'unmapped-account',
+        detail: 'account U1 has no location',
+        configKey: 'accounts["U1"].locationId',
+        source: { frame: 'raw' },
+      });
+      expect(outbox.status().deadLetters).toBe(2);
+
+      // Without a remap there is nothing to deliver: both stay.
+      expect((await outbox.retryDead()).skipped).toHaveLength(2);
+      const remapped = await outbox.retryDead({
+        reason: 'unmapped-account',
+        remap: (letter) => makeEvent(letter.account, 1),
+      });
+      expect(remapped.requeued).toEqual(['evt-U1-1']);
+      await sink.waitForAccepted(1);
+      expect(sink.accepted[0]!.body.event_id).toBe('evt-U1-1');
+      expect((await outbox.list({ dead: true })).map((l) => l.id)).toEqual(['evt-U2-1']);
+    });
+  });
+
+  describe('ackAfter delivered', () => {
+    it('accept resolves only after the sink accepted every event', async () => {
+      const sink = new RecordingSink();
+      sink.delay = () => 80;
+      const outbox = await open(sink, { ackAfter: 'delivered' });
+      const started = performance.now();
+      await outbox.accept([makeEvent('K1', 1), makeEvent('K2', 1)]);
+      expect(performance.now() - started).toBeGreaterThanOrEqual(75);
+      expect(ids(sink.accepted).sort()).toEqual(['evt-K1-1', 'evt-K2-1']);
+    });
+
+    it('rejects with DeliveryTimeoutError after deliveredTimeoutSeconds; the event stays queued and is delivered later', async () => {
+      const sink = new RecordingSink();
+      let down = true;
+      sink.behaviour = () => (down ? { kind: 'retry', reason: 'HTTP 503' } : { kind: 'accepted' });
+      const outbox = await open(sink, { ackAfter: 'delivered', deliveredTimeoutSeconds: 0.2 });
+      const started = performance.now();
+      const err = await outbox.accept([makeEvent('T1', 1)]).catch((e: unknown) => e);
+      const waited = performance.now() - started;
+      expect(err).toBeInstanceOf(DeliveryTimeoutError);
+      expect((err as DeliveryTimeoutError).eventIds).toEqual(['evt-T1-1']);
+      expect(waited).toBeGreaterThanOrEqual(190);
+      expect(outbox.status().depth).toBe(1);
+      down = false;
+      await sink.waitForAccepted(1);
+    });
+
+    it('rejects with DeliveryFailedError when the event is dead-lettered instead', async () => {
+      const sink = new RecordingSink();
+      sink.behaviour = () => ({ kind: 'permanent', status: 404, reason: 'HTTP 404' });
+      const outbox = await open(sink, { ackAfter: 'delivered' });
+      await expect(outbox.accept([makeEvent('T2', 1)])).rejects.toBeInstanceOf(DeliveryFailedError);
+    });
+  });
+});

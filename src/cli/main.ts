@@ -3,12 +3,13 @@ import type { CommandModule } from 'yargs';
 import { decodeCommand } from './decode.js';
 import { emulateApiCommand } from './emulate-api.js';
 import { mapCommand } from './map.js';
+import { outboxCommand } from './outbox.js';
 import { serveCommand } from './serve.js';
 import { ConfigError } from '../config/load.js';
 import { UsageError } from './frame-input.js';
 
 /** Every command module; each lives in its own file under src/cli/. */
-const commands: CommandModule<any, any>[] = [serveCommand, decodeCommand, mapCommand, emulateApiCommand];
+const commands: CommandModule<any, any>[] = [serveCommand, decodeCommand, mapCommand, emulateApiCommand, outboxCommand];
 
 /** Runs the CLI with the given arguments; resolves to the process exit code. */
 export async function main(args: string[]): Promise<number> {

@@ -37,3 +37,17 @@ export function sourceFromDc09(message: Dc09Message, events: readonly PanelEvent
     events,
   };
 }
+
+/** JSON form of a SourceFrame (dates as ISO strings), stored with unmapped events so they can be mapped again. */
+export function reviveSource(stored: unknown): SourceFrame | null {
+  if (typeof stored !== 'object' || stored === null) return null;
+  const s = stored as Record<string, unknown>;
+  if (typeof s.account !== 'string' || typeof s.token !== 'string' || !Array.isArray(s.events) || typeof s.receivedAt !== 'string') return null;
+  const date = (v: unknown) => (typeof v === 'string' ? new Date(v) : null);
+  return {
+    ...(s as unknown as SourceFrame),
+    timestamp: date(s.timestamp),
+    occurredAt: date(s.occurredAt),
+    receivedAt: new Date(s.receivedAt),
+  };
+}

@@ -15,6 +15,9 @@ export interface UnmappedRecord {
   configKey?: string;
   panelEvent: unknown;
   partial?: unknown;
+  /** The frame's SourceFrame and the event's index in it: enough to map it again once the config is fixed. */
+  source?: unknown;
+  index?: number;
 }
 
 export interface EventAcceptor {
@@ -48,7 +51,6 @@ export interface QueueAcceptorOptions {
   maxAgeMs: number;
   /** Accounts delivered in parallel. */
   concurrency?: number;
-  onOutcome?: (kind: string) => void;
 }
 
 /**
@@ -78,7 +80,6 @@ export function queueAcceptor(sink: Sink, options: QueueAcceptorOptions): EventA
       const event = queue[0]!;
       try {
         const outcome = await deliverWithRetry(sink, event, { maxAgeMs: options.maxAgeMs, signal: abort.signal });
-        options.onOutcome?.(outcome.kind);
         if (outcome.kind === 'permanent') {
           options.logger.error({ account, eventId: event.body.event_id, status: outcome.status, reason: outcome.reason }, 'event permanently refused by the sink');
         }

@@ -2,7 +2,9 @@
 import type { BridgeConfig } from '../config/types.js';
 import type { Logger } from '../log.js';
 import { createFileSink } from '../sink/file-sink.js';
+import { openOutbox, type Outbox } from '../sink/outbox/index.js';
 import { createPartnerApiSink } from '../sink/partner-api/sink.js';
+import type { Sink } from '../sink/types.js';
 import { directAcceptor, queueAcceptor, type EventAcceptor } from './acceptor.js';
 import { BridgeMetrics } from './metrics.js';
 import { Pipeline, type Peer } from './pipeline.js';
@@ -24,6 +26,8 @@ export interface BridgeOptions {
 
 export interface RunningBridge {
   readonly pipeline: Pipeline;
+  /** The durable outbox when configured. */
+  readonly outbox: Outbox | null;
   readonly supervisor: Supervisor;
   readonly metrics: BridgeMetrics;
   readonly listeners: readonly RunningListener[];
@@ -33,24 +37,70 @@ export interface RunningBridge {
   stop(): Promise<void>;
 }
 
-export function acceptorFor(config: BridgeConfig, logger: Logger, metrics: BridgeMetrics): EventAcceptor {
+export function sinkFor(config: BridgeConfig, logger: Logger, metrics: BridgeMetrics): Sink {
   const sink = config.sink;
-  if (sink.type === 'file') return directAcceptor(createFileSink(sink.path));
-  const apiSink = createPartnerApiSink(sink, {
+  if (sink.type === 'file') return createFileSink(sink.path);
+  return createPartnerApiSink(sink, {
     logger,
     observe: {
       apiRequest: (seconds) => metrics.apiLatency.observe(seconds),
       tokenRequest: (ok) => metrics.tokenRefreshes.inc({ result: ok ? 'ok' : 'error' }),
     },
   });
+}
+
+/** Counts every delivery outcome for the metrics. */
+function countingSink(sink: Sink, metrics: BridgeMetrics): Sink {
+  return {
+    name: sink.name,
+    async deliver(event) {
+      const outcome = await sink.deliver(event);
+      metrics.deliveries.inc({ outcome: outcome.kind });
+      return outcome;
+    },
+    close: () => sink.close(),
+  };
+}
+
+/** The outbox in front of the sink: the ACK waits for the fsync, not for the API (issue #6). */
+function outboxAcceptor(outbox: Outbox, sink: Sink): EventAcceptor {
+  return {
+    accept: (events) => outbox.accept(events),
+    keepUnmapped: (u) => outbox.acceptUnmapped({
+      eventId: u.eventId, account: u.account, reason: u.reason, message: u.message,
+      ...(u.configKey ? { configKey: u.configKey } : {}),
+      ...(u.partial ? { partial: u.partial as never } : {}),
+      source: { frame: u.source, index: u.index },
+    }),
+    async close() {
+      await outbox.close();
+      await sink.close();
+    },
+  };
+}
+
+export async function acceptorFor(config: BridgeConfig, logger: Logger, metrics: BridgeMetrics): Promise<{ acceptor: EventAcceptor; outbox: Outbox | null }> {
+  const sink = countingSink(sinkFor(config, logger, metrics), metrics);
+  if (config.outbox) {
+    const outbox = await openOutbox(config.outbox, { sink, logger, concurrency: config.sink.type === 'partner-api' ? config.sink.connections : 8 });
+    return { acceptor: outboxAcceptor(outbox, sink), outbox };
+  }
+  if (config.sink.type === 'file') return { acceptor: directAcceptor(sink), outbox: null };
   logger.warn('no outbox configured: accepted events wait in memory for the Partner Event API and are lost on a crash');
-  return queueAcceptor(apiSink, { logger, maxAgeMs: sink.maxRetryAgeSeconds * 1000, concurrency: sink.connections, onOutcome: (kind) => metrics.deliveries.inc({ outcome: kind }) });
+  return { acceptor: queueAcceptor(sink, { logger, maxAgeMs: config.sink.maxRetryAgeSeconds * 1000, concurrency: config.sink.connections }), outbox: null };
 }
 
 export async function startBridge(config: BridgeConfig, options: BridgeOptions): Promise<RunningBridge> {
   const { logger } = options;
   const metrics = options.metrics ?? new BridgeMetrics();
-  const acceptor = options.acceptor ?? acceptorFor(config, logger, metrics);
+  const built = options.acceptor ? { acceptor: options.acceptor, outbox: null } : await acceptorFor(config, logger, metrics);
+  const { acceptor, outbox } = built;
+  const outboxGauges = outbox ? setInterval(() => {
+    const status = outbox.status();
+    metrics.outboxDepth.set(status.depth);
+    metrics.outboxBytes.set(status.bytes);
+    metrics.outboxOldestAge.set(status.oldestAgeSeconds);
+  }, 1000).unref() : null;
   const onPanelActivity = (account: string, peer: Peer, at: Date) => {
     supervisor.activity(account, `${peer.address}:${peer.port}`, peer.transport, at);
     options.onPanelActivity?.(account, peer, at);
@@ -79,6 +129,7 @@ export async function startBridge(config: BridgeConfig, options: BridgeOptions):
   } catch (err) {
     await Promise.allSettled(listeners.map((l) => l.listener.close()));
     await supervisor.stop();
+    if (outboxGauges) clearInterval(outboxGauges);
     await acceptor.close();
     throw err;
   }
@@ -86,6 +137,7 @@ export async function startBridge(config: BridgeConfig, options: BridgeOptions):
   let stopping: Promise<void> | null = null;
   return {
     pipeline,
+    outbox,
     supervisor,
     metrics,
     listeners: listeners.map((l) => l.listener),
@@ -98,6 +150,7 @@ export async function startBridge(config: BridgeConfig, options: BridgeOptions):
       stopping ??= (async () => {
         await Promise.allSettled(listeners.map((l) => l.listener.close()));
         await supervisor.stop();
+        if (outboxGauges) clearInterval(outboxGauges);
         await acceptor.close();
         logger.info('stopped');
       })();

@@ -9,7 +9,7 @@ import { decodePayload } from '../protocols/decode.js';
 import { buildNak, decideReply, parseFrame, type Dc09Message, type ReplyDecision } from '../protocols/dc09/index.js';
 import { escapeFrame } from '../cli/escape.js';
 import type { OutgoingEvent } from '../sink/types.js';
-import type { EventAcceptor } from './acceptor.js';
+import type { EventAcceptor, UnmappedRecord } from './acceptor.js';
 import type { BridgeMetrics } from './metrics.js';
 import { accountDirectory, type AccountDirectory } from './policy.js';
 import { RateLimitedWarn } from './rate-limited-log.js';
@@ -135,25 +135,32 @@ export class Pipeline {
   private async mapAndAccept(source: SourceFrame): Promise<boolean> {
     const mapped = mapFrame(source, this.config);
     const outgoing: OutgoingEvent[] = [];
+    const unmapped: UnmappedRecord[] = [];
     for (const event of mapped) {
       this.deps.metrics.events.inc({ outcome: event.forwarded ? 'forwarded' : event.reason });
       if (event.forwarded) outgoing.push({ body: event.body, account: event.account, ...(event.media ? { media: event.media } : {}) });
-      else this.noteNotForwarded(event, source);
+      else {
+        const kept = this.noteNotForwarded(event, source);
+        if (kept) unmapped.push(kept);
+      }
     }
     try {
       if (outgoing.length > 0) await this.deps.acceptor.accept(outgoing);
+      if (unmapped.length > 0 && this.deps.acceptor.keepUnmapped) await Promise.all(unmapped.map((u) => this.deps.acceptor.keepUnmapped!(u)));
       return true;
     } catch (err) {
+      this.deps.metrics.rejections.inc({ reason: err instanceof Error && err.name === 'OutboxFullError' ? 'outbox-full' : 'not-accepted' });
       this.deps.logger.error({ account: source.account, err: err instanceof Error ? err.message : String(err), events: outgoing.length }, 'events not accepted: answering NAK so the panel retries');
       return false;
     }
   }
 
-  private noteNotForwarded(event: Extract<MappedEvent, { forwarded: false }>, source: SourceFrame): void {
+  /** Logs an event that is not forwarded; returns what to keep for the operator (unmapped accounts and cameras). */
+  private noteNotForwarded(event: Extract<MappedEvent, { forwarded: false }>, source: SourceFrame): UnmappedRecord | null {
     const fields = { account: event.account, code: event.panelEvent.code, reason: event.reason, eventId: event.eventId, configKey: event.configKey };
     if (event.reason === 'ignored') {
       this.deps.logger.debug(fields, event.message);
-      return;
+      return null;
     }
     if (event.reason === 'unknown-code') {
       // Logged once per code and account (issue #3).
@@ -162,13 +169,15 @@ export class Pipeline {
         this.warned.add(once);
         this.deps.logger.warn(fields, event.message);
       }
-    } else {
-      this.warn.warn(event.reason, fields, event.message);
+      return null;
     }
-    void this.deps.acceptor.keepUnmapped?.({
+    this.warn.warn(event.reason, fields, event.message);
+    // Unmapped accounts and cameras wait for the operator (issue #6: dead letters, `outbox retry` after the fix).
+    return {
       eventId: event.eventId, account: event.account, reason: event.reason, message: event.message,
-      ...(event.configKey ? { configKey: event.configKey } : {}), panelEvent: event.panelEvent, partial: event.partial ?? { raw: source.raw },
-    }).catch((err: unknown) => this.deps.logger.error({ err: String(err) }, 'could not keep an unmapped event'));
+      ...(event.configKey ? { configKey: event.configKey } : {}), panelEvent: event.panelEvent,
+      ...(event.partial ? { partial: event.partial } : {}), source, index: event.index,
+    };
   }
 
   private expireDuplicates(nowMs: number): void {

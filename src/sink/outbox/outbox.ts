@@ -876,7 +876,8 @@ export class Outbox {
         known.lines.push(letter.line);
         continue;
       }
-      const event = letter.event ?? options.remap?.(letter) ?? null;
+      // A letter that can be mapped again (unmapped events keep their source) takes the fixed configuration.
+      const event = options.remap?.(letter) ?? letter.event ?? null;
       if (!event) {
         skipped.push(letter);
         continue;

@@ -1,0 +1,80 @@
+/** `alarm-bridge outbox status|list|retry [--dead] --config FILE`: the operator's view of the durable outbox. */
+import type { CommandModule } from 'yargs';
+import { loadConfigFile } from '../config/load.js';
+import type { BridgeConfig } from '../config/types.js';
+import { createLogger } from '../log.js';
+import { mapFrame, reviveSource } from '../mapper/index.js';
+import { openOutbox, type StoredDeadLetter } from '../sink/outbox/index.js';
+import type { OutgoingEvent } from '../sink/types.js';
+import { UsageError } from './frame-input.js';
+
+interface OutboxArgs {
+  action: 'status' | 'list' | 'retry';
+  config: string;
+  dead?: boolean;
+  account?: string;
+  id?: string[];
+  limit?: number;
+  exitCode?: number;
+}
+
+/** Never print a camera password kept with an event's media source. */
+function withoutSecrets<T>(value: T): T {
+  return JSON.parse(JSON.stringify(value, (key, v) => (key === 'password' ? '[Redacted]' : v))) as T;
+}
+
+/** Maps an unmapped dead letter again with the (fixed) configuration; null when it still does not map. */
+export function remapLetter(letter: StoredDeadLetter, config: BridgeConfig): OutgoingEvent | null {
+  const stored = letter.source as { frame?: unknown; index?: number } | undefined;
+  const source = reviveSource(stored?.frame);
+  if (!source || typeof stored?.index !== 'number') return null;
+  const mapped = mapFrame(source, config).find((m) => m.index === stored.index);
+  if (!mapped?.forwarded) return null;
+  return { body: mapped.body, account: mapped.account, ...(mapped.media ? { media: mapped.media } : {}) };
+}
+
+export async function runOutbox(args: OutboxArgs, write: (line: string) => void): Promise<number> {
+  const config = await loadConfigFile(args.config);
+  if (!config.outbox) throw new UsageError(`${args.config}: no "outbox" section: there is no outbox to inspect`);
+  const logger = createLogger({ level: 'warn', destination: process.stderr });
+  const readOnly = args.action !== 'retry';
+  const outbox = await openOutbox(config.outbox, { logger, readOnly, start: false });
+  try {
+    if (args.action === 'status') {
+      write(JSON.stringify({ dir: config.outbox.dir, ...outbox.status() }));
+      return 0;
+    }
+    if (args.action === 'list') {
+      const limit = args.limit ?? 1000;
+      const rows = args.dead ? await outbox.list({ dead: true, limit }) : await outbox.list({ limit });
+      for (const row of rows) write(JSON.stringify(withoutSecrets(row)));
+      return 0;
+    }
+    // retry: re-queue dead letters (all, or by account / ids) with their original event ids; the bridge delivers them.
+    const result = await outbox.retryDead({
+      ...(args.id ? { ids: args.id } : {}),
+      ...(args.account ? { account: args.account.toUpperCase() } : {}),
+      remap: (letter) => remapLetter(letter, config),
+    });
+    write(JSON.stringify({ requeued: result.requeued.length, ids: result.requeued, skipped: result.skipped.map((l) => ({ id: l.id, reason: l.reason, configKey: l.configKey ?? null })) }));
+    return result.skipped.length > 0 ? 1 : 0;
+  } finally {
+    await outbox.close();
+  }
+}
+
+export const outboxCommand: CommandModule<object, OutboxArgs> = {
+  command: 'outbox <action>',
+  describe: 'inspect the durable outbox (status, list [--dead]) or re-queue dead letters after fixing the config (retry)',
+  builder: (y) =>
+    y
+      .positional('action', { choices: ['status', 'list', 'retry'] as const, demandOption: true })
+      .option('config', { type: 'string', demandOption: true, describe: 'the bridge configuration file (its outbox.dir)' })
+      .option('dead', { type: 'boolean', describe: 'list: dead letters instead of pending events' })
+      .option('account', { type: 'string', describe: 'retry: only this account' })
+      .option('id', { type: 'string', array: true, describe: 'retry: only these event ids' })
+      .option('limit', { type: 'number', describe: 'list: at most this many rows (default 1000)' }) as never,
+  handler: async (argv) => {
+    argv.exitCode = await runOutbox(argv, (line) => process.stdout.write(`${line}\n`));
+  },
+};

@@ -1,0 +1,76 @@
+/** The receiver with the durable outbox (issue #6): ACK after fsync, NAK when full, unmapped events as dead letters. */
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { buildRequest } from '../../src/protocols/dc09/index.js';
+import { runCli } from '../cli/run-cli.js';
+import { startTestBridge, TcpPanel, text, type TestBridge } from './harness.js';
+
+let running: TestBridge[] = [];
+afterEach(async () => {
+  await Promise.allSettled(running.map((b) => b.stop()));
+  running = [];
+});
+
+const frame = (account: string, data: string, seq: string) =>
+  buildRequest({ token: 'SIA-DCS', sequence: seq, line: '0', account, data, timestamp: new Date() });
+
+async function until(predicate: () => Promise<boolean>, timeoutMs = 5000): Promise<void> {
+  const start = Date.now();
+  while (!(await predicate())) {
+    if (Date.now() - start > timeoutMs) throw new Error('condition not reached');
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+describe('receiver + outbox', () => {
+  it('ACKs after the journal, delivers to the sink, keeps unmapped events as dead letters; retry after the fix delivers them with their original id', async () => {
+    const accounts = { '1234': { locationId: 'LOC', cameraId: 'cam' }, '5555': { cameraId: 'cam5' } };
+    const b = await startTestBridge({ accounts, outbox: { dir: 'outbox' } });
+    running.push(b);
+    const panel = await TcpPanel.open(b.bridge.port('tcp'));
+    panel.write(frame('1234', '#1234|NBA1', '0001'));
+    panel.write(frame('5555', '#5555|NBA2', '0002'));
+    const replies = await panel.waitForReplies(2);
+    expect(replies.map((r) => text(r).includes('"ACK"'))).toEqual([true, true]);
+    await until(async () => (await b.events()).length === 1);
+    expect(b.bridge.outbox!.status()).toMatchObject({ deadLetters: 1 });
+    panel.end();
+    await b.stop();
+
+    const configPath = join(b.dir, 'bridge.json');
+    const fixed = { accounts: { ...accounts, '5555': { locationId: 'LOC5', cameraId: 'cam5' } }, outbox: { dir: 'outbox' }, sink: { type: 'file', path: 'events.ndjson' } };
+    await writeFile(configPath, JSON.stringify(fixed));
+    const dead = await runCli(['outbox', 'list', '--dead', '--config', configPath]);
+    const letter = JSON.parse(dead.stdout.trim());
+    expect(letter).toMatchObject({ reason: 'unmapped-account', configKey: 'accounts["5555"].locationId', account: '5555' });
+    const retried = await runCli(['outbox', 'retry', '--config', configPath]);
+    expect(JSON.parse(retried.stdout)).toMatchObject({ requeued: 1, skipped: [] });
+    const status = await runCli(['outbox', 'status', '--config', configPath]);
+    expect(JSON.parse(status.stdout)).toMatchObject({ depth: 1, deadLetters: 0 });
+
+    // A restarted bridge on the same outbox delivers the re-queued letter.
+    const resumed = await startTestBridge({ ...fixed, outbox: { dir: join(b.dir, 'outbox') }, sink: { type: 'file', path: join(b.dir, 'events.ndjson') } });
+    running.push(resumed);
+    await until(async () => (await b.events()).length === 2);
+    const events = await b.events();
+    expect(events[1]).toMatchObject({ location_id: 'LOC5', camera_id: 'cam5', event_id: letter.id });
+  });
+
+  it('NAKs new frames when the outbox reached maxBytes, and still delivers what it had', async () => {
+    const accounts = { '1234': { locationId: 'LOC', cameraId: 'cam' } };
+    const b = await startTestBridge({ accounts, outbox: { dir: 'outbox', maxBytes: 2000 }, sink: { type: 'file', path: 'events.ndjson' } });
+    running.push(b);
+    const panel = await TcpPanel.open(b.bridge.port('tcp'));
+    const kinds: string[] = [];
+    for (let i = 0; i < 12; i++) {
+      panel.write(frame('1234', `#1234|NBA${i + 1}`, String(i).padStart(4, '0')));
+      const replies = await panel.waitForReplies(i + 1);
+      kinds.push(text(replies[i]).includes('"ACK"') ? 'ACK' : 'NAK');
+    }
+    expect(kinds).toContain('NAK');
+    const acked = kinds.filter((k) => k === 'ACK').length;
+    await until(async () => (await b.events()).length === acked);
+    expect(b.logs()).toContain('answering NAK');
+  });
+});

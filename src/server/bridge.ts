@@ -10,7 +10,8 @@ import { BridgeMetrics } from './metrics.js';
 import { Pipeline, type Peer } from './pipeline.js';
 import { startSurgardListener } from './surgard-tcp.js';
 import { defaultSupervisionStatePath, Supervisor } from './supervision.js';
-import { startTcpListener, type RunningListener } from './tcp.js';
+import type { RunningListener } from './tcp-server.js';
+import { startTcpListener } from './tcp.js';
 import { startUdpListener } from './udp.js';
 
 export interface BridgeOptions {

@@ -3,7 +3,6 @@
  * every record, heartbeats included, is answered ACK 0x06 once its events are accepted — the same durability
  * contract as DC-09 — and an unparseable record gets NAK 0x15 and a log line with its raw bytes.
  */
-import { createServer, type Server } from 'node:net';
 import { escapeFrame } from '../cli/escape.js';
 import type { ListenerConfig } from '../config/types.js';
 import type { Logger } from '../log.js';
@@ -12,7 +11,7 @@ import { parseSurgardRecord, SurgardFramer, SURGARD_ACK, SURGARD_NAK, type Surga
 import type { BridgeMetrics } from './metrics.js';
 import type { Peer, Pipeline } from './pipeline.js';
 import { RateLimitedWarn } from './rate-limited-log.js';
-import type { RunningListener } from './tcp.js';
+import { serveTcp, type RunningListener } from './tcp-server.js';
 
 export interface SurgardListenerOptions {
   listener: ListenerConfig;
@@ -52,8 +51,6 @@ export async function startSurgardListener(options: SurgardListenerOptions): Pro
   const { listener, pipeline, logger, metrics } = options;
   const name = `surgard/tcp/${listener.host}:${listener.port}`;
   const warn = new RateLimitedWarn(logger);
-  const gauge = metrics.openConnections.labels({ listener: name });
-  const connections = new Set<{ socket: import('node:net').Socket; chain: Promise<void> }>();
 
   const handleRecord = async (bytes: Buffer, peer: Peer): Promise<Buffer> => {
     const raw = escapeFrame(bytes);
@@ -82,58 +79,26 @@ export async function startSurgardListener(options: SurgardListenerOptions): Pro
     return SURGARD_ACK;
   };
 
-  const server: Server = createServer({ noDelay: true }, (socket) => {
-    const peer: Peer = { address: socket.remoteAddress ?? '?', port: socket.remotePort ?? 0, transport: 'tcp' };
-    const connection = { socket, chain: Promise.resolve() };
-    const framer = new SurgardFramer();
-    connections.add(connection);
-    gauge.inc();
-    socket.setTimeout(options.idleTimeoutSeconds * 1000);
-    socket.on('timeout', () => socket.destroy());
-    socket.on('error', (err) => logger.debug({ peer: `${peer.address}:${peer.port}`, err: err.message }, 'connection error'));
-    socket.on('close', () => {
-      connections.delete(connection);
-      gauge.dec();
-    });
-    socket.on('data', (chunk) => {
-      const out = framer.push(chunk);
-      if (out.junkBytes > 0) metrics.junkBytes.inc({ transport: 'tcp' }, out.junkBytes);
-      if (out.overflowed) warn.warn('surgard-oversized', { peer: `${peer.address}:${peer.port}` }, 'Sur-Gard record over the size cap dropped');
-      for (const record of out.records) {
-        const received = process.hrtime.bigint();
-        connection.chain = connection.chain.then(async () => {
-          const reply = await handleRecord(record, peer);
-          if (socket.destroyed) return;
-          socket.write(reply);
-          metrics.replies.inc({ kind: reply === SURGARD_ACK ? 'ACK' : 'NAK' });
-          metrics.ackLatency.observe(Number(process.hrtime.bigint() - received) / 1e9);
-        });
-      }
-    });
-  });
-  server.maxConnections = options.maxConnections;
-  server.on('error', (err) => logger.error({ listener: name, err: err.message }, 'listener error'));
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen({ host: listener.host, port: listener.port }, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const address = server.address();
-  const port = typeof address === 'object' && address ? address.port : listener.port;
-  logger.info({ listener: name, port }, 'listening');
-  return {
+  return serveTcp({
     name,
-    port,
-    async close() {
-      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-      await Promise.all([...connections].map(async (c) => {
-        await c.chain;
-        c.socket.end();
-        setTimeout(() => c.socket.destroy(), 1000).unref();
-      }));
-      await closed;
+    listener,
+    logger,
+    metrics,
+    maxConnections: options.maxConnections,
+    idleTimeoutSeconds: options.idleTimeoutSeconds,
+    onConnection(connection) {
+      const framer = new SurgardFramer();
+      return (chunk) => {
+        const out = framer.push(chunk);
+        if (out.junkBytes > 0) metrics.junkBytes.inc({ transport: 'tcp' }, out.junkBytes);
+        if (out.overflowed) warn.warn('surgard-oversized', { peer: `${connection.peer.address}:${connection.peer.port}` }, 'Sur-Gard record over the size cap dropped');
+        for (const record of out.records) {
+          connection.reply(async () => {
+            const reply = await handleRecord(record, connection.peer);
+            return { frame: reply, kind: reply === SURGARD_ACK ? 'ACK' : 'NAK' };
+          }, process.hrtime.bigint());
+        }
+      };
     },
-  };
+  });
 }

@@ -6,7 +6,7 @@ import { Dc09Framer } from '../protocols/dc09/index.js';
 import type { BridgeMetrics } from './metrics.js';
 import type { Pipeline } from './pipeline.js';
 import { RateLimitedWarn } from './rate-limited-log.js';
-import type { RunningListener } from './tcp.js';
+import type { RunningListener } from './tcp-server.js';
 
 export interface UdpListenerOptions {
   listener: ListenerConfig;

@@ -1,0 +1,116 @@
+/**
+ * What every TCP listener shares (DC-09 and Sur-Gard): connection tracking and cap, idle timeout, replies written
+ * in the order their frames arrived, graceful close (finish frames in flight, then end the sockets).
+ */
+import { createServer, type Server, type Socket } from 'node:net';
+import type { ListenerConfig } from '../config/types.js';
+import type { Logger } from '../log.js';
+import type { BridgeMetrics } from './metrics.js';
+import type { Peer } from './pipeline.js';
+import { RateLimitedWarn } from './rate-limited-log.js';
+
+export interface RunningListener {
+  readonly name: string;
+  readonly port: number;
+  /** Stops accepting, lets frames in flight finish, then closes every connection. */
+  close(): Promise<void>;
+}
+
+export interface Connection {
+  readonly socket: Socket;
+  readonly peer: Peer;
+  /**
+   * Queues the work for one complete frame behind the connection's earlier frames and writes its reply (if any),
+   * so replies keep the frames' order; counts the reply and its latency from `receivedAt` (hrtime).
+   */
+  reply(work: () => Promise<{ frame: Buffer | null; kind: string }>, receivedAt: bigint): void;
+  /** Runs after every queued frame (e.g. closing after an oversized stream). */
+  afterQueued(step: () => void): void;
+}
+
+export interface TcpServerOptions {
+  name: string;
+  listener: ListenerConfig;
+  logger: Logger;
+  metrics: BridgeMetrics;
+  maxConnections: number;
+  idleTimeoutSeconds: number;
+  /** Called once per connection; returns the handler of its data chunks. */
+  onConnection(connection: Connection): (chunk: Buffer) => void;
+  /** Called after each reply is written. */
+  afterReply?: (connection: Connection) => void;
+}
+
+const peerText = (peer: Peer) => `${peer.address}:${peer.port}`;
+
+export async function serveTcp(options: TcpServerOptions): Promise<RunningListener> {
+  const { name, listener, logger, metrics } = options;
+  const warn = new RateLimitedWarn(logger);
+  const gauge = metrics.openConnections.labels({ listener: name });
+  const chains = new Map<Socket, Promise<void>>();
+
+  const server: Server = createServer({ noDelay: true }, (socket) => {
+    const peer: Peer = { address: socket.remoteAddress ?? '?', port: socket.remotePort ?? 0, transport: 'tcp' };
+    chains.set(socket, Promise.resolve());
+    gauge.inc();
+    const connection: Connection = {
+      socket,
+      peer,
+      reply(work, receivedAt) {
+        chains.set(socket, chains.get(socket)!.then(async () => {
+          const { frame, kind } = await work();
+          if (!frame || socket.destroyed) return;
+          socket.write(frame);
+          metrics.replies.inc({ kind });
+          metrics.ackLatency.observe(Number(process.hrtime.bigint() - receivedAt) / 1e9);
+          options.afterReply?.(connection);
+        }));
+      },
+      afterQueued(step) {
+        chains.set(socket, chains.get(socket)!.then(step));
+      },
+    };
+    socket.setTimeout(options.idleTimeoutSeconds * 1000);
+    socket.on('timeout', () => {
+      logger.debug({ peer: peerText(peer), listener: name }, 'idle connection closed');
+      socket.destroy();
+    });
+    socket.on('error', (err) => logger.debug({ peer: peerText(peer), err: err.message }, 'connection error'));
+    socket.on('close', () => {
+      chains.delete(socket);
+      gauge.dec();
+    });
+    socket.on('data', options.onConnection(connection));
+  });
+  server.maxConnections = options.maxConnections;
+  server.on('drop', (data) => {
+    metrics.rejections.inc({ reason: 'max-connections' });
+    warn.warn('max-connections', { peer: `${data?.remoteAddress}:${data?.remotePort}`, listener: name, maxConnections: options.maxConnections }, 'connection refused: maxConnections reached');
+  });
+  server.on('error', (err) => logger.error({ listener: name, err: err.message }, 'listener error'));
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen({ host: listener.host, port: listener.port }, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : listener.port;
+  logger.info({ listener: name, port }, 'listening');
+
+  return {
+    name,
+    port,
+    async close() {
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      await Promise.all([...chains].map(async ([socket, chain]) => {
+        await chain;
+        socket.end();
+        setTimeout(() => socket.destroy(), 1000).unref();
+      }));
+      await closed;
+    },
+  };
+}

@@ -175,8 +175,8 @@ describe('config.example.json', () => {
   it('loads', async () => {
     const config = await loadConfigFile(EXAMPLE);
     expect(config.source).toBe(EXAMPLE);
-    expect(config.listeners.map((l) => l.transport)).toEqual(['tcp', 'udp']);
-    expect(Object.keys(config.accounts)).toEqual(['1234', 'A0F7']);
+    expect(config.listeners.map((l) => l.transport)).toEqual(['tcp', 'udp', 'tcp']);
+    expect(Object.keys(config.accounts)).toEqual(['1234', 'SG1', 'A0F7']);
     expect(accountKeyBytes(config.accounts['1234'] as AccountConfig)?.length).toBe(16);
     expect(config.accounts['1234']?.zones['15']?.cameraId).toBe('2fe519b4-2438-4aa1-b051-87cf22bb');
     expect(config.mapping.codes['sia:RP']).toBe('ignore');

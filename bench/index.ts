@@ -1,6 +1,24 @@
-/** `npm run bench`: prints one JSON summary of the project's speed figures. */
+/**
+ * `npm run bench`: prints one JSON summary of the project's speed figures, each with its target and `meetsTarget`.
+ * Decode rate (in process); receiver throughput and latency per acceptor variant (bridge here, load generator in a
+ * child process); delivery rate to the API emulator; RSS of a bridge with 10,000 idle connections.
+ * `BENCH_QUICK=1` shortens every phase for a smoke run.
+ */
+import { cpus } from 'node:os';
+import { benchConnections } from './connections.js';
 import { benchDecode } from './decode.js';
+import { benchDelivery } from './delivery.js';
+import { benchReceiver, FILE_SINK_VARIANT, FILE_SINK_WARN_LOG_VARIANT, type ReceiverVariant } from './receiver.js';
+import { QUICK } from './setup.js';
 
-const summary: Record<string, unknown> = { node: process.version, cpus: (await import('node:os')).cpus().length };
-summary.decode = benchDecode();
+/** Issue 6 adds the journal variant here (see the hook in bench/receiver.ts). */
+const RECEIVER_VARIANTS: ReceiverVariant[] = [FILE_SINK_VARIANT, FILE_SINK_WARN_LOG_VARIANT];
+
+const summary: Record<string, unknown> = { node: process.version, cpus: cpus().length, quick: QUICK };
+summary.decode = benchDecode(QUICK ? 0.3 : 1.5);
+const receiver: Record<string, unknown> = {};
+for (const variant of RECEIVER_VARIANTS) receiver[variant.name] = await benchReceiver(variant);
+summary.receiver = receiver;
+summary.delivery = await benchDelivery();
+summary.connections = await benchConnections();
 console.log(JSON.stringify(summary, null, 2));

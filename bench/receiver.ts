@@ -1,0 +1,176 @@
+/**
+ * Receiver figures (issue 4, "Benchmark"): a bridge in this process on 127.0.0.1, the load generator
+ * (`simulate-child.js`) in a child process so the two use separate cores.
+ * (a) throughput: 100 kept-open panels, closed loop, AES-encrypted frames → frames/s, p50/p99 ACK latency;
+ * (b) latency: 1,000 kept-open panels, one encrypted frame per second each → p50/p99 ACK latency.
+ *
+ * A `ReceiverVariant` says how the bridge accepts events. The file sink is the baseline; the durable outbox
+ * (issue 6) adds its variant — "every ACK after fsync" — through `configure`/`acceptor` without touching the phases.
+ */
+import { createReadStream } from 'node:fs';
+import { join } from 'node:path';
+import { parseConfig } from '../src/config/load.js';
+import type { BridgeConfig } from '../src/config/types.js';
+import type { SimulateReport } from '../src/cli/simulate.js';
+import type { Logger } from '../src/log.js';
+import type { EventAcceptor } from '../src/server/acceptor.js';
+import { startBridge } from '../src/server/bridge.js';
+import { startChild } from './child.js';
+import { benchConfigJson, benchLogger, BENCH_KEY_HEX, QUICK, withTempDir } from './setup.js';
+import type { SimulateChildOptions } from './simulate-child.js';
+
+export interface ReceiverVariant {
+  /** Key of the figures in the summary, e.g. `fileSink`, `journal`. */
+  name: string;
+  description: string;
+  targets: { throughputFramesPerSecond: number; latencyP99Ms: number };
+  /** Edits the bridge configuration JSON (e.g. adds `"outbox": { "dir": join(dir, "outbox") }`). */
+  configure?(json: Record<string, unknown>, dir: string): Record<string, unknown>;
+  /** Builds the acceptor instead of the one the configuration implies (closed by the bridge's stop()). */
+  acceptor?(config: BridgeConfig, logger: Logger): EventAcceptor | Promise<EventAcceptor>;
+}
+
+/** Baseline: every accepted event appended to the file sink before its ACK (issue 4 targets). */
+export const FILE_SINK_VARIANT: ReceiverVariant = {
+  name: 'fileSink',
+  description: 'file sink (append before ACK), log level info (one line per event, written synchronously), AES-128 frames',
+  targets: { throughputFramesPerSecond: 10_000, latencyP99Ms: 5 },
+};
+
+/**
+ * Diagnostic: the baseline with the bridge logging at warn (no info line per event), to show what the per-event
+ * log lines cost. Same targets.
+ */
+export const FILE_SINK_WARN_LOG_VARIANT: ReceiverVariant = {
+  name: 'fileSinkWarnLog',
+  description: 'file sink (append before ACK), log level warn, AES-128 frames',
+  targets: FILE_SINK_VARIANT.targets,
+  configure: (json) => ({ ...json, log: { level: 'warn' } }),
+};
+
+/*
+ * Issue 6 hook — the journal variant goes into RECEIVER_VARIANTS in bench/index.ts. Where startBridge builds the
+ * outbox from `config.outbox`, `configure` alone is enough; `acceptor` is for an outbox built by hand:
+ *   { name: 'journal', description: 'outbox journal in front of the file sink, every ACK after fsync',
+ *     targets: { throughputFramesPerSecond: 10_000, latencyP99Ms: 10 },
+ *     configure: (json, dir) => ({ ...json, outbox: { dir: join(dir, 'outbox'), ackAfter: 'persisted' } }) }
+ */
+
+export interface PhaseFigures {
+  panels: number;
+  ratePerPanel: number | 'closed loop';
+  seconds: number;
+  frames: number;
+  acked: number;
+  naks: number;
+  errors: number;
+  eventsWritten: number;
+  framesPerSecond: number;
+  latencyMs: SimulateReport['latencyMs'];
+  bridgeCpuPercent: number;
+  loadGeneratorCpuPercent: number;
+  target: string;
+  meetsTarget: boolean;
+}
+
+interface Phase {
+  panels: number;
+  rate: number;
+  durationSeconds: number;
+  warmupSeconds: number;
+}
+
+export const THROUGHPUT_PHASE: Phase = QUICK
+  ? { panels: 100, rate: 0, durationSeconds: 3, warmupSeconds: 0.5 }
+  : { panels: 100, rate: 0, durationSeconds: 11, warmupSeconds: 1 };
+export const LATENCY_PHASE: Phase = QUICK
+  ? { panels: 1000, rate: 1, durationSeconds: 4, warmupSeconds: 1 }
+  : { panels: 1000, rate: 1, durationSeconds: 17, warmupSeconds: 2 };
+
+async function countLines(path: string): Promise<number> {
+  let lines = 0;
+  try {
+    for await (const chunk of createReadStream(path)) {
+      for (let at = (chunk as Buffer).indexOf(10); at >= 0; at = (chunk as Buffer).indexOf(10, at + 1)) lines++;
+    }
+  } catch {
+    return 0;
+  }
+  return lines;
+}
+
+/** Runs one phase against a fresh bridge of the variant; returns the simulator's report and what the bridge did. */
+async function runPhase(variant: ReceiverVariant, phase: Phase): Promise<{ report: SimulateReport; eventsWritten: number; bridgeCpuPercent: number }> {
+  return withTempDir(`receiver-${variant.name}`, async (dir) => {
+    let json = benchConfigJson(dir, phase.panels);
+    if (variant.configure) json = variant.configure(json, dir);
+    const config = parseConfig(json, join(dir, 'bridge.json'));
+    const logger = benchLogger(join(dir, 'bridge.log'), config.log.level);
+    const acceptor = variant.acceptor ? await variant.acceptor(config, logger) : undefined;
+    const bridge = await startBridge(config, { logger, ...(acceptor ? { acceptor } : {}) });
+    try {
+      const options: SimulateChildOptions = {
+        to: `127.0.0.1:${bridge.port('tcp')}`,
+        panels: phase.panels,
+        rate: phase.rate,
+        durationSeconds: phase.durationSeconds,
+        warmupSeconds: phase.warmupSeconds,
+        keyHex: BENCH_KEY_HEX,
+      };
+      const child = startChild('./simulate-child.js', [JSON.stringify(options)]);
+      await child.next('connected');
+      const cpuBefore = process.cpuUsage();
+      const wallBefore = performance.now();
+      const { report } = await child.next<{ type: 'report'; report: SimulateReport }>('report', (phase.durationSeconds + 60) * 1000);
+      const cpu = process.cpuUsage(cpuBefore);
+      const wallMs = performance.now() - wallBefore;
+      await child.exited();
+      await bridge.stop();
+      return {
+        report,
+        eventsWritten: await countLines(join(dir, 'events.ndjson')),
+        bridgeCpuPercent: Math.round(((cpu.user + cpu.system) / 1000 / wallMs) * 100),
+      };
+    } finally {
+      await bridge.stop();
+    }
+  });
+}
+
+function figures(phase: Phase, run: Awaited<ReturnType<typeof runPhase>>, target: string, meets: (r: SimulateReport) => boolean): PhaseFigures {
+  const r = run.report;
+  return {
+    panels: phase.panels,
+    ratePerPanel: phase.rate === 0 ? 'closed loop' : phase.rate,
+    seconds: r.durationSeconds,
+    frames: r.frames,
+    acked: r.acked,
+    naks: r.naks,
+    errors: r.errors,
+    eventsWritten: run.eventsWritten,
+    framesPerSecond: r.framesPerSecond,
+    latencyMs: r.latencyMs,
+    bridgeCpuPercent: run.bridgeCpuPercent,
+    loadGeneratorCpuPercent: r.cpuPercent,
+    target,
+    meetsTarget: r.errors === 0 && r.naks === 0 && r.frames > 0 && meets(r),
+  };
+}
+
+export interface ReceiverFigures {
+  variant: string;
+  throughput: PhaseFigures;
+  latency: PhaseFigures;
+}
+
+export async function benchReceiver(variant: ReceiverVariant): Promise<ReceiverFigures> {
+  const { throughputFramesPerSecond, latencyP99Ms } = variant.targets;
+  const a = await runPhase(variant, THROUGHPUT_PHASE);
+  const b = await runPhase(variant, LATENCY_PHASE);
+  return {
+    variant: variant.description,
+    throughput: figures(THROUGHPUT_PHASE, a, `>= ${throughputFramesPerSecond} frames/s`, (r) => r.framesPerSecond >= throughputFramesPerSecond),
+    latency: figures(LATENCY_PHASE, b, `p99 < ${latencyP99Ms} ms`, (r) => r.latencyMs.p99 < latencyP99Ms),
+  };
+}
+

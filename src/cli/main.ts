@@ -4,12 +4,14 @@ import { decodeCommand } from './decode.js';
 import { emulateApiCommand } from './emulate-api.js';
 import { mapCommand } from './map.js';
 import { outboxCommand } from './outbox.js';
+import { replayCommand } from './replay.js';
 import { serveCommand } from './serve.js';
+import { simulateCommand } from './simulate.js';
 import { ConfigError } from '../config/load.js';
 import { UsageError } from './frame-input.js';
 
 /** Every command module; each lives in its own file under src/cli/. */
-const commands: CommandModule<any, any>[] = [serveCommand, decodeCommand, mapCommand, emulateApiCommand, outboxCommand];
+const commands: CommandModule<any, any>[] = [serveCommand, decodeCommand, mapCommand, replayCommand, simulateCommand, emulateApiCommand, outboxCommand];
 
 /** Runs the CLI with the given arguments; resolves to the process exit code. */
 export async function main(args: string[]): Promise<number> {

@@ -42,11 +42,11 @@ export function benchConfigJson(dir: string, accounts: number): Record<string, u
 }
 
 /**
- * The bridge's logger for a benchmark: info level like production, every line written synchronously (as `serve`
- * writes to stdout), but into a file so the summary on stdout stays one JSON object.
+ * The bridge's logger for a benchmark: info level like production, written asynchronously as `serve` writes to
+ * stdout (src/log.ts), but into a file so the summary on stdout stays one JSON object.
  */
 export function benchLogger(file: string, level = 'info'): Logger {
-  return createLogger({ level, destination: pino.destination({ dest: file, sync: true, mkdir: true }) });
+  return createLogger({ level, destination: pino.destination({ dest: file, sync: false, mkdir: true }) });
 }
 
 export const round = (value: number, digits = 3) => Math.round(value * 10 ** digits) / 10 ** digits;

@@ -74,7 +74,7 @@ export async function runServe(args: ServeArgs): Promise<number> {
   return new Promise<number>((resolve) => {
     const stop = (signal: string) => {
       logger.info({ signal }, 'stopping: finishing frames in flight');
-      void bridge.stop().then(() => status?.close()).then(() => resolve(0), (err: unknown) => {
+      void bridge.stop().then(() => status?.close()).then(() => logger.flush()).then(() => resolve(0), (err: unknown) => {
         logger.error({ err: String(err) }, 'error while stopping');
         resolve(1);
       });

@@ -32,8 +32,16 @@ export interface PipelineDeps {
 
 interface DuplicateEntry {
   expires: number;
-  accepted: Promise<boolean>;
+  /** Pending while the first copy is being accepted; true once it was. */
+  accepted: Promise<boolean> | true;
 }
+
+/**
+ * Cap of remembered frames for duplicate suppression: at 10,000 frames/s a 120 s window would otherwise hold
+ * 1.2 million keys. Past the cap the oldest are forgotten first (a late retransmission is then forwarded again,
+ * with the same event_id, which the API can de-duplicate).
+ */
+const MAX_DUPLICATE_KEYS = 100_000;
 
 const peerText = (peer: Peer) => `${peer.address}:${peer.port}`;
 
@@ -115,7 +123,7 @@ export class Pipeline {
     const nowMs = source.receivedAt.getTime();
     this.expireDuplicates(nowMs);
     const previous = this.duplicates.get(key);
-    if (previous && previous.expires > nowMs && (await previous.accepted)) {
+    if (previous && previous.expires > nowMs && (previous.accepted === true || (await previous.accepted))) {
       // Ajax resends with the same sequence, Eldes with sequence + 1 (protocols.md §1.6): answer, don't forward twice.
       this.deps.metrics.events.inc({ outcome: 'duplicate' }, source.events.length);
       this.deps.logger.info({ account: source.account, dc09Token: token, peer: source.peer, sequence: source.sequence }, 'retransmission of an accepted frame: answered, not forwarded again');
@@ -123,12 +131,17 @@ export class Pipeline {
     }
     const accepted = this.mapAndAccept(source);
     const windowMs = this.config.receiver.duplicateWindowSeconds * 1000;
-    if (windowMs > 0) {
-      this.duplicates.delete(key);
-      this.duplicates.set(key, { expires: nowMs + windowMs, accepted });
-    }
+    if (windowMs <= 0) return accepted;
+    const entry: DuplicateEntry = { expires: nowMs + windowMs, accepted };
+    this.duplicates.delete(key);
+    this.duplicates.set(key, entry);
+    if (this.duplicates.size > MAX_DUPLICATE_KEYS) this.duplicates.delete(this.duplicates.keys().next().value!);
     const ok = await accepted;
-    if (!ok) this.duplicates.delete(key);
+    if (!ok) {
+      if (this.duplicates.get(key) === entry) this.duplicates.delete(key);
+    } else {
+      entry.accepted = true; // drop the promise: only a flag stays in memory
+    }
     return ok;
   }
 

@@ -56,13 +56,25 @@ const PAD_ALPHABET = Buffer.from(
   'latin1',
 );
 
+const PAD_ALPHABET_CHARS: readonly string[] = [...PAD_ALPHABET.toString('latin1')];
+
 export type PadSource = (length: number) => string;
+
+/** Random bytes are drawn from a pool refilled 4 KiB at a time: one CSPRNG call per ~250 pads, not per frame. */
+const RANDOM_POOL_BYTES = 4096;
+let randomPool = Buffer.alloc(0);
+let randomAt = 0;
 
 /** Random pad characters from PAD_ALPHABET. */
 export const randomPad: PadSource = (length) => {
-  const bytes = randomBytes(length);
-  for (let i = 0; i < length; i++) bytes[i] = PAD_ALPHABET[bytes[i]! % PAD_ALPHABET.length]!;
-  return bytes.toString('latin1');
+  if (randomAt + length > randomPool.length) {
+    randomPool = randomBytes(Math.max(RANDOM_POOL_BYTES, length));
+    randomAt = 0;
+  }
+  let pad = '';
+  for (let i = 0; i < length; i++) pad += PAD_ALPHABET_CHARS[randomPool[randomAt + i]! % PAD_ALPHABET_CHARS.length]!;
+  randomAt += length;
+  return pad;
 };
 
 /** Pad length for a plaintext tail of `restLength` bytes: 1–16 so the total is a multiple of 16 (§1.12). */

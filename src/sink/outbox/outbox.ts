@@ -134,6 +134,11 @@ interface Entry {
   acceptedAt: number;
   /** UTF-8 JSON of the OutgoingEvent, parsed at each attempt (keeps 100,000 pending events cheap in memory). */
   payload: Buffer;
+  /**
+   * The event object itself for its first attempt when it was accepted by this process (saves a JSON.parse on the
+   * hot path); dropped after that attempt so a long backlog stays as compact buffers.
+   */
+  fresh: OutgoingEvent | null;
   /** Journal segment of the event record. */
   home: number;
   attempts: number;
@@ -198,6 +203,7 @@ class Recovery {
         acceptedAt: record.acceptedAt,
         // A copy: the scan's buffer is the whole segment file.
         payload: Buffer.from(record.payload),
+        fresh: null,
         home: segment,
         attempts: 0,
         lastReason: null,
@@ -405,6 +411,7 @@ export class Outbox {
       account: event.account,
       acceptedAt: at,
       payload: Buffer.from(JSON.stringify(event), 'utf8'),
+      fresh: event,
       home: 0,
       attempts: 0,
       lastReason: null,
@@ -559,7 +566,8 @@ export class Outbox {
       this.finishDead(q, entry, 'max-age', this.maxAgeDetail(entry));
       return;
     }
-    const event = JSON.parse(entry.payload.toString('utf8')) as OutgoingEvent;
+    const event = entry.fresh ?? (JSON.parse(entry.payload.toString('utf8')) as OutgoingEvent);
+    entry.fresh = null;
     entry.attempts++;
     let outcome: DeliveryOutcome;
     try {
@@ -934,6 +942,7 @@ export class Outbox {
     }
     this.finished = true;
     await this.requeueing;
+    if (!this.readOnly) this.logger.info({ ...this.journal.stats(), ...this.status() }, 'outbox closed');
     await this.journal.close();
     await this.dead.close();
     await this.lock?.release();

@@ -2,7 +2,8 @@
 import type { CommandModule } from 'yargs';
 import { decodePayload } from '../protocols/decode.js';
 import {
-  decideReply, DEFAULT_WINDOW, formatCrc, parseFrame, type ParseResult, type ReplyDecision, type ReplyPolicy,
+  decideReply, DEFAULT_WINDOW, describeXData, formatCrc, parseFrame, type DescribedXData, type ParseResult, type ReplyDecision,
+  type ReplyPolicy,
 } from '../protocols/dc09/index.js';
 import type { PanelEvent } from '../protocols/events.js';
 import { decodeSurgardForCli } from '../protocols/surgard/index.js';
@@ -21,7 +22,7 @@ export interface FrameReport {
   account: string | null;
   dataAccount: string | null;
   data: string | null;
-  xdata: { id: string; value: string }[];
+  xdata: DescribedXData[];
   timestamp: string | null;
   events: PanelEvent[];
   dataError?: string;
@@ -51,7 +52,7 @@ export function frameReport(result: ParseResult, decision: ReplyDecision): Frame
     account: m.account ?? null,
     dataAccount: m.dataAccount ?? null,
     data: m.data ?? null,
-    xdata: m.xdata ?? [],
+    xdata: (m.xdata ?? []).map(describeXData),
     timestamp: m.timestamp ? m.timestamp.toISOString() : null,
   };
   if (!result.ok) {

@@ -100,6 +100,15 @@ describe('decode input conventions', () => {
     expect(stderr).toContain('--key');
   });
 
+  it('names known extended-data blocks and keeps unknown ones raw (§1.9)', async () => {
+    const frame = '"SIA-DCS"0001L0#1234[#1234|NBA1][M0026B9E4268B][Qraw]';
+    const body = Buffer.from(frame, 'latin1');
+    const { crc16arc } = await import('../../src/protocols/dc09/crc.js');
+    const full = `\\n${crc16arc(body).toString(16).toUpperCase().padStart(4, '0')}0${body.length.toString(16).toUpperCase().padStart(3, '0')}${frame}\\r`;
+    const { stdout } = await runCli(['decode', full]);
+    expect(JSON.parse(stdout).xdata).toEqual([{ id: 'M', value: '0026B9E4268B', name: 'MAC address' }, { id: 'Q', value: 'raw', name: null }]);
+  });
+
   it('escapes round-trip', () => {
     const bytes = Buffer.from([0x0a, 0x41, 0x5c, 0x00, 0xff, 0x0d]);
     expect(escapeFrame(bytes)).toBe('\\nA\\\\\\x00\\xff\\r');

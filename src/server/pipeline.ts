@@ -4,9 +4,9 @@
  */
 import type { BridgeConfig } from '../config/types.js';
 import type { Logger } from '../log.js';
-import { mapFrame, sourceFromDc09, type MappedEvent, type SourceFrame } from '../mapper/index.js';
+import { eventId, mapFrame, sourceFromDc09, type MappedEvent, type SourceFrame } from '../mapper/index.js';
 import { decodePayload } from '../protocols/decode.js';
-import { buildNak, decideReply, parseFrame, type Dc09Message, type ReplyDecision } from '../protocols/dc09/index.js';
+import { buildNak, decideReply, parseFrame, REPLY_TOKENS, REQUEST_TOKENS, type Dc09Message, type ReplyDecision } from '../protocols/dc09/index.js';
 import { escapeFrame } from '../cli/escape.js';
 import type { OutgoingEvent } from '../sink/types.js';
 import type { EventAcceptor, UnmappedRecord } from './acceptor.js';
@@ -32,18 +32,27 @@ export interface PipelineDeps {
 
 interface DuplicateEntry {
   expires: number;
+  /** The remembered frame's identity (for untimestamped frames the key is only the account). */
+  content: string;
   /** Pending while the first copy is being accepted; true once it was. */
   accepted: Promise<boolean> | true;
 }
 
 /**
  * Cap of remembered frames for duplicate suppression: at 10,000 frames/s a 120 s window would otherwise hold
- * 1.2 million keys. Past the cap the oldest are forgotten first (a late retransmission is then forwarded again,
- * with the same event_id, which the API can de-duplicate).
+ * 1.2 million keys. Past the cap the oldest are forgotten first (a late retransmission is then forwarded again;
+ * with a panel timestamp it keeps its event_id, which the API can de-duplicate).
  */
 const MAX_DUPLICATE_KEYS = 100_000;
 
 const peerText = (peer: Peer) => `${peer.address}:${peer.port}`;
+
+/** Metric label for a token: anything a panel can put there beyond the known tokens folds into `other`. */
+const KNOWN_TOKENS: ReadonlySet<string> = new Set([...REQUEST_TOKENS, ...REPLY_TOKENS]);
+const tokenLabel = (token: string | undefined) => (token === undefined ? 'unknown' : KNOWN_TOKENS.has(token) ? token : 'other');
+
+/** At most this many (account, code) pairs remembered for "log unknown codes once"; then the memory starts over. */
+const MAX_WARNED_CODES = 10_000;
 
 export class Pipeline {
   private config: BridgeConfig;
@@ -78,15 +87,15 @@ export class Pipeline {
     const result = parseFrame(frame, { keysFor: this.directory.keysFor });
     const decision = decideReply(result, this.directory.policy, { now });
     if (!result.ok) {
-      metrics.frames.inc({ transport: peer.transport, token: result.error.partial.token ?? 'unknown', result: 'error' });
+      metrics.frames.inc({ transport: peer.transport, token: tokenLabel(result.error.partial.token), result: 'error' });
       metrics.rejections.inc({ reason: result.error.code });
       this.warn.warn(result.error.code, { peer: peerText(peer), transport: peer.transport, error: result.error.message, reply: decision.kind, frame: escapeFrame(frame.subarray(0, 256)) }, `rejected frame: ${result.error.message}`);
       return decision;
     }
     const message = result.message;
-    logger.debug({ peer: peerText(peer), transport: peer.transport, frame: escapeFrame(frame) }, 'frame');
+    if (logger.isLevelEnabled('debug')) logger.debug({ peer: peerText(peer), transport: peer.transport, frame: escapeFrame(frame) }, 'frame');
     if (decision.kind !== 'ACK') {
-      metrics.frames.inc({ transport: peer.transport, token: message.token, result: decision.kind === 'none' ? 'ignored' : 'rejected' });
+      metrics.frames.inc({ transport: peer.transport, token: tokenLabel(message.token), result: decision.kind === 'none' ? 'ignored' : 'rejected' });
       if (decision.kind !== 'none') {
         metrics.rejections.inc({ reason: decision.reason });
         this.warn.warn(decision.reason, { peer: peerText(peer), transport: peer.transport, account: decision.account, dc09Token: message.token, sequence: message.sequence, skewSeconds: decision.skewSeconds, reply: decision.kind }, `answered ${decision.kind}: ${decision.reason}`);
@@ -99,72 +108,101 @@ export class Pipeline {
       this.warn.warn('clock-skew', { peer: peerText(peer), account, skewSeconds: decision.skewSeconds }, `panel clock is ${Math.round(decision.skewSeconds ?? 0)} s off; accepted (clear text), event time taken from receipt`);
     }
     const payload = decodePayload(message);
-    if (payload.dataError) {
-      this.warn.warn('undecodable-data', { peer: peerText(peer), account, dc09Token: message.token, data: message.data, error: payload.dataError }, 'data block did not decode; frame ACKed and kept raw');
-    }
     const source = sourceFromDc09(message, payload.events, { account, receivedAt: now, peer: peerText(peer), transport: peer.transport, raw: escapeFrame(frame), skewFlagged: decision.skewFlagged });
-    const accepted = await this.acceptSource(source, message.token);
+    // A data block that does not decode is still ACKed (a NAK or DUH would make the panel resend it forever,
+    // protocols.md §1.11) — and kept for the operator as a dead letter with the raw frame.
+    const accepted = payload.dataError
+      ? await this.keepUndecodable(source, payload.dataError, peer)
+      : await this.acceptSource(source, message.token);
     if (!accepted) {
-      metrics.frames.inc({ transport: peer.transport, token: message.token, result: 'not-accepted' });
-      return { ...decision, kind: 'NAK', reason: 'malformed', frame: buildNak(now, { crcForm: message.crc.form, crcIncludesCr: message.crc.includesCr }) };
+      metrics.frames.inc({ transport: peer.transport, token: tokenLabel(message.token), result: 'not-accepted' });
+      return { ...decision, kind: 'NAK', reason: 'not-accepted', frame: buildNak(now, { crcForm: message.crc.form, crcIncludesCr: message.crc.includesCr }) };
     }
-    metrics.frames.inc({ transport: peer.transport, token: message.token, result: 'accepted' });
+    metrics.frames.inc({ transport: peer.transport, token: tokenLabel(message.token), result: 'accepted' });
     this.logFrame(message, payload.events.map((e) => (e.protocol === 'cid' ? `${e.qualifier}${e.code}` : e.code)), account, peer, decision);
     return decision;
   }
 
+  /** Keeps a frame whose data block did not decode as a dead letter (`undecodable-data`); true once kept. */
+  private async keepUndecodable(source: SourceFrame, error: string, peer: Peer): Promise<boolean> {
+    this.deps.metrics.events.inc({ outcome: 'undecodable-data' });
+    this.warn.warn('undecodable-data', { peer: peerText(peer), account: source.account, dc09Token: source.token, data: source.data, error }, 'data block did not decode; frame ACKed and kept as a dead letter');
+    const keep = this.deps.acceptor.keepUnmapped;
+    if (!keep) return true;
+    try {
+      await keep({
+        eventId: eventId({ account: source.account, token: source.token, data: source.data, time: source.timestamp ?? source.receivedAt, index: 0 }),
+        account: source.account, reason: 'undecodable-data', message: `${error}; raw frame ${source.raw}`, panelEvent: null, source, index: 0,
+      });
+      return true;
+    } catch (err) {
+      this.deps.logger.error({ account: source.account, err: err instanceof Error ? err.message : String(err) }, 'could not keep an undecodable frame: answering NAK');
+      return false;
+    }
+  }
+
   /**
-   * Maps and accepts the events of a frame (DC-09 or Sur-Gard). Resolves true once accepted (or a duplicate of an
-   * accepted frame), false when the acceptor refused them (the caller NAKs).
+   * Maps and accepts the events of a frame (DC-09 or Sur-Gard). Resolves true once accepted (or a retransmission
+   * of an accepted frame), false when the acceptor refused them (the caller NAKs).
+   *
+   * Retransmissions (protocols.md §1.6: Ajax resends with the same sequence, Eldes with sequence + 1): a frame
+   * with a timestamp is a copy when (account, token, data, timestamp) was accepted within the window; a frame
+   * without one only when it repeats the account's last accepted frame — otherwise alarm, restore, alarm again
+   * within two minutes would lose the second alarm.
    */
   async acceptSource(source: SourceFrame, token: string): Promise<boolean> {
     if (source.events.length === 0) return true;
-    const key = `${source.account}\u0000${token}\u0000${source.data}\u0000${source.timestamp?.toISOString() ?? ''}`;
     const nowMs = source.receivedAt.getTime();
+    const content = `${source.account}\u0000${token}\u0000${source.data}`;
+    const timed = source.timestamp !== null;
+    const key = timed ? `${content}\u0000${source.timestamp!.toISOString()}` : source.account;
     this.expireDuplicates(nowMs);
     const previous = this.duplicates.get(key);
-    if (previous && previous.expires > nowMs && (previous.accepted === true || (await previous.accepted))) {
-      // Ajax resends with the same sequence, Eldes with sequence + 1 (protocols.md §1.6): answer, don't forward twice.
+    if (previous && previous.expires > nowMs && previous.content === key + content && (previous.accepted === true || (await previous.accepted))) {
       this.deps.metrics.events.inc({ outcome: 'duplicate' }, source.events.length);
       this.deps.logger.info({ account: source.account, dc09Token: token, peer: source.peer, sequence: source.sequence }, 'retransmission of an accepted frame: answered, not forwarded again');
       return true;
     }
     const accepted = this.mapAndAccept(source);
     const windowMs = this.config.receiver.duplicateWindowSeconds * 1000;
-    if (windowMs <= 0) return accepted;
-    const entry: DuplicateEntry = { expires: nowMs + windowMs, accepted };
+    if (windowMs <= 0) return (await accepted) !== 'refused';
+    const entry: DuplicateEntry = { expires: nowMs + windowMs, content: key + content, accepted: accepted.then((r) => r !== 'refused') };
     this.duplicates.delete(key);
     this.duplicates.set(key, entry);
     if (this.duplicates.size > MAX_DUPLICATE_KEYS) this.duplicates.delete(this.duplicates.keys().next().value!);
-    const ok = await accepted;
-    if (!ok) {
+    const result = await accepted;
+    if (result === 'refused') {
       if (this.duplicates.get(key) === entry) this.duplicates.delete(key);
     } else {
       entry.accepted = true; // drop the promise: only a flag stays in memory
     }
-    return ok;
+    return result === 'accepted';
   }
 
-  private async mapAndAccept(source: SourceFrame): Promise<boolean> {
-    const mapped = mapFrame(source, this.config);
+  /**
+   * `accepted`; `refused` (nothing stored: NAK, and a retransmission is processed anew); `persisted-not-delivered`
+   * (stored, but `ackAfter: "delivered"` timed out: NAK, yet a retransmission must not be stored a second time).
+   */
+  private async mapAndAccept(source: SourceFrame): Promise<'accepted' | 'refused' | 'persisted-not-delivered'> {
     const outgoing: OutgoingEvent[] = [];
     const unmapped: UnmappedRecord[] = [];
-    for (const event of mapped) {
-      this.deps.metrics.events.inc({ outcome: event.forwarded ? 'forwarded' : event.reason });
-      if (event.forwarded) outgoing.push({ body: event.body, account: event.account, ...(event.media ? { media: event.media } : {}) });
-      else {
-        const kept = this.noteNotForwarded(event, source);
-        if (kept) unmapped.push(kept);
-      }
-    }
     try {
-      if (outgoing.length > 0) await this.deps.acceptor.accept(outgoing);
+      for (const event of mapFrame(source, this.config)) {
+        this.deps.metrics.events.inc({ outcome: event.forwarded ? 'forwarded' : event.reason });
+        if (event.forwarded) outgoing.push({ body: event.body, account: event.account, ...(event.media ? { media: event.media } : {}) });
+        else {
+          const kept = this.noteNotForwarded(event, source);
+          if (kept) unmapped.push(kept);
+        }
+      }
       if (unmapped.length > 0 && this.deps.acceptor.keepUnmapped) await Promise.all(unmapped.map((u) => this.deps.acceptor.keepUnmapped!(u)));
-      return true;
+      if (outgoing.length > 0) await this.deps.acceptor.accept(outgoing);
+      return 'accepted';
     } catch (err) {
-      this.deps.metrics.rejections.inc({ reason: err instanceof Error && err.name === 'OutboxFullError' ? 'outbox-full' : 'not-accepted' });
+      const name = err instanceof Error ? err.name : '';
+      this.deps.metrics.rejections.inc({ reason: name === 'OutboxFullError' ? 'outbox-full' : name === 'DeliveryTimeoutError' ? 'delivery-timeout' : 'not-accepted' });
       this.deps.logger.error({ account: source.account, err: err instanceof Error ? err.message : String(err), events: outgoing.length }, 'events not accepted: answering NAK so the panel retries');
-      return false;
+      return name === 'DeliveryTimeoutError' ? 'persisted-not-delivered' : 'refused';
     }
   }
 
@@ -179,6 +217,7 @@ export class Pipeline {
       // Logged once per code and account (issue #3).
       const once = `${event.account}\u0000${event.panelEvent.protocol}:${event.panelEvent.code}`;
       if (!this.warned.has(once)) {
+        if (this.warned.size >= MAX_WARNED_CODES) this.warned.clear();
         this.warned.add(once);
         this.deps.logger.warn(fields, event.message);
       }
@@ -194,8 +233,10 @@ export class Pipeline {
   }
 
   private expireDuplicates(nowMs: number): void {
+    // Insertion order is expiry order while the window stays the same; after a reload changes it, entries expire a
+    // little late or early, which only widens or narrows suppression once.
     for (const [key, entry] of this.duplicates) {
-      if (entry.expires > nowMs) break; // insertion order = expiry order (same window for all)
+      if (entry.expires > nowMs) break;
       this.duplicates.delete(key);
     }
   }

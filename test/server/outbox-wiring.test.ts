@@ -57,6 +57,18 @@ describe('receiver + outbox', () => {
     expect(events[1]).toMatchObject({ location_id: 'LOC5', camera_id: 'cam5', event_id: letter.id });
   });
 
+  it('ACKs a frame whose data does not decode and keeps it as a dead letter with the raw frame', async () => {
+    const b = await startTestBridge({ accounts: { '1234': { locationId: 'LOC', cameraId: 'cam' } }, outbox: { dir: 'outbox' } });
+    running.push(b);
+    const panel = await TcpPanel.open(b.bridge.port('tcp'));
+    panel.write(buildRequest({ token: 'ADM-CID', sequence: '0001', line: '0', account: '1234', data: '#1234|1130 003', timestamp: new Date() }));
+    const [reply] = await panel.waitForReplies(1);
+    expect(text(reply)).toContain('"ACK"');
+    const [letter] = await b.bridge.outbox!.list({ dead: true });
+    expect(letter).toMatchObject({ reason: 'undecodable-data', account: '1234' });
+    expect(letter!.detail).toContain('1130 003');
+  });
+
   it('NAKs new frames when the outbox reached maxBytes, and still delivers what it had', async () => {
     const accounts = { '1234': { locationId: 'LOC', cameraId: 'cam' } };
     const b = await startTestBridge({ accounts, outbox: { dir: 'outbox', maxBytes: 2000 }, sink: { type: 'file', path: 'events.ndjson' } });

@@ -177,6 +177,17 @@ describe('encryption, windows, duplicates, failures', () => {
     expect(await b.events()).toHaveLength(1);
   });
 
+  it('without timestamps, only a repeat of the last frame is a retransmission: alarm, restore, alarm all go out', async () => {
+    const b = await bridge();
+    const panel = await TcpPanel.open(b.bridge.port('tcp'));
+    const send = ['#1234|NBA3', '#1234|NBR3', '#1234|NBA3', '#1234|NBA3'];
+    send.forEach((data, i) => panel.write(frame(data, { sequence: String(i + 1).padStart(4, '0'), timestamp: null })));
+    const replies = await panel.waitForReplies(4);
+    expect(replies.every((r) => text(r).includes('"ACK"'))).toBe(true);
+    // The fourth repeats the third right away (Eldes resends with sequence + 1): answered, not forwarded again.
+    expect((await b.events()).map((e) => e.event_status)).toEqual(['active', 'inactive', 'active']);
+  });
+
   it('NAKs when the sink fails, so the panel retries', async () => {
     const failing: EventAcceptor = { accept: () => Promise.reject(new Error('disk on fire')), close: async () => undefined };
     const b = await bridge({}, { acceptor: failing });

@@ -45,7 +45,9 @@ export type ReplyReason =
   | 'clear-text-for-encrypted-account'
   | 'timestamp-out-of-window'
   | 'bad-timestamp'
-  | 'unknown-token';
+  | 'unknown-token'
+  /** The frame was valid but its events could not be stored (sink or outbox refused): the panel retries. */
+  | 'not-accepted';
 
 export interface ReplyDecision {
   kind: ReplyKind;

@@ -198,18 +198,52 @@ interface Decrypted {
   trailer: Trailer;
 }
 
-/** §1.12 robust decryption: pad up to the first `|` (if any before the first `]`), data up to `]`, then the trailer. */
+/** Text that can start a data block: `#acct|`, a bare `|`, SIA `N`/`O` + code or modifier, Contact ID `QEEE`. */
+const DATA_START = /^(?:#[0-9A-Za-z]{0,16}\||\||[NO]?(?:[A-Z]{2}|[a-z]{2}[0-9:-])|[0-9A-Fa-f]{4} ?[0-9A-Fa-f]{2} ?[0-9A-Fa-f]{3})/;
+
+/** The pad is 1–16 bytes (16 when the rest is already block-aligned), so its `|` sits within the first 17. */
+const MAX_PAD = 16;
+
+/**
+ * §1.12 robust decryption. Ajax pads with random bytes that may themselves be `]` or `|`, so neither "first `]`"
+ * nor "first `|`" is safe: the data ends at the first `]` after which a valid trailer (xdata, timestamp) follows,
+ * and the pad ends at the first `|` (within the pad's maximum length) after which something that looks like data
+ * begins — else at the first `|`, else there is no data (NULL, ACK). Frames whose data looks like nothing a panel
+ * sends are read with the first `|`, as every implementation does.
+ */
 function decryptPayload(key: Uint8Array, cipherHex: string): Decrypted | null {
   const plain = decryptBlocks(key, Buffer.from(cipherHex, 'hex')).toString('latin1');
-  const close = plain.indexOf(']');
-  if (close < 0) return null;
-  const bar = plain.indexOf('|');
-  const hasBar = bar >= 0 && bar < close;
-  const trailer = parseTrailer(plain, close + 1);
-  if ('error' in trailer || trailer.timestamp === null) return null; // §1.12 step 5: no valid trailer = wrong key
+  let close = -1;
+  let trailer: Trailer | null = null;
+  for (let at = plain.indexOf(']'); at >= 0; at = plain.indexOf(']', at + 1)) {
+    const parsed = parseTrailer(plain, at + 1);
+    if (!('error' in parsed) && parsed.timestamp !== null) {
+      close = at;
+      trailer = parsed;
+      break;
+    }
+  }
+  if (!trailer) return null; // §1.12 step 5: no valid trailer = wrong key
+  let bar = -1;
+  for (let at = plain.indexOf('|'); at >= 0 && at < close && at <= MAX_PAD; at = plain.indexOf('|', at + 1)) {
+    const rest = plain.slice(at + 1, close);
+    if (bar < 0) {
+      bar = at;
+      if (rest === '') break; // pad | ] — no data (NULL)
+    }
+    if (DATA_START.test(rest)) {
+      bar = at;
+      break;
+    }
+  }
+  if (bar < 0) {
+    // No `|` where a pad could end: pad only (empty data), unless the "pad" is longer than a pad can be.
+    const head = plain.indexOf('|');
+    bar = head >= 0 && head < close ? head : -1;
+  }
   return {
-    pad: hasBar ? plain.slice(0, bar) : plain.slice(0, close),
-    data: hasBar ? plain.slice(bar + 1, close) : '',
+    pad: bar >= 0 ? plain.slice(0, bar) : plain.slice(0, close),
+    data: bar >= 0 ? plain.slice(bar + 1, close) : '',
     trailer,
   };
 }

@@ -137,6 +137,16 @@ describe('encryption (§1.12)', () => {
     expect(parsed.ok && parsed.key).toEqual(key);
   });
 
+  it('finds data and trailer when a random pad contains "]" or "|" (Ajax binary pads)', () => {
+    for (const pad of ['ab]cdefghij', 'ab|cdefghij', '|]|]|]', ']', '|']) {
+      const rest = '|#1234|Nri1/BA01]_12:00:00,01-01-2024';
+      const padded = pad.padEnd(pad.length + ((16 - ((pad.length + rest.length) % 16)) % 16), 'x');
+      const frame = buildRequest({ token: 'SIA-DCS', sequence: '0001', line: '0', account: '1234', data: '#1234|Nri1/BA01', key, timestamp: new Date('2024-01-01T12:00:00Z'), padSource: () => padded });
+      const parsed = parseFrame(frame, { keysFor: () => [key] });
+      expect(parsed.ok && parsed.message.data, pad).toBe('#1234|Nri1/BA01');
+    }
+  });
+
   it('accepts lower-case cipher text and CRC hex', () => {
     const frame = buildRequest({ token: 'NULL', sequence: '0000', line: '0', account: '77', data: '', key, timestamp: new Date() });
     const text = frame.toString('latin1');
@@ -192,7 +202,9 @@ describe('error codes', () => {
 const hex = (min: number, max: number) => fc.stringMatching(new RegExp(`^[0-9A-F]{${min},${max}}$`));
 const account = fc.stringMatching(/^[0-9A-Za-z]{1,16}$/);
 const seconds = fc.integer({ min: Date.UTC(2000, 0, 1) / 1000, max: Date.UTC(2099, 11, 31) / 1000 }).map((s) => new Date(s * 1000));
-const dataText = fc.string({ unit: fc.constantFrom(...'#|ABCNOPRTZabcdefgir0123456789/^ -:'.split('')), maxLength: 60 });
+const dataTail = fc.string({ unit: fc.constantFrom(...'#|ABCNOPRTZabcdefgir0123456789/^ -:'.split('')), maxLength: 60 });
+/** Data blocks as panels send them: empty, or starting with an account wrapper (what the pad heuristic keys on). */
+const dataText = fc.oneof(fc.constant(''), fc.tuple(fc.stringMatching(/^[0-9A-Z]{1,6}$/), dataTail).map(([acct, tail]) => `#${acct}|N${tail}`));
 const xdata = fc.array(
   fc.record({ id: fc.constantFrom(...'XYZHVMPILRSOACJNTK'.split('')), value: fc.string({ unit: fc.constantFrom(...'ab01.:_ -'.split('')), maxLength: 20 }) }),
   { maxLength: 3 },

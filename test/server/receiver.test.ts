@@ -85,6 +85,14 @@ describe('TCP listener (issue #4)', () => {
     expect(metrics).toMatch(/transport="tcp"} [1-9]/);
   });
 
+  it('NAKs a frame whose CRC and length are both wrong (the masked public sample) without waiting', async () => {
+    const b = await bridge({ receiver: { unknownAccounts: 'accept' } });
+    const panel = await TcpPanel.open(b.bridge.port('tcp'));
+    panel.write('\n9618004D"SIA-DCS"7960L0#123456[#123456|Nri1CL0^VX FRONTE ^]_22:40:48,04-11-2021\r');
+    const [reply] = await panel.waitForReplies(1, 2000);
+    expect(text(reply)).toContain('"NAK"0000R0L0A0[]');
+  });
+
   it('closes a connection that sends oversized garbage without a frame end', async () => {
     const b = await bridge({ receiver: { maxFrameBytes: 256 } });
     const panel = await TcpPanel.open(b.bridge.port('tcp'));

@@ -3,7 +3,8 @@
  * per segment or split across segments. Length-based with a CR fallback; junk before LF and stray NULs are
  * dropped; the buffer is capped so a peer that never sends CR cannot grow memory.
  */
-import { detectHeader } from './parse.js';
+import { crc16arc, crc16UpdateByte } from './crc.js';
+import { detectHeader, type FrameHeaderShape } from './parse.js';
 
 const LF = 0x0a;
 const CR = 0x0d;
@@ -30,6 +31,22 @@ function countJunk(bytes: Uint8Array, start: number, end: number): number {
     if (b !== 0 && b !== CR && b !== LF && b !== 0x20) junk++;
   }
   return junk;
+}
+
+/** Whether the frame's CRC (either coverage, §1.3) matches the body ending at `cr`. */
+function crcEndsAt(buf: Buffer, lf: number, shape: FrameHeaderShape, cr: number): boolean {
+  const declared = shape.form === 'ascii' ? Number.parseInt(buf.toString('latin1', lf + 1, lf + 5), 16) : (buf[lf + 1]! << 8) | buf[lf + 2]!;
+  const body = crc16arc(buf, shape.bodyStart, cr);
+  return body === declared || crc16UpdateByte(body, CR) === declared;
+}
+
+/** Only NULs up to the end of the buffer or up to the next LF. */
+function atBoundary(buf: Buffer, from: number): boolean {
+  for (let i = from; i < buf.length; i++) {
+    if (buf[i] === LF) return true;
+    if (buf[i] !== 0) return false;
+  }
+  return true;
 }
 
 export class Dc09Framer {
@@ -104,9 +121,11 @@ export class Dc09Framer {
       if (end - 1 < buf.length && buf[end - 1] === CR && end - 1 > shape.bodyStart) return end - 1; // Eldes: length counts the CR
       if (end < buf.length && buf[end] === CR) return end;
       if (end >= buf.length) {
-        // Not all there yet — unless a CR already ended a frame whose length field is wrong.
+        // Not all there yet — unless a CR already ended a frame whose length field is wrong. Win-1252 xdata may hold
+        // a CR (§1.1), so a CR before the declared end ends the frame only when the CRC up to it checks out, or when
+        // nothing but NULs or the next frame's LF follows it (the panel stopped sending and waits for a reply).
         const cr = buf.indexOf(CR, shape.bodyStart);
-        return cr >= 0 ? cr : 'wait';
+        return cr >= 0 && (crcEndsAt(buf, lf, shape, cr) || atBoundary(buf, cr + 1)) ? cr : 'wait';
       }
     }
     const cr = buf.indexOf(CR, shape.bodyStart);

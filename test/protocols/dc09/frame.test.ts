@@ -340,6 +340,16 @@ describe('framer', () => {
     expect(!parsed.ok && parsed.error.code).toBe('crc');
   });
 
+  it('does not cut a split frame at a CR inside Win-1252 xdata (length-based framing, §1.1)', () => {
+    const f = buildRequest({ token: 'SIA-DCS', sequence: '0001', line: '0', account: '1234', data: '#1234|NBA1', xdata: [{ id: 'I', value: 'line1\rline2' }], timestamp: new Date('2026-01-31T12:00:00Z') });
+    const cut = f.indexOf(0x0d) + 1;
+    const framer = new Dc09Framer();
+    expect(framer.push(Buffer.concat([f.subarray(0, cut), Buffer.from('l', 'latin1')])).frames).toHaveLength(0);
+    const out = framer.push(f.subarray(cut + 1));
+    expect(out.frames).toHaveLength(1);
+    expect(parseFrame(out.frames[0]!).ok).toBe(true);
+  });
+
   it('handles the Eldes length (CR counted) split right after the CR', () => {
     const eldes = buildRequest({ token: 'ADM-CID', sequence: '0056', line: '9999', account: '9999', data: '#9999|1900 00 001', crcIncludesCr: true });
     const framer = new Dc09Framer();

@@ -6,7 +6,7 @@ import {
   type ReplyPolicy,
 } from '../protocols/dc09/index.js';
 import type { PanelEvent } from '../protocols/events.js';
-import { decodeSurgardForCli } from '../protocols/surgard/index.js';
+import { decodeSurgardForCli, SurgardFramer } from '../protocols/surgard/index.js';
 import { escapeFrame, unescapeFrame } from './escape.js';
 import { clockFromArgs, frameInputs, keyFromArgs, withFrameInputOptions, type FrameInputArgs } from './frame-input.js';
 
@@ -63,6 +63,13 @@ export function frameReport(result: ParseResult, decision: ReplyDecision): Frame
 }
 
 /** The policy `decode` answers with: every account accepted, clear text allowed, default window. */
+/** The records in one input, as the Sur-Gard listener's framer would cut them (an unterminated tail included). */
+function surgardRecords(bytes: Buffer): Buffer[] {
+  const framer = new SurgardFramer();
+  const records = framer.push(Buffer.concat([bytes, Buffer.from([0x14])])).records;
+  return records.length > 0 ? records : [bytes];
+}
+
 export const DECODE_POLICY: ReplyPolicy = {
   account: () => null,
   unknownAccounts: 'accept',
@@ -88,10 +95,12 @@ export const decodeCommand: CommandModule<object, DecodeArgs> = {
     const now = clockFromArgs(argv);
     let allOk = true;
     for await (const input of frameInputs(argv.frames)) {
-      // Sur-Gard records are taken as given (no LF/CR completion): DC4 or CR may end them.
-      const report = argv.format === 'surgard' ? decodeSurgardForCli(unescapeFrame(input.text)) : decodeFrame(input.bytes, key, now);
-      allOk &&= report.ok;
-      process.stdout.write(`${JSON.stringify(report)}\n`);
+      // Sur-Gard input is split like the listener splits it (DC4/CR terminators, glued copies): a report per record.
+      const reports = argv.format === 'surgard' ? surgardRecords(unescapeFrame(input.text)).map(decodeSurgardForCli) : [decodeFrame(input.bytes, key, now)];
+      for (const report of reports) {
+        allOk &&= report.ok;
+        process.stdout.write(`${JSON.stringify(report)}\n`);
+      }
     }
     argv.exitCode = allOk ? 0 : 1;
   },

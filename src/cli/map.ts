@@ -40,7 +40,10 @@ export const mapCommand: CommandModule<object, MapArgs> = {
       const source = sourceFromDc09(result.message, payload.events, {
         account, receivedAt: now, peer: null, transport: null, raw: escapeFrame(input.bytes), skewFlagged: decision.skewFlagged,
       });
-      const events = decision.kind === 'ACK' ? mapFrame(source, config).map(eventReport) : [];
+      // An account missing from the config is NAKed by the receiver, but what to add is still worth showing: its
+      // events report `unmapped-account` with the key to add.
+      const mappable = decision.kind === 'ACK' || decision.reason === 'unknown-account';
+      const events = mappable ? mapFrame(source, config).map(eventReport) : [];
       const ok = decision.kind === 'ACK' || decision.kind === 'none';
       allOk &&= ok;
       process.stdout.write(`${JSON.stringify({ ok, account, token: result.message.token, events, reply, ...(payload.dataError ? { dataError: payload.dataError } : {}) })}\n`);

@@ -2,7 +2,7 @@
 import type { CommandModule } from 'yargs';
 import { loadConfigFile } from '../config/load.js';
 import type { BridgeConfig } from '../config/types.js';
-import { createLogger } from '../log.js';
+import { createLogger, redactUrl } from '../log.js';
 import { mapFrame, reviveSource } from '../mapper/index.js';
 import { openOutbox, type StoredDeadLetter } from '../sink/outbox/index.js';
 import type { OutgoingEvent } from '../sink/types.js';
@@ -18,9 +18,9 @@ interface OutboxArgs {
   exitCode?: number;
 }
 
-/** Never print a camera password kept with an event's media source. */
+/** Never print a camera password, nor credentials in a snapshot URL, kept with an event's media source. */
 function withoutSecrets<T>(value: T): T {
-  return JSON.parse(JSON.stringify(value, (key, v) => (key === 'password' ? '[Redacted]' : v))) as T;
+  return JSON.parse(JSON.stringify(value, (key, v) => (key === 'password' ? '[Redacted]' : key === 'snapshotUrl' && typeof v === 'string' ? redactUrl(v) : v))) as T;
 }
 
 /** Maps an unmapped dead letter again with the (fixed) configuration; null when it still does not map. */

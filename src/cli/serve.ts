@@ -30,12 +30,27 @@ async function reload(path: string, bridge: RunningBridge, logger: Logger): Prom
   logger.info({ file: path, accounts: Object.keys(next.accounts).length }, 'configuration reloaded');
 }
 
-/** `/readyz`: listeners bound, outbox writable (and, once wired, delivery not failing). */
+/** MP4 uploads are announced to the API only when configured; nothing here produces the clips yet: say so. */
+function warnAboutMp4(config: BridgeConfig, logger: Logger): void {
+  for (const [account, cfg] of Object.entries(config.accounts)) {
+    const zones = Object.entries(cfg.zones).filter(([, z]) => z.uploads?.shortMp4 || z.uploads?.eventMp4).map(([zone]) => zone);
+    if (cfg.uploads.shortMp4 || cfg.uploads.eventMp4 || zones.length > 0) {
+      logger.warn({ account, zones }, `accounts["${account}"] asks for MP4 uploads: events will announce them, but alarm-bridge has no MP4 source yet and uploads snapshots only`);
+    }
+  }
+}
+
+/** `/readyz`: listeners bound, outbox writable and accepting, last delivery and token exchange not failing. */
 async function readiness(config: BridgeConfig, bridge: RunningBridge): Promise<{ ready: boolean; checks: Record<string, ReadinessCheck> }> {
   const checks: Record<string, ReadinessCheck> = { listeners: { ok: bridge.listeners.length > 0, detail: `${bridge.listeners.length} bound` } };
-  if (config.outbox) {
-    checks.outbox = await access(config.outbox.dir, constants.W_OK).then(() => ({ ok: true }), (e: unknown) => ({ ok: false, detail: String(e) }));
+  if (config.outbox && bridge.outbox) {
+    const state = bridge.outbox.status().state;
+    const writable = await access(config.outbox.dir, constants.W_OK).then(() => null, (e: unknown) => String(e));
+    checks.outbox = { ok: writable === null && state === 'running', detail: writable ?? `state ${state}` };
   }
+  const { lastDelivery, lastToken } = bridge.health;
+  if (lastDelivery) checks.delivery = { ok: lastDelivery.ok, detail: `${lastDelivery.detail} at ${lastDelivery.at}` };
+  if (lastToken) checks.token = { ok: lastToken.ok, detail: `${lastToken.ok ? 'obtained' : 'failed'} at ${lastToken.at}` };
   return { ready: Object.values(checks).every((c) => c.ok), checks };
 }
 
@@ -54,6 +69,16 @@ export async function runServe(args: ServeArgs): Promise<number> {
   if (!args.config) {
     logger.info({ sink: config.sink }, 'no --config: embedded default (DC-09 on TCP and UDP port 12128, every account accepted, events written to the file sink)');
   }
+  // Last lines of defence: a rejected promise nobody awaited is logged, not fatal; an uncaught exception leaves the
+  // process in an unknown state, so it is logged and the process exits (the outbox makes a restart lose nothing).
+  process.on('unhandledRejection', (reason) => logger.error({ err: reason instanceof Error ? reason.stack ?? reason.message : String(reason) }, 'unhandled promise rejection'));
+  process.once('uncaughtException', (err) => {
+    logger.fatal({ err: err.stack ?? err.message }, 'uncaught exception: exiting');
+    logger.flush();
+    process.exitCode = 1;
+    setTimeout(() => process.exit(1), 200).unref();
+  });
+  warnAboutMp4(config, logger);
   let bridge: RunningBridge;
   try {
     bridge = await startBridge(config, { logger });
@@ -81,10 +106,11 @@ export async function runServe(args: ServeArgs): Promise<number> {
     };
     process.once('SIGINT', () => stop('SIGINT'));
     process.once('SIGTERM', () => stop('SIGTERM'));
-    if (args.config) {
-      const path = args.config;
-      process.on('SIGHUP', () => void reload(path, bridge, logger));
-    }
+    const path = args.config;
+    process.on('SIGHUP', () => {
+      if (path) void reload(path, bridge, logger);
+      else logger.warn('SIGHUP: running on the embedded default, there is no configuration file to reload');
+    });
   });
 }
 

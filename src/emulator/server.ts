@@ -368,7 +368,9 @@ class PartnerApiEmulator implements Emulator {
     }
     switch (path) {
       case '/_emulator/events':
-        return this.only(method, 'GET', req, res, async () => sendJson(res, 200, this.events()));
+        // Over HTTP the credentials the bridge sent are not echoed back (they would end up in someone's terminal).
+        return this.only(method, 'GET', req, res, async () =>
+          sendJson(res, 200, this.events().map((e) => ({ ...e, headers: withoutCredentials(e.headers) }))));
       case '/_emulator/uploads':
         return this.only(method, 'GET', req, res, async () => sendJson(res, 200, this.uploads()));
       case '/_emulator/faults':
@@ -733,6 +735,11 @@ async function drain(req: IncomingMessage): Promise<void> {
   for await (const _chunk of req) {
     // discard
   }
+}
+
+function withoutCredentials(headers: IncomingHttpHeaders): IncomingHttpHeaders {
+  const { authorization, 'x-api-key': apiKey, ...rest } = headers;
+  return { ...rest, ...(authorization ? { authorization: '[Redacted]' } : {}), ...(apiKey ? { 'x-api-key': '[Redacted]' } : {}) };
 }
 
 function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {

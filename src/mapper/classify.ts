@@ -47,9 +47,14 @@ export function overrideKeys(event: PanelEvent): string[] {
   return [`cid:${event.qualifier}:${code}`, `cid:${code}`];
 }
 
+/** Restores, openings and unbypasses end a condition; so does any Contact ID qualifier 3, known code or not (§3.2). */
+function endsCondition(event: PanelEvent): boolean {
+  return ENDING_CATEGORIES.has(event.category) || (event.protocol === 'cid' && event.qualifier === '3');
+}
+
 function fromOverride(event: PanelEvent, override: CodeOverride, key: string): Classification {
   if (override === 'ignore') return { forward: false, reason: 'ignored', source: key };
-  const status = override.status ?? (ENDING_CATEGORIES.has(event.category) ? 'inactive' : 'active');
+  const status = override.status ?? (endsCondition(event) ? 'inactive' : 'active');
   return { forward: true, type: override.type, status, ...(override.signal !== undefined ? { signal: override.signal } : {}), source: key };
 }
 
@@ -61,7 +66,7 @@ export function classify(event: PanelEvent, mapping: Pick<MappingConfig, 'codes'
   const row = CATEGORY_TABLE[event.category];
   if (row === 'unknown-code') {
     return mapping.forwardUnknown
-      ? { forward: true, type: 'trouble', status: 'active', source: 'mapping.forwardUnknown' }
+      ? { forward: true, type: 'trouble', status: endsCondition(event) ? 'inactive' : 'active', source: 'mapping.forwardUnknown' }
       : { forward: false, reason: 'unknown-code', source: 'built-in' };
   }
   if (row === 'ignored') return { forward: false, reason: 'ignored', source: 'built-in' };

@@ -9,7 +9,7 @@ import { parseSiaData } from './sia/index.js';
 
 export interface PayloadEvents {
   events: PanelEvent[];
-  /** Why the data block did not decode (the frame is still ACKed and kept raw); null when it did. */
+  /** Why the data block did not decode (the frame is still ACKed, and kept as a dead letter); null when it did. */
   dataError: string | null;
 }
 
@@ -18,11 +18,9 @@ const DECODERS: Readonly<Record<string, (data: string) => DataDecodeResult>> = {
   'ADM-CID': parseCidData,
 };
 
-const NO_EVENTS: PayloadEvents = Object.freeze({ events: [], dataError: null }) as PayloadEvents;
-
 export function decodePayload(message: Pick<Dc09Message, 'token' | 'data'>): PayloadEvents {
   const decoder = DECODERS[message.token];
-  if (!decoder) return NO_EVENTS;
+  if (!decoder) return { events: [], dataError: null };
   const result = decoder(message.data);
   return result.ok ? { events: result.events, dataError: null } : { events: [], dataError: result.error };
 }

@@ -29,6 +29,7 @@ export interface RunningBridge {
   readonly pipeline: Pipeline;
   /** The durable outbox when configured. */
   readonly outbox: Outbox | null;
+  readonly health: DeliveryHealth;
   readonly supervisor: Supervisor;
   readonly metrics: BridgeMetrics;
   readonly listeners: readonly RunningListener[];
@@ -38,25 +39,36 @@ export interface RunningBridge {
   stop(): Promise<void>;
 }
 
-export function sinkFor(config: BridgeConfig, logger: Logger, metrics: BridgeMetrics): Sink {
+/** What `/readyz` reports about the way out: the last delivery and the last token exchange. */
+export interface DeliveryHealth {
+  lastDelivery: { ok: boolean; at: string; detail: string } | null;
+  lastToken: { ok: boolean; at: string } | null;
+}
+
+export function sinkFor(config: BridgeConfig, logger: Logger, metrics: BridgeMetrics, health: DeliveryHealth): Sink {
   const sink = config.sink;
   if (sink.type === 'file') return createFileSink(sink.path);
   return createPartnerApiSink(sink, {
     logger,
     observe: {
       apiRequest: (seconds) => metrics.apiLatency.observe(seconds),
-      tokenRequest: (ok) => metrics.tokenRefreshes.inc({ result: ok ? 'ok' : 'error' }),
+      tokenRequest: (ok) => {
+        metrics.tokenRefreshes.inc({ result: ok ? 'ok' : 'error' });
+        health.lastToken = { ok, at: new Date().toISOString() };
+      },
     },
   });
 }
 
-/** Counts every delivery outcome for the metrics. */
-function countingSink(sink: Sink, metrics: BridgeMetrics): Sink {
+/** Counts every delivery outcome for the metrics and remembers the last one for readiness. */
+function countingSink(sink: Sink, metrics: BridgeMetrics, health: DeliveryHealth): Sink {
   return {
     name: sink.name,
     async deliver(event) {
       const outcome = await sink.deliver(event);
       metrics.deliveries.inc({ outcome: outcome.kind });
+      const ok = outcome.kind === 'accepted' || outcome.kind === 'discarded';
+      health.lastDelivery = { ok, at: new Date().toISOString(), detail: ok ? outcome.kind : `${outcome.kind}: ${outcome.reason}` };
       return outcome;
     },
     close: () => sink.close(),
@@ -80,8 +92,8 @@ function outboxAcceptor(outbox: Outbox, sink: Sink): EventAcceptor {
   };
 }
 
-export async function acceptorFor(config: BridgeConfig, logger: Logger, metrics: BridgeMetrics): Promise<{ acceptor: EventAcceptor; outbox: Outbox | null }> {
-  const sink = countingSink(sinkFor(config, logger, metrics), metrics);
+export async function acceptorFor(config: BridgeConfig, logger: Logger, metrics: BridgeMetrics, health: DeliveryHealth): Promise<{ acceptor: EventAcceptor; outbox: Outbox | null }> {
+  const sink = countingSink(sinkFor(config, logger, metrics, health), metrics, health);
   if (config.outbox) {
     const outbox = await openOutbox(config.outbox, { sink, logger, concurrency: config.sink.type === 'partner-api' ? config.sink.connections : 8 });
     return { acceptor: outboxAcceptor(outbox, sink), outbox };
@@ -94,7 +106,8 @@ export async function acceptorFor(config: BridgeConfig, logger: Logger, metrics:
 export async function startBridge(config: BridgeConfig, options: BridgeOptions): Promise<RunningBridge> {
   const { logger } = options;
   const metrics = options.metrics ?? new BridgeMetrics();
-  const built = options.acceptor ? { acceptor: options.acceptor, outbox: null } : await acceptorFor(config, logger, metrics);
+  const health: DeliveryHealth = { lastDelivery: null, lastToken: null };
+  const built = options.acceptor ? { acceptor: options.acceptor, outbox: null } : await acceptorFor(config, logger, metrics, health);
   const { acceptor, outbox } = built;
   const outboxGauges = outbox ? setInterval(() => {
     const status = outbox.status();
@@ -139,6 +152,7 @@ export async function startBridge(config: BridgeConfig, options: BridgeOptions):
   return {
     pipeline,
     outbox,
+    health,
     supervisor,
     metrics,
     listeners: listeners.map((l) => l.listener),

@@ -74,6 +74,8 @@ export async function startSurgardListener(options: SurgardListenerOptions): Pro
     const accepted = await pipeline.acceptSource(source, source.token);
     metrics.frames.inc({ transport: 'tcp', token: `surgard-${record.kind}`, result: accepted ? 'accepted' : 'not-accepted' });
     if (!accepted) return SURGARD_NAK;
+    // The record's own account reported (its supervision resets) and so did the receiver link.
+    if (source.account) options.onPanelActivity?.(source.account, peer, now);
     if (listener.heartbeatAccount) options.onPanelActivity?.(listener.heartbeatAccount, peer, now);
     logger.info({ peer: peerText, account: source.account, receiver: record.receiver, line: record.line, codes: source.events.map((e) => (e.protocol === 'cid' ? `${e.qualifier}${e.code}` : e.code)) }, `Sur-Gard ${record.kind} ${source.account}`);
     return SURGARD_ACK;

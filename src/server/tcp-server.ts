@@ -58,7 +58,15 @@ export async function serveTcp(options: TcpServerOptions): Promise<RunningListen
       peer,
       reply(work, receivedAt) {
         chains.set(socket, chains.get(socket)!.then(async () => {
-          const { frame, kind } = await work();
+          let result: { frame: Buffer | null; kind: string };
+          try {
+            result = await work();
+          } catch (err) {
+            // A bug must cost this frame an answer, not the process: no reply means the panel retries.
+            logger.error({ peer: peerText(peer), listener: name, err: err instanceof Error ? err.stack ?? err.message : String(err) }, 'frame processing failed');
+            return;
+          }
+          const { frame, kind } = result;
           if (!frame || socket.destroyed) return;
           socket.write(frame);
           metrics.replies.inc({ kind });

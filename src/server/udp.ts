@@ -42,8 +42,9 @@ export async function startUdpListener(options: UdpListenerOptions): Promise<Run
         metrics.replies.inc({ kind: decision.kind });
         metrics.ackLatency.observe(Number(process.hrtime.bigint() - received) / 1e9);
       });
-      inFlight.add(work);
-      void work.finally(() => inFlight.delete(work));
+      const guarded = work.catch((err: unknown) => logger.error({ peer: `${rinfo.address}:${rinfo.port}`, listener: name, err: err instanceof Error ? err.stack ?? err.message : String(err) }, 'frame processing failed'));
+      inFlight.add(guarded);
+      void guarded.finally(() => inFlight.delete(guarded));
     }
   });
   socket.on('error', (err) => logger.error({ listener: name, err: err.message }, 'UDP listener error'));

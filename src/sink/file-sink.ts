@@ -2,7 +2,7 @@
  * A sink that appends each Partner Event API request body to a file, one JSON object per line (NDJSON).
  * Useful for dry runs and for feeding other tools; `sent_at` is the time the line was written.
  */
-import { closeSync, fdatasyncSync, mkdirSync, openSync, writeSync } from 'node:fs';
+import { closeSync, fdatasyncSync, fstatSync, ftruncateSync, mkdirSync, openSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { DeliveryOutcome, OutgoingEvent, Sink } from './types.js';
 
@@ -32,7 +32,19 @@ export function createFileSink(path: string, options: FileSinkOptions = {}): Sin
         mkdirSync(dirname(path), { recursive: true });
         fd = openSync(path, 'a');
       }
-      writeSync(fd, batch.length === 1 ? batch[0]!.line : batch.map((p) => p.line).join(''));
+      const data = Buffer.from(batch.length === 1 ? batch[0]!.line : batch.map((p) => p.line).join(''), 'utf8');
+      const start = fstatSync(fd).size;
+      try {
+        // A short write (disk filling up) must not report lines that are not there as written.
+        for (let done = 0; done < data.length; ) {
+          const n = writeSync(fd, data, done, data.length - done);
+          if (n <= 0) throw Object.assign(new Error('no progress writing the file sink'), { code: 'ENOSPC' });
+          done += n;
+        }
+      } catch (err) {
+        ftruncateSync(fd, start); // no torn line for the next batch to glue onto
+        throw err;
+      }
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code ?? (err as Error).name;
       outcome = { kind: 'retry', reason: `file sink write failed: ${code}` };

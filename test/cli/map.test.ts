@@ -73,6 +73,14 @@ describe('alarm-bridge map', () => {
     expect(JSON.parse(stdout)).toMatchObject({ ok: false, events: [], reply: { kind: 'NAK', reason: 'clear-text-for-encrypted-account' } });
   });
 
+  it('shows the key to add for an account missing from the config (the receiver NAKs it)', async () => {
+    const path = await configFile();
+    const { stdout } = await runCli(['map', '--config', path, '--now', now.toISOString(), frame('9999', '#9999|NBA1')]);
+    const report = JSON.parse(stdout);
+    expect(report.reply).toMatchObject({ kind: 'NAK', reason: 'unknown-account' });
+    expect(report.events[0]).toMatchObject({ forwarded: false, reason: 'unmapped-account', configKey: 'accounts["9999"].locationId' });
+  });
+
   it('uses placeholder ids with the embedded default', async () => {
     const { stdout } = await runCli(['map', '--now', now.toISOString(), frame('777', '#777|NBA4')]);
     expect(JSON.parse(stdout).events[0].body).toMatchObject({ location_id: 'account-777', camera_id: 'account-777-zone-4' });

@@ -524,11 +524,14 @@ describe('uploads', () => {
 });
 
 describe('admin endpoints and robustness', () => {
-  it('GET /_emulator/events and /_emulator/uploads mirror events() and uploads()', async () => {
+  it('GET /_emulator/events and /_emulator/uploads mirror events() and uploads(), without the credentials', async () => {
     await postEvent(emu, eventBody({ event_id: 'a-1' }), bearer(token));
-    const events = (await (await fetch(`${emu.url}/_emulator/events`)).json()) as unknown[];
-    expect(events).toEqual(JSON.parse(JSON.stringify(emu.events())));
+    const events = (await (await fetch(`${emu.url}/_emulator/events`)).json()) as { headers: Record<string, string> }[];
+    const expected = JSON.parse(JSON.stringify(emu.events()));
+    expected[0].headers.authorization = '[Redacted]';
+    expect(events).toEqual(expected);
     expect(events).toHaveLength(1);
+    expect(JSON.stringify(events)).not.toContain(token);
     const uploads = await fetch(`${emu.url}/_emulator/uploads`);
     expect(uploads.status).toBe(200);
     expect(await uploads.json()).toEqual([]);

@@ -91,4 +91,9 @@ describe('decode --format surgard', () => {
     expect(hb).toMatchObject({ ok: true, kind: 'heartbeat' });
     expect(bad).toMatchObject({ ok: false, reply: { kind: 'NAK' } });
   });
+
+  it('splits glued records like the listener', async () => {
+    const { stdout } = await runCli(['decode', '--format', 'surgard', '5011 181234E144010025011 181234E14401002\\x14']);
+    expect(stdout.trim().split('\n').map((l) => JSON.parse(l).kind)).toEqual(['cid', 'cid']);
+  });
 });

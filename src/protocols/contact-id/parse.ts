@@ -36,6 +36,8 @@ type AccountSplit = { ok: true; account: string | null; body: string } | { ok: f
 
 /** protocols.md §3.4: the optional `#acct|` wrapper (it may differ from the header account). */
 function splitAccount(data: string): AccountSplit {
+  // protocols.md §1.8: an empty wrapper (`|…`, as Ajax sends for SIA) carries no account.
+  if (data.startsWith('|')) return { ok: true, account: null, body: data.slice(1) };
   if (!data.startsWith('#')) return { ok: true, account: null, body: data };
   const bar = data.indexOf('|');
   if (bar < 0) return { ok: false, error: `Contact ID account wrapper ${quoteForError(data)} has no "|"` };

@@ -136,10 +136,9 @@ export function decideReply(result: ParseResult, policy: ReplyPolicy, context: R
   if (!REQUESTS.has(message.token)) return decision('DUH', buildDuh(address, form), 'unknown-token', { account, skewSeconds });
 
   if (message.encrypted) {
-    const key = result.key ?? settings?.keys[0];
-    if (key) {
-      return decision('ACK', buildEncryptedAck(address, key, now, form, context.padSource), 'accepted', { account, skewSeconds, skewFlagged });
-    }
+    // An encrypted request is only ever parsed with the key that decrypted it; the *ACK uses that key (§1.11).
+    if (!result.key) return decision('NAK', buildNak(now, form), 'no-key', { account });
+    return decision('ACK', buildEncryptedAck(address, result.key, now, form, context.padSource), 'accepted', { account, skewSeconds, skewFlagged });
   }
   return decision('ACK', buildAck(address, form), 'accepted', { account, skewSeconds, skewFlagged });
 }

@@ -39,7 +39,10 @@ type ScanOutcome = { events: SiaEvent[] } | { error: string };
 type WrapperOutcome = { account: string | null; bodyStart: number } | { error: string };
 
 /** Decodes one DC-03 data block. Empty data is a valid block without events. */
-export function parseSiaData(data: string): DataDecodeResult {
+export function parseSiaData(raw: string): DataDecodeResult {
+  // Trailing blanks after the last event (`Nri1/BA01/BA02 `) are padding, not a grammar error — unless they
+  // belong to a `|A` text block, which keeps its text as sent.
+  const data = raw.includes('|A') ? raw : raw.trimEnd();
   const wrapper = readAccountWrapper(data);
   if ('error' in wrapper) return { ok: false, account: null, error: wrapper.error };
   const { account, bodyStart } = wrapper;

@@ -100,3 +100,11 @@ describe('parseCidData: layout', () => {
     if (!result.ok) expect(result.error).toMatch(/Contact ID/);
   });
 });
+
+describe('empty account wrapper', () => {
+  it('accepts a bare "|" before the event (as Ajax sends for SIA)', () => {
+    const result = parseCidData('|1130 01 015');
+    expect(result).toMatchObject({ ok: true, account: null });
+    expect(result.ok && result.events[0]).toMatchObject({ qualifier: '1', code: '130', zone: '015' });
+  });
+});

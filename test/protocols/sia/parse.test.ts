@@ -276,3 +276,10 @@ describe('parseSiaData: properties', () => {
     }), { numRuns: 1000 });
   });
 });
+
+describe('field tolerance', () => {
+  it('ignores trailing blanks after the last event', () => {
+    const result = parseSiaData('#1234|Nri1/BA01/BA02 ');
+    expect(result.ok && result.events.map((e) => (e as SiaEvent).address)).toEqual(['01', '02']);
+  });
+});

@@ -7,7 +7,7 @@ import {
 } from '../protocols/dc09/index.js';
 import type { PanelEvent } from '../protocols/events.js';
 import { decodeSurgardForCli, SurgardFramer } from '../protocols/surgard/index.js';
-import { escapeFrame, unescapeFrame } from './escape.js';
+import { escapeFrame, unescapeFrame } from '../protocols/escape.js';
 import { clockFromArgs, frameInputs, keyFromArgs, withFrameInputOptions, type FrameInputArgs } from './frame-input.js';
 
 export interface FrameReport {

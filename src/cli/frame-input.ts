@@ -2,7 +2,7 @@
 import { createInterface } from 'node:readline';
 import type { Argv } from 'yargs';
 import { parseKey } from '../protocols/dc09/index.js';
-import { completeFrame, unescapeFrame } from './escape.js';
+import { completeFrame, unescapeFrame } from '../protocols/escape.js';
 
 export interface FrameInputArgs {
   frames?: string[];

@@ -5,7 +5,7 @@ import { mapFrame, sourceFromDc09, type MappedEvent } from '../mapper/index.js';
 import { decodePayload } from '../protocols/decode.js';
 import { decideReply, parseFrame } from '../protocols/dc09/index.js';
 import { accountDirectory } from '../server/policy.js';
-import { escapeFrame } from './escape.js';
+import { escapeFrame } from '../protocols/escape.js';
 import { clockFromArgs, frameInputs, keyFromArgs, withFrameInputOptions, type FrameInputArgs } from './frame-input.js';
 
 type MapArgs = FrameInputArgs & { config?: string; exitCode?: number };

@@ -3,7 +3,12 @@ import type { CommandModule } from 'yargs';
 import { loadConfigFile } from '../config/load.js';
 import type { BridgeConfig } from '../config/types.js';
 import { createLogger, redactUrl } from '../log.js';
-import { mapFrame, reviveSource } from '../mapper/index.js';
+import { mapFrame, reviveSource, sourceFromDc09, sourceFromSurgard, type SourceFrame } from '../mapper/index.js';
+import { decodePayload } from '../protocols/decode.js';
+import { decideReply, parseFrame } from '../protocols/dc09/index.js';
+import { unescapeFrame } from '../protocols/escape.js';
+import { parseSurgardRecord } from '../protocols/surgard/index.js';
+import { accountDirectory } from '../server/policy.js';
 import { openOutbox, type StoredDeadLetter } from '../sink/outbox/index.js';
 import type { OutgoingEvent } from '../sink/types.js';
 import { UsageError } from './frame-input.js';
@@ -23,12 +28,38 @@ function withoutSecrets<T>(value: T): T {
   return JSON.parse(JSON.stringify(value, (key, v) => (key === 'password' ? '[Redacted]' : key === 'snapshotUrl' && typeof v === 'string' ? redactUrl(v) : v))) as T;
 }
 
-/** Maps an unmapped dead letter again with the (fixed) configuration; null when it still does not map. */
+/**
+ * The frame a journaled event came from, rebuilt from its payload (raw frame, account, receipt time, peer): API
+ * refusals keep only the posted body, and the body carries everything needed to decode the frame again.
+ */
+function sourceFromPayload(payload: Record<string, unknown>, config: BridgeConfig): SourceFrame | null {
+  const { rawFrame, account, receivedAt, peer, transport } = payload;
+  if (typeof rawFrame !== 'string' || typeof account !== 'string' || typeof receivedAt !== 'string') return null;
+  const bytes = unescapeFrame(rawFrame);
+  const at = new Date(receivedAt);
+  const peerText = typeof peer === 'string' ? peer : null;
+  const via = transport === 'tcp' || transport === 'udp' ? transport : null;
+  if (bytes[0] !== 0x0a) {
+    const record = parseSurgardRecord(bytes);
+    return record.ok && record.record.kind !== 'heartbeat' ? sourceFromSurgard(record.record, at, peerText ?? '', rawFrame) : null;
+  }
+  const directory = accountDirectory(config);
+  const result = parseFrame(bytes, { keysFor: directory.keysFor });
+  if (!result.ok) return null;
+  const decision = decideReply(result, directory.policy, { now: at });
+  return sourceFromDc09(result.message, decodePayload(result.message).events, { account, receivedAt: at, peer: peerText, transport: via, raw: rawFrame, skewFlagged: decision.skewFlagged });
+}
+
+/**
+ * Maps a dead letter again with the (fixed) configuration: unmapped events from their stored source, API refusals
+ * from the frame in their body's payload. The event id stays the one it had (ids do not depend on the config).
+ * Null when it still does not map, or when there is nothing to map from (the stored body is re-sent as it was).
+ */
 export function remapLetter(letter: StoredDeadLetter, config: BridgeConfig): OutgoingEvent | null {
   const stored = letter.source as { frame?: unknown; index?: number } | undefined;
-  const source = reviveSource(stored?.frame);
-  if (!source || typeof stored?.index !== 'number') return null;
-  const mapped = mapFrame(source, config).find((m) => m.index === stored.index);
+  const source = stored ? reviveSource(stored.frame) : letter.event ? sourceFromPayload(letter.event.body.payload, config) : null;
+  if (!source) return null;
+  const mapped = mapFrame(source, config).find((m) => (stored ? m.index === stored.index : m.forwarded && m.body.event_id === letter.id));
   if (!mapped?.forwarded) return null;
   return { body: mapped.body, account: mapped.account, ...(mapped.media ? { media: mapped.media } : {}) };
 }

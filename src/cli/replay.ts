@@ -14,7 +14,7 @@ import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Argv, CommandModule } from 'yargs';
 import { Dc09Framer, parseFrame, parseKey } from '../protocols/dc09/index.js';
-import { completeFrame, escapeFrame, unescapeFrame } from './escape.js';
+import { completeFrame, escapeFrame, unescapeFrame } from '../protocols/escape.js';
 import { UsageError } from './frame-input.js';
 
 // ---- shared with `simulate` ------------------------------------------------------------------------------------

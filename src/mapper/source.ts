@@ -2,6 +2,7 @@
 import type { Dc09Message } from '../protocols/dc09/types.js';
 import { occurrenceTime } from '../protocols/dc09/xdata.js';
 import type { PanelEvent } from '../protocols/events.js';
+import type { SurgardRecord } from '../protocols/surgard/index.js';
 import type { SourceFrame } from './map.js';
 
 export interface ReceiptContext {
@@ -49,5 +50,29 @@ export function reviveSource(stored: unknown): SourceFrame | null {
     timestamp: date(s.timestamp),
     occurredAt: date(s.occurredAt),
     receivedAt: new Date(s.receivedAt),
+  };
+}
+
+/** A Contact ID or SIA record as the mapper's input: the same events as their DC-09 equivalents (issue #8). */
+export function sourceFromSurgard(record: Exclude<SurgardRecord, { kind: 'heartbeat' }>, receivedAt: Date, peer: string, raw: string): SourceFrame {
+  const cid = record.kind === 'cid';
+  return {
+    protocol: 'surgard',
+    token: cid ? 'ADM-CID' : 'SIA-DCS',
+    encrypted: false,
+    account: (record.account ?? '').toUpperCase(),
+    receiver: record.receiver,
+    line: record.line,
+    sequence: null,
+    data: cid ? `${record.event.qualifier}${record.event.code} ${record.event.group} ${record.event.zone}` : record.data,
+    xdata: [],
+    timestamp: null,
+    timestampTrusted: true,
+    occurredAt: null,
+    receivedAt,
+    peer,
+    transport: 'tcp',
+    raw,
+    events: cid ? [record.event] : record.events,
   };
 }

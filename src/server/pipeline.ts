@@ -7,7 +7,7 @@ import type { Logger } from '../log.js';
 import { eventId, mapFrame, sourceFromDc09, type MappedEvent, type SourceFrame } from '../mapper/index.js';
 import { decodePayload } from '../protocols/decode.js';
 import { buildNak, decideReply, parseFrame, REPLY_TOKENS, REQUEST_TOKENS, type Dc09Message, type ReplyDecision } from '../protocols/dc09/index.js';
-import { escapeFrame } from '../cli/escape.js';
+import { escapeFrame } from '../protocols/escape.js';
 import type { OutgoingEvent } from '../sink/types.js';
 import type { EventAcceptor, UnmappedRecord } from './acceptor.js';
 import type { BridgeMetrics } from './metrics.js';

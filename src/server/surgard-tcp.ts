@@ -3,11 +3,11 @@
  * every record, heartbeats included, is answered ACK 0x06 once its events are accepted — the same durability
  * contract as DC-09 — and an unparseable record gets NAK 0x15 and a log line with its raw bytes.
  */
-import { escapeFrame } from '../cli/escape.js';
+import { escapeFrame } from '../protocols/escape.js';
 import type { ListenerConfig } from '../config/types.js';
 import type { Logger } from '../log.js';
-import type { SourceFrame } from '../mapper/index.js';
-import { parseSurgardRecord, SurgardFramer, SURGARD_ACK, SURGARD_NAK, type SurgardRecord } from '../protocols/surgard/index.js';
+import { sourceFromSurgard } from '../mapper/index.js';
+import { parseSurgardRecord, SurgardFramer, SURGARD_ACK, SURGARD_NAK } from '../protocols/surgard/index.js';
 import type { BridgeMetrics } from './metrics.js';
 import type { Peer, Pipeline } from './pipeline.js';
 import { RateLimitedWarn } from './rate-limited-log.js';
@@ -21,30 +21,6 @@ export interface SurgardListenerOptions {
   maxConnections: number;
   idleTimeoutSeconds: number;
   onPanelActivity?: (account: string, peer: Peer, at: Date) => void;
-}
-
-/** A Contact ID or SIA record as the mapper's input: the same events as their DC-09 equivalents (issue #8). */
-export function sourceFromSurgard(record: Exclude<SurgardRecord, { kind: 'heartbeat' }>, receivedAt: Date, peer: string, raw: string): SourceFrame {
-  const cid = record.kind === 'cid';
-  return {
-    protocol: 'surgard',
-    token: cid ? 'ADM-CID' : 'SIA-DCS',
-    encrypted: false,
-    account: (record.account ?? '').toUpperCase(),
-    receiver: record.receiver,
-    line: record.line,
-    sequence: null,
-    data: cid ? `${record.event.qualifier}${record.event.code} ${record.event.group} ${record.event.zone}` : record.data,
-    xdata: [],
-    timestamp: null,
-    timestampTrusted: true,
-    occurredAt: null,
-    receivedAt,
-    peer,
-    transport: 'tcp',
-    raw,
-    events: cid ? [record.event] : record.events,
-  };
 }
 
 export async function startSurgardListener(options: SurgardListenerOptions): Promise<RunningListener> {

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { escapeFrame, unescapeFrame } from '../../src/cli/escape.js';
+import { escapeFrame, unescapeFrame } from '../../src/protocols/escape.js';
 import { runCli } from './run-cli.js';
 
 interface Sample { frame: string; key_hex: string | null; crc_ok: boolean; len_ok: boolean; expect: Record<string, any> }

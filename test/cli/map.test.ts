@@ -2,7 +2,7 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { escapeFrame } from '../../src/cli/escape.js';
+import { escapeFrame } from '../../src/protocols/escape.js';
 import { buildRequest } from '../../src/protocols/dc09/index.js';
 import { validatePartnerEvent } from '../../src/sink/partner-event-schema.js';
 import { runCli } from './run-cli.js';

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import yargs from 'yargs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { escapeFrame } from '../../src/cli/escape.js';
+import { escapeFrame } from '../../src/protocols/escape.js';
 import { UsageError } from '../../src/cli/frame-input.js';
 import { parseCapture, parseTarget, replayCommand, replyToken, runReplay, type ReplayResult } from '../../src/cli/replay.js';
 import { buildAck, buildNak, buildRequest } from '../../src/protocols/dc09/index.js';

@@ -3,7 +3,7 @@
  * records decoded into the protocol-neutral events. One record in (terminator optional), never throws: a
  * record that does not decode comes back as `{ ok: false }` with its raw text, to be NAKed and logged.
  */
-import { escapeFrame } from '../../cli/escape.js';
+import { escapeFrame } from '../escape.js';
 import { quoteForError } from '../contact-id/fields.js';
 import { normaliseQualifier, toCidEvent, type CidQualifier } from '../contact-id/index.js';
 import type { CidEvent, PanelEvent } from '../events.js';

@@ -43,21 +43,32 @@ export interface TcpServerOptions {
 
 const peerText = (peer: Peer) => `${peer.address}:${peer.port}`;
 
+/**
+ * Backpressure: a peer that sends frames faster than they are answered stops being read past this many waiting
+ * frames (TCP flow control then slows it down), and is read again once the queue has drained to a quarter.
+ */
+const MAX_QUEUED_FRAMES = 256;
+
 export async function serveTcp(options: TcpServerOptions): Promise<RunningListener> {
   const { name, listener, logger, metrics } = options;
   const warn = new RateLimitedWarn(logger);
   const gauge = metrics.openConnections.labels({ listener: name });
   const chains = new Map<Socket, Promise<void>>();
+  let closing = false;
 
   const server: Server = createServer({ noDelay: true }, (socket) => {
     const peer: Peer = { address: socket.remoteAddress ?? '?', port: socket.remotePort ?? 0, transport: 'tcp' };
     chains.set(socket, Promise.resolve());
     gauge.inc();
+    let queued = 0;
     const connection: Connection = {
       socket,
       peer,
       reply(work, receivedAt) {
+        if (++queued >= MAX_QUEUED_FRAMES && !socket.isPaused()) socket.pause();
         chains.set(socket, chains.get(socket)!.then(async () => {
+          queued--;
+          if (queued <= MAX_QUEUED_FRAMES / 4 && socket.isPaused() && !closing) socket.resume();
           let result: { frame: Buffer | null; kind: string };
           try {
             result = await work();
@@ -112,7 +123,10 @@ export async function serveTcp(options: TcpServerOptions): Promise<RunningListen
     name,
     port,
     async close() {
+      closing = true;
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      // Frames already received are answered; nothing new is read.
+      for (const socket of chains.keys()) socket.pause();
       await Promise.all([...chains].map(async ([socket, chain]) => {
         await chain;
         socket.end();

@@ -48,6 +48,15 @@ describe('TCP listener (issue #4)', () => {
     expect(await b.events()).toHaveLength(20);
   });
 
+  it('keeps answering in order when a peer floods (reading pauses past the queue limit and resumes)', async () => {
+    const b = await bridge({ receiver: { duplicateWindowSeconds: 0 } });
+    const panel = await TcpPanel.open(b.bridge.port('tcp'));
+    const frames = Array.from({ length: 1000 }, (_, i) => frame('', { token: 'NULL', sequence: String(i).padStart(4, '0') }));
+    panel.write(Buffer.concat(frames));
+    const replies = await panel.waitForReplies(1000, 15_000);
+    expect(replies.map((r) => text(r).slice(14, 18))).toEqual(frames.map((_, i) => String(i).padStart(4, '0')));
+  });
+
   it('reassembles byte-by-byte delivery', async () => {
     const b = await bridge();
     const panel = await TcpPanel.open(b.bridge.port('tcp'));

@@ -594,6 +594,11 @@ export class Outbox {
 
   private backoff(q: AccountQueue, entry: Entry, outcome: Extract<DeliveryOutcome, { kind: 'retry' }>): void {
     entry.lastReason = outcome.reason;
+    // The sink is failing: this account's backlog may grow for a while, so it keeps only the compact buffers.
+    for (let i = q.head; i < q.items.length; i++) {
+      const queued = q.items[i];
+      if (queued) queued.fresh = null;
+    }
     const wait = Math.max(
       outcome.afterMs ?? 0,
       fullJitterDelay(Math.max(0, entry.attempts - 1), this.baseDelayMs, this.maxDelayMs, this.random),

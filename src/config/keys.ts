@@ -73,7 +73,7 @@ export const CONFIG_KEYS: readonly ConfigKeyDoc[] = [
 
   { key: 'accounts', type: 'object', default: '{}', description: 'Panel accounts keyed by account number (1-16 characters 0-9, A-Z; matched case-insensitively).' },
   { key: `${ACCOUNT}.key`, type: 'string', default: 'none', description: 'AES key; when set, the account must send encrypted frames.' },
-  { key: `${ACCOUNT}.keyEncoding`, type: '"hex" | "ascii"', default: '"hex"', description: '`hex`: 32, 48 or 64 hex digits; `ascii`: 16, 24 or 32 characters used as they are.' },
+  { key: `${ACCOUNT}.keyEncoding`, type: '"hex" | "ascii"', default: '"hex"', description: '`hex`: 32, 48 or 64 hex digits; `ascii`: 16, 24 or 32 characters used as they are. Left out, a 32-hex-digit key is tried as hex first, then as 32 ASCII characters (AES-256, as Home Assistant users enter it).' },
   { key: `${ACCOUNT}.locationId`, type: 'string', default: 'none', description: 'CHeKT location (`location_id`); events of an account without it are kept as unmapped.' },
   { key: `${ACCOUNT}.recorderId`, type: 'string', default: 'none', description: 'Default recorder (`recorder_id`).' },
   { key: `${ACCOUNT}.cameraId`, type: 'string', default: 'none', description: 'Default camera (`camera_id`), also used for arming events.' },

@@ -184,6 +184,17 @@ export function accountKeyBytes(account: AccountConfig): Buffer | null {
   return account.keyEncoding === 'ascii' ? Buffer.from(account.key, 'latin1') : Buffer.from(account.key, 'hex');
 }
 
+/**
+ * The keys to try on an encrypted frame, in order: the configured reading, then — only when `keyEncoding` was left
+ * out and the key is 32 hex digits — the same text as 32 ASCII characters (protocols.md §1.12: try hex first, then
+ * ASCII, keep the one whose plaintext has a valid trailer).
+ */
+export function accountKeyCandidates(account: AccountConfig): Buffer[] {
+  const key = accountKeyBytes(account);
+  if (!key) return [];
+  return account.keyEncodingDefaulted && account.key!.length === 32 ? [key, Buffer.from(account.key!, 'latin1')] : [key];
+}
+
 function readFailure(error: unknown, path: string): string {
   const code = (error as NodeJS.ErrnoException | undefined)?.code;
   const absolute = nodePath.resolve(path);
@@ -393,6 +404,7 @@ function accountConfig(cx: Context, value: unknown, at: string, receiver: Receiv
   const account: AccountConfig = {
     ...(key === undefined ? {} : { key }),
     keyEncoding,
+    ...(key !== undefined && !f.has('keyEncoding') ? { keyEncodingDefaulted: true } : {}),
     ...ids,
     zones: f.nested('zones', (v, p) => zonesConfig(cx, v, p, uploads), {}),
     users: f.nested('users', (v, p) => usersConfig(cx, v, p), {}),

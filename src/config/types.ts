@@ -69,6 +69,11 @@ export interface SignalConfig {
 export interface AccountConfig {
   key?: string;
   keyEncoding: KeyEncoding;
+  /**
+   * True when the file did not say `keyEncoding`: a 32-hex-digit key is then also tried as 32 ASCII characters
+   * (AES-256), the way pysiaalarm / Home Assistant users enter it (protocols.md §1.12 "Bridge recommendation").
+   */
+  keyEncodingDefaulted?: boolean;
   locationId?: string;
   recorderId?: string;
   cameraId?: string;

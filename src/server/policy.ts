@@ -1,5 +1,5 @@
 /** The reply policy and key lookup a configuration implies (used by the receiver and by `map`). */
-import { accountKeyBytes } from '../config/load.js';
+import { accountKeyCandidates } from '../config/load.js';
 import type { BridgeConfig } from '../config/types.js';
 import type { AccountSettings, ReplyPolicy } from '../protocols/dc09/index.js';
 
@@ -17,9 +17,8 @@ export interface AccountDirectory {
 export function accountDirectory(config: Pick<BridgeConfig, 'accounts' | 'receiver'>, extraKey: Buffer | null = null): AccountDirectory {
   const settings = new Map<string, AccountSettings>();
   for (const [account, cfg] of Object.entries(config.accounts)) {
-    const key = accountKeyBytes(cfg);
     settings.set(account.toUpperCase(), {
-      keys: key ? [key] : [],
+      keys: accountKeyCandidates(cfg),
       timestampWindow: cfg.timestampWindow ?? config.receiver.timestampWindow,
     });
   }

@@ -173,6 +173,19 @@ describe('encryption, windows, duplicates, failures', () => {
     expect(b.logs()).toContain('"reason":"decryption"');
   });
 
+  it('without keyEncoding a 32-hex-digit key also works as 32 ASCII characters (AES-256, Home Assistant style)', async () => {
+    const text32 = '3A1F6B8C9D4E7F20123456789ABCDEF0';
+    const b = await bridge({ accounts: { HA: { key: text32, locationId: 'L', cameraId: 'c' }, STRICT: { key: text32, keyEncoding: 'hex', locationId: 'L', cameraId: 'c' } } });
+    const panel = await TcpPanel.open(b.bridge.port('tcp'));
+    panel.write(frame('#HA|NBA1', { account: 'HA', key: Buffer.from(text32, 'hex') }));
+    panel.write(frame('#HA|NBA2', { account: 'HA', key: Buffer.from(text32, 'latin1') }));
+    panel.write(frame('#STRICT|NBA3', { account: 'STRICT', key: Buffer.from(text32, 'latin1') }));
+    const replies = await panel.waitForReplies(3);
+    expect(replies.map((r) => (text(r).includes('"*ACK"') ? 'ACK' : 'NAK'))).toEqual(['ACK', 'ACK', 'NAK']);
+    const ack = parseFrame(replies[1]!, { keysFor: () => [Buffer.from(text32, 'latin1')] });
+    expect(ack.ok).toBe(true); // the *ACK is encrypted with the key that worked
+  });
+
   it('NAKs an encrypted frame outside the window with the receiver time', async () => {
     const fixed = new Date('2026-11-26T12:00:00Z');
     const b = await bridge({}, { now: () => fixed });

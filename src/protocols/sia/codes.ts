@@ -1,6 +1,7 @@
 /**
- * SIA DC-03 event-code table (reference protocols.md §2.3, its Ajax additions, and explicit rows for the
- * zone-type naming pattern of §2.2). Lookup only: codes that are not rows here are unknown to the decoder.
+ * SIA DC-03 event-code table (reference protocols.md §2.3, its Ajax additions, explicit rows for the
+ * zone-type naming pattern of §2.2, and the rest of the fuller DC-03 list that §2.3 names as the lookup
+ * source). Lookup only: codes that are not rows here are unknown to the decoder.
  */
 import type { AddressKind, EventCategory } from '../events.js';
 
@@ -26,6 +27,8 @@ const CATEGORY_BY_KEY = {
   AC: 'access',
   SY: 'system',
   CN: 'cancel',
+  /** Not a §2.3 key: used by the fuller DC-03 list below (supervisory conditions that end). */
+  SVR: 'supervisory-restore',
 } as const satisfies Record<string, EventCategory>;
 
 /**
@@ -303,6 +306,122 @@ const ZONE_PATTERN_CODES: readonly CodeRow[] = [
   ['ZU', 'UB', 'Z', 'Freeze unbypass'],
 ];
 
+/**
+ * The rest of the fuller DC-03 list that protocols.md §2.3 (last paragraph) points to as the lookup source
+ * (pysiaalarm's `data/sia_codes.py`, 325 codes): every code of that list that no group above has. Categories
+ * are choices made from each code's meaning; the address follows the list's "concerns" field (zone or point →
+ * Z, user → U, area → A, door → D, unused → `-`, line number → L as for LT / LR, zone number → Z as for NA,
+ * anything else: point, device, network, relay, output, printer, line card, condition… → DEV).
+ * - point closing / opening (CZ / OZ) and the perimeter variant NM are closings / openings like CL / OP / NL;
+ *   disarming from alarm early or late (OH / OL) is an opening like OR;
+ * - schedule exceptions that need attention (CD closing delinquent, JK latchkey alert) are troubles like CI / CT;
+ * - "missing" points: a missing alarm (CM, EZ, UZ, XM) is an alarm, a missing trouble (FY, UY) a trouble, a
+ *   missing supervisory point (BZ, FZ) supervisory;
+ * - door restoral after "door left open" (DH) is an alarm restore like DR; a door forced in a disarmed area
+ *   (DJ) is a trouble like DM; other door / credential events are access events;
+ * - "condition" reports on a device or network (EX, NC) are troubles like IA; state changes, relays, commands,
+ *   programming sessions, listen-in, schedules and headers are system events;
+ * - a point forced out when arming (XW) is a bypass.
+ */
+const DC03_CODES: readonly CodeRow[] = [
+  ['AA', 'A', 'DEV', 'Panel substitution attempt'],
+  ['AB', 'CN', 'Z', 'Abort (report withheld by user action)'],
+  ['AN', 'TR', 'Z', 'Analog fire sensor back to normal'],
+  ['AS', 'T', 'Z', 'Analog fire sensor needs service (cleaning / calibration)'],
+  ['BD', 'T', 'Z', 'Swinger trouble (non-fire zone tripped after swinger shutdown)'],
+  ['BE', 'TR', 'Z', 'Swinger trouble restore'],
+  ['BZ', 'SV', 'Z', 'Missing supervision (non-fire supervisory point)'],
+  ['CD', 'T', 'A', 'Closing delinquent (not armed for the programmed time)'],
+  ['CM', 'A', 'Z', 'Missing alarm shortly after closing'],
+  ['CO', 'SY', 'DEV', 'Command sent to expansion / peripheral device'],
+  ['CX', 'SY', 'DEV', 'Custom function executed'],
+  ['CZ', 'CL', 'Z', 'Point closing (single point armed)'],
+  ['DA', 'SY', 'U', 'Access card assigned'],
+  ['DB', 'SY', 'U', 'Access card deleted'],
+  ['DC', 'AC', 'D', 'Access closed (door locked to all users)'],
+  ['DE', 'AC', 'D', 'Request to enter'],
+  ['DH', 'AR', 'D', 'Door left open restoral'],
+  ['DI', 'AC', 'D', 'Access denied (passback)'],
+  ['DJ', 'T', 'D', 'Door forced (trouble, area disarmed)'],
+  ['DN', 'AC', 'D', 'Door left open (neither alarm nor trouble)'],
+  ['DO', 'AC', 'D', 'Access open (door open to authorised users)'],
+  ['DP', 'AC', 'D', 'Access denied (outside permitted hours)'],
+  ['DQ', 'AC', 'D', 'Access denied (arming state not permitted)'],
+  ['DS', 'SY', 'D', 'Door station (names the door of the next report)'],
+  ['DT', 'T', '-', 'Access control trouble'],
+  ['DU', 'SY', 'DEV', 'Dealer identifier'],
+  ['DV', 'AC', 'D', 'Access denied (entry level not permitted)'],
+  ['DW', 'AC', 'D', 'Access denied (interlock open)'],
+  ['DX', 'AC', 'D', 'Request to exit'],
+  ['DY', 'AC', 'D', 'Door locked'],
+  ['DZ', 'AC', 'D', 'Access denied (door secured)'],
+  ['EX', 'T', 'DEV', 'External device condition'],
+  ['EZ', 'A', 'DEV', 'Missing point at end of exit delay'],
+  ['FL', 'SY', 'Z', 'Fire sounders silenced'],
+  ['FQ', 'TR', 'Z', 'Fire supervisory trouble restore'],
+  ['FV', 'SVR', 'Z', 'Fire supervisory restore'],
+  ['FW', 'T', 'Z', 'Fire supervisory trouble'],
+  ['FY', 'T', 'Z', 'Missing fire point (trouble)'],
+  ['FZ', 'SV', 'Z', 'Missing fire supervisory point'],
+  ['JH', 'SY', 'U', 'Holiday schedule changed'],
+  ['JK', 'T', 'U', 'Latchkey alert (expected user code not entered in time)'],
+  ['JP', 'AC', 'U', 'User on premises'],
+  ['JR', 'SY', 'A', 'Scheduled event executed'],
+  ['JS', 'SY', 'U', 'Schedule changed'],
+  ['JZ', 'SY', 'U', 'User authority level set'],
+  ['LD', 'SY', '-', 'Local programming refused (wrong code)'],
+  ['LE', 'SY', '-', 'Listen-in ended'],
+  ['LF', 'SY', '-', 'Listen-in started'],
+  ['LS', 'SY', '-', 'Local programming succeeded'],
+  ['LU', 'SY', '-', 'Local programming failed'],
+  ['MI', 'SY', 'DEV', 'Canned message'],
+  ['NC', 'T', 'DEV', 'Network condition'],
+  ['NM', 'CL', 'A', 'Perimeter armed (user-defined area)'],
+  ['NS', 'SVR', 'Z', 'Activity resumed after a no-activity alert'],
+  ['OH', 'OP', 'U', 'Early disarm from alarm'],
+  ['OL', 'OP', 'U', 'Late disarm from alarm'],
+  ['OU', 'T', 'DEV', 'Output trouble'],
+  ['OV', 'TR', 'DEV', 'Output restore'],
+  ['OZ', 'OP', 'Z', 'Point opening (single point disarmed)'],
+  ['RA', 'T', '-', 'Call to remote programmer failed'],
+  ['RC', 'SY', 'DEV', 'Relay energised'],
+  ['RD', 'SY', '-', 'Remote programming refused (wrong passcode)'],
+  ['RN', 'SY', '-', 'Reset by remote programmer'],
+  ['RO', 'SY', 'DEV', 'Relay released'],
+  ['RT', 'T', 'L', 'Data lost (dialler transmission error)'],
+  ['RU', 'SY', '-', 'Remote programming failed'],
+  ['SC', 'SY', 'DEV', 'Peripheral change of state'],
+  ['TC', 'TS', '-', 'Walk test: every point tested'],
+  ['TP', 'TS', 'DEV', 'Walk test: point tested'],
+  ['TW', 'SY', '-', 'Area watch on'],
+  ['TZ', 'SY', '-', 'Area watch off'],
+  ['UY', 'T', 'Z', 'Missing untyped point (trouble, not armed)'],
+  ['UZ', 'A', 'Z', 'Missing untyped point (alarm, armed)'],
+  ['VI', 'TR', 'DEV', 'Printer paper loaded'],
+  ['VO', 'T', 'DEV', 'Printer out of paper'],
+  ['VR', 'TR', 'DEV', 'Printer trouble restore'],
+  ['VT', 'T', 'DEV', 'Printer trouble'],
+  ['VX', 'TS', 'DEV', 'Printer test'],
+  ['VY', 'TR', '-', 'Receiver printer online'],
+  ['VZ', 'T', '-', 'Receiver printer offline'],
+  ['XA', 'SY', '-', 'Report from an unknown account (receiver)'],
+  ['XE', 'T', 'DEV', 'Unexpected point detected'],
+  ['XF', 'T', 'DEV', 'Unexpected RF point detected'],
+  ['XI', 'SY', 'Z', 'Sensor reset by user'],
+  ['XJ', 'TR', 'DEV', 'RF receiver tamper restoral'],
+  ['XM', 'A', 'Z', 'Missing alarm confirmed by cross point'],
+  ['XW', 'BY', 'Z', 'Forced point (left out when armed)'],
+  ['XX', 'T', '-', 'Expected test report not received'],
+  ['YB', 'SY', 'DEV', 'Receiver line card busy time'],
+  ['YD', 'T', 'DEV', 'Receiver line card trouble'],
+  ['YE', 'TR', 'DEV', 'Receiver line card restoral'],
+  ['YI', 'T', '-', 'Overcurrent trouble'],
+  ['YJ', 'TR', '-', 'Overcurrent restoral'],
+  ['YO', 'SY', '-', 'Unrecognised message from automation or printer'],
+  ['YU', 'T', 'DEV', 'Peripheral diagnostic error'],
+  ['YY', 'SY', '-', 'Status report header'],
+];
+
 function buildCodeMap(groups: readonly (readonly CodeRow[])[]): ReadonlyMap<string, SiaCodeInfo> {
   const map = new Map<string, SiaCodeInfo>();
   for (const rows of groups) {
@@ -323,6 +442,7 @@ export const SIA_CODES: ReadonlyMap<string, SiaCodeInfo> = buildCodeMap([
   COMMON_CODES,
   AJAX_CODES,
   ZONE_PATTERN_CODES,
+  DC03_CODES,
 ]);
 
 /** The table row for a two-letter code, or undefined when the code is not in the table. */

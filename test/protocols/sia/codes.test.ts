@@ -45,6 +45,21 @@ const AJAX_CATEGORIES: ReadonlyArray<readonly [string, EventCategory]> = [
   ['CC', 'trouble'], ['NE', 'trouble'],
 ];
 
+/** A sample of the rows added from the fuller DC-03 list that §2.3 points to (see DC03_CODES in codes.ts). */
+const FULLER_LIST_SAMPLES: ReadonlyArray<readonly [string, EventCategory, AddressKind]> = [
+  ['CZ', 'closing', 'zone'],
+  ['OZ', 'opening', 'zone'],
+  ['NM', 'closing', 'area'],
+  ['OH', 'opening', 'user'],
+  ['OL', 'opening', 'user'],
+  ['CD', 'trouble', 'area'],
+  ['DH', 'alarm-restore', 'door'],
+  ['DJ', 'trouble', 'door'],
+  ['FW', 'trouble', 'zone'],
+  ['FV', 'supervisory-restore', 'zone'],
+  ['XX', 'trouble', 'none'],
+];
+
 const ADDRESS_KINDS: readonly AddressKind[] = ['zone', 'user', 'area', 'door', 'line', 'device', 'none'];
 
 describe('SIA_CODES table', () => {
@@ -106,9 +121,18 @@ describe('SIA_CODES table', () => {
     expect(lookupSiaCode('AR')?.category).toBe('trouble-restore');
   });
 
+  it.each(FULLER_LIST_SAMPLES)('fuller DC-03 list: %s is %s on a %s address', (code, category, address) => {
+    expect(lookupSiaCode(code)).toMatchObject({ category, address });
+  });
+
+  it('holds the whole 325-code list that §2.3 names as the lookup source', () => {
+    expect(SIA_CODES.size).toBe(325);
+  });
+
   it('returns undefined for codes outside the table, lower case included', () => {
     expect(lookupSiaCode('QQ')).toBeUndefined();
-    expect(lookupSiaCode('XX')).toBeUndefined();
+    // XX ("fail to test") is a row since the fuller DC-03 list was added; XY is in no list.
+    expect(lookupSiaCode('XY')).toBeUndefined();
     expect(lookupSiaCode('ba')).toBeUndefined();
     expect(lookupSiaCode('')).toBeUndefined();
   });

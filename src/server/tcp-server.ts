@@ -26,6 +26,8 @@ export interface Connection {
   reply(work: () => Promise<{ frame: Buffer | null; kind: string }>, receivedAt: bigint): void;
   /** Runs after every queued frame (e.g. closing after an oversized stream). */
   afterQueued(step: () => void): void;
+  /** Frames received and not yet answered. */
+  readonly queued: number;
 }
 
 export interface TcpServerOptions {
@@ -84,6 +86,9 @@ export async function serveTcp(options: TcpServerOptions): Promise<RunningListen
           metrics.ackLatency.observe(Number(process.hrtime.bigint() - receivedAt) / 1e9);
           options.afterReply?.(connection);
         }));
+      },
+      get queued() {
+        return queued;
       },
       afterQueued(step) {
         chains.set(socket, chains.get(socket)!.then(step));

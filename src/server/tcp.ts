@@ -8,7 +8,7 @@ import { Dc09Framer } from '../protocols/dc09/index.js';
 import type { BridgeMetrics } from './metrics.js';
 import type { Pipeline } from './pipeline.js';
 import { RateLimitedWarn } from './rate-limited-log.js';
-import { serveTcp, type RunningListener } from './tcp-server.js';
+import { serveTcp, type Connection, type RunningListener } from './tcp-server.js';
 
 export type { RunningListener } from './tcp-server.js';
 
@@ -26,6 +26,7 @@ export function startTcpListener(options: TcpListenerOptions): Promise<RunningLi
   const { listener, pipeline, logger, metrics } = options;
   const warn = new RateLimitedWarn(logger);
   const closeAfter = listener.closeAfterReplyMs;
+  const closeTimers = new WeakMap<Connection, NodeJS.Timeout>();
   return serveTcp({
     name: `dc09/tcp/${listener.host}:${listener.port}`,
     listener,
@@ -33,8 +34,16 @@ export function startTcpListener(options: TcpListenerOptions): Promise<RunningLi
     metrics,
     maxConnections: options.maxConnections,
     idleTimeoutSeconds: options.idleTimeoutSeconds,
-    // Ajax Hub 2 misses an ACK when the socket closes right after it (protocols.md §1.1).
-    ...(closeAfter !== null ? { afterReply: (c) => void setTimeout(() => c.socket.end(), closeAfter).unref() } : {}),
+    // Ajax Hub 2 misses an ACK when the socket closes right after it (protocols.md §1.1). Each reply restarts the
+    // delay, and frames still waiting for their reply keep the connection open.
+    ...(closeAfter !== null
+      ? {
+          afterReply: (c) => {
+            clearTimeout(closeTimers.get(c));
+            closeTimers.set(c, setTimeout(() => { if (c.queued === 0) c.socket.end(); }, closeAfter).unref());
+          },
+        }
+      : {}),
     onConnection(connection) {
       const framer = new Dc09Framer({ maxFrameBytes: options.maxFrameBytes });
       const peer = `${connection.peer.address}:${connection.peer.port}`;

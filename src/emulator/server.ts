@@ -358,35 +358,35 @@ class PartnerApiEmulator implements Emulator {
     const method = req.method ?? 'GET';
     this.logWhenDone(req, res, method, path);
 
-    if (path === TOKEN_PATH) return this.only(method, 'POST', req, res, () => this.token(req, res));
-    if (path === EVENTS_PATH) return this.only(method, 'POST', req, res, () => this.event(req, res));
+    if (path === TOKEN_PATH) return this.only(method, 'POST', req, () => this.token(req, res));
+    if (path === EVENTS_PATH) return this.only(method, 'POST', req, () => this.event(req, res));
     if (path.startsWith('/_uploads/')) {
-      return this.only(method, 'PUT', req, res, () => this.upload('upload', path, query, req, res));
+      return this.only(method, 'PUT', req, () => this.upload('upload', path, query, req, res));
     }
     if (path.startsWith('/_callbacks/')) {
-      return this.only(method, 'PUT', req, res, () => this.upload('callback', path, query, req, res));
+      return this.only(method, 'PUT', req, () => this.upload('callback', path, query, req, res));
     }
     switch (path) {
       case '/_emulator/events':
         // Over HTTP the credentials the bridge sent are not echoed back (they would end up in someone's terminal).
-        return this.only(method, 'GET', req, res, async () =>
+        return this.only(method, 'GET', req, async () =>
           sendJson(res, 200, this.events().map((e) => ({ ...e, headers: withoutCredentials(e.headers) }))));
       case '/_emulator/uploads':
-        return this.only(method, 'GET', req, res, async () => sendJson(res, 200, this.uploads()));
+        return this.only(method, 'GET', req, async () => sendJson(res, 200, this.uploads()));
       case '/_emulator/faults':
         if (method === 'GET') {
           await drain(req);
           return sendJson(res, 200, this.faults());
         }
-        return this.only(method, 'POST', req, res, () => this.adminFaults(req, res));
+        return this.only(method, 'POST', req, () => this.adminFaults(req, res));
       case '/_emulator/expire-tokens':
-        return this.only(method, 'POST', req, res, async () => {
+        return this.only(method, 'POST', req, async () => {
           await drain(req);
           this.expireTokens();
           sendJson(res, 200, { ok: true });
         });
       case '/_emulator/reset':
-        return this.only(method, 'POST', req, res, async () => {
+        return this.only(method, 'POST', req, async () => {
           await drain(req);
           this.reset();
           sendJson(res, 200, { ok: true });
@@ -401,7 +401,6 @@ class PartnerApiEmulator implements Emulator {
     method: string,
     allowed: string,
     req: IncomingMessage,
-    res: ServerResponse,
     run: () => Promise<void>,
   ): Promise<void> {
     if (method === allowed) return run();

@@ -4,15 +4,15 @@
  * must have reached the emulator (duplicates only with the same event id).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { connect } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { afterAll, describe, expect, it } from 'vitest';
 import { startEmulator, type Emulator } from '../../src/emulator/server.js';
 import { eventId } from '../../src/mapper/index.js';
 import { buildRequest, Dc09Framer } from '../../src/protocols/dc09/index.js';
+import { emulatorSink } from './api-harness.js';
 
 const BIN = new URL('../../bin/alarm-bridge.js', import.meta.url).pathname;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -84,16 +84,14 @@ afterAll(async () => {
 describe('SIGKILL at random moments loses no ACKed event', () => {
   it('delivers every ACKed event after repeated kills and restarts', async () => {
     emulator = await startEmulator({ quiet: true });
-    const dir = await mkdtemp(join(tmpdir(), 'crash-'));
-    const keyFile = join(dir, 'partner.key');
-    await writeFile(keyFile, emulator.privateKeyPem!);
+    const { dir, sink } = await emulatorSink(emulator);
     const accounts = Object.fromEntries(['C1', 'C2', 'C3'].map((a) => [a, { locationId: `LOC-${a}`, cameraId: `cam-${a}` }]));
     const configPath = join(dir, 'bridge.json');
     await writeFile(configPath, JSON.stringify({
       listeners: [{ protocol: 'dc09', transport: 'tcp', host: '127.0.0.1', port: 0 }],
       accounts,
       outbox: { dir: join(dir, 'outbox') },
-      sink: { type: 'partner-api', baseUrl: emulator.url, auth: { tokenUrl: `${emulator.url}/oauth/token`, audience: emulator.audience, assertionAudience: emulator.assertionAudience, clientId: emulator.clientId, privateKeyFile: keyFile } },
+      sink,
       log: { level: 'info' },
     }));
     bridge = new BridgeProcess(configPath);

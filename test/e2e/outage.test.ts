@@ -2,12 +2,12 @@
  * API outage under load (issue #6): while the emulator answers 503 for a few seconds the panels keep getting ACKs
  * (the outbox holds the events); afterwards every event arrives, in order per account.
  */
-import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startEmulator, type Emulator } from '../../src/emulator/server.js';
 import { buildRequest } from '../../src/protocols/dc09/index.js';
 import { startTestBridge, TcpPanel, text, type TestBridge } from '../server/harness.js';
+import { emulatorSink } from './api-harness.js';
 
 let emulator: Emulator | null = null;
 let bridge: TestBridge | null = null;
@@ -20,14 +20,11 @@ describe('API outage under load', () => {
   it('ACKs during a 503 outage and delivers everything afterwards, in order per account', async () => {
     emulator = await startEmulator({ quiet: true });
     const accounts = Object.fromEntries(['O1', 'O2', 'O3', 'O4'].map((a) => [a, { locationId: `LOC-${a}`, cameraId: `cam-${a}` }]));
-    const probe = await startTestBridge({ accounts });
-    await probe.stop();
-    const keyFile = join(probe.dir, 'partner.key');
-    await writeFile(keyFile, emulator.privateKeyPem!);
+    const { dir, sink } = await emulatorSink(emulator);
     bridge = await startTestBridge({
       accounts,
-      outbox: { dir: join(probe.dir, 'outbox') },
-      sink: { type: 'partner-api', baseUrl: emulator.url, auth: { tokenUrl: `${emulator.url}/oauth/token`, audience: emulator.audience, assertionAudience: emulator.assertionAudience, clientId: emulator.clientId, privateKeyFile: keyFile } },
+      outbox: { dir: join(dir, 'outbox') },
+      sink,
       log: { level: 'warn' },
     });
     emulator.setFaults({ failureRate: 1 });

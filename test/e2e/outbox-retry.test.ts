@@ -9,6 +9,7 @@ import { startEmulator, type Emulator } from '../../src/emulator/server.js';
 import { buildRequest } from '../../src/protocols/dc09/index.js';
 import { runCli } from '../cli/run-cli.js';
 import { startTestBridge, TcpPanel, type TestBridge } from '../server/harness.js';
+import { emulatorSink, until } from './api-harness.js';
 
 let emulator: Emulator | null = null;
 const bridges: TestBridge[] = [];
@@ -17,23 +18,10 @@ afterEach(async () => {
   await emulator?.close();
 });
 
-const until = async (predicate: () => boolean | Promise<boolean>, timeoutMs = 10_000) => {
-  const start = Date.now();
-  while (!(await predicate())) {
-    if (Date.now() - start > timeoutMs) throw new Error('condition not reached');
-    await new Promise((r) => setTimeout(r, 25));
-  }
-};
-
 describe('outbox retry after an API refusal', () => {
   it('re-maps the refused event with the fixed config and delivers it with its original id', async () => {
     emulator = await startEmulator({ quiet: true, statusScript: [404] });
-    const probe = await startTestBridge({});
-    await probe.stop();
-    const dir = probe.dir;
-    const keyFile = join(dir, 'partner.key');
-    await writeFile(keyFile, emulator.privateKeyPem!);
-    const sink = { type: 'partner-api', baseUrl: emulator.url, auth: { tokenUrl: `${emulator.url}/oauth/token`, audience: emulator.audience, assertionAudience: emulator.assertionAudience, clientId: emulator.clientId, privateKeyFile: keyFile } };
+    const { dir, sink } = await emulatorSink(emulator);
     const outbox = { dir: join(dir, 'outbox') };
     const broken = { accounts: { '1234': { locationId: 'LOC', cameraId: 'WRONG-CAM' } }, outbox, sink, log: { level: 'warn' } };
     const first = await startTestBridge(broken);

@@ -2,8 +2,6 @@
  * End to end over loopback: panel frames over TCP → bridge → Partner API sink → the emulator. The delivered
  * bodies must equal what the mapper says (except sent_at), and no secret may appear in the bridge's log.
  */
-import { writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/load.js';
 import { mapFrame, sourceFromDc09 } from '../../src/mapper/index.js';
@@ -11,6 +9,7 @@ import { decodePayload } from '../../src/protocols/decode.js';
 import { buildRequest, parseFrame } from '../../src/protocols/dc09/index.js';
 import { startEmulator, type Emulator } from '../../src/emulator/server.js';
 import { startTestBridge, TcpPanel, type TestBridge } from '../server/harness.js';
+import { emulatorSink, until } from './api-harness.js';
 
 const KEY_HEX = '3A1F6B8C9D4E7F20123456789ABCDEF0';
 const key = Buffer.from(KEY_HEX, 'hex');
@@ -23,28 +22,13 @@ afterEach(async () => {
   emulator = null;
 });
 
-async function until(predicate: () => boolean, timeoutMs = 8000): Promise<void> {
-  const start = Date.now();
-  while (!predicate()) {
-    if (Date.now() - start > timeoutMs) throw new Error('condition not reached in time');
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
 describe('panel → bridge → Partner Event API emulator', () => {
   it('delivers mapped bodies in order with JWT auth, and logs no secret', async () => {
     emulator = await startEmulator({ quiet: true });
     const accounts = {
       '1234': { key: KEY_HEX, keyEncoding: 'hex', locationId: 'Z6RSOG', recorderId: 'Z6RANV', cameraId: 'cam-default', zones: { '15': { cameraId: 'cam-15', name: 'Back door' } }, users: { '3': 'Alice' } },
     };
-    bridge = await startTestBridge({ accounts, log: { level: 'debug' } });
-    const keyFile = join(bridge.dir, 'partner.key');
-    await writeFile(keyFile, emulator.privateKeyPem!);
-    await bridge.stop();
-    const sink = {
-      type: 'partner-api', baseUrl: emulator.url,
-      auth: { tokenUrl: `${emulator.url}/oauth/token`, audience: emulator.audience, assertionAudience: emulator.assertionAudience, clientId: emulator.clientId, privateKeyFile: keyFile },
-    };
+    const { sink } = await emulatorSink(emulator);
     bridge = await startTestBridge({ accounts, sink, log: { level: 'debug' } });
 
     const now = new Date();

@@ -2,13 +2,12 @@
  * Sur-Gard end to end (issue #8): automation records over TCP → bridge → emulator, and the receiver link's
  * heartbeats supervising a pseudo-account (silence → trouble/active, heartbeat again → trouble/inactive).
  */
-import { writeFile } from 'node:fs/promises';
 import { connect, type Socket } from 'node:net';
-import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startEmulator, type Emulator } from '../../src/emulator/server.js';
 import { buildSurgardCid, buildSurgardHeartbeat, buildSurgardSia, withTerminator } from '../../src/protocols/surgard/index.js';
 import { startTestBridge, type TestBridge } from '../server/harness.js';
+import { emulatorSink, until } from './api-harness.js';
 
 let emulator: Emulator | null = null;
 let bridge: TestBridge | null = null;
@@ -17,14 +16,6 @@ afterEach(async () => {
   await emulator?.close();
 });
 
-const until = async (predicate: () => boolean, timeoutMs = 10_000) => {
-  const start = Date.now();
-  while (!predicate()) {
-    if (Date.now() - start > timeoutMs) throw new Error('condition not reached');
-    await new Promise((r) => setTimeout(r, 25));
-  }
-};
-
 describe('Sur-Gard receiver output into the Partner API', () => {
   it('maps records like DC-09 and supervises the receiver link through its heartbeats', async () => {
     emulator = await startEmulator({ quiet: true });
@@ -32,14 +23,11 @@ describe('Sur-Gard receiver output into the Partner API', () => {
       '7037': { locationId: 'LOC-7037', cameraId: 'cam-7037', zones: { '4': { cameraId: 'cam-z4', name: 'Stock room' } } },
       SG1: { locationId: 'LOC-CS', cameraId: 'cam-cs', supervision: { intervalSeconds: 1, graceSeconds: 0.5 }, signalToMonitoringCenter: { alarm: true, trouble: true, arming: false } },
     };
-    const probe = await startTestBridge({ accounts });
-    await probe.stop();
-    const keyFile = join(probe.dir, 'partner.key');
-    await writeFile(keyFile, emulator.privateKeyPem!);
+    const { sink } = await emulatorSink(emulator);
     bridge = await startTestBridge({
       accounts,
       listeners: [{ protocol: 'surgard', transport: 'tcp', host: '127.0.0.1', port: 0, heartbeatAccount: 'SG1' }],
-      sink: { type: 'partner-api', baseUrl: emulator.url, auth: { tokenUrl: `${emulator.url}/oauth/token`, audience: emulator.audience, assertionAudience: emulator.assertionAudience, clientId: emulator.clientId, privateKeyFile: keyFile } },
+      sink,
       log: { level: 'warn' },
     });
     const socket = await new Promise<Socket>((resolve) => {

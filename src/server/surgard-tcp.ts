@@ -4,22 +4,14 @@
  * contract as DC-09 — and an unparseable record gets NAK 0x15 and a log line with its raw bytes.
  */
 import { escapeFrame } from '../protocols/escape.js';
-import type { ListenerConfig } from '../config/types.js';
-import type { Logger } from '../log.js';
 import { sourceFromSurgard } from '../mapper/index.js';
 import { parseSurgardRecord, SurgardFramer, SURGARD_ACK, SURGARD_NAK } from '../protocols/surgard/index.js';
-import type { BridgeMetrics } from './metrics.js';
 import type { Peer, Pipeline } from './pipeline.js';
 import { RateLimitedWarn } from './rate-limited-log.js';
-import { serveTcp, type RunningListener } from './tcp-server.js';
+import { serveTcp, type RunningListener, type TcpListenerBase } from './tcp-server.js';
 
-export interface SurgardListenerOptions {
-  listener: ListenerConfig;
+export interface SurgardListenerOptions extends TcpListenerBase {
   pipeline: Pipeline;
-  logger: Logger;
-  metrics: BridgeMetrics;
-  maxConnections: number;
-  idleTimeoutSeconds: number;
   onPanelActivity?: (account: string, peer: Peer, at: Date) => void;
 }
 

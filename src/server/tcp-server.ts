@@ -2,6 +2,7 @@
  * What every TCP listener shares (DC-09 and Sur-Gard): connection tracking and cap, idle timeout, replies written
  * in the order their frames arrived, graceful close (finish frames in flight, then end the sockets).
  */
+import type { EventEmitter } from 'node:events';
 import { createServer, type Server, type Socket } from 'node:net';
 import type { ListenerConfig } from '../config/types.js';
 import type { Logger } from '../log.js';
@@ -14,6 +15,26 @@ export interface RunningListener {
   readonly port: number;
   /** Stops accepting, lets frames in flight finish, then closes every connection. */
   close(): Promise<void>;
+}
+
+/** Resolves once `start` reports the socket bound; rejects with the first 'error' before that (port in use, …). */
+export function bound(emitter: EventEmitter, start: (done: () => void) => void): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    emitter.once('error', reject);
+    start(() => {
+      emitter.off('error', reject);
+      resolve();
+    });
+  });
+}
+
+/** What every TCP listener is started with. */
+export interface TcpListenerBase {
+  listener: ListenerConfig;
+  logger: Logger;
+  metrics: BridgeMetrics;
+  maxConnections: number;
+  idleTimeoutSeconds: number;
 }
 
 export interface Connection {
@@ -30,13 +51,8 @@ export interface Connection {
   readonly queued: number;
 }
 
-export interface TcpServerOptions {
+export interface TcpServerOptions extends TcpListenerBase {
   name: string;
-  listener: ListenerConfig;
-  logger: Logger;
-  metrics: BridgeMetrics;
-  maxConnections: number;
-  idleTimeoutSeconds: number;
   /** Called once per connection; returns the handler of its data chunks. */
   onConnection(connection: Connection): (chunk: Buffer) => void;
   /** Called after each reply is written. */
@@ -113,13 +129,7 @@ export async function serveTcp(options: TcpServerOptions): Promise<RunningListen
   });
   server.on('error', (err) => logger.error({ listener: name, err: err.message }, 'listener error'));
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen({ host: listener.host, port: listener.port }, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
+  await bound(server, (done) => server.listen({ host: listener.host, port: listener.port }, done));
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : listener.port;
   logger.info({ listener: name, port }, 'listening');

@@ -2,23 +2,15 @@
  * DC-09 over TCP (protocols.md §1.1, issue #4): one framer per connection, several frames per connection and per
  * segment, replies in frame order, idle timeout, optional close-after-reply delay, a connection cap.
  */
-import type { ListenerConfig } from '../config/types.js';
-import type { Logger } from '../log.js';
 import { Dc09Framer } from '../protocols/dc09/index.js';
-import type { BridgeMetrics } from './metrics.js';
 import type { Pipeline } from './pipeline.js';
 import { RateLimitedWarn } from './rate-limited-log.js';
-import { serveTcp, type Connection, type RunningListener } from './tcp-server.js';
+import { serveTcp, type Connection, type RunningListener, type TcpListenerBase } from './tcp-server.js';
 
 export type { RunningListener } from './tcp-server.js';
 
-export interface TcpListenerOptions {
-  listener: ListenerConfig;
+export interface TcpListenerOptions extends TcpListenerBase {
   pipeline: Pipeline;
-  logger: Logger;
-  metrics: BridgeMetrics;
-  maxConnections: number;
-  idleTimeoutSeconds: number;
   maxFrameBytes: number;
 }
 

@@ -6,7 +6,7 @@ import { Dc09Framer } from '../protocols/dc09/index.js';
 import type { BridgeMetrics } from './metrics.js';
 import type { Pipeline } from './pipeline.js';
 import { RateLimitedWarn } from './rate-limited-log.js';
-import type { RunningListener } from './tcp-server.js';
+import { bound, type RunningListener } from './tcp-server.js';
 
 export interface UdpListenerOptions {
   listener: ListenerConfig;
@@ -49,13 +49,7 @@ export async function startUdpListener(options: UdpListenerOptions): Promise<Run
   });
   socket.on('error', (err) => logger.error({ listener: name, err: err.message }, 'UDP listener error'));
 
-  await new Promise<void>((resolve, reject) => {
-    socket.once('error', reject);
-    socket.bind({ address: listener.host, port: listener.port }, () => {
-      socket.off('error', reject);
-      resolve();
-    });
-  });
+  await bound(socket, (done) => socket.bind({ address: listener.host, port: listener.port }, done));
   const port = socket.address().port;
   logger.info({ listener: name, port }, 'listening');
   return {

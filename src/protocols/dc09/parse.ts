@@ -69,13 +69,7 @@ function fail(code: Dc09ErrorCode, message: string, partial: Partial<Dc09Message
 const NAK_HEADER = '"NAK"0000R0L0A0[';
 const ACCOUNT_CHARS = /^[0-9A-Za-z]{1,16}$/;
 
-interface Header {
-  token: string;
-  encrypted: boolean;
-  sequence: string;
-  receiver: string | null;
-  line: string | null;
-  account: string | null;
+interface Header extends Pick<Dc09Message, 'token' | 'encrypted' | 'sequence' | 'receiver' | 'line' | 'account'> {
   /** Index of the `[` that opens the data block. */
   dataStart: number;
 }

@@ -7,6 +7,7 @@ import { chmod, readFile, writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { Argv, CommandModule } from 'yargs';
 import { startEmulator, TOKEN_PATH, EVENTS_PATH, type Emulator, type EmulatorOptions } from '../emulator/server.js';
+import { UsageError } from './frame-input.js';
 
 export const DEFAULT_PRIVATE_KEY_FILE = './emulator-private.pem';
 
@@ -21,6 +22,8 @@ export interface EmulateApiArgs {
   tokenLifetime: number;
   latencyMs: number;
   failureRate: number;
+  /** Comma-separated statuses answered to the next event POSTs, e.g. `503,503,429`, then normal behaviour. */
+  statusScript?: string;
   disarmedLocation?: string[];
   writePrivateKey: string;
   quiet: boolean;
@@ -64,6 +67,7 @@ function builder(yargs: Argv) {
     .option('token-lifetime', { type: 'number', default: 3600, describe: 'expires_in of issued tokens (seconds)' })
     .option('latency-ms', { type: 'number', default: 0, describe: 'delay added to each event POST' })
     .option('failure-rate', { type: 'number', default: 0, describe: 'share of event POSTs answered 503 (0..1)' })
+    .option('status-script', { type: 'string', describe: 'statuses for the next event POSTs, e.g. 503,503,429 (then normal answers)' })
     .option('disarmed-location', {
       type: 'string',
       array: true,
@@ -93,6 +97,13 @@ export async function emulatorOptionsFromArgs(args: EmulateApiArgs): Promise<Emu
   if (args.publicKey !== undefined) options.publicKeyPem = await readFile(args.publicKey, 'utf8');
   if (args.assertionAudience !== undefined) options.assertionAudience = args.assertionAudience;
   if (args.apiKey !== undefined) options.apiKey = args.apiKey;
+  if (args.statusScript !== undefined) {
+    const statuses = args.statusScript.split(',').map((part) => Number(part.trim()));
+    if (statuses.some((status) => !Number.isInteger(status) || status < 100 || status > 599)) {
+      throw new UsageError(`--status-script: expected HTTP statuses separated by commas, e.g. 503,503,429; found "${args.statusScript}"`);
+    }
+    options.statusScript = statuses;
+  }
   return options;
 }
 

@@ -214,6 +214,7 @@ export class Supervisor {
   private started = false;
   private stopped = false;
   private dirty = false;
+  private saveFailing = false;
   private saveTimer: unknown = null;
   private saving: Promise<void> = Promise.resolve();
   private stopping: Promise<void> | null = null;
@@ -574,9 +575,13 @@ export class Supervisor {
         await handle.close();
       }
       await rename(temp, path);
+      if (this.saveFailing) this.options.logger.info({ statePath: path }, 'supervision: state file written again');
+      this.saveFailing = false;
     } catch (err) {
       this.dirty = true;
-      this.options.logger.error({ statePath: path, err: err instanceof Error ? err.message : String(err) }, 'supervision: state file not written; retrying');
+      // Logged when the failure starts, not on every retry (an unwritable path would flood the log once a second).
+      if (!this.saveFailing) this.options.logger.error({ statePath: path, err: err instanceof Error ? err.message : String(err) }, 'supervision: state file not written; retrying quietly until it works');
+      this.saveFailing = true;
       this.markDirty();
     }
   }

@@ -69,6 +69,21 @@ describe('receiver + outbox', () => {
     expect(letter!.detail).toContain('1130 003');
   });
 
+  it('counts dead letters against maxBytes: a flood of unmapped events ends in NAKs, not an endless file', async () => {
+    const b = await startTestBridge({ accounts: { '5555': { cameraId: 'c' } }, outbox: { dir: 'outbox', maxBytes: 6000 }, receiver: { duplicateWindowSeconds: 0 } });
+    running.push(b);
+    const panel = await TcpPanel.open(b.bridge.port('tcp'));
+    const kinds: string[] = [];
+    for (let i = 0; i < 20; i++) {
+      panel.write(frame('5555', `#5555|NBA${i + 1}`, String(i).padStart(4, '0')));
+      const replies = await panel.waitForReplies(i + 1);
+      kinds.push(text(replies[i]).includes('"ACK"') ? 'ACK' : 'NAK');
+    }
+    expect(kinds[0]).toBe('ACK');
+    expect(kinds).toContain('NAK');
+    expect(b.bridge.outbox!.status().state).toBe('full');
+  });
+
   it('NAKs new frames when the outbox reached maxBytes, and still delivers what it had', async () => {
     const accounts = { '1234': { locationId: 'LOC', cameraId: 'cam' } };
     const b = await startTestBridge({ accounts, outbox: { dir: 'outbox', maxBytes: 2000 }, sink: { type: 'file', path: 'events.ndjson' } });

@@ -53,6 +53,7 @@ type Op = { kind: 'append'; text: string } | { kind: 'remove'; lines: ReadonlySe
 export class DeadLetterStore {
   private fh: FileHandle | null = null;
   private lines = 0;
+  private size = 0;
   private readonly commit = new GroupCommit<Op, void>((ops) => this.apply(ops));
 
   private constructor(readonly path: string) {}
@@ -72,6 +73,7 @@ export class DeadLetterStore {
     }
     const end = text.lastIndexOf(0x0a) + 1;
     for (let i = text.indexOf(0x0a); i !== -1; i = text.indexOf(0x0a, i + 1)) store.lines++;
+    store.size = end;
     if (!readOnly) {
       await mkdir(dir, { recursive: true });
       store.fh = await open(store.path, 'a+');
@@ -86,6 +88,11 @@ export class DeadLetterStore {
   /** Lines in the file (duplicates included: a crash between the letter and its journal record repeats it). */
   get count(): number {
     return this.lines;
+  }
+
+  /** Bytes of the file: they count against the outbox's `maxBytes` like the journal's. */
+  get bytes(): number {
+    return this.size;
   }
 
   /** Appends and fsyncs; concurrent calls share one fsync. */
@@ -154,6 +161,7 @@ export class DeadLetterStore {
       throw err;
     }
     for (let i = data.indexOf(0x0a); i !== -1; i = data.indexOf(0x0a, i + 1)) this.lines++;
+    this.size += data.length;
   }
 
   private async rewriteWithout(lines: ReadonlySet<number>): Promise<void> {
@@ -161,10 +169,11 @@ export class DeadLetterStore {
     const rows = text.split('\n');
     rows.pop();
     const kept = rows.filter((_, i) => !lines.has(i));
+    const rewritten = kept.length > 0 ? `${kept.join('\n')}\n` : '';
     const tmp = `${this.path}.tmp`;
     const handle = await open(tmp, 'w');
     try {
-      await handle.writeFile(kept.length > 0 ? `${kept.join('\n')}\n` : '');
+      await handle.writeFile(rewritten);
       await handle.datasync();
     } finally {
       await handle.close();
@@ -179,6 +188,7 @@ export class DeadLetterStore {
     await this.fh?.close();
     this.fh = await open(this.path, 'a+');
     this.lines = kept.length;
+    this.size = Buffer.byteLength(rewritten, 'utf8');
   }
 
   async close(): Promise<void> {

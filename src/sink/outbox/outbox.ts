@@ -378,6 +378,11 @@ export class Outbox {
     this.assertWritable();
     const list: readonly UnmappedEvent[] = Array.isArray(input) ? input : [input as UnmappedEvent];
     if (list.length === 0) return;
+    // Dead letters share the disk budget (issue #6: the directory does not grow without bound).
+    if (this.journal.bytes + this.dead.bytes >= this.config.maxBytes) {
+      this.noteFull('max-bytes');
+      throw new OutboxFullError('max-bytes', `outbox is full: ${this.journal.bytes} journal bytes + ${this.dead.bytes} dead-letter bytes, maxBytes ${this.config.maxBytes}`);
+    }
     const deadAt = iso(this.clock());
     const letters = list.map(
       (u): DeadLetter => ({
@@ -424,12 +429,12 @@ export class Outbox {
   private async persist(entries: Entry[]): Promise<void> {
     let size = 0;
     for (const e of entries) size += RECORD_HEADER_BYTES + 40 + e.payload.length + e.account.length + e.id.length;
-    if (this.journal.bytes + size > this.config.maxBytes) {
+    if (this.journal.bytes + this.dead.bytes + size > this.config.maxBytes) {
       this.refusedAtBytes = this.journal.bytes;
       this.noteFull('max-bytes');
       throw new OutboxFullError(
         'max-bytes',
-        `outbox is full: ${this.journal.bytes} journal bytes, maxBytes ${this.config.maxBytes}`,
+        `outbox is full: ${this.journal.bytes} journal bytes + ${this.dead.bytes} dead-letter bytes, maxBytes ${this.config.maxBytes}`,
       );
     }
     let segment: number;
@@ -833,7 +838,7 @@ export class Outbox {
   private state(): OutboxState {
     if (this.readOnly) return 'read-only';
     if (this.stopping) return 'closed';
-    if (this.diskFull || this.refusedAtBytes !== null || this.journal.bytes >= this.config.maxBytes) return 'full';
+    if (this.diskFull || this.refusedAtBytes !== null || this.journal.bytes + this.dead.bytes >= this.config.maxBytes) return 'full';
     return 'running';
   }
 

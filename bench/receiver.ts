@@ -71,12 +71,15 @@ export interface PhaseFigures {
   framesPerSecond: number;
   latencyMs: SimulateReport['latencyMs'];
   bridgeCpuPercent: number;
+  /** Share of the wall time the bridge's event loop was busy, and that time per frame. */
+  bridgeLoopBusyPercent: number;
+  loopBusyMicrosPerFrame: number;
   loadGeneratorCpuPercent: number;
   target: string;
   meetsTarget: boolean;
 }
 
-interface Phase {
+export interface Phase {
   panels: number;
   rate: number;
   durationSeconds: number;
@@ -103,7 +106,10 @@ async function countLines(path: string): Promise<number> {
 }
 
 /** Runs one phase against a fresh bridge of the variant; returns the simulator's report and what the bridge did. */
-async function runPhase(variant: ReceiverVariant, phase: Phase): Promise<{ report: SimulateReport; eventsWritten: number; bridgeCpuPercent: number }> {
+export async function runPhase(
+  variant: ReceiverVariant,
+  phase: Phase,
+): Promise<{ report: SimulateReport; eventsWritten: number; bridgeCpuPercent: number; bridgeLoopBusyPercent: number; loopBusyMicrosPerFrame: number }> {
   return withTempDir(`receiver-${variant.name}`, async (dir) => {
     let json = benchConfigJson(dir, phase.panels);
     if (variant.configure) json = variant.configure(json, dir);
@@ -123,9 +129,11 @@ async function runPhase(variant: ReceiverVariant, phase: Phase): Promise<{ repor
       const child = startChild('./simulate-child.js', [JSON.stringify(options)]);
       await child.next('connected');
       const cpuBefore = process.cpuUsage();
+      const loopBefore = performance.eventLoopUtilization();
       const wallBefore = performance.now();
       const { report } = await child.next<{ type: 'report'; report: SimulateReport }>('report', (phase.durationSeconds + 60) * 1000);
       const cpu = process.cpuUsage(cpuBefore);
+      const loop = performance.eventLoopUtilization(loopBefore);
       const wallMs = performance.now() - wallBefore;
       await child.exited();
       await bridge.stop();
@@ -133,6 +141,9 @@ async function runPhase(variant: ReceiverVariant, phase: Phase): Promise<{ repor
         report,
         eventsWritten: await countLines(join(dir, 'events.ndjson')),
         bridgeCpuPercent: Math.round(((cpu.user + cpu.system) / 1000 / wallMs) * 100),
+        bridgeLoopBusyPercent: Math.round(loop.utilization * 100),
+        // Main-thread time per frame: the CPU the receiving thread spends on one frame, which caps throughput.
+        loopBusyMicrosPerFrame: report.framesPerSecond > 0 ? Math.round((loop.utilization * 1e6) / report.framesPerSecond) : 0,
       };
     } finally {
       await bridge.stop();
@@ -154,6 +165,8 @@ function figures(phase: Phase, run: Awaited<ReturnType<typeof runPhase>>, target
     framesPerSecond: r.framesPerSecond,
     latencyMs: r.latencyMs,
     bridgeCpuPercent: run.bridgeCpuPercent,
+    bridgeLoopBusyPercent: run.bridgeLoopBusyPercent,
+    loopBusyMicrosPerFrame: run.loopBusyMicrosPerFrame,
     loadGeneratorCpuPercent: r.cpuPercent,
     target,
     meetsTarget: r.errors === 0 && r.naks === 0 && r.frames > 0 && meets(r),

@@ -2,7 +2,7 @@
  * Deterministic event ids (issue #3): the same panel event always yields the same id — across
  * retransmissions, retries and restarts — and distinct events never share one.
  */
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 
 export interface EventIdInput {
   account: string;
@@ -16,8 +16,7 @@ export interface EventIdInput {
 
 /** 32 hex digits (128 bits of SHA-256) over the fields, each terminated so no two inputs concatenate alike. */
 export function eventId({ account, token, data, time, index }: EventIdInput): string {
-  return createHash('sha256')
-    .update(`${account.toUpperCase()}\u0000${token}\u0000${data}\u0000${time.toISOString()}\u0000${index}`, 'latin1')
-    .digest('hex')
-    .slice(0, 32);
+  // latin1, as ids have always been hashed: one byte per character, so stored ids stay valid across versions.
+  const input = Buffer.from(`${account.toUpperCase()}\u0000${token}\u0000${data}\u0000${time.toISOString()}\u0000${index}`, 'latin1');
+  return hash('sha256', input, 'hex').slice(0, 32);
 }

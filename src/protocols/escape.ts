@@ -26,17 +26,34 @@ export function unescapeFrame(text: string): Buffer {
   return Buffer.from(out, 'latin1');
 }
 
-/** Encodes bytes with escapes for everything outside printable ASCII. */
+const HEX = '0123456789abcdef';
+
+function escapeByte(b: number): string {
+  if (b === 0x0a) return '\\n';
+  if (b === 0x0d) return '\\r';
+  if (b === 0x5c) return '\\\\';
+  return `\\x${HEX[b >> 4]}${HEX[b & 15]}`;
+}
+
+const printable = (b: number) => b >= 0x20 && b <= 0x7e && b !== 0x5c;
+
+/**
+ * Encodes bytes with escapes for everything outside printable ASCII. Runs a frame per event (the stored raw
+ * frame), so printable stretches are copied as one slice instead of growing the string a character at a time.
+ */
 export function escapeFrame(bytes: Uint8Array): string {
+  const buf = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   let out = '';
-  for (const b of bytes) {
-    if (b === 0x0a) out += '\\n';
-    else if (b === 0x0d) out += '\\r';
-    else if (b === 0x5c) out += '\\\\';
-    else if (b < 0x20 || b > 0x7e) out += `\\x${b.toString(16).padStart(2, '0')}`;
-    else out += String.fromCharCode(b);
+  let runStart = 0;
+  for (let i = 0; i < buf.length; i++) {
+    const b = buf[i]!;
+    if (printable(b)) continue;
+    if (i > runStart) out += buf.toString('latin1', runStart, i);
+    out += escapeByte(b);
+    runStart = i + 1;
   }
-  return out;
+  if (runStart === 0) return buf.toString('latin1');
+  return runStart < buf.length ? out + buf.toString('latin1', runStart) : out;
 }
 
 /** Adds the leading LF and trailing CR when an operator left them out (NULs after the CR are kept). */

@@ -2,10 +2,12 @@
  * DC-09 encryption: AES-128/192/256-CBC, IV = 16 zero bytes, no PKCS padding; the sender pads the
  * plaintext at the front so it is a multiple of 16 (protocols.md §1.12).
  */
-import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, randomBytes, type Cipher, type Decipher } from 'node:crypto';
 
 const ZERO_IV = Buffer.alloc(16);
+const BLOCK = 16;
 const CIPHERS: Record<number, string> = { 16: 'aes-128-cbc', 24: 'aes-192-cbc', 32: 'aes-256-cbc' };
+const ECB_CIPHERS: Record<number, string> = { 16: 'aes-128-ecb', 24: 'aes-192-ecb', 32: 'aes-256-ecb' };
 
 export type KeyParseResult = { ok: true; key: Buffer } | { ok: false; error: string };
 
@@ -30,22 +32,66 @@ function cipherName(key: Uint8Array): string {
   return name;
 }
 
-/** Decrypts whole blocks; `cipherText.length` must be a multiple of 16. */
-export function decryptBlocks(key: Uint8Array, cipherText: Uint8Array): Buffer {
-  const decipher = createDecipheriv(cipherName(key), key, ZERO_IV);
+/**
+ * One AES-ECB decipher per key object, reused for every frame. An ECB decipher without padding keeps no state
+ * between whole-block updates, and CBC decryption is ECB decryption of each block XORed with the previous
+ * ciphertext block (the zero IV for the first): the same plaintext without building a cipher context per frame,
+ * which costs several times the decryption itself. Keys are the long-lived buffers of the account table.
+ */
+const ecbDeciphers = new WeakMap<Uint8Array, { bytes: Buffer; decipher: Decipher }>();
+
+function ecbDecipherFor(key: Uint8Array): Decipher {
+  const cached = ecbDeciphers.get(key);
+  // The bytes are compared too, so a caller that rewrites its key buffer gets a context for the new key.
+  if (cached && cached.bytes.equals(key)) return cached.decipher;
+  const name = ECB_CIPHERS[key.length];
+  if (!name) throw new RangeError(`AES key must be 16, 24 or 32 bytes, got ${key.length}`);
+  const bytes = Buffer.from(key);
+  const decipher = createDecipheriv(name, bytes, null);
   decipher.setAutoPadding(false);
-  const head = decipher.update(cipherText);
-  const tail = decipher.final();
-  return tail.length === 0 ? head : Buffer.concat([head, tail]);
+  ecbDeciphers.set(key, { bytes, decipher });
+  return decipher;
 }
 
-/** Encrypts whole blocks; `plainText.length` must be a multiple of 16. */
-export function encryptBlocks(key: Uint8Array, plainText: Uint8Array): Buffer {
-  const cipher = createCipheriv(cipherName(key), key, ZERO_IV);
+/** Decrypts whole blocks (AES-CBC, zero IV); `cipherText.length` must be a multiple of 16. */
+export function decryptBlocks(key: Uint8Array, cipherText: Uint8Array): Buffer {
+  if (cipherText.length % BLOCK !== 0) throw new RangeError(`cipher text must be whole ${BLOCK}-byte blocks, got ${cipherText.length} bytes`);
+  const plain = ecbDecipherFor(key).update(cipherText);
+  for (let i = BLOCK; i < plain.length; i++) plain[i] = plain[i]! ^ cipherText[i - BLOCK]!;
+  return plain;
+}
+
+/**
+ * One AES-CBC cipher per key, kept open across frames. A CBC cipher that is never finalised carries only its last
+ * ciphertext block into the next update, as if it were the IV. Each new frame must start from the zero IV, so its
+ * first plaintext block is XORed with that carried block before the update: the cipher XORs it in again, and the
+ * result is exactly a fresh zero-IV encryption (checked against one in the tests).
+ */
+const cbcCiphers = new WeakMap<Uint8Array, { bytes: Buffer; cipher: Cipher; carried: Buffer }>();
+
+function cbcCipherFor(key: Uint8Array): { cipher: Cipher; carried: Buffer } {
+  const cached = cbcCiphers.get(key);
+  if (cached && cached.bytes.equals(key)) return cached;
+  const bytes = Buffer.from(key);
+  const cipher = createCipheriv(cipherName(key), bytes, ZERO_IV);
   cipher.setAutoPadding(false);
-  const head = cipher.update(plainText);
-  const tail = cipher.final();
-  return tail.length === 0 ? head : Buffer.concat([head, tail]);
+  const entry = { bytes, cipher, carried: Buffer.alloc(BLOCK) };
+  cbcCiphers.set(key, entry);
+  return entry;
+}
+
+/** Encrypts whole blocks (AES-CBC, zero IV); `plainText.length` must be a multiple of 16. */
+export function encryptBlocks(key: Uint8Array, plainText: Uint8Array): Buffer {
+  if (plainText.length === 0 || plainText.length % BLOCK !== 0) {
+    throw new RangeError(`plain text must be one or more whole ${BLOCK}-byte blocks, got ${plainText.length} bytes`);
+  }
+  const state = cbcCipherFor(key);
+  const input = Buffer.allocUnsafe(plainText.length);
+  input.set(plainText);
+  for (let i = 0; i < BLOCK; i++) input[i] = input[i]! ^ state.carried[i]!;
+  const out = state.cipher.update(input);
+  out.copy(state.carried, 0, out.length - BLOCK);
+  return out;
 }
 
 /** Printable ASCII without `|`, `[`, `]` (§1.12: the standard excludes them from the pad). */

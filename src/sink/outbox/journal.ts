@@ -72,42 +72,64 @@ export function segmentFileName(segment: number): string {
   return `${String(segment).padStart(8, '0')}.journal`;
 }
 
-/** One framed record, ready to be written. */
-export function encodeRecord(record: JournalRecord): Buffer {
-  if (!Number.isSafeInteger(record.seq) || record.seq < 0 || record.seq > MAX_SEQ) {
-    throw new RangeError(`journal sequence out of range: ${record.seq}`);
-  }
-  let frame: Buffer;
-  if (record.type === 'event') {
-    const account = Buffer.from(record.account, 'utf8');
-    const id = Buffer.from(record.id, 'utf8');
-    if (account.length > 0xffff || id.length > 0xffff) throw new RangeError('account or event id too long');
-    const bodyLength = 1 + 6 + 8 + 2 + account.length + 2 + id.length + record.payload.length;
-    frame = Buffer.allocUnsafe(RECORD_HEADER_BYTES + bodyLength);
-    let p = RECORD_HEADER_BYTES;
-    p = frame.writeUInt8(TYPE_EVENT, p);
-    p = frame.writeUIntLE(record.seq, p, 6);
-    p = frame.writeDoubleLE(record.acceptedAt, p);
-    p = frame.writeUInt16LE(account.length, p);
-    p += account.copy(frame, p);
-    p = frame.writeUInt16LE(id.length, p);
-    p += id.copy(frame, p);
-    record.payload.copy(frame, p);
-  } else {
-    const detail = Buffer.from(JSON.stringify(record.detail), 'utf8');
-    frame = Buffer.allocUnsafe(RECORD_HEADER_BYTES + 1 + 6 + 1 + detail.length);
-    let p = RECORD_HEADER_BYTES;
-    p = frame.writeUInt8(TYPE_OUTCOME, p);
-    p = frame.writeUIntLE(record.seq, p, 6);
-    p = frame.writeUInt8(OUTCOME_CODE[record.outcome], p);
-    detail.copy(frame, p);
-  }
+/** Writes the length, its complement and the body's CRC-32 in front of a filled-in body. */
+function seal(frame: Buffer): Buffer {
   const bodyLength = frame.length - RECORD_HEADER_BYTES;
   if (bodyLength > MAX_BODY_BYTES) throw new RangeError(`journal record too large: ${bodyLength} bytes`);
   frame.writeUInt32LE(bodyLength, 0);
   frame.writeUInt32LE(~bodyLength >>> 0, 4);
   frame.writeUInt32LE(crc32(frame.subarray(RECORD_HEADER_BYTES)), 8);
   return frame;
+}
+
+function checkSeq(seq: number): void {
+  if (!Number.isSafeInteger(seq) || seq < 0 || seq > MAX_SEQ) throw new RangeError(`journal sequence out of range: ${seq}`);
+}
+
+/** An event record's frame with everything but the payload filled in; the payload goes at `payloadAt`. */
+function eventFrame(seq: number, acceptedAt: number, account: string, id: string, payloadBytes: number): { frame: Buffer; payloadAt: number } {
+  checkSeq(seq);
+  const accountBytes = Buffer.byteLength(account, 'utf8');
+  const idBytes = Buffer.byteLength(id, 'utf8');
+  if (accountBytes > 0xffff || idBytes > 0xffff) throw new RangeError('account or event id too long');
+  const frame = Buffer.allocUnsafe(RECORD_HEADER_BYTES + 1 + 6 + 8 + 2 + accountBytes + 2 + idBytes + payloadBytes);
+  let p = RECORD_HEADER_BYTES;
+  p = frame.writeUInt8(TYPE_EVENT, p);
+  p = frame.writeUIntLE(seq, p, 6);
+  p = frame.writeDoubleLE(acceptedAt, p);
+  p = frame.writeUInt16LE(accountBytes, p);
+  p += frame.write(account, p, 'utf8');
+  p = frame.writeUInt16LE(idBytes, p);
+  p += frame.write(id, p, 'utf8');
+  return { frame, payloadAt: p };
+}
+
+/**
+ * An event record built straight from the event's JSON text: the text is encoded once, into the frame, and the
+ * returned `payload` is a view of those bytes (what the outbox keeps for later attempts).
+ */
+export function encodeEventRecord(seq: number, acceptedAt: number, account: string, id: string, json: string): { frame: Buffer; payload: Buffer } {
+  const { frame, payloadAt } = eventFrame(seq, acceptedAt, account, id, Buffer.byteLength(json, 'utf8'));
+  frame.write(json, payloadAt, 'utf8');
+  return { frame: seal(frame), payload: frame.subarray(payloadAt) };
+}
+
+/** One framed record, ready to be written. */
+export function encodeRecord(record: JournalRecord): Buffer {
+  if (record.type === 'event') {
+    const { frame, payloadAt } = eventFrame(record.seq, record.acceptedAt, record.account, record.id, record.payload.length);
+    record.payload.copy(frame, payloadAt);
+    return seal(frame);
+  }
+  checkSeq(record.seq);
+  const detail = JSON.stringify(record.detail);
+  const frame = Buffer.allocUnsafe(RECORD_HEADER_BYTES + 1 + 6 + 1 + Buffer.byteLength(detail, 'utf8'));
+  let p = RECORD_HEADER_BYTES;
+  p = frame.writeUInt8(TYPE_OUTCOME, p);
+  p = frame.writeUIntLE(record.seq, p, 6);
+  p = frame.writeUInt8(OUTCOME_CODE[record.outcome], p);
+  frame.write(detail, p, 'utf8');
+  return seal(frame);
 }
 
 /** Decodes a body whose checksum passed; returns a reason string when its structure is wrong. */
@@ -391,8 +413,13 @@ export class Journal {
    */
   append(records: readonly JournalRecord[]): Promise<number> {
     if (this.closed) return Promise.reject(new OutboxClosedError('the outbox journal is closed'));
+    return this.appendFrames(records.map(encodeRecord));
+  }
+
+  /** `append` for records already framed (`encodeEventRecord`, `encodeRecord`). */
+  appendFrames(frames: Buffer[]): Promise<number> {
+    if (this.closed) return Promise.reject(new OutboxClosedError('the outbox journal is closed'));
     this.counters.appends++;
-    const frames = records.map(encodeRecord);
     for (const frame of frames) this.queuedBytes += frame.length;
     return this.commit.submit(frames);
   }

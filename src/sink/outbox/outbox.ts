@@ -31,8 +31,8 @@ import {
   OutboxWriteError,
 } from './errors.js';
 import {
+  encodeEventRecord,
   Journal,
-  RECORD_HEADER_BYTES,
   type JournalFileOps,
   type JournalStats,
   type OutcomeKind,
@@ -155,6 +155,19 @@ interface AccountQueue {
   /** idle: nothing to do; ready: in the ready list; running: a delivery in flight; waiting: a backoff timer. */
   state: 'idle' | 'ready' | 'running' | 'waiting';
   timer: NodeJS.Timeout | null;
+}
+
+interface NewEntry {
+  entry: Entry;
+  /** Its journal record, written once by `persist`. */
+  frame: Buffer;
+}
+
+/** A final outcome waiting for its journal append. */
+interface PendingOutcome {
+  entry: Entry;
+  outcome: OutcomeKind;
+  detail: Record<string, unknown>;
 }
 
 /** An outcome record stored in a later segment than its event's. */
@@ -292,6 +305,9 @@ export class Outbox {
   private started = false;
   private readonly inFlight = new Set<Promise<void>>();
 
+  /** Final outcomes of this turn of the event loop, journaled together (see `flushOutcomes`). */
+  private outcomeBatch: PendingOutcome[] = [];
+  private outcomeFlushScheduled = false;
   /** Outcome and dead-letter writes in progress, and those waiting to be tried again after a failure. */
   private readonly writes = new Set<Promise<void>>();
   private deferred: Array<Array<() => Promise<void>>> = [];
@@ -362,10 +378,10 @@ export class Outbox {
     this.assertWritable();
     if (events.length === 0) return;
     const at = this.clock();
-    const entries = events.map((event) => this.newEntry(event, at));
-    const waiter = this.config.ackAfter === 'delivered' ? this.deliveryWaiter(entries) : null;
+    const created = events.map((event) => this.newEntry(event, at));
+    const waiter = this.config.ackAfter === 'delivered' ? this.deliveryWaiter(created.map((c) => c.entry)) : null;
     try {
-      await this.persist(entries);
+      await this.persist(created);
     } catch (err) {
       waiter?.cancel();
       throw err;
@@ -409,13 +425,17 @@ export class Outbox {
     if (this.stopping) throw new OutboxClosedError();
   }
 
-  private newEntry(event: OutgoingEvent, at: number): Entry {
-    return {
-      seq: this.nextSeq++,
-      id: event.body.event_id,
+  /** A new entry and its journal record; the entry's payload is a view of the record's bytes (encoded once). */
+  private newEntry(event: OutgoingEvent, at: number): NewEntry {
+    const seq = this.nextSeq++;
+    const id = event.body.event_id;
+    const { frame, payload } = encodeEventRecord(seq, at, event.account, id, JSON.stringify(event));
+    const entry: Entry = {
+      seq,
+      id,
       account: event.account,
       acceptedAt: at,
-      payload: Buffer.from(JSON.stringify(event), 'utf8'),
+      payload,
       fresh: event,
       home: 0,
       attempts: 0,
@@ -423,12 +443,13 @@ export class Outbox {
       nextAttemptAt: null,
       onFinal: null,
     };
+    return { entry, frame };
   }
 
   /** Appends event records and, once durable, makes the events live and schedules them. */
-  private async persist(entries: Entry[]): Promise<void> {
+  private async persist(created: readonly NewEntry[]): Promise<void> {
     let size = 0;
-    for (const e of entries) size += RECORD_HEADER_BYTES + 40 + e.payload.length + e.account.length + e.id.length;
+    for (const c of created) size += c.frame.length;
     if (this.journal.bytes + this.dead.bytes + size > this.config.maxBytes) {
       this.refusedAtBytes = this.journal.bytes;
       this.noteFull('max-bytes');
@@ -439,9 +460,7 @@ export class Outbox {
     }
     let segment: number;
     try {
-      segment = await this.journal.append(
-        entries.map((e) => ({ type: 'event' as const, seq: e.seq, acceptedAt: e.acceptedAt, account: e.account, id: e.id, payload: e.payload })),
-      );
+      segment = await this.journal.appendFrames(created.map((c) => c.frame));
     } catch (err) {
       throw this.writeFailed(err);
     }
@@ -451,8 +470,8 @@ export class Outbox {
       this.fullLogged = false;
       this.logger.info({ dir: this.config.dir, bytes: this.journal.bytes }, 'outbox: accepting again');
     }
-    this.segmentInfo(segment).pending += entries.length;
-    for (const e of entries) {
+    this.segmentInfo(segment).pending += created.length;
+    for (const { entry: e } of created) {
       e.home = segment;
       this.live.set(e.seq, e);
       this.enqueue(e);
@@ -663,7 +682,24 @@ export class Outbox {
   private finish(q: AccountQueue, entry: Entry, outcome: 'delivered' | 'discarded', detail: Record<string, unknown>): void {
     this.settle(q, entry, true, outcome);
     this.logger.debug({ id: entry.id, account: entry.account, attempts: entry.attempts, outcome }, 'outbox: event delivered');
-    this.durably([() => this.writeOutcome(entry, outcome, detail)]);
+    this.outcomeBatch.push({ entry, outcome, detail });
+    if (!this.outcomeFlushScheduled) {
+      this.outcomeFlushScheduled = true;
+      setImmediate(() => this.flushOutcomes());
+    }
+  }
+
+  /**
+   * Journals the outcomes of one turn of the event loop as one append: deliveries finish in bursts (a sink batch,
+   * a group of HTTP responses), and one append per event would cost a promise chain each for no gain. An outcome
+   * is only ever late here, never lost: until it is on disk its event counts as pending and a crash redelivers it.
+   */
+  private flushOutcomes(): void {
+    this.outcomeFlushScheduled = false;
+    const batch = this.outcomeBatch;
+    if (batch.length === 0) return;
+    this.outcomeBatch = [];
+    this.durably([() => this.writeOutcomes(batch)]);
   }
 
   private finishDead(
@@ -695,18 +731,23 @@ export class Outbox {
     // The letter first: a crash between the two writes repeats the letter rather than losing the event.
     this.durably([
       () => this.dead.append([letter]),
-      () => this.writeOutcome(entry, 'dead', { reason, ...(status !== undefined ? { status } : {}) }),
+      () => this.writeOutcomes([{ entry, outcome: 'dead', detail: { reason, ...(status !== undefined ? { status } : {}) } }]),
     ]);
   }
 
-  private async writeOutcome(entry: Entry, outcome: OutcomeKind, detail: Record<string, unknown>): Promise<void> {
-    const segment = await this.journal.append([
-      { type: 'outcome', seq: entry.seq, outcome, detail: { id: entry.id, at: iso(this.clock()), ...detail } },
-    ]);
-    const home = this.segments.get(entry.home);
-    if (home) home.pending--;
-    if (segment !== entry.home) this.segmentInfo(segment).carried.push({ seq: entry.seq, home: entry.home, outcome, id: entry.id });
-    if (home && home.pending === 0 && entry.home !== this.journal.activeSegment) this.scheduleCompaction();
+  private async writeOutcomes(batch: readonly PendingOutcome[]): Promise<void> {
+    const at = iso(this.clock());
+    const segment = await this.journal.append(
+      batch.map(({ entry, outcome, detail }) => ({ type: 'outcome' as const, seq: entry.seq, outcome, detail: { id: entry.id, at, ...detail } })),
+    );
+    let compact = false;
+    for (const { entry, outcome } of batch) {
+      const home = this.segments.get(entry.home);
+      if (home) home.pending--;
+      if (segment !== entry.home) this.segmentInfo(segment).carried.push({ seq: entry.seq, home: entry.home, outcome, id: entry.id });
+      if (home && home.pending === 0 && entry.home !== this.journal.activeSegment) compact = true;
+    }
+    if (compact) this.scheduleCompaction();
     this.noteSegment(segment);
   }
 
@@ -945,6 +986,7 @@ export class Outbox {
     }
     if (this.retryTimer) clearTimeout(this.retryTimer);
     this.retryTimer = null;
+    this.flushOutcomes();
     this.flushDeferred();
     while (this.writes.size > 0 || this.compacting) {
       await Promise.allSettled([...this.writes]);

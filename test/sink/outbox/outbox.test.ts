@@ -109,6 +109,32 @@ describe('Outbox', () => {
     expect(outbox.status().depth).toBe(frames);
   });
 
+  it('journals the outcomes of deliveries that finish together in one append, and they survive a reopen', async () => {
+    const sink = new RecordingSink();
+    const outbox = await open(sink, {}, { concurrency: 64 });
+    const events = Array.from({ length: 64 }, (_, i) => makeEvent(`B${i}`, i));
+    await outbox.accept(events);
+    await sink.waitForAccepted(64);
+    await until(() => outbox.journalStats().records === 128, 2_000, 'all outcomes journaled');
+    const stats = outbox.journalStats();
+    // One append for the 64 events, then outcome appends per turn of the event loop — not one per delivery.
+    expect(stats.appends).toBeLessThanOrEqual(4);
+    await closeAll();
+    const reopened = await open(null);
+    expect(reopened.status().depth).toBe(0);
+  });
+
+  it('close journals the outcomes of deliveries that finished in its last turn', async () => {
+    const sink = new RecordingSink();
+    const outbox = await open(sink);
+    await outbox.accept([makeEvent('C1', 1), makeEvent('C2', 1)]);
+    await sink.waitForAccepted(2);
+    // No waiting for the flush: close itself must write what is still batched.
+    await closeAll();
+    const reopened = await open(null);
+    expect(reopened.status().depth).toBe(0);
+  });
+
   it('refuses a second writer on the same directory', async () => {
     await open(null);
     await expect(open(null)).rejects.toBeInstanceOf(OutboxLockedError);

@@ -16,7 +16,7 @@ import type { Logger } from '../src/log.js';
 import type { EventAcceptor } from '../src/server/acceptor.js';
 import { startBridge } from '../src/server/bridge.js';
 import { startChild } from './child.js';
-import { benchConfigJson, benchLogger, BENCH_KEY_HEX, QUICK, withTempDir } from './setup.js';
+import { benchConfigJson, benchLogger, BENCH_KEY_HEX, QUICK, round, withTempDir } from './setup.js';
 import type { SimulateChildOptions } from './simulate-child.js';
 
 export interface ReceiverVariant {
@@ -58,6 +58,13 @@ export const JOURNAL_VARIANT: ReceiverVariant = {
   targets: { throughputFramesPerSecond: 10_000, latencyP99Ms: 10 },
   configure: (json, dir) => ({ ...json, outbox: { dir: join(dir, 'outbox'), ackAfter: 'persisted' } }),
 };
+
+/** Group commit at work (journal variants): records written, write+fdatasync rounds, and their ratio. */
+export interface JournalFigures {
+  records: number;
+  fsyncs: number;
+  recordsPerFsync: number;
+}
 
 export interface PhaseFigures {
   panels: number;
@@ -109,7 +116,14 @@ async function countLines(path: string): Promise<number> {
 export async function runPhase(
   variant: ReceiverVariant,
   phase: Phase,
-): Promise<{ report: SimulateReport; eventsWritten: number; bridgeCpuPercent: number; bridgeLoopBusyPercent: number; loopBusyMicrosPerFrame: number }> {
+): Promise<{
+  report: SimulateReport;
+  eventsWritten: number;
+  bridgeCpuPercent: number;
+  bridgeLoopBusyPercent: number;
+  loopBusyMicrosPerFrame: number;
+  journal: JournalFigures | null;
+}> {
   return withTempDir(`receiver-${variant.name}`, async (dir) => {
     let json = benchConfigJson(dir, phase.panels);
     if (variant.configure) json = variant.configure(json, dir);
@@ -136,6 +150,7 @@ export async function runPhase(
       const loop = performance.eventLoopUtilization(loopBefore);
       const wallMs = performance.now() - wallBefore;
       await child.exited();
+      const journal = bridge.outbox?.journalStats();
       await bridge.stop();
       return {
         report,
@@ -144,6 +159,7 @@ export async function runPhase(
         bridgeLoopBusyPercent: Math.round(loop.utilization * 100),
         // Main-thread time per frame: the CPU the receiving thread spends on one frame, which caps throughput.
         loopBusyMicrosPerFrame: report.framesPerSecond > 0 ? Math.round((loop.utilization * 1e6) / report.framesPerSecond) : 0,
+        journal: journal ? { records: journal.records, fsyncs: journal.syncs, recordsPerFsync: round(journal.records / Math.max(1, journal.syncs), 1) } : null,
       };
     } finally {
       await bridge.stop();
@@ -167,6 +183,7 @@ function figures(phase: Phase, run: Awaited<ReturnType<typeof runPhase>>, target
     bridgeCpuPercent: run.bridgeCpuPercent,
     bridgeLoopBusyPercent: run.bridgeLoopBusyPercent,
     loopBusyMicrosPerFrame: run.loopBusyMicrosPerFrame,
+    ...(run.journal ? { journal: run.journal } : {}),
     loadGeneratorCpuPercent: r.cpuPercent,
     target,
     meetsTarget: r.errors === 0 && r.naks === 0 && r.frames > 0 && meets(r),

@@ -1,6 +1,11 @@
+import { once } from 'node:events';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
+import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
-import { createLogger, describeError, REDACTED, redactUrl } from '../src/log.js';
+import { createLogger, describeError, REDACTED, redactUrl, TurnBatchedDestination } from '../src/log.js';
 
 function capture(level = 'trace') {
   const lines: string[] = [];
@@ -85,6 +90,62 @@ describe('createLogger', () => {
     logger.child({ component: 'x' }).warn({ access_token: 'SECRET-child' }, 'child');
     expect(lines.join('')).not.toContain('SECRET');
     expect(lines.join('')).toContain('"component":"x"');
+  });
+});
+
+describe('TurnBatchedDestination (one write per turn of the event loop into sonic-boom)', () => {
+  /** A buffered destination that records each write it is given. */
+  function recordingInner() {
+    const writes: string[] = [];
+    let syncFlushes = 0;
+    return { writes, syncFlushes: () => syncFlushes, inner: { write: (s: string) => (writes.push(s), true), flushSync: () => void syncFlushes++ } };
+  }
+
+  it('passes the lines of one turn on as one write, in order', async () => {
+    const { writes, inner } = recordingInner();
+    const logger = createLogger({ level: 'info', destination: inner as unknown as pino.DestinationStream });
+    for (let i = 0; i < 50; i++) logger.info({ n: i }, 'line');
+    expect(writes).toHaveLength(0);
+    await new Promise((r) => setImmediate(r));
+    expect(writes).toHaveLength(1);
+    const lines = writes[0]!.trimEnd().split('\n').map((l) => JSON.parse(l) as { n: number });
+    expect(lines.map((l) => l.n)).toEqual(Array.from({ length: 50 }, (_, i) => i));
+    logger.info({ n: 50 }, 'next turn');
+    await new Promise((r) => setImmediate(r));
+    expect(writes).toHaveLength(2);
+  });
+
+  it('flushSync passes pending lines on at once (the exit path)', () => {
+    const { writes, inner, syncFlushes } = recordingInner();
+    const destination = new TurnBatchedDestination(inner);
+    destination.write('a\n');
+    destination.write('b\n');
+    destination.flushSync();
+    expect(writes).toEqual(['a\nb\n']);
+    expect(syncFlushes()).toBe(1);
+  });
+
+  it('every line reaches a real pino file destination, in order, secrets redacted', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'log-batch-'));
+    try {
+      const file = join(dir, 'bridge.log');
+      const destination = pino.destination({ dest: file, sync: false, mkdir: true });
+      const logger = createLogger({ level: 'info', destination });
+      for (let i = 0; i < 2000; i++) {
+        logger.info({ n: i, key: 'SECRET-k' }, 'event');
+        if (i % 300 === 0) await new Promise((r) => setImmediate(r)); // several turns, several batches
+      }
+      await new Promise((r) => setImmediate(r));
+      const closed = once(destination, 'close');
+      destination.end();
+      await closed;
+      const text = await readFile(file, 'utf8');
+      const lines = text.trimEnd().split('\n').map((l) => JSON.parse(l) as { n: number; key: string });
+      expect(lines.map((l) => l.n)).toEqual(Array.from({ length: 2000 }, (_, i) => i));
+      expect(text).not.toContain('SECRET');
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
 

@@ -60,6 +60,9 @@ export function sinkFor(config: BridgeConfig, logger: Logger, metrics: BridgeMet
   });
 }
 
+/** Outbox deliveries in flight at once when the sink is the file sink (one write per turn covers them all). */
+const FILE_SINK_DELIVERIES_IN_FLIGHT = 256;
+
 /** Counts every delivery outcome for the metrics and remembers the last one for readiness. */
 function countingSink(sink: Sink, metrics: BridgeMetrics, health: DeliveryHealth): Sink {
   return {
@@ -95,7 +98,10 @@ function outboxAcceptor(outbox: Outbox, sink: Sink): EventAcceptor {
 export async function acceptorFor(config: BridgeConfig, logger: Logger, metrics: BridgeMetrics, health: DeliveryHealth): Promise<{ acceptor: EventAcceptor; outbox: Outbox | null }> {
   const sink = countingSink(sinkFor(config, logger, metrics, health), metrics, health);
   if (config.outbox) {
-    const outbox = await openOutbox(config.outbox, { sink, logger, concurrency: config.sink.type === 'partner-api' ? config.sink.connections : 8 });
+    // The file sink writes each turn's lines in one write, so its deliveries in flight only bound that batch: with a
+    // handful, delivery falls behind a busy receiver and the backlog (and its memory) grows for nothing.
+    const concurrency = config.sink.type === 'partner-api' ? config.sink.connections : FILE_SINK_DELIVERIES_IN_FLIGHT;
+    const outbox = await openOutbox(config.outbox, { sink, logger, concurrency });
     return { acceptor: outboxAcceptor(outbox, sink), outbox };
   }
   if (config.sink.type === 'file') return { acceptor: directAcceptor(sink), outbox: null };

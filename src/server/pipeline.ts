@@ -32,7 +32,7 @@ export interface PipelineDeps {
 
 interface DuplicateEntry {
   expires: number;
-  /** The remembered frame's identity (for untimestamped frames the key is only the account). */
+  /** Account, token and data of the remembered frame (for untimestamped frames the key is only the account). */
   content: string;
   /** Pending while the first copy is being accepted; true once it was. */
   accepted: Promise<boolean> | true;
@@ -158,7 +158,8 @@ export class Pipeline {
     const key = timed ? `${content}\u0000${source.timestamp!.toISOString()}` : source.account;
     this.expireDuplicates(nowMs);
     const previous = this.duplicates.get(key);
-    if (previous && previous.expires > nowMs && previous.content === key + content && (previous.accepted === true || (await previous.accepted))) {
+    // A timestamped key contains the content already; an untimestamped one (the account) must also match it.
+    if (previous && previous.expires > nowMs && previous.content === content && (previous.accepted === true || (await previous.accepted))) {
       this.deps.metrics.events.inc({ outcome: 'duplicate' }, source.events.length);
       this.deps.logger.info({ account: source.account, dc09Token: token, peer: source.peer, sequence: source.sequence }, 'retransmission of an accepted frame: answered, not forwarded again');
       return true;
@@ -166,7 +167,7 @@ export class Pipeline {
     const accepted = this.mapAndAccept(source);
     const windowMs = this.config.receiver.duplicateWindowSeconds * 1000;
     if (windowMs <= 0) return (await accepted) !== 'refused';
-    const entry: DuplicateEntry = { expires: nowMs + windowMs, content: key + content, accepted: accepted.then((r) => r !== 'refused') };
+    const entry: DuplicateEntry = { expires: nowMs + windowMs, content, accepted: accepted.then((r) => r !== 'refused') };
     this.duplicates.delete(key);
     this.duplicates.set(key, entry);
     if (this.duplicates.size > MAX_DUPLICATE_KEYS) this.duplicates.delete(this.duplicates.keys().next().value!);

@@ -30,12 +30,15 @@ export interface PipelineDeps {
   onPanelActivity?: (account: string, peer: Peer, at: Date) => void;
 }
 
+/** What accepting a frame's events came to (see `mapAndAccept`). */
+type AcceptResult = 'accepted' | 'refused' | 'persisted-not-delivered';
+
 interface DuplicateEntry {
   expires: number;
   /** Account, token and data of the remembered frame (for untimestamped frames the key is only the account). */
   content: string;
-  /** Pending while the first copy is being accepted; true once it was. */
-  accepted: Promise<boolean> | true;
+  /** Pending while the first copy is being accepted (a copy waits for its outcome); true once it was accepted. */
+  accepted: Promise<AcceptResult> | true;
 }
 
 /**
@@ -159,7 +162,7 @@ export class Pipeline {
     this.expireDuplicates(nowMs);
     const previous = this.duplicates.get(key);
     // A timestamped key contains the content already; an untimestamped one (the account) must also match it.
-    if (previous && previous.expires > nowMs && previous.content === content && (previous.accepted === true || (await previous.accepted))) {
+    if (previous && previous.expires > nowMs && previous.content === content && (previous.accepted === true || (await previous.accepted) !== 'refused')) {
       this.deps.metrics.events.inc({ outcome: 'duplicate' }, source.events.length);
       this.deps.logger.info({ account: source.account, dc09Token: token, peer: source.peer, sequence: source.sequence }, 'retransmission of an accepted frame: answered, not forwarded again');
       return true;
@@ -167,8 +170,8 @@ export class Pipeline {
     const accepted = this.mapAndAccept(source);
     const windowMs = this.config.receiver.duplicateWindowSeconds * 1000;
     if (windowMs <= 0) return (await accepted) !== 'refused';
-    const entry: DuplicateEntry = { expires: nowMs + windowMs, content, accepted: accepted.then((r) => r !== 'refused') };
-    this.duplicates.delete(key);
+    const entry: DuplicateEntry = { expires: nowMs + windowMs, content, accepted };
+    if (previous) this.duplicates.delete(key); // re-inserted at the end: insertion order is expiry order
     this.duplicates.set(key, entry);
     if (this.duplicates.size > MAX_DUPLICATE_KEYS) this.duplicates.delete(this.duplicates.keys().next().value!);
     const result = await accepted;
@@ -184,7 +187,7 @@ export class Pipeline {
    * `accepted`; `refused` (nothing stored: NAK, and a retransmission is processed anew); `persisted-not-delivered`
    * (stored, but `ackAfter: "delivered"` timed out: NAK, yet a retransmission must not be stored a second time).
    */
-  private async mapAndAccept(source: SourceFrame): Promise<'accepted' | 'refused' | 'persisted-not-delivered'> {
+  private async mapAndAccept(source: SourceFrame): Promise<AcceptResult> {
     const outgoing: OutgoingEvent[] = [];
     const unmapped: UnmappedRecord[] = [];
     try {

@@ -192,17 +192,30 @@ function figures(phase: Phase, run: Awaited<ReturnType<typeof runPhase>>, target
 
 export interface ReceiverFigures {
   variant: string;
-  throughput: PhaseFigures;
+  /** The median of the throughput runs, and every run's rate. */
+  throughput: PhaseFigures & { framesPerSecondOfEachRun: number[] };
   latency: PhaseFigures;
 }
 
+/**
+ * Closed-loop throughput on this shared 2-core machine moves by ±20 % from one minute to the next, so the phase
+ * runs this many times on fresh bridges and the run with the median rate is reported, with every run's rate.
+ */
+const THROUGHPUT_RUNS = QUICK ? 1 : 3;
+
 export async function benchReceiver(variant: ReceiverVariant): Promise<ReceiverFigures> {
   const { throughputFramesPerSecond, latencyP99Ms } = variant.targets;
-  const a = await runPhase(variant, THROUGHPUT_PHASE);
+  const runs: Awaited<ReturnType<typeof runPhase>>[] = [];
+  for (let i = 0; i < THROUGHPUT_RUNS; i++) runs.push(await runPhase(variant, THROUGHPUT_PHASE));
+  const byRate = [...runs].sort((x, y) => x.report.framesPerSecond - y.report.framesPerSecond);
+  const a = byRate[Math.floor(byRate.length / 2)]!;
   const b = await runPhase(variant, LATENCY_PHASE);
   return {
     variant: variant.description,
-    throughput: figures(THROUGHPUT_PHASE, a, `>= ${throughputFramesPerSecond} frames/s`, (r) => r.framesPerSecond >= throughputFramesPerSecond),
+    throughput: {
+      ...figures(THROUGHPUT_PHASE, a, `>= ${throughputFramesPerSecond} frames/s`, (r) => r.framesPerSecond >= throughputFramesPerSecond),
+      framesPerSecondOfEachRun: runs.map((r) => r.report.framesPerSecond),
+    },
     latency: figures(LATENCY_PHASE, b, `p99 < ${latencyP99Ms} ms`, (r) => r.latencyMs.p99 < latencyP99Ms),
   };
 }

@@ -681,6 +681,8 @@ export class Outbox {
 
   private finish(q: AccountQueue, entry: Entry, outcome: 'delivered' | 'discarded', detail: Record<string, unknown>): void {
     this.settle(q, entry, true, outcome);
+    // The API has it: its segment no longer needs to keep it, even before the outcome record is on disk.
+    this.release(entry);
     this.logger.debug({ id: entry.id, account: entry.account, attempts: entry.attempts, outcome }, 'outbox: event delivered');
     this.outcomeBatch.push({ entry, outcome, detail });
     if (!this.outcomeFlushScheduled) {
@@ -692,7 +694,8 @@ export class Outbox {
   /**
    * Journals the outcomes of one turn of the event loop as one append: deliveries finish in bursts (a sink batch,
    * a group of HTTP responses), and one append per event would cost a promise chain each for no gain. An outcome
-   * is only ever late here, never lost: until it is on disk its event counts as pending and a crash redelivers it.
+   * that is not on disk yet only means a redelivery after a crash, unless compaction deleted the event's segment
+   * first, which stands for the outcome.
    */
   private flushOutcomes(): void {
     this.outcomeFlushScheduled = false;
@@ -730,7 +733,8 @@ export class Outbox {
     );
     // The letter first: a crash between the two writes repeats the letter rather than losing the event.
     this.durably([
-      () => this.dead.append([letter]),
+      // Its segment keeps the event until the letter is on disk.
+      () => this.dead.append([letter]).then(() => this.release(entry)),
       () => this.writeOutcomes([{ entry, outcome: 'dead', detail: { reason, ...(status !== undefined ? { status } : {}) } }]),
     ]);
   }
@@ -740,20 +744,28 @@ export class Outbox {
     const segment = await this.journal.append(
       batch.map(({ entry, outcome, detail }) => ({ type: 'outcome' as const, seq: entry.seq, outcome, detail: { id: entry.id, at, ...detail } })),
     );
-    let compact = false;
     for (const { entry, outcome } of batch) {
-      const home = this.segments.get(entry.home);
-      if (home) home.pending--;
       if (segment !== entry.home) this.segmentInfo(segment).carried.push({ seq: entry.seq, home: entry.home, outcome, id: entry.id });
-      if (home && home.pending === 0 && entry.home !== this.journal.activeSegment) compact = true;
     }
-    if (compact) this.scheduleCompaction();
     this.noteSegment(segment);
   }
 
   /**
-   * Runs write steps in order; a failed step (a full disk) is tried again later from where it stopped. Until an
-   * outcome is on disk its event counts as pending there, so a crash meanwhile only means a redelivery.
+   * The event needs no keeping any more (delivered, discarded, or its dead letter is on disk): its segment may be
+   * deleted once nothing else in it is pending. This does not wait for the outcome record, so delivered events
+   * free their space even on a full disk, where no outcome can be written (issue #6: nothing acknowledged is
+   * dropped, and the outbox recovers by itself once deliveries resume).
+   */
+  private release(entry: Entry): void {
+    const home = this.segments.get(entry.home);
+    if (!home) return;
+    home.pending--;
+    if (home.pending === 0 && entry.home !== this.journal.activeSegment) this.scheduleCompaction();
+  }
+
+  /**
+   * Runs write steps in order; a failed step (a full disk) is tried again later from where it stopped. An outcome
+   * not on disk yet means at most a redelivery after a crash, never a loss.
    */
   private durably(steps: Array<() => Promise<void>>): void {
     const run = (async () => {

@@ -3,6 +3,7 @@
  * compaction, the byte limit and a full disk, per-account order, retries, dead letters, re-queueing and
  * `ackAfter: "delivered"`.
  */
+import { readdirSync } from 'node:fs';
 import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -261,6 +262,45 @@ describe('Outbox', () => {
       await sink.waitForAccepted(2);
       expect(ids(sink.accepted)).toEqual(['evt-D1-1', 'evt-D1-3']);
     });
+  });
+
+  it('disk full: delivered events free their segments although no outcome can be written; nothing is lost or redelivered', async () => {
+    let diskFull = false;
+    const fileOps: JournalFileOps = {
+      async write(fh, data, position) {
+        if (diskFull) throw Object.assign(new Error('no space left on device'), { code: 'ENOSPC' });
+        await defaultFileOps.write(fh, data, position);
+      },
+      sync: defaultFileOps.sync,
+    };
+    const sink = new RecordingSink();
+    sink.behaviour = () => ({ kind: 'retry', reason: 'API down' });
+    const outbox = await open(sink, {}, { fileOps, segmentBytes: 2048, baseDelayMs: 10, maxDelayMs: 20, writeRetryMs: 50 });
+    for (let n = 1; n <= 24; n++) await outbox.accept([makeEvent(`F${n % 3}`, n)]);
+    const before = outbox.status().bytes;
+    expect(readdirSync(dir).filter((f) => f.endsWith('.journal')).length).toBeGreaterThan(3);
+
+    // The disk fills up, then the API comes back: every outcome write fails, yet the old segments go.
+    diskFull = true;
+    sink.behaviour = () => ({ kind: 'accepted' });
+    await sink.waitForAccepted(24);
+    const journalFiles = () => readdirSync(dir).filter((f) => f.endsWith('.journal')).length;
+    await until(() => journalFiles() === 1, 5_000, 'only the active segment left');
+    expect(outbox.status().bytes).toBeLessThan(before / 2);
+    expect(outbox.status().depth).toBe(0);
+
+    // Space is back: the outcomes still owed are written, a new frame is accepted, a restart redelivers nothing.
+    diskFull = false;
+    await outbox.accept([makeEvent('F9', 99)]);
+    await sink.waitForAccepted(25);
+    await until(() => outbox.journalStats().records >= 24 + 1 + 25, 5_000, 'outcomes written');
+    await closeAll();
+    const again = new RecordingSink();
+    const reopened = await open(again);
+    await sleep(100);
+    expect(reopened.status().depth).toBe(0);
+    expect(again.accepted).toHaveLength(0);
+    expect(ids(sink.accepted).sort()).toEqual([...Array.from({ length: 24 }, (_, i) => `evt-F${(i + 1) % 3}-${i + 1}`), 'evt-F9-99'].sort());
   });
 
   it('delivers per account in order while accounts run in parallel up to the cap (random delays and retries)', async () => {

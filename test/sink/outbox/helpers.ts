@@ -139,6 +139,19 @@ export async function until(check: () => boolean, timeoutMs = 10_000, what = 'co
   }
 }
 
+/** Journal file operations whose writes fail with ENOSPC while `disk.full` is set (a full disk, switchable). */
+export function fullDiskFileOps(): { fileOps: JournalFileOps; disk: { full: boolean } } {
+  const disk = { full: false };
+  const fileOps: JournalFileOps = {
+    async write(fh, data, position) {
+      if (disk.full) throw Object.assign(new Error('no space left on device'), { code: 'ENOSPC' });
+      await defaultFileOps.write(fh, data, position);
+    },
+    sync: defaultFileOps.sync,
+  };
+  return { fileOps, disk };
+}
+
 /** Journal file operations that count fsyncs (to see group commit at work). */
 export function countingFileOps(): { fileOps: JournalFileOps; fsyncs: () => number } {
   let fsyncs = 0;

@@ -12,19 +12,17 @@ import type { OutboxConfig } from '../../../src/config/types.js';
 import {
   DEAD_LETTER_FILE,
   LOCK_FILE,
-  defaultFileOps,
   DeliveryFailedError,
   DeliveryTimeoutError,
   openOutbox,
   OutboxClosedError,
   OutboxFullError,
   OutboxLockedError,
-  type JournalFileOps,
   type Outbox,
   type OutboxDeps,
 } from '../../../src/sink/outbox/index.js';
 import type { OutgoingEvent } from '../../../src/sink/types.js';
-import { countingFileOps, makeEvent, outboxConfig, RecordingSink, silentLogger, tempDir, until } from './helpers.js';
+import { countingFileOps, fullDiskFileOps, makeEvent, outboxConfig, RecordingSink, silentLogger, tempDir, until } from './helpers.js';
 
 describe('Outbox', () => {
   let dir: string;
@@ -236,26 +234,19 @@ describe('Outbox', () => {
     });
 
     it('disk full (ENOSPC): accept rejects with OutboxFullError and state is full until space is back', async () => {
-      let diskFull = false;
-      const fileOps: JournalFileOps = {
-        async write(fh, data, position) {
-          if (diskFull) throw Object.assign(new Error('no space left on device'), { code: 'ENOSPC' });
-          await defaultFileOps.write(fh, data, position);
-        },
-        sync: defaultFileOps.sync,
-      };
+      const { fileOps, disk } = fullDiskFileOps();
       const sink = new RecordingSink();
       sink.behaviour = () => ({ kind: 'retry', reason: 'API down' });
       const outbox = await open(sink, {}, { fileOps });
       await outbox.accept([makeEvent('D1', 1)]);
-      diskFull = true;
+      disk.full = true;
       const err = await outbox.accept([makeEvent('D1', 2)]).catch((e: unknown) => e);
       expect(err).toBeInstanceOf(OutboxFullError);
       expect(err).toMatchObject({ kind: 'disk-full' });
       expect(outbox.status().state).toBe('full');
       expect(outbox.status().depth).toBe(1);
 
-      diskFull = false;
+      disk.full = false;
       await outbox.accept([makeEvent('D1', 3)]);
       expect(outbox.status().state).toBe('running');
       sink.behaviour = () => ({ kind: 'accepted' });
@@ -265,14 +256,7 @@ describe('Outbox', () => {
   });
 
   it('disk full: delivered events free their segments although no outcome can be written; nothing is lost or redelivered', async () => {
-    let diskFull = false;
-    const fileOps: JournalFileOps = {
-      async write(fh, data, position) {
-        if (diskFull) throw Object.assign(new Error('no space left on device'), { code: 'ENOSPC' });
-        await defaultFileOps.write(fh, data, position);
-      },
-      sync: defaultFileOps.sync,
-    };
+    const { fileOps, disk } = fullDiskFileOps();
     const sink = new RecordingSink();
     sink.behaviour = () => ({ kind: 'retry', reason: 'API down' });
     const outbox = await open(sink, {}, { fileOps, segmentBytes: 2048, baseDelayMs: 10, maxDelayMs: 20, writeRetryMs: 50 });
@@ -281,7 +265,7 @@ describe('Outbox', () => {
     expect(readdirSync(dir).filter((f) => f.endsWith('.journal')).length).toBeGreaterThan(3);
 
     // The disk fills up, then the API comes back: every outcome write fails, yet the old segments go.
-    diskFull = true;
+    disk.full = true;
     sink.behaviour = () => ({ kind: 'accepted' });
     await sink.waitForAccepted(24);
     const journalFiles = () => readdirSync(dir).filter((f) => f.endsWith('.journal')).length;
@@ -290,7 +274,7 @@ describe('Outbox', () => {
     expect(outbox.status().depth).toBe(0);
 
     // Space is back: the outcomes still owed are written, a new frame is accepted, a restart redelivers nothing.
-    diskFull = false;
+    disk.full = false;
     await outbox.accept([makeEvent('F9', 99)]);
     await sink.waitForAccepted(25);
     await until(() => outbox.journalStats().records >= 24 + 1 + 25, 5_000, 'outcomes written');

@@ -94,6 +94,7 @@ export async function benchDelivery(): Promise<DeliveryFigures> {
         timeoutSeconds: 10,
         connections: DEFAULT_CONNECTIONS,
         maxRetryAgeSeconds: 60,
+        maxQueuedEvents: 100_000,
       };
       const logger = benchLogger(join(dir, 'sink.log'));
       const sink = createPartnerApiSink(config, { logger });

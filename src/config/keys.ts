@@ -116,6 +116,7 @@ export const CONFIG_KEYS: readonly ConfigKeyDoc[] = [
   { key: 'sink.timeoutSeconds', type: 'number > 0', default: '10', description: 'Timeout of one HTTP request.', when: 'partner-api sink' },
   { key: 'sink.connections', type: 'integer 1-1024', default: '8', description: 'HTTP connections to the API at most.', when: 'partner-api sink' },
   { key: 'sink.maxRetryAgeSeconds', type: 'number > 0', default: '259200', description: 'Stop retrying an event this long after it was received.', when: 'partner-api sink' },
+  { key: 'sink.maxQueuedEvents', type: 'integer 1-100000000', default: '100000', description: 'Without an outbox: events waiting in memory at most; past it frames are NAKed.', when: 'partner-api sink' },
 
   { key: 'outbox', type: 'object or null', default: 'null (no outbox)', description: 'Durable journal: frames are ACKed once their events are on disk.' },
   { key: 'outbox.dir', type: 'path', default: '"./data/outbox"', description: 'Journal directory (relative to the config file).' },

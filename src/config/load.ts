@@ -639,6 +639,7 @@ function sinkConfig(cx: Context, value: unknown, at: string): SinkConfig {
     timeoutSeconds: f.get('timeoutSeconds', positiveSeconds, 10),
     connections: f.get('connections', integer(1, 1024), 8),
     maxRetryAgeSeconds: f.get('maxRetryAgeSeconds', positiveSeconds, 259200),
+    maxQueuedEvents: f.get('maxQueuedEvents', integer(1, 100_000_000), 100_000),
   };
 }
 

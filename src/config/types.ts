@@ -126,6 +126,8 @@ export type SinkConfig =
       connections: number;
       /** Give up retrying after this long (the outbox's dead letters take it). */
       maxRetryAgeSeconds: number;
+      /** Without an outbox: events waiting in memory at most; past it frames are NAKed. */
+      maxQueuedEvents: number;
     };
 
 export interface OutboxConfig {

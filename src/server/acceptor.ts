@@ -51,6 +51,13 @@ export interface QueueAcceptorOptions {
   maxAgeMs: number;
   /** Accounts delivered in parallel. */
   concurrency?: number;
+  /** Events waiting (queued or being delivered) at most; `accept` refuses more with `QueueFullError`. */
+  maxQueued?: number;
+}
+
+/** The in-memory queue holds `maxQueuedEvents`: the frame is NAKed, so the panel keeps the event and retries. */
+export class QueueFullError extends Error {
+  override readonly name = 'QueueFullError';
 }
 
 /**
@@ -63,6 +70,10 @@ export function queueAcceptor(sink: Sink, options: QueueAcceptorOptions): EventA
   const waiting: string[] = [];
   const abort = new AbortController();
   const concurrency = options.concurrency ?? 8;
+  const maxQueued = options.maxQueued ?? Number.POSITIVE_INFINITY;
+  /** Events accepted and not yet finished with (the memory the queue holds). */
+  let queued = 0;
+  let fullSince: number | null = null;
   let idle: (() => void) | null = null;
 
   const pump = () => {
@@ -87,6 +98,7 @@ export function queueAcceptor(sink: Sink, options: QueueAcceptorOptions): EventA
         options.logger.error({ account, eventId: event.body.event_id, err: String(err) }, 'event delivery failed');
       }
       queue.shift();
+      queued--;
     }
     queues.delete(account);
     running.delete(account);
@@ -95,6 +107,19 @@ export function queueAcceptor(sink: Sink, options: QueueAcceptorOptions): EventA
 
   return {
     async accept(events) {
+      if (queued + events.length > maxQueued) {
+        // Logged when the queue fills and when it drains again, not once per refused frame.
+        if (fullSince === null) {
+          fullSince = Date.now();
+          options.logger.error({ queued, maxQueued }, 'in-memory queue full (no outbox): new frames are NAKed until the API takes events again');
+        }
+        throw new QueueFullError(`in-memory queue full: ${queued} events waiting, sink.maxQueuedEvents ${maxQueued}`);
+      }
+      if (fullSince !== null) {
+        options.logger.info({ queued, fullSeconds: Math.round((Date.now() - fullSince) / 1000) }, 'in-memory queue: accepting again');
+        fullSince = null;
+      }
+      queued += events.length;
       for (const event of events) {
         let queue = queues.get(event.account);
         if (!queue) {

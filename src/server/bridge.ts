@@ -106,7 +106,9 @@ export async function acceptorFor(config: BridgeConfig, logger: Logger, metrics:
   }
   if (config.sink.type === 'file') return { acceptor: directAcceptor(sink), outbox: null };
   logger.warn('no outbox configured: accepted events wait in memory for the Partner Event API and are lost on a crash');
-  return { acceptor: queueAcceptor(sink, { logger, maxAgeMs: config.sink.maxRetryAgeSeconds * 1000, concurrency: config.sink.connections }), outbox: null };
+  return { acceptor: queueAcceptor(sink, {
+    logger, maxAgeMs: config.sink.maxRetryAgeSeconds * 1000, concurrency: config.sink.connections, maxQueued: config.sink.maxQueuedEvents,
+  }), outbox: null };
 }
 
 export async function startBridge(config: BridgeConfig, options: BridgeOptions): Promise<RunningBridge> {

@@ -30,6 +30,13 @@ export interface PipelineDeps {
   onPanelActivity?: (account: string, peer: Peer, at: Date) => void;
 }
 
+/** `rejections` metric reason for the acceptor's errors, by error name (anything else: `not-accepted`). */
+const REFUSAL_REASONS: Readonly<Record<string, string>> = {
+  OutboxFullError: 'outbox-full',
+  DeliveryTimeoutError: 'delivery-timeout',
+  QueueFullError: 'queue-full',
+};
+
 /** What accepting a frame's events came to (see `mapAndAccept`). */
 type AcceptResult = 'accepted' | 'refused' | 'persisted-not-delivered';
 
@@ -204,7 +211,7 @@ export class Pipeline {
       return 'accepted';
     } catch (err) {
       const name = err instanceof Error ? err.name : '';
-      this.deps.metrics.rejections.inc({ reason: name === 'OutboxFullError' ? 'outbox-full' : name === 'DeliveryTimeoutError' ? 'delivery-timeout' : 'not-accepted' });
+      this.deps.metrics.rejections.inc({ reason: REFUSAL_REASONS[name] ?? 'not-accepted' });
       this.deps.logger.error({ account: source.account, err: err instanceof Error ? err.message : String(err), events: outgoing.length }, 'events not accepted: answering NAK so the panel retries');
       return name === 'DeliveryTimeoutError' ? 'persisted-not-delivered' : 'refused';
     }

@@ -121,6 +121,7 @@ describe('defaults', () => {
       timeoutSeconds: 10,
       connections: 8,
       maxRetryAgeSeconds: 259200,
+      maxQueuedEvents: 100000,
     });
     expect(config.outbox).toEqual({
       dir: '/srv/bridge/data/outbox',

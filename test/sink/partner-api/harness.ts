@@ -105,6 +105,7 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
     timeoutSeconds: 5,
     connections: 8,
     maxRetryAgeSeconds: 60,
+    maxQueuedEvents: 100_000,
     ...opts.config,
   };
   const log = opts.log ?? captureLog();

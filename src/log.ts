@@ -133,6 +133,7 @@ const isBuffered = (d: unknown): d is BufferedDestination =>
 export class TurnBatchedDestination {
   private lines: string[] = [];
   private scheduled = false;
+  private failed = false;
 
   constructor(private readonly inner: BufferedDestination) {}
 
@@ -151,7 +152,13 @@ export class TurnBatchedDestination {
     if (this.lines.length === 0) return;
     const chunk = this.lines.length === 1 ? this.lines[0]! : this.lines.join('');
     this.lines = [];
-    this.inner.write(chunk);
+    try {
+      this.inner.write(chunk);
+    } catch (err) {
+      // Runs from setImmediate: a destination that throws (ended, destroyed) must not take the process down.
+      if (!this.failed) process.stderr.write(`log destination failed, lines dropped: ${err instanceof Error ? err.message : String(err)}\n`);
+      this.failed = true;
+    }
   };
 
   flush(cb?: (err?: Error) => void): void {

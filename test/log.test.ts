@@ -125,6 +125,14 @@ describe('TurnBatchedDestination (one write per turn of the event loop into soni
     expect(syncFlushes()).toBe(1);
   });
 
+  it('a destination that throws (already ended) drops the lines instead of throwing from the event loop', async () => {
+    const inner = { write: () => { throw new Error('SonicBoom destroyed'); }, flushSync: () => undefined };
+    const destination = new TurnBatchedDestination(inner);
+    destination.write('a\n');
+    await new Promise((r) => setImmediate(r)); // an exception here would fail the test as uncaught
+    expect(() => destination.flushSync()).not.toThrow();
+  });
+
   it('every line reaches a real pino file destination, in order, secrets redacted', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'log-batch-'));
     try {

@@ -1,4 +1,4 @@
-/** `alarm-bridge outbox status|list|retry [--dead] --config FILE`: the operator's view of the durable outbox. */
+/** `alarm-bridge outbox status|list|retry|discard [--dead] --config FILE`: the operator's view of the durable outbox. */
 import type { CommandModule } from 'yargs';
 import { loadConfigFile } from '../config/load.js';
 import type { BridgeConfig } from '../config/types.js';
@@ -14,11 +14,13 @@ import type { OutgoingEvent } from '../sink/types.js';
 import { UsageError } from './frame-input.js';
 
 interface OutboxArgs {
-  action: 'status' | 'list' | 'retry';
+  action: 'status' | 'list' | 'retry' | 'discard';
   config: string;
   dead?: boolean;
   account?: string;
   id?: string[];
+  reason?: string;
+  all?: boolean;
   limit?: number;
   exitCode?: number;
 }
@@ -68,7 +70,10 @@ export async function runOutbox(args: OutboxArgs, write: (line: string) => void)
   const config = await loadConfigFile(args.config);
   if (!config.outbox) throw new UsageError(`${args.config}: no "outbox" section: there is no outbox to inspect`);
   const logger = createLogger({ level: 'warn', destination: process.stderr });
-  const readOnly = args.action !== 'retry';
+  if (args.action === 'discard' && !args.all && !args.id && !args.account && !args.reason) {
+    throw new UsageError('outbox discard: choose the dead letters with --id, --account or --reason, or pass --all');
+  }
+  const readOnly = args.action === 'status' || args.action === 'list';
   const outbox = await openOutbox(config.outbox, { logger, readOnly, start: false });
   try {
     if (args.action === 'status') {
@@ -81,12 +86,20 @@ export async function runOutbox(args: OutboxArgs, write: (line: string) => void)
       for (const row of rows) write(JSON.stringify(withoutSecrets(row)));
       return 0;
     }
-    // retry: re-queue dead letters (all, or by account / ids) with their original event ids; the bridge delivers them.
-    const result = await outbox.retryDead({
+    const filter = {
       ...(args.id ? { ids: args.id } : {}),
       ...(args.account ? { account: args.account.toUpperCase() } : {}),
-      remap: (letter) => remapLetter(letter, config),
-    });
+      ...(args.reason ? { reason: args.reason } : {}),
+    };
+    if (args.action === 'discard') {
+      // Each discarded letter is printed first (the operator's copy), then the summary.
+      const discarded = await outbox.discardDead(filter);
+      for (const letter of discarded) write(JSON.stringify(withoutSecrets(letter)));
+      write(JSON.stringify({ discarded: discarded.length, ids: discarded.map((l) => l.id) }));
+      return 0;
+    }
+    // retry: re-queue dead letters (all, or by account / ids / reason) with their original event ids; the bridge delivers them.
+    const result = await outbox.retryDead({ ...filter, remap: (letter) => remapLetter(letter, config) });
     write(JSON.stringify({ requeued: result.requeued.length, ids: result.requeued, skipped: result.skipped.map((l) => ({ id: l.id, reason: l.reason, configKey: l.configKey ?? null })) }));
     return result.skipped.length > 0 ? 1 : 0;
   } finally {
@@ -96,14 +109,16 @@ export async function runOutbox(args: OutboxArgs, write: (line: string) => void)
 
 export const outboxCommand: CommandModule<object, OutboxArgs> = {
   command: 'outbox <action>',
-  describe: 'inspect the durable outbox (status, list [--dead]) or re-queue dead letters after fixing the config (retry)',
+  describe: 'inspect the durable outbox (status, list [--dead]), re-queue dead letters after fixing the config (retry) or drop them (discard)',
   builder: (y) =>
     y
-      .positional('action', { choices: ['status', 'list', 'retry'] as const, demandOption: true })
+      .positional('action', { choices: ['status', 'list', 'retry', 'discard'] as const, demandOption: true })
       .option('config', { type: 'string', demandOption: true, describe: 'the bridge configuration file (its outbox.dir)' })
       .option('dead', { type: 'boolean', describe: 'list: dead letters instead of pending events' })
-      .option('account', { type: 'string', describe: 'retry: only this account' })
-      .option('id', { type: 'string', array: true, describe: 'retry: only these event ids' })
+      .option('account', { type: 'string', describe: 'retry, discard: only this account' })
+      .option('id', { type: 'string', array: true, describe: 'retry, discard: only these event ids' })
+      .option('reason', { type: 'string', describe: 'retry, discard: only letters with this reason (e.g. permanent, unmapped-camera)' })
+      .option('all', { type: 'boolean', describe: 'discard: every dead letter' })
       .option('limit', { type: 'number', describe: 'list: at most this many rows (default 1000)' }) as never,
   handler: async (argv) => {
     argv.exitCode = await runOutbox(argv, (line) => process.stdout.write(`${line}\n`));

@@ -111,11 +111,15 @@ export interface UnmappedEvent {
   receivedAt?: Date;
 }
 
-export interface RetryDeadOptions {
+/** Which dead letters an operator action applies to (all given fields must match; none given: every letter). */
+export interface DeadLetterFilter {
   /** Only these event ids. */
   ids?: readonly string[];
   account?: string;
   reason?: string;
+}
+
+export interface RetryDeadOptions extends DeadLetterFilter {
   /** Builds the event for a letter that has none (unmapped events), or null to leave it dead. */
   remap?: (letter: StoredDeadLetter) => OutgoingEvent | null;
 }
@@ -929,16 +933,39 @@ export class Outbox {
     return run;
   }
 
+  /**
+   * Removes matching dead letters for good (events the operator gave up on: their bytes count against `maxBytes`)
+   * and returns them, so the caller can keep a copy. Unreadable lines go too unless the filter excludes them.
+   */
+  discardDead(options: DeadLetterFilter): Promise<StoredDeadLetter[]> {
+    const run = this.requeueing.then(async () => {
+      this.assertWritable();
+      const letters = await this.matchingLetters(options, true);
+      if (letters.length > 0) {
+        await this.dead.remove(new Set(letters.map((l) => l.line)));
+        this.logger.warn({ discarded: letters.length, ids: letters.map((l) => l.id) }, 'outbox: dead letters discarded by the operator');
+      }
+      return letters;
+    });
+    this.requeueing = run.catch(() => undefined);
+    return run;
+  }
+
+  /** Letters the filter selects; lines that could not be read back only when `withUnreadable` (they hold no event). */
+  private async matchingLetters(options: DeadLetterFilter, withUnreadable: boolean): Promise<StoredDeadLetter[]> {
+    const ids = options.ids ? new Set(options.ids) : null;
+    const account = options.account?.toUpperCase();
+    return (await this.dead.readAll()).filter((l) => {
+      if (l.reason === 'unreadable-line' && !withUnreadable) return false;
+      if (options.reason !== undefined && l.reason !== options.reason) return false;
+      if (ids && !ids.has(l.id)) return false;
+      return account === undefined || l.account.toUpperCase() === account;
+    });
+  }
+
   private async requeue(options: RetryDeadOptions): Promise<RetryDeadResult> {
     this.assertWritable();
-    const ids = options.ids ? new Set(options.ids) : null;
-    const letters = (await this.dead.readAll()).filter(
-      (l) =>
-        l.reason !== 'unreadable-line' &&
-        (!ids || ids.has(l.id)) &&
-        (options.account === undefined || l.account.toUpperCase() === options.account.toUpperCase()) &&
-        (options.reason === undefined || l.reason === options.reason),
-    );
+    const letters = await this.matchingLetters(options, false);
     const chosen = new Map<string, { event: OutgoingEvent; lines: number[] }>();
     const skipped: StoredDeadLetter[] = [];
     for (const letter of letters) {

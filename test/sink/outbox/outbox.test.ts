@@ -429,6 +429,27 @@ describe('Outbox', () => {
       expect(outbox.status().deadLetters).toBe(0);
     });
 
+    it('discardDead removes the chosen letters for good, returns them and frees their bytes', async () => {
+      const sink = new RecordingSink();
+      sink.behaviour = () => ({ kind: 'permanent', status: 400, reason: 'HTTP 400' });
+      const outbox = await open(sink);
+      await outbox.accept([makeEvent('Z1', 1), makeEvent('Z1', 2), makeEvent('Z2', 1)]);
+      await until(() => outbox.status().deadLetters === 3, 2_000, 'three dead letters');
+      const bytesBefore = (await readFile(join(dir, DEAD_LETTER_FILE))).length;
+
+      const gone = await outbox.discardDead({ account: 'z1', ids: ['evt-Z1-2'] });
+      expect(gone.map((l) => [l.id, l.reason, l.status])).toEqual([['evt-Z1-2', 'permanent', 400]]);
+      expect(outbox.status().deadLetters).toBe(2);
+      expect((await readFile(join(dir, DEAD_LETTER_FILE))).length).toBeLessThan(bytesBefore);
+      expect(await outbox.discardDead({ ids: ['evt-Z1-2'] })).toEqual([]);
+
+      expect((await outbox.discardDead({ reason: 'permanent' })).map((l) => l.id).sort()).toEqual(['evt-Z1-1', 'evt-Z2-1']);
+      await closeAll();
+      const reopened = await open(null);
+      expect(reopened.status()).toMatchObject({ deadLetters: 0, depth: 0 });
+      expect(sink.accepted).toHaveLength(0);
+    });
+
     it('acceptUnmapped stores unmapped events as dead letters; retryDead maps them again when asked to', async () => {
       const sink = new RecordingSink();
       const outbox = await open(sink);

@@ -33,51 +33,58 @@ function cipherName(key: Uint8Array): string {
 }
 
 /**
- * One AES-ECB decipher per key object, reused for every frame. An ECB decipher without padding keeps no state
- * between whole-block updates, and CBC decryption is ECB decryption of each block XORed with the previous
- * ciphertext block (the zero IV for the first): the same plaintext without building a cipher context per frame,
- * which costs several times the decryption itself. Keys are the long-lived buffers of the account table.
+ * AES contexts kept per key, so that a frame does not pay for building them (several times the cost of the
+ * cipher work itself on a 64-byte frame):
+ *
+ * - decryption: an AES-ECB decipher without padding keeps no state between whole-block updates, and CBC decryption
+ *   is ECB decryption of each block XORed with the previous ciphertext block (the zero IV for the first);
+ * - encryption: a CBC cipher that is never finalised carries only its last ciphertext block into the next update,
+ *   as if it were the IV. A frame must start from the zero IV, so its first plaintext block is XORed with that
+ *   carried block before the update: the cipher XORs it in again, and the result is a fresh zero-IV encryption.
+ *
+ * Both are checked against OpenSSL's own CBC in the tests. Contexts are shared by every account with the same key
+ * bytes (installers often give all their panels one key) and cost ~3.5 KB per distinct key.
  */
-const ecbDeciphers = new WeakMap<Uint8Array, { bytes: Buffer; decipher: Decipher }>();
+interface KeyContexts {
+  bytes: Buffer;
+  decipher: Decipher;
+  cipher: Cipher;
+  carried: Buffer;
+}
 
-function ecbDecipherFor(key: Uint8Array): Decipher {
-  const cached = ecbDeciphers.get(key);
-  // The bytes are compared too, so a caller that rewrites its key buffer gets a context for the new key.
-  if (cached && cached.bytes.equals(key)) return cached.decipher;
-  const name = ECB_CIPHERS[key.length];
-  if (!name) throw new RangeError(`AES key must be 16, 24 or 32 bytes, got ${key.length}`);
+/** Fast path: the account table's key buffers themselves (long-lived); the bytes are compared on every hit. */
+const byBuffer = new WeakMap<Uint8Array, KeyContexts>();
+/** By key bytes, so equal keys share contexts. Cleared if it ever holds this many (keys rotated over years). */
+const byBytes = new Map<string, KeyContexts>();
+const MAX_DISTINCT_KEYS = 100_000;
+
+function contextsFor(key: Uint8Array): KeyContexts {
+  const cached = byBuffer.get(key);
+  if (cached && cached.bytes.equals(key)) return cached;
   const bytes = Buffer.from(key);
-  const decipher = createDecipheriv(name, bytes, null);
-  decipher.setAutoPadding(false);
-  ecbDeciphers.set(key, { bytes, decipher });
-  return decipher;
+  const id = bytes.toString('latin1');
+  let contexts = byBytes.get(id);
+  if (!contexts) {
+    const ecb = ECB_CIPHERS[key.length];
+    if (!ecb) throw new RangeError(`AES key must be 16, 24 or 32 bytes, got ${key.length}`);
+    const decipher = createDecipheriv(ecb, bytes, null);
+    decipher.setAutoPadding(false);
+    const cipher = createCipheriv(cipherName(key), bytes, ZERO_IV);
+    cipher.setAutoPadding(false);
+    contexts = { bytes, decipher, cipher, carried: Buffer.alloc(BLOCK) };
+    if (byBytes.size >= MAX_DISTINCT_KEYS) byBytes.clear();
+    byBytes.set(id, contexts);
+  }
+  byBuffer.set(key, contexts);
+  return contexts;
 }
 
 /** Decrypts whole blocks (AES-CBC, zero IV); `cipherText.length` must be a multiple of 16. */
 export function decryptBlocks(key: Uint8Array, cipherText: Uint8Array): Buffer {
   if (cipherText.length % BLOCK !== 0) throw new RangeError(`cipher text must be whole ${BLOCK}-byte blocks, got ${cipherText.length} bytes`);
-  const plain = ecbDecipherFor(key).update(cipherText);
+  const plain = contextsFor(key).decipher.update(cipherText);
   for (let i = BLOCK; i < plain.length; i++) plain[i] = plain[i]! ^ cipherText[i - BLOCK]!;
   return plain;
-}
-
-/**
- * One AES-CBC cipher per key, kept open across frames. A CBC cipher that is never finalised carries only its last
- * ciphertext block into the next update, as if it were the IV. Each new frame must start from the zero IV, so its
- * first plaintext block is XORed with that carried block before the update: the cipher XORs it in again, and the
- * result is exactly a fresh zero-IV encryption (checked against one in the tests).
- */
-const cbcCiphers = new WeakMap<Uint8Array, { bytes: Buffer; cipher: Cipher; carried: Buffer }>();
-
-function cbcCipherFor(key: Uint8Array): { cipher: Cipher; carried: Buffer } {
-  const cached = cbcCiphers.get(key);
-  if (cached && cached.bytes.equals(key)) return cached;
-  const bytes = Buffer.from(key);
-  const cipher = createCipheriv(cipherName(key), bytes, ZERO_IV);
-  cipher.setAutoPadding(false);
-  const entry = { bytes, cipher, carried: Buffer.alloc(BLOCK) };
-  cbcCiphers.set(key, entry);
-  return entry;
 }
 
 /** Encrypts whole blocks (AES-CBC, zero IV); `plainText.length` must be a multiple of 16. */
@@ -85,7 +92,7 @@ export function encryptBlocks(key: Uint8Array, plainText: Uint8Array): Buffer {
   if (plainText.length === 0 || plainText.length % BLOCK !== 0) {
     throw new RangeError(`plain text must be one or more whole ${BLOCK}-byte blocks, got ${plainText.length} bytes`);
   }
-  const state = cbcCipherFor(key);
+  const state = contextsFor(key);
   const input = Buffer.allocUnsafe(plainText.length);
   input.set(plainText);
   for (let i = 0; i < BLOCK; i++) input[i] = input[i]! ^ state.carried[i]!;

@@ -86,7 +86,7 @@ export interface PhaseFigures {
   meetsTarget: boolean;
 }
 
-export interface Phase {
+interface Phase {
   panels: number;
   rate: number;
   durationSeconds: number;
@@ -113,7 +113,7 @@ async function countLines(path: string): Promise<number> {
 }
 
 /** Runs one phase against a fresh bridge of the variant; returns the simulator's report and what the bridge did. */
-export async function runPhase(
+async function runPhase(
   variant: ReceiverVariant,
   phase: Phase,
 ): Promise<{

@@ -412,7 +412,6 @@ export class Journal {
    * fdatasynced. Records of concurrent calls share one write and one fdatasync.
    */
   append(records: readonly JournalRecord[]): Promise<number> {
-    if (this.closed) return Promise.reject(new OutboxClosedError('the outbox journal is closed'));
     return this.appendFrames(records.map(encodeRecord));
   }
 

@@ -320,7 +320,8 @@ export class Outbox {
   private readonly waiters = new Set<(err: Error) => void>();
   private compacting: Promise<void> | null = null;
   private compactAgain = false;
-  private requeueing: Promise<unknown> = Promise.resolve();
+  /** Operator actions on the dead letters (retry, discard), run one after another; `close` waits for them. */
+  private letterActions: Promise<unknown> = Promise.resolve();
 
   private diskFull = false;
   /** Journal bytes when an accept was last refused for `maxBytes` (null: not refused since the last success). */
@@ -928,9 +929,7 @@ export class Outbox {
    * counts from the re-queue, so `maxAgeHours` does not send them straight back.
    */
   retryDead(options: RetryDeadOptions = {}): Promise<RetryDeadResult> {
-    const run = this.requeueing.then(() => this.requeue(options));
-    this.requeueing = run.catch(() => undefined);
-    return run;
+    return this.oneAtATime(() => this.requeue(options));
   }
 
   /**
@@ -938,7 +937,7 @@ export class Outbox {
    * and returns them, so the caller can keep a copy. Unreadable lines go too unless the filter excludes them.
    */
   discardDead(options: DeadLetterFilter): Promise<StoredDeadLetter[]> {
-    const run = this.requeueing.then(async () => {
+    return this.oneAtATime(async () => {
       this.assertWritable();
       const letters = await this.matchingLetters(options, true);
       if (letters.length > 0) {
@@ -947,7 +946,12 @@ export class Outbox {
       }
       return letters;
     });
-    this.requeueing = run.catch(() => undefined);
+  }
+
+  /** Runs an operator action on the dead letters after the ones before it (they read and rewrite the same file). */
+  private oneAtATime<T>(action: () => Promise<T>): Promise<T> {
+    const run = this.letterActions.then(action);
+    this.letterActions = run.catch(() => undefined);
     return run;
   }
 
@@ -1032,7 +1036,7 @@ export class Outbox {
       await this.compacting;
     }
     this.finished = true;
-    await this.requeueing;
+    await this.letterActions;
     if (!this.readOnly) this.logger.info({ ...this.journal.stats(), ...this.status() }, 'outbox closed');
     await this.journal.close();
     await this.dead.close();

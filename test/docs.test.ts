@@ -10,4 +10,8 @@ describe('README generated sections', () => {
     expect(readme).toContain('metrics:start');
     expect(await withGeneratedSections(readme)).toBe(readme);
   });
+
+  it('refuses a README that lost a section\'s markers instead of skipping the section', async () => {
+    await expect(withGeneratedSections('# no markers here\n')).rejects.toThrow(/markers/);
+  });
 });

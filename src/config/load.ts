@@ -4,6 +4,7 @@
  * what was found and what was expected.
  */
 
+import { DEFAULT_SIGNAL, NO_UPLOADS } from './defaults.js';
 import { readFile } from 'node:fs/promises';
 import * as nodePath from 'node:path';
 
@@ -111,11 +112,11 @@ function defaultListeners(): ListenerConfig[] {
 }
 
 function defaultSignal(): SignalConfig {
-  return { alarm: true, trouble: false, arming: false };
+  return { ...DEFAULT_SIGNAL };
 }
 
 function defaultUploads(): UploadsConfig {
-  return { snapshots: 0, shortMp4: false, eventMp4: false };
+  return { ...NO_UPLOADS };
 }
 
 function defaultMapping(): MappingConfig {

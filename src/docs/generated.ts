@@ -14,7 +14,7 @@ export async function withGeneratedSections(readme: string): Promise<string> {
   for (const section of SECTIONS) {
     const start = text.indexOf(section.start);
     const end = text.indexOf(section.end);
-    if (start < 0 || end < start) continue;
+    if (start < 0 || end < start) throw new Error(`README: the generated section needs its markers ${section.start} … ${section.end}, in that order`);
     text = text.slice(0, start) + (await section.render()) + text.slice(end + section.end.length);
   }
   return text;

@@ -3,6 +3,7 @@
  * retransmissions, retries and restarts — and distinct events never share one.
  */
 import { hash } from 'node:crypto';
+import type { SourceFrame } from './map.js';
 
 export interface EventIdInput {
   account: string;
@@ -19,4 +20,9 @@ export function eventId({ account, token, data, time, index }: EventIdInput): st
   // latin1, as ids have always been hashed: one byte per character, so stored ids stay valid across versions.
   const input = Buffer.from(`${account.toUpperCase()}\u0000${token}\u0000${data}\u0000${time.toISOString()}\u0000${index}`, 'latin1');
   return hash('sha256', input, 'hex').slice(0, 32);
+}
+
+/** The id of a frame's `index`-th event: the panel timestamp when the frame had one, else the receipt time. */
+export function frameEventId(frame: Pick<SourceFrame, 'account' | 'token' | 'data' | 'timestamp' | 'receivedAt'>, index: number): string {
+  return eventId({ account: frame.account, token: frame.token, data: frame.data, time: frame.timestamp ?? frame.receivedAt, index });
 }

@@ -2,12 +2,13 @@
  * Mapping: decoded panel events → Partner Event API request bodies, or an explicit reason why not
  * (issue #3). Pure: the same frame and configuration always give the same result.
  */
-import type { AccountConfig, MappingConfig, UploadsConfig, ZoneConfig } from '../config/types.js';
+import { DEFAULT_SIGNAL, NO_UPLOADS } from '../config/defaults.js';
+import type { AccountConfig, MappingConfig, SignalConfig, ZoneConfig } from '../config/types.js';
 import type { XData } from '../protocols/dc09/types.js';
 import type { PanelEvent } from '../protocols/events.js';
-import type { MediaSource, PartnerEvent, PartnerEventStatus } from '../sink/types.js';
+import type { MediaSource, PartnerEvent } from '../sink/types.js';
 import { classify } from './classify.js';
-import { eventId } from './event-id.js';
+import { frameEventId } from './event-id.js';
 
 /** One received frame (DC-09 or Sur-Gard record) with its decoded events: the mapper's input. */
 export interface SourceFrame {
@@ -59,28 +60,22 @@ export interface MapperConfig {
   mapping: MappingConfig;
 }
 
-const zoneIndexCache = new WeakMap<Record<string, ZoneConfig>, Map<string, ZoneConfig>>();
-
 /** Zone numbers match numerically: "015", "15" and "0015" are the same zone (issue #3). */
 export function zoneKey(zone: string): string {
   return /^\d+$/.test(zone) ? String(Number.parseInt(zone, 10)) : zone.toUpperCase();
 }
 
-function zoneConfig(zones: Record<string, ZoneConfig>, zone: string | null): ZoneConfig | undefined {
-  if (zone === null) return undefined;
-  let index = zoneIndexCache.get(zones);
-  if (!index) {
-    index = new Map(Object.entries(zones).map(([key, value]) => [zoneKey(key), value]));
-    zoneIndexCache.set(zones, index);
-  }
-  return index.get(zoneKey(zone));
-}
+const numberIndexes = new WeakMap<object, Map<string, unknown>>();
 
-function userName(users: Record<string, string>, user: string | null): string | null {
-  if (user === null) return null;
-  const key = zoneKey(user);
-  for (const [k, name] of Object.entries(users)) if (zoneKey(k) === key) return name;
-  return null;
+/** The entry of a zone- or user-number table for `key`, matching numerically (`zoneKey`); built once per table. */
+function byNumber<T>(table: Record<string, T>, key: string | null): T | undefined {
+  if (key === null) return undefined;
+  let index = numberIndexes.get(table) as Map<string, T> | undefined;
+  if (!index) {
+    index = new Map(Object.entries(table).map(([k, value]) => [zoneKey(k), value]));
+    numberIndexes.set(table, index);
+  }
+  return index.get(zoneKey(key));
 }
 
 const isZero = (text: string) => /^0+$/.test(text);
@@ -100,15 +95,20 @@ export function eventSubjects(event: PanelEvent): { zone: string | null; user: s
   };
 }
 
-const NO_UPLOADS: UploadsConfig = { snapshots: 0, shortMp4: false, eventMp4: false };
-
 function eventTime(frame: SourceFrame): Date {
   if (frame.occurredAt) return frame.occurredAt;
   if (frame.timestamp && frame.timestampTrusted) return frame.timestamp;
   return frame.receivedAt;
 }
 
-function payloadOf(frame: SourceFrame, event: PanelEvent, zone: string | null, zoneCfg: ZoneConfig | undefined, user: string | null, users: Record<string, string>, area: string | null): Record<string, unknown> {
+/** Frame-level times, formatted once per frame rather than per event. */
+interface FrameTimes {
+  eventTime: string;
+  receivedAt: string;
+  panelTime: string | null;
+}
+
+function payloadOf(frame: SourceFrame, times: FrameTimes, event: PanelEvent, zone: string | null, zoneCfg: ZoneConfig | undefined, user: string | null, users: Record<string, string>, area: string | null): Record<string, unknown> {
   return {
     protocol: event.protocol,
     transport: frame.transport,
@@ -126,11 +126,11 @@ function payloadOf(frame: SourceFrame, event: PanelEvent, zone: string | null, z
     zoneName: zoneCfg?.name ?? null,
     area,
     user,
-    userName: userName(users, user),
+    userName: byNumber(users, user) ?? null,
     text: event.protocol === 'sia' ? event.text : null,
     xdata: frame.xdata,
-    panelTime: frame.timestamp ? frame.timestamp.toISOString() : null,
-    receivedAt: frame.receivedAt.toISOString(),
+    panelTime: times.panelTime,
+    receivedAt: times.receivedAt,
     peer: frame.peer,
     rawFrame: frame.raw,
   };
@@ -144,9 +144,15 @@ function placeholder(config: MapperConfig, text: string): string | undefined {
 export function mapFrame(frame: SourceFrame, config: MapperConfig): MappedEvent[] {
   const account = frame.account;
   const accountCfg = config.accounts[account];
+  const times: FrameTimes = {
+    eventTime: eventTime(frame).toISOString(),
+    receivedAt: frame.receivedAt.toISOString(),
+    panelTime: frame.timestamp ? frame.timestamp.toISOString() : null,
+  };
+  const signalDefaults: Readonly<SignalConfig> = accountCfg?.signalToMonitoringCenter ?? DEFAULT_SIGNAL;
   const out: MappedEvent[] = [];
   frame.events.forEach((panelEvent, index) => {
-    const id = eventId({ account, token: frame.token, data: frame.data, time: frame.timestamp ?? frame.receivedAt, index });
+    const id = frameEventId(frame, index);
     const notForwarded = (reason: NotForwardedReason, message: string, extra: { configKey?: string; partial?: Partial<PartnerEvent> } = {}) =>
       out.push({ forwarded: false, index, account, eventId: id, reason, message, panelEvent, ...extra });
 
@@ -159,30 +165,28 @@ export function mapFrame(frame: SourceFrame, config: MapperConfig): MappedEvent[
       return;
     }
     const { zone, user, area } = eventSubjects(panelEvent);
-    const zoneCfg = accountCfg ? zoneConfig(accountCfg.zones, zone) : undefined;
-    const users = accountCfg?.users ?? {};
+    const zoneCfg = accountCfg ? byNumber(accountCfg.zones, zone) : undefined;
     const isArming = verdict.type === 'arming';
-    const status: PartnerEventStatus = verdict.status;
     const uploads = isArming ? NO_UPLOADS : (zoneCfg?.uploads ?? accountCfg?.uploads ?? NO_UPLOADS);
-    const signalDefaults = accountCfg?.signalToMonitoringCenter ?? { alarm: true, trouble: false, arming: false };
-    const signal = verdict.signal ?? (signalDefaults as unknown as Record<string, boolean>)[verdict.type] ?? false;
-    const partial: Partial<PartnerEvent> = {
-      version: '1.0',
+    // Own keys only: an override type such as "constructor" must not pick up an inherited property.
+    const signal = verdict.signal ?? (Object.hasOwn(signalDefaults, verdict.type) ? signalDefaults[verdict.type as keyof SignalConfig] : false);
+    // Everything but the ids, in the order the body lists it.
+    const common = {
       event_id: id,
       event_type: verdict.type as PartnerEvent['event_type'],
-      event_status: status,
-      event_time: eventTime(frame).toISOString(),
-      sent_at: frame.receivedAt.toISOString(),
+      event_status: verdict.status,
+      event_time: times.eventTime,
+      sent_at: times.receivedAt,
       should_signal_to_monitoring_center: signal,
       upload_snapshot_count: uploads.snapshots,
       upload_short_mp4: uploads.shortMp4,
       upload_event_mp4: uploads.eventMp4,
-      payload: payloadOf(frame, panelEvent, zone, zoneCfg, user, users, area),
+      payload: payloadOf(frame, times, panelEvent, zone, zoneCfg, user, accountCfg?.users ?? {}, area),
     };
 
     const locationId = accountCfg?.locationId ?? placeholder(config, `account-${account}`);
     if (!locationId) {
-      notForwarded('unmapped-account', `account ${account} has no location; add accounts["${account}"].locationId`, { configKey: `accounts["${account}"].locationId`, partial });
+      notForwarded('unmapped-account', `account ${account} has no location; add accounts["${account}"].locationId`, { configKey: `accounts["${account}"].locationId`, partial: { version: '1.0', ...common } });
       return;
     }
     // Arming events are location-level: the account's default camera, no recorder (issue #3).
@@ -190,7 +194,7 @@ export function mapFrame(frame: SourceFrame, config: MapperConfig): MappedEvent[
       ?? placeholder(config, zone && !isArming ? `account-${account}-zone-${zoneKey(zone)}` : `account-${account}`);
     if (!cameraId) {
       const configKey = zone && !isArming ? `accounts["${account}"].zones["${zoneKey(zone)}"].cameraId` : `accounts["${account}"].cameraId`;
-      notForwarded('unmapped-camera', `no camera for account ${account}${zone && !isArming ? ` zone ${zone}` : ''}; add ${configKey}`, { configKey, partial: { ...partial, location_id: locationId } });
+      notForwarded('unmapped-camera', `no camera for account ${account}${zone && !isArming ? ` zone ${zone}` : ''}; add ${configKey}`, { configKey, partial: { version: '1.0', ...common, location_id: locationId } });
       return;
     }
     const recorderId = isArming ? undefined : (zoneCfg?.recorderId ?? accountCfg?.recorderId);
@@ -199,16 +203,7 @@ export function mapFrame(frame: SourceFrame, config: MapperConfig): MappedEvent[
       location_id: locationId,
       ...(recorderId ? { recorder_id: recorderId } : {}),
       camera_id: cameraId,
-      event_id: id,
-      event_type: partial.event_type!,
-      event_status: status,
-      event_time: partial.event_time!,
-      sent_at: partial.sent_at!,
-      should_signal_to_monitoring_center: signal,
-      upload_snapshot_count: uploads.snapshots,
-      upload_short_mp4: uploads.shortMp4,
-      upload_event_mp4: uploads.eventMp4,
-      payload: partial.payload!,
+      ...common,
     };
     const media = mediaSource(frame, zoneCfg, accountCfg);
     out.push({ forwarded: true, index, account, body, ...(media ? { media } : {}), panelEvent, rule: verdict.source });

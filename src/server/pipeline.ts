@@ -4,7 +4,7 @@
  */
 import type { BridgeConfig } from '../config/types.js';
 import type { Logger } from '../log.js';
-import { eventId, mapFrame, sourceFromDc09, type MappedEvent, type SourceFrame } from '../mapper/index.js';
+import { frameEventId, mapFrame, sourceFromDc09, type MappedEvent, type SourceFrame } from '../mapper/index.js';
 import { decodePayload } from '../protocols/decode.js';
 import { buildNak, decideReply, parseFrame, REPLY_TOKENS, REQUEST_TOKENS, type Dc09Message, type ReplyDecision } from '../protocols/dc09/index.js';
 import { escapeFrame } from '../protocols/escape.js';
@@ -141,7 +141,7 @@ export class Pipeline {
     if (!keep) return true;
     try {
       await keep({
-        eventId: eventId({ account: source.account, token: source.token, data: source.data, time: source.timestamp ?? source.receivedAt, index: 0 }),
+        eventId: frameEventId(source, 0),
         account: source.account, reason: 'undecodable-data', message: `${error}; raw frame ${source.raw}`, panelEvent: null, source, index: 0,
       });
       return true;

@@ -5,7 +5,6 @@ import { mapFrame, sourceFromDc09, zoneKey, type MapperConfig, type SourceFrame 
 import { CID_CODES, formatCidData } from '../../src/protocols/contact-id/index.js';
 import { decodePayload } from '../../src/protocols/decode.js';
 import { buildRequest, parseFrame } from '../../src/protocols/dc09/index.js';
-import type { PanelEvent } from '../../src/protocols/events.js';
 import { SIA_CODES } from '../../src/protocols/sia/index.js';
 import { validatePartnerEvent } from '../../src/sink/partner-event-schema.js';
 
@@ -129,9 +128,12 @@ describe('resolution of zones, users, areas and ids', () => {
     const alarm = mapFrame(frameFor('SIA-DCS', '#1234|NBA1'), config())[0]!;
     const trouble = mapFrame(frameFor('SIA-DCS', '#1234|NAT'), config())[0]!;
     expect(alarm.forwarded && alarm.body.should_signal_to_monitoring_center).toBe(true);
-    expect(trouble.forwarded && trouble.body.should_signal_to_monitoring_center).toBe(false);
+    expect(trouble).toMatchObject({ forwarded: true, body: { should_signal_to_monitoring_center: false } });
     const overridden = mapFrame(frameFor('SIA-DCS', '#1234|NAT'), config({ mapping: mapping({ codes: { 'sia:AT': { type: 'trouble', signal: true } } }) }))[0]!;
     expect(overridden.forwarded && overridden.body.should_signal_to_monitoring_center).toBe(true);
+    // An override type that names an Object.prototype member is just an unknown type: no signal.
+    const odd = mapFrame(frameFor('SIA-DCS', '#1234|NAT'), config({ mapping: mapping({ codes: { 'sia:AT': { type: 'constructor', status: 'active' } } }) }))[0]!;
+    expect(odd).toMatchObject({ forwarded: true, body: { event_type: 'constructor', should_signal_to_monitoring_center: false } });
   });
 
   it('applies zone uploads over account uploads, none for arming', () => {
@@ -158,7 +160,7 @@ describe('resolution of zones, users, areas and ids', () => {
 
 describe('overrides', () => {
   it('cid:Q:EEE beats cid:EEE, sia:XX and "ignore"', () => {
-    const cfg = config({ mapping: mapping({ codes: { 'cid:137': { type: 'trouble' }, 'cid:1:401': { type: 'arming', status: 'active' }, 'sia:PE': { type: 'alarm', status: 'active' }, 'sia:BA': 'ignore' } }) });
+    const cfg = config({ mapping: mapping({ codes: { 'cid:137': { type: 'trouble' }, 'cid:401': { type: 'trouble', status: 'inactive' }, 'cid:1:401': { type: 'arming', status: 'active' }, 'sia:PE': { type: 'alarm', status: 'active' }, 'sia:BA': 'ignore' } }) });
     const tamper = mapFrame(frameFor('ADM-CID', '#1234|1137 01 015'), cfg)[0]!;
     const tamperRestore = mapFrame(frameFor('ADM-CID', '#1234|3137 01 015'), cfg)[0]!;
     const open = mapFrame(frameFor('ADM-CID', '#1234|1401 01 003'), cfg)[0]!;
@@ -167,8 +169,9 @@ describe('overrides', () => {
     const ba = mapFrame(frameFor('SIA-DCS', '#1234|NBA1'), cfg)[0]!;
     expect(tamper.forwarded && tamper.body).toMatchObject({ event_type: 'trouble', event_status: 'active' });
     expect(tamperRestore.forwarded && tamperRestore.body).toMatchObject({ event_type: 'trouble', event_status: 'inactive' });
+    // 1401 has its own key and wins over cid:401; 3401 has none and takes cid:401.
     expect(open.forwarded && open.body).toMatchObject({ event_type: 'arming', event_status: 'active' });
-    expect(close.forwarded && close.body).toMatchObject({ event_type: 'arming', event_status: 'active' });
+    expect(close.forwarded && close.body).toMatchObject({ event_type: 'trouble', event_status: 'inactive' });
     expect(pe.forwarded && pe.body).toMatchObject({ event_type: 'alarm', event_status: 'active' });
     expect(ba).toMatchObject({ forwarded: false, reason: 'ignored' });
   });
@@ -243,6 +246,3 @@ describe('property: any generated SIA or CID frame maps to valid bodies or a doc
     );
   });
 });
-
-// Types only: keep PanelEvent referenced for readers of the fixtures above.
-export type { PanelEvent };

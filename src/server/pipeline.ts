@@ -176,7 +176,7 @@ export class Pipeline {
     }
     const accepted = this.mapAndAccept(source);
     const windowMs = this.config.receiver.duplicateWindowSeconds * 1000;
-    if (windowMs <= 0) return (await accepted) !== 'refused';
+    if (windowMs <= 0) return (await accepted) === 'accepted';
     const entry: DuplicateEntry = { expires: nowMs + windowMs, content, accepted };
     if (previous) this.duplicates.delete(key); // re-inserted at the end: insertion order is expiry order
     this.duplicates.set(key, entry);

@@ -85,22 +85,27 @@ export async function serveTcp(options: TcpServerOptions): Promise<RunningListen
       reply(work, receivedAt) {
         if (++queued >= MAX_QUEUED_FRAMES && !socket.isPaused()) socket.pause();
         chains.set(socket, chains.get(socket)!.then(async () => {
-          queued--;
-          if (queued <= MAX_QUEUED_FRAMES / 4 && socket.isPaused() && !closing) socket.resume();
-          let result: { frame: Buffer | null; kind: string };
           try {
-            result = await work();
-          } catch (err) {
-            // A bug must cost this frame an answer, not the process: no reply means the panel retries.
-            logger.error({ peer: peerText(peer), listener: name, err: err instanceof Error ? err.stack ?? err.message : String(err) }, 'frame processing failed');
-            return;
+            let result: { frame: Buffer | null; kind: string };
+            try {
+              result = await work();
+            } catch (err) {
+              // A bug must cost this frame an answer, not the process: no reply means the panel retries.
+              logger.error({ peer: peerText(peer), listener: name, err: err instanceof Error ? err.stack ?? err.message : String(err) }, 'frame processing failed');
+              return;
+            }
+            const { frame, kind } = result;
+            if (!frame || socket.destroyed) return;
+            socket.write(frame);
+            metrics.replies.inc({ kind });
+            metrics.ackLatency.observe(Number(process.hrtime.bigint() - receivedAt) / 1e9);
+            options.afterReply?.(connection);
+          } finally {
+            // Counted until answered, not until started: a close-after-reply timer must not end the connection
+            // while a frame is still being accepted (its ACK would be lost).
+            queued--;
+            if (queued <= MAX_QUEUED_FRAMES / 4 && socket.isPaused() && !closing) socket.resume();
           }
-          const { frame, kind } = result;
-          if (!frame || socket.destroyed) return;
-          socket.write(frame);
-          metrics.replies.inc({ kind });
-          metrics.ackLatency.observe(Number(process.hrtime.bigint() - receivedAt) / 1e9);
-          options.afterReply?.(connection);
         }));
       },
       get queued() {

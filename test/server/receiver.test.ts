@@ -139,6 +139,25 @@ describe('TCP listener (issue #4)', () => {
     await panel.waitForClose();
     expect(Date.now() - acked).toBeGreaterThanOrEqual(150);
   });
+
+  it('does not close while a later frame is still being accepted: its ACK arrives first', async () => {
+    let calls = 0;
+    const slowSecond: EventAcceptor = {
+      accept: async () => {
+        if (++calls === 2) await new Promise((r) => setTimeout(r, 400));
+      },
+      close: async () => undefined,
+    };
+    const b = await bridge({ listeners: [{ protocol: 'dc09', transport: 'tcp', host: '127.0.0.1', port: 0, closeAfterReplyMs: 200 }] }, { acceptor: slowSecond });
+    const panel = await TcpPanel.open(b.bridge.port('tcp'));
+    panel.write(frame('#1234|NBA1'));
+    await panel.waitForReplies(1);
+    await new Promise((r) => setTimeout(r, 100));
+    panel.write(frame('#1234|NBA2')); // its accept outlasts the 200 ms close timer of the first reply
+    const replies = await panel.waitForReplies(2);
+    expect(replies.map(text).filter((r) => r.includes('"ACK"'))).toHaveLength(2);
+    await panel.waitForClose();
+  });
 });
 
 describe('UDP listener', () => {
@@ -243,6 +262,24 @@ describe('encryption, windows, duplicates, failures', () => {
     await stopped;
     expect(text(reply)).toContain('"ACK"');
     expect(written).toHaveLength(1);
+  });
+});
+
+describe('ackAfter "delivered" timing out (stored, not yet delivered)', () => {
+  // What the outbox throws when the API did not take the events within deliveredTimeoutSeconds.
+  const timingOut: EventAcceptor = {
+    accept: async () => {
+      throw Object.assign(new Error('1 event(s) not accepted by the sink within 10 ms; they stay queued'), { name: 'DeliveryTimeoutError' });
+    },
+    close: async () => undefined,
+  };
+
+  it.each([120, 0])('is answered with a NAK, duplicate window %i s', async (duplicateWindowSeconds) => {
+    const b = await bridge({ receiver: { duplicateWindowSeconds } }, { acceptor: timingOut });
+    const panel = await TcpPanel.open(b.bridge.port('tcp'));
+    panel.write(frame());
+    const [reply] = await panel.waitForReplies(1);
+    expect(text(reply)).toContain('"NAK"');
   });
 });
 

@@ -128,9 +128,18 @@ describe('TurnBatchedDestination (one write per turn of the event loop into soni
   it('a destination that throws (already ended) drops the lines instead of throwing from the event loop', async () => {
     const inner = { write: () => { throw new Error('SonicBoom destroyed'); }, flushSync: () => undefined };
     const destination = new TurnBatchedDestination(inner);
-    destination.write('a\n');
-    await new Promise((r) => setImmediate(r)); // an exception here would fail the test as uncaught
-    expect(() => destination.flushSync()).not.toThrow();
+    const notices: string[] = [];
+    const stderrWrite = process.stderr.write.bind(process.stderr);
+    process.stderr.write = ((chunk: string) => (notices.push(String(chunk)), true)) as typeof process.stderr.write;
+    try {
+      destination.write('a\n');
+      await new Promise((r) => setImmediate(r)); // an exception here would fail the test as uncaught
+      destination.write('b\n'); // pending when flushSync runs: it drains into the failing destination too
+      expect(() => destination.flushSync()).not.toThrow();
+    } finally {
+      process.stderr.write = stderrWrite;
+    }
+    expect(notices).toEqual(['log destination failed, lines dropped: SonicBoom destroyed\n']);
   });
 
   it('every line reaches a real pino file destination, in order, secrets redacted', async () => {

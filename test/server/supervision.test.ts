@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -394,6 +395,9 @@ describe('Supervisor', () => {
     h.supervisor.activity('1234', '10.0.0.5:1', 'tcp', clock.now());
     await expect(readFile(statePath, 'utf8')).rejects.toMatchObject({ code: 'ENOENT' });
     await clock.advance(500);
+    // The debounce timer itself writes the file (no flush needed); the write is real I/O, so wait for it.
+    for (let i = 0; i < 200 && !existsSync(statePath); i++) await new Promise((r) => setTimeout(r, 5));
+    expect(existsSync(statePath)).toBe(true);
     await h.supervisor.flush();
     const saved = JSON.parse(await readFile(statePath, 'utf8'));
     expect(saved.version).toBe(1);

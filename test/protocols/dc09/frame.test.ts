@@ -320,7 +320,12 @@ describe('framer', () => {
     const head = latin1('\n1234007F"SIA-DCS"0001L0#1[');
     let overflowed = false;
     overflowed ||= framer.push(head).overflowed;
-    for (let i = 0; i < 20; i++) overflowed ||= framer.push(Buffer.alloc(64, 0x41)).overflowed;
+    // Every chunk is pushed (`||=` would skip the push once an overflow was seen) and the cap holds after each.
+    for (let i = 0; i < 20; i++) {
+      const out = framer.push(Buffer.alloc(64, 0x41));
+      overflowed ||= out.overflowed;
+      expect(framer.bufferedBytes).toBeLessThanOrEqual(256);
+    }
     expect(overflowed).toBe(true);
     expect(framer.bufferedBytes).toBeLessThanOrEqual(256);
   });

@@ -190,6 +190,7 @@ describe('never throws', () => {
         const report = decodeSurgardForCli(buffer);
         expect(report.reply.kind).toBe(report.ok ? 'ACK' : 'NAK');
         expect(splitGlued(text).join('').length).toBeLessThanOrEqual(text.length);
+        expect(splitGlued(text).join('')).toBe(text); // the pieces are the text cut apart, nothing dropped
       }),
       { numRuns: 2000 },
     );

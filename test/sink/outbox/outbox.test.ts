@@ -336,7 +336,8 @@ describe('Outbox', () => {
   it('shows the retry state of a pending event', async () => {
     const sink = new RecordingSink();
     sink.behaviour = () => ({ kind: 'retry', reason: 'HTTP 503', afterMs: 10_000 });
-    const outbox = await open(sink);
+    let clock = Date.parse('2026-01-15T10:00:00Z');
+    const outbox = await open(sink, {}, { now: () => new Date(clock) });
     await outbox.accept([makeEvent('S1', 1)]);
     await until(() => sink.attempts.length === 1, 2_000, 'first attempt');
     await sleep(10);
@@ -345,6 +346,8 @@ describe('Outbox', () => {
     expect(pending!.nextAttemptAt).not.toBeNull();
     expect(pending!.event).toEqual(makeEvent('S1', 1));
     expect(outbox.status().oldestAgeSeconds).toBeGreaterThanOrEqual(0);
+    clock += 42_000;
+    expect(outbox.status().oldestAgeSeconds).toBe(42);
   });
 
   describe('dead letters', () => {

@@ -5,15 +5,12 @@
  * (b) latency: 1,000 kept-open panels, one encrypted frame per second each → p50/p99 ACK latency.
  *
  * A `ReceiverVariant` says how the bridge accepts events. The file sink is the baseline; the durable outbox
- * (issue 6) adds its variant — "every ACK after fsync" — through `configure`/`acceptor` without touching the phases.
+ * (issue 6) adds its variant — "every ACK after fsync" — through `configure` without touching the phases.
  */
 import { createReadStream } from 'node:fs';
 import { join } from 'node:path';
 import { parseConfig } from '../src/config/load.js';
-import type { BridgeConfig } from '../src/config/types.js';
 import type { SimulateReport } from '../src/cli/simulate.js';
-import type { Logger } from '../src/log.js';
-import type { EventAcceptor } from '../src/server/acceptor.js';
 import { startBridge } from '../src/server/bridge.js';
 import { startChild } from './child.js';
 import { benchConfigJson, benchLogger, BENCH_KEY_HEX, QUICK, round, withTempDir } from './setup.js';
@@ -26,8 +23,6 @@ export interface ReceiverVariant {
   targets: { throughputFramesPerSecond: number; latencyP99Ms: number };
   /** Edits the bridge configuration JSON (e.g. adds `"outbox": { "dir": join(dir, "outbox") }`). */
   configure?(json: Record<string, unknown>, dir: string): Record<string, unknown>;
-  /** Builds the acceptor instead of the one the configuration implies (closed by the bridge's stop()). */
-  acceptor?(config: BridgeConfig, logger: Logger): EventAcceptor | Promise<EventAcceptor>;
 }
 
 /** Baseline: every accepted event appended to the file sink before its ACK (issue 4 targets). */
@@ -82,6 +77,8 @@ export interface PhaseFigures {
   bridgeLoopBusyPercent: number;
   loopBusyMicrosPerFrame: number;
   loadGeneratorCpuPercent: number;
+  /** Journal variants only. */
+  journal?: JournalFigures;
   target: string;
   meetsTarget: boolean;
 }
@@ -129,8 +126,7 @@ async function runPhase(
     if (variant.configure) json = variant.configure(json, dir);
     const config = parseConfig(json, join(dir, 'bridge.json'));
     const logger = benchLogger(join(dir, 'bridge.log'), config.log.level);
-    const acceptor = variant.acceptor ? await variant.acceptor(config, logger) : undefined;
-    const bridge = await startBridge(config, { logger, ...(acceptor ? { acceptor } : {}) });
+    const bridge = await startBridge(config, { logger });
     try {
       const options: SimulateChildOptions = {
         to: `127.0.0.1:${bridge.port('tcp')}`,

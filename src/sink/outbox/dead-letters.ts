@@ -8,6 +8,7 @@ import { mkdir, open, readFile, rename, type FileHandle } from 'node:fs/promises
 import { dirname, join } from 'node:path';
 import type { OutgoingEvent, PartnerEvent } from '../types.js';
 import { GroupCommit } from './group-commit.js';
+import { syncDir } from './journal.js';
 
 export const DEAD_LETTER_FILE = 'dead-letters.ndjson';
 
@@ -151,7 +152,7 @@ export class DeadLetterStore {
   private async write(text: string): Promise<void> {
     const fh = this.fh!;
     const data = Buffer.from(text, 'utf8');
-    const { size } = await fh.stat();
+    const size = this.size; // every change of the file goes through this store (the outbox lock keeps others out)
     try {
       await fh.appendFile(data);
       await fh.datasync();
@@ -179,12 +180,7 @@ export class DeadLetterStore {
       await handle.close();
     }
     await rename(tmp, this.path);
-    const dir = await open(dirname(this.path), 'r');
-    try {
-      await dir.sync();
-    } finally {
-      await dir.close();
-    }
+    await syncDir(dirname(this.path));
     await this.fh?.close();
     this.fh = await open(this.path, 'a+');
     this.lines = kept.length;

@@ -257,7 +257,8 @@ export interface JournalStats {
   dirSyncs: number;
 }
 
-async function syncDir(dir: string): Promise<void> {
+/** fsyncs a directory, so that a file created or renamed in it survives a crash. */
+export async function syncDir(dir: string): Promise<void> {
   const handle = await open(dir, 'r');
   try {
     await handle.sync();

@@ -189,6 +189,16 @@ interface SegmentInfo {
   carried: CarriedOutcome[];
 }
 
+/** The bookkeeping of one segment, created on first use. */
+function segmentInfoIn(segments: Map<number, SegmentInfo>, n: number): SegmentInfo {
+  let info = segments.get(n);
+  if (!info) {
+    info = { pending: 0, carried: [] };
+    segments.set(n, info);
+  }
+  return info;
+}
+
 /** What a journal scan rebuilds. */
 class Recovery {
   readonly live = new Map<number, Entry>();
@@ -197,12 +207,7 @@ class Recovery {
   maxSeq = 0;
 
   segment(n: number): SegmentInfo {
-    let info = this.segments.get(n);
-    if (!info) {
-      info = { pending: 0, carried: [] };
-      this.segments.set(n, info);
-    }
-    return info;
+    return segmentInfoIn(this.segments, n);
   }
 
   add(record: ScannedRecord, segment: number, file: string, offset: number): void {
@@ -400,10 +405,7 @@ export class Outbox {
     const list: readonly UnmappedEvent[] = Array.isArray(input) ? input : [input as UnmappedEvent];
     if (list.length === 0) return;
     // Dead letters share the disk budget (issue #6: the directory does not grow without bound).
-    if (this.journal.bytes + this.dead.bytes >= this.config.maxBytes) {
-      this.noteFull('max-bytes');
-      throw new OutboxFullError('max-bytes', `outbox is full: ${this.journal.bytes} journal bytes + ${this.dead.bytes} dead-letter bytes, maxBytes ${this.config.maxBytes}`);
-    }
+    if (this.usedBytes >= this.config.maxBytes) throw this.maxBytesReached();
     const deadAt = iso(this.clock());
     const letters = list.map(
       (u): DeadLetter => ({
@@ -455,13 +457,9 @@ export class Outbox {
   private async persist(created: readonly NewEntry[]): Promise<void> {
     let size = 0;
     for (const c of created) size += c.frame.length;
-    if (this.journal.bytes + this.dead.bytes + size > this.config.maxBytes) {
+    if (this.usedBytes + size > this.config.maxBytes) {
       this.refusedAtBytes = this.journal.bytes;
-      this.noteFull('max-bytes');
-      throw new OutboxFullError(
-        'max-bytes',
-        `outbox is full: ${this.journal.bytes} journal bytes + ${this.dead.bytes} dead-letter bytes, maxBytes ${this.config.maxBytes}`,
-      );
+      throw this.maxBytesReached();
     }
     let segment: number;
     try {
@@ -495,6 +493,16 @@ export class Outbox {
     if (err instanceof OutboxClosedError || err instanceof OutboxWriteError) return err;
     this.logger.error({ dir: this.config.dir, err: describeError(err) }, 'outbox write failed');
     return new OutboxWriteError(`outbox write failed: ${describeError(err)}`);
+  }
+
+  /** Bytes that count against `maxBytes`: the journal and the dead-letter file. */
+  private get usedBytes(): number {
+    return this.journal.bytes + this.dead.bytes;
+  }
+
+  private maxBytesReached(): OutboxFullError {
+    this.noteFull('max-bytes');
+    return new OutboxFullError('max-bytes', `outbox is full: ${this.journal.bytes} journal bytes + ${this.dead.bytes} dead-letter bytes, maxBytes ${this.config.maxBytes}`);
   }
 
   /** Logs the transition to `full` once (every NAKed frame would otherwise log it again). */
@@ -553,6 +561,7 @@ export class Outbox {
       q = { account: entry.account, items: [], head: 0, state: 'idle', timer: null };
       this.queues.set(entry.account, q);
     }
+    if (q.state === 'waiting') entry.fresh = null;
     q.items.push(entry);
     if (q.state === 'idle') this.makeReady(q);
   }
@@ -623,10 +632,13 @@ export class Outbox {
 
   private backoff(q: AccountQueue, entry: Entry, outcome: Extract<DeliveryOutcome, { kind: 'retry' }>): void {
     entry.lastReason = outcome.reason;
-    // The sink is failing: this account's backlog may grow for a while, so it keeps only the compact buffers.
-    for (let i = q.head; i < q.items.length; i++) {
-      const queued = q.items[i];
-      if (queued) queued.fresh = null;
+    // The sink is failing: this account's backlog may grow for a while, so it keeps only the compact buffers. Once
+    // is enough: events queued behind a waiting account are enqueued without their object (`enqueue`).
+    if (entry.attempts === 1) {
+      for (let i = q.head; i < q.items.length; i++) {
+        const queued = q.items[i];
+        if (queued) queued.fresh = null;
+      }
     }
     const wait = Math.max(
       outcome.afterMs ?? 0,
@@ -815,12 +827,7 @@ export class Outbox {
   // ---- compaction ----------------------------------------------------------------------------------------------
 
   private segmentInfo(segment: number): SegmentInfo {
-    let info = this.segments.get(segment);
-    if (!info) {
-      info = { pending: 0, carried: [] };
-      this.segments.set(segment, info);
-    }
-    return info;
+    return segmentInfoIn(this.segments, segment);
   }
 
   /** A rotation may have left a finished segment behind. */
@@ -896,7 +903,7 @@ export class Outbox {
   private state(): OutboxState {
     if (this.readOnly) return 'read-only';
     if (this.stopping) return 'closed';
-    if (this.diskFull || this.refusedAtBytes !== null || this.journal.bytes + this.dead.bytes >= this.config.maxBytes) return 'full';
+    if (this.diskFull || this.refusedAtBytes !== null || this.usedBytes >= this.config.maxBytes) return 'full';
     return 'running';
   }
 

@@ -62,7 +62,6 @@ export function frameReport(result: ParseResult, decision: ReplyDecision): Frame
   return { ok: true, ...base, events: payload.events, ...(payload.dataError ? { dataError: payload.dataError } : {}), reply };
 }
 
-/** The policy `decode` answers with: every account accepted, clear text allowed, default window. */
 /** The records in one input, as the Sur-Gard listener's framer would cut them (an unterminated tail included). */
 function surgardRecords(bytes: Buffer): Buffer[] {
   const framer = new SurgardFramer();
@@ -70,6 +69,7 @@ function surgardRecords(bytes: Buffer): Buffer[] {
   return records.length > 0 ? records : [bytes];
 }
 
+/** The policy `decode` answers with: every account accepted, clear text allowed, default window. */
 export const DECODE_POLICY: ReplyPolicy = {
   account: () => null,
   unknownAccounts: 'accept',

@@ -37,13 +37,17 @@ export class UsageError extends Error {
 }
 
 /** The key given with --key / --key-ascii, or null. Throws UsageError naming the option when invalid. */
+/** `--key HEX` as a key, null when absent; a malformed key is a usage error. */
+export function hexKeyOption(text: string | undefined): Buffer | null {
+  if (text === undefined) return null;
+  const parsed = parseKey(text, 'hex');
+  if (!parsed.ok) throw new UsageError(`--key: ${parsed.error}`);
+  return parsed.key;
+}
+
 export function keyFromArgs(args: FrameInputArgs): Buffer | null {
   if (args.key !== undefined && args['key-ascii'] !== undefined) throw new UsageError('give either --key or --key-ascii, not both');
-  if (args.key !== undefined) {
-    const parsed = parseKey(args.key, 'hex');
-    if (!parsed.ok) throw new UsageError(`--key: ${parsed.error}`);
-    return parsed.key;
-  }
+  if (args.key !== undefined) return hexKeyOption(args.key);
   if (args['key-ascii'] !== undefined) {
     const parsed = parseKey(args['key-ascii'], 'ascii');
     if (!parsed.ok) throw new UsageError(`--key-ascii: ${parsed.error}`);

@@ -13,9 +13,9 @@ import { connect, type Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Argv, CommandModule } from 'yargs';
-import { Dc09Framer, parseFrame, parseKey } from '../protocols/dc09/index.js';
+import { Dc09Framer, parseFrame } from '../protocols/dc09/index.js';
 import { completeFrame, escapeFrame, unescapeFrame } from '../protocols/escape.js';
-import { UsageError } from './frame-input.js';
+import { hexKeyOption, UsageError } from './frame-input.js';
 
 // ---- shared with `simulate` ------------------------------------------------------------------------------------
 
@@ -50,14 +50,6 @@ export function replyToken(frame: Uint8Array): ReplyToken | null {
   if (a === 0x4e && b === 0x41 && c === 0x4b) return 'NAK';
   if (a === 0x44 && b === 0x55 && c === 0x48) return 'DUH';
   return null;
-}
-
-/** The `--key` option (hex) as bytes, null when absent; throws UsageError when invalid. */
-export function hexKeyOption(text: string | undefined): Buffer | null {
-  if (text === undefined) return null;
-  const parsed = parseKey(text, 'hex');
-  if (!parsed.ok) throw new UsageError(`--key: ${parsed.error}`);
-  return parsed.key;
 }
 
 // ---- capture files -------------------------------------------------------------------------------------------------

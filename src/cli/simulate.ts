@@ -11,9 +11,10 @@
 import { connect, type Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import type { Argv, CommandModule } from 'yargs';
+import { formatCidData } from '../protocols/contact-id/index.js';
 import { buildRequest, Dc09Framer } from '../protocols/dc09/index.js';
-import { UsageError } from './frame-input.js';
-import { hexKeyOption, parseTarget, replyToken, type Target } from './replay.js';
+import { hexKeyOption, UsageError } from './frame-input.js';
+import { parseTarget, replyToken, type Target } from './replay.js';
 
 export const DEFAULT_SIM_KEY_HEX = '000102030405060708090A0B0C0D0E0F';
 
@@ -167,7 +168,7 @@ function dataFor(kind: SimFrameKind, account: string, n: number): { token: strin
   const zone = (n >> 1) % 999 + 1;
   const restore = (n & 1) === 1;
   if (kind === 'null') return { token: 'NULL', data: '' };
-  if (kind === 'cid') return { token: 'ADM-CID', data: `#${account}|${restore ? 3 : 1}130 01 ${String(zone).padStart(3, '0')}` };
+  if (kind === 'cid') return { token: 'ADM-CID', data: formatCidData({ account, qualifier: restore ? '3' : '1', code: 130, group: 1, zone }) };
   return { token: 'SIA-DCS', data: `#${account}|Nri1/${restore ? 'BR' : 'BA'}${zone}` };
 }
 

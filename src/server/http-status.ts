@@ -10,6 +10,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { collectDefaultMetrics, type Registry } from 'prom-client';
 import type { Logger } from '../log.js';
+import { bound } from './tcp-server.js';
 
 export interface ReadinessCheck {
   ok: boolean;
@@ -137,14 +138,7 @@ export async function startStatusServer(options: StatusServerOptions): Promise<R
     else socket.destroy();
   });
 
-  await new Promise<void>((resolve, reject) => {
-    const onError = (err: Error) => reject(err);
-    server.once('error', onError);
-    server.listen(options.port, options.host, () => {
-      server.off('error', onError);
-      resolve();
-    });
-  });
+  await bound(server, (done) => server.listen(options.port, options.host, done));
   server.on('error', (err) => logger.error({ err: errorText(err) }, 'status server error'));
   const port = (server.address() as AddressInfo).port;
   logger.info({ host: options.host, port }, 'status server listening (/healthz, /readyz, /metrics)');

@@ -118,12 +118,14 @@ export class Pipeline {
       this.warn.warn('clock-skew', { peer: peerText(peer), account, skewSeconds: decision.skewSeconds }, `panel clock is ${Math.round(decision.skewSeconds ?? 0)} s off; accepted (clear text), event time taken from receipt`);
     }
     const payload = decodePayload(message);
-    const source = sourceFromDc09(message, payload.events, { account, receivedAt: now, peer: peerText(peer), transport: peer.transport, raw: escapeFrame(frame), skewFlagged: decision.skewFlagged });
-    // A data block that does not decode is still ACKed (a NAK or DUH would make the panel resend it forever,
-    // protocols.md §1.11) — and kept for the operator as a dead letter with the raw frame.
-    const accepted = payload.dataError
-      ? await this.keepUndecodable(source, payload.dataError, peer)
-      : await this.acceptSource(source, message.token);
+    // Link tests (NULL) carry no events: nothing to map or keep, so no source frame is built for them.
+    let accepted = true;
+    if (payload.events.length > 0 || payload.dataError) {
+      const source = sourceFromDc09(message, payload.events, { account, receivedAt: now, peer: peerText(peer), transport: peer.transport, raw: escapeFrame(frame), skewFlagged: decision.skewFlagged });
+      // A data block that does not decode is still ACKed (a NAK or DUH would make the panel resend it forever,
+      // protocols.md §1.11) — and kept for the operator as a dead letter with the raw frame.
+      accepted = payload.dataError ? await this.keepUndecodable(source, payload.dataError, peer) : await this.acceptSource(source, message.token);
+    }
     if (!accepted) {
       metrics.frames.inc({ transport: peer.transport, token: tokenLabel(message.token), result: 'not-accepted' });
       return { ...decision, kind: 'NAK', reason: 'not-accepted', frame: buildNak(now, { crcForm: message.crc.form, crcIncludesCr: message.crc.includesCr }) };
@@ -253,8 +255,9 @@ export class Pipeline {
   }
 
   private logFrame(message: Dc09Message, codes: string[], account: string, peer: Peer, decision: ReplyDecision): void {
-    // Link tests (NULL) arrive every few seconds per panel: debug, not info.
+    // Link tests (NULL) arrive every few seconds per panel: debug, not info (and not even built when debug is off).
     const level = codes.length > 0 ? 'info' : 'debug';
+    if (!this.deps.logger.isLevelEnabled(level)) return;
     this.deps.logger[level](
       { peer: peerText(peer), transport: peer.transport, account, dc09Token: message.token, encrypted: message.encrypted, sequence: message.sequence, codes, reply: decision.kind },
       codes.length > 0 ? `${message.token} ${account} ${codes.join(' ')}` : `${message.token} ${account}`,

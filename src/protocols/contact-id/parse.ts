@@ -9,8 +9,6 @@ import { toCidEvent } from './event.js';
 import { DATA_ACCOUNT_PATTERN, HEX_DIGIT, quoteForError } from './fields.js';
 import { normaliseQualifier, type CidQualifier } from './qualifier.js';
 
-export { cidChecksum } from './checksum.js';
-export { buildCidDtmf, formatCidData } from './format.js';
 
 /**
  * protocols.md §3.4: `QEEE GG CCC`, spaces optional. Q may be a Sur-Gard letter (§4.2); EEE, GG and

@@ -83,8 +83,7 @@ export class Dc09Framer {
       at = lf;
       const end = this.frameEnd(buf, lf);
       if (end === 'junk') {
-        junkBytes += countJunk(buf, lf, lf + 1);
-        at = lf + 1;
+        at = lf + 1; // a stray LF: not counted as junk, like every LF
         continue;
       }
       if (end === 'wait') {

@@ -16,7 +16,8 @@ export const MAX_BODY_LENGTH = 0xfff;
 
 export interface ParseOptions {
   /**
-   * AES keys to try for an encrypted message of this account (header account, else data account; upper-cased).
+   * AES keys to try for an encrypted message of this account (the header account, upper-cased: the data account
+   * is inside the cipher text).
    * Several keys cover "hex or ascii?" ambiguity (§1.12). Empty or null: the account has no key.
    */
   keysFor?: (account: string) => readonly Uint8Array[] | null;
@@ -296,10 +297,9 @@ export function parseFrame(bytes: Uint8Array, options: ParseOptions = {}): Parse
   if (hexLength === 0 || hexLength % 32 !== 0 || !isHexString(body, hexStart)) {
     return fail('decryption', `encrypted data must be hex in whole 16-byte blocks (found ${hexLength} characters)`, partial);
   }
-  const lookupAccount = account ?? null;
-  if (lookupAccount === null) return fail('no-key', 'encrypted message without a header account: no key can be chosen', partial);
-  const keys = options.keysFor?.(lookupAccount.toUpperCase()) ?? null;
-  if (!keys || keys.length === 0) return fail('no-key', `no AES key configured for account ${lookupAccount}`, partial);
+  if (account === null) return fail('no-key', 'encrypted message without a header account: no key can be chosen', partial);
+  const keys = options.keysFor?.(account.toUpperCase()) ?? null;
+  if (!keys || keys.length === 0) return fail('no-key', `no AES key configured for account ${account}`, partial);
   const cipherHex = body.slice(hexStart);
   for (const key of keys) {
     if (key.length !== 16 && key.length !== 24 && key.length !== 32) continue;
@@ -315,5 +315,5 @@ export function parseFrame(bytes: Uint8Array, options: ParseOptions = {}): Parse
       key,
     };
   }
-  return fail('decryption', `decryption failed for account ${lookupAccount}: wrong key or corrupted cipher text`, partial);
+  return fail('decryption', `decryption failed for account ${account}: wrong key or corrupted cipher text`, partial);
 }

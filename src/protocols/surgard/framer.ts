@@ -7,8 +7,6 @@
 import { CR, DC4, isFill } from './fields.js';
 import { retryCopyStarts, splitGlued } from './glued.js';
 
-export { splitGlued };
-
 export interface SurgardFramerOutput {
   /** Complete records in arrival order, terminator and leading fill (LF, space, NUL) removed. */
   records: Buffer[];

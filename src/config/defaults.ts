@@ -1,4 +1,4 @@
-/** Defaults shared by the config loader and the mapper (an account the config does not name gets these too). */
+/** Defaults and value lists shared by the config loader and the modules that use the configuration. */
 import type { SignalConfig, UploadsConfig } from './types.js';
 
 /** Alarms signal the monitoring center; troubles and arming events do not. */
@@ -6,3 +6,6 @@ export const DEFAULT_SIGNAL: Readonly<SignalConfig> = Object.freeze({ alarm: tru
 
 /** No snapshot or video uploads. */
 export const NO_UPLOADS: Readonly<UploadsConfig> = Object.freeze({ snapshots: 0, shortMp4: false, eventMp4: false });
+
+/** Signature algorithms of the JWT client assertion (`sink.auth.algorithm`). */
+export const ASSERTION_ALGORITHMS = ['RS256', 'RS384', 'PS256'] as const;

@@ -6,6 +6,8 @@
  * for the keys of a map. `when` restricts a key to one variant of its object (the sink's `type`, the auth mode).
  */
 
+import { ASSERTION_ALGORITHMS } from './defaults.js';
+
 export interface ConfigKeyDoc {
   key: string;
   type: string;
@@ -111,7 +113,7 @@ export const CONFIG_KEYS: readonly ConfigKeyDoc[] = [
   { key: 'sink.auth.clientId', type: 'string', default: 'required', description: 'Client id (`iss` and `sub` of the assertion).', when: 'JWT auth' },
   { key: 'sink.auth.keyId', type: 'string', default: 'none', description: '`kid` header of the assertion.', when: 'JWT auth' },
   { key: 'sink.auth.privateKeyFile', type: 'path', default: 'required', description: 'PKCS#8 PEM RSA private key (relative to the config file).', when: 'JWT auth' },
-  { key: 'sink.auth.algorithm', type: '"RS256" | "RS384" | "PS256"', default: '"RS256"', description: 'Assertion signature algorithm.', when: 'JWT auth' },
+  { key: 'sink.auth.algorithm', type: ASSERTION_ALGORITHMS.map((a) => `"${a}"`).join(' | '), default: '"RS256"', description: 'Assertion signature algorithm.', when: 'JWT auth' },
   { key: 'sink.auth.apiKey', type: 'string', default: 'required', description: 'Sent as the `X-API-KEY` header instead of a bearer token.', when: 'API key auth' },
   { key: 'sink.timeoutSeconds', type: 'number > 0', default: '10', description: 'Timeout of one HTTP request.', when: 'partner-api sink' },
   { key: 'sink.connections', type: 'integer 1-1024', default: '8', description: 'HTTP connections to the API at most.', when: 'partner-api sink' },

@@ -4,7 +4,7 @@
  * what was found and what was expected.
  */
 
-import { DEFAULT_SIGNAL, NO_UPLOADS } from './defaults.js';
+import { ASSERTION_ALGORITHMS, DEFAULT_SIGNAL, NO_UPLOADS } from './defaults.js';
 import { readFile } from 'node:fs/promises';
 import * as nodePath from 'node:path';
 
@@ -617,7 +617,6 @@ function codeOverride(cx: Context, value: unknown, at: string): CodeOverride | u
 // sink -----------------------------------------------------------------------------------------------------------
 
 const SINK_TYPES = ['file', 'partner-api'] as const;
-const ALGORITHMS = ['RS256', 'RS384', 'PS256'] as const;
 
 function sinkConfig(cx: Context, value: unknown, at: string): SinkConfig {
   const fallback: SinkConfig = { type: 'file', path: resolvePath(cx, DEFAULT_SINK_FILE) };
@@ -670,7 +669,7 @@ function authConfig(cx: Context, sink: Fields): PartnerAuth {
     assertionAudience: f.required('assertionAudience', text()),
     clientId: f.required('clientId', text()),
     privateKeyFile: resolvePath(cx, f.required('privateKeyFile', pathRule) ?? '.'),
-    algorithm: f.get('algorithm', oneOf(ALGORITHMS), 'RS256'),
+    algorithm: f.get('algorithm', oneOf(ASSERTION_ALGORITHMS), 'RS256'),
   };
   const keyId = f.optional('keyId', text());
   if (keyId !== undefined) auth.keyId = keyId;

@@ -3,7 +3,11 @@
  * `src/config/load.ts` turns a JSON file into this, with errors naming file, JSON path, found and expected.
  */
 
+import type { ASSERTION_ALGORITHMS } from './defaults.js';
+
 export type KeyEncoding = 'hex' | 'ascii';
+
+export type AssertionAlgorithm = (typeof ASSERTION_ALGORITHMS)[number];
 
 export interface ListenerConfig {
   protocol: 'dc09' | 'surgard';
@@ -119,7 +123,7 @@ export type SinkConfig =
             clientId: string;
             keyId?: string;
             privateKeyFile: string;
-            algorithm: 'RS256' | 'RS384' | 'PS256';
+            algorithm: AssertionAlgorithm;
           }
         | { apiKey: string };
       timeoutSeconds: number;

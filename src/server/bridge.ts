@@ -137,6 +137,13 @@ export async function startBridge(config: BridgeConfig, options: BridgeOptions):
     ...(options.now ? { now: options.now } : {}),
   });
   await supervisor.start();
+  /** Listeners first (nothing new comes in, frames in flight are answered), then supervision, then the acceptor. */
+  const shutdown = async () => {
+    await Promise.allSettled(listeners.map((l) => l.listener.close()));
+    await supervisor.stop();
+    if (outboxGauges) clearInterval(outboxGauges);
+    await acceptor.close();
+  };
   const listeners: { listener: RunningListener; transport: 'tcp' | 'udp'; protocol: 'dc09' | 'surgard' }[] = [];
   const receiver = config.receiver;
   try {
@@ -149,10 +156,7 @@ export async function startBridge(config: BridgeConfig, options: BridgeOptions):
       listeners.push({ listener: running, transport: listener.transport, protocol: listener.protocol });
     }
   } catch (err) {
-    await Promise.allSettled(listeners.map((l) => l.listener.close()));
-    await supervisor.stop();
-    if (outboxGauges) clearInterval(outboxGauges);
-    await acceptor.close();
+    await shutdown();
     throw err;
   }
 
@@ -170,13 +174,7 @@ export async function startBridge(config: BridgeConfig, options: BridgeOptions):
       return found.listener.port;
     },
     stop() {
-      stopping ??= (async () => {
-        await Promise.allSettled(listeners.map((l) => l.listener.close()));
-        await supervisor.stop();
-        if (outboxGauges) clearInterval(outboxGauges);
-        await acceptor.close();
-        logger.info('stopped');
-      })();
+      stopping ??= shutdown().then(() => logger.info('stopped'));
       return stopping;
     },
   };

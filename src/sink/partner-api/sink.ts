@@ -13,9 +13,8 @@ import { Agent, Pool, request, type Dispatcher } from 'undici';
 import type { SinkConfig } from '../../config/types.js';
 import { describeError, redactUrl, type Logger } from '../../log.js';
 import type { DeliveryOutcome, MediaSource, OutgoingEvent, Sink } from '../types.js';
+import { parseJson, readBody, str } from './body.js';
 import { createTokenProvider, parseRetryAfter, TokenRequestError, type TokenProvider } from './token.js';
-
-export { parseRetryAfter } from './token.js';
 
 export type PartnerApiSinkConfig = Extract<SinkConfig, { type: 'partner-api' }>;
 
@@ -77,35 +76,6 @@ function isRetryableStatus(status: number): boolean {
 export function fullJitterDelay(attempt: number, baseMs: number, maxMs: number, random = Math.random): number {
   const ceiling = Math.min(maxMs, baseMs * 2 ** Math.min(attempt, 30));
   return Math.floor(random() * ceiling);
-}
-
-/** Reads a whole body up to `limit` bytes; a larger body is destroyed and reported as `null`. */
-async function readBody(body: Dispatcher.ResponseData['body'], limit: number): Promise<Buffer | null> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of body) {
-    const buf = chunk as Buffer;
-    size += buf.length;
-    if (size > limit) {
-      body.destroy();
-      return null;
-    }
-    chunks.push(buf);
-  }
-  return Buffer.concat(chunks, size);
-}
-
-function parseJson(buf: Buffer | null): unknown {
-  if (!buf || buf.length === 0) return undefined;
-  try {
-    return JSON.parse(buf.toString('utf8'));
-  } catch {
-    return undefined;
-  }
-}
-
-function str(v: unknown): string | undefined {
-  return typeof v === 'string' && v !== '' ? v : undefined;
 }
 
 function asTarget(v: unknown): UploadTarget | null {

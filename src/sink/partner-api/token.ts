@@ -10,8 +10,11 @@ import { createPrivateKey, randomUUID, type KeyObject } from 'node:crypto';
 import { SignJWT } from 'jose';
 import { request, type Dispatcher } from 'undici';
 import { describeError, redactUrl, type Logger } from '../../log.js';
+import { parseJson, readBody, str } from './body.js';
 
-export type AssertionAlgorithm = 'RS256' | 'RS384' | 'PS256';
+import type { AssertionAlgorithm } from '../../config/types.js';
+
+export type { AssertionAlgorithm };
 
 export const CLIENT_ASSERTION_TYPE = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
 
@@ -150,28 +153,6 @@ function scrub(text: string): string {
   return text.replace(/eyJ[\w-]*\.[\w-]*\.[\w-]*/g, '[jwt]').slice(0, 300);
 }
 
-function asString(v: unknown): string | undefined {
-  return typeof v === 'string' && v !== '' ? v : undefined;
-}
-
-async function readJson(body: Dispatcher.ResponseData['body']): Promise<unknown> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of body) {
-    size += (chunk as Buffer).length;
-    if (size > MAX_TOKEN_RESPONSE_BYTES) {
-      body.destroy();
-      return undefined;
-    }
-    chunks.push(chunk as Buffer);
-  }
-  try {
-    return JSON.parse(Buffer.concat(chunks).toString('utf8'));
-  } catch {
-    return undefined;
-  }
-}
-
 export function createTokenProvider(opts: TokenProviderOptions): TokenProvider {
   const key = loadPrivateKey(opts.privateKey);
   const clock = opts.clock ?? Date.now;
@@ -208,11 +189,11 @@ export function createTokenProvider(opts: TokenProviderOptions): TokenProvider {
     } catch (err) {
       throw new TokenRequestError(`token request failed: ${describeError(err)}`);
     }
-    const json = await readJson(res.body).catch(() => undefined);
+    const json = parseJson(await readBody(res.body, MAX_TOKEN_RESPONSE_BYTES).catch(() => null));
     const obj = (json && typeof json === 'object' ? json : {}) as Record<string, unknown>;
     if (res.statusCode < 200 || res.statusCode >= 300) {
-      const error = asString(obj.error);
-      const description = asString(obj.error_description) ?? asString(obj.message);
+      const error = str(obj.error);
+      const description = str(obj.error_description) ?? str(obj.message);
       const detail = [error, description && `(${scrub(description)})`].filter(Boolean).join(' ');
       throw new TokenRequestError(
         `token endpoint answered ${res.statusCode}${detail ? `: ${scrub(detail)}` : ''}`,
@@ -222,9 +203,9 @@ export function createTokenProvider(opts: TokenProviderOptions): TokenProvider {
         res.statusCode === 429 || res.statusCode >= 500 ? parseRetryAfter(res.headers['retry-after'], clock()) : undefined,
       );
     }
-    const accessToken = asString(obj.access_token);
+    const accessToken = str(obj.access_token);
     if (!accessToken) throw new TokenRequestError('token endpoint answered without an access_token', res.statusCode);
-    const tokenType = asString(obj.token_type);
+    const tokenType = str(obj.token_type);
     if (tokenType && tokenType.toLowerCase() !== 'bearer') {
       throw new TokenRequestError(`token endpoint issued an unsupported token_type ${scrub(tokenType)}`, res.statusCode);
     }

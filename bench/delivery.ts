@@ -7,6 +7,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { LatencyHistogram } from '../src/cli/simulate.js';
+import { TOKEN_PATH } from '../src/emulator/server.js';
 import { queueAcceptor } from '../src/server/acceptor.js';
 import { createPartnerApiSink, type PartnerApiSinkConfig } from '../src/sink/partner-api/sink.js';
 import type { OutgoingEvent, Sink } from '../src/sink/types.js';
@@ -83,7 +84,7 @@ export async function benchDelivery(): Promise<DeliveryFigures> {
         type: 'partner-api',
         baseUrl: ready.url,
         auth: {
-          tokenUrl: `${ready.url}/oauth/token`,
+          tokenUrl: `${ready.url}${TOKEN_PATH}`,
           audience: ready.audience,
           assertionAudience: ready.assertionAudience,
           clientId: ready.clientId,

@@ -6,7 +6,7 @@
 import { chmod, readFile, writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { Argv, CommandModule } from 'yargs';
-import { startEmulator, TOKEN_PATH, EVENTS_PATH, type Emulator, type EmulatorOptions } from '../emulator/server.js';
+import { DEFAULT_AUDIENCE, DEFAULT_CLIENT_ID, DEFAULT_TOKEN_LIFETIME_SECONDS, EVENTS_PATH, startEmulator, TOKEN_PATH, type Emulator, type EmulatorOptions } from '../emulator/server.js';
 import { UsageError } from './frame-input.js';
 
 export const DEFAULT_PRIVATE_KEY_FILE = './emulator-private.pem';
@@ -56,15 +56,15 @@ function builder(yargs: Argv) {
       type: 'string',
       describe: 'PEM file with the RSA public key that verifies client assertions (default: generate a key pair)',
     })
-    .option('client-id', { type: 'string', default: 'alarm-bridge-test', describe: 'expected iss/sub of assertions' })
+    .option('client-id', { type: 'string', default: DEFAULT_CLIENT_ID, describe: 'expected iss/sub of assertions' })
     .option('audience', {
       type: 'string',
-      default: 'https://partner-api.local/',
+      default: DEFAULT_AUDIENCE,
       describe: 'expected audience form field of token requests',
     })
     .option('assertion-audience', { type: 'string', describe: 'expected aud of assertions (default: <url>/)' })
     .option('api-key', { type: 'string', describe: 'also accept this X-API-KEY header' })
-    .option('token-lifetime', { type: 'number', default: 3600, describe: 'expires_in of issued tokens (seconds)' })
+    .option('token-lifetime', { type: 'number', default: DEFAULT_TOKEN_LIFETIME_SECONDS, describe: 'expires_in of issued tokens (seconds)' })
     .option('latency-ms', { type: 'number', default: 0, describe: 'delay added to each event POST' })
     .option('failure-rate', { type: 'number', default: 0, describe: 'share of event POSTs answered 503 (0..1)' })
     .option('status-script', { type: 'string', describe: 'statuses for the next event POSTs, e.g. 503,503,429 (then normal answers)' })

@@ -2,7 +2,7 @@
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Emulator } from '../../src/emulator/server.js';
+import { TOKEN_PATH, type Emulator } from '../../src/emulator/server.js';
 
 /** A temp directory holding the emulator's private key, and the `sink` config section that uses it (JWT auth). */
 export async function emulatorSink(emulator: Emulator): Promise<{ dir: string; sink: Record<string, unknown> }> {
@@ -14,7 +14,7 @@ export async function emulatorSink(emulator: Emulator): Promise<{ dir: string; s
     sink: {
       type: 'partner-api',
       baseUrl: emulator.url,
-      auth: { tokenUrl: `${emulator.url}/oauth/token`, audience: emulator.audience, assertionAudience: emulator.assertionAudience, clientId: emulator.clientId, privateKeyFile },
+      auth: { tokenUrl: `${emulator.url}${TOKEN_PATH}`, audience: emulator.audience, assertionAudience: emulator.assertionAudience, clientId: emulator.clientId, privateKeyFile },
     },
   };
 }

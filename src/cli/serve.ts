@@ -12,6 +12,9 @@ interface ServeArgs {
   exitCode?: number;
 }
 
+/** Sections a running bridge keeps until it is restarted (sockets, sink, journal, status server, logger). */
+const RESTART_SECTIONS = ['listeners', 'sink', 'outbox', 'http', 'log'] as const;
+
 /** Re-reads the file on SIGHUP: accounts, keys and mapping change in place; an invalid file keeps the old config. */
 async function reload(path: string, bridge: RunningBridge, logger: Logger): Promise<void> {
   let next: BridgeConfig;
@@ -22,10 +25,11 @@ async function reload(path: string, bridge: RunningBridge, logger: Logger): Prom
     return;
   }
   const current = bridge.pipeline.currentConfig;
-  if (JSON.stringify(next.listeners) !== JSON.stringify(current.listeners) || JSON.stringify(next.sink) !== JSON.stringify(current.sink)) {
-    logger.warn({ file: path }, 'listener and sink changes need a restart; accounts, keys and mapping were reloaded');
+  const needRestart = RESTART_SECTIONS.filter((section) => JSON.stringify(next[section]) !== JSON.stringify(current[section]));
+  if (needRestart.length > 0) {
+    logger.warn({ file: path, sections: needRestart }, `${needRestart.join(', ')} changes need a restart; accounts, keys, receiver settings and mapping were reloaded`);
   }
-  bridge.pipeline.reconfigure({ ...next, listeners: current.listeners, sink: current.sink, outbox: current.outbox });
+  bridge.pipeline.reconfigure({ ...next, listeners: current.listeners, sink: current.sink, outbox: current.outbox, http: current.http, log: current.log });
   bridge.supervisor.reconfigure();
   logger.info({ file: path, accounts: Object.keys(next.accounts).length }, 'configuration reloaded');
 }

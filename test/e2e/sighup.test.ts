@@ -50,6 +50,11 @@ describe('SIGHUP reload', () => {
     panel.write(frame('0002'));
     expect(text((await panel.waitForReplies(2))[1])).toContain('"ACK"0002');
 
+    // A section the running bridge keeps until restarted is named in a warning; the accounts still reload.
+    await writeFile(configPath, JSON.stringify({ ...base, log: { level: 'debug' }, accounts: { ...base.accounts, '2222': { locationId: 'L2', cameraId: 'c2' } } }));
+    child.kill('SIGHUP');
+    expect(await waitForLog(/changes need a restart/)).toContain('"sections":["log"]');
+
     await writeFile(configPath, '{ "accounts": { "2222": { "key": "not-a-key" } } }');
     child.kill('SIGHUP');
     const rejected = await waitForLog(/configuration reload rejected/);

@@ -123,10 +123,6 @@ export class RecordingSink implements Sink {
     });
   }
 
-  attemptsOf(id: string): number {
-    return this.perId.get(id) ?? 0;
-  }
-
   async close(): Promise<void> {}
 }
 

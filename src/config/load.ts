@@ -123,6 +123,16 @@ function defaultMapping(): MappingConfig {
   return { codes: {}, forwardUnknown: false };
 }
 
+const DEFAULT_LOG_LEVEL = 'info';
+
+function defaultLog(): LogConfig {
+  return { level: DEFAULT_LOG_LEVEL };
+}
+
+function defaultSink(cx: Context): SinkConfig {
+  return { type: 'file', path: resolvePath(cx, DEFAULT_SINK_FILE) };
+}
+
 const DEFAULT_SINK_FILE = 'events.ndjson';
 const DEFAULT_OUTBOX_DIR = './data/outbox';
 
@@ -142,7 +152,7 @@ export function defaultConfig(): BridgeConfig {
     sink: { type: 'file', path: DEFAULT_SINK_FILE },
     outbox: null,
     http: null,
-    log: { level: 'info' },
+    log: defaultLog(),
   };
 }
 
@@ -245,10 +255,10 @@ function validate(json: unknown, source: string, problems: Problems): BridgeConf
     receiver,
     accounts: top.nested('accounts', (v, at) => accountsConfig(cx, v, at, receiver), {}),
     mapping: top.nested('mapping', (v, at) => mappingConfig(cx, v, at), defaultMapping()),
-    sink: top.nested('sink', (v, at) => sinkConfig(cx, v, at), { type: 'file', path: resolvePath(cx, DEFAULT_SINK_FILE) }),
+    sink: top.nested('sink', (v, at) => sinkConfig(cx, v, at), defaultSink(cx)),
     outbox: top.nested('outbox', (v, at) => outboxConfig(cx, v, at), null),
     http: top.nested('http', (v, at) => httpConfig(cx, v, at), null),
-    log: top.nested('log', (v, at) => logConfig(cx, v, at), { level: 'info' }),
+    log: top.nested('log', (v, at) => logConfig(cx, v, at), defaultLog()),
   };
   if (problems.list.length > 0) throw ConfigError.fromProblems(source, problems.list);
   return config;
@@ -565,7 +575,7 @@ function mappingConfig(cx: Context, value: unknown, at: string): MappingConfig {
   if (f === undefined) return defaultMapping();
   return {
     codes: f.nested('codes', (v, p) => codesConfig(cx, v, p), {}),
-    forwardUnknown: f.get('forwardUnknown', boolean, false),
+    forwardUnknown: f.get('forwardUnknown', boolean, defaultMapping().forwardUnknown),
   };
 }
 
@@ -619,7 +629,7 @@ function codeOverride(cx: Context, value: unknown, at: string): CodeOverride | u
 const SINK_TYPES = ['file', 'partner-api'] as const;
 
 function sinkConfig(cx: Context, value: unknown, at: string): SinkConfig {
-  const fallback: SinkConfig = { type: 'file', path: resolvePath(cx, DEFAULT_SINK_FILE) };
+  const fallback = defaultSink(cx);
   const type = typeof value === 'object' && value !== null ? (value as Record<string, unknown>).type : undefined;
   const known = typeof type === 'string' && (SINK_TYPES as readonly string[]).includes(type);
   const variant = type === 'file' ? 'file sink' : 'partner-api sink';
@@ -700,6 +710,6 @@ function httpConfig(cx: Context, value: unknown, at: string): HttpConfig | null 
 
 function logConfig(cx: Context, value: unknown, at: string): LogConfig {
   const f = objectAt(cx.problems, at, value, keysOf('log'));
-  if (f === undefined) return { level: 'info' };
-  return { level: f.get('level', oneOf(LOG_LEVELS), 'info') };
+  if (f === undefined) return defaultLog();
+  return { level: f.get('level', oneOf(LOG_LEVELS), DEFAULT_LOG_LEVEL) };
 }

@@ -4,7 +4,7 @@ import type { CommandModule } from 'yargs';
 import { ConfigError, defaultConfig, loadConfigFile } from '../config/load.js';
 import type { BridgeConfig } from '../config/types.js';
 import { createLogger, type Logger } from '../log.js';
-import { startBridge, type RunningBridge } from '../server/bridge.js';
+import { deliveryCheck, startBridge, type RunningBridge } from '../server/bridge.js';
 import { startStatusServer, type ReadinessCheck } from '../server/http-status.js';
 
 interface ServeArgs {
@@ -53,7 +53,7 @@ async function readiness(config: BridgeConfig, bridge: RunningBridge): Promise<{
     checks.outbox = { ok: writable === null && state === 'running', detail: writable ?? `state ${state}` };
   }
   const { lastDelivery, lastToken } = bridge.health;
-  if (lastDelivery) checks.delivery = { ok: lastDelivery.ok, detail: `${lastDelivery.detail} at ${lastDelivery.at}` };
+  if (lastDelivery) checks.delivery = deliveryCheck(lastDelivery);
   if (lastToken) checks.token = { ok: lastToken.ok, detail: `${lastToken.ok ? 'obtained' : 'failed'} at ${lastToken.at}` };
   return { ready: Object.values(checks).every((c) => c.ok), checks };
 }

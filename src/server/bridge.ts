@@ -4,7 +4,7 @@ import type { Logger } from '../log.js';
 import { createFileSink } from '../sink/file-sink.js';
 import { openOutbox, type Outbox } from '../sink/outbox/index.js';
 import { createPartnerApiSink } from '../sink/partner-api/sink.js';
-import type { Sink } from '../sink/types.js';
+import type { DeliveryOutcome, Sink } from '../sink/types.js';
 import { directAcceptor, queueAcceptor, type EventAcceptor } from './acceptor.js';
 import { BridgeMetrics } from './metrics.js';
 import { Pipeline, type Peer } from './pipeline.js';
@@ -41,8 +41,16 @@ export interface RunningBridge {
 
 /** What `/readyz` reports about the way out: the last delivery and the last token exchange. */
 export interface DeliveryHealth {
-  lastDelivery: { ok: boolean; at: string; detail: string } | null;
+  /** Kept as it came (one per event on the hot path); `deliveryCheck` describes it when `/readyz` asks. */
+  lastDelivery: { outcome: DeliveryOutcome; atMs: number } | null;
   lastToken: { ok: boolean; at: string } | null;
+}
+
+/** The `/readyz` check of the last delivery: failing while the last outcome was a retry or a refusal. */
+export function deliveryCheck(last: NonNullable<DeliveryHealth['lastDelivery']>): { ok: boolean; detail: string } {
+  const { outcome } = last;
+  const ok = outcome.kind === 'accepted' || outcome.kind === 'discarded';
+  return { ok, detail: `${ok ? outcome.kind : `${outcome.kind}: ${outcome.reason}`} at ${new Date(last.atMs).toISOString()}` };
 }
 
 export function sinkFor(config: BridgeConfig, logger: Logger, metrics: BridgeMetrics, health: DeliveryHealth): Sink {
@@ -65,15 +73,14 @@ const FILE_SINK_DELIVERIES_IN_FLIGHT = 256;
 
 /** Counts every delivery outcome for the metrics and remembers the last one for readiness. */
 function countingSink(sink: Sink, metrics: BridgeMetrics, health: DeliveryHealth): Sink {
+  const count = (outcome: DeliveryOutcome): DeliveryOutcome => {
+    metrics.deliveries.inc({ outcome: outcome.kind });
+    health.lastDelivery = { outcome, atMs: Date.now() };
+    return outcome;
+  };
   return {
     name: sink.name,
-    async deliver(event) {
-      const outcome = await sink.deliver(event);
-      metrics.deliveries.inc({ outcome: outcome.kind });
-      const ok = outcome.kind === 'accepted' || outcome.kind === 'discarded';
-      health.lastDelivery = { ok, at: new Date().toISOString(), detail: ok ? outcome.kind : `${outcome.kind}: ${outcome.reason}` };
-      return outcome;
-    },
+    deliver: (event) => sink.deliver(event).then(count),
     close: () => sink.close(),
   };
 }

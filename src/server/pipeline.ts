@@ -167,7 +167,7 @@ export class Pipeline {
     const nowMs = source.receivedAt.getTime();
     const content = `${source.account}\u0000${token}\u0000${source.data}`;
     const timed = source.timestamp !== null;
-    const key = timed ? `${content}\u0000${source.timestamp!.toISOString()}` : source.account;
+    const key = timed ? `${content}\u0000${source.timestamp!.getTime()}` : source.account;
     this.expireDuplicates(nowMs);
     const previous = this.duplicates.get(key);
     // A timestamped key contains the content already; an untimestamped one (the account) must also match it.

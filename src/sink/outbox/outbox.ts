@@ -582,17 +582,20 @@ export class Outbox {
       }
       q.state = 'running';
       this.running++;
-      const task: Promise<void> = this.attempt(q)
-        .catch((err) => {
-          // attempt() handles the sink's failures; this is a bug guard that keeps the account moving.
+      const done = (): void => {
+        this.running--;
+        this.inFlight.delete(task);
+        this.pump();
+      };
+      const task: Promise<void> = this.attempt(q).then(done, (err) => {
+        // attempt() handles the sink's failures; this is a bug guard that keeps the account moving.
+        try {
           this.logger.error({ account: q.account, err: describeError(err) }, 'outbox delivery worker failed');
           if (q.state === 'running') this.backoff(q, q.items[q.head]!, { kind: 'retry', reason: describeError(err) });
-        })
-        .finally(() => {
-          this.running--;
-          this.inFlight.delete(task);
-          this.pump();
-        });
+        } finally {
+          done();
+        }
+      });
       this.inFlight.add(task);
     }
   }

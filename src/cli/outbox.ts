@@ -1,15 +1,22 @@
-/** `alarm-bridge outbox status|list|retry|discard [--dead] --config FILE`: the operator's view of the durable outbox. */
+/**
+ * `alarm-bridge outbox status|list|retry|discard [--dead] --config FILE`: the operator's view of the durable outbox.
+ * `retry` and `discard` change the outbox: on a stopped bridge they open it themselves; while a bridge runs (it
+ * holds the outbox's lock) they ask that bridge over its status server (`POST /outbox/retry|discard`), so alarms
+ * keep coming in while the operator fixes the config.
+ */
+import { request } from 'undici';
 import type { CommandModule } from 'yargs';
 import { loadConfigFile } from '../config/load.js';
 import type { BridgeConfig } from '../config/types.js';
-import { createLogger, redactUrl } from '../log.js';
+import { createLogger, describeError, redactUrl } from '../log.js';
 import { mapFrame, reviveSource, sourceFromDc09, sourceFromSurgard, type SourceFrame } from '../mapper/index.js';
 import { decodePayload } from '../protocols/decode.js';
 import { decideReply, parseFrame } from '../protocols/dc09/index.js';
 import { unescapeFrame } from '../protocols/escape.js';
 import { parseSurgardRecord } from '../protocols/surgard/index.js';
 import { accountDirectory } from '../server/policy.js';
-import { openOutbox, type StoredDeadLetter } from '../sink/outbox/index.js';
+import { openOutbox, OutboxLockedError, type DeadLetterFilter, type Outbox, type StoredDeadLetter } from '../sink/outbox/index.js';
+import { parseJson, readBody } from '../sink/partner-api/body.js';
 import type { OutgoingEvent } from '../sink/types.js';
 import { UsageError } from './frame-input.js';
 
@@ -66,42 +73,149 @@ export function remapLetter(letter: StoredDeadLetter, config: BridgeConfig): Out
   return { body: mapped.body, account: mapped.account, ...(mapped.media ? { media: mapped.media } : {}) };
 }
 
+/** Which dead letters `retry` and `discard` act on: the command's options, or the JSON body sent to a running bridge. */
+export interface DeadLetterChoice {
+  ids?: string[];
+  account?: string;
+  reason?: string;
+  all?: boolean;
+}
+
+/** What `retry` prints (one line), locally or from a running bridge. */
+export interface RetryReport {
+  requeued: number;
+  ids: string[];
+  skipped: { id: string; reason: string; configKey: string | null }[];
+}
+
+/** What `discard` prints: each letter dropped (the operator's copy), then `{ discarded, ids }`. */
+export interface DiscardReport {
+  letters: StoredDeadLetter[];
+  discarded: number;
+  ids: string[];
+}
+
+/** A choice from a request body; throws UsageError naming the field that is wrong. */
+export function parseChoice(value: unknown): DeadLetterChoice {
+  if (value === undefined) return {};
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new UsageError('expected a JSON object with ids, account, reason or all');
+  const { ids, account, reason, all, ...rest } = value as Record<string, unknown>;
+  const unknown = Object.keys(rest);
+  if (unknown.length > 0) throw new UsageError(`unknown field ${JSON.stringify(unknown[0])}: expected ids, account, reason or all`);
+  if (ids !== undefined && !(Array.isArray(ids) && ids.every((id) => typeof id === 'string'))) throw new UsageError('ids: expected a list of event ids');
+  if (account !== undefined && typeof account !== 'string') throw new UsageError('account: expected a string');
+  if (reason !== undefined && typeof reason !== 'string') throw new UsageError('reason: expected a string');
+  if (all !== undefined && typeof all !== 'boolean') throw new UsageError('all: expected true or false');
+  return { ...(ids ? { ids: ids as string[] } : {}), ...(account ? { account } : {}), ...(reason ? { reason } : {}), ...(all ? { all } : {}) };
+}
+
+function filterOf(choice: DeadLetterChoice): DeadLetterFilter {
+  return {
+    ...(choice.ids ? { ids: choice.ids } : {}),
+    ...(choice.account ? { account: choice.account.toUpperCase() } : {}),
+    ...(choice.reason ? { reason: choice.reason } : {}),
+  };
+}
+
+/** Re-queues the chosen dead letters (all by default) with their original event ids, mapped with `config`. */
+export async function retryLetters(outbox: Outbox, config: BridgeConfig, choice: DeadLetterChoice): Promise<RetryReport> {
+  const result = await outbox.retryDead({ ...filterOf(choice), remap: (letter) => remapLetter(letter, config) });
+  return { requeued: result.requeued.length, ids: result.requeued, skipped: result.skipped.map((l) => ({ id: l.id, reason: l.reason, configKey: l.configKey ?? null })) };
+}
+
+/** `discard` drops nothing by accident: it needs ids, an account, a reason, or `all`. */
+function requireDiscardChoice(choice: DeadLetterChoice): void {
+  if (!choice.all && !choice.ids && !choice.account && !choice.reason) {
+    throw new UsageError('outbox discard: choose the dead letters with --id, --account or --reason, or pass --all');
+  }
+}
+
+/** Drops the chosen dead letters (UsageError without a choice) and returns them without secrets. */
+export async function discardLetters(outbox: Outbox, choice: DeadLetterChoice): Promise<DiscardReport> {
+  requireDiscardChoice(choice);
+  const letters = await outbox.discardDead(filterOf(choice));
+  return { letters: letters.map(withoutSecrets), discarded: letters.length, ids: letters.map((l) => l.id) };
+}
+
+function printRetry(report: RetryReport, write: (line: string) => void): number {
+  write(JSON.stringify(report));
+  return report.skipped.length > 0 ? 1 : 0;
+}
+
+function printDiscard(report: DiscardReport, write: (line: string) => void): number {
+  for (const letter of report.letters) write(JSON.stringify(letter));
+  write(JSON.stringify({ discarded: report.discarded, ids: report.ids }));
+  return 0;
+}
+
+/** Where a client on this host reaches a server listening on `host` (any-address binds are reached over loopback). */
+function localUrlHost(host: string): string {
+  if (host === '0.0.0.0' || host === '') return '127.0.0.1';
+  if (host === '::') return '[::1]';
+  return host.includes(':') ? `[${host}]` : host;
+}
+
+/** A reply from a running bridge can hold every discarded letter; bounded all the same. */
+const MAX_REPLY_BYTES = 256 * 1024 * 1024;
+
+/** `retry` / `discard` while a bridge holds the outbox: asks that bridge over its status server. */
+async function askRunningBridge(action: 'retry' | 'discard', choice: DeadLetterChoice, config: BridgeConfig, file: string, locked: OutboxLockedError, write: (line: string) => void): Promise<number> {
+  if (!config.http) {
+    throw new UsageError(`${locked.message} (a running bridge): stop it first, or give it an "http" section in ${file} so that "outbox ${action}" can ask it`);
+  }
+  const url = `http://${localUrlHost(config.http.host)}:${config.http.port}/outbox/${action}`;
+  let status: number;
+  let reply: unknown;
+  try {
+    const res = await request(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(choice) });
+    status = res.statusCode;
+    reply = parseJson(await readBody(res.body, MAX_REPLY_BYTES));
+  } catch (err) {
+    throw new UsageError(`${locked.message}, and its status server at ${url} did not answer (${describeError(err)})`);
+  }
+  if (status !== 200) {
+    const error = typeof reply === 'object' && reply !== null && 'error' in reply ? String(reply.error) : `HTTP ${status}`;
+    throw new UsageError(`the running bridge refused "outbox ${action}" (${url}): ${error}`);
+  }
+  return action === 'retry' ? printRetry(reply as RetryReport, write) : printDiscard(reply as DiscardReport, write);
+}
+
 export async function runOutbox(args: OutboxArgs, write: (line: string) => void): Promise<number> {
   const config = await loadConfigFile(args.config);
   if (!config.outbox) throw new UsageError(`${args.config}: no "outbox" section: there is no outbox to inspect`);
   const logger = createLogger({ level: 'warn', destination: process.stderr });
-  if (args.action === 'discard' && !args.all && !args.id && !args.account && !args.reason) {
-    throw new UsageError('outbox discard: choose the dead letters with --id, --account or --reason, or pass --all');
+  const choice: DeadLetterChoice = {
+    ...(args.id ? { ids: args.id } : {}),
+    ...(args.account ? { account: args.account } : {}),
+    ...(args.reason ? { reason: args.reason } : {}),
+    ...(args.all ? { all: true } : {}),
+  };
+  if (args.action === 'discard' || args.action === 'retry') {
+    const action = args.action;
+    if (action === 'discard') requireDiscardChoice(choice);
+    let outbox: Outbox;
+    try {
+      outbox = await openOutbox(config.outbox, { logger, start: false });
+    } catch (err) {
+      if (err instanceof OutboxLockedError) return askRunningBridge(action, choice, config, args.config, err, write);
+      throw err;
+    }
+    try {
+      return action === 'retry' ? printRetry(await retryLetters(outbox, config, choice), write) : printDiscard(await discardLetters(outbox, choice), write);
+    } finally {
+      await outbox.close();
+    }
   }
-  const readOnly = args.action === 'status' || args.action === 'list';
-  const outbox = await openOutbox(config.outbox, { logger, readOnly, start: false });
+  const outbox = await openOutbox(config.outbox, { logger, readOnly: true, start: false });
   try {
     if (args.action === 'status') {
       write(JSON.stringify({ dir: config.outbox.dir, ...outbox.status() }));
-      return 0;
-    }
-    if (args.action === 'list') {
+    } else {
       const limit = args.limit ?? 1000;
       const rows = args.dead ? await outbox.list({ dead: true, limit }) : await outbox.list({ limit });
       for (const row of rows) write(JSON.stringify(withoutSecrets(row)));
-      return 0;
     }
-    const filter = {
-      ...(args.id ? { ids: args.id } : {}),
-      ...(args.account ? { account: args.account.toUpperCase() } : {}),
-      ...(args.reason ? { reason: args.reason } : {}),
-    };
-    if (args.action === 'discard') {
-      // Each discarded letter is printed first (the operator's copy), then the summary.
-      const discarded = await outbox.discardDead(filter);
-      for (const letter of discarded) write(JSON.stringify(withoutSecrets(letter)));
-      write(JSON.stringify({ discarded: discarded.length, ids: discarded.map((l) => l.id) }));
-      return 0;
-    }
-    // retry: re-queue dead letters (all, or by account / ids / reason) with their original event ids; the bridge delivers them.
-    const result = await outbox.retryDead({ ...filter, remap: (letter) => remapLetter(letter, config) });
-    write(JSON.stringify({ requeued: result.requeued.length, ids: result.requeued, skipped: result.skipped.map((l) => ({ id: l.id, reason: l.reason, configKey: l.configKey ?? null })) }));
-    return result.skipped.length > 0 ? 1 : 0;
+    return 0;
   } finally {
     await outbox.close();
   }

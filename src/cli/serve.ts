@@ -3,9 +3,11 @@ import { access, constants } from 'node:fs/promises';
 import type { CommandModule } from 'yargs';
 import { ConfigError, defaultConfig, loadConfigFile } from '../config/load.js';
 import type { BridgeConfig } from '../config/types.js';
-import { createLogger, type Logger } from '../log.js';
+import { createLogger, describeError, type Logger } from '../log.js';
 import { deliveryCheck, startBridge, type RunningBridge } from '../server/bridge.js';
-import { startStatusServer, type ReadinessCheck } from '../server/http-status.js';
+import { startStatusServer, type OutboxAction, type ReadinessCheck, type StatusServerOptions } from '../server/http-status.js';
+import { UsageError } from './frame-input.js';
+import { discardLetters, parseChoice, retryLetters, type DeadLetterChoice } from './outbox.js';
 
 interface ServeArgs {
   config?: string;
@@ -58,6 +60,28 @@ async function readiness(config: BridgeConfig, bridge: RunningBridge): Promise<{
   return { ready: Object.values(checks).every((c) => c.ok), checks };
 }
 
+/**
+ * `POST /outbox/retry|discard` on the status server: `alarm-bridge outbox retry|discard` while this bridge holds the
+ * outbox. Retried letters are mapped with the configuration in force (after a SIGHUP, the fixed one).
+ */
+function outboxActions(bridge: RunningBridge, logger: Logger): StatusServerOptions['outboxActions'] {
+  const outbox = bridge.outbox;
+  if (!outbox) return undefined;
+  const answer = (work: (choice: DeadLetterChoice) => Promise<unknown>): OutboxAction => async (request) => {
+    try {
+      return { status: 200, body: await work(parseChoice(request)) };
+    } catch (err) {
+      if (err instanceof UsageError) return { status: 400, body: { error: err.message } };
+      logger.error({ err: describeError(err) }, 'outbox action failed');
+      return { status: 500, body: { error: describeError(err) } };
+    }
+  };
+  return {
+    retry: answer((choice) => retryLetters(outbox, bridge.pipeline.currentConfig, choice)),
+    discard: answer((choice) => discardLetters(outbox, choice)),
+  };
+}
+
 export async function runServe(args: ServeArgs): Promise<number> {
   let config: BridgeConfig;
   try {
@@ -93,7 +117,10 @@ export async function runServe(args: ServeArgs): Promise<number> {
   let status: { close(): Promise<void> } | null = null;
   if (config.http) {
     try {
-      status = await startStatusServer({ host: config.http.host, port: config.http.port, registry: bridge.metrics.registry, logger, readiness: () => readiness(config, bridge) });
+      status = await startStatusServer({
+        host: config.http.host, port: config.http.port, registry: bridge.metrics.registry, logger,
+        readiness: () => readiness(config, bridge), outboxActions: outboxActions(bridge, logger),
+      });
     } catch (err) {
       logger.fatal({ err: err instanceof Error ? err.message : String(err), http: config.http }, 'could not start the status server');
       await bridge.stop();

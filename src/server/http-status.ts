@@ -2,7 +2,10 @@
  * The operations HTTP server (issue #7, "Health and metrics"), plain node:http:
  * - `GET /healthz`: 200 `{"status":"ok"}` as long as the process answers;
  * - `GET /readyz`: 200 when every readiness check passes, else 503, with the checks as JSON;
- * - `GET /metrics`: the registry in Prometheus text format (plus prom-client's default process metrics).
+ * - `GET /metrics`: the registry in Prometheus text format (plus prom-client's default process metrics);
+ * - `POST /outbox/retry`, `POST /outbox/discard` (with an outbox): what `alarm-bridge outbox retry|discard` asks a
+ *   running bridge, which holds the outbox, to do. Answered to clients on this host only: the server may listen on
+ *   every interface for scrapers, and these change state.
  * HEAD works like GET without a body; other methods get 405, other paths 404. A failing check, registry or
  * request never takes the process down.
  */
@@ -10,6 +13,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { collectDefaultMetrics, type Registry } from 'prom-client';
 import type { Logger } from '../log.js';
+import { parseJson, readBody } from '../sink/partner-api/body.js';
 import { bound } from './tcp-server.js';
 
 export interface ReadinessCheck {
@@ -22,6 +26,9 @@ export interface Readiness {
   checks: Record<string, ReadinessCheck>;
 }
 
+/** An outbox action: the request's JSON body in (undefined when empty), the status and JSON body to answer. */
+export type OutboxAction = (request: unknown) => Promise<{ status: number; body: unknown }>;
+
 export interface StatusServerOptions {
   host: string;
   /** 0 picks a free port (see the returned `port`). */
@@ -31,6 +38,8 @@ export interface StatusServerOptions {
   logger: Logger;
   /** A readiness probe that takes longer than this answers 503. Default 5 s. */
   readinessTimeoutMs?: number;
+  /** `POST /outbox/retry` and `/outbox/discard`; without them those paths are 404. */
+  outboxActions?: { retry: OutboxAction; discard: OutboxAction };
 }
 
 export interface RunningStatusServer {
@@ -75,6 +84,21 @@ function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
 }
 
 const ROUTES = new Set(['/healthz', '/readyz', '/metrics']);
+const OUTBOX_ROUTES: Readonly<Record<string, 'retry' | 'discard'>> = { '/outbox/retry': 'retry', '/outbox/discard': 'discard' };
+/** An action request names event ids, an account or a reason: a few KB at most. */
+const MAX_ACTION_BODY_BYTES = 1024 * 1024;
+
+const isLoopback = (address: string) => address === '::1' || address.startsWith('127.') || address.startsWith('::ffff:127.');
+
+/**
+ * A client on this host: over loopback, or to an address of this host from that same address (what a local client
+ * connecting to a specific interface looks like; a remote peer cannot appear with the server's own address).
+ */
+export function isLocalPeer(socket: { remoteAddress?: string | undefined; localAddress?: string | undefined }): boolean {
+  const remote = socket.remoteAddress;
+  if (!remote) return false;
+  return isLoopback(remote) || remote === socket.localAddress;
+}
 
 export async function startStatusServer(options: StatusServerOptions): Promise<RunningStatusServer> {
   const { registry, logger } = options;
@@ -92,9 +116,45 @@ export async function startStatusServer(options: StatusServerOptions): Promise<R
     return { status: ready ? 200 : 503, body: { status: ready ? 'ready' : 'not ready', ready, checks: result.checks } };
   }
 
+  async function outboxAction(req: IncomingMessage, res: ServerResponse, action: OutboxAction): Promise<void> {
+    if (req.method !== 'POST') {
+      req.resume();
+      sendJson(res, 405, { error: 'method not allowed' }, false, { allow: 'POST' });
+      return;
+    }
+    if (!isLocalPeer(req.socket)) {
+      req.resume();
+      logger.warn({ peer: req.socket.remoteAddress, url: req.url?.slice(0, 200) }, 'outbox action refused: not a client on this host');
+      sendJson(res, 403, { error: 'outbox actions are answered to clients on this host only' }, false);
+      return;
+    }
+    const tooLarge = () => sendJson(res, 413, { error: `request body over ${MAX_ACTION_BODY_BYTES} bytes` }, false, { connection: 'close' });
+    if (Number(req.headers['content-length'] ?? 0) > MAX_ACTION_BODY_BYTES) {
+      tooLarge();
+      return;
+    }
+    // Past the limit without a declared length, the connection is cut (nothing is left to answer on).
+    const raw = await readBody(req, MAX_ACTION_BODY_BYTES);
+    if (raw === null) {
+      tooLarge();
+      return;
+    }
+    const request = parseJson(raw);
+    if (raw.length > 0 && request === undefined) {
+      sendJson(res, 400, { error: 'request body is not JSON' }, false);
+      return;
+    }
+    const { status, body } = await action(request);
+    sendJson(res, status, body, false);
+  }
+
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const path = (req.url ?? '/').split('?', 1)[0] ?? '/';
     const head = req.method === 'HEAD';
+    const action = options.outboxActions && Object.hasOwn(OUTBOX_ROUTES, path) ? options.outboxActions[OUTBOX_ROUTES[path]!] : undefined;
+    if (action) return outboxAction(req, res, action);
+    // The request body is never needed: drain it so keep-alive works.
+    req.resume();
     if (!ROUTES.has(path)) {
       sendJson(res, 404, { error: 'not found', paths: [...ROUTES] }, head);
       return;
@@ -122,8 +182,6 @@ export async function startStatusServer(options: StatusServerOptions): Promise<R
   }
 
   const server = createServer((req, res) => {
-    // The request body is never needed: drain it so keep-alive works.
-    req.resume();
     handle(req, res).catch((err: unknown) => {
       logger.error({ err: errorText(err), url: req.url?.slice(0, 200) }, 'status request failed');
       if (!res.headersSent) sendJson(res, 500, { error: 'internal error' }, false);
@@ -141,7 +199,8 @@ export async function startStatusServer(options: StatusServerOptions): Promise<R
   await bound(server, (done) => server.listen(options.port, options.host, done));
   server.on('error', (err) => logger.error({ err: errorText(err) }, 'status server error'));
   const port = (server.address() as AddressInfo).port;
-  logger.info({ host: options.host, port }, 'status server listening (/healthz, /readyz, /metrics)');
+  const paths = [...ROUTES, ...(options.outboxActions ? Object.keys(OUTBOX_ROUTES) : [])];
+  logger.info({ host: options.host, port }, `status server listening (${paths.join(', ')})`);
 
   let closing: Promise<void> | null = null;
   return {

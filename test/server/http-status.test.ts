@@ -2,7 +2,7 @@ import { request } from 'node:http';
 import { connect } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/log.js';
-import { registerDefaultMetrics, startStatusServer, type Readiness, type RunningStatusServer } from '../../src/server/http-status.js';
+import { isLocalPeer, registerDefaultMetrics, startStatusServer, type OutboxAction, type Readiness, type RunningStatusServer } from '../../src/server/http-status.js';
 import { BridgeMetrics } from '../../src/server/metrics.js';
 
 const logger = createLogger({ level: 'silent' });
@@ -12,7 +12,7 @@ afterEach(async () => {
   await Promise.all(servers.splice(0).map((s) => s.close()));
 });
 
-async function start(readiness: () => Promise<Readiness>, metrics = new BridgeMetrics(), extra: { readinessTimeoutMs?: number } = {}) {
+async function start(readiness: () => Promise<Readiness>, metrics = new BridgeMetrics(), extra: { readinessTimeoutMs?: number; outboxActions?: { retry: OutboxAction; discard: OutboxAction } } = {}) {
   const server = await startStatusServer({ host: '127.0.0.1', port: 0, registry: metrics.registry, readiness, logger, ...extra });
   servers.push(server);
   return { server, metrics, base: `http://127.0.0.1:${server.port}` };
@@ -144,5 +144,60 @@ describe('status server', () => {
     await server.close();
     expect(Date.now() - started).toBeLessThan(1500);
     await expect(fetch(`${base}/healthz`)).rejects.toThrow();
+  });
+});
+
+describe('status server: outbox actions', () => {
+  /** Actions that answer what they were asked, so the test sees the parsed body arrive. */
+  function echoActions(calls: unknown[]) {
+    const echo = (name: string): OutboxAction => async (request) => {
+      calls.push({ name, request });
+      return request === 'boom' ? { status: 400, body: { error: 'bad choice' } } : { status: 200, body: { name, request } };
+    };
+    return { retry: echo('retry'), discard: echo('discard') };
+  }
+  const post = (url: string, body: string) => fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+
+  it('POST /outbox/retry and /outbox/discard hand the JSON body to the action and answer its status and body', async () => {
+    const calls: unknown[] = [];
+    const { base } = await start(allReady, undefined, { outboxActions: echoActions(calls) });
+    const retried = await post(`${base}/outbox/retry`, '{"account":"1234"}');
+    expect(retried.status).toBe(200);
+    expect(await retried.json()).toEqual({ name: 'retry', request: { account: '1234' } });
+    const discarded = await post(`${base}/outbox/discard`, '');
+    expect(await discarded.json()).toEqual({ name: 'discard' });
+    const refused = await post(`${base}/outbox/discard`, '"boom"');
+    expect(refused.status).toBe(400);
+    expect(await refused.json()).toEqual({ error: 'bad choice' });
+    expect(calls).toEqual([{ name: 'retry', request: { account: '1234' } }, { name: 'discard', request: undefined }, { name: 'discard', request: 'boom' }]);
+  });
+
+  it('answers 405 to other methods, 400 to a body that is not JSON, 413 to an oversized one, without calling the action', async () => {
+    const calls: unknown[] = [];
+    const { base } = await start(allReady, undefined, { outboxActions: echoActions(calls) });
+    const got = await fetch(`${base}/outbox/retry`);
+    expect(got.status).toBe(405);
+    expect(got.headers.get('allow')).toBe('POST');
+    expect((await post(`${base}/outbox/retry`, '{not json')).status).toBe(400);
+    expect((await post(`${base}/outbox/retry`, `"${'x'.repeat(1024 * 1024 + 10)}"`)).status).toBe(413);
+    expect(calls).toEqual([]);
+    // The ordinary routes still work on the same server.
+    expect((await fetch(`${base}/healthz`)).status).toBe(200);
+  });
+
+  it('has no outbox paths without an outbox', async () => {
+    const { base } = await start(allReady);
+    expect((await post(`${base}/outbox/retry`, '{}')).status).toBe(404);
+  });
+
+  it('counts only clients on this host as local: loopback, or the server address itself', () => {
+    expect(isLocalPeer({ remoteAddress: '127.0.0.1', localAddress: '127.0.0.1' })).toBe(true);
+    expect(isLocalPeer({ remoteAddress: '127.0.0.5', localAddress: '0.0.0.0' })).toBe(true);
+    expect(isLocalPeer({ remoteAddress: '::1', localAddress: '::1' })).toBe(true);
+    expect(isLocalPeer({ remoteAddress: '::ffff:127.0.0.1', localAddress: '::ffff:127.0.0.1' })).toBe(true);
+    expect(isLocalPeer({ remoteAddress: '10.0.0.5', localAddress: '10.0.0.5' })).toBe(true);
+    expect(isLocalPeer({ remoteAddress: '10.0.0.9', localAddress: '10.0.0.5' })).toBe(false);
+    expect(isLocalPeer({ remoteAddress: '::ffff:192.168.1.20', localAddress: '::ffff:192.168.1.2' })).toBe(false);
+    expect(isLocalPeer({ remoteAddress: undefined, localAddress: '127.0.0.1' })).toBe(false);
   });
 });

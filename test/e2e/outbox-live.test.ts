@@ -1,0 +1,125 @@
+/**
+ * `outbox retry|discard` while the bridge runs (issue #6: re-queue dead letters after the operator fixed the
+ * config): the running `serve` holds the outbox, so the command asks it over its status server; alarms keep being
+ * received meanwhile. Without an `http` section the command says how to proceed instead.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createLogger } from '../../src/log.js';
+import { buildRequest } from '../../src/protocols/dc09/index.js';
+import { openOutbox } from '../../src/sink/outbox/index.js';
+import { runCli } from '../cli/run-cli.js';
+import { TcpPanel, text } from '../server/harness.js';
+import { until } from './api-harness.js';
+
+const BIN = new URL('../../bin/alarm-bridge.js', import.meta.url).pathname;
+let child: ChildProcess | null = null;
+const dirs: string[] = [];
+afterEach(async () => {
+  child?.kill('SIGKILL');
+  child = null;
+  for (const dir of dirs.splice(0)) await rm(dir, { recursive: true, force: true });
+});
+
+/** A port free right now (the status server needs a fixed one: the command reads it from the config file). */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+const frame = (account: string, seq: string, zone = 1) =>
+  buildRequest({ token: 'SIA-DCS', sequence: seq, line: '0', account, data: `#${account}|NBA${zone}`, timestamp: new Date() });
+
+describe('outbox retry and discard on a running bridge', () => {
+  it('re-queues the fixed letter and drops the chosen one through the running bridge, which goes on receiving', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'outbox-live-'));
+    dirs.push(dir);
+    const configPath = join(dir, 'bridge.json');
+    // Both accounts lack a camera: their events become `unmapped-camera` dead letters.
+    const broken = {
+      listeners: [{ protocol: 'dc09', transport: 'tcp', host: '127.0.0.1', port: 0 }],
+      accounts: { '1234': { locationId: 'LOC-1' }, '5555': { locationId: 'LOC-5' } },
+      outbox: { dir: 'outbox' },
+      sink: { type: 'file', path: 'events.ndjson' },
+      http: { host: '127.0.0.1', port: await freePort() },
+      log: { level: 'info' },
+    };
+    await writeFile(configPath, JSON.stringify(broken));
+    child = spawn(process.execPath, [BIN, 'serve', '--config', configPath], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const lines: string[] = [];
+    createInterface({ input: child.stdout! }).on('line', (line) => lines.push(line));
+    const logged = async (pattern: RegExp) => {
+      await until(() => lines.some((l) => pattern.test(l)), 10_000);
+      return lines.find((l) => pattern.test(l))!;
+    };
+    const port = Number(/"port":(\d+)/.exec(await logged(/"msg":"listening"/))![1]);
+    await logged(/status server listening/);
+
+    const panel = await TcpPanel.open(port);
+    panel.write(frame('1234', '0001'));
+    panel.write(frame('5555', '0002'));
+    expect((await panel.waitForReplies(2)).map((r) => text(r).includes('"ACK"'))).toEqual([true, true]);
+    const status = async () => JSON.parse((await runCli(['outbox', 'status', '--config', configPath])).stdout);
+    await until(async () => (await status()).deadLetters === 2);
+
+    // The operator fixes account 1234 and reloads; the bridge keeps running.
+    await writeFile(configPath, JSON.stringify({ ...broken, accounts: { ...broken.accounts, '1234': { locationId: 'LOC-1', cameraId: 'CAM-1' } } }));
+    child.kill('SIGHUP');
+    await logged(/configuration reloaded/);
+
+    const retried = await runCli(['outbox', 'retry', '--account', '1234', '--config', configPath]);
+    expect(retried.code).toBe(0);
+    expect(JSON.parse(retried.stdout)).toMatchObject({ requeued: 1, skipped: [] });
+    const events = async () => (await readFile(join(dir, 'events.ndjson'), 'utf8').catch(() => '')).trim().split('\n').filter(Boolean).map((l) => JSON.parse(l));
+    await until(async () => (await events()).length === 1);
+    expect((await events())[0]).toMatchObject({ location_id: 'LOC-1', camera_id: 'CAM-1', event_type: 'alarm' });
+
+    const discarded = await runCli(['outbox', 'discard', '--account', '5555', '--config', configPath]);
+    expect(discarded.code).toBe(0);
+    const out = discarded.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    expect(out).toHaveLength(2);
+    expect(out[0]).toMatchObject({ account: '5555', reason: 'unmapped-camera' });
+    expect(out[1]).toMatchObject({ discarded: 1 });
+    expect(await status()).toMatchObject({ deadLetters: 0 });
+
+    // Still receiving: the fixed account's next alarm (another zone: the same data in the same second would be a
+    // retransmission) is ACKed and delivered.
+    panel.write(frame('1234', '0003', 2));
+    expect(text((await panel.waitForReplies(3))[2])).toContain('"ACK"0003');
+    await until(async () => (await events()).length === 2);
+    // Discard without a choice is refused before anything is asked.
+    const refused = await runCli(['outbox', 'discard', '--config', configPath]);
+    expect(refused.code).toBe(2);
+    panel.end();
+  }, 40_000);
+
+  it('without an http section, says the outbox is held and how to go on', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'outbox-held-'));
+    dirs.push(dir);
+    const configPath = join(dir, 'bridge.json');
+    await writeFile(configPath, JSON.stringify({ accounts: {}, outbox: { dir: 'outbox' }, sink: { type: 'file', path: 'events.ndjson' } }));
+    // This process holds the outbox, as a running bridge would.
+    const holder = await openOutbox({ dir: join(dir, 'outbox'), ackAfter: 'persisted', maxBytes: 1e9, deliveredTimeoutSeconds: 10, maxAgeHours: 72 }, {
+      logger: createLogger({ level: 'silent' }),
+      start: false,
+    });
+    try {
+      const result = await runCli(['outbox', 'retry', '--config', configPath]);
+      expect(result.code).toBe(2);
+      expect(result.stderr).toMatch(/is in use by process \d+ \(a running bridge\): stop it first, or give it an "http" section in .*bridge\.json/);
+    } finally {
+      await holder.close();
+    }
+  });
+});

@@ -3,10 +3,11 @@
  * 16-digit DTMF message (§3.1). The decoders never throw; bad input comes back as `ok: false`.
  */
 
+import { readAccountWrapper } from '../account-wrapper.js';
 import type { CidEvent, DataDecodeResult } from '../events.js';
 import { isCidChecksumValid } from './checksum.js';
 import { toCidEvent } from './event.js';
-import { DATA_ACCOUNT_PATTERN, HEX_DIGIT, quoteForError } from './fields.js';
+import { HEX_DIGIT, quoteForError } from './fields.js';
 import { normaliseQualifier, type CidQualifier } from './qualifier.js';
 
 
@@ -30,32 +31,17 @@ export type CidDtmfParseResult =
   | { ok: true; account: string; messageType: '18' | '98'; event: CidEvent; checksumOk: boolean }
   | { ok: false; error: string };
 
-type AccountSplit = { ok: true; account: string | null; body: string } | { ok: false; error: string };
-
-/** protocols.md §3.4: the optional `#acct|` wrapper (it may differ from the header account). */
-function splitAccount(data: string): AccountSplit {
-  // protocols.md §1.8: an empty wrapper (`|…`, as Ajax sends for SIA) carries no account.
-  if (data.startsWith('|')) return { ok: true, account: null, body: data.slice(1) };
-  if (!data.startsWith('#')) return { ok: true, account: null, body: data };
-  const bar = data.indexOf('|');
-  if (bar < 0) return { ok: false, error: `Contact ID account wrapper ${quoteForError(data)} has no "|"` };
-  const account = data.slice(1, bar);
-  if (!DATA_ACCOUNT_PATTERN.test(account)) {
-    return { ok: false, error: `Contact ID account ${quoteForError(account)} is not 1-16 letters or digits` };
-  }
-  return { ok: true, account, body: data.slice(bar + 1) };
-}
-
 /**
  * Decodes an ADM-CID data block (`#acct|QEEE GG CCC`). An empty event part and Hikvision's NULL
  * filler give zero events.
  */
 export function parseCidData(data: string): DataDecodeResult {
   if (typeof data !== 'string') return { ok: false, account: null, error: 'Contact ID data is not a string' };
-  const split = splitAccount(data);
-  if (!split.ok) return { ok: false, account: null, error: split.error };
-  const { account } = split;
-  const body = split.body.trim();
+  // protocols.md §3.4: the optional `#acct|` wrapper (it may differ from the header account).
+  const wrapper = readAccountWrapper(data);
+  if ('error' in wrapper) return { ok: false, account: null, error: `Contact ID ${wrapper.error}` };
+  const { account } = wrapper;
+  const body = data.slice(wrapper.bodyStart).trim();
   if (body === '' || HIKVISION_NULL_FILLER.test(body)) return { ok: true, account, events: [] };
 
   const match = DATA_EVENT.exec(body);

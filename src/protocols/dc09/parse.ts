@@ -2,6 +2,7 @@
  * DC-09 frame parser: bytes of one frame (LF … CR, optional trailing NULs) → typed message or typed error.
  * Never throws. Rules cite protocols.md; §1.17 gives the processing order followed here.
  */
+import { readAccountWrapper } from '../account-wrapper.js';
 import { crc16arc, crc16UpdateByte } from './crc.js';
 import { decryptBlocks } from './crypto.js';
 import { parseTimestamp, TIMESTAMP_LENGTH } from './timestamp.js';
@@ -173,13 +174,10 @@ function parseTrailer(text: string, at: number): Trailer | { error: Dc09ErrorCod
   return { xdata, timestamp };
 }
 
-/** `#acct|…` at the start of the data → the account; empty or absent → null (§1.8). */
+/** `#acct|…` at the start of the data → the account; empty, absent or malformed → null (§1.8). */
 export function dataAccountOf(data: string): string | null {
-  if (data.charCodeAt(0) !== 0x23) return null;
-  const bar = data.indexOf('|');
-  if (bar < 2) return null;
-  const account = data.slice(1, bar);
-  return ACCOUNT_CHARS.test(account) ? account : null;
+  const wrapper = readAccountWrapper(data);
+  return 'error' in wrapper ? null : wrapper.account;
 }
 
 function isHexString(text: string, start: number): boolean {

@@ -10,10 +10,10 @@
  * A hand-written scanner over char codes: no regular expressions, one pass (two at most, see
  * `parseSiaData`), and it never throws — anything off-grammar comes back as `{ ok: false }`.
  */
+import { readAccountWrapper } from '../account-wrapper.js';
 import type { DataDecodeResult, SiaEvent } from '../events.js';
 import { lookupSiaCode } from './codes.js';
 
-const HASH = 0x23; // #
 const STAR = 0x2a; // *
 const DASH = 0x2d; // -
 const SLASH = 0x2f; // /
@@ -24,9 +24,6 @@ const UPPER_O = 0x4f;
 const CARET = 0x5e; // ^
 const BAR = 0x7c; // |
 
-/** protocols.md §1.7: accounts are 1-16 characters of [0-9A-Za-z]. */
-const MAX_ACCOUNT_LENGTH = 16;
-
 // charCodeAt past the end gives NaN, which every class below rejects: the scanner needs no bounds checks.
 const isUpper = (c: number): boolean => c >= 0x41 && c <= 0x5a;
 const isLower = (c: number): boolean => c >= 0x61 && c <= 0x7a;
@@ -36,7 +33,6 @@ const isModifierValueChar = (c: number): boolean => isDigit(c) || c === COLON ||
 
 type FunctionLetter = SiaEvent['function'];
 type ScanOutcome = { events: SiaEvent[] } | { error: string };
-type WrapperOutcome = { account: string | null; bodyStart: number } | { error: string };
 
 /** Decodes one DC-03 data block. Empty data is a valid block without events. */
 export function parseSiaData(raw: string): DataDecodeResult {
@@ -65,28 +61,6 @@ export function parseSiaData(raw: string): DataDecodeResult {
   return 'error' in outcome
     ? { ok: false, account, error: outcome.error }
     : { ok: true, account, events: outcome.events };
-}
-
-/**
- * protocols.md §1.8 / §2.1: `#acct|` (DC-07 account wrapper), a bare `|` (Ajax, empty account → null),
- * or nothing at all.
- */
-function readAccountWrapper(data: string): WrapperOutcome {
-  const first = data.charCodeAt(0);
-  if (first === BAR) return { account: null, bodyStart: 1 };
-  if (first !== HASH) return { account: null, bodyStart: 0 };
-
-  let end = 1;
-  while (isAlphanumeric(data.charCodeAt(end))) end++;
-  const length = end - 1;
-  if (length === 0 || length > MAX_ACCOUNT_LENGTH || data.charCodeAt(end) !== BAR) {
-    const found = end < data.length ? `found ${describeChar(data, end)}` : 'found end of data';
-    return {
-      error: `account after "#" must be 1-${MAX_ACCOUNT_LENGTH} letters or digits closed by "|": ` +
-        `${found} at offset ${end} after ${length} account characters`,
-    };
-  }
-  return { account: data.slice(1, end), bodyStart: end + 1 };
 }
 
 /** Scans `item ( '/' item )* [ '|A' text ]` from `start` to the end of `data`. */

@@ -1,0 +1,32 @@
+/**
+ * The account wrapper at the start of a data block, the same for SIA DCS and Contact ID (protocols.md §1.8, §2.1,
+ * §3.4): `#acct|` with 1–16 letters or digits (DC-07; it may differ from the header account), a bare `|` (Ajax sends
+ * it for "no account"), or nothing.
+ */
+
+export const MAX_DATA_ACCOUNT_LENGTH = 16;
+
+const HASH = 0x23; // #
+const BAR = 0x7c; // |
+
+const isAlphanumeric = (c: number): boolean => (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a);
+
+/** The wrapper's account (null without one) and where the rest of the block starts, or why the wrapper is wrong. */
+export type AccountWrapper = { account: string | null; bodyStart: number } | { error: string };
+
+export function readAccountWrapper(data: string): AccountWrapper {
+  const first = data.charCodeAt(0);
+  if (first === BAR) return { account: null, bodyStart: 1 };
+  if (first !== HASH) return { account: null, bodyStart: 0 };
+  let end = 1;
+  while (isAlphanumeric(data.charCodeAt(end))) end++;
+  const length = end - 1;
+  if (length === 0 || length > MAX_DATA_ACCOUNT_LENGTH || data.charCodeAt(end) !== BAR) {
+    const found = end < data.length ? `found ${JSON.stringify(data.charAt(end))}` : 'found end of data';
+    return {
+      error: `account after "#" must be 1-${MAX_DATA_ACCOUNT_LENGTH} letters or digits closed by "|": ` +
+        `${found} at offset ${end} after ${length} account characters`,
+    };
+  }
+  return { account: data.slice(1, end), bodyStart: end + 1 };
+}

@@ -1,0 +1,50 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { readAccountWrapper } from '../../src/protocols/account-wrapper.js';
+import { parseCidData } from '../../src/protocols/contact-id/index.js';
+import { dataAccountOf } from '../../src/protocols/dc09/index.js';
+import { parseSiaData } from '../../src/protocols/sia/index.js';
+
+describe('readAccountWrapper (protocols.md §1.8, §2.1, §3.4)', () => {
+  it('reads #acct|, a bare | and no wrapper', () => {
+    expect(readAccountWrapper('#1234|NBA1')).toEqual({ account: '1234', bodyStart: 6 });
+    expect(readAccountWrapper('#0123456789abcdef|x')).toEqual({ account: '0123456789abcdef', bodyStart: 18 });
+    expect(readAccountWrapper('|NBA1')).toEqual({ account: null, bodyStart: 1 });
+    expect(readAccountWrapper('NBA1')).toEqual({ account: null, bodyStart: 0 });
+    expect(readAccountWrapper('')).toEqual({ account: null, bodyStart: 0 });
+  });
+
+  it('says where a wrapper goes wrong', () => {
+    expect(readAccountWrapper('#|NBA1')).toEqual({ error: 'account after "#" must be 1-16 letters or digits closed by "|": found "|" at offset 1 after 0 account characters' });
+    expect(readAccountWrapper('#12-3|NBA1')).toEqual({ error: 'account after "#" must be 1-16 letters or digits closed by "|": found "-" at offset 3 after 2 account characters' });
+    expect(readAccountWrapper('#1234')).toEqual({ error: 'account after "#" must be 1-16 letters or digits closed by "|": found end of data at offset 5 after 4 account characters' });
+    expect(readAccountWrapper(`#${'1'.repeat(17)}|`)).toHaveProperty('error');
+  });
+
+  it('accepts exactly the texts that start with #, 1-16 letters or digits and |; SIA, Contact ID and the frame parser agree', () => {
+    const piece = fc.oneof(fc.constantFrom('#', '|', '-', ' ', 'N', 'BA1', '1130 01 015'), fc.stringMatching(/^[0-9A-Za-z]{0,18}$/));
+    fc.assert(
+      fc.property(fc.array(piece, { maxLength: 5 }).map((parts) => parts.join('')), (data) => {
+        const expected = /^#([0-9A-Za-z]{1,16})\|/.exec(data);
+        const wrapper = readAccountWrapper(data);
+        if (data.startsWith('#')) {
+          expect('error' in wrapper).toBe(expected === null);
+          if (expected) expect(wrapper).toEqual({ account: expected[1], bodyStart: expected[0].length });
+        } else {
+          expect(wrapper).toEqual({ account: null, bodyStart: data.startsWith('|') ? 1 : 0 });
+        }
+        expect(dataAccountOf(data)).toBe(expected ? expected[1] : null);
+        const sia = parseSiaData(data);
+        const cid = parseCidData(data);
+        // A bad wrapper fails both decoders; a good one gives both the same account, whatever follows it.
+        if ('error' in wrapper) {
+          expect([sia.ok, cid.ok]).toEqual([false, false]);
+        } else {
+          if (sia.ok) expect(sia.account).toBe(wrapper.account);
+          if (cid.ok) expect(cid.account).toBe(wrapper.account);
+        }
+      }),
+      { numRuns: 500 },
+    );
+  });
+});

@@ -31,6 +31,18 @@ export function crc16arc(bytes: Uint8Array, start = 0, end = bytes.length): numb
   return crc16Update(0, bytes, start, end);
 }
 
+const CR = 0x0d;
+
+/**
+ * §1.3: checks a declared CRC against `bytes[start, end)`, where `end` is the frame's CR. Eldes panels cover that CR
+ * too; `includesCr` says the CRC matched only that way (replies then mirror it).
+ */
+export function checkFrameCrc(bytes: Uint8Array, start: number, end: number, declared: number): { ok: boolean; includesCr: boolean; computed: number } {
+  const computed = crc16arc(bytes, start, end);
+  const includesCr = computed !== declared && crc16UpdateByte(computed, CR) === declared;
+  return { ok: computed === declared || includesCr, includesCr, computed };
+}
+
 /** Four upper-case hex digits, zero padded (§1.3: "Output upper-case hex, zero padded to 4"). */
 export function formatCrc(crc: number): string {
   return crc.toString(16).toUpperCase().padStart(4, '0');

@@ -3,7 +3,7 @@
  * per segment or split across segments. Length-based with a CR fallback; junk before LF and stray NULs are
  * dropped; the buffer is capped so a peer that never sends CR cannot grow memory.
  */
-import { crc16arc, crc16UpdateByte } from './crc.js';
+import { checkFrameCrc } from './crc.js';
 import { detectHeader, type FrameHeaderShape } from './parse.js';
 
 const LF = 0x0a;
@@ -34,10 +34,8 @@ function countJunk(bytes: Uint8Array, start: number, end: number): number {
 }
 
 /** Whether the frame's CRC (either coverage, §1.3) matches the body ending at `cr`. */
-function crcEndsAt(buf: Buffer, lf: number, shape: FrameHeaderShape, cr: number): boolean {
-  const declared = shape.form === 'ascii' ? Number.parseInt(buf.toString('latin1', lf + 1, lf + 5), 16) : (buf[lf + 1]! << 8) | buf[lf + 2]!;
-  const body = crc16arc(buf, shape.bodyStart, cr);
-  return body === declared || crc16UpdateByte(body, CR) === declared;
+function crcEndsAt(buf: Buffer, shape: FrameHeaderShape, cr: number): boolean {
+  return shape.declaredCrc >= 0 && checkFrameCrc(buf, shape.bodyStart, cr, shape.declaredCrc).ok;
 }
 
 /** Only NULs up to the end of the buffer or up to the next LF. */
@@ -124,7 +122,7 @@ export class Dc09Framer {
         // a CR (§1.1), so a CR before the declared end ends the frame only when the CRC up to it checks out, or when
         // nothing but NULs or the next frame's LF follows it (the panel stopped sending and waits for a reply).
         const cr = buf.indexOf(CR, shape.bodyStart);
-        return cr >= 0 && (crcEndsAt(buf, lf, shape, cr) || atBoundary(buf, cr + 1)) ? cr : 'wait';
+        return cr >= 0 && (crcEndsAt(buf, shape, cr) || atBoundary(buf, cr + 1)) ? cr : 'wait';
       }
     }
     const cr = buf.indexOf(CR, shape.bodyStart);

@@ -3,7 +3,7 @@
  * Never throws. Rules cite protocols.md; §1.17 gives the processing order followed here.
  */
 import { readAccountWrapper } from '../account-wrapper.js';
-import { crc16arc, crc16UpdateByte } from './crc.js';
+import { checkFrameCrc, formatCrc } from './crc.js';
 import { decryptBlocks } from './crypto.js';
 import { parseTimestamp, TIMESTAMP_LENGTH } from './timestamp.js';
 import type { CrcForm, Dc09Error, Dc09ErrorCode, Dc09Message, ParseResult, XData } from './types.js';
@@ -30,6 +30,8 @@ export interface FrameHeaderShape {
   bodyStart: number;
   /** Declared length, or -1 when the length digits are not hex. */
   declaredLength: number;
+  /** Declared CRC, or -1 when the 4 ASCII digits are not hex. */
+  declaredCrc: number;
 }
 
 function hexValue(byte: number): number {
@@ -55,10 +57,10 @@ function hexNumber(bytes: Uint8Array, start: number, count: number): number {
  */
 export function detectHeader(bytes: Uint8Array, lf: number): FrameHeaderShape | null {
   if (bytes[lf + 5] === ZERO && bytes[lf + 9] === QUOTE) {
-    return { form: 'ascii', bodyStart: lf + 9, declaredLength: hexNumber(bytes, lf + 6, 3) };
+    return { form: 'ascii', bodyStart: lf + 9, declaredLength: hexNumber(bytes, lf + 6, 3), declaredCrc: hexNumber(bytes, lf + 1, 4) };
   }
   if (bytes[lf + 3] === ZERO && bytes[lf + 7] === QUOTE) {
-    return { form: 'binary', bodyStart: lf + 7, declaredLength: hexNumber(bytes, lf + 4, 3) };
+    return { form: 'binary', bodyStart: lf + 7, declaredLength: hexNumber(bytes, lf + 4, 3), declaredCrc: (bytes[lf + 1]! << 8) | bytes[lf + 2]! };
   }
   return null;
 }
@@ -252,18 +254,15 @@ export function parseFrame(bytes: Uint8Array, options: ParseOptions = {}): Parse
   const bodyLength = cr - shape.bodyStart;
   if (bodyLength < 0) return fail('framing', 'frame ends inside its header');
   if (bodyLength > MAX_BODY_LENGTH) return fail('size', `body of ${bodyLength} bytes exceeds the 4095-byte DC-09 maximum`);
-  const declaredCrc = shape.form === 'ascii' ? hexNumber(bytes, 1, 4) : (bytes[1]! << 8) | bytes[2]!;
+  const { declaredCrc } = shape;
   if (declaredCrc < 0) return fail('crc', 'CRC field is not 4 hex digits');
   if (shape.declaredLength < 0) return fail('length', 'length field is not "0" followed by 3 hex digits');
 
-  // §1.3: CRC over the covered span; Eldes also covers the CR.
-  const bodyCrc = crc16arc(bytes, shape.bodyStart, cr);
-  const includesCr = bodyCrc !== declaredCrc && crc16UpdateByte(bodyCrc, CR) === declaredCrc;
-  const crcOk = bodyCrc === declaredCrc || includesCr;
-  const crc = { value: declaredCrc, ok: crcOk, form: shape.form, includesCr };
+  const check = checkFrameCrc(bytes, shape.bodyStart, cr, declaredCrc);
+  const crc = { value: declaredCrc, ok: check.ok, form: shape.form, includesCr: check.includesCr };
   const length = shape.declaredLength;
-  if (!crcOk) {
-    return fail('crc', `CRC mismatch: frame says ${declaredCrc.toString(16).toUpperCase().padStart(4, '0')}, computed ${bodyCrc.toString(16).toUpperCase().padStart(4, '0')}`, { crc, length });
+  if (!check.ok) {
+    return fail('crc', `CRC mismatch: frame says ${formatCrc(declaredCrc)}, computed ${formatCrc(check.computed)}`, { crc, length });
   }
   // §1.4 length = covered byte count; §1.3 Eldes counts the CR.
   if (length !== bodyLength && length !== bodyLength + 1) {

@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { checkFrameCrc } from '../../../src/protocols/dc09/crc.js';
 import {
   buildAck, buildDuh, buildEncryptedAck, buildNak, buildRequest, crc16arc, Dc09Framer, formatTimestamp, frameBody,
   occurrenceTime, parseFrame, parseKey, parseTimestamp, type Dc09Message, type PadSource, type RequestFrame,
@@ -14,6 +15,27 @@ describe('CRC-16/ARC (protocols.md §1.3)', () => {
   });
   it('matches the Pyronix worked example (§1.2)', () => {
     expect(crc16arc(latin1('"NULL"0000L0#1409[]_20:38:07,08-27-2026'))).toBe(0xea74);
+  });
+  it('checks a declared CRC over the body, or over the body and its CR (Eldes)', () => {
+    const body = latin1('"NULL"0000L0#1409[]\r');
+    const end = body.length - 1;
+    const plain = crc16arc(body, 0, end);
+    const withCr = crc16arc(body);
+    expect(checkFrameCrc(body, 0, end, plain)).toEqual({ ok: true, includesCr: false, computed: plain });
+    expect(checkFrameCrc(body, 0, end, withCr)).toEqual({ ok: true, includesCr: true, computed: plain });
+    expect(checkFrameCrc(body, 0, end, plain ^ 1)).toEqual({ ok: false, includesCr: false, computed: plain });
+  });
+  it('ends a frame at a CR ahead of its declared length, with more bytes behind, only when the CRC checks out', () => {
+    // The length field says 0x40, the frame ends early and more bytes follow (no pause): only the CRC can tell.
+    const body = '"NULL"0000L0#1409[]';
+    const good = latin1(`\n${crc16arc(latin1(body)).toString(16).toUpperCase().padStart(4, '0')}0040${body}\r`);
+    const more = latin1('"more');
+    expect(new Dc09Framer().push(Buffer.concat([good, more])).frames).toEqual([good]);
+    for (const digit of ['G', '0']) {
+      const bad = Buffer.from(good);
+      bad.write(digit, 4, 'latin1'); // not hex, or another CRC
+      expect(new Dc09Framer().push(Buffer.concat([bad, more])).frames).toEqual([]);
+    }
   });
 });
 

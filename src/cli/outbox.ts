@@ -173,8 +173,9 @@ async function askRunningBridge(action: 'retry' | 'discard', choice: DeadLetterC
   } catch (err) {
     throw new UsageError(`${locked.message}, and its status server at ${url} did not answer (${describeError(err)})`);
   }
-  if (status !== 200) {
-    const error = typeof reply === 'object' && reply !== null && 'error' in reply ? String(reply.error) : `HTTP ${status}`;
+  const answered = typeof reply === 'object' && reply !== null ? (reply as Record<string, unknown>) : null;
+  if (status !== 200 || !answered) {
+    const error = answered && 'error' in answered ? String(answered.error) : `HTTP ${status} without the expected JSON`;
     throw new UsageError(`the running bridge refused "outbox ${action}" (${url}): ${error}`);
   }
   return action === 'retry' ? printRetry(reply as RetryReport, write) : printDiscard(reply as DiscardReport, write);

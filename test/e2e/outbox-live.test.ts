@@ -5,6 +5,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { createServer as createHttpServer } from 'node:http';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -104,21 +105,38 @@ describe('outbox retry and discard on a running bridge', () => {
     panel.end();
   }, 40_000);
 
-  it('without an http section, says the outbox is held and how to go on', async () => {
+  it('says the outbox is held and how to go on: without an http section, when nobody answers, when the bridge refuses', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'outbox-held-'));
     dirs.push(dir);
     const configPath = join(dir, 'bridge.json');
-    await writeFile(configPath, JSON.stringify({ accounts: {}, outbox: { dir: 'outbox' }, sink: { type: 'file', path: 'events.ndjson' } }));
+    const config = { accounts: {}, outbox: { dir: 'outbox' }, sink: { type: 'file', path: 'events.ndjson' } };
     // This process holds the outbox, as a running bridge would.
     const holder = await openOutbox({ dir: join(dir, 'outbox'), ackAfter: 'persisted', maxBytes: 1e9, deliveredTimeoutSeconds: 10, maxAgeHours: 72 }, {
       logger: createLogger({ level: 'silent' }),
       start: false,
     });
+    const refusing = createHttpServer((req, res) => {
+      req.resume();
+      res.writeHead(400, { 'content-type': 'application/json' }).end('{"error":"ids: expected a list of event ids"}');
+    });
     try {
-      const result = await runCli(['outbox', 'retry', '--config', configPath]);
-      expect(result.code).toBe(2);
-      expect(result.stderr).toMatch(/is in use by process \d+ \(a running bridge\): stop it first, or give it an "http" section in .*bridge\.json/);
+      await writeFile(configPath, JSON.stringify(config));
+      const noHttp = await runCli(['outbox', 'retry', '--config', configPath]);
+      expect(noHttp.code).toBe(2);
+      expect(noHttp.stderr).toMatch(/is in use by process \d+ \(a running bridge\): stop it first, or give it an "http" section in .*bridge\.json/);
+
+      await writeFile(configPath, JSON.stringify({ ...config, http: { host: '0.0.0.0', port: await freePort() } }));
+      const silent = await runCli(['outbox', 'retry', '--config', configPath]);
+      expect(silent.code).toBe(2);
+      expect(silent.stderr).toMatch(/is in use by process \d+, and its status server at http:\/\/127\.0\.0\.1:\d+\/outbox\/retry did not answer/);
+
+      await new Promise<void>((resolve) => refusing.listen(0, '127.0.0.1', resolve));
+      await writeFile(configPath, JSON.stringify({ ...config, http: { host: '127.0.0.1', port: (refusing.address() as { port: number }).port } }));
+      const refused = await runCli(['outbox', 'discard', '--all', '--config', configPath]);
+      expect(refused.code).toBe(2);
+      expect(refused.stderr).toMatch(/the running bridge refused "outbox discard" \(http:\/\/127\.0\.0\.1:\d+\/outbox\/discard\): ids: expected a list of event ids/);
     } finally {
+      refusing.close();
       await holder.close();
     }
   });

@@ -7,13 +7,15 @@
 import { request } from 'undici';
 import type { CommandModule } from 'yargs';
 import { loadConfigFile } from '../config/load.js';
-import type { BridgeConfig } from '../config/types.js';
+import type { BridgeConfig, OutboxConfig } from '../config/types.js';
+import { urlHost } from '../http/incoming.js';
 import { createLogger, describeError, redactUrl } from '../log.js';
 import { mapFrame, reviveSource, sourceFromDc09, sourceFromSurgard, type SourceFrame } from '../mapper/index.js';
 import { decodePayload } from '../protocols/decode.js';
 import { decideReply, parseFrame } from '../protocols/dc09/index.js';
 import { unescapeFrame } from '../protocols/escape.js';
 import { parseSurgardRecord } from '../protocols/surgard/index.js';
+import { CONTROL_TOKEN_FILE, readControlToken } from '../server/control-token.js';
 import { accountDirectory } from '../server/policy.js';
 import { openOutbox, OutboxLockedError, type DeadLetterFilter, type Outbox, type StoredDeadLetter } from '../sink/outbox/index.js';
 import { parseJson, readBody } from '../sink/partner-api/body.js';
@@ -148,37 +150,58 @@ function printDiscard(report: DiscardReport, write: (line: string) => void): num
   return 0;
 }
 
-/** Where a client on this host reaches a server listening on `host` (any-address binds are reached over loopback). */
-function localUrlHost(host: string): string {
-  if (host === '0.0.0.0' || host === '') return '127.0.0.1';
-  if (host === '::') return '[::1]';
-  return host.includes(':') ? `[${host}]` : host;
-}
-
 /** A reply from a running bridge can hold every discarded letter; bounded all the same. */
 const MAX_REPLY_BYTES = 256 * 1024 * 1024;
+/** Re-queueing re-maps and journals each letter: seconds for thousands; a bridge that says nothing for this long is stuck. */
+const REPLY_TIMEOUT_MS = 120_000;
 
-/** `retry` / `discard` while a bridge holds the outbox: asks that bridge over its status server. */
-async function askRunningBridge(action: 'retry' | 'discard', choice: DeadLetterChoice, config: BridgeConfig, file: string, locked: OutboxLockedError, write: (line: string) => void): Promise<number> {
+const isStringList = (v: unknown): v is string[] => Array.isArray(v) && v.every((x) => typeof x === 'string');
+const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+function isRetryReport(v: unknown): v is RetryReport {
+  return isRecord(v) && typeof v.requeued === 'number' && isStringList(v.ids) && Array.isArray(v.skipped) && v.skipped.every((l) => isRecord(l) && typeof l.id === 'string' && typeof l.reason === 'string');
+}
+
+function isDiscardReport(v: unknown): v is DiscardReport {
+  return isRecord(v) && typeof v.discarded === 'number' && isStringList(v.ids) && Array.isArray(v.letters) && v.letters.every(isRecord);
+}
+
+/**
+ * `retry` / `discard` while a bridge holds the outbox: asks that bridge over its status server, with the control
+ * token it wrote next to the outbox (a server that is not that bridge refuses it).
+ */
+async function askRunningBridge(action: 'retry' | 'discard', choice: DeadLetterChoice, config: BridgeConfig & { outbox: OutboxConfig }, file: string, locked: OutboxLockedError, write: (line: string) => void): Promise<number> {
   if (!config.http) {
     throw new UsageError(`${locked.message} (a running bridge): stop it first, or give it an "http" section in ${file} so that "outbox ${action}" can ask it`);
   }
-  const url = `http://${localUrlHost(config.http.host)}:${config.http.port}/outbox/${action}`;
+  const token = await readControlToken(config.outbox.dir);
+  if (token === null) {
+    throw new UsageError(`${locked.message}, and it wrote no ${CONTROL_TOKEN_FILE} there (its status server is off, or it was started before this version): stop it first`);
+  }
+  const url = `http://${urlHost(config.http.host)}:${config.http.port}/outbox/${action}`;
   let status: number;
   let reply: unknown;
   try {
-    const res = await request(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(choice) });
+    const res = await request(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+      body: JSON.stringify(choice),
+      headersTimeout: REPLY_TIMEOUT_MS,
+      bodyTimeout: REPLY_TIMEOUT_MS,
+    });
     status = res.statusCode;
     reply = parseJson(await readBody(res.body, MAX_REPLY_BYTES));
   } catch (err) {
     throw new UsageError(`${locked.message}, and its status server at ${url} did not answer (${describeError(err)})`);
   }
-  const answered = typeof reply === 'object' && reply !== null ? (reply as Record<string, unknown>) : null;
-  if (status !== 200 || !answered) {
-    const error = answered && 'error' in answered ? String(answered.error) : `HTTP ${status} without the expected JSON`;
-    throw new UsageError(`the running bridge refused "outbox ${action}" (${url}): ${error}`);
+  if (status === 401) {
+    throw new UsageError(`the status server at ${url} is not the bridge that holds ${config.outbox.dir} (it refused that bridge's control token): check "http" in ${file}`);
   }
-  return action === 'retry' ? printRetry(reply as RetryReport, write) : printDiscard(reply as DiscardReport, write);
+  if (status === 200 && (action === 'retry' ? isRetryReport(reply) : isDiscardReport(reply))) {
+    return action === 'retry' ? printRetry(reply as RetryReport, write) : printDiscard(reply as DiscardReport, write);
+  }
+  const error = isRecord(reply) && typeof reply.error === 'string' ? reply.error : `HTTP ${status} without the expected JSON`;
+  throw new UsageError(`the running bridge refused "outbox ${action}" (${url}): ${error}`);
 }
 
 export async function runOutbox(args: OutboxArgs, write: (line: string) => void): Promise<number> {
@@ -198,7 +221,7 @@ export async function runOutbox(args: OutboxArgs, write: (line: string) => void)
     try {
       outbox = await openOutbox(config.outbox, { logger, start: false });
     } catch (err) {
-      if (err instanceof OutboxLockedError) return askRunningBridge(action, choice, config, args.config, err, write);
+      if (err instanceof OutboxLockedError) return askRunningBridge(action, choice, { ...config, outbox: config.outbox }, args.config, err, write);
       throw err;
     }
     try {

@@ -6,6 +6,8 @@ import type { BridgeConfig } from '../config/types.js';
 import { createLogger, describeError, type Logger } from '../log.js';
 import { deliveryCheck, startBridge, type RunningBridge } from '../server/bridge.js';
 import { startStatusServer, type OutboxAction, type ReadinessCheck, type StatusServerOptions } from '../server/http-status.js';
+import { issueControlToken } from '../server/control-token.js';
+import { OutboxClosedError } from '../sink/outbox/index.js';
 import { UsageError } from './frame-input.js';
 import { discardLetters, parseChoice, retryLetters, type DeadLetterChoice } from './outbox.js';
 
@@ -64,7 +66,7 @@ async function readiness(config: BridgeConfig, bridge: RunningBridge): Promise<{
  * `POST /outbox/retry|discard` on the status server: `alarm-bridge outbox retry|discard` while this bridge holds the
  * outbox. Retried letters are mapped with the configuration in force (after a SIGHUP, the fixed one).
  */
-function outboxActions(bridge: RunningBridge, logger: Logger): StatusServerOptions['outboxActions'] {
+function outboxActions(bridge: RunningBridge, token: string, logger: Logger): StatusServerOptions['outboxActions'] {
   const outbox = bridge.outbox;
   if (!outbox) return undefined;
   const answer = (work: (choice: DeadLetterChoice) => Promise<unknown>): OutboxAction => async (request) => {
@@ -72,14 +74,31 @@ function outboxActions(bridge: RunningBridge, logger: Logger): StatusServerOptio
       return { status: 200, body: await work(parseChoice(request)) };
     } catch (err) {
       if (err instanceof UsageError) return { status: 400, body: { error: err.message } };
+      if (err instanceof OutboxClosedError) return { status: 503, body: { error: `the bridge is stopping: ${err.message}` } };
       logger.error({ err: describeError(err) }, 'outbox action failed');
       return { status: 500, body: { error: describeError(err) } };
     }
   };
   return {
+    token,
     retry: answer((choice) => retryLetters(outbox, bridge.pipeline.currentConfig, choice)),
     discard: answer((choice) => discardLetters(outbox, choice)),
   };
+}
+
+/** The status server, with the outbox actions when there is an outbox (their control token written next to it). */
+async function startStatus(config: BridgeConfig, http: NonNullable<BridgeConfig['http']>, bridge: RunningBridge, logger: Logger): Promise<{ close(): Promise<void> }> {
+  const control = config.outbox && bridge.outbox ? await issueControlToken(config.outbox.dir) : null;
+  try {
+    const server = await startStatusServer({
+      host: http.host, port: http.port, registry: bridge.metrics.registry, logger,
+      readiness: () => readiness(config, bridge), outboxActions: control ? outboxActions(bridge, control.token, logger) : undefined,
+    });
+    return { close: () => server.close().finally(() => control?.revoke()) };
+  } catch (err) {
+    await control?.revoke();
+    throw err;
+  }
 }
 
 export async function runServe(args: ServeArgs): Promise<number> {
@@ -117,10 +136,7 @@ export async function runServe(args: ServeArgs): Promise<number> {
   let status: { close(): Promise<void> } | null = null;
   if (config.http) {
     try {
-      status = await startStatusServer({
-        host: config.http.host, port: config.http.port, registry: bridge.metrics.registry, logger,
-        readiness: () => readiness(config, bridge), outboxActions: outboxActions(bridge, logger),
-      });
+      status = await startStatus(config, config.http, bridge, logger);
     } catch (err) {
       logger.fatal({ err: err instanceof Error ? err.message : String(err), http: config.http }, 'could not start the status server');
       await bridge.stop();

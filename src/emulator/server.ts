@@ -21,12 +21,12 @@ import {
   generateKeyPair,
   randomBytes,
   randomUUID,
-  timingSafeEqual,
   type KeyObject,
 } from 'node:crypto';
 import { setTimeout as delay } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { errors as joseErrors, jwtVerify } from 'jose';
+import { drainRequest, mediaType, readRequestBody, sameSecret, urlHost } from '../http/incoming.js';
 import { isPlainObject, validatePartnerEvent } from '../sink/partner-event-schema.js';
 
 export const DEFAULT_CLIENT_ID = 'alarm-bridge-test';
@@ -234,11 +234,6 @@ const SCRIPTED_ERRORS: Record<number, string> = {
   504: 'gateway_timeout',
 };
 
-interface Body {
-  bytes: Buffer;
-  tooLarge: boolean;
-}
-
 class PartnerApiEmulator implements Emulator {
   readonly privateKeyPem: string | null;
   readonly clientId: string;
@@ -375,24 +370,24 @@ class PartnerApiEmulator implements Emulator {
         return this.only(method, 'GET', req, async () => sendJson(res, 200, this.uploads()));
       case '/_emulator/faults':
         if (method === 'GET') {
-          await drain(req);
+          await drainRequest(req);
           return sendJson(res, 200, this.faults());
         }
         return this.only(method, 'POST', req, () => this.adminFaults(req, res));
       case '/_emulator/expire-tokens':
         return this.only(method, 'POST', req, async () => {
-          await drain(req);
+          await drainRequest(req);
           this.expireTokens();
           sendJson(res, 200, { ok: true });
         });
       case '/_emulator/reset':
         return this.only(method, 'POST', req, async () => {
-          await drain(req);
+          await drainRequest(req);
           this.reset();
           sendJson(res, 200, { ok: true });
         });
       default:
-        await drain(req);
+        await drainRequest(req);
         throw apiError(404, 'not_found', `no route for ${method} ${path}`);
     }
   }
@@ -404,7 +399,7 @@ class PartnerApiEmulator implements Emulator {
     run: () => Promise<void>,
   ): Promise<void> {
     if (method === allowed) return run();
-    await drain(req);
+    await drainRequest(req);
     throw apiError(405, 'method_not_allowed', `use ${allowed}`, { allow: allowed });
   }
 
@@ -434,7 +429,7 @@ class PartnerApiEmulator implements Emulator {
 
   private async token(req: IncomingMessage, res: ServerResponse): Promise<void> {
     this.tokenRequestCount += 1;
-    const body = await readBody(req, MAX_FORM_BYTES);
+    const body = await readRequestBody(req, MAX_FORM_BYTES);
     if (body.tooLarge) throw oauthError(413, 'invalid_request', 'request body too large');
     if (mediaType(req.headers['content-type']) !== 'application/x-www-form-urlencoded') {
       throw oauthError(400, 'invalid_request', 'Content-Type must be application/x-www-form-urlencoded');
@@ -509,7 +504,7 @@ class PartnerApiEmulator implements Emulator {
   // ---- POST /partner/v1/events ----------------------------------------------------------------------------------
 
   private async event(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const body = await readBody(req, MAX_JSON_BYTES);
+    const body = await readRequestBody(req, MAX_JSON_BYTES);
     const faults = this.currentFaults;
     if (faults.latencyMs > 0) await delay(faults.latencyMs);
 
@@ -636,7 +631,7 @@ class PartnerApiEmulator implements Emulator {
     const contentLength = req.headers['content-length'];
     if (contentLength === undefined) {
       // S3 refuses bodies without a length (chunked transfer encoding) before reading them.
-      await drain(req);
+      await drainRequest(req);
       res.setHeader('x-emulator-note', 'missing content-length');
       sendXml(res, 411, 'MissingContentLength', 'You must provide the Content-Length HTTP header.');
       return;
@@ -666,7 +661,7 @@ class PartnerApiEmulator implements Emulator {
   // ---- POST /_emulator/faults -----------------------------------------------------------------------------------
 
   private async adminFaults(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const body = await readBody(req, MAX_JSON_BYTES);
+    const body = await readRequestBody(req, MAX_JSON_BYTES);
     if (body.tooLarge) throw apiError(413, 'payload_too_large', 'body too large');
     let parsed: unknown;
     try {
@@ -698,42 +693,6 @@ function describeJoseError(err: unknown): string {
   if (err instanceof joseErrors.JWSInvalid || err instanceof joseErrors.JWTInvalid) return 'client_assertion is not a valid JWT';
   if (err instanceof joseErrors.JOSEError) return `assertion rejected (${err.code})`;
   return 'assertion rejected';
-}
-
-function sameSecret(given: string, expected: string): boolean {
-  const a = createHash('sha256').update(given).digest();
-  const b = createHash('sha256').update(expected).digest();
-  return timingSafeEqual(a, b);
-}
-
-function mediaType(header: string | undefined): string {
-  return (header ?? '').split(';')[0]!.trim().toLowerCase();
-}
-
-function urlHost(address: string): string {
-  if (address === '0.0.0.0' || address === '') return '127.0.0.1';
-  if (address === '::') return '[::1]';
-  return address.includes(':') ? `[${address}]` : address;
-}
-
-/** Reads a body up to `limit` bytes; beyond that it keeps draining but reports `tooLarge`. */
-async function readBody(req: IncomingMessage, limit: number): Promise<Body> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  let tooLarge = false;
-  for await (const chunk of req) {
-    const bytes = chunk as Buffer;
-    size += bytes.length;
-    if (size > limit) tooLarge = true;
-    else chunks.push(bytes);
-  }
-  return { bytes: Buffer.concat(chunks), tooLarge };
-}
-
-async function drain(req: IncomingMessage): Promise<void> {
-  for await (const _chunk of req) {
-    // discard
-  }
 }
 
 function withoutCredentials(headers: IncomingHttpHeaders): IncomingHttpHeaders {

@@ -21,7 +21,10 @@ export function readAccountWrapper(data: string): AccountWrapper {
   let end = 1;
   while (isAlphanumeric(data.charCodeAt(end))) end++;
   const length = end - 1;
-  if (length === 0 || length > MAX_DATA_ACCOUNT_LENGTH || data.charCodeAt(end) !== BAR) {
+  if (length > MAX_DATA_ACCOUNT_LENGTH) {
+    return { error: `account after "#" is too long: ${length} letters or digits from offset 1, at most ${MAX_DATA_ACCOUNT_LENGTH}` };
+  }
+  if (length === 0 || data.charCodeAt(end) !== BAR) {
     const found = end < data.length ? `found ${JSON.stringify(data.charAt(end))}` : 'found end of data';
     return {
       error: `account after "#" must be 1-${MAX_DATA_ACCOUNT_LENGTH} letters or digits closed by "|": ` +

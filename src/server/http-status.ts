@@ -4,8 +4,10 @@
  * - `GET /readyz`: 200 when every readiness check passes, else 503, with the checks as JSON;
  * - `GET /metrics`: the registry in Prometheus text format (plus prom-client's default process metrics);
  * - `POST /outbox/retry`, `POST /outbox/discard` (with an outbox): what `alarm-bridge outbox retry|discard` asks a
- *   running bridge, which holds the outbox, to do. Answered to clients on this host only: the server may listen on
- *   every interface for scrapers, and these change state.
+ *   running bridge, which holds the outbox, to do. These change state while the server may listen on every
+ *   interface for scrapers, so they need all of: a client on this host, the bridge's control token
+ *   (`authorization: Bearer`, see control-token.ts) and a JSON body (`content-type: application/json`, which a
+ *   browser cannot send cross-site without asking first).
  * HEAD works like GET without a body; other methods get 405, other paths 404. A failing check, registry or
  * request never takes the process down.
  */
@@ -13,7 +15,9 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { collectDefaultMetrics, type Registry } from 'prom-client';
 import type { Logger } from '../log.js';
-import { parseJson, readBody } from '../sink/partner-api/body.js';
+import { mediaType, readRequestBody, sameSecret } from '../http/incoming.js';
+import { parseJson } from '../sink/partner-api/body.js';
+import { bearerToken } from './control-token.js';
 import { bound } from './tcp-server.js';
 
 export interface ReadinessCheck {
@@ -38,8 +42,8 @@ export interface StatusServerOptions {
   logger: Logger;
   /** A readiness probe that takes longer than this answers 503. Default 5 s. */
   readinessTimeoutMs?: number;
-  /** `POST /outbox/retry` and `/outbox/discard`; without them those paths are 404. */
-  outboxActions?: { retry: OutboxAction; discard: OutboxAction };
+  /** `POST /outbox/retry` and `/outbox/discard`, allowed with `token`; without them those paths are 404. */
+  outboxActions?: { retry: OutboxAction; discard: OutboxAction; token: string };
 }
 
 export interface RunningStatusServer {
@@ -116,43 +120,36 @@ export async function startStatusServer(options: StatusServerOptions): Promise<R
     return { status: ready ? 200 : 503, body: { status: ready ? 'ready' : 'not ready', ready, checks: result.checks } };
   }
 
-  async function outboxAction(req: IncomingMessage, res: ServerResponse, action: OutboxAction): Promise<void> {
-    if (req.method !== 'POST') {
+  async function outboxAction(req: IncomingMessage, res: ServerResponse, action: OutboxAction, token: string): Promise<void> {
+    const refuse = (status: number, error: string, headers?: Record<string, string>) => {
       req.resume();
-      sendJson(res, 405, { error: 'method not allowed' }, false, { allow: 'POST' });
-      return;
-    }
+      sendJson(res, status, { error }, false, headers);
+    };
+    if (req.method !== 'POST') return refuse(405, 'method not allowed', { allow: 'POST' });
     if (!isLocalPeer(req.socket)) {
-      req.resume();
       logger.warn({ peer: req.socket.remoteAddress, url: req.url?.slice(0, 200) }, 'outbox action refused: not a client on this host');
-      sendJson(res, 403, { error: 'outbox actions are answered to clients on this host only' }, false);
-      return;
+      return refuse(403, 'outbox actions are answered to clients on this host only');
     }
-    const tooLarge = () => sendJson(res, 413, { error: `request body over ${MAX_ACTION_BODY_BYTES} bytes` }, false, { connection: 'close' });
-    if (Number(req.headers['content-length'] ?? 0) > MAX_ACTION_BODY_BYTES) {
-      tooLarge();
-      return;
+    const given = bearerToken(req.headers.authorization);
+    if (given === null || !sameSecret(given, token)) {
+      logger.warn({ peer: req.socket.remoteAddress, url: req.url?.slice(0, 200), tokenGiven: given !== null }, 'outbox action refused: control token missing or wrong');
+      return refuse(401, "control token missing or wrong: this server's bridge does not hold the outbox the client read its token from", { 'www-authenticate': 'Bearer' });
     }
-    // Past the limit without a declared length, the connection is cut (nothing is left to answer on).
-    const raw = await readBody(req, MAX_ACTION_BODY_BYTES);
-    if (raw === null) {
-      tooLarge();
-      return;
-    }
-    const request = parseJson(raw);
-    if (raw.length > 0 && request === undefined) {
-      sendJson(res, 400, { error: 'request body is not JSON' }, false);
-      return;
-    }
-    const { status, body } = await action(request);
-    sendJson(res, status, body, false);
+    if (mediaType(req.headers['content-type']) !== 'application/json') return refuse(415, 'expected content-type: application/json');
+    if (Number(req.headers['content-length'] ?? 0) > MAX_ACTION_BODY_BYTES) return refuse(413, `request body over ${MAX_ACTION_BODY_BYTES} bytes`, { connection: 'close' });
+    const body = await readRequestBody(req, MAX_ACTION_BODY_BYTES);
+    if (body.tooLarge) return refuse(413, `request body over ${MAX_ACTION_BODY_BYTES} bytes`);
+    const request = parseJson(body.bytes);
+    if (body.bytes.length > 0 && request === undefined) return refuse(400, 'request body is not JSON');
+    const { status, body: answer } = await action(request);
+    sendJson(res, status, answer, false);
   }
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const path = (req.url ?? '/').split('?', 1)[0] ?? '/';
     const head = req.method === 'HEAD';
-    const action = options.outboxActions && Object.hasOwn(OUTBOX_ROUTES, path) ? options.outboxActions[OUTBOX_ROUTES[path]!] : undefined;
-    if (action) return outboxAction(req, res, action);
+    const actions = options.outboxActions;
+    if (actions && Object.hasOwn(OUTBOX_ROUTES, path)) return outboxAction(req, res, actions[OUTBOX_ROUTES[path]!], actions.token);
     // The request body is never needed: drain it so keep-alive works.
     req.resume();
     if (!ROUTES.has(path)) {
@@ -183,6 +180,10 @@ export async function startStatusServer(options: StatusServerOptions): Promise<R
 
   const server = createServer((req, res) => {
     handle(req, res).catch((err: unknown) => {
+      if (req.destroyed && !req.complete) {
+        logger.debug({ err: errorText(err), url: req.url?.slice(0, 200) }, 'status client went away before its request was read');
+        return;
+      }
       logger.error({ err: errorText(err), url: req.url?.slice(0, 200) }, 'status request failed');
       if (!res.headersSent) sendJson(res, 500, { error: 'internal error' }, false);
       else res.destroy();

@@ -4,7 +4,7 @@
  * received meanwhile. Without an `http` section the command says how to proceed instead.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { createServer as createHttpServer } from 'node:http';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -13,6 +13,7 @@ import { createInterface } from 'node:readline';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/log.js';
 import { buildRequest } from '../../src/protocols/dc09/index.js';
+import { CONTROL_TOKEN_FILE, issueControlToken } from '../../src/server/control-token.js';
 import { openOutbox } from '../../src/sink/outbox/index.js';
 import { runCli } from '../cli/run-cli.js';
 import { TcpPanel, text } from '../server/harness.js';
@@ -102,41 +103,69 @@ describe('outbox retry and discard on a running bridge', () => {
     // Discard without a choice is refused before anything is asked.
     const refused = await runCli(['outbox', 'discard', '--config', configPath]);
     expect(refused.code).toBe(2);
+    expect(refused.stderr).toMatch(/choose the dead letters with --id, --account or --reason, or pass --all/);
+    expect(refused.stderr).not.toMatch(/running bridge refused/);
     panel.end();
+
+    // The control token lives next to the outbox, readable by its owner only, and goes with the bridge.
+    const tokenFile = join(dir, 'outbox', CONTROL_TOKEN_FILE);
+    expect((await stat(tokenFile)).mode & 0o777).toBe(0o600);
+    const exited = new Promise((resolve) => child!.once('exit', resolve));
+    child.kill('SIGTERM');
+    await exited;
+    await expect(stat(tokenFile)).rejects.toMatchObject({ code: 'ENOENT' });
   }, 40_000);
 
-  it('says the outbox is held and how to go on: without an http section, when nobody answers, when the bridge refuses', async () => {
+  it('says the outbox is held and how to go on: no http section, no token, nobody answering, another server, a refusal, a reply it cannot read', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'outbox-held-'));
     dirs.push(dir);
     const configPath = join(dir, 'bridge.json');
+    const outboxDir = join(dir, 'outbox');
     const config = { accounts: {}, outbox: { dir: 'outbox' }, sink: { type: 'file', path: 'events.ndjson' } };
     // This process holds the outbox, as a running bridge would.
-    const holder = await openOutbox({ dir: join(dir, 'outbox'), ackAfter: 'persisted', maxBytes: 1e9, deliveredTimeoutSeconds: 10, maxAgeHours: 72 }, {
+    const holder = await openOutbox({ dir: outboxDir, ackAfter: 'persisted', maxBytes: 1e9, deliveredTimeoutSeconds: 10, maxAgeHours: 72 }, {
       logger: createLogger({ level: 'silent' }),
       start: false,
     });
-    const refusing = createHttpServer((req, res) => {
+    // A server standing in for whatever listens on the configured port; each case sets its answer.
+    let answer = { status: 400, body: '{"error":"ids: expected a list of event ids"}' };
+    const seen: { authorization?: string | undefined; type?: string | undefined }[] = [];
+    const other = createHttpServer((req, res) => {
+      seen.push({ authorization: req.headers.authorization, type: req.headers['content-type'] });
       req.resume();
-      res.writeHead(400, { 'content-type': 'application/json' }).end('{"error":"ids: expected a list of event ids"}');
+      res.writeHead(answer.status, { 'content-type': 'application/json' }).end(answer.body);
     });
+    const ask = async (...args: string[]) => {
+      const result = await runCli(['outbox', ...args, '--config', configPath]);
+      expect(result.code).toBe(2);
+      return result.stderr;
+    };
     try {
       await writeFile(configPath, JSON.stringify(config));
-      const noHttp = await runCli(['outbox', 'retry', '--config', configPath]);
-      expect(noHttp.code).toBe(2);
-      expect(noHttp.stderr).toMatch(/is in use by process \d+ \(a running bridge\): stop it first, or give it an "http" section in .*bridge\.json/);
+      expect(await ask('retry')).toMatch(/is in use by process \d+ \(a running bridge\): stop it first, or give it an "http" section in .*bridge\.json/);
 
       await writeFile(configPath, JSON.stringify({ ...config, http: { host: '0.0.0.0', port: await freePort() } }));
-      const silent = await runCli(['outbox', 'retry', '--config', configPath]);
-      expect(silent.code).toBe(2);
-      expect(silent.stderr).toMatch(/is in use by process \d+, and its status server at http:\/\/127\.0\.0\.1:\d+\/outbox\/retry did not answer/);
+      expect(await ask('retry')).toMatch(/is in use by process \d+, and it wrote no control\.token there \(its status server is off, or it was started before this version\): stop it first/);
 
-      await new Promise<void>((resolve) => refusing.listen(0, '127.0.0.1', resolve));
-      await writeFile(configPath, JSON.stringify({ ...config, http: { host: '127.0.0.1', port: (refusing.address() as { port: number }).port } }));
-      const refused = await runCli(['outbox', 'discard', '--all', '--config', configPath]);
-      expect(refused.code).toBe(2);
-      expect(refused.stderr).toMatch(/the running bridge refused "outbox discard" \(http:\/\/127\.0\.0\.1:\d+\/outbox\/discard\): ids: expected a list of event ids/);
+      const control = await issueControlToken(outboxDir);
+      expect(await ask('retry')).toMatch(/is in use by process \d+, and its status server at http:\/\/127\.0\.0\.1:\d+\/outbox\/retry did not answer/);
+
+      await new Promise<void>((resolve) => other.listen(0, '127.0.0.1', resolve));
+      await writeFile(configPath, JSON.stringify({ ...config, http: { host: '127.0.0.1', port: (other.address() as { port: number }).port } }));
+      expect(await ask('discard', '--all')).toMatch(/the running bridge refused "outbox discard" \(http:\/\/127\.0\.0\.1:\d+\/outbox\/discard\): ids: expected a list of event ids/);
+      expect(seen.at(-1)).toEqual({ authorization: `Bearer ${control.token}`, type: 'application/json' });
+
+      answer = { status: 401, body: '{"error":"control token missing or wrong"}' };
+      expect(await ask('retry')).toMatch(/the status server at http:\/\/127\.0\.0\.1:\d+\/outbox\/retry is not the bridge that holds .*outbox \(it refused that bridge's control token\): check "http" in .*bridge\.json/);
+
+      for (const body of ['{"requeued":"1","ids":[],"skipped":[]}', '{"requeued":1,"ids":[1],"skipped":[]}', '[]', 'ok']) {
+        answer = { status: 200, body };
+        expect(await ask('retry')).toMatch(/the running bridge refused "outbox retry" \(.*\): HTTP 200 without the expected JSON/);
+      }
+      answer = { status: 200, body: '{"discarded":1,"ids":["e1"],"letters":"none"}' };
+      expect(await ask('discard', '--all')).toMatch(/HTTP 200 without the expected JSON/);
     } finally {
-      refusing.close();
+      other.close();
       await holder.close();
     }
   });

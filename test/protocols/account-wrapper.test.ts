@@ -18,13 +18,18 @@ describe('readAccountWrapper (protocols.md §1.8, §2.1, §3.4)', () => {
     expect(readAccountWrapper('#|NBA1')).toEqual({ error: 'account after "#" must be 1-16 letters or digits closed by "|": found "|" at offset 1 after 0 account characters' });
     expect(readAccountWrapper('#12-3|NBA1')).toEqual({ error: 'account after "#" must be 1-16 letters or digits closed by "|": found "-" at offset 3 after 2 account characters' });
     expect(readAccountWrapper('#1234')).toEqual({ error: 'account after "#" must be 1-16 letters or digits closed by "|": found end of data at offset 5 after 4 account characters' });
-    expect(readAccountWrapper(`#${'1'.repeat(17)}|`)).toHaveProperty('error');
+    expect(readAccountWrapper(`#${'1'.repeat(17)}|`)).toEqual({ error: 'account after "#" is too long: 17 letters or digits from offset 1, at most 16' });
+    expect(readAccountWrapper(`#${'A'.repeat(16)}|`)).toEqual({ account: 'A'.repeat(16), bodyStart: 18 });
   });
 
-  it('accepts exactly the texts that start with #, 1-16 letters or digits and |; SIA, Contact ID and the frame parser agree', () => {
-    const piece = fc.oneof(fc.constantFrom('#', '|', '-', ' ', 'N', 'BA1', '1130 01 015'), fc.stringMatching(/^[0-9A-Za-z]{0,18}$/));
+  it('accepts exactly #, 1-16 letters or digits and |; SIA, Contact ID and the frame parser agree on every wrapper', () => {
+    const accountChar = fc.constantFrom('1', '9', 'A', 'K', 'z', 'é', '-', ' ', '#');
+    const account = fc.array(accountChar, { maxLength: 18 }).map((chars) => chars.join(''));
+    const prefix = fc.oneof(fc.constant(''), fc.constant('|'), account.map((a) => `#${a}|`), account.map((a) => `#${a}`));
+    const body = fc.constantFrom('1130 01 015', '  ', 'NBA1', '');
     fc.assert(
-      fc.property(fc.array(piece, { maxLength: 5 }).map((parts) => parts.join('')), (data) => {
+      fc.property(prefix, body, (head, rest) => {
+        const data = head + rest;
         const expected = /^#([0-9A-Za-z]{1,16})\|/.exec(data);
         const wrapper = readAccountWrapper(data);
         if (data.startsWith('#')) {
@@ -36,15 +41,21 @@ describe('readAccountWrapper (protocols.md §1.8, §2.1, §3.4)', () => {
         expect(dataAccountOf(data)).toBe(expected ? expected[1] : null);
         const sia = parseSiaData(data);
         const cid = parseCidData(data);
-        // A bad wrapper fails both decoders; a good one gives both the same account, whatever follows it.
         if ('error' in wrapper) {
+          // A bad wrapper fails both decoders, whatever follows it.
           expect([sia.ok, cid.ok]).toEqual([false, false]);
-        } else {
-          if (sia.ok) expect(sia.account).toBe(wrapper.account);
-          if (cid.ok) expect(cid.account).toBe(wrapper.account);
+          return;
         }
+        // A good one leaves the body to the decoder it belongs to, which then reports the wrapper's account.
+        const body = data.slice(wrapper.bodyStart);
+        const cidBody = body === '1130 01 015' || body.trim() === '';
+        const siaBody = body === 'NBA1' || body.trim() === '';
+        expect(cid.ok).toBe(cidBody);
+        expect(sia.ok).toBe(siaBody);
+        if (cid.ok) expect(cid.account).toBe(wrapper.account);
+        if (sia.ok) expect(sia.account).toBe(wrapper.account);
       }),
-      { numRuns: 500 },
+      { numRuns: 1000 },
     );
   });
 });

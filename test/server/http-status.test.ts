@@ -12,7 +12,7 @@ afterEach(async () => {
   await Promise.all(servers.splice(0).map((s) => s.close()));
 });
 
-async function start(readiness: () => Promise<Readiness>, metrics = new BridgeMetrics(), extra: { readinessTimeoutMs?: number; outboxActions?: { retry: OutboxAction; discard: OutboxAction } } = {}) {
+async function start(readiness: () => Promise<Readiness>, metrics = new BridgeMetrics(), extra: { readinessTimeoutMs?: number; outboxActions?: { retry: OutboxAction; discard: OutboxAction; token: string }; logger?: typeof logger } = {}) {
   const server = await startStatusServer({ host: '127.0.0.1', port: 0, registry: metrics.registry, readiness, logger, ...extra });
   servers.push(server);
   return { server, metrics, base: `http://127.0.0.1:${server.port}` };
@@ -148,15 +148,17 @@ describe('status server', () => {
 });
 
 describe('status server: outbox actions', () => {
+  const TOKEN = 'test-control-token';
   /** Actions that answer what they were asked, so the test sees the parsed body arrive. */
   function echoActions(calls: unknown[]) {
     const echo = (name: string): OutboxAction => async (request) => {
       calls.push({ name, request });
       return request === 'boom' ? { status: 400, body: { error: 'bad choice' } } : { status: 200, body: { name, request } };
     };
-    return { retry: echo('retry'), discard: echo('discard') };
+    return { retry: echo('retry'), discard: echo('discard'), token: TOKEN };
   }
-  const post = (url: string, body: string) => fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+  const post = (url: string, body: string, headers: Record<string, string> = {}) =>
+    fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${TOKEN}`, ...headers }, body });
 
   it('POST /outbox/retry and /outbox/discard hand the JSON body to the action and answer its status and body', async () => {
     const calls: unknown[] = [];
@@ -164,7 +166,8 @@ describe('status server: outbox actions', () => {
     const retried = await post(`${base}/outbox/retry`, '{"account":"1234"}');
     expect(retried.status).toBe(200);
     expect(await retried.json()).toEqual({ name: 'retry', request: { account: '1234' } });
-    const discarded = await post(`${base}/outbox/discard`, '');
+    const discarded = await post(`${base}/outbox/discard`, '', { 'content-type': 'Application/JSON; charset=utf-8' });
+    expect(discarded.status).toBe(200);
     expect(await discarded.json()).toEqual({ name: 'discard' });
     const refused = await post(`${base}/outbox/discard`, '"boom"');
     expect(refused.status).toBe(400);
@@ -172,14 +175,49 @@ describe('status server: outbox actions', () => {
     expect(calls).toEqual([{ name: 'retry', request: { account: '1234' } }, { name: 'discard', request: undefined }, { name: 'discard', request: 'boom' }]);
   });
 
-  it('answers 405 to other methods, 400 to a body that is not JSON, 413 to an oversized one, without calling the action', async () => {
+  it('answers 401 without the control token or with another, and logs the refusal without the token', async () => {
+    const calls: unknown[] = [];
+    const lines: string[] = [];
+    const captured = createLogger({ level: 'warn', destination: { write: (line: string) => void lines.push(line) } });
+    const { base } = await start(allReady, undefined, { outboxActions: echoActions(calls), logger: captured });
+    const missing = await fetch(`${base}/outbox/retry`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+    expect(missing.status).toBe(401);
+    expect(missing.headers.get('www-authenticate')).toBe('Bearer');
+    const wrong = await post(`${base}/outbox/discard`, '{"all":true}', { authorization: 'Bearer another-bridges-token' });
+    expect(wrong.status).toBe(401);
+    expect(((await wrong.json()) as { error: string }).error).toMatch(/control token/);
+    const basic = await post(`${base}/outbox/retry`, '{}', { authorization: `Basic ${TOKEN}` });
+    expect(basic.status).toBe(401);
+    expect(calls).toEqual([]);
+    expect(lines.filter((l) => l.includes('control token missing or wrong'))).toHaveLength(3);
+    expect(lines.join('')).not.toContain('another-bridges-token');
+  });
+
+  it('answers 415 to a body that is not declared JSON (what a cross-site form or text post sends)', async () => {
     const calls: unknown[] = [];
     const { base } = await start(allReady, undefined, { outboxActions: echoActions(calls) });
+    for (const type of ['text/plain', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x']) {
+      const res = await post(`${base}/outbox/discard`, '{"all":true}', { 'content-type': type });
+      expect(res.status).toBe(415);
+    }
+    const untyped = await fetch(`${base}/outbox/discard`, { method: 'POST', headers: { authorization: `Bearer ${TOKEN}` }, body: new Uint8Array(Buffer.from('{"all":true}')) });
+    expect(untyped.status).toBe(415);
+    expect(calls).toEqual([]);
+  });
+
+  it('answers 405 to other methods, 400 to a body that is not JSON, 413 to an oversized one (declared or chunked), without calling the action', async () => {
+    const calls: unknown[] = [];
+    const { base, server } = await start(allReady, undefined, { outboxActions: echoActions(calls) });
     const got = await fetch(`${base}/outbox/retry`);
     expect(got.status).toBe(405);
     expect(got.headers.get('allow')).toBe('POST');
     expect((await post(`${base}/outbox/retry`, '{not json')).status).toBe(400);
     expect((await post(`${base}/outbox/retry`, `"${'x'.repeat(1024 * 1024 + 10)}"`)).status).toBe(413);
+    // Without a declared length the body is read to its end and dropped past the limit: the client still gets 413.
+    const chunk = `${'x'.repeat(64 * 1024)}`;
+    const chunks = Array.from({ length: 20 }, () => `${chunk.length.toString(16)}\r\n${chunk}\r\n`).join('');
+    const reply = await raw(server.port, `POST /outbox/discard HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\nauthorization: Bearer ${TOKEN}\r\ntransfer-encoding: chunked\r\nconnection: close\r\n\r\n${chunks}0\r\n\r\n`);
+    expect(reply).toMatch(/^HTTP\/1\.1 413 /);
     expect(calls).toEqual([]);
     // The ordinary routes still work on the same server.
     expect((await fetch(`${base}/healthz`)).status).toBe(200);
@@ -192,7 +230,7 @@ describe('status server: outbox actions', () => {
 
   it('counts only clients on this host as local: loopback, or the server address itself', () => {
     expect(isLocalPeer({ remoteAddress: '127.0.0.1', localAddress: '127.0.0.1' })).toBe(true);
-    expect(isLocalPeer({ remoteAddress: '127.0.0.5', localAddress: '0.0.0.0' })).toBe(true);
+    expect(isLocalPeer({ remoteAddress: '127.0.0.5', localAddress: '127.0.0.1' })).toBe(true);
     expect(isLocalPeer({ remoteAddress: '::1', localAddress: '::1' })).toBe(true);
     expect(isLocalPeer({ remoteAddress: '::ffff:127.0.0.1', localAddress: '::ffff:127.0.0.1' })).toBe(true);
     expect(isLocalPeer({ remoteAddress: '10.0.0.5', localAddress: '10.0.0.5' })).toBe(true);

@@ -1,8 +1,8 @@
-/** Reading HTTP bodies (the Partner API's responses, the status server's outbox requests): bounded, parsed leniently. */
+/** Reading HTTP response bodies (the Partner API's, a running bridge's): bounded, parsed leniently. */
 import type { Dispatcher } from 'undici';
 
-/** Reads a whole body (a response's, or an incoming request's) up to `limit` bytes; a larger body is destroyed and reported as `null`. */
-export async function readBody(body: Dispatcher.ResponseData['body'] | (AsyncIterable<unknown> & { destroy(): unknown }), limit: number): Promise<Buffer | null> {
+/** Reads a whole response body up to `limit` bytes; a larger body is destroyed and reported as `null`. */
+export async function readBody(body: Dispatcher.ResponseData['body'], limit: number): Promise<Buffer | null> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of body) {

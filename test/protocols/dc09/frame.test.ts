@@ -37,6 +37,27 @@ describe('CRC-16/ARC (protocols.md §1.3)', () => {
       expect(new Dc09Framer().push(Buffer.concat([bad, more])).frames).toEqual([]);
     }
   });
+  it('ends a frame early on every CRC form the parser accepts: lower-case hex, CR included (Eldes), binary', () => {
+    const body = '"NULL"0000L0#1409[]';
+    const more = latin1('"more');
+    const hex = (crc: number) => crc.toString(16).padStart(4, '0');
+    const cases: [string, Buffer][] = [
+      ['lower-case hex', latin1(`\n${hex(crc16arc(latin1(body)))}0040${body}\r`)],
+      ['CR included', latin1(`\n${hex(crc16arc(latin1(`${body}\r`))).toUpperCase()}0040${body}\r`)],
+      ['binary', Buffer.concat([latin1('\n'), Buffer.from([crc16arc(latin1(body)) >> 8, crc16arc(latin1(body)) & 0xff]), latin1(`0040${body}\r`)])],
+    ];
+    for (const [name, frame] of cases) {
+      const parsed = parseFrame(frame); // the declared length is wrong on purpose; the CRC is right
+      expect(parsed.ok ? 'ok' : parsed.error.code, name).not.toBe('crc');
+      expect(new Dc09Framer().push(Buffer.concat([frame, more])).frames, name).toEqual([frame]);
+    }
+  });
+  it('does not end a frame early when the CRC field is not 4 hex digits (a space-padded CRC waits for the length)', () => {
+    const body = '"NULL"0000L0#1409[]';
+    const crc = crc16arc(latin1(body)).toString(16).toUpperCase().padStart(4, '0');
+    const padded = latin1(`\n ${crc.slice(1)}0040${body}\r`);
+    expect(new Dc09Framer().push(Buffer.concat([padded, latin1('"more')])).frames).toEqual([]);
+  });
 });
 
 describe('timestamps (§1.10)', () => {

@@ -66,7 +66,7 @@ async function readiness(config: BridgeConfig, bridge: RunningBridge): Promise<{
  * `POST /outbox/retry|discard` on the status server: `alarm-bridge outbox retry|discard` while this bridge holds the
  * outbox. Retried letters are mapped with the configuration in force (after a SIGHUP, the fixed one).
  */
-function outboxActions(bridge: RunningBridge, token: string, logger: Logger): StatusServerOptions['outboxActions'] {
+export function outboxActions(bridge: RunningBridge, token: string, logger: Logger): StatusServerOptions['outboxActions'] {
   const outbox = bridge.outbox;
   if (!outbox) return undefined;
   const answer = (work: (choice: DeadLetterChoice) => Promise<unknown>): OutboxAction => async (request) => {

@@ -2,6 +2,8 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { outboxActions } from '../../src/cli/serve.js';
+import { createLogger } from '../../src/log.js';
 import { buildRequest } from '../../src/protocols/dc09/index.js';
 import { runCli } from '../cli/run-cli.js';
 import { startTestBridge, TcpPanel, text, type TestBridge } from './harness.js';
@@ -55,6 +57,24 @@ describe('receiver + outbox', () => {
     await until(async () => (await b.events()).length === 2);
     const events = await b.events();
     expect(events[1]).toMatchObject({ location_id: 'LOC5', camera_id: 'cam5', event_id: letter.id });
+  });
+
+  it("answers the status server's outbox actions: 200 with the report, 400 for a bad choice, 503 once the bridge is stopping", async () => {
+    const b = await startTestBridge({ accounts: { '5555': { locationId: 'LOC-5' } }, outbox: { dir: 'outbox' } });
+    running.push(b);
+    const panel = await TcpPanel.open(b.bridge.port('tcp'));
+    panel.write(frame('5555', '#5555|NBA2', '0001'));
+    await panel.waitForReplies(1);
+    await until(async () => b.bridge.outbox!.status().deadLetters === 1);
+    panel.end();
+    const actions = outboxActions(b.bridge, 'token', createLogger({ level: 'silent' }))!;
+    expect(actions.token).toBe('token');
+    expect(await actions.retry({ account: '5555' })).toMatchObject({ status: 200, body: { requeued: 0, skipped: [{ reason: 'unmapped-camera', configKey: expect.any(String) }] } });
+    expect(await actions.discard({})).toMatchObject({ status: 400, body: { error: expect.stringMatching(/choose the dead letters/) } });
+    expect(await actions.discard({ ids: 'e1' })).toMatchObject({ status: 400, body: { error: 'ids: expected a list of event ids' } });
+    await b.stop();
+    expect(await actions.retry({})).toMatchObject({ status: 503, body: { error: expect.stringMatching(/^the bridge is stopping/) } });
+    expect(await actions.discard({ all: true })).toMatchObject({ status: 503 });
   });
 
   it('ACKs a frame whose data does not decode and keeps it as a dead letter with the raw frame', async () => {

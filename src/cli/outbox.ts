@@ -19,6 +19,7 @@ import { CONTROL_TOKEN_FILE, readControlToken } from '../server/control-token.js
 import { accountDirectory } from '../server/policy.js';
 import { openOutbox, OutboxLockedError, type DeadLetterFilter, type Outbox, type StoredDeadLetter } from '../sink/outbox/index.js';
 import { parseJson, readBody } from '../sink/partner-api/body.js';
+import { isPlainObject } from '../sink/partner-event-schema.js';
 import type { OutgoingEvent } from '../sink/types.js';
 import { UsageError } from './frame-input.js';
 
@@ -156,14 +157,13 @@ const MAX_REPLY_BYTES = 256 * 1024 * 1024;
 const REPLY_TIMEOUT_MS = 120_000;
 
 const isStringList = (v: unknown): v is string[] => Array.isArray(v) && v.every((x) => typeof x === 'string');
-const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 function isRetryReport(v: unknown): v is RetryReport {
-  return isRecord(v) && typeof v.requeued === 'number' && isStringList(v.ids) && Array.isArray(v.skipped) && v.skipped.every((l) => isRecord(l) && typeof l.id === 'string' && typeof l.reason === 'string');
+  return isPlainObject(v) && typeof v.requeued === 'number' && isStringList(v.ids) && Array.isArray(v.skipped) && v.skipped.every((l) => isPlainObject(l) && typeof l.id === 'string' && typeof l.reason === 'string');
 }
 
 function isDiscardReport(v: unknown): v is DiscardReport {
-  return isRecord(v) && typeof v.discarded === 'number' && isStringList(v.ids) && Array.isArray(v.letters) && v.letters.every(isRecord);
+  return isPlainObject(v) && typeof v.discarded === 'number' && isStringList(v.ids) && Array.isArray(v.letters) && v.letters.every(isPlainObject);
 }
 
 /**
@@ -174,9 +174,12 @@ async function askRunningBridge(action: 'retry' | 'discard', choice: DeadLetterC
   if (!config.http) {
     throw new UsageError(`${locked.message} (a running bridge): stop it first, or give it an "http" section in ${file} so that "outbox ${action}" can ask it`);
   }
-  const token = await readControlToken(config.outbox.dir);
+  const token = await readControlToken(config.outbox.dir).catch((err: NodeJS.ErrnoException) => {
+    if (err.code !== 'EACCES' && err.code !== 'EPERM') throw err;
+    throw new UsageError(`${locked.message}, and its ${CONTROL_TOKEN_FILE} there is readable by the bridge's user only (mode 0600): run this command as that user or as root`);
+  });
   if (token === null) {
-    throw new UsageError(`${locked.message}, and it wrote no ${CONTROL_TOKEN_FILE} there (its status server is off, or it was started before this version): stop it first`);
+    throw new UsageError(`${locked.message}, and it published no ${CONTROL_TOKEN_FILE} there: it is still starting (try again in a moment), its status server is off, or it runs a version without one (stop it first)`);
   }
   const url = `http://${urlHost(config.http.host)}:${config.http.port}/outbox/${action}`;
   let status: number;
@@ -195,12 +198,12 @@ async function askRunningBridge(action: 'retry' | 'discard', choice: DeadLetterC
     throw new UsageError(`${locked.message}, and its status server at ${url} did not answer (${describeError(err)})`);
   }
   if (status === 401) {
-    throw new UsageError(`the status server at ${url} is not the bridge that holds ${config.outbox.dir} (it refused that bridge's control token): check "http" in ${file}`);
+    throw new UsageError(`the status server at ${url} is not the bridge that holds ${config.outbox.dir} (it refused that bridge's control token): check "http" in ${file} (a changed "http" takes effect only when the bridge restarts)`);
   }
   if (status === 200 && (action === 'retry' ? isRetryReport(reply) : isDiscardReport(reply))) {
     return action === 'retry' ? printRetry(reply as RetryReport, write) : printDiscard(reply as DiscardReport, write);
   }
-  const error = isRecord(reply) && typeof reply.error === 'string' ? reply.error : `HTTP ${status} without the expected JSON`;
+  const error = isPlainObject(reply) && typeof reply.error === 'string' ? reply.error : `HTTP ${status} without the expected JSON`;
   throw new UsageError(`the running bridge refused "outbox ${action}" (${url}): ${error}`);
 }
 

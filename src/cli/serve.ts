@@ -6,7 +6,7 @@ import type { BridgeConfig } from '../config/types.js';
 import { createLogger, describeError, type Logger } from '../log.js';
 import { deliveryCheck, startBridge, type RunningBridge } from '../server/bridge.js';
 import { startStatusServer, type OutboxAction, type ReadinessCheck, type StatusServerOptions } from '../server/http-status.js';
-import { issueControlToken } from '../server/control-token.js';
+import { clearControlToken, newControlToken, publishControlToken, type PublishedToken } from '../server/control-token.js';
 import { OutboxClosedError } from '../sink/outbox/index.js';
 import { UsageError } from './frame-input.js';
 import { discardLetters, parseChoice, retryLetters, type DeadLetterChoice } from './outbox.js';
@@ -86,19 +86,43 @@ export function outboxActions(bridge: RunningBridge, token: string, logger: Logg
   };
 }
 
-/** The status server, with the outbox actions when there is an outbox (their control token written next to it). */
-async function startStatus(config: BridgeConfig, http: NonNullable<BridgeConfig['http']>, bridge: RunningBridge, logger: Logger): Promise<{ close(): Promise<void> }> {
-  const control = config.outbox && bridge.outbox ? await issueControlToken(config.outbox.dir) : null;
+export interface StatusHandle {
+  readonly port: number;
+  /** Withdraws the control token (first thing when stopping: the lock is released soon after). */
+  withdrawToken(): Promise<void>;
+  /** Withdraws the token and closes the server. */
+  close(): Promise<void>;
+}
+
+/**
+ * The status server (when the config has `http`), with the outbox actions when there is an outbox: their control
+ * token is published only once the server listens, so a command that finds the token finds the server too. A token
+ * an earlier bridge left behind (SIGKILL) is removed first, whether or not this one publishes its own.
+ */
+export async function startStatus(config: BridgeConfig, bridge: RunningBridge, logger: Logger): Promise<StatusHandle | null> {
+  const outboxDir = config.outbox && bridge.outbox ? config.outbox.dir : null;
+  if (outboxDir) await clearControlToken(outboxDir);
+  if (!config.http) return null;
+  const token = outboxDir ? newControlToken() : null;
+  const server = await startStatusServer({
+    host: config.http.host, port: config.http.port, registry: bridge.metrics.registry, logger,
+    readiness: () => readiness(config, bridge), outboxActions: token ? outboxActions(bridge, token, logger) : undefined,
+  });
+  let published: PublishedToken | null = null;
   try {
-    const server = await startStatusServer({
-      host: http.host, port: http.port, registry: bridge.metrics.registry, logger,
-      readiness: () => readiness(config, bridge), outboxActions: control ? outboxActions(bridge, control.token, logger) : undefined,
-    });
-    return { close: () => server.close().finally(() => control?.revoke()) };
+    if (outboxDir && token) published = await publishControlToken(outboxDir, token);
   } catch (err) {
-    await control?.revoke();
+    await server.close();
     throw err;
   }
+  const withdrawToken = async () => {
+    await published?.revoke();
+  };
+  return {
+    port: server.port,
+    withdrawToken,
+    close: () => withdrawToken().finally(() => server.close()),
+  };
 }
 
 export async function runServe(args: ServeArgs): Promise<number> {
@@ -133,20 +157,27 @@ export async function runServe(args: ServeArgs): Promise<number> {
     logger.fatal({ err: err instanceof Error ? err.message : String(err) }, 'could not start');
     return 1;
   }
-  let status: { close(): Promise<void> } | null = null;
-  if (config.http) {
-    try {
-      status = await startStatus(config, config.http, bridge, logger);
-    } catch (err) {
-      logger.fatal({ err: err instanceof Error ? err.message : String(err), http: config.http }, 'could not start the status server');
-      await bridge.stop();
-      return 1;
-    }
+  let status: StatusHandle | null;
+  try {
+    status = await startStatus(config, bridge, logger);
+  } catch (err) {
+    logger.fatal({ err: describeError(err), http: config.http }, 'could not start the status server');
+    await bridge.stop();
+    return 1;
   }
+  const stopAll = async () => {
+    // The token goes before the lock: a bridge started right after this one must not lose its own token to us.
+    await status?.withdrawToken();
+    try {
+      await bridge.stop();
+    } finally {
+      await status?.close();
+    }
+  };
   return new Promise<number>((resolve) => {
     const stop = (signal: string) => {
       logger.info({ signal }, 'stopping: finishing frames in flight');
-      void bridge.stop().then(() => status?.close()).then(() => logger.flush()).then(() => resolve(0), (err: unknown) => {
+      void stopAll().then(() => logger.flush()).then(() => resolve(0), (err: unknown) => {
         logger.error({ err: String(err) }, 'error while stopping');
         resolve(1);
       });

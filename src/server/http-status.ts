@@ -136,9 +136,10 @@ export async function startStatusServer(options: StatusServerOptions): Promise<R
       return refuse(401, "control token missing or wrong: this server's bridge does not hold the outbox the client read its token from", { 'www-authenticate': 'Bearer' });
     }
     if (mediaType(req.headers['content-type']) !== 'application/json') return refuse(415, 'expected content-type: application/json');
-    if (Number(req.headers['content-length'] ?? 0) > MAX_ACTION_BODY_BYTES) return refuse(413, `request body over ${MAX_ACTION_BODY_BYTES} bytes`, { connection: 'close' });
+    const tooLarge = `request body over ${MAX_ACTION_BODY_BYTES} bytes`;
+    if (Number(req.headers['content-length'] ?? 0) > MAX_ACTION_BODY_BYTES) return refuse(413, tooLarge, { connection: 'close' });
     const body = await readRequestBody(req, MAX_ACTION_BODY_BYTES);
-    if (body.tooLarge) return refuse(413, `request body over ${MAX_ACTION_BODY_BYTES} bytes`);
+    if (body.tooLarge) return refuse(413, tooLarge);
     const request = parseJson(body.bytes);
     if (body.bytes.length > 0 && request === undefined) return refuse(400, 'request body is not JSON');
     const { status, body: answer } = await action(request);

@@ -4,19 +4,18 @@
  * received meanwhile. Without an `http` section the command says how to proceed instead.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { chmod, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { createServer as createHttpServer } from 'node:http';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/log.js';
 import { buildRequest } from '../../src/protocols/dc09/index.js';
-import { CONTROL_TOKEN_FILE, issueControlToken } from '../../src/server/control-token.js';
+import { CONTROL_TOKEN_FILE, newControlToken, publishControlToken } from '../../src/server/control-token.js';
 import { openOutbox } from '../../src/sink/outbox/index.js';
 import { runCli } from '../cli/run-cli.js';
-import { TcpPanel, text } from '../server/harness.js';
+import { freePort, TcpPanel, text } from '../server/harness.js';
 import { until } from './api-harness.js';
 
 const BIN = new URL('../../bin/alarm-bridge.js', import.meta.url).pathname;
@@ -27,18 +26,6 @@ afterEach(async () => {
   child = null;
   for (const dir of dirs.splice(0)) await rm(dir, { recursive: true, force: true });
 });
-
-/** A port free right now (the status server needs a fixed one: the command reads it from the config file). */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 const frame = (account: string, seq: string, zone = 1) =>
   buildRequest({ token: 'SIA-DCS', sequence: seq, line: '0', account, data: `#${account}|NBA${zone}`, timestamp: new Date() });
@@ -145,18 +132,19 @@ describe('outbox retry and discard on a running bridge', () => {
       expect(await ask('retry')).toMatch(/is in use by process \d+ \(a running bridge\): stop it first, or give it an "http" section in .*bridge\.json/);
 
       await writeFile(configPath, JSON.stringify({ ...config, http: { host: '0.0.0.0', port: await freePort() } }));
-      expect(await ask('retry')).toMatch(/is in use by process \d+, and it wrote no control\.token there \(its status server is off, or it was started before this version\): stop it first/);
+      expect(await ask('retry')).toMatch(/is in use by process \d+, and it published no control\.token there: it is still starting \(try again in a moment\), its status server is off, or it runs a version without one \(stop it first\)/);
 
-      const control = await issueControlToken(outboxDir);
+      const token = newControlToken();
+      await publishControlToken(outboxDir, token);
       expect(await ask('retry')).toMatch(/is in use by process \d+, and its status server at http:\/\/127\.0\.0\.1:\d+\/outbox\/retry did not answer/);
 
       await new Promise<void>((resolve) => other.listen(0, '127.0.0.1', resolve));
       await writeFile(configPath, JSON.stringify({ ...config, http: { host: '127.0.0.1', port: (other.address() as { port: number }).port } }));
       expect(await ask('discard', '--all')).toMatch(/the running bridge refused "outbox discard" \(http:\/\/127\.0\.0\.1:\d+\/outbox\/discard\): ids: expected a list of event ids/);
-      expect(seen.at(-1)).toEqual({ authorization: `Bearer ${control.token}`, type: 'application/json' });
+      expect(seen.at(-1)).toEqual({ authorization: `Bearer ${token}`, type: 'application/json' });
 
       answer = { status: 401, body: '{"error":"control token missing or wrong"}' };
-      expect(await ask('retry')).toMatch(/the status server at http:\/\/127\.0\.0\.1:\d+\/outbox\/retry is not the bridge that holds .*outbox \(it refused that bridge's control token\): check "http" in .*bridge\.json/);
+      expect(await ask('retry')).toMatch(/the status server at http:\/\/127\.0\.0\.1:\d+\/outbox\/retry is not the bridge that holds .*outbox \(it refused that bridge's control token\): check "http" in .*bridge\.json \(a changed "http" takes effect only when the bridge restarts\)/);
 
       for (const body of ['{"requeued":"1","ids":[],"skipped":[]}', '{"requeued":1,"ids":[1],"skipped":[]}', '[]', 'ok']) {
         answer = { status: 200, body };
@@ -166,6 +154,33 @@ describe('outbox retry and discard on a running bridge', () => {
       expect(await ask('discard', '--all')).toMatch(/HTTP 200 without the expected JSON/);
     } finally {
       other.close();
+      await holder.close();
+    }
+  });
+
+  // Only root can start a process as another user; elsewhere the case cannot be set up.
+  it.runIf(process.getuid?.() === 0)("tells a user who cannot read the bridge's token to run as the bridge's user", async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'outbox-token-'));
+    dirs.push(dir);
+    await chmod(dir, 0o755);
+    const configPath = join(dir, 'bridge.json');
+    const outboxDir = join(dir, 'outbox');
+    await writeFile(configPath, JSON.stringify({ accounts: {}, outbox: { dir: 'outbox' }, sink: { type: 'file', path: 'events.ndjson' }, http: { host: '127.0.0.1', port: await freePort() } }));
+    const holder = await openOutbox({ dir: outboxDir, ackAfter: 'persisted', maxBytes: 1e9, deliveredTimeoutSeconds: 10, maxAgeHours: 72 }, {
+      logger: createLogger({ level: 'silent' }),
+      start: false,
+    });
+    try {
+      await chmod(outboxDir, 0o755);
+      await publishControlToken(outboxDir, newControlToken());
+      const other = spawn(process.execPath, [BIN, 'outbox', 'retry', '--config', configPath], { uid: 65534, gid: 65534, stdio: ['ignore', 'pipe', 'pipe'] });
+      let stderr = '';
+      other.stderr!.on('data', (chunk: Buffer) => { stderr += chunk.toString(); });
+      other.stdout!.resume();
+      const code = await new Promise((resolve) => other.once('exit', resolve));
+      expect(stderr).toMatch(/is in use by process \d+, and its control\.token there is readable by the bridge's user only \(mode 0600\): run this command as that user or as root/);
+      expect(code).toBe(2);
+    } finally {
       await holder.close();
     }
   });

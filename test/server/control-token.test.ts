@@ -1,8 +1,8 @@
-import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { bearerToken, CONTROL_TOKEN_FILE, issueControlToken, readControlToken } from '../../src/server/control-token.js';
+import { bearerToken, clearControlToken, CONTROL_TOKEN_FILE, newControlToken, publishControlToken, readControlToken } from '../../src/server/control-token.js';
 
 const dirs: string[] = [];
 afterEach(async () => {
@@ -15,28 +15,40 @@ const tempDir = async () => {
 };
 
 describe('control token', () => {
-  it('is a fresh random secret per start, written owner-only and read back', async () => {
+  it('is a fresh random secret each time, published owner-only and read back', async () => {
     const dir = await tempDir();
     expect(await readControlToken(dir)).toBeNull();
-    const first = await issueControlToken(dir);
-    expect(first.token).toMatch(/^[A-Za-z0-9_-]{43}$/);
-    expect(first.path).toBe(join(dir, CONTROL_TOKEN_FILE));
-    expect((await stat(first.path)).mode & 0o777).toBe(0o600);
-    expect(await readControlToken(dir)).toBe(first.token);
-    const second = await issueControlToken(dir);
-    expect(second.token).not.toBe(first.token);
-    expect(await readControlToken(dir)).toBe(second.token);
+    const first = newControlToken();
+    expect(first).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(newControlToken()).not.toBe(first);
+    const published = await publishControlToken(dir, first);
+    expect(published.path).toBe(join(dir, CONTROL_TOKEN_FILE));
+    expect((await stat(published.path)).mode & 0o777).toBe(0o600);
+    expect(await readControlToken(dir)).toBe(first);
+    const second = newControlToken();
+    await publishControlToken(dir, second);
+    expect(await readControlToken(dir)).toBe(second);
+    expect((await readdir(dir)).sort()).toEqual([CONTROL_TOKEN_FILE]);
   });
 
   it("revoking removes the file only while it holds this token (a newer bridge's token stays)", async () => {
     const dir = await tempDir();
-    const old = await issueControlToken(dir);
-    const current = await issueControlToken(dir);
+    const old = await publishControlToken(dir, newControlToken());
+    const token = newControlToken();
+    const current = await publishControlToken(dir, token);
     await old.revoke();
-    expect(await readControlToken(dir)).toBe(current.token);
+    expect(await readControlToken(dir)).toBe(token);
     await current.revoke();
     expect(await readControlToken(dir)).toBeNull();
     await current.revoke();
+  });
+
+  it('clears a token left behind, and does not mind when there is none', async () => {
+    const dir = await tempDir();
+    await publishControlToken(dir, newControlToken());
+    await clearControlToken(dir);
+    expect(await readControlToken(dir)).toBeNull();
+    await clearControlToken(dir);
   });
 
   it('reads an empty file as no token, and reports other read errors', async () => {
@@ -45,7 +57,6 @@ describe('control token', () => {
     expect(await readControlToken(dir)).toBeNull();
     await writeFile(join(dir, 'plain-file'), 'x');
     await expect(readControlToken(join(dir, 'plain-file'))).rejects.toMatchObject({ code: 'ENOTDIR' });
-    expect(await readFile(join(dir, CONTROL_TOKEN_FILE), 'utf8')).toBe('\n');
   });
 
   it('takes the token of a Bearer authorization header only', () => {

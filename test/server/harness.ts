@@ -1,7 +1,7 @@
 /** Test harness: a bridge on 127.0.0.1 with ephemeral ports, a captured log, and panel clients over real sockets. */
 import { createSocket } from 'node:dgram';
 import { mkdtemp, readFile } from 'node:fs/promises';
-import { connect, type Socket } from 'node:net';
+import { connect, createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -114,3 +114,15 @@ export function udpExchange(port: number, bytes: Buffer, timeoutMs = 3000): Prom
 }
 
 export const text = (b: Buffer | undefined) => b?.toString('latin1') ?? '';
+
+/** A loopback port free right now (0: any; or check that `port` is free), for configs that need a fixed one. */
+export function freePort(port = 0): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(port, '127.0.0.1', () => {
+      const bound = (server.address() as { port: number }).port;
+      server.close(() => resolve(bound));
+    });
+  });
+}

@@ -188,8 +188,13 @@ describe('status server: outbox actions', () => {
     expect(((await wrong.json()) as { error: string }).error).toMatch(/control token/);
     const basic = await post(`${base}/outbox/retry`, '{}', { authorization: `Basic ${TOKEN}` });
     expect(basic.status).toBe(401);
+    // The token is checked before anything else about the request: no 415 or 413 tells a stranger more.
+    const untyped = await post(`${base}/outbox/retry`, '{}', { authorization: 'Bearer x', 'content-type': 'text/plain' });
+    expect(untyped.status).toBe(401);
+    const huge = await post(`${base}/outbox/retry`, `"${'x'.repeat(1024 * 1024 + 10)}"`, { authorization: 'Bearer x' });
+    expect(huge.status).toBe(401);
     expect(calls).toEqual([]);
-    expect(lines.filter((l) => l.includes('control token missing or wrong'))).toHaveLength(3);
+    expect(lines.filter((l) => l.includes('control token missing or wrong'))).toHaveLength(5);
     expect(lines.join('')).not.toContain('another-bridges-token');
   });
 

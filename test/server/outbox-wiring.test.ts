@@ -6,6 +6,7 @@ import { outboxActions } from '../../src/cli/serve.js';
 import { createLogger } from '../../src/log.js';
 import { buildRequest } from '../../src/protocols/dc09/index.js';
 import { runCli } from '../cli/run-cli.js';
+import { until } from '../e2e/api-harness.js';
 import { startTestBridge, TcpPanel, text, type TestBridge } from './harness.js';
 
 let running: TestBridge[] = [];
@@ -16,14 +17,6 @@ afterEach(async () => {
 
 const frame = (account: string, data: string, seq: string) =>
   buildRequest({ token: 'SIA-DCS', sequence: seq, line: '0', account, data, timestamp: new Date() });
-
-async function until(predicate: () => Promise<boolean>, timeoutMs = 5000): Promise<void> {
-  const start = Date.now();
-  while (!(await predicate())) {
-    if (Date.now() - start > timeoutMs) throw new Error('condition not reached');
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
 
 describe('receiver + outbox', () => {
   it('ACKs after the journal, delivers to the sink, keeps unmapped events as dead letters; retry after the fix delivers them with their original id', async () => {

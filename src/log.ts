@@ -156,7 +156,7 @@ export class TurnBatchedDestination {
       this.inner.write(chunk);
     } catch (err) {
       // Runs from setImmediate: a destination that throws (ended, destroyed) must not take the process down.
-      if (!this.failed) process.stderr.write(`log destination failed, lines dropped: ${err instanceof Error ? err.message : String(err)}\n`);
+      if (!this.failed) process.stderr.write(`log destination failed, lines dropped: ${errorMessage(err)}\n`);
       this.failed = true;
     }
   };
@@ -205,6 +205,16 @@ export function redactUrl(url: string): string {
   }
   const origin = parsed.origin !== 'null' ? parsed.origin : `${parsed.protocol}//${parsed.host}`;
   return `${origin}${parsed.pathname}`;
+}
+
+/** An error's message (or the thrown value as text), for a log field or a reply that names what went wrong. */
+export function errorMessage(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+/** The stack of an unexpected error (where it came from matters), else its message. */
+export function errorStack(err: unknown): string {
+  return err instanceof Error ? err.stack ?? err.message : String(err);
 }
 
 /**

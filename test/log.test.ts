@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
-import { createLogger, describeError, REDACTED, redactUrl, TurnBatchedDestination } from '../src/log.js';
+import { createLogger, describeError, errorMessage, errorStack, REDACTED, redactUrl, TurnBatchedDestination } from '../src/log.js';
 
 function capture(level = 'trace') {
   const lines: string[] = [];
@@ -176,6 +176,18 @@ describe('redactUrl', () => {
 
   it('replaces what does not parse', () => {
     expect(redactUrl('not a url ?secret=1')).toBe('[invalid url]');
+  });
+});
+
+describe('errorMessage and errorStack', () => {
+  it('give the message (or stack) of an Error and the text of anything else thrown', () => {
+    const err = new Error('disk full');
+    expect(errorMessage(err)).toBe('disk full');
+    expect(errorStack(err)).toMatch(/^Error: disk full\n\s+at /);
+    const bare = Object.assign(new Error('no stack'), { stack: undefined });
+    expect(errorStack(bare)).toBe('no stack');
+    expect(errorMessage('plain text')).toBe('plain text');
+    expect(errorStack(42)).toBe('42');
   });
 });
 

@@ -3,7 +3,7 @@ import { access, constants } from 'node:fs/promises';
 import type { CommandModule } from 'yargs';
 import { ConfigError, defaultConfig, loadConfigFile } from '../config/load.js';
 import type { BridgeConfig } from '../config/types.js';
-import { createLogger, describeError, type Logger } from '../log.js';
+import { createLogger, describeError, errorMessage, errorStack, type Logger } from '../log.js';
 import { deliveryCheck, startBridge, type RunningBridge } from '../server/bridge.js';
 import { startStatusServer, type OutboxAction, type ReadinessCheck, type StatusServerOptions } from '../server/http-status.js';
 import { clearControlToken, newControlToken, publishControlToken, type PublishedToken } from '../server/control-token.js';
@@ -25,7 +25,7 @@ async function reload(path: string, bridge: RunningBridge, logger: Logger): Prom
   try {
     next = await loadConfigFile(path);
   } catch (err) {
-    logger.error({ file: path, err: err instanceof Error ? err.message : String(err) }, 'configuration reload rejected; the running configuration stays');
+    logger.error({ file: path, err: errorMessage(err) }, 'configuration reload rejected; the running configuration stays');
     return;
   }
   const current = bridge.pipeline.currentConfig;
@@ -142,7 +142,7 @@ export async function runServe(args: ServeArgs): Promise<number> {
   }
   // Last lines of defence: a rejected promise nobody awaited is logged, not fatal; an uncaught exception leaves the
   // process in an unknown state, so it is logged and the process exits (the outbox makes a restart lose nothing).
-  process.on('unhandledRejection', (reason) => logger.error({ err: reason instanceof Error ? reason.stack ?? reason.message : String(reason) }, 'unhandled promise rejection'));
+  process.on('unhandledRejection', (reason) => logger.error({ err: errorStack(reason) }, 'unhandled promise rejection'));
   process.once('uncaughtException', (err) => {
     logger.fatal({ err: err.stack ?? err.message }, 'uncaught exception: exiting');
     logger.flush();
@@ -154,7 +154,7 @@ export async function runServe(args: ServeArgs): Promise<number> {
   try {
     bridge = await startBridge(config, { logger });
   } catch (err) {
-    logger.fatal({ err: err instanceof Error ? err.message : String(err) }, 'could not start');
+    logger.fatal({ err: errorMessage(err) }, 'could not start');
     return 1;
   }
   let status: StatusHandle | null;

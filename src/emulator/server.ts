@@ -27,6 +27,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { errors as joseErrors, jwtVerify } from 'jose';
 import { drainRequest, mediaType, readRequestBody, sameSecret, urlHost } from '../http/incoming.js';
+import { errorMessage } from '../log.js';
 import { isPlainObject, validatePartnerEvent } from '../sink/partner-event-schema.js';
 
 export const DEFAULT_CLIENT_ID = 'alarm-bridge-test';
@@ -409,7 +410,7 @@ class PartnerApiEmulator implements Emulator {
       return;
     }
     if (res.destroyed) return; // the client went away (aborted upload or request)
-    if (!this.quiet) process.stderr.write(`[emulator] internal error: ${err instanceof Error ? err.message : String(err)}\n`);
+    if (!this.quiet) process.stderr.write(`[emulator] internal error: ${errorMessage(err)}\n`);
     sendJson(res, 500, { error: 'internal_error', message: 'the emulator failed on this request' });
   }
 
@@ -672,7 +673,7 @@ class PartnerApiEmulator implements Emulator {
     try {
       this.setFaults(checkFaults(parsed));
     } catch (err) {
-      throw apiError(400, 'invalid_request', err instanceof Error ? err.message : String(err));
+      throw apiError(400, 'invalid_request', errorMessage(err));
     }
     sendJson(res, 200, this.faults());
   }

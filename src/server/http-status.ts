@@ -14,7 +14,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { collectDefaultMetrics, type Registry } from 'prom-client';
-import type { Logger } from '../log.js';
+import { errorMessage, type Logger } from '../log.js';
 import { mediaType, readRequestBody, sameSecret } from '../http/incoming.js';
 import { parseJson } from '../sink/partner-api/body.js';
 import { bearerToken } from './control-token.js';
@@ -76,7 +76,7 @@ function send(res: ServerResponse, status: number, contentType: string, body: st
 const sendJson = (res: ServerResponse, status: number, value: unknown, head: boolean, extra?: Record<string, string>) =>
   send(res, status, 'application/json; charset=utf-8', `${JSON.stringify(value)}\n`, head, extra);
 
-const errorText = (err: unknown) => (err instanceof Error ? err.message : String(err)).slice(0, 300);
+const errorText = (err: unknown) => errorMessage(err).slice(0, 300);
 
 function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
   let timer: NodeJS.Timeout | undefined;

@@ -3,7 +3,7 @@
  * the reply to write out. The reply is only an ACK once the acceptor took the frame's events (issue #4).
  */
 import type { BridgeConfig } from '../config/types.js';
-import type { Logger } from '../log.js';
+import { errorMessage, type Logger } from '../log.js';
 import { frameEventId, mapFrame, sourceFromDc09, type MappedEvent, type SourceFrame } from '../mapper/index.js';
 import { decodePayload } from '../protocols/decode.js';
 import { buildNak, decideReply, parseFrame, REPLY_TOKENS, REQUEST_TOKENS, type Dc09Message, type ReplyDecision } from '../protocols/dc09/index.js';
@@ -148,7 +148,7 @@ export class Pipeline {
       });
       return true;
     } catch (err) {
-      this.deps.logger.error({ account: source.account, err: err instanceof Error ? err.message : String(err) }, 'could not keep an undecodable frame: answering NAK');
+      this.deps.logger.error({ account: source.account, err: errorMessage(err) }, 'could not keep an undecodable frame: answering NAK');
       return false;
     }
   }
@@ -214,7 +214,7 @@ export class Pipeline {
     } catch (err) {
       const name = err instanceof Error ? err.name : '';
       this.deps.metrics.rejections.inc({ reason: REFUSAL_REASONS[name] ?? 'not-accepted' });
-      this.deps.logger.error({ account: source.account, err: err instanceof Error ? err.message : String(err), events: outgoing.length }, 'events not accepted: answering NAK so the panel retries');
+      this.deps.logger.error({ account: source.account, err: errorMessage(err), events: outgoing.length }, 'events not accepted: answering NAK so the panel retries');
       return name === 'DeliveryTimeoutError' ? 'persisted-not-delivered' : 'refused';
     }
   }

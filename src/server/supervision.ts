@@ -26,7 +26,7 @@
 import { mkdir, open, readFile, rename } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import type { BridgeConfig, SupervisionConfig } from '../config/types.js';
-import type { Logger } from '../log.js';
+import { errorMessage, type Logger } from '../log.js';
 import type { SourceFrame } from '../mapper/map.js';
 import type { SiaEvent } from '../protocols/events.js';
 import { lookupSiaCode } from '../protocols/sia/codes.js';
@@ -485,7 +485,7 @@ export class Supervisor {
 
   private enqueue(track: Track, task: () => Promise<void>): void {
     track.queue = track.queue.then(task).catch((err: unknown) => {
-      this.options.logger.error({ account: track.account, err: err instanceof Error ? err.message : String(err) }, 'supervision: emission failed');
+      this.options.logger.error({ account: track.account, err: errorMessage(err) }, 'supervision: emission failed');
     });
   }
 
@@ -498,7 +498,7 @@ export class Supervisor {
       try {
         accepted = await emit(source(this.now()));
       } catch (err) {
-        logger.error({ account, kind, err: err instanceof Error ? err.message : String(err) }, 'supervision: event could not be handed over');
+        logger.error({ account, kind, err: errorMessage(err) }, 'supervision: event could not be handed over');
       }
       metrics.supervisionEvents.inc({ kind, result: accepted ? 'accepted' : 'refused' });
       if (accepted) return true;
@@ -580,7 +580,7 @@ export class Supervisor {
     } catch (err) {
       this.dirty = true;
       // Logged when the failure starts, not on every retry (an unwritable path would flood the log once a second).
-      if (!this.saveFailing) this.options.logger.error({ statePath: path, err: err instanceof Error ? err.message : String(err) }, 'supervision: state file not written; retrying quietly until it works');
+      if (!this.saveFailing) this.options.logger.error({ statePath: path, err: errorMessage(err) }, 'supervision: state file not written; retrying quietly until it works');
       this.saveFailing = true;
       this.markDirty();
     }
@@ -593,7 +593,7 @@ export class Supervisor {
       text = await readFile(path, 'utf8');
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return {};
-      this.options.logger.warn({ statePath: path, err: err instanceof Error ? err.message : String(err) }, 'supervision: state file unreadable; starting without last-seen times');
+      this.options.logger.warn({ statePath: path, err: errorMessage(err) }, 'supervision: state file unreadable; starting without last-seen times');
       return {};
     }
     try {
@@ -614,7 +614,7 @@ export class Supervisor {
       }
       return out;
     } catch (err) {
-      this.options.logger.warn({ statePath: path, err: err instanceof Error ? err.message : String(err) }, 'supervision: state file is not valid; starting without last-seen times');
+      this.options.logger.warn({ statePath: path, err: errorMessage(err) }, 'supervision: state file is not valid; starting without last-seen times');
       return {};
     }
   }

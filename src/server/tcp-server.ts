@@ -5,7 +5,7 @@
 import type { EventEmitter } from 'node:events';
 import { createServer, type Server, type Socket } from 'node:net';
 import type { ListenerConfig } from '../config/types.js';
-import type { Logger } from '../log.js';
+import { errorStack, type Logger } from '../log.js';
 import type { BridgeMetrics } from './metrics.js';
 import type { Peer } from './pipeline.js';
 import { RateLimitedWarn } from './rate-limited-log.js';
@@ -91,7 +91,7 @@ export async function serveTcp(options: TcpServerOptions): Promise<RunningListen
               result = await work();
             } catch (err) {
               // A bug must cost this frame an answer, not the process: no reply means the panel retries.
-              logger.error({ peer: peerText(peer), listener: name, err: err instanceof Error ? err.stack ?? err.message : String(err) }, 'frame processing failed');
+              logger.error({ peer: peerText(peer), listener: name, err: errorStack(err) }, 'frame processing failed');
               return;
             }
             const { frame, kind } = result;

@@ -1,7 +1,7 @@
 /** DC-09 over UDP: one frame per datagram, the reply to the datagram's source address and port (protocols.md §1.1). */
 import { createSocket } from 'node:dgram';
 import type { ListenerConfig } from '../config/types.js';
-import type { Logger } from '../log.js';
+import { errorStack, type Logger } from '../log.js';
 import { Dc09Framer } from '../protocols/dc09/index.js';
 import type { BridgeMetrics } from './metrics.js';
 import type { Pipeline } from './pipeline.js';
@@ -42,7 +42,7 @@ export async function startUdpListener(options: UdpListenerOptions): Promise<Run
         metrics.replies.inc({ kind: decision.kind });
         metrics.ackLatency.observe(Number(process.hrtime.bigint() - received) / 1e9);
       });
-      const guarded = work.catch((err: unknown) => logger.error({ peer: `${rinfo.address}:${rinfo.port}`, listener: name, err: err instanceof Error ? err.stack ?? err.message : String(err) }, 'frame processing failed'));
+      const guarded = work.catch((err: unknown) => logger.error({ peer: `${rinfo.address}:${rinfo.port}`, listener: name, err: errorStack(err) }, 'frame processing failed'));
       inFlight.add(guarded);
       void guarded.finally(() => inFlight.delete(guarded));
     }

@@ -3,6 +3,7 @@
  * §3.4): `#acct|` with 1–16 letters or digits (DC-07; it may differ from the header account), a bare `|` (Ajax sends
  * it for "no account"), or nothing.
  */
+import type { DataDecodeResult } from './events.js';
 
 export const MAX_DATA_ACCOUNT_LENGTH = 16;
 
@@ -32,4 +33,21 @@ export function readAccountWrapper(data: string): AccountWrapper {
     };
   }
   return { account: data.slice(1, end), bodyStart: end + 1 };
+}
+
+/**
+ * Decodes `data` with `parse`; when that fails and the data starts with an account without its `#` (§1.7:
+ * ioBroker.sia quotes `[alarm2|Nri1OP0001*Familie*]`, DC09Gen sends `[1234|NFA129]`), decodes it again with the `#`
+ * put back. Only after a failure, so SIA data like `NRR|Atest` keeps its meaning; the first reading's error is the
+ * one reported.
+ */
+export function parseAllowingBareAccount(data: string, parse: (data: string) => DataDecodeResult): DataDecodeResult {
+  const result = parse(data);
+  if (result.ok) return result;
+  let end = 0;
+  while (end <= MAX_DATA_ACCOUNT_LENGTH && isAlphanumeric(data.charCodeAt(end))) end++;
+  if (end === 0 || end > MAX_DATA_ACCOUNT_LENGTH || data.charCodeAt(end) !== BAR) return result;
+  const retried = parse(`#${data}`);
+  // Read that way the data must hold an event: `NBA1|` is a stray bar, not an account with nothing after it.
+  return retried.ok && retried.events.length > 0 ? retried : result;
 }

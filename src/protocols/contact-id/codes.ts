@@ -144,6 +144,11 @@ const TABLE_ROWS: readonly TableRow[] = [
   ['354', 'T', 'Failure to communicate event', 'zone'],
   ['355', 'T', 'Loss of radio supervision', 'zone'],
   ['356', 'T', 'Loss of central polling', 'zone'],
+  ['357', 'T', 'Long-range radio VSWR problem', 'zone'],
+  ['358', 'T', 'Periodic communication test failure', 'zone'],
+  // §3.4 maps the whole 350–360 range to YC/YK (communication trouble/restore); 359 and 360 have no common name.
+  ['359', 'T', 'Communication trouble', 'zone'],
+  ['360', 'T', 'Communication trouble', 'zone'],
   ['370', 'T', 'Protection loop', 'zone'],
   ['371', 'T', 'Protection loop open', 'zone'],
   ['372', 'T', 'Protection loop short', 'zone'],

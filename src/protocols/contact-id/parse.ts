@@ -3,7 +3,7 @@
  * 16-digit DTMF message (§3.1). The decoders never throw; bad input comes back as `ok: false`.
  */
 
-import { readAccountWrapper } from '../account-wrapper.js';
+import { parseAllowingBareAccount, readAccountWrapper } from '../account-wrapper.js';
 import type { CidEvent, DataDecodeResult } from '../events.js';
 import { isCidChecksumValid } from './checksum.js';
 import { toCidEvent } from './event.js';
@@ -37,6 +37,11 @@ export type CidDtmfParseResult =
  */
 export function parseCidData(data: string): DataDecodeResult {
   if (typeof data !== 'string') return { ok: false, account: null, error: 'Contact ID data is not a string' };
+  // protocols.md §1.7: an account without its `#` (`[1234|1130 01 015]`) is tolerated too.
+  return parseAllowingBareAccount(data, parseBlock);
+}
+
+function parseBlock(data: string): DataDecodeResult {
   // protocols.md §3.4: the optional `#acct|` wrapper (it may differ from the header account).
   const wrapper = readAccountWrapper(data);
   if ('error' in wrapper) return { ok: false, account: null, error: `Contact ID ${wrapper.error}` };

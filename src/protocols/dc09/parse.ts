@@ -196,14 +196,18 @@ interface Decrypted {
 /** Text that can start a data block: `#acct|`, a bare `|`, SIA `N`/`O` + code or modifier, Contact ID `QEEE`. */
 const DATA_START = /^(?:#[0-9A-Za-z]{0,16}\||\||[NO]?(?:[A-Z]{2}|[a-z]{2}[0-9:-])|[0-9A-Fa-f]{4} ?[0-9A-Fa-f]{2} ?[0-9A-Fa-f]{3})/;
 
+/** `#acct|` at the start of a data block (§1.8). */
+const ACCOUNT_START = /^#[0-9A-Za-z]{1,16}\|/;
+const CONTROL_CHARACTER = /[\x00-\x1f\x7f]/;
+
 /** The pad is 1–16 bytes (16 when the rest is already block-aligned), so its `|` sits within the first 17. */
 const MAX_PAD = 16;
 
 /**
  * §1.12 robust decryption. Ajax pads with random bytes that may themselves be `]` or `|`, so neither "first `]`"
  * nor "first `|`" is safe: the data ends at the first `]` after which a valid trailer (xdata, timestamp) follows,
- * and the pad ends at the first `|` (within the pad's maximum length) after which something that looks like data
- * begins — else at the first `|`, else there is no data (NULL, ACK). Frames whose data looks like nothing a panel
+ * and the pad ends at the `|` (within the pad's maximum length) after which the data looks most like data (see
+ * below) — else at the first `|`, else there is no data (NULL, ACK). Frames whose data looks like nothing a panel
  * sends are read with the first `|`, as every implementation does.
  */
 function decryptPayload(key: Uint8Array, cipherHex: string): Decrypted | null {
@@ -219,18 +223,29 @@ function decryptPayload(key: Uint8Array, cipherHex: string): Decrypted | null {
     }
   }
   if (!trailer) return null; // §1.12 step 5: no valid trailer = wrong key
+  // Candidates, best first: a `|` followed by `#acct|` (Ajax repeats its account there); else the first followed by
+  // data-like text without control characters (random pad bytes are mostly control characters, panel data never
+  // is); else the first followed by data-like text at all; else the first `|`.
   let bar = -1;
+  let clean = -1;
+  let likely = -1;
   for (let at = plain.indexOf('|'); at >= 0 && at < close && at <= MAX_PAD; at = plain.indexOf('|', at + 1)) {
     const rest = plain.slice(at + 1, close);
     if (bar < 0) {
       bar = at;
       if (rest === '') break; // pad | ] — no data (NULL)
     }
-    if (DATA_START.test(rest)) {
-      bar = at;
+    if (ACCOUNT_START.test(rest)) {
+      clean = at;
       break;
     }
+    if (DATA_START.test(rest)) {
+      if (likely < 0) likely = at;
+      if (clean < 0 && !CONTROL_CHARACTER.test(rest)) clean = at;
+    }
   }
+  if (clean >= 0) bar = clean;
+  else if (likely >= 0) bar = likely;
   if (bar < 0) {
     // No `|` where a pad could end: pad only (empty data), unless the "pad" is longer than a pad can be.
     const head = plain.indexOf('|');

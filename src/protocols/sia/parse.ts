@@ -10,10 +10,11 @@
  * A hand-written scanner over char codes: no regular expressions, one pass (two at most, see
  * `parseSiaData`), and it never throws — anything off-grammar comes back as `{ ok: false }`.
  */
-import { readAccountWrapper } from '../account-wrapper.js';
+import { parseAllowingBareAccount, readAccountWrapper } from '../account-wrapper.js';
 import type { DataDecodeResult, SiaEvent } from '../events.js';
 import { lookupSiaCode } from './codes.js';
 
+const QUOTE = 0x27; // '
 const STAR = 0x2a; // *
 const DASH = 0x2d; // -
 const SLASH = 0x2f; // /
@@ -34,8 +35,16 @@ const isModifierValueChar = (c: number): boolean => isDigit(c) || c === COLON ||
 type FunctionLetter = SiaEvent['function'];
 type ScanOutcome = { events: SiaEvent[] } | { error: string };
 
-/** Decodes one DC-03 data block. Empty data is a valid block without events. */
+/**
+ * Decodes one DC-03 data block. Empty data is a valid block without events; an account without its `#` is
+ * tolerated (§1.7, see parseAllowingBareAccount).
+ */
 export function parseSiaData(raw: string): DataDecodeResult {
+  if (typeof raw !== 'string') return { ok: false, account: null, error: 'SIA data is not a string' };
+  return parseAllowingBareAccount(raw, parseBlock);
+}
+
+function parseBlock(raw: string): DataDecodeResult {
   // Trailing blanks after the last event (`Nri1/BA01/BA02 `) are padding, not a grammar error — unless they
   // belong to a `|A` text block, which keeps its text as sent.
   const data = raw.includes('|A') ? raw : raw.trimEnd();
@@ -138,19 +147,33 @@ function scanEvent(
   while (isAlphanumeric(data.charCodeAt(i))) i++;
   const address = data.slice(start + 2, i);
 
-  // protocols.md §2.1: `^text^` after the address; XSIA-style panels delimit the same text with `*`.
+  // protocols.md §2.1: `^text^` after the address; XSIA-style panels delimit the same text with `*`, or write it
+  // `*'text'NM` (a quoted text and a two-letter attribute tag).
   let text: string | null = null;
   const delimiter = data.charCodeAt(i);
   if (delimiter === CARET || delimiter === STAR) {
     const close = data.indexOf(data.charAt(i), i + 1);
-    if (close < 0) {
+    const quoted = close < 0 && delimiter === STAR ? quotedXsiaText(data, i) : null;
+    if (quoted) {
+      text = quoted.text;
+      i = quoted.end;
+    } else if (close < 0) {
       return { error: `text opened by ${describeChar(data, i)} at offset ${i} is never closed` };
+    } else {
+      text = data.slice(i + 1, close);
+      i = close + 1;
     }
-    text = data.slice(i + 1, close);
-    i = close + 1;
   }
 
   return { event: buildEvent(code, address, text, functionLetter, modifiers), end: i };
+}
+
+/** `*'text'XX` at `star`: the text and the offset after the tag, or null when it is not that form. */
+function quotedXsiaText(data: string, star: number): { text: string; end: number } | null {
+  if (data.charCodeAt(star + 1) !== QUOTE) return null;
+  const close = data.indexOf("'", star + 2);
+  if (close < 0 || !isUpper(data.charCodeAt(close + 1)) || !isUpper(data.charCodeAt(close + 2))) return null;
+  return { text: data.slice(star + 2, close), end: close + 3 };
 }
 
 function buildEvent(

@@ -20,6 +20,8 @@ describe('Contact ID code table (protocols.md §3.3)', () => {
     ['385', 'trouble'], ['386', 'trouble'], ['387', 'trouble'], ['388', 'trouble'],
     ['520', 'bypass'], ['521', 'bypass'], ['522', 'bypass'], ['523', 'bypass'],
     ['524', 'bypass'], ['525', 'bypass'], ['526', 'bypass'], ['527', 'bypass'],
+    // §3.4: 350–360 → YC/YK, the whole range.
+    ...['350', '351', '352', '353', '354', '355', '356', '357', '358', '359', '360'].map((code) => [code, 'trouble']),
   ])('expands the ranges of the reference: %s is %s', (code, category) => {
     expect(lookupCidCode(code)).toMatchObject({ known: true, category });
   });

@@ -108,3 +108,16 @@ describe('empty account wrapper', () => {
     expect(result.ok && result.events[0]).toMatchObject({ qualifier: '1', code: '130', zone: '015' });
   });
 });
+
+describe('account without "#" (protocols.md §1.7)', () => {
+  it('reads `acct|QEEE GG CCC` as the account and its event', () => {
+    const result = parseCidData('1234|1130 01 015');
+    expect(result).toMatchObject({ ok: true, account: '1234' });
+    expect(result.ok && result.events[0]).toMatchObject({ qualifier: '1', code: '130', zone: '015' });
+  });
+
+  it('keeps the first error when the data is no better with the "#"', () => {
+    expect(parseCidData('1234|')).toMatchObject({ ok: false, error: expect.stringMatching(/^not a Contact ID event/) });
+    expect(parseCidData('1234|XYZ')).toMatchObject({ ok: false, error: expect.stringMatching(/^not a Contact ID event "1234\|XYZ"/) });
+  });
+});

@@ -181,13 +181,23 @@ describe('encryption (§1.12)', () => {
   });
 
   it('finds data and trailer when a random pad contains "]" or "|" (Ajax binary pads)', () => {
-    for (const pad of ['ab]cdefghij', 'ab|cdefghij', '|]|]|]', ']', '|']) {
+    // Pads whose `|` is followed by text that also looks like data: `BA…`, `NBA…`, a Contact ID-like run of hex.
+    for (const pad of ['ab]cdefghij', 'ab|cdefghij', '|]|]|]', ']', '|', '\x01|BA\x02\x03\x04\x05\x06\x07\t', '|NBA1\x02', '|113001015']) {
       const rest = '|#1234|Nri1/BA01]_12:00:00,01-01-2024';
       const padded = pad.padEnd(pad.length + ((16 - ((pad.length + rest.length) % 16)) % 16), 'x');
       const frame = buildRequest({ token: 'SIA-DCS', sequence: '0001', line: '0', account: '1234', data: '#1234|Nri1/BA01', key, timestamp: new Date('2024-01-01T12:00:00Z'), padSource: () => padded });
       const parsed = parseFrame(frame, { keysFor: () => [key] });
       expect(parsed.ok && parsed.message.data, pad).toBe('#1234|Nri1/BA01');
     }
+  });
+
+  it('prefers, without an account wrapper, the "|" after which the data has no control characters', () => {
+    const rest = '|Nri1/BA001]_12:00:00,01-01-2024';
+    const padded = '\x01|BA\x02\x03\x04\x05\x06'.padEnd(16, '\x05');
+    expect((padded.length + rest.length) % 16).toBe(0);
+    const frame = buildRequest({ token: 'SIA-DCS', sequence: '0001', line: '0', account: '1234', data: 'Nri1/BA001', key, timestamp: new Date('2024-01-01T12:00:00Z'), padSource: () => padded });
+    const parsed = parseFrame(frame, { keysFor: () => [key] });
+    expect(parsed.ok && parsed.message).toMatchObject({ data: 'Nri1/BA001', pad: padded });
   });
 
   it('accepts lower-case cipher text and CRC hex', () => {

@@ -76,6 +76,16 @@ const GRAMMAR_CASES: ValidCase[] = [
     events: [{ code: 'OP', address: '1', function: 'N', category: 'opening' }] },
   { name: 'XSIA-style *text*', data: '#alarm2|Nri1OP0001*Familie*', account: 'alarm2',
     events: [{ code: 'OP', address: '0001', text: 'Familie' }] },
+  { name: "XSIA-style *'text'NM (§2.1)", data: "#1234|Nri1OP0001*'Familie'NM", account: '1234',
+    events: [{ code: 'OP', address: '0001', text: 'Familie' }] },
+  { name: "XSIA-style *''NM, then another event", data: "Nri1OP0001*''NM/BA2", account: null,
+    events: [{ code: 'OP', text: '' }, { code: 'BA', address: '2', text: null }] },
+  { name: 'account without "#" (§1.7, ioBroker.sia comment)', data: 'alarm2|Nri1OP0001*Familie*', account: 'alarm2',
+    events: [{ code: 'OP', address: '0001', text: 'Familie' }] },
+  { name: 'account without "#" (DC09Gen)', data: '1234|NFA129', account: '1234',
+    events: [{ code: 'FA', address: '129', category: 'alarm' }] },
+  { name: '|A block is not mistaken for an account', data: 'NRR|Atest', account: null,
+    events: [{ code: 'RR', text: 'test' }] },
   { name: '|A text only where no caret text', data: 'Nri1/BA1^own^/BA2|Ashared', account: null,
     events: [{ code: 'BA', text: 'own' }, { code: 'BA', text: 'shared' }] },
   { name: '|A text may hold structural characters', data: 'NRR|A a/b|c^d', account: null,
@@ -102,6 +112,12 @@ const EMPTY_CASES: ValidCase[] = [
 ];
 
 describe('parseSiaData: valid blocks', () => {
+  it('answers an error, not an exception, for data that is not text', () => {
+    for (const value of [null, undefined, 42, {}]) {
+      expect(parseSiaData(value as unknown as string)).toMatchObject({ ok: false, error: 'SIA data is not a string' });
+    }
+  });
+
   it.each([...SAMPLE_CASES, ...GRAMMAR_CASES, ...EMPTY_CASES])('$name: $data', ({ data, account, events }) => {
     const result = parseSiaData(data);
     expect(result).toMatchObject({ ok: true, account });
@@ -140,6 +156,9 @@ const INVALID_CASES: ReadonlyArray<readonly [name: string, data: string, account
   ['space between events', 'NBA1 BA2', null],
   ['"|" not followed by A', 'NBA1|Xtext', null],
   ['trailing "|"', 'NBA1|', null],
+  ['"*\'" text without its tag', "NBA1*'open'", null],
+  ['account without "#" and nothing valid after it', '1234|BA1^open', null],
+  ['17 characters before "|"', '12345678901234567|NBA1', null],
   ['text without an event', 'Nri1^x^', null],
   ['bracket inside data', 'N[BA1]', null],
   ['lower-case function letter', 'nBA1', null],

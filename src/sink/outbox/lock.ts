@@ -2,8 +2,16 @@
  * One writer per outbox directory: two processes appending to the same journal would interleave records and the
  * next start would refuse the journal as corrupt. `outbox.lock` holds the owner's pid; a lock whose process is gone
  * (a crash, a SIGKILL) is taken over, so a crashed bridge restarts without an operator.
+ *
+ * The lock file appears with its pid already in it (written to a private file, then hard-linked into place, which
+ * fails when the name exists), so nobody ever reads an empty lock. Removing a stale lock by name is only safe when
+ * nobody else can do it at the same time (else one starter removes the lock another has just taken): it happens
+ * under a short-lived guard (`outbox.lock.takeover`, taken the same way), re-checking the owner first. A guard left
+ * by a process that died inside that window (milliseconds) is removed once it is older than GUARD_STALE_MS.
  */
-import { open, readFile, unlink } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { link, readFile, stat, unlink, writeFile } from 'node:fs/promises';
+import { setTimeout as delay } from 'node:timers/promises';
 import { join } from 'node:path';
 import { OutboxLockedError } from './errors.js';
 
@@ -36,6 +44,57 @@ async function ownerLooksAlive(pid: number): Promise<boolean> {
   }
 }
 
+const readOwner = async (path: string): Promise<number | null> => {
+  const text = await readFile(path, 'utf8').catch((err: NodeJS.ErrnoException) => {
+    if (err.code === 'ENOENT') return null;
+    throw err;
+  });
+  if (text === null) return null;
+  const pid = Number.parseInt(text, 10);
+  return Number.isSafeInteger(pid) && pid > 0 ? pid : 0;
+};
+
+/** Hard-links `source` to `path`: true when this process now holds the lock, false when the name exists. */
+async function linkInto(source: string, path: string): Promise<boolean> {
+  try {
+    await link(source, path);
+    return true;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    throw err;
+  }
+}
+
+/** A takeover guard older than this was left by a process that died while holding it. */
+const GUARD_STALE_MS = 10_000;
+
+/**
+ * Under the takeover guard, removes the lock at `path` if its owner is (still) gone. Returns without doing anything
+ * when another process holds the guard; the caller then looks at the lock again.
+ */
+async function removeStaleLock(path: string, mine: string): Promise<void> {
+  const guard = `${path}.takeover`;
+  if (!(await linkInto(mine, guard))) {
+    const since = await stat(guard).then((s) => Date.now() - s.mtimeMs, () => 0);
+    if (since > GUARD_STALE_MS) await unlink(guard).catch(() => undefined);
+    await delay(5 + Math.random() * 20);
+    return;
+  }
+  try {
+    const owner = await readOwner(path);
+    if (owner !== null && !(owner > 0 && (await ownerLooksAlive(owner)))) {
+      await unlink(path).catch((err: NodeJS.ErrnoException) => {
+        if (err.code !== 'ENOENT') throw err;
+      });
+    }
+  } finally {
+    await unlink(guard).catch(() => undefined);
+  }
+}
+
+/** Rounds of looking at a stale lock while other starters hold the takeover guard. */
+const MAX_ATTEMPTS = 100;
+
 export interface DirLock {
   release(): Promise<void>;
 }
@@ -43,23 +102,18 @@ export interface DirLock {
 export async function lockDir(dir: string): Promise<DirLock> {
   const path = join(dir, LOCK_FILE);
   if (heldHere.has(path)) throw new OutboxLockedError(dir, process.pid);
-  for (let attempt = 0; ; attempt++) {
-    try {
-      const handle = await open(path, 'wx');
-      try {
-        await handle.writeFile(`${process.pid}\n`);
-      } finally {
-        await handle.close();
-      }
-      break;
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-      const pid = Number.parseInt(await readFile(path, 'utf8').catch(() => ''), 10);
-      const owner = Number.isSafeInteger(pid) && pid > 0 ? pid : 0;
-      if (attempt > 0 || (owner > 0 && (await ownerLooksAlive(owner)))) throw new OutboxLockedError(dir, owner);
-      // Stale: its owner is gone. Remove it and try once more (a racing starter then gets EEXIST and stops).
-      await unlink(path).catch(() => undefined);
+  const mine = `${path}.${randomBytes(6).toString('hex')}.new`;
+  await writeFile(mine, `${process.pid}\n`, { flag: 'wx' });
+  try {
+    for (let attempt = 0; ; attempt++) {
+      if (await linkInto(mine, path)) break;
+      const owner = await readOwner(path);
+      if (owner === null) continue; // removed meanwhile: try again
+      if ((owner > 0 && (await ownerLooksAlive(owner))) || attempt >= MAX_ATTEMPTS) throw new OutboxLockedError(dir, owner);
+      await removeStaleLock(path, mine);
     }
+  } finally {
+    await unlink(mine).catch(() => undefined);
   }
   heldHere.add(path);
   let released = false;
@@ -68,7 +122,7 @@ export async function lockDir(dir: string): Promise<DirLock> {
       if (released) return;
       released = true;
       heldHere.delete(path);
-      await unlink(path).catch(() => undefined);
+      if ((await readOwner(path).catch(() => null)) === process.pid) await unlink(path).catch(() => undefined);
     },
   };
 }

@@ -4,11 +4,11 @@
  * cameras). Appends are group-committed and fsynced like the journal; `retryDead` removes re-queued lines by
  * rewriting the file (temporary file, fsync, rename), so a crash leaves either the old or the new file.
  */
-import { mkdir, open, readFile, rename, type FileHandle } from 'node:fs/promises';
+import { open, readFile, rename, type FileHandle } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { OutgoingEvent, PartnerEvent } from '../types.js';
 import { GroupCommit } from './group-commit.js';
-import { syncDir } from './journal.js';
+import { makeDurableDir, syncDir } from './journal.js';
 
 export const DEAD_LETTER_FILE = 'dead-letters.ndjson';
 
@@ -66,18 +66,22 @@ export class DeadLetterStore {
   static async open(dir: string, readOnly = false): Promise<DeadLetterStore> {
     const store = new DeadLetterStore(join(dir, DEAD_LETTER_FILE));
     let text: Buffer;
+    let existed = true;
     try {
       text = await readFile(store.path);
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
       text = Buffer.alloc(0);
+      existed = false;
     }
     const end = text.lastIndexOf(0x0a) + 1;
     for (let i = text.indexOf(0x0a); i !== -1; i = text.indexOf(0x0a, i + 1)) store.lines++;
     store.size = end;
     if (!readOnly) {
-      await mkdir(dir, { recursive: true });
+      await makeDurableDir(dir);
       store.fh = await open(store.path, 'a+');
+      // Letters are written to it on the strength of a panel's ACK: its name must survive a power loss too.
+      if (!existed) await syncDir(dir);
       if (end < text.length) {
         await store.fh.truncate(end);
         await store.fh.datasync();

@@ -22,7 +22,7 @@
  * throws `OutboxCorruptError` with the file and byte offset; start-up stops.
  */
 import { mkdir, open, readdir, readFile, unlink, type FileHandle } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { crc32 } from 'node:zlib';
 import { describeError, type Logger } from '../../log.js';
 import { OutboxClosedError, OutboxCorruptError, OutboxWriteError } from './errors.js';
@@ -253,17 +253,28 @@ export interface JournalStats {
   records: number;
   /** Write + fdatasync rounds (one per group-committed batch). */
   syncs: number;
-  /** Directory fsyncs (one per new segment). */
+  /** Directory fsyncs (one per new or deleted segment). */
   dirSyncs: number;
 }
 
-/** fsyncs a directory, so that a file created or renamed in it survives a crash. */
+/** fsyncs a directory, so that a file created, renamed or deleted in it stays so after a crash. */
 export async function syncDir(dir: string): Promise<void> {
   const handle = await open(dir, 'r');
   try {
     await handle.sync();
   } finally {
     await handle.close();
+  }
+}
+
+/** Creates `dir` (and missing parents) so that it survives a crash: each new directory's parent is fsynced. */
+export async function makeDurableDir(dir: string): Promise<void> {
+  const target = resolve(dir);
+  const first = await mkdir(target, { recursive: true });
+  if (first === undefined) return;
+  for (let created = target; ; created = dirname(created)) {
+    await syncDir(dirname(created));
+    if (created === resolve(first) || dirname(created) === created) break;
   }
 }
 
@@ -294,7 +305,7 @@ export class Journal {
   static async open(dir: string, options: JournalOptions): Promise<Journal> {
     const journal = new Journal(dir, options.logger, options);
     const readOnly = options.readOnly ?? false;
-    if (!readOnly) await mkdir(dir, { recursive: true });
+    if (!readOnly) await makeDurableDir(dir);
     let names: string[];
     try {
       names = await readdir(dir);
@@ -480,6 +491,9 @@ export class Journal {
     }
     this.sizes.delete(segment);
     this.diskBytes -= size;
+    // A deleted segment that reappeared after a power loss would deliver its events again.
+    await syncDir(this.dir);
+    this.counters.dirSyncs++;
   }
 
   /** Waits for queued appends, then closes the active file. Later appends reject. */

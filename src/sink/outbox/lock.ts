@@ -102,6 +102,9 @@ export interface DirLock {
 export async function lockDir(dir: string): Promise<DirLock> {
   const path = join(dir, LOCK_FILE);
   if (heldHere.has(path)) throw new OutboxLockedError(dir, process.pid);
+  // A live owner is refused before anything is written (a user who may only read the directory learns who holds it).
+  const current = await readOwner(path);
+  if (current !== null && current > 0 && (await ownerLooksAlive(current))) throw new OutboxLockedError(dir, current);
   const mine = `${path}.${randomBytes(6).toString('hex')}.new`;
   await writeFile(mine, `${process.pid}\n`, { flag: 'wx' });
   try {

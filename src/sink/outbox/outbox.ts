@@ -15,7 +15,6 @@
  * outcome records that belong to events of older, still kept segments are first copied to the active segment, so
  * deleting it never brings a finished event back to life.
  */
-import { mkdir } from 'node:fs/promises';
 import type { OutboxConfig } from '../../config/types.js';
 import { describeError, type Logger } from '../../log.js';
 import { fullJitterDelay } from '../partner-api/sink.js';
@@ -32,6 +31,7 @@ import {
 } from './errors.js';
 import {
   encodeEventRecord,
+  makeDurableDir,
   Journal,
   type JournalFileOps,
   type JournalStats,
@@ -256,7 +256,7 @@ export async function openOutbox(config: OutboxConfig, deps: OutboxDeps): Promis
   const started = performance.now();
   let lock: DirLock | null = null;
   if (!readOnly) {
-    await mkdir(config.dir, { recursive: true });
+    await makeDurableDir(config.dir);
     lock = await lockDir(config.dir);
   }
   try {

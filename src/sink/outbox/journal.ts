@@ -32,6 +32,14 @@ export const SEGMENT_MAGIC = Buffer.from('ABOXJNL1', 'latin1');
 export const RECORD_HEADER_BYTES = 12;
 /** Rotate to a new segment once the active one has reached this size. */
 export const DEFAULT_SEGMENT_BYTES = 16 * 1024 * 1024;
+
+/**
+ * Segment size for an outbox of `maxBytes`: at most an eighth of it, so that the segment being written (which
+ * compaction never deletes) cannot hold the whole budget; 16 MiB at most, 4 KiB at least.
+ */
+export function segmentBytesFor(maxBytes: number): number {
+  return Math.min(DEFAULT_SEGMENT_BYTES, Math.max(4096, Math.floor(maxBytes / 8)));
+}
 /** Larger bodies are never written, so a larger length read back is damage, not data. */
 const MAX_BODY_BYTES = 64 * 1024 * 1024;
 const MAX_SEQ = 2 ** 48 - 1;
@@ -283,6 +291,7 @@ export class Journal {
   private active = 0;
   private fh: FileHandle | null = null;
   private diskBytes = 0;
+  private rotateRequested = false;
   private queuedBytes = 0;
   private broken: Error | null = null;
   private closed = false;
@@ -427,6 +436,17 @@ export class Journal {
     return this.appendFrames(records.map(encodeRecord));
   }
 
+  /**
+   * Starts a new segment (after the queued appends) unless the active one holds no record yet, so that the
+   * records in the current one can be compacted away once nothing in it is pending. Resolves with the active
+   * segment's number.
+   */
+  rotate(): Promise<number> {
+    if (this.closed) return Promise.reject(new OutboxClosedError('the outbox journal is closed'));
+    this.rotateRequested = true;
+    return this.commit.submit([]);
+  }
+
   /** `append` for records already framed (`encodeEventRecord`, `encodeRecord`). */
   appendFrames(frames: Buffer[]): Promise<number> {
     if (this.closed) return Promise.reject(new OutboxClosedError('the outbox journal is closed'));
@@ -441,7 +461,12 @@ export class Journal {
     try {
       if (this.broken) throw this.broken;
       if (!this.fh) throw new OutboxClosedError('the outbox journal is closed');
-      if ((this.sizes.get(this.active) ?? 0) >= this.segmentBytes) await this.createSegment(this.active + 1);
+      const activeSize = this.sizes.get(this.active) ?? 0;
+      if (activeSize >= this.segmentBytes || (this.rotateRequested && activeSize > SEGMENT_MAGIC.length)) {
+        await this.createSegment(this.active + 1);
+      }
+      this.rotateRequested = false;
+      if (frames.length === 0) return this.active;
       const fh = this.fh;
       const start = this.sizes.get(this.active) ?? 0;
       const data = frames.length === 1 ? frames[0]! : Buffer.concat(frames, size);

@@ -32,6 +32,7 @@ import {
 import {
   encodeEventRecord,
   makeDurableDir,
+  segmentBytesFor,
   Journal,
   type JournalFileOps,
   type JournalStats,
@@ -248,6 +249,9 @@ class Recovery {
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
+/** The longest wait before the next attempt, whatever the API's Retry-After says. */
+export const MAX_RETRY_AFTER_MS = 60 * 60 * 1000;
+
 /** Opens (creating) the outbox in `config.dir`, reloads what is pending and starts delivering it. */
 export async function openOutbox(config: OutboxConfig, deps: OutboxDeps): Promise<Outbox> {
   const readOnly = deps.readOnly ?? false;
@@ -264,7 +268,7 @@ export async function openOutbox(config: OutboxConfig, deps: OutboxDeps): Promis
     const journal = await Journal.open(config.dir, {
       logger: deps.logger,
       readOnly,
-      ...(deps.segmentBytes !== undefined ? { segmentBytes: deps.segmentBytes } : {}),
+      segmentBytes: deps.segmentBytes ?? segmentBytesFor(config.maxBytes),
       ...(deps.fileOps ? { fileOps: deps.fileOps } : {}),
       onRecord: (record, segment, file, offset) => recovery.add(record, segment, file, offset),
     });
@@ -329,6 +333,7 @@ export class Outbox {
   private letterActions: Promise<unknown> = Promise.resolve();
 
   private diskFull = false;
+  private rotating: Promise<void> | null = null;
   /** Journal bytes when an accept was last refused for `maxBytes` (null: not refused since the last success). */
   private refusedAtBytes: number | null = null;
   private fullLogged = false;
@@ -459,6 +464,7 @@ export class Outbox {
     for (const c of created) size += c.frame.length;
     if (this.usedBytes + size > this.config.maxBytes) {
       this.refusedAtBytes = this.journal.bytes;
+      this.releaseActiveSegment();
       throw this.maxBytesReached();
     }
     let segment: number;
@@ -488,6 +494,8 @@ export class Outbox {
     if (isNoSpace(err)) {
       this.diskFull = true;
       this.noteFull('disk-full');
+      // Delivered segments may be deletable: that is the only way this outbox can give space back.
+      this.scheduleCompaction();
       return new OutboxFullError('disk-full', `outbox disk is full (${describeError(err)})`);
     }
     if (err instanceof OutboxClosedError || err instanceof OutboxWriteError) return err;
@@ -643,9 +651,11 @@ export class Outbox {
         if (queued) queued.fresh = null;
       }
     }
-    const wait = Math.max(
-      outcome.afterMs ?? 0,
-      fullJitterDelay(Math.max(0, entry.attempts - 1), this.baseDelayMs, this.maxDelayMs, this.random),
+    // A server's Retry-After is honoured up to an hour: a larger one would hold an alarm back longer than any
+    // operator wants, and past 24.8 days a timer would fire at once.
+    const wait = Math.min(
+      MAX_RETRY_AFTER_MS,
+      Math.max(outcome.afterMs ?? 0, fullJitterDelay(Math.max(0, entry.attempts - 1), this.baseDelayMs, this.maxDelayMs, this.random)),
     );
     const now = this.clock();
     // Giving up now rather than after a wait that would end past maxAgeHours anyway.
@@ -840,13 +850,35 @@ export class Outbox {
     this.scheduleCompaction();
   }
 
+  /**
+   * Full while the segment being written holds nothing pending: only compaction can free space, and it never
+   * deletes the active segment, so a new one is started and the old one compacted (else a small `maxBytes` would
+   * refuse frames forever once everything was delivered).
+   */
+  private releaseActiveSegment(): void {
+    if (this.rotating || (this.segments.get(this.journal.activeSegment)?.pending ?? 0) > 0) return;
+    this.rotating = this.journal
+      .rotate()
+      .then(() => this.scheduleCompaction())
+      .catch((err: unknown) => this.logger.warn({ err: describeError(err) }, 'outbox: could not start a new journal segment to free space'))
+      .finally(() => {
+        this.rotating = null;
+      });
+  }
+
   private scheduleCompaction(): void {
     if (this.compacting) {
       this.compactAgain = true;
       return;
     }
     this.compacting = this.compact()
-      .catch((err) => this.logger.error({ err: describeError(err) }, 'outbox compaction failed; retried later'))
+      .catch((err) => {
+        this.logger.error({ err: describeError(err), retryInMs: this.writeRetryMs }, 'outbox compaction failed; retried later');
+        // Nothing else may come to trigger it (a full disk refuses every frame): try again on a timer.
+        setTimeout(() => {
+          if (!this.finished) this.scheduleCompaction();
+        }, this.writeRetryMs).unref();
+      })
       .finally(() => {
         this.compacting = null;
         if (this.compactAgain && !this.finished) {
@@ -861,26 +893,30 @@ export class Outbox {
     const doomed = this.journal.segments().filter((n) => n !== active && (this.segments.get(n)?.pending ?? 0) === 0);
     if (doomed.length === 0) return;
     const gone = new Set(doomed);
-    const carry = new Map<number, CarriedOutcome>();
-    for (const n of doomed) {
-      for (const c of this.segments.get(n)?.carried ?? []) {
-        if (!gone.has(c.home) && this.segments.has(c.home)) carry.set(c.seq, c);
-      }
-    }
-    if (carry.size > 0) {
-      const moved = [...carry.values()];
+    // Outcomes of events in kept segments must be copied forward before their segment goes; segments without such
+    // outcomes go first, so that a full disk (where the copy cannot be written) still frees what it can.
+    const carryOf = (n: number) => (this.segments.get(n)?.carried ?? []).filter((c) => !gone.has(c.home) && this.segments.has(c.home));
+    const free = doomed.filter((n) => carryOf(n).length === 0);
+    const carrying = doomed.filter((n) => carryOf(n).length > 0);
+    await this.deleteSegments(free);
+    if (carrying.length > 0) {
+      const moved = [...new Map(carrying.flatMap(carryOf).map((c) => [c.seq, c] as const)).values()];
       const segment = await this.journal.append(
         moved.map((c) => ({ type: 'outcome' as const, seq: c.seq, outcome: c.outcome, detail: { id: c.id, carried: true } })),
       );
       this.segmentInfo(segment).carried.push(...moved);
+      await this.deleteSegments(carrying);
     }
-    for (const n of doomed) {
+    this.logger.debug({ deleted: doomed, bytes: this.journal.bytes }, 'outbox: compacted');
+  }
+
+  private async deleteSegments(segments: readonly number[]): Promise<void> {
+    for (const n of segments) {
       await this.journal.deleteSegment(n);
       this.segments.delete(n);
     }
-    this.logger.debug({ deleted: doomed, carried: carry.size, bytes: this.journal.bytes }, 'outbox: compacted');
     // Space was freed: the next frame may fit again (`accept` decides).
-    if (this.refusedAtBytes !== null && this.journal.bytes < this.refusedAtBytes) this.refusedAtBytes = null;
+    if (segments.length > 0 && this.refusedAtBytes !== null && this.journal.bytes < this.refusedAtBytes) this.refusedAtBytes = null;
   }
 
   // ---- operator views and actions -------------------------------------------------------------------------

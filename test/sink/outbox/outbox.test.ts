@@ -11,6 +11,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { OutboxConfig } from '../../../src/config/types.js';
 import {
   DEAD_LETTER_FILE,
+  MAX_RETRY_AFTER_MS,
   LOCK_FILE,
   DeliveryFailedError,
   DeliveryTimeoutError,
@@ -21,6 +22,7 @@ import {
   type Outbox,
   type OutboxDeps,
 } from '../../../src/sink/outbox/index.js';
+import { defaultFileOps, segmentBytesFor, type JournalFileOps } from '../../../src/sink/outbox/journal.js';
 import type { OutgoingEvent } from '../../../src/sink/types.js';
 import { countingFileOps, fullDiskFileOps, makeEvent, outboxConfig, RecordingSink, silentLogger, tempDir, until } from './helpers.js';
 
@@ -231,6 +233,88 @@ describe('Outbox', () => {
       await until(() => outbox.status().state === 'running', 5_000, 'state running after compaction');
       await outbox.accept([makeEvent('F2', 2)]);
       await sink.waitForAccepted(accepted + 1);
+    });
+
+    it('maxBytes smaller than a segment: once everything is delivered, it accepts again (a new segment lets compaction free the old)', async () => {
+      const sink = new RecordingSink();
+      const outbox = await open(sink, { maxBytes: 50_000 }, { segmentBytes: 1024 * 1024 });
+      let accepted = 0;
+      for (let i = 0; i < 1000; i++) {
+        try {
+          await outbox.accept([makeEvent('S1', i)]);
+          accepted++;
+        } catch (err) {
+          expect(err).toMatchObject({ kind: 'max-bytes' });
+          break;
+        }
+      }
+      expect(accepted).toBeGreaterThan(10);
+      await sink.waitForAccepted(accepted);
+      await until(() => outbox.status().depth === 0, 5_000, 'everything delivered');
+      // The panel retries its refused frame: it is taken once the delivered segment has been compacted away.
+      let retried = false;
+      for (const deadline = Date.now() + 5_000; !retried && Date.now() < deadline; ) {
+        retried = await outbox.accept([makeEvent('S1', accepted)]).then(() => true, () => false);
+        if (!retried) await sleep(20);
+      }
+      expect(retried).toBe(true);
+      expect(outbox.status().state).toBe('running');
+    });
+
+    it('a compaction that fails (no space for the outcomes it must copy forward) is tried again by itself', async () => {
+      let failCarry = false;
+      const fileOps: JournalFileOps = {
+        async write(fh, data, position) {
+          if (failCarry && data.includes('"carried":true')) throw Object.assign(new Error('no space left on device'), { code: 'ENOSPC' });
+          await defaultFileOps.write(fh, data, position);
+        },
+        sync: defaultFileOps.sync,
+      };
+      const sink = new RecordingSink();
+      let hold = true;
+      sink.behaviour = (event) => (event.account === 'STUCK' || hold ? { kind: 'retry', reason: 'API down' } : { kind: 'accepted' });
+      const outbox = await open(sink, {}, { segmentBytes: 1024, writeRetryMs: 20, fileOps });
+      // The stuck event shares its segment with ten others: their outcomes, written to later segments, must be
+      // copied forward before those segments can go.
+      await outbox.accept([makeEvent('STUCK', 0), ...Array.from({ length: 10 }, (_, i) => makeEvent('A', i))]);
+      for (let i = 10; i < 30; i++) await outbox.accept([makeEvent('A', i)]);
+      // Everything is on disk and pending; now the API comes back while compaction cannot copy outcomes forward.
+      failCarry = true;
+      sink.delay = () => 3; // outcomes trickle in, one write each, over several segments
+      hold = false;
+      await sink.waitForAccepted(30);
+      await until(() => outbox.status().depth === 1, 5_000, 'only the stuck event pending');
+      const segments = () => readdirSync(dir).filter((n) => n.endsWith('.journal')).length;
+      await sleep(100);
+      const blocked = segments();
+      expect(blocked).toBeGreaterThan(3); // delivered segments wait for their outcomes to be copied forward
+      failCarry = false;
+      // No further frame or delivery comes: only the retry can compact.
+      await until(() => segments() <= 3, 5_000, 'compaction retried');
+      expect(outbox.status().depth).toBe(1);
+    });
+
+    it('honours Retry-After up to an hour: a huge one neither dead-letters a fresh event nor spins', async () => {
+      const sink = new RecordingSink();
+      sink.behaviour = () => ({ kind: 'retry', afterMs: 100 * 24 * 3600 * 1000, reason: 'come back in 100 days' });
+      const outbox = await open(sink, { maxAgeHours: 72 });
+      const before = Date.now();
+      await outbox.accept([makeEvent('R1', 1)]);
+      await until(() => outbox.status().depth === 1 && sink.attempts.length === 1, 2_000, 'first attempt');
+      await sleep(50);
+      expect(sink.attempts).toHaveLength(1);
+      const [pending] = await outbox.list();
+      expect(outbox.status().deadLetters).toBe(0);
+      const next = Date.parse(pending!.nextAttemptAt!);
+      expect(next - before).toBeGreaterThan(MAX_RETRY_AFTER_MS - 5_000);
+      expect(next - before).toBeLessThanOrEqual(MAX_RETRY_AFTER_MS + 5_000);
+    });
+
+    it('sizes segments from maxBytes: an eighth of it, between 4 KiB and 16 MiB', () => {
+      expect(segmentBytesFor(1024 * 1024 * 1024)).toBe(16 * 1024 * 1024);
+      expect(segmentBytesFor(80 * 1024 * 1024)).toBe(10 * 1024 * 1024);
+      expect(segmentBytesFor(200_000)).toBe(25_000);
+      expect(segmentBytesFor(2000)).toBe(4096);
     });
 
     it('disk full (ENOSPC): accept rejects with OutboxFullError and state is full until space is back', async () => {

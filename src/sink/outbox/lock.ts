@@ -54,10 +54,24 @@ const readOwner = async (path: string): Promise<number | null> => {
   return Number.isSafeInteger(pid) && pid > 0 ? pid : 0;
 };
 
-/** Hard-links `source` to `path`: true when this process now holds the lock, false when the name exists. */
+/** Filesystems without hard links (SMB, some FUSE mounts, vfat) answer `link()` with one of these. */
+const NO_HARD_LINKS = new Set(['EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'ENOSYS']);
+
+/**
+ * Puts a file holding our pid at `path` unless one is there: true when this process now holds it. A hard link of
+ * `source` makes it appear complete; without hard links it is created exclusively and then written.
+ */
 async function linkInto(source: string, path: string): Promise<boolean> {
   try {
     await link(source, path);
+    return true;
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code ?? '';
+    if (code === 'EEXIST') return false;
+    if (!NO_HARD_LINKS.has(code)) throw err;
+  }
+  try {
+    await writeFile(path, `${process.pid}\n`, { flag: 'wx' });
     return true;
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
@@ -75,6 +89,7 @@ const GUARD_STALE_MS = 10_000;
 async function removeStaleLock(path: string, mine: string): Promise<void> {
   const guard = `${path}.takeover`;
   if (!(await linkInto(mine, guard))) {
+    // mtime is when the holder wrote its pid file, at most a few seconds before it took the guard.
     const since = await stat(guard).then((s) => Date.now() - s.mtimeMs, () => 0);
     if (since > GUARD_STALE_MS) await unlink(guard).catch(() => undefined);
     await delay(5 + Math.random() * 20);

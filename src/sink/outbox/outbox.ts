@@ -18,7 +18,7 @@
 import type { OutboxConfig } from '../../config/types.js';
 import { describeError, type Logger } from '../../log.js';
 import { fullJitterDelay } from '../partner-api/sink.js';
-import type { DeliveryOutcome, OutgoingEvent, PartnerEvent, Sink } from '../types.js';
+import { MAX_RETRY_AFTER_MS, type DeliveryOutcome, type OutgoingEvent, type PartnerEvent, type Sink } from '../types.js';
 import { DeadLetterStore, type DeadLetter, type StoredDeadLetter } from './dead-letters.js';
 import {
   DeliveryFailedError,
@@ -249,9 +249,6 @@ class Recovery {
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
-/** The longest wait before the next attempt, whatever the API's Retry-After says. */
-export const MAX_RETRY_AFTER_MS = 60 * 60 * 1000;
-
 /** Opens (creating) the outbox in `config.dir`, reloads what is pending and starts delivering it. */
 export async function openOutbox(config: OutboxConfig, deps: OutboxDeps): Promise<Outbox> {
   const readOnly = deps.readOnly ?? false;
@@ -334,6 +331,9 @@ export class Outbox {
 
   private diskFull = false;
   private rotating: Promise<void> | null = null;
+  /** Set by a refusal's rotation, cleared by the next accepted frame: one new segment per full episode. */
+  private rotatedWhileFull = false;
+  private compactionRetry: NodeJS.Timeout | null = null;
   /** Journal bytes when an accept was last refused for `maxBytes` (null: not refused since the last success). */
   private refusedAtBytes: number | null = null;
   private fullLogged = false;
@@ -475,6 +475,7 @@ export class Outbox {
     }
     this.diskFull = false;
     this.refusedAtBytes = null;
+    this.rotatedWhileFull = false;
     if (this.fullLogged) {
       this.fullLogged = false;
       this.logger.info({ dir: this.config.dir, bytes: this.journal.bytes }, 'outbox: accepting again');
@@ -651,8 +652,6 @@ export class Outbox {
         if (queued) queued.fresh = null;
       }
     }
-    // A server's Retry-After is honoured up to an hour: a larger one would hold an alarm back longer than any
-    // operator wants, and past 24.8 days a timer would fire at once.
     const wait = Math.min(
       MAX_RETRY_AFTER_MS,
       Math.max(outcome.afterMs ?? 0, fullJitterDelay(Math.max(0, entry.attempts - 1), this.baseDelayMs, this.maxDelayMs, this.random)),
@@ -856,7 +855,8 @@ export class Outbox {
    * refuse frames forever once everything was delivered).
    */
   private releaseActiveSegment(): void {
-    if (this.rotating || (this.segments.get(this.journal.activeSegment)?.pending ?? 0) > 0) return;
+    if (this.stopping || this.rotating || this.rotatedWhileFull || (this.segments.get(this.journal.activeSegment)?.pending ?? 0) > 0) return;
+    this.rotatedWhileFull = true;
     this.rotating = this.journal
       .rotate()
       .then(() => this.scheduleCompaction())
@@ -867,6 +867,7 @@ export class Outbox {
   }
 
   private scheduleCompaction(): void {
+    if (this.finished) return;
     if (this.compacting) {
       this.compactAgain = true;
       return;
@@ -875,9 +876,13 @@ export class Outbox {
       .catch((err) => {
         this.logger.error({ err: describeError(err), retryInMs: this.writeRetryMs }, 'outbox compaction failed; retried later');
         // Nothing else may come to trigger it (a full disk refuses every frame): try again on a timer.
-        setTimeout(() => {
-          if (!this.finished) this.scheduleCompaction();
-        }, this.writeRetryMs).unref();
+        if (!this.compactionRetry && !this.stopping) {
+          this.compactionRetry = setTimeout(() => {
+            this.compactionRetry = null;
+            this.scheduleCompaction();
+          }, this.writeRetryMs);
+          this.compactionRetry.unref();
+        }
       })
       .finally(() => {
         this.compacting = null;
@@ -893,27 +898,34 @@ export class Outbox {
     const doomed = this.journal.segments().filter((n) => n !== active && (this.segments.get(n)?.pending ?? 0) === 0);
     if (doomed.length === 0) return;
     const gone = new Set(doomed);
-    // Outcomes of events in kept segments must be copied forward before their segment goes; segments without such
-    // outcomes go first, so that a full disk (where the copy cannot be written) still frees what it can.
+    // Outcomes of events in kept segments must be copied forward before their segment goes. Segments go oldest
+    // first (an outcome always lies after its event): those before the first one that needs a copy go at once, so
+    // a full disk (where the copy cannot be written) still frees them, and no outcome is lost before its event.
     const carryOf = (n: number) => (this.segments.get(n)?.carried ?? []).filter((c) => !gone.has(c.home) && this.segments.has(c.home));
-    const free = doomed.filter((n) => carryOf(n).length === 0);
-    const carrying = doomed.filter((n) => carryOf(n).length > 0);
+    const firstCarrying = doomed.findIndex((n) => carryOf(n).length > 0);
+    const free = firstCarrying < 0 ? doomed : doomed.slice(0, firstCarrying);
     await this.deleteSegments(free);
-    if (carrying.length > 0) {
-      const moved = [...new Map(carrying.flatMap(carryOf).map((c) => [c.seq, c] as const)).values()];
-      const segment = await this.journal.append(
-        moved.map((c) => ({ type: 'outcome' as const, seq: c.seq, outcome: c.outcome, detail: { id: c.id, carried: true } })),
-      );
-      this.segmentInfo(segment).carried.push(...moved);
-      await this.deleteSegments(carrying);
+    if (firstCarrying >= 0) {
+      const rest = doomed.slice(firstCarrying);
+      const moved = [...new Map(rest.flatMap(carryOf).map((c) => [c.seq, c] as const)).values()];
+      if (moved.length > 0) {
+        const segment = await this.journal.append(
+          moved.map((c) => ({ type: 'outcome' as const, seq: c.seq, outcome: c.outcome, detail: { id: c.id, carried: true } })),
+        );
+        this.segmentInfo(segment).carried.push(...moved);
+      }
+      await this.deleteSegments(rest);
     }
     this.logger.debug({ deleted: doomed, bytes: this.journal.bytes }, 'outbox: compacted');
   }
 
   private async deleteSegments(segments: readonly number[]): Promise<void> {
     for (const n of segments) {
-      await this.journal.deleteSegment(n);
-      this.segments.delete(n);
+      try {
+        await this.journal.deleteSegment(n);
+      } finally {
+        if (!this.journal.segments().includes(n)) this.segments.delete(n);
+      }
     }
     // Space was freed: the next frame may fit again (`accept` decides).
     if (segments.length > 0 && this.refusedAtBytes !== null && this.journal.bytes < this.refusedAtBytes) this.refusedAtBytes = null;
@@ -1075,10 +1087,13 @@ export class Outbox {
     }
     if (this.retryTimer) clearTimeout(this.retryTimer);
     this.retryTimer = null;
+    if (this.compactionRetry) clearTimeout(this.compactionRetry);
+    this.compactionRetry = null;
     this.flushOutcomes();
     this.flushDeferred();
-    while (this.writes.size > 0 || this.compacting) {
+    while (this.writes.size > 0 || this.compacting || this.rotating) {
       await Promise.allSettled([...this.writes]);
+      await this.rotating;
       await this.compacting;
     }
     this.finished = true;

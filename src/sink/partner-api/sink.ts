@@ -12,7 +12,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Agent, Pool, request, type Dispatcher } from 'undici';
 import type { SinkConfig } from '../../config/types.js';
 import { describeError, redactUrl, type Logger } from '../../log.js';
-import type { DeliveryOutcome, MediaSource, OutgoingEvent, Sink } from '../types.js';
+import { MAX_RETRY_AFTER_MS, type DeliveryOutcome, type MediaSource, type OutgoingEvent, type Sink } from '../types.js';
 import { parseJson, readBody, str } from './body.js';
 import { createTokenProvider, parseRetryAfter, TokenRequestError, type TokenProvider } from './token.js';
 
@@ -451,7 +451,7 @@ export async function deliverWithRetry(
   for (let attemptNo = 0; ; attemptNo++) {
     const outcome = await sink.deliver(event);
     if (outcome.kind !== 'retry') return outcome;
-    const wait = Math.max(outcome.afterMs ?? 0, fullJitterDelay(attemptNo, baseDelayMs, maxDelayMs, random));
+    const wait = Math.min(MAX_RETRY_AFTER_MS, Math.max(outcome.afterMs ?? 0, fullJitterDelay(attemptNo, baseDelayMs, maxDelayMs, random)));
     if (clock() + wait - first > opts.maxAgeMs) {
       return {
         kind: 'permanent',

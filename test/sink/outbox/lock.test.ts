@@ -26,9 +26,10 @@ function contender(dir: string, start: string): Promise<string> {
   const script = `
     import { existsSync } from 'node:fs';
     const { lockDir } = await import(${JSON.stringify(LOCK_MODULE)});
-    while (!existsSync(${JSON.stringify(start)})) await new Promise((r) => setTimeout(r, 1));
+    const deadline = Date.now() + 15_000; // never outlive an aborted test
+    while (!existsSync(${JSON.stringify(start)})) { if (Date.now() > deadline) process.exit(1); await new Promise((r) => setTimeout(r, 1)); }
     try { await lockDir(${JSON.stringify(dir)}); console.log('won'); } catch (err) { console.log(err.name === 'OutboxLockedError' ? 'lost' : 'error ' + err.message); }
-    setTimeout(() => process.exit(0), 400);
+    setTimeout(() => process.exit(0), 2000); // the winner holds the lock while the others try
   `;
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });

@@ -11,7 +11,6 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { OutboxConfig } from '../../../src/config/types.js';
 import {
   DEAD_LETTER_FILE,
-  MAX_RETRY_AFTER_MS,
   LOCK_FILE,
   DeliveryFailedError,
   DeliveryTimeoutError,
@@ -22,9 +21,9 @@ import {
   type Outbox,
   type OutboxDeps,
 } from '../../../src/sink/outbox/index.js';
-import { defaultFileOps, segmentBytesFor, type JournalFileOps } from '../../../src/sink/outbox/journal.js';
-import type { OutgoingEvent } from '../../../src/sink/types.js';
-import { countingFileOps, fullDiskFileOps, makeEvent, outboxConfig, RecordingSink, silentLogger, tempDir, until } from './helpers.js';
+import { defaultFileOps, Journal, segmentBytesFor, type JournalFileOps } from '../../../src/sink/outbox/journal.js';
+import { MAX_RETRY_AFTER_MS, type OutgoingEvent } from '../../../src/sink/types.js';
+import { capturingLogger, countingFileOps, fullDiskFileOps, makeEvent, outboxConfig, RecordingSink, silentLogger, tempDir, until } from './helpers.js';
 
 describe('Outbox', () => {
   let dir: string;
@@ -156,6 +155,56 @@ describe('Outbox', () => {
   });
 
   describe('compaction', () => {
+    it('retries a failing compaction on one timer, however many refusals asked for one', async () => {
+      const journal = await Journal.open(dir, { logger: silentLogger, segmentBytes: 1, onRecord() {} });
+      const event = (seq: number, account: string, id: string) => ({ type: 'event' as const, seq, acceptedAt: Date.now(), account, id, payload: Buffer.from(JSON.stringify({ account, body: { event_id: id } })) });
+      await journal.append([event(1, 'STUCK', 'K'), event(2, 'A', 'A')]);
+      await journal.append([{ type: 'outcome', seq: 2, outcome: 'delivered', detail: { id: 'A' } }]);
+      await journal.append([{ type: 'outcome', seq: 999, outcome: 'delivered', detail: { id: 'x' } }]);
+      await journal.close();
+      const fullDisk: JournalFileOps = {
+        async write() {
+          throw Object.assign(new Error('no space left on device'), { code: 'ENOSPC' });
+        },
+        sync: defaultFileOps.sync,
+      };
+      const { logger, lines } = capturingLogger();
+      const outbox = await open(null, {}, { fileOps: fullDisk, writeRetryMs: 100, logger });
+      for (let i = 0; i < 50; i++) await outbox.accept([makeEvent('F', i)]).catch(() => undefined);
+      await sleep(150);
+      const failuresBefore = lines.filter((l) => l.msg === 'outbox compaction failed; retried later').length;
+      await sleep(500);
+      const failures = lines.filter((l) => l.msg === 'outbox compaction failed; retried later').length - failuresBefore;
+      expect(failuresBefore).toBeGreaterThan(0);
+      expect(failures).toBeGreaterThanOrEqual(3); // still retried…
+      expect(failures).toBeLessThanOrEqual(7); // …about every 100 ms, not once per refusal
+    });
+
+    it('never deletes an outcome before its event: a compaction cut short (no room to copy outcomes) brings nothing back', async () => {
+      // Segments: 1 = events K (stuck) and A; 2 = A's outcome and event B; 3 = B's outcome; 4 = filler (active).
+      const journal = await Journal.open(dir, { logger: silentLogger, segmentBytes: 1, onRecord() {} });
+      const event = (seq: number, account: string, id: string) => ({ type: 'event' as const, seq, acceptedAt: Date.now(), account, id, payload: Buffer.from(JSON.stringify({ account, body: { event_id: id } })) });
+      const outcome = (seq: number) => ({ type: 'outcome' as const, seq, outcome: 'delivered' as const, detail: { id: 'x' } });
+      await journal.append([event(1, 'STUCK', 'K'), event(2, 'A', 'A')]);
+      await journal.append([outcome(2), event(3, 'B', 'B')]);
+      await journal.append([outcome(3)]);
+      await journal.append([outcome(999)]);
+      await journal.close();
+      const noRoomForCopies: JournalFileOps = {
+        async write(fh, data, position) {
+          if (data.includes('"carried":true')) throw Object.assign(new Error('no space left on device'), { code: 'ENOSPC' });
+          await defaultFileOps.write(fh, data, position);
+        },
+        sync: defaultFileOps.sync,
+      };
+      const first = await open(null, {}, { fileOps: noRoomForCopies, writeRetryMs: 60_000 });
+      expect((await first.list()).map((p) => p.id)).toEqual(['K']);
+      await sleep(100);
+      await first.close();
+      const again = await open(null);
+      expect((await again.list()).map((p) => p.id)).toEqual(['K']);
+    });
+
     it('deletes segments whose events are all delivered; the directory stays small', async () => {
       const sink = new RecordingSink();
       const outbox = await open(sink, {}, { segmentBytes: 4096 });
@@ -308,6 +357,30 @@ describe('Outbox', () => {
       const next = Date.parse(pending!.nextAttemptAt!);
       expect(next - before).toBeGreaterThan(MAX_RETRY_AFTER_MS - 5_000);
       expect(next - before).toBeLessThanOrEqual(MAX_RETRY_AFTER_MS + 5_000);
+    });
+
+    it('starts at most one new segment per full spell, however many frames it refuses', async () => {
+      const sink = new RecordingSink();
+      sink.behaviour = (event) => (event.account === 'STUCK' ? { kind: 'retry', afterMs: 3_000_000, reason: 'API refuses this one' } : { kind: 'accepted' });
+      const outbox = await open(sink, { maxBytes: 50_000 });
+      // Stuck events spread over the segments hold the budget; the segment being written ends up with none.
+      for (let n = 0; ; n++) {
+        const account = n % 4 === 0 && outbox.status().bytes < 40_000 ? 'STUCK' : 'A';
+        const ok = await outbox.accept([makeEvent(account, n)]).then(() => true, () => false);
+        if (!ok) break;
+        await sleep(1);
+      }
+      await sleep(300);
+      const before = outbox.journalStats().dirSyncs;
+      let refused = 0;
+      for (let i = 0; i < 60; i++) {
+        await outbox.accept([makeEvent('P', i, { pad: 'y'.repeat(20_000) })]).catch(() => refused++);
+        await sleep(2);
+      }
+      await sleep(100);
+      expect(refused).toBe(60);
+      // One rotation (a new segment, then the old one deleted): a few directory fsyncs, not a few per refusal.
+      expect(outbox.journalStats().dirSyncs - before).toBeLessThanOrEqual(6);
     });
 
     it('sizes segments from maxBytes: an eighth of it, between 4 KiB and 16 MiB', () => {

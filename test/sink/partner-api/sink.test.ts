@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { deliverWithRetry, type DeliverWithRetryOptions } from '../../../src/sink/partner-api/sink.js';
-import type { DeliveryOutcome, OutgoingEvent, Sink } from '../../../src/sink/types.js';
+import { MAX_RETRY_AFTER_MS, type DeliveryOutcome, type OutgoingEvent, type Sink } from '../../../src/sink/types.js';
 import {
   JPEG,
   makeEvent,
@@ -144,6 +144,22 @@ describe('partner-api sink: delivery', () => {
     expect(outcome.kind).toBe('accepted');
     expect(waits).toEqual([1000]);
     expect(Date.now() - started).toBeGreaterThanOrEqual(990);
+  });
+
+  it('waits at most an hour whatever Retry-After says, instead of giving a fresh event up', async () => {
+    const slowDown: Sink = { name: 'slow-down', deliver: async () => ({ kind: 'retry', afterMs: 100 * 24 * 3600 * 1000, reason: 'HTTP 429' }), close: async () => undefined };
+    const stop = new AbortController();
+    const waits: number[] = [];
+    const outcome = await deliverWithRetry(slowDown, makeEvent(1), {
+      maxAgeMs: 72 * 3600 * 1000,
+      signal: stop.signal,
+      onRetry: (_o, _n, wait) => {
+        waits.push(wait);
+        stop.abort();
+      },
+    });
+    expect(waits).toEqual([MAX_RETRY_AFTER_MS]);
+    expect(outcome).toMatchObject({ kind: 'retry' });
   });
 
   it('gives up with "max age exceeded" once the next attempt would be too late', async () => {

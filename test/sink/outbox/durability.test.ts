@@ -39,7 +39,7 @@ async function traced(root: string, body: string): Promise<string[]> {
   for (const line of text.split('\n')) {
     const [, pid = '', rest = ''] = /^(\d+)\s+(.*)$/.exec(line) ?? [];
     if (rest.endsWith('<unfinished ...>')) {
-      pending.set(pid, rest.slice(0, -'<unfinished ...>'.length));
+      pending.set(pid, rest.slice(0, -'<unfinished ...>'.length).trimEnd());
     } else if (rest.startsWith('<...')) {
       calls.push((pending.get(pid) ?? '') + rest.replace(/^<\.\.\. \w+ resumed>/, ''));
       pending.delete(pid);

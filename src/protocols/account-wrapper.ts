@@ -44,10 +44,10 @@ export function readAccountWrapper(data: string): AccountWrapper {
 export function parseAllowingBareAccount(data: string, parse: (data: string) => DataDecodeResult): DataDecodeResult {
   const result = parse(data);
   if (result.ok) return result;
-  let end = 0;
-  while (end <= MAX_DATA_ACCOUNT_LENGTH && isAlphanumeric(data.charCodeAt(end))) end++;
-  if (end === 0 || end > MAX_DATA_ACCOUNT_LENGTH || data.charCodeAt(end) !== BAR) return result;
-  const retried = parse(`#${data}`);
+  const marked = `#${data}`;
+  // The same rule as a `#acct|` wrapper: 1–16 letters or digits, then `|`.
+  if ('error' in readAccountWrapper(marked)) return result;
+  const retried = parse(marked);
   // Read that way the data must hold an event: `NBA1|` is a stray bar, not an account with nothing after it.
   return retried.ok && retried.events.length > 0 ? retried : result;
 }

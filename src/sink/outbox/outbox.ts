@@ -17,8 +17,8 @@
  */
 import type { OutboxConfig } from '../../config/types.js';
 import { describeError, type Logger } from '../../log.js';
-import { fullJitterDelay } from '../partner-api/sink.js';
-import { MAX_RETRY_AFTER_MS, type DeliveryOutcome, type OutgoingEvent, type PartnerEvent, type Sink } from '../types.js';
+import { retryWait } from '../partner-api/sink.js';
+import type { DeliveryOutcome, OutgoingEvent, PartnerEvent, Sink } from '../types.js';
 import { DeadLetterStore, type DeadLetter, type StoredDeadLetter } from './dead-letters.js';
 import {
   DeliveryFailedError,
@@ -652,10 +652,7 @@ export class Outbox {
         if (queued) queued.fresh = null;
       }
     }
-    const wait = Math.min(
-      MAX_RETRY_AFTER_MS,
-      Math.max(outcome.afterMs ?? 0, fullJitterDelay(Math.max(0, entry.attempts - 1), this.baseDelayMs, this.maxDelayMs, this.random)),
-    );
+    const wait = retryWait(outcome, Math.max(0, entry.attempts - 1), this.baseDelayMs, this.maxDelayMs, this.random);
     const now = this.clock();
     // Giving up now rather than after a wait that would end past maxAgeHours anyway.
     if (now + wait - entry.acceptedAt >= this.maxAgeMs) {

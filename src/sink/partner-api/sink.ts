@@ -78,6 +78,14 @@ export function fullJitterDelay(attempt: number, baseMs: number, maxMs: number, 
   return Math.floor(random() * ceiling);
 }
 
+/**
+ * The wait before the next attempt after a `retry` outcome: the backoff, or the API's Retry-After when longer, but
+ * never more than MAX_RETRY_AFTER_MS. Used by `deliverWithRetry` and the outbox alike.
+ */
+export function retryWait(outcome: Extract<DeliveryOutcome, { kind: 'retry' }>, attempt: number, baseMs: number, maxMs: number, random = Math.random): number {
+  return Math.min(MAX_RETRY_AFTER_MS, Math.max(outcome.afterMs ?? 0, fullJitterDelay(attempt, baseMs, maxMs, random)));
+}
+
 function asTarget(v: unknown): UploadTarget | null {
   if (!v || typeof v !== 'object') return null;
   const o = v as Record<string, unknown>;
@@ -451,7 +459,7 @@ export async function deliverWithRetry(
   for (let attemptNo = 0; ; attemptNo++) {
     const outcome = await sink.deliver(event);
     if (outcome.kind !== 'retry') return outcome;
-    const wait = Math.min(MAX_RETRY_AFTER_MS, Math.max(outcome.afterMs ?? 0, fullJitterDelay(attemptNo, baseDelayMs, maxDelayMs, random)));
+    const wait = retryWait(outcome, attemptNo, baseDelayMs, maxDelayMs, random);
     if (clock() + wait - first > opts.maxAgeMs) {
       return {
         kind: 'permanent',

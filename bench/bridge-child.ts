@@ -4,7 +4,7 @@
  * the open connections, and stops on `stop`.
  */
 import { loadConfigFile } from '../src/config/load.js';
-import { startBridge } from '../src/server/bridge.js';
+import { startBridge } from '../src/server/app/bridge.js';
 import { onParent, tellParent } from './child.js';
 import { benchLogger } from './setup.js';
 

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { LatencyHistogram } from '../src/cli/simulate.js';
 import { TOKEN_PATH } from '../src/emulator/server.js';
-import { queueAcceptor } from '../src/server/acceptor.js';
+import { queueAcceptor } from '../src/server/pipeline/acceptor.js';
 import { createPartnerApiSink, type PartnerApiSinkConfig } from '../src/sink/partner-api/sink.js';
 import type { OutgoingEvent, Sink } from '../src/sink/types.js';
 import { startChild } from './child.js';

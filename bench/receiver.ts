@@ -11,7 +11,7 @@ import { createReadStream } from 'node:fs';
 import { join } from 'node:path';
 import { parseConfig } from '../src/config/load.js';
 import type { SimulateReport } from '../src/cli/simulate.js';
-import { startBridge } from '../src/server/bridge.js';
+import { startBridge } from '../src/server/app/bridge.js';
 import { startChild } from './child.js';
 import { benchConfigJson, benchLogger, BENCH_KEY_HEX, QUICK, round, withTempDir } from './setup.js';
 import type { SimulateChildOptions } from './simulate-child.js';

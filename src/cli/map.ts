@@ -4,7 +4,7 @@ import { defaultConfig, loadConfigFile } from '../config/load.js';
 import { mapFrame, sourceFromDc09, type MappedEvent } from '../mapper/index.js';
 import { decodePayload } from '../protocols/decode.js';
 import { decideReply, parseFrame } from '../protocols/dc09/index.js';
-import { accountDirectory } from '../server/policy.js';
+import { accountDirectory } from '../server/pipeline/policy.js';
 import { escapeFrame } from '../protocols/escape.js';
 import { clockFromArgs, frameInputs, keyFromArgs, withFrameInputOptions, type FrameInputArgs } from './frame-input.js';
 

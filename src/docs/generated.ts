@@ -1,7 +1,7 @@
 /** Generated README sections: each is replaced between its markers by `npm run docs`; a test checks freshness. */
 import { CONFIG_END, CONFIG_START, renderConfigReference } from '../config/docs.js';
 import { renderMappingTable, TABLE_END, TABLE_START } from '../mapper/docs.js';
-import { METRICS_END, METRICS_START, renderMetricsList } from '../server/metrics-docs.js';
+import { METRICS_END, METRICS_START, renderMetricsList } from '../server/ops/metrics-docs.js';
 
 const SECTIONS: { start: string; end: string; render: () => string | Promise<string> }[] = [
   { start: TABLE_START, end: TABLE_END, render: renderMappingTable },

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startStatus, type StatusHandle } from '../../src/cli/serve.js';
 import { createLogger } from '../../src/log.js';
-import { CONTROL_TOKEN_FILE, readControlToken } from '../../src/server/control-token.js';
+import { CONTROL_TOKEN_FILE, readControlToken } from '../../src/server/ops/control-token.js';
 import { freePort, startTestBridge, type TestBridge } from '../server/harness.js';
 
 const logger = createLogger({ level: 'silent' });

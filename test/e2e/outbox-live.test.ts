@@ -12,7 +12,7 @@ import { createInterface } from 'node:readline';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/log.js';
 import { buildRequest } from '../../src/protocols/dc09/index.js';
-import { CONTROL_TOKEN_FILE, newControlToken, publishControlToken } from '../../src/server/control-token.js';
+import { CONTROL_TOKEN_FILE, newControlToken, publishControlToken } from '../../src/server/ops/control-token.js';
 import { openOutbox } from '../../src/sink/outbox/index.js';
 import { runCli } from '../cli/run-cli.js';
 import { freePort, TcpPanel, text } from '../server/harness.js';

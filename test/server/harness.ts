@@ -9,7 +9,7 @@ import { parseConfig } from '../../src/config/load.js';
 import type { BridgeConfig } from '../../src/config/types.js';
 import { createLogger } from '../../src/log.js';
 import { Dc09Framer } from '../../src/protocols/dc09/index.js';
-import { startBridge, type BridgeOptions, type RunningBridge } from '../../src/server/bridge.js';
+import { startBridge, type BridgeOptions, type RunningBridge } from '../../src/server/app/bridge.js';
 
 export interface TestBridge {
   bridge: RunningBridge;

@@ -2,17 +2,17 @@
  * The per-frame pipeline (design: decode → reply policy → map → accept → reply): bytes of one DC-09 frame in,
  * the reply to write out. The reply is only an ACK once the acceptor took the frame's events (issue #4).
  */
-import type { BridgeConfig } from '../config/types.js';
-import { errorMessage, type Logger } from '../log.js';
-import { frameEventId, mapFrame, sourceFromDc09, type MappedEvent, type SourceFrame } from '../mapper/index.js';
-import { decodePayload } from '../protocols/decode.js';
-import { buildNak, decideReply, parseFrame, REPLY_TOKENS, REQUEST_TOKENS, type Dc09Message, type ReplyDecision } from '../protocols/dc09/index.js';
-import { escapeFrame } from '../protocols/escape.js';
-import type { OutgoingEvent } from '../sink/types.js';
+import type { BridgeConfig } from '../../config/types.js';
+import { errorMessage, type Logger } from '../../log.js';
+import { frameEventId, mapFrame, sourceFromDc09, type MappedEvent, type SourceFrame } from '../../mapper/index.js';
+import { decodePayload } from '../../protocols/decode.js';
+import { buildNak, decideReply, parseFrame, REPLY_TOKENS, REQUEST_TOKENS, type Dc09Message, type ReplyDecision } from '../../protocols/dc09/index.js';
+import { escapeFrame } from '../../protocols/escape.js';
+import type { OutgoingEvent } from '../../sink/types.js';
 import type { EventAcceptor, UnmappedRecord } from './acceptor.js';
-import type { BridgeMetrics } from './metrics.js';
+import type { BridgeMetrics } from '../ops/metrics.js';
 import { accountDirectory, type AccountDirectory } from './policy.js';
-import { RateLimitedWarn } from './rate-limited-log.js';
+import { RateLimitedWarn } from '../ops/rate-limited-log.js';
 
 export interface Peer {
   address: string;

@@ -4,11 +4,11 @@
  */
 import type { EventEmitter } from 'node:events';
 import { createServer, type Server, type Socket } from 'node:net';
-import type { ListenerConfig } from '../config/types.js';
-import { errorStack, type Logger } from '../log.js';
-import type { BridgeMetrics } from './metrics.js';
-import type { Peer } from './pipeline.js';
-import { RateLimitedWarn } from './rate-limited-log.js';
+import type { ListenerConfig } from '../../config/types.js';
+import { errorStack, type Logger } from '../../log.js';
+import type { BridgeMetrics } from '../ops/metrics.js';
+import type { Peer } from '../pipeline/pipeline.js';
+import { RateLimitedWarn } from '../ops/rate-limited-log.js';
 
 export interface RunningListener {
   readonly name: string;

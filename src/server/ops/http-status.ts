@@ -14,11 +14,11 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { collectDefaultMetrics, type Registry } from 'prom-client';
-import { errorMessage, type Logger } from '../log.js';
-import { mediaType, readRequestBody, sameSecret } from '../http/incoming.js';
-import { parseJson } from '../sink/partner-api/body.js';
+import { errorMessage, type Logger } from '../../log.js';
+import { mediaType, readRequestBody, sameSecret } from '../../http/incoming.js';
+import { parseJson } from '../../sink/partner-api/body.js';
 import { bearerToken } from './control-token.js';
-import { bound } from './tcp-server.js';
+import { bound } from '../sources/tcp-server.js';
 
 export interface ReadinessCheck {
   ok: boolean;

@@ -2,9 +2,9 @@
  * DC-09 over TCP (protocols.md §1.1, issue #4): one framer per connection, several frames per connection and per
  * segment, replies in frame order, idle timeout, optional close-after-reply delay, a connection cap.
  */
-import { Dc09Framer } from '../protocols/dc09/index.js';
-import type { Pipeline } from './pipeline.js';
-import { RateLimitedWarn } from './rate-limited-log.js';
+import { Dc09Framer } from '../../protocols/dc09/index.js';
+import type { Pipeline } from '../pipeline/pipeline.js';
+import { RateLimitedWarn } from '../ops/rate-limited-log.js';
 import { serveTcp, type Connection, type RunningListener, type TcpListenerBase } from './tcp-server.js';
 
 export type { RunningListener } from './tcp-server.js';

@@ -1,8 +1,8 @@
 import { connect, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { buildSurgardCid, buildSurgardHeartbeat, buildSurgardSia, withTerminator } from '../../src/protocols/surgard/index.js';
-import { runCli } from '../cli/run-cli.js';
-import { startTestBridge, type TestBridge } from './harness.js';
+import { buildSurgardCid, buildSurgardHeartbeat, buildSurgardSia, withTerminator } from '../../../src/protocols/surgard/index.js';
+import { runCli } from '../../cli/run-cli.js';
+import { startTestBridge, type TestBridge } from '../harness.js';
 
 const accounts = {
   '1234': { locationId: 'LOC', cameraId: 'cam', zones: { '4': { cameraId: 'cam-4', name: 'Hall' } } },

@@ -1,7 +1,7 @@
 /** The reply policy and key lookup a configuration implies (used by the receiver and by `map`). */
-import { accountKeyCandidates } from '../config/load.js';
-import type { BridgeConfig } from '../config/types.js';
-import type { AccountSettings, ReplyPolicy } from '../protocols/dc09/index.js';
+import { accountKeyCandidates } from '../../config/load.js';
+import type { BridgeConfig } from '../../config/types.js';
+import type { AccountSettings, ReplyPolicy } from '../../protocols/dc09/index.js';
 
 export interface AccountDirectory {
   policy: ReplyPolicy;

@@ -1,11 +1,11 @@
 /** DC-09 over UDP: one frame per datagram, the reply to the datagram's source address and port (protocols.md §1.1). */
 import { createSocket } from 'node:dgram';
-import type { ListenerConfig } from '../config/types.js';
-import { errorStack, type Logger } from '../log.js';
-import { Dc09Framer } from '../protocols/dc09/index.js';
-import type { BridgeMetrics } from './metrics.js';
-import type { Pipeline } from './pipeline.js';
-import { RateLimitedWarn } from './rate-limited-log.js';
+import type { ListenerConfig } from '../../config/types.js';
+import { errorStack, type Logger } from '../../log.js';
+import { Dc09Framer } from '../../protocols/dc09/index.js';
+import type { BridgeMetrics } from '../ops/metrics.js';
+import type { Pipeline } from '../pipeline/pipeline.js';
+import { RateLimitedWarn } from '../ops/rate-limited-log.js';
 import { bound, type RunningListener } from './tcp-server.js';
 
 export interface UdpListenerOptions {

@@ -1,18 +1,18 @@
 /** Wiring: configuration → sink/acceptor → pipeline → listeners. What `serve` runs and the tests start. */
-import type { BridgeConfig } from '../config/types.js';
-import type { Logger } from '../log.js';
-import { createFileSink } from '../sink/file-sink.js';
-import { openOutbox, type Outbox } from '../sink/outbox/index.js';
-import { createPartnerApiSink } from '../sink/partner-api/sink.js';
-import type { DeliveryOutcome, Sink } from '../sink/types.js';
-import { directAcceptor, queueAcceptor, type EventAcceptor } from './acceptor.js';
-import { BridgeMetrics } from './metrics.js';
-import { Pipeline, type Peer } from './pipeline.js';
-import { startSurgardListener } from './surgard-tcp.js';
-import { defaultSupervisionStatePath, Supervisor } from './supervision.js';
-import type { RunningListener } from './tcp-server.js';
-import { startTcpListener } from './tcp.js';
-import { startUdpListener } from './udp.js';
+import type { BridgeConfig } from '../../config/types.js';
+import type { Logger } from '../../log.js';
+import { createFileSink } from '../../sink/file-sink.js';
+import { openOutbox, type Outbox } from '../../sink/outbox/index.js';
+import { createPartnerApiSink } from '../../sink/partner-api/sink.js';
+import type { DeliveryOutcome, Sink } from '../../sink/types.js';
+import { directAcceptor, queueAcceptor, type EventAcceptor } from '../pipeline/acceptor.js';
+import { BridgeMetrics } from '../ops/metrics.js';
+import { Pipeline, type Peer } from '../pipeline/pipeline.js';
+import { startSurgardListener } from '../sources/surgard-tcp.js';
+import { defaultSupervisionStatePath, Supervisor } from '../ops/supervision.js';
+import type { RunningListener } from '../sources/tcp-server.js';
+import { startTcpListener } from '../sources/tcp.js';
+import { startUdpListener } from '../sources/udp.js';
 
 export interface BridgeOptions {
   logger: Logger;

@@ -2,7 +2,7 @@
  * Rate-limited warnings: an internet scanner must not be able to flood the log (issue #4). Each reason gets a
  * small burst per window; the rest is counted and reported once when the next window opens.
  */
-import type { Logger } from '../log.js';
+import type { Logger } from '../../log.js';
 
 export class RateLimitedWarn {
   private readonly windows = new Map<string, { start: number; count: number; suppressed: number }>();

@@ -3,11 +3,11 @@
  * every record, heartbeats included, is answered ACK 0x06 once its events are accepted — the same durability
  * contract as DC-09 — and an unparseable record gets NAK 0x15 and a log line with its raw bytes.
  */
-import { escapeFrame } from '../protocols/escape.js';
-import { sourceFromSurgard } from '../mapper/index.js';
-import { parseSurgardRecord, SurgardFramer, SURGARD_ACK, SURGARD_NAK } from '../protocols/surgard/index.js';
-import type { Peer, Pipeline } from './pipeline.js';
-import { RateLimitedWarn } from './rate-limited-log.js';
+import { escapeFrame } from '../../protocols/escape.js';
+import { sourceFromSurgard } from '../../mapper/index.js';
+import { parseSurgardRecord, SurgardFramer, SURGARD_ACK, SURGARD_NAK } from '../../protocols/surgard/index.js';
+import type { Peer, Pipeline } from '../pipeline/pipeline.js';
+import { RateLimitedWarn } from '../ops/rate-limited-log.js';
 import { serveTcp, type RunningListener, type TcpListenerBase } from './tcp-server.js';
 
 export interface SurgardListenerOptions extends TcpListenerBase {

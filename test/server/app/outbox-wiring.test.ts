@@ -2,12 +2,12 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { outboxActions } from '../../src/cli/serve.js';
-import { createLogger } from '../../src/log.js';
-import { buildRequest } from '../../src/protocols/dc09/index.js';
-import { runCli } from '../cli/run-cli.js';
-import { until } from '../e2e/api-harness.js';
-import { startTestBridge, TcpPanel, text, type TestBridge } from './harness.js';
+import { outboxActions } from '../../../src/cli/serve.js';
+import { createLogger } from '../../../src/log.js';
+import { buildRequest } from '../../../src/protocols/dc09/index.js';
+import { runCli } from '../../cli/run-cli.js';
+import { until } from '../../e2e/api-harness.js';
+import { startTestBridge, TcpPanel, text, type TestBridge } from '../harness.js';
 
 let running: TestBridge[] = [];
 afterEach(async () => {

@@ -2,9 +2,9 @@
  * The accept step of the receiver's durability contract (issue #4): a frame is ACKed only after
  * `accept(events)` resolved; when it rejects the panel gets a NAK and retries.
  */
-import type { Logger } from '../log.js';
-import { deliverWithRetry } from '../sink/partner-api/sink.js';
-import type { OutgoingEvent, Sink } from '../sink/types.js';
+import type { Logger } from '../../log.js';
+import { deliverWithRetry } from '../../sink/partner-api/sink.js';
+import type { OutgoingEvent, Sink } from '../../sink/types.js';
 
 /** An event the mapper could not or would not forward, kept for the operator (issue #3 "Unmapped input"). */
 export interface UnmappedRecord {

@@ -1,9 +1,9 @@
 import { request } from 'node:http';
 import { connect } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createLogger } from '../../src/log.js';
-import { isLocalPeer, registerDefaultMetrics, startStatusServer, type OutboxAction, type Readiness, type RunningStatusServer } from '../../src/server/http-status.js';
-import { BridgeMetrics } from '../../src/server/metrics.js';
+import { createLogger } from '../../../src/log.js';
+import { isLocalPeer, registerDefaultMetrics, startStatusServer, type OutboxAction, type Readiness, type RunningStatusServer } from '../../../src/server/ops/http-status.js';
+import { BridgeMetrics } from '../../../src/server/ops/metrics.js';
 
 const logger = createLogger({ level: 'silent' });
 const servers: RunningStatusServer[] = [];

@@ -4,13 +4,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { parseConfig } from '../../src/config/load.js';
-import type { BridgeConfig } from '../../src/config/types.js';
-import { createLogger } from '../../src/log.js';
-import { mapFrame, type SourceFrame } from '../../src/mapper/index.js';
-import { validatePartnerEvent } from '../../src/sink/partner-event-schema.js';
-import { BridgeMetrics } from '../../src/server/metrics.js';
-import { defaultSupervisionStatePath, SUPERVISION_TOKEN, Supervisor, supervisionFor, type SupervisorTimers } from '../../src/server/supervision.js';
+import { parseConfig } from '../../../src/config/load.js';
+import type { BridgeConfig } from '../../../src/config/types.js';
+import { createLogger } from '../../../src/log.js';
+import { mapFrame, type SourceFrame } from '../../../src/mapper/index.js';
+import { validatePartnerEvent } from '../../../src/sink/partner-event-schema.js';
+import { BridgeMetrics } from '../../../src/server/ops/metrics.js';
+import { defaultSupervisionStatePath, SUPERVISION_TOKEN, Supervisor, supervisionFor, type SupervisorTimers } from '../../../src/server/ops/supervision.js';
 
 /** A manual clock: `advance` fires due timers in order and lets the promises they start run. */
 class FakeClock implements SupervisorTimers {

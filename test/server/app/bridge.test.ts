@@ -1,8 +1,8 @@
 /** Bridge wiring: what `/readyz` learns about deliveries. */
 import { afterEach, describe, expect, it } from 'vitest';
-import { buildRequest } from '../../src/protocols/dc09/index.js';
-import { deliveryCheck } from '../../src/server/bridge.js';
-import { startTestBridge, TcpPanel, type TestBridge } from './harness.js';
+import { buildRequest } from '../../../src/protocols/dc09/index.js';
+import { deliveryCheck } from '../../../src/server/app/bridge.js';
+import { startTestBridge, TcpPanel, type TestBridge } from '../harness.js';
 
 let running: TestBridge[] = [];
 afterEach(async () => {

@@ -1,9 +1,9 @@
 /** The in-memory queue in front of the Partner API when no outbox is configured: ACK does not wait, order per account. */
 import { describe, expect, it } from 'vitest';
 import { Writable } from 'node:stream';
-import { createLogger } from '../../src/log.js';
-import { directAcceptor, queueAcceptor, QueueFullError } from '../../src/server/acceptor.js';
-import type { DeliveryOutcome, OutgoingEvent, Sink } from '../../src/sink/types.js';
+import { createLogger } from '../../../src/log.js';
+import { directAcceptor, queueAcceptor, QueueFullError } from '../../../src/server/pipeline/acceptor.js';
+import type { DeliveryOutcome, OutgoingEvent, Sink } from '../../../src/sink/types.js';
 
 const logger = createLogger({ level: 'silent', destination: new Writable({ write: (_c, _e, cb) => cb() }) });
 

@@ -1,8 +1,8 @@
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
-import { buildRequest, parseFrame } from '../../src/protocols/dc09/index.js';
-import type { EventAcceptor } from '../../src/server/acceptor.js';
-import { startTestBridge, TcpPanel, text, udpExchange, type TestBridge } from './harness.js';
+import { buildRequest, parseFrame } from '../../../src/protocols/dc09/index.js';
+import type { EventAcceptor } from '../../../src/server/pipeline/acceptor.js';
+import { startTestBridge, TcpPanel, text, udpExchange, type TestBridge } from '../harness.js';
 
 const KEY_HEX = '000102030405060708090A0B0C0D0E0F';
 const key = Buffer.from(KEY_HEX, 'hex');

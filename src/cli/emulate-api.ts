@@ -39,6 +39,41 @@ export interface EmulatorAnnouncement {
   assertionAudience: string;
   apiKeyMode: boolean;
   privateKeyFile?: string;
+  /** A `sink` section for the bridge's configuration that points at this emulator, ready to paste. */
+  sink: EmulatorSinkBlock;
+}
+
+/** The `sink` section of a configuration that delivers to the emulator (see docs/configuration.md). */
+export interface EmulatorSinkBlock {
+  type: 'partner-api';
+  baseUrl: string;
+  auth:
+    | { tokenUrl: string; audience: string; assertionAudience: string; clientId: string; privateKeyFile: string; algorithm: 'RS256' }
+    | { apiKey: string };
+}
+
+/** Shown in place of a private key file the emulator did not write (it was given `--public-key`). */
+export const PRIVATE_KEY_PLACEHOLDER = 'REPLACE-WITH-THE-PRIVATE-KEY-FILE-MATCHING---public-key';
+
+/**
+ * The sink block for an emulator: JWT-assertion auth with the key it generated (or the one matching `--public-key`),
+ * or the API key when only `--api-key` can authenticate.
+ */
+export function emulatorSinkBlock(announced: Omit<EmulatorAnnouncement, 'sink'>, apiKey: string | undefined, publicKeyGiven: boolean): EmulatorSinkBlock {
+  const baseUrl = announced.url;
+  if (apiKey !== undefined && publicKeyGiven && announced.privateKeyFile === undefined) return { type: 'partner-api', baseUrl, auth: { apiKey } };
+  return {
+    type: 'partner-api',
+    baseUrl,
+    auth: {
+      tokenUrl: announced.tokenUrl,
+      audience: announced.audience,
+      assertionAudience: announced.assertionAudience,
+      clientId: announced.clientId,
+      privateKeyFile: announced.privateKeyFile ?? PRIVATE_KEY_PLACEHOLDER,
+      algorithm: 'RS256',
+    },
+  };
 }
 
 export interface RunEmulateApiIo {
@@ -111,7 +146,7 @@ export async function emulatorOptionsFromArgs(args: EmulateApiArgs): Promise<Emu
 export async function runEmulateApi(args: EmulateApiArgs, io: RunEmulateApiIo = processIo): Promise<void> {
   const emulator = await startEmulator(await emulatorOptionsFromArgs(args));
   try {
-    const announcement: EmulatorAnnouncement = {
+    const announcement: Omit<EmulatorAnnouncement, 'sink'> = {
       url: emulator.url,
       tokenUrl: `${emulator.url}${TOKEN_PATH}`,
       eventsUrl: `${emulator.url}${EVENTS_PATH}`,
@@ -126,7 +161,8 @@ export async function runEmulateApi(args: EmulateApiArgs, io: RunEmulateApiIo = 
       await chmod(file, 0o600); // writeFile's mode only applies when it creates the file
       announcement.privateKeyFile = file;
     }
-    io.write(`${JSON.stringify(announcement)}\n`);
+    const full: EmulatorAnnouncement = { ...announcement, sink: emulatorSinkBlock(announcement, args.apiKey, args.publicKey !== undefined) };
+    io.write(`${JSON.stringify(full)}\n`);
     await io.untilStopped(emulator);
   } finally {
     await emulator.close();

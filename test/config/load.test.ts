@@ -182,7 +182,7 @@ describe('config.example.json', () => {
     expect(config.accounts['1234']?.zones['15']?.cameraId).toBe('2fe519b4-2438-4aa1-b051-87cf22bb');
     expect(config.mapping.codes['sia:RP']).toBe('ignore');
     expect(config.sink.type === 'partner-api' && 'privateKeyFile' in config.sink.auth && config.sink.auth.privateKeyFile).toBe(path.join(REPO, 'partner.key'));
-    expect(config.outbox?.dir).toBe(path.join(REPO, 'data/outbox'));
+    expect(config.outbox?.dir).toBe('/var/lib/alarm-bridge/outbox');
     expect(config.http).toEqual({ host: '127.0.0.1', port: 9464 });
   });
 

@@ -197,7 +197,7 @@ export function accountKeyBytes(account: AccountConfig): Buffer | null {
 
 /**
  * The keys to try on an encrypted frame, in order: the configured reading, then — only when `keyEncoding` was left
- * out and the key is 32 hex digits — the same text as 32 ASCII characters (protocols.md §1.12: try hex first, then
+ * out and the key is 32 hex digits — the same text as 32 ASCII characters (docs/dc09.md §12: try hex first, then
  * ASCII, keep the one whose plaintext has a valid trailer).
  */
 export function accountKeyCandidates(account: AccountConfig): Buffer[] {

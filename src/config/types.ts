@@ -14,7 +14,7 @@ export interface ListenerConfig {
   transport: 'tcp' | 'udp';
   host: string;
   port: number;
-  /** TCP only: close the socket this long after a reply (Ajax needs a delay, reference §1.1); null = keep open. */
+  /** TCP only: close the socket this long after a reply (Ajax needs a delay, docs/dc09.md §1); null = keep open. */
   closeAfterReplyMs: number | null;
   /**
    * Sur-Gard only: the (pseudo-)account the receiver's heartbeats report for. Configure that account with
@@ -75,7 +75,7 @@ export interface AccountConfig {
   keyEncoding: KeyEncoding;
   /**
    * True when the file did not say `keyEncoding`: a 32-hex-digit key is then also tried as 32 ASCII characters
-   * (AES-256), the way pysiaalarm / Home Assistant users enter it (protocols.md §1.12 "Bridge recommendation").
+   * (AES-256), the way pysiaalarm / Home Assistant users enter it (docs/dc09.md §12 "Bridge recommendation").
    */
   keyEncodingDefaulted?: boolean;
   locationId?: string;

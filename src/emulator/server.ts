@@ -1,6 +1,6 @@
 /**
  * A local stand-in for the CHeKT Partner Event API and its Auth0-style token endpoint (reference
- * partner-event-api.md; issue #5, "The emulator"). Plain node:http, jose for verifying client assertions.
+ * docs/partner-event-api.md; issue #5, "The emulator"). Plain node:http, jose for verifying client assertions.
  *
  * Endpoints
  * - `POST /oauth/token` — client credentials grant with an RFC 7523 JWT client assertion.

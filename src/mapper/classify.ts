@@ -47,7 +47,7 @@ export function overrideKeys(event: PanelEvent): string[] {
   return [`cid:${event.qualifier}:${code}`, `cid:${code}`];
 }
 
-/** Restores, openings and unbypasses end a condition; so does any Contact ID qualifier 3, known code or not (§3.2). */
+/** Restores, openings and unbypasses end a condition; so does any Contact ID qualifier 3, known code or not (docs/contact-id.md §2). */
 function endsCondition(event: PanelEvent): boolean {
   return ENDING_CATEGORIES.has(event.category) || (event.protocol === 'cid' && event.qualifier === '3');
 }

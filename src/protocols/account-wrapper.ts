@@ -1,6 +1,6 @@
 /**
- * The account wrapper at the start of a data block, the same for SIA DCS and Contact ID (protocols.md §1.8, §2.1,
- * §3.4): `#acct|` with 1–16 letters or digits (DC-07; it may differ from the header account), a bare `|` (Ajax sends
+ * The account wrapper at the start of a data block, the same for SIA DCS and Contact ID (docs/dc09.md §8, docs/sia-dcs.md §1,
+ * docs/contact-id.md §4): `#acct|` with 1–16 letters or digits (DC-07; it may differ from the header account), a bare `|` (Ajax sends
  * it for "no account"), or nothing.
  */
 import type { DataDecodeResult } from './events.js';
@@ -36,7 +36,7 @@ export function readAccountWrapper(data: string): AccountWrapper {
 }
 
 /**
- * Decodes `data` with `parse`; when that fails and the data starts with an account without its `#` (§1.7:
+ * Decodes `data` with `parse`; when that fails and the data starts with an account without its `#` (docs/dc09.md §7:
  * ioBroker.sia quotes `[alarm2|Nri1OP0001*Familie*]`, DC09Gen sends `[1234|NFA129]`), decodes it again with the `#`
  * put back. Only after a failure, so SIA data like `NRR|Atest` keeps its meaning; the first reading's error is the
  * one reported.

@@ -1,5 +1,5 @@
 /**
- * Payload decoding by ID token (protocols.md §1.8): SIA-DCS data → SIA events, ADM-CID data → Contact ID
+ * Payload decoding by ID token (docs/dc09.md §8): SIA-DCS data → SIA events, ADM-CID data → Contact ID
  * events, NULL and replies → no events.
  */
 import { parseCidData } from './contact-id/index.js';

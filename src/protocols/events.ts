@@ -3,9 +3,9 @@
  */
 
 /**
- * Event categories shared by both code tables (reference protocols.md §2.3 and §3.3 category keys).
+ * Event categories shared by both code tables (docs/sia-dcs.md §3 and docs/contact-id.md §3 category keys).
  * Contact ID qualifier 3 turns `alarm`/`trouble`/`supervisory` into their `-restore` forms, and on
- * open/close codes qualifier 1 = `opening`, 3 = `closing` (§3.2); qualifier 6 = `status`.
+ * open/close codes qualifier 1 = `opening`, 3 = `closing` (docs/contact-id.md §2); qualifier 6 = `status`.
  */
 export type EventCategory =
   | 'alarm'
@@ -59,7 +59,7 @@ export interface SiaEvent {
 
 export interface CidEvent {
   protocol: 'cid';
-  /** `1` new event / opening, `3` restore / closing, `6` still present (reference §3.2). */
+  /** `1` new event / opening, `3` restore / closing, `6` still present (docs/contact-id.md §2). */
   qualifier: string;
   /** EEE, three hex digits as sent. */
   code: string;

@@ -1,5 +1,5 @@
 /**
- * Hand-written validator of the Partner Event API request body (reference partner-event-api.md, "Request body").
+ * Hand-written validator of the Partner Event API request body (docs/partner-event-api.md §2).
  *
  * The rules are kept in one table (`FIELD_RULES`) whose keys are checked against the `PartnerEvent` type at compile
  * time; `schema/partner-event.schema.json` states the same rules as a JSON Schema for operators, and

@@ -1,5 +1,5 @@
 /**
- * The Partner Event API request body (reference partner-event-api.md, "Request body") and the sink contract
+ * The Partner Event API request body (docs/partner-event-api.md §2) and the sink contract
  * every delivery target implements (file, partner-api, outbox-wrapped).
  */
 

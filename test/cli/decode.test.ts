@@ -100,7 +100,7 @@ describe('decode input conventions', () => {
     expect(stderr).toContain('--key');
   });
 
-  it('names known extended-data blocks and keeps unknown ones raw (§1.9)', async () => {
+  it('names known extended-data blocks and keeps unknown ones raw (docs/dc09.md §9)', async () => {
     const frame = '"SIA-DCS"0001L0#1234[#1234|NBA1][M0026B9E4268B][Qraw]';
     const body = Buffer.from(frame, 'latin1');
     const { crc16arc } = await import('../../src/protocols/dc09/crc.js');

@@ -5,7 +5,7 @@ import { parseCidData } from '../../src/protocols/contact-id/index.js';
 import { dataAccountOf } from '../../src/protocols/dc09/index.js';
 import { parseSiaData } from '../../src/protocols/sia/index.js';
 
-describe('readAccountWrapper (protocols.md §1.8, §2.1, §3.4)', () => {
+describe('readAccountWrapper (docs/dc09.md §8, docs/sia-dcs.md §1, docs/contact-id.md §4)', () => {
   it('reads #acct|, a bare | and no wrapper', () => {
     expect(readAccountWrapper('#1234|NBA1')).toEqual({ account: '1234', bodyStart: 6 });
     expect(readAccountWrapper('#0123456789abcdef|x')).toEqual({ account: '0123456789abcdef', bodyStart: 18 });

@@ -9,8 +9,8 @@ function frame(body: string): Buffer {
   return Buffer.concat([Buffer.from(`\n${head}`, 'latin1'), bytes, Buffer.from('\r', 'latin1')]);
 }
 
-describe('decodePayload (protocols.md §1.8)', () => {
-  it('decodes a DC09Gen frame whose data account has no "#" (§1.7): the fire alarm is not lost', () => {
+describe('decodePayload (docs/dc09.md §8)', () => {
+  it('decodes a DC09Gen frame whose data account has no "#" (docs/dc09.md §7): the fire alarm is not lost', () => {
     const parsed = parseFrame(frame('"SIA-DCS"0002R1L232#78919[1234|NFA129][S123Main St., 55123]_11:10:00,10-12-2019'));
     if (!parsed.ok) throw new Error(parsed.error.message);
     expect(parsed.message).toMatchObject({ account: '78919', data: '1234|NFA129' });

@@ -1,12 +1,12 @@
 /**
- * The DC-05 checksum digit S of a 16-digit Contact ID DTMF message (reference protocols.md §3.1).
+ * The DC-05 checksum digit S of a 16-digit Contact ID DTMF message (docs/contact-id.md §1).
  */
 
 const HEX_DIGITS = '0123456789ABCDEF';
 const CHECKSUM_MODULUS = 15;
 
 /**
- * Value of one message digit. protocols.md §3.1: 0 counts as 10 (it is sent as the tenth tone),
+ * Value of one message digit. docs/contact-id.md §1: 0 counts as 10 (it is sent as the tenth tone),
  * B–F count as 11–15, and A is 10 as well. Returns null for a character that is not a hex digit.
  */
 export function cidDigitValue(digit: string): number | null {
@@ -32,7 +32,7 @@ function withoutSpaces(text: string): string {
 }
 
 /**
- * Checksum digit for the first 15 digits (spaces ignored). protocols.md §3.1: S in 1–F makes the
+ * Checksum digit for the first 15 digits (spaces ignored). docs/contact-id.md §1: S in 1–F makes the
  * 16-digit total a multiple of 15; when the 15 digits already are one, S = F. A value of 10 is
  * written as `0`, the digit that carries ten in a Contact ID message.
  * Throws RangeError unless given exactly 15 hex digits.
@@ -45,7 +45,7 @@ export function cidChecksum(first15: string): string {
   return value === 10 ? '0' : HEX_DIGITS.charAt(value);
 }
 
-/** Whether 16 hex digits (spaces ignored) sum to a multiple of 15 (§3.1). False for any other text. */
+/** Whether 16 hex digits (spaces ignored) sum to a multiple of 15 (docs/contact-id.md §1). False for any other text. */
 export function isCidChecksumValid(message: string): boolean {
   const digits = withoutSpaces(message);
   if (digits.length !== 16) return false;

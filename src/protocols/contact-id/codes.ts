@@ -1,9 +1,9 @@
 /**
  * Contact ID (SIA DC-05) event-code table: EEE → base category, description and what CCC designates.
- * Source: reference protocols.md §3.3. Qualifier handling lives in `qualifier.ts`.
+ * Source: docs/contact-id.md §3. Qualifier handling lives in `qualifier.ts`.
  */
 
-/** Category an event code has before its qualifier is applied (§3.3 "Cat" column, spelled out). */
+/** Category an event code has before its qualifier is applied (docs/contact-id.md §3 "Cat" column, spelled out). */
 export type CidBaseCategory =
   | 'alarm'
   | 'supervisory'
@@ -16,15 +16,15 @@ export type CidBaseCategory =
   | 'cancel'
   | 'unknown';
 
-/** What CCC designates for a code (§3.3 "CCC is" column). */
+/** What CCC designates for a code (docs/contact-id.md §3 "CCC is" column). */
 export type CidAddressKind = 'zone' | 'user';
 
 export interface CidCodeInfo {
   /** EEE, upper-case. */
   readonly code: string;
-  /** Q1 meaning. Open/close codes carry `opening` and become `closing` with Q3 (§3.2). */
+  /** Q1 meaning. Open/close codes carry `opening` and become `closing` with Q3 (docs/contact-id.md §2). */
   readonly category: CidBaseCategory;
-  /** True for §3.3 "OC" codes: Q1 = opening (disarm), Q3 = closing (arm). */
+  /** True for docs/contact-id.md §3 "OC" codes: Q1 = opening (disarm), Q3 = closing (arm). */
   readonly openClose: boolean;
   readonly description: string;
   readonly address: CidAddressKind;
@@ -32,7 +32,7 @@ export interface CidCodeInfo {
   readonly known: boolean;
 }
 
-/** §3.3 "Cat" keys. */
+/** docs/contact-id.md §3 "Cat" keys. */
 type TableCategoryKey = 'A' | 'SV' | 'T' | 'OC' | 'AC' | 'BY' | 'TS' | 'SY' | 'CN';
 
 const BASE_CATEGORY_BY_KEY: Readonly<Record<TableCategoryKey, CidBaseCategory>> = {
@@ -50,7 +50,7 @@ const BASE_CATEGORY_BY_KEY: Readonly<Record<TableCategoryKey, CidBaseCategory>> 
 type TableRow = readonly [code: string, key: TableCategoryKey, description: string, address: CidAddressKind];
 
 /**
- * protocols.md §3.3, one row per code. The ranges the reference gives as one row (141/142, 370–372,
+ * docs/contact-id.md §3, one row per code. The ranges the reference gives as one row (141/142, 370–372,
  * 385–388, 520–527) are split using the individual DC-05 code names.
  */
 const TABLE_ROWS: readonly TableRow[] = [
@@ -146,7 +146,7 @@ const TABLE_ROWS: readonly TableRow[] = [
   ['356', 'T', 'Loss of central polling', 'zone'],
   ['357', 'T', 'Long-range radio VSWR problem', 'zone'],
   ['358', 'T', 'Periodic communication test failure', 'zone'],
-  // §3.4 maps the whole 350–360 range to YC/YK (communication trouble/restore); 359 and 360 have no common name.
+  // docs/contact-id.md §4 maps the whole 350–360 range to YC/YK (communication trouble/restore); 359 and 360 have no common name.
   ['359', 'T', 'Communication trouble', 'zone'],
   ['360', 'T', 'Communication trouble', 'zone'],
   ['370', 'T', 'Protection loop', 'zone'],
@@ -175,7 +175,7 @@ const TABLE_ROWS: readonly TableRow[] = [
   ['401', 'OC', 'Open/close by user', 'user'],
   ['402', 'OC', 'Group open/close', 'user'],
   ['403', 'OC', 'Automatic open/close', 'user'],
-  // §3.3 files 406 under OC, but a cancel is not a disarm: panels send 1406 next to their 1401 opening, so
+  // docs/contact-id.md §3 files 406 under OC, but a cancel is not a disarm: panels send 1406 next to their 1401 opening, so
   // treating it as an opening would report the disarm twice. Kept as its own `cancel` category.
   ['406', 'CN', 'Cancel (alarm aborted by user)', 'user'],
   ['407', 'OC', 'Remote arm/disarm', 'user'],
@@ -244,7 +244,7 @@ const TABLE_ROWS: readonly TableRow[] = [
   ['627', 'SY', 'Program mode entry', 'zone'],
   ['628', 'SY', 'Program mode exit', 'zone'],
   ['654', 'SV', 'System inactivity', 'zone'],
-  // Vendor extension, §3.3 footnote: Trikdis sends E770 as its PING. Trikdis 700/712/713 and
+  // Vendor extension, docs/contact-id.md §3 footnote: Trikdis sends E770 as its PING. Trikdis 700/712/713 and
   // Eldes 900 are named there without a meaning, so they stay unknown and are passed on raw.
   ['770', 'TS', 'Communicator PING (Trikdis link check)', 'zone'],
 ];

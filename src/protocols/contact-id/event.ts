@@ -16,7 +16,7 @@ export interface CidEventFields {
   zone: string;
 }
 
-/** Looks the code up (§3.3) and applies the qualifier (§3.2). */
+/** Looks the code up (docs/contact-id.md §3) and applies the qualifier (docs/contact-id.md §2). */
 export function toCidEvent({ qualifier, code, group, zone }: CidEventFields): CidEvent {
   const info = lookupCidCode(code);
   return {

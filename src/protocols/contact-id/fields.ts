@@ -1,15 +1,15 @@
 /**
  * Shapes of the Contact ID fields shared by the parsers and the builders
- * (reference protocols.md §3.1 field widths, §3.4 `#acct|` wrapper).
+ * (docs/contact-id.md §1 field widths, docs/contact-id.md §4 `#acct|` wrapper).
  */
 
-/** One hex digit as a regex source. protocols.md §3.1: every message digit is hex. */
+/** One hex digit as a regex source. docs/contact-id.md §1: every message digit is hex. */
 export const HEX_DIGIT = '[0-9A-Fa-f]';
 
-/** protocols.md §3.4: the `#acct|` account of an ADM-CID data block, 1–16 letters or digits. */
+/** docs/contact-id.md §4: the `#acct|` account of an ADM-CID data block, 1–16 letters or digits. */
 export const DATA_ACCOUNT_PATTERN = /^[0-9A-Za-z]{1,16}$/;
 
-/** Widths of the fixed hex fields (protocols.md §3.1: AAAA, EEE, GG, CCC). */
+/** Widths of the fixed hex fields (docs/contact-id.md §1: AAAA, EEE, GG, CCC). */
 export const FIELD_WIDTH = { account: 4, code: 3, group: 2, zone: 3 } as const;
 
 export type FixedFieldName = keyof typeof FIELD_WIDTH;

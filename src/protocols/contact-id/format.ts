@@ -1,5 +1,5 @@
 /**
- * Writes Contact ID events: the ADM-CID data block (§3.4) and the 16-digit DTMF message (§3.1).
+ * Writes Contact ID events: the ADM-CID data block (docs/contact-id.md §4) and the 16-digit DTMF message (docs/contact-id.md §1).
  * Used by frame builders and simulators. Invalid fields throw RangeError (a caller's mistake).
  */
 
@@ -26,7 +26,7 @@ export interface CidDataInput extends CidEventInput {
 export interface CidDtmfInput extends CidEventInput {
   /** AAAA, zero-padded to 4 hex digits. */
   account: string | number;
-  /** MT, `18` (default, preferred) or `98` (§3.1). */
+  /** MT, `18` (default, preferred) or `98` (docs/contact-id.md §1). */
   messageType?: '18' | '98';
 }
 
@@ -47,7 +47,7 @@ function eventDigits(input: CidEventInput, separator: string): string {
   return `${qualifier}${code}${separator}${group}${separator}${zone}`;
 }
 
-/** protocols.md §3.4: `#acct|QEEE GG CCC`, or `QEEE GG CCC` without an account. */
+/** docs/contact-id.md §4: `#acct|QEEE GG CCC`, or `QEEE GG CCC` without an account. */
 export function formatCidData(input: CidDataInput): string {
   const { account } = input;
   if (account === undefined || account === null) return eventDigits(input, ' ');
@@ -57,7 +57,7 @@ export function formatCidData(input: CidDataInput): string {
   return `#${account}|${eventDigits(input, ' ')}`;
 }
 
-/** protocols.md §3.1: the 16 digits `AAAAMTQEEEGGCCCS`, without spaces, checksum included. */
+/** docs/contact-id.md §1: the 16 digits `AAAAMTQEEEGGCCCS`, without spaces, checksum included. */
 export function buildCidDtmf(input: CidDtmfInput): string {
   const messageType = input.messageType ?? '18';
   if (messageType !== '18' && messageType !== '98') {

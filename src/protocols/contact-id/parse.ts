@@ -1,6 +1,6 @@
 /**
- * Decodes Contact ID: the ADM-CID data block of a DC-09 frame (reference protocols.md §3.4) and the
- * 16-digit DTMF message (§3.1). The decoders never throw; bad input comes back as `ok: false`.
+ * Decodes Contact ID: the ADM-CID data block of a DC-09 frame (docs/contact-id.md §4) and the
+ * 16-digit DTMF message (docs/contact-id.md §1). The decoders never throw; bad input comes back as `ok: false`.
  */
 
 import { parseAllowingBareAccount, readAccountWrapper } from '../account-wrapper.js';
@@ -12,17 +12,17 @@ import { normaliseQualifier, type CidQualifier } from './qualifier.js';
 
 
 /**
- * protocols.md §3.4: `QEEE GG CCC`, spaces optional. Q may be a Sur-Gard letter (§4.2); EEE, GG and
+ * docs/contact-id.md §4: `QEEE GG CCC`, spaces optional. Q may be a Sur-Gard letter (docs/surgard.md §2); EEE, GG and
  * CCC are taken as hex digits, as DTMF allows.
  */
 const DATA_EVENT = new RegExp(
   `^([136ERPerp]) *(${HEX_DIGIT}{3}) *(${HEX_DIGIT}{2}) *(${HEX_DIGIT}{3})$`,
 );
 
-/** protocols.md §3.4: Hikvision's NULL filler `0000 00 000`, the only use of qualifier 0. */
+/** docs/contact-id.md §4: Hikvision's NULL filler `0000 00 000`, the only use of qualifier 0. */
 const HIKVISION_NULL_FILLER = /^0 *000 *00 *000$/;
 
-/** protocols.md §3.1: `AAAA MT Q EEE GG CCC S`, spaces optional, MT 18 or 98. */
+/** docs/contact-id.md §1: `AAAA MT Q EEE GG CCC S`, spaces optional, MT 18 or 98. */
 const DTMF_MESSAGE = new RegExp(
   `^(${HEX_DIGIT}{4}) *(18|98) *([136]) *(${HEX_DIGIT}{3}) *(${HEX_DIGIT}{2}) *(${HEX_DIGIT}{3}) *(${HEX_DIGIT})$`,
 );
@@ -37,12 +37,12 @@ export type CidDtmfParseResult =
  */
 export function parseCidData(data: string): DataDecodeResult {
   if (typeof data !== 'string') return { ok: false, account: null, error: 'Contact ID data is not a string' };
-  // protocols.md §1.7: an account without its `#` (`[1234|1130 01 015]`) is tolerated too.
+  // docs/dc09.md §7: an account without its `#` (`[1234|1130 01 015]`) is tolerated too.
   return parseAllowingBareAccount(data, parseBlock);
 }
 
 function parseBlock(data: string): DataDecodeResult {
-  // protocols.md §3.4: the optional `#acct|` wrapper (it may differ from the header account).
+  // docs/contact-id.md §4: the optional `#acct|` wrapper (it may differ from the header account).
   const wrapper = readAccountWrapper(data);
   if ('error' in wrapper) return { ok: false, account: null, error: `Contact ID ${wrapper.error}` };
   const { account } = wrapper;
@@ -59,7 +59,7 @@ function parseBlock(data: string): DataDecodeResult {
   return { ok: true, account, events: [event] };
 }
 
-/** Decodes a 16-digit DTMF message; `checksumOk` reports the §3.1 checksum, the event is decoded either way. */
+/** Decodes a 16-digit DTMF message; `checksumOk` reports the docs/contact-id.md §1 checksum, the event is decoded either way. */
 export function parseCidDtmf(text: string): CidDtmfParseResult {
   if (typeof text !== 'string') return { ok: false, error: 'Contact ID message is not a string' };
   const match = DTMF_MESSAGE.exec(text.trim());

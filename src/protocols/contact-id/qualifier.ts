@@ -1,6 +1,6 @@
 /**
  * Contact ID qualifier Q and how it turns a code's base category into the event's category
- * (reference protocols.md §3.2).
+ * (docs/contact-id.md §2).
  */
 
 import type { EventCategory } from '../events.js';
@@ -9,7 +9,7 @@ import type { CidCodeInfo } from './codes.js';
 /** `1` new event / opening, `3` restore / closing, `6` previously reported, still present. */
 export type CidQualifier = '1' | '3' | '6';
 
-/** protocols.md §3.2 / §4.2: Sur-Gard receivers print Q as E (new), R (restore), P (previous). */
+/** docs/contact-id.md §2 / docs/surgard.md §2: Sur-Gard receivers print Q as E (new), R (restore), P (previous). */
 const QUALIFIER_BY_SYMBOL: Readonly<Record<string, CidQualifier>> = {
   '1': '1',
   '3': '3',
@@ -25,7 +25,7 @@ export function normaliseQualifier(qualifier: string): CidQualifier | null {
 }
 
 /**
- * protocols.md §3.2: what Q3 makes of each base category. Alarm, trouble and supervisory restore;
+ * docs/contact-id.md §2: what Q3 makes of each base category. Alarm, trouble and supervisory restore;
  * open/close codes (base `opening`) become `closing` = arm; bypass becomes unbypass.
  * Categories missing here (access, test, system, unknown) are not changed by Q3.
  */
@@ -39,7 +39,7 @@ const Q3_CATEGORY: Readonly<Partial<Record<CidCodeInfo['category'], EventCategor
 
 /**
  * The event category for a code with a qualifier. Q1 keeps the base category, Q3 applies
- * `Q3_CATEGORY`, Q6 is `status` for every code (§3.2). A qualifier that is not 1/3/6 (E/R/P)
+ * `Q3_CATEGORY`, Q6 is `status` for every code (docs/contact-id.md §2). A qualifier that is not 1/3/6 (E/R/P)
  * leaves the base category.
  */
 export function cidCategory(qualifier: string, info: Pick<CidCodeInfo, 'category'>): EventCategory {

@@ -1,6 +1,6 @@
 /**
- * DC-09 frame builders: requests (for simulators and tests) and the receiver's replies (protocols.md §1.11).
- * Every frame is `LF + CRC + 0LLL + body + CR` with CRC and length over the body (§1.2, §1.3).
+ * DC-09 frame builders: requests (for simulators and tests) and the receiver's replies (docs/dc09.md §11).
+ * Every frame is `LF + CRC + 0LLL + body + CR` with CRC and length over the body (docs/dc09.md §2, docs/dc09.md §3).
  */
 import { crc16arc, crc16UpdateByte, formatCrc } from './crc.js';
 import { encryptBlocks, padLengthFor, randomPad, type PadSource } from './crypto.js';
@@ -9,7 +9,7 @@ import type { CrcForm, XData } from './types.js';
 
 export interface FrameForm {
   crcForm?: CrcForm;
-  /** Eldes style: CRC and length also cover the trailing CR (§1.3). */
+  /** Eldes style: CRC and length also cover the trailing CR (docs/dc09.md §3). */
   crcIncludesCr?: boolean;
 }
 
@@ -37,7 +37,7 @@ export function frameBody(body: string, form: FrameForm = {}): Buffer {
   return out;
 }
 
-/** The address part of a header: sequence, optional `R`, `L`, optional `#acct` — echoed exactly (§1.7). */
+/** The address part of a header: sequence, optional `R`, `L`, optional `#acct` — echoed exactly (docs/dc09.md §7). */
 export interface FrameAddress {
   sequence: string;
   receiver?: string | null;
@@ -68,13 +68,13 @@ export interface RequestFrame extends FrameAddress, FrameForm {
   xdata?: readonly XData[];
   /** Required for encrypted frames; optional for clear ones. */
   timestamp?: Date | null;
-  /** AES key: the frame is encrypted when given (§1.12). */
+  /** AES key: the frame is encrypted when given (docs/dc09.md §12). */
   key?: Uint8Array | null;
   padSource?: PadSource;
 }
 
 /**
- * Encrypted payload: pad + `|` + data + `]` + xdata + timestamp, AES-CBC, as upper-case hex (§1.12).
+ * Encrypted payload: pad + `|` + data + `]` + xdata + timestamp, AES-CBC, as upper-case hex (docs/dc09.md §12).
  * The pad never contains `|`, `[`, `]`.
  */
 export function encryptPayload(key: Uint8Array, rest: string, padSource: PadSource = randomPad): string {
@@ -94,12 +94,12 @@ export function buildRequest(frame: RequestFrame): Buffer {
   return frameBody(`${head}${frame.data}]${xdataText(frame.xdata)}${timestamp}`, frame);
 }
 
-/** Clear ACK: `"ACK"seq[R][L][#acct][]` (§1.11). */
+/** Clear ACK: `"ACK"seq[R][L][#acct][]` (docs/dc09.md §11). */
 export function buildAck(address: FrameAddress, form: FrameForm = {}): Buffer {
   return frameBody(`"ACK"${addressText(address)}[]`, form);
 }
 
-/** Encrypted ACK: `"*ACK"seq…[` + HEX(pad `|` `]` `_timestamp`) (§1.11, ioBroker form). */
+/** Encrypted ACK: `"*ACK"seq…[` + HEX(pad `|` `]` `_timestamp`) (docs/dc09.md §11, ioBroker form). */
 export function buildEncryptedAck(
   address: FrameAddress,
   key: Uint8Array,
@@ -110,12 +110,12 @@ export function buildEncryptedAck(
   return frameBody(`"*ACK"${addressText(address)}[${encryptPayload(key, `|]${formatTimestamp(now)}`, padSource)}`, form);
 }
 
-/** NAK: fixed `"NAK"0000R0L0A0[]` + the receiver's UTC time, never encrypted (§1.11). */
+/** NAK: fixed `"NAK"0000R0L0A0[]` + the receiver's UTC time, never encrypted (docs/dc09.md §11). */
 export function buildNak(now: Date, form: FrameForm = {}): Buffer {
   return frameBody(`"NAK"0000R0L0A0[]${formatTimestamp(now)}`, form);
 }
 
-/** DUH: `"DUH"seq[R][L][#acct][]`, clear even for encrypted requests (§1.11). */
+/** DUH: `"DUH"seq[R][L][#acct][]`, clear even for encrypted requests (docs/dc09.md §11). */
 export function buildDuh(address: FrameAddress, form: FrameForm = {}): Buffer {
   return frameBody(`"DUH"${addressText(address)}[]`, form);
 }

@@ -1,6 +1,6 @@
 /**
  * CRC-16/ARC (poly 0x8005 reflected = 0xA001, init 0, no final xor): the DC-09 frame check
- * (protocols.md §0 and §1.3). Check value of "123456789" is 0xBB3D.
+ * (docs/dc09.md §3). Check value of "123456789" is 0xBB3D.
  */
 
 const TABLE = buildTable();
@@ -22,7 +22,7 @@ export function crc16Update(crc: number, bytes: Uint8Array, start = 0, end = byt
   return c;
 }
 
-/** Continues a CRC by one byte (used for the Eldes variant that covers the trailing CR, §1.3). */
+/** Continues a CRC by one byte (used for the Eldes variant that covers the trailing CR, docs/dc09.md §3). */
 export function crc16UpdateByte(crc: number, byte: number): number {
   return (crc >>> 8) ^ TABLE[(crc ^ byte) & 0xff]!;
 }
@@ -34,7 +34,7 @@ export function crc16arc(bytes: Uint8Array, start = 0, end = bytes.length): numb
 const CR = 0x0d;
 
 /**
- * §1.3: checks a declared CRC against `bytes[start, end)`, where `end` is the frame's CR. Eldes panels cover that CR
+ * docs/dc09.md §3: checks a declared CRC against `bytes[start, end)`, where `end` is the frame's CR. Eldes panels cover that CR
  * too; `includesCr` says the CRC matched only that way (replies then mirror it).
  */
 export function checkFrameCrc(bytes: Uint8Array, start: number, end: number, declared: number): { ok: boolean; includesCr: boolean; computed: number } {
@@ -43,7 +43,7 @@ export function checkFrameCrc(bytes: Uint8Array, start: number, end: number, dec
   return { ok: computed === declared || includesCr, includesCr, computed };
 }
 
-/** Four upper-case hex digits, zero padded (§1.3: "Output upper-case hex, zero padded to 4"). */
+/** Four upper-case hex digits, zero padded (docs/dc09.md §3: "Output upper-case hex, zero padded to 4"). */
 export function formatCrc(crc: number): string {
   return crc.toString(16).toUpperCase().padStart(4, '0');
 }

@@ -1,6 +1,6 @@
 /**
  * DC-09 encryption: AES-128/192/256-CBC, IV = 16 zero bytes, no PKCS padding; the sender pads the
- * plaintext at the front so it is a multiple of 16 (protocols.md §1.12).
+ * plaintext at the front so it is a multiple of 16 (docs/dc09.md §12).
  */
 import { createCipheriv, createDecipheriv, randomBytes, type Cipher, type Decipher } from 'node:crypto';
 
@@ -101,7 +101,7 @@ export function encryptBlocks(key: Uint8Array, plainText: Uint8Array): Buffer {
   return out;
 }
 
-/** Printable ASCII without `|`, `[`, `]` (§1.12: the standard excludes them from the pad). */
+/** Printable ASCII without `|`, `[`, `]` (docs/dc09.md §12: the standard excludes them from the pad). */
 const PAD_ALPHABET = Buffer.from(
   Array.from({ length: 0x7f - 0x21 }, (_, i) => String.fromCharCode(0x21 + i))
     .filter((c) => c !== '|' && c !== '[' && c !== ']')
@@ -130,7 +130,7 @@ export const randomPad: PadSource = (length) => {
   return pad;
 };
 
-/** Pad length for a plaintext tail of `restLength` bytes: 1–16 so the total is a multiple of 16 (§1.12). */
+/** Pad length for a plaintext tail of `restLength` bytes: 1–16 so the total is a multiple of 16 (docs/dc09.md §12). */
 export function padLengthFor(restLength: number): number {
   return 16 - (restLength % 16);
 }

@@ -1,5 +1,5 @@
 /**
- * Stream framer for DC-09 over TCP (protocols.md §1.1): TCP is a byte stream, frames are LF … CR, several
+ * Stream framer for DC-09 over TCP (docs/dc09.md §1): TCP is a byte stream, frames are LF … CR, several
  * per segment or split across segments. Length-based with a CR fallback; junk before LF and stray NULs are
  * dropped; the buffer is capped so a peer that never sends CR cannot grow memory.
  */
@@ -33,7 +33,7 @@ function countJunk(bytes: Uint8Array, start: number, end: number): number {
   return junk;
 }
 
-/** Whether the frame's CRC (either coverage, §1.3) matches the body ending at `cr`. */
+/** Whether the frame's CRC (either coverage, docs/dc09.md §3) matches the body ending at `cr`. */
 function crcEndsAt(buf: Buffer, shape: FrameHeaderShape, cr: number): boolean {
   return shape.declaredCrc >= 0 && checkFrameCrc(buf, shape.bodyStart, cr, shape.declaredCrc).ok;
 }
@@ -86,7 +86,7 @@ export class Dc09Framer {
       }
       if (end === 'wait') {
         if (buf.length - lf > this.maxFrameBytes) {
-          // §1.1 step 4: cap the buffer; resynchronise on the next LF.
+          // docs/dc09.md §1 step 4: cap the buffer; resynchronise on the next LF.
           overflowed = true;
           const next = buf.indexOf(LF, lf + 1);
           const dropTo = next < 0 ? buf.length : next;
@@ -105,11 +105,11 @@ export class Dc09Framer {
 
   /**
    * Index of the frame's CR, 'wait' for more bytes, or 'junk' when the bytes after this LF cannot start a frame.
-   * §1.1 step 3: the length says where the CR sits (Eldes: one byte earlier); if it does not, or the length
+   * docs/dc09.md §1 step 3: the length says where the CR sits (Eldes: one byte earlier); if it does not, or the length
    * does not parse, the frame ends at the next CR.
    */
   private frameEnd(buf: Buffer, lf: number): number | 'wait' | 'junk' {
-    // Binary CRC bytes may themselves be CR or LF (§1.3), so nothing is decided before the header is in.
+    // Binary CRC bytes may themselves be CR or LF (docs/dc09.md §3), so nothing is decided before the header is in.
     if (buf.length - lf < HEADER_PROBE) return 'wait';
     const shape = detectHeader(buf, lf);
     if (!shape) return 'junk';
@@ -119,7 +119,7 @@ export class Dc09Framer {
       if (end < buf.length && buf[end] === CR) return end;
       if (end >= buf.length) {
         // Not all there yet — unless a CR already ended a frame whose length field is wrong. Win-1252 xdata may hold
-        // a CR (§1.1), so a CR before the declared end ends the frame only when the CRC up to it checks out, or when
+        // a CR (docs/dc09.md §1), so a CR before the declared end ends the frame only when the CRC up to it checks out, or when
         // nothing but NULs or the next frame's LF follows it (the panel stopped sending and waits for a reply).
         const cr = buf.indexOf(CR, shape.bodyStart);
         return cr >= 0 && (crcEndsAt(buf, shape, cr) || atBoundary(buf, cr + 1)) ? cr : 'wait';

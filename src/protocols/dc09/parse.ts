@@ -1,6 +1,6 @@
 /**
  * DC-09 frame parser: bytes of one frame (LF … CR, optional trailing NULs) → typed message or typed error.
- * Never throws. Rules cite protocols.md; §1.17 gives the processing order followed here.
+ * Never throws. Rules cite docs/dc09.md; docs/dc09.md §17 gives the processing order followed here.
  */
 import { readAccountWrapper } from '../account-wrapper.js';
 import { checkFrameCrc, formatCrc } from './crc.js';
@@ -12,14 +12,14 @@ const LF = 0x0a;
 const CR = 0x0d;
 const QUOTE = 0x22;
 const ZERO = 0x30;
-/** The length field holds 3 hex digits (§1.4). */
+/** The length field holds 3 hex digits (docs/dc09.md §4). */
 export const MAX_BODY_LENGTH = 0xfff;
 
 export interface ParseOptions {
   /**
    * AES keys to try for an encrypted message of this account (the header account, upper-cased: the data account
    * is inside the cipher text).
-   * Several keys cover "hex or ascii?" ambiguity (§1.12). Empty or null: the account has no key.
+   * Several keys cover "hex or ascii?" ambiguity (docs/dc09.md §12). Empty or null: the account has no key.
    */
   keysFor?: (account: string) => readonly Uint8Array[] | null;
 }
@@ -52,7 +52,7 @@ function hexNumber(bytes: Uint8Array, start: number, count: number): number {
 }
 
 /**
- * Detects the CRC form from the bytes after the LF at `lf` (§1.3 detection rule): `'0'` at +5 and `"` at +9
+ * Detects the CRC form from the bytes after the LF at `lf` (docs/dc09.md §3 detection rule): `'0'` at +5 and `"` at +9
  * → 4 hex digits; `'0'` at +3 and `"` at +7 → 2 binary bytes. Null when neither shape fits.
  */
 export function detectHeader(bytes: Uint8Array, lf: number): FrameHeaderShape | null {
@@ -93,9 +93,9 @@ function isAlnum(code: number): boolean {
   return (code >= 0x30 && code <= 0x39) || (code >= 0x41 && code <= 0x5a) || (code >= 0x61 && code <= 0x7a);
 }
 
-/** Parses `"ID"seq[Rr][Lp][#acct][` (§1.2, tolerances of §1.7). */
+/** Parses `"ID"seq[Rr][Lp][#acct][` (docs/dc09.md §2, tolerances of docs/dc09.md §7). */
 function parseHeader(body: string): Header | { error: Dc09ErrorCode; message: string; partial: Partial<Dc09Message> } {
-  // §1.11: recognise the fixed NAK form first; `L0A0` would otherwise read as line `0A0`.
+  // docs/dc09.md §11: recognise the fixed NAK form first; `L0A0` would otherwise read as line `0A0`.
   if (body.startsWith(NAK_HEADER)) {
     return { token: 'NAK', encrypted: false, sequence: '0000', receiver: '0', line: '0', account: null, dataStart: NAK_HEADER.length - 1 };
   }
@@ -120,7 +120,7 @@ function parseHeader(body: string): Header | { error: Dc09ErrorCode; message: st
   }
   let line: string | null = null;
   if (body[at] === 'L') {
-    // §1.7: a bare `L` without digits occurs (Chinese hosts).
+    // docs/dc09.md §7: a bare `L` without digits occurs (Chinese hosts).
     const n = hexRun(body, at + 1, 6);
     line = body.slice(at + 1, at + 1 + n);
     at += 1 + n;
@@ -151,7 +151,7 @@ interface Trailer {
 }
 
 /**
- * Parses what follows the data block's `]`: xdata blocks `[X…]` (§1.9) then an optional `_timestamp` (§1.10),
+ * Parses what follows the data block's `]`: xdata blocks `[X…]` (docs/dc09.md §9) then an optional `_timestamp` (docs/dc09.md §10),
  * to the end of `text`. Returns an error string when anything else is there.
  */
 function parseTrailer(text: string, at: number): Trailer | { error: Dc09ErrorCode; message: string } {
@@ -176,7 +176,7 @@ function parseTrailer(text: string, at: number): Trailer | { error: Dc09ErrorCod
   return { xdata, timestamp };
 }
 
-/** `#acct|…` at the start of the data → the account; empty, absent or malformed → null (§1.8). */
+/** `#acct|…` at the start of the data → the account; empty, absent or malformed → null (docs/dc09.md §8). */
 export function dataAccountOf(data: string): string | null {
   const wrapper = readAccountWrapper(data);
   return 'error' in wrapper ? null : wrapper.account;
@@ -196,7 +196,7 @@ interface Decrypted {
 /** Text that can start a data block: `#acct|`, a bare `|`, SIA `N`/`O` + code or modifier, Contact ID `QEEE`. */
 const DATA_START = /^(?:#[0-9A-Za-z]{0,16}\||\||[NO]?(?:[A-Z]{2}|[a-z]{2}[0-9:-])|[0-9A-Fa-f]{4} ?[0-9A-Fa-f]{2} ?[0-9A-Fa-f]{3})/;
 
-/** `#acct|` at the start of a data block (§1.8). */
+/** `#acct|` at the start of a data block (docs/dc09.md §8). */
 const ACCOUNT_START = /^#[0-9A-Za-z]{1,16}\|/;
 const CONTROL_CHARACTER = /[\x00-\x1f\x7f]/;
 
@@ -204,7 +204,7 @@ const CONTROL_CHARACTER = /[\x00-\x1f\x7f]/;
 const MAX_PAD = 16;
 
 /**
- * §1.12 robust decryption. Ajax pads with random bytes that may themselves be `]` or `|`, so neither "first `]`"
+ * docs/dc09.md §12 robust decryption. Ajax pads with random bytes that may themselves be `]` or `|`, so neither "first `]`"
  * nor "first `|`" is safe: the data ends at the first `]` after which a valid trailer (xdata, timestamp) follows,
  * and the pad ends at the `|` (within the pad's maximum length) after which the data looks most like data (see
  * below) — else at the first `|`, else there is no data (NULL, ACK). Frames whose data looks like nothing a panel
@@ -222,7 +222,7 @@ function decryptPayload(key: Uint8Array, cipherHex: string): Decrypted | null {
       break;
     }
   }
-  if (!trailer) return null; // §1.12 step 5: no valid trailer = wrong key
+  if (!trailer) return null; // docs/dc09.md §12 step 5: no valid trailer = wrong key
   // Candidates, best first: a `|` followed by `#acct|` (Ajax repeats its account there); else the first followed by
   // data-like text without control characters (random pad bytes are mostly control characters, panel data never
   // is); else the first followed by data-like text at all; else the first `|`.
@@ -258,10 +258,10 @@ function decryptPayload(key: Uint8Array, cipherHex: string): Decrypted | null {
   };
 }
 
-/** Parses one frame. `bytes` must start with LF and end with CR, optionally followed by NULs (§1.1). */
+/** Parses one frame. `bytes` must start with LF and end with CR, optionally followed by NULs (docs/dc09.md §1). */
 export function parseFrame(bytes: Uint8Array, options: ParseOptions = {}): ParseResult {
   let end = bytes.length;
-  while (end > 0 && bytes[end - 1] === 0) end--; // §1.1: some hosts append 0x00 after the CR
+  while (end > 0 && bytes[end - 1] === 0) end--; // docs/dc09.md §1: some hosts append 0x00 after the CR
   if (bytes[0] !== LF || end < 2 || bytes[end - 1] !== CR) return fail('framing', 'a frame must start with LF and end with CR');
   const cr = end - 1;
   const shape = detectHeader(bytes, 0);
@@ -279,7 +279,7 @@ export function parseFrame(bytes: Uint8Array, options: ParseOptions = {}): Parse
   if (!check.ok) {
     return fail('crc', `CRC mismatch: frame says ${formatCrc(declaredCrc)}, computed ${formatCrc(check.computed)}`, { crc, length });
   }
-  // §1.4 length = covered byte count; §1.3 Eldes counts the CR.
+  // docs/dc09.md §4 length = covered byte count; docs/dc09.md §3 Eldes counts the CR.
   if (length !== bodyLength && length !== bodyLength + 1) {
     return fail('length', `length field says ${length} bytes, body has ${bodyLength}`, { crc, length });
   }
@@ -303,7 +303,7 @@ export function parseFrame(bytes: Uint8Array, options: ParseOptions = {}): Parse
     };
   }
 
-  // §1.12: everything after `[` is hex cipher text, a whole number of 16-byte blocks.
+  // docs/dc09.md §12: everything after `[` is hex cipher text, a whole number of 16-byte blocks.
   const hexStart = header.dataStart + 1;
   const hexLength = body.length - hexStart;
   if (hexLength === 0 || hexLength % 32 !== 0 || !isHexString(body, hexStart)) {

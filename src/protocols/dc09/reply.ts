@@ -1,6 +1,6 @@
 /**
  * Reply policy: which answer a frame gets, as a pure function of (parse result, account settings, now).
- * Implements protocols.md §1.11 ("When to send what") in the order of §1.17.
+ * Implements docs/dc09.md §11 ("When to send what") in the order of docs/dc09.md §17.
  */
 import { buildAck, buildDuh, buildEncryptedAck, buildNak, type FrameForm } from './build.js';
 import type { PadSource } from './crypto.js';
@@ -25,7 +25,7 @@ export interface ReplyPolicy {
   account(account: string): AccountSettings | null;
   unknownAccounts: 'reject' | 'accept';
   badCrc: 'nak' | 'silent';
-  /** Clear frames: `flag` ACKs a skewed timestamp and flags it, `enforce` NAKs it (§1.10 recommendation). */
+  /** Clear frames: `flag` ACKs a skewed timestamp and flags it, `enforce` NAKs it (docs/dc09.md §10 recommendation). */
   clearTimestamps: 'flag' | 'enforce';
   /** Window for accounts without settings (unknown accounts accepted with defaults). */
   defaultWindow: TimestampWindowSeconds;
@@ -71,7 +71,7 @@ function decision(kind: ReplyKind, frame: Buffer | null, reason: ReplyReason, ex
   return { kind, frame, reason, skewSeconds: null, skewFlagged: false, account: null, ...extra };
 }
 
-/** The account a message is routed under: header account, else the data block's (§1.17 step 4). */
+/** The account a message is routed under: header account, else the data block's (docs/dc09.md §17 step 4). */
 export function routingAccount(message: Pick<Dc09Message, 'account' | 'dataAccount'>): string | null {
   const account = message.account ?? message.dataAccount;
   return account === null ? null : account.toUpperCase();
@@ -125,18 +125,18 @@ export function decideReply(result: ParseResult, policy: ReplyPolicy, context: R
     skewSeconds = (message.timestamp.getTime() - now.getTime()) / 1000;
     const outside = skewSeconds < -window.pastSeconds || skewSeconds > window.futureSeconds;
     if (outside && (message.encrypted || policy.clearTimestamps === 'enforce')) {
-      // §1.10: NAK carrying the receiver's time so the panel can correct its clock.
+      // docs/dc09.md §10: NAK carrying the receiver's time so the panel can correct its clock.
       return decision('NAK', buildNak(now, form), 'timestamp-out-of-window', { account, skewSeconds });
     }
     skewFlagged = outside;
   }
 
   const address = { sequence: message.sequence, receiver: message.receiver, line: message.line, account: message.account };
-  // §1.11: a valid frame with an unknown token gets DUH (clear even for encrypted input).
+  // docs/dc09.md §11: a valid frame with an unknown token gets DUH (clear even for encrypted input).
   if (!REQUESTS.has(message.token)) return decision('DUH', buildDuh(address, form), 'unknown-token', { account, skewSeconds });
 
   if (message.encrypted) {
-    // An encrypted request is only ever parsed with the key that decrypted it; the *ACK uses that key (§1.11).
+    // An encrypted request is only ever parsed with the key that decrypted it; the *ACK uses that key (docs/dc09.md §11).
     if (!result.key) return decision('NAK', buildNak(now, form), 'no-key', { account });
     return decision('ACK', buildEncryptedAck(address, result.key, now, form, context.padSource), 'accepted', { account, skewSeconds, skewFlagged });
   }

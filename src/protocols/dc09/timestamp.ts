@@ -1,5 +1,5 @@
 /**
- * DC-09 timestamps: `_HH:MM:SS,MM-DD-YYYY`, 24-hour, UTC, month before day (protocols.md §1.10).
+ * DC-09 timestamps: `_HH:MM:SS,MM-DD-YYYY`, 24-hour, UTC, month before day (docs/dc09.md §10).
  */
 
 export const TIMESTAMP_LENGTH = 20;
@@ -8,7 +8,7 @@ function twoDigits(n: number): string {
   return n < 10 ? `0${n}` : String(n);
 }
 
-/** Formats with the `_` prefix, from the UTC fields (§6: never local time). */
+/** Formats with the `_` prefix, from the UTC fields (docs/dc09.md §18: never local time). */
 export function formatTimestamp(date: Date): string {
   return (
     `_${twoDigits(date.getUTCHours())}:${twoDigits(date.getUTCMinutes())}:${twoDigits(date.getUTCSeconds())},` +

@@ -1,4 +1,4 @@
-/** Typed DC-09 messages and errors (protocols.md §1.2 frame layout). */
+/** Typed DC-09 messages and errors (docs/dc09.md §2 frame layout). */
 
 export type CrcForm = 'ascii' | 'binary';
 
@@ -7,19 +7,19 @@ export interface CrcInfo {
   value: number;
   /** Whether it matched the computed CRC (in either coverage, see includesCr). */
   ok: boolean;
-  /** 4 hex digits (standard) or 2 raw big-endian bytes (Lupusec, Jablotron, Trikdis; §1.3). */
+  /** 4 hex digits (standard) or 2 raw big-endian bytes (Lupusec, Jablotron, Trikdis; docs/dc09.md §3). */
   form: CrcForm;
-  /** CRC and length cover the trailing CR too (Eldes, §1.3). */
+  /** CRC and length cover the trailing CR too (Eldes, docs/dc09.md §3). */
   includesCr: boolean;
 }
 
-/** One extended-data block `[X…]` (§1.9). */
+/** One extended-data block `[X…]` (docs/dc09.md §9). */
 export interface XData {
   id: string;
   value: string;
 }
 
-/** Tokens a panel sends (requests) and a receiver answers with (replies); §1.5. */
+/** Tokens a panel sends (requests) and a receiver answers with (replies); docs/dc09.md §5. */
 export const REQUEST_TOKENS = ['SIA-DCS', 'ADM-CID', 'NULL'] as const;
 export const REPLY_TOKENS = ['ACK', 'NAK', 'DUH', 'RSP'] as const;
 
@@ -54,7 +54,7 @@ export type Dc09ErrorCode =
   | 'size' // longer than a DC-09 frame can be
   | 'crc'
   | 'length'
-  | 'header' // a header field does not fit §1.2
+  | 'header' // a header field does not fit docs/dc09.md §2
   | 'account' // account characters or length
   | 'no-key' // encrypted message for an account without a key
   | 'decryption' // wrong key or corrupted cipher text

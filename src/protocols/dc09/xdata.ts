@@ -1,4 +1,4 @@
-/** Extended-data blocks `[X…]` (protocols.md §1.9): names of the known identifiers, unknown ones kept raw. */
+/** Extended-data blocks `[X…]` (docs/dc09.md §9): names of the known identifiers, unknown ones kept raw. */
 import { parseTimestamp } from './timestamp.js';
 import type { XData } from './types.js';
 
@@ -33,7 +33,7 @@ export function describeXData(block: XData): DescribedXData {
 }
 
 /**
- * The `H` block's time of occurrence, assumed in the message-timestamp format (§1.9, §8 item 9); accepted with
+ * The `H` block's time of occurrence, assumed in the message-timestamp format (docs/dc09.md §9, docs/dc09.md §20 item 9); accepted with
  * or without the leading `_`. Null when absent or malformed.
  */
 export function occurrenceTime(xdata: readonly XData[]): Date | null {

@@ -1,6 +1,6 @@
 /**
- * SIA DC-03 event-code table (reference protocols.md §2.3, its Ajax additions, explicit rows for the
- * zone-type naming pattern of §2.2, and the rest of the fuller DC-03 list that §2.3 names as the lookup
+ * SIA DC-03 event-code table (docs/sia-dcs.md §3, its Ajax additions, explicit rows for the
+ * zone-type naming pattern of docs/sia-dcs.md §2, and the rest of the fuller DC-03 list that docs/sia-dcs.md §3 names as the lookup
  * source). Lookup only: codes that are not rows here are unknown to the decoder.
  */
 import type { AddressKind, EventCategory } from '../events.js';
@@ -12,7 +12,7 @@ export interface SiaCodeInfo {
   address: AddressKind;
 }
 
-/** protocols.md §2.3 "Cat" column keys. */
+/** docs/sia-dcs.md §3 "Cat" column keys. */
 const CATEGORY_BY_KEY = {
   A: 'alarm',
   AR: 'alarm-restore',
@@ -27,12 +27,12 @@ const CATEGORY_BY_KEY = {
   AC: 'access',
   SY: 'system',
   CN: 'cancel',
-  /** Not a §2.3 key: used by the fuller DC-03 list below (supervisory conditions that end). */
+  /** Not a docs/sia-dcs.md §3 key: used by the fuller DC-03 list below (supervisory conditions that end). */
   SVR: 'supervisory-restore',
 } as const satisfies Record<string, EventCategory>;
 
 /**
- * protocols.md §2.3 "Addr" column keys; `DEV` stands for the device / receiver / point / network entries,
+ * docs/sia-dcs.md §3 "Addr" column keys; `DEV` stands for the device / receiver / point / network entries,
  * `-` for an unused address.
  */
 const ADDRESS_BY_KEY = {
@@ -49,7 +49,7 @@ type CategoryKey = keyof typeof CATEGORY_BY_KEY;
 type AddressKey = keyof typeof ADDRESS_BY_KEY;
 type CodeRow = readonly [code: string, category: CategoryKey, address: AddressKey, description: string];
 
-/** protocols.md §2.3, in the order of the reference table. */
+/** docs/sia-dcs.md §3, in the order of the reference table. */
 const COMMON_CODES: readonly CodeRow[] = [
   ['BA', 'A', 'Z', 'Burglary alarm'],
   ['BB', 'BY', 'Z', 'Burglary bypass'],
@@ -161,7 +161,7 @@ const COMMON_CODES: readonly CodeRow[] = [
   ['YF', 'T', '-', 'Parameter checksum fail'],
   ['XT', 'T', 'Z', 'Transmitter (sensor) battery low'],
   ['XR', 'TR', 'Z', 'Transmitter battery restoral'],
-  // §2.3 gives "receiver/Z": Ajax reports the device's zone number here, so zone is the more useful label.
+  // docs/sia-dcs.md §3 gives "receiver/Z": Ajax reports the device's zone number here, so zone is the more useful label.
   ['XL', 'T', 'Z', 'Low signal / connection lost (RF)'],
   ['XQ', 'T', 'DEV', 'RF interference (jamming)'],
   ['XH', 'TR', 'DEV', 'RF interference restoral'],
@@ -214,7 +214,7 @@ const COMMON_CODES: readonly CodeRow[] = [
 ];
 
 /**
- * Ajax additions listed after protocols.md §2.3. The reference names them without category or address, so
+ * Ajax additions listed after docs/sia-dcs.md §3. The reference names them without category or address, so
  * these are choices:
  * - photo-on-demand / photo-by-scenario switches are system events about the user who toggled them
  *   (field traffic `Nri1/PE501` carries a user-range number);
@@ -222,7 +222,7 @@ const COMMON_CODES: readonly CodeRow[] = [
  * - ZY / ZZ (device switched on / off) are system events about a device;
  * - arming-scenario events: a successful arming (AF by a device scenario, CB / NB group or night mode armed
  *   automatically) is a closing, a disarming (OB group, ND under duress, NO automatically) is an opening,
- *   and an unsuccessful arming attempt (CC, NE) is a trouble, like "fail to close" CI in §2.3, so that a
+ *   and an unsuccessful arming attempt (CC, NE) is a trouble, like "fail to close" CI in docs/sia-dcs.md §3, so that a
  *   failed attempt is never reported as armed.
  */
 const AJAX_CODES: readonly CodeRow[] = [
@@ -246,9 +246,9 @@ const AJAX_CODES: readonly CodeRow[] = [
 ];
 
 /**
- * protocols.md §2.2 naming pattern, written out only where §2.3 has no row and the meaning is the plain
+ * docs/sia-dcs.md §2 naming pattern, written out only where docs/sia-dcs.md §3 has no row and the meaning is the plain
  * pattern one (zone type + A/H/R/T/J/S/B/U; X = test only for B/F/G; M / G cross-point forms for F/U).
- * TJ follows TH in §2.3 (expansion-device tamper, no address).
+ * TJ follows TH in docs/sia-dcs.md §3 (expansion-device tamper, no address).
  */
 const ZONE_PATTERN_CODES: readonly CodeRow[] = [
   ['FG', 'A', 'Z', 'Fire unverified (cross-point not confirmed)'],
@@ -307,7 +307,7 @@ const ZONE_PATTERN_CODES: readonly CodeRow[] = [
 ];
 
 /**
- * The rest of the fuller DC-03 list that protocols.md §2.3 (last paragraph) points to as the lookup source
+ * The rest of the fuller DC-03 list that docs/sia-dcs.md §3 (last paragraph) points to as the lookup source
  * (pysiaalarm's `data/sia_codes.py`, 325 codes): every code of that list that no group above has. Categories
  * are choices made from each code's meaning; the address follows the list's "concerns" field (zone or point →
  * Z, user → U, area → A, door → D, unused → `-`, line number → L as for LT / LR, zone number → Z as for NA,

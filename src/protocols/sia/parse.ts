@@ -1,6 +1,6 @@
 /**
  * SIA DCS (DC-03) data-block decoder: the text inside the DC-09 data brackets of a `SIA-DCS` message,
- * already decrypted, into events (reference protocols.md §2.1 grammar, §1.8 wrappers).
+ * already decrypted, into events (docs/sia-dcs.md §1 grammar, docs/dc09.md §8 wrappers).
  *
  *   data     := [ '#' acct '|' | '|' ] [ 'N' | 'O' ] item ( '/' item )* [ '|A' text ]
  *   item     := modifier* [ code addr [ '^' text '^' ] ]
@@ -37,7 +37,7 @@ type ScanOutcome = { events: SiaEvent[] } | { error: string };
 
 /**
  * Decodes one DC-03 data block. Empty data is a valid block without events; an account without its `#` is
- * tolerated (§1.7, see parseAllowingBareAccount).
+ * tolerated (docs/dc09.md §7, see parseAllowingBareAccount).
  */
 export function parseSiaData(raw: string): DataDecodeResult {
   if (typeof raw !== 'string') return { ok: false, account: null, error: 'SIA data is not a string' };
@@ -55,7 +55,7 @@ function parseBlock(raw: string): DataDecodeResult {
   const first = data.charCodeAt(bodyStart);
   let outcome: ScanOutcome;
   if (first === UPPER_N || first === UPPER_O) {
-    // protocols.md §2.1: the function letter is optional and `NNL2` is N + NL2, so a leading N/O is read
+    // docs/sia-dcs.md §1: the function letter is optional and `NNL2` is N + NL2, so a leading N/O is read
     // as the function first; only when that leaves no valid block is it re-read as the first letter of an
     // event code (`NL2`, `OP1` sent without a function letter). The first reading's error is reported.
     outcome = scanItems(data, bodyStart + 1, first === UPPER_N ? 'N' : 'O');
@@ -64,7 +64,7 @@ function parseBlock(raw: string): DataDecodeResult {
       if (!('error' in withoutFunction)) outcome = withoutFunction;
     }
   } else {
-    // protocols.md §1.8: `[Nri1/WA000]`-style data may also lack the function letter; N is the default.
+    // docs/dc09.md §8: `[Nri1/WA000]`-style data may also lack the function letter; N is the default.
     outcome = scanItems(data, bodyStart, 'N');
   }
   return 'error' in outcome
@@ -75,14 +75,14 @@ function parseBlock(raw: string): DataDecodeResult {
 /** Scans `item ( '/' item )* [ '|A' text ]` from `start` to the end of `data`. */
 function scanItems(data: string, start: number, functionLetter: FunctionLetter): ScanOutcome {
   const events: SiaEvent[] = [];
-  // protocols.md §2.1: a modifier stays in force for the following events of the block. Once an event
+  // docs/sia-dcs.md §1: a modifier stays in force for the following events of the block. Once an event
   // holds the record it is copied before the next change (events under the same modifiers share it).
   let modifiers: Record<string, string> = {};
   let modifiersHeldByEvent = false;
   let i = start;
 
   for (;;) {
-    // protocols.md §2.1: any number of modifiers; the '/' after a modifier is optional because a
+    // docs/sia-dcs.md §1: any number of modifiers; the '/' after a modifier is optional because a
     // modifier-only item is itself allowed (`Nri1/CL501` and `Nri1CL0` both occur).
     while (isLower(data.charCodeAt(i))) {
       if (!isLower(data.charCodeAt(i + 1))) {
@@ -118,7 +118,7 @@ function scanItems(data: string, start: number, functionLetter: FunctionLetter):
       continue;
     }
     if (next === BAR) {
-      // protocols.md §1.8: `|A<text>` closes the block; its text belongs to every event without its own.
+      // docs/dc09.md §8: `|A<text>` closes the block; its text belongs to every event without its own.
       if (data.charCodeAt(i + 1) !== UPPER_A) {
         return { error: `expected "A" (ASCII text block) after "|" at offset ${i}` };
       }
@@ -143,11 +143,11 @@ function scanEvent(
   }
   const code = data.slice(start, start + 2);
   let i = start + 2;
-  // protocols.md §2.1: the address length varies and may be empty; it is kept verbatim.
+  // docs/sia-dcs.md §1: the address length varies and may be empty; it is kept verbatim.
   while (isAlphanumeric(data.charCodeAt(i))) i++;
   const address = data.slice(start + 2, i);
 
-  // protocols.md §2.1: `^text^` after the address; XSIA-style panels delimit the same text with `*`, or write it
+  // docs/sia-dcs.md §1: `^text^` after the address; XSIA-style panels delimit the same text with `*`, or write it
   // `*'text'NM` (a quoted text and a two-letter attribute tag).
   let text: string | null = null;
   const delimiter = data.charCodeAt(i);
@@ -189,7 +189,7 @@ function buildEvent(
     code,
     address,
     addressKind: info?.address ?? 'zone',
-    // protocols.md §2.1: `ri` is the area; Satel / Dahua / Galaxy send `pi` in its place.
+    // docs/sia-dcs.md §1: `ri` is the area; Satel / Dahua / Galaxy send `pi` in its place.
     area: modifiers['ri'] ?? modifiers['pi'] ?? null,
     user: modifiers['id'] ?? null,
     modifiers,

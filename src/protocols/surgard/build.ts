@@ -1,5 +1,5 @@
 /**
- * Writes Sur-Gard automation records (reference protocols.md §4) for tests and simulators. The builders
+ * Writes Sur-Gard automation records (docs/surgard.md) for tests and simulators. The builders
  * return the record text without its terminator; `withTerminator` adds DC4 or CR. Invalid fields throw
  * RangeError (a caller's mistake).
  */
@@ -36,7 +36,7 @@ export interface SurgardHeartbeatInput {
 export interface SurgardSiaInput {
   receiver: string | number;
   line: string | number;
-  /** DC-03 data (protocols.md §2.1), e.g. `#1234|Nri1/BA001`; printable ASCII without brackets. */
+  /** DC-03 data (docs/sia-dcs.md §1), e.g. `#1234|Nri1/BA001`; printable ASCII without brackets. */
   data: string;
 }
 
@@ -54,7 +54,7 @@ function lineField(value: string | number): string {
   return text;
 }
 
-/** protocols.md §4.2: `5 RR L ␠ 18 AAAA Q EEE GG CCC`, e.g. `5011 181234E14401002`. */
+/** docs/surgard.md §2: `5 RR L ␠ 18 AAAA Q EEE GG CCC`, e.g. `5011 181234E14401002`. */
 export function buildSurgardCid(input: SurgardCidInput): string {
   const receiver = receiverField(input.receiver);
   const line = lineField(input.line);
@@ -71,14 +71,14 @@ export function buildSurgardCid(input: SurgardCidInput): string {
   return `5${receiver}${line}${space}${CID_MESSAGE_TYPE}${account}${event}`;
 }
 
-/** protocols.md §4.1: `1RRL` + 11 spaces + `@` + 4 spaces (`1RRLLL           @    ` with a 3-digit line). */
+/** docs/surgard.md §1: `1RRL` + 11 spaces + `@` + 4 spaces (`1RRLLL           @    ` with a 3-digit line). */
 export function buildSurgardHeartbeat(input: SurgardHeartbeatInput = {}): string {
   const receiver = receiverField(input.receiver ?? '01');
   const line = lineField(input.line ?? '1');
   return `1${receiver}${line}${' '.repeat(HEARTBEAT_GAP)}@${' '.repeat(HEARTBEAT_TRAILER)}`;
 }
 
-/** protocols.md §4.2: `S RR L [data]`, written without spaces as in `S011[#1234|Nri1/BA001]`. */
+/** docs/surgard.md §2: `S RR L [data]`, written without spaces as in `S011[#1234|Nri1/BA001]`. */
 export function buildSurgardSia(input: SurgardSiaInput): string {
   const receiver = receiverField(input.receiver);
   const line = lineField(input.line);
@@ -88,7 +88,7 @@ export function buildSurgardSia(input: SurgardSiaInput): string {
   return `S${receiver}${line}[${input.data}]`;
 }
 
-/** protocols.md §4.1: the record's bytes (latin-1) followed by DC4 (default) or CR. */
+/** docs/surgard.md §1: the record's bytes (latin-1) followed by DC4 (default) or CR. */
 export function withTerminator(text: string, terminator: SurgardTerminator = 'dc4'): Buffer {
   return Buffer.concat([Buffer.from(text, 'latin1'), Buffer.from([terminator === 'cr' ? CR : DC4])]);
 }

@@ -1,5 +1,5 @@
 /**
- * Stream framer for Sur-Gard automation output over TCP (reference protocols.md §4.1): records end with DC4
+ * Stream framer for Sur-Gard automation output over TCP (docs/surgard.md §1): records end with DC4
  * (0x14) or, in some emulations, CR; glued copies without terminators are split on the record pattern. The
  * records come out in the order they were sent, since each one is answered (ACK/NAK) in turn. The buffer is
  * capped so that a peer that never sends a terminator cannot grow memory.
@@ -73,7 +73,7 @@ export class SurgardFramer {
     }
 
     for (;;) {
-      // protocols.md §4.2: strip a leading LF/space some emulators add. An LF right after a CR terminator
+      // docs/surgard.md §2: strip a leading LF/space some emulators add. An LF right after a CR terminator
       // lands here too, so CR LF ends one record rather than starting an empty one.
       while (at < buf.length && isFill(buf[at]!)) at++;
       const end = indexOfTerminator(buf, at);
@@ -89,7 +89,7 @@ export class SurgardFramer {
       at = end + 1;
     }
 
-    // protocols.md §4.1: retry copies glued without any terminator. Once the held text is two or more whole
+    // docs/surgard.md §1: retry copies glued without any terminator. Once the held text is two or more whole
     // copies, every copy but the last is complete; the last waits for its terminator or the next copy.
     // (Records of different kinds are only split at a terminator, when the text is known to be complete.)
     let rest = buf.subarray(at);

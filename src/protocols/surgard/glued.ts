@@ -1,5 +1,5 @@
 /**
- * Splitting glued records. protocols.md §4.1: a sender that gets no ACK repeats the record (EBS OSM every
+ * Splitting glued records. docs/surgard.md §1: a sender that gets no ACK repeats the record (EBS OSM every
  * 15 s), and the copies can arrive glued together without terminators, so they are split on the record
  * pattern: the text is cut into consecutive pieces that each decode as a record on their own.
  */
@@ -36,7 +36,7 @@ function skipFill(text: string, at: number): number {
 }
 
 /**
- * protocols.md §4.1: the glued records are retry copies. Start offsets of the copies of one record that make
+ * docs/surgard.md §1: the glued records are retry copies. Start offsets of the copies of one record that make
  * up the whole of `text` (fill between them allowed, leading fill skipped), or null when the text is not two
  * or more copies. Tried first because it settles runs that could also be cut elsewhere, e.g. a 5-digit
  * account whose first 20 characters read as a record of their own. Safe on a buffer whose last record is

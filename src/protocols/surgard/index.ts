@@ -1,5 +1,5 @@
 /**
- * Sur-Gard MLR2 / System I–IV automation output (reference protocols.md §4): stream framer, record parser,
+ * Sur-Gard MLR2 / System I–IV automation output (docs/surgard.md): stream framer, record parser,
  * reply bytes and builders. Pure: the TCP listener feeds the framer and answers each record.
  */
 export { SurgardFramer, type SurgardFramerOptions, type SurgardFramerOutput } from './framer.js';

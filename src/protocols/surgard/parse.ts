@@ -1,5 +1,5 @@
 /**
- * Sur-Gard MLR2 / System I–IV automation records (reference protocols.md §4): heartbeat, Contact ID and SIA
+ * Sur-Gard MLR2 / System I–IV automation records (docs/surgard.md): heartbeat, Contact ID and SIA
  * records decoded into the protocol-neutral events. One record in (terminator optional), never throws: a
  * record that does not decode comes back as `{ ok: false }` with its raw text, to be NAKed and logged.
  */
@@ -12,9 +12,9 @@ import {
   CID_ACCOUNT, CID_MESSAGE_TYPE, CID_MIN_LENGTH, CID_TAIL, CID_TAIL_LENGTH, HEARTBEAT, LINE, RECEIVER, SIA_RECORD,
 } from './fields.js';
 
-/** protocols.md §4.1: the automation side answers every accepted record, heartbeats included, with ACK 0x06. */
+/** docs/surgard.md §1: the automation side answers every accepted record, heartbeats included, with ACK 0x06. */
 export const SURGARD_ACK = Buffer.from([0x06]);
-/** protocols.md §4.1: NAK 0x15 asks the receiver to send the record again. */
+/** docs/surgard.md §1: NAK 0x15 asks the receiver to send the record again. */
 export const SURGARD_NAK = Buffer.from([0x15]);
 
 export type SurgardRecord =
@@ -53,7 +53,7 @@ export function parseSurgardRecord(record: string | Buffer): SurgardResult {
   else return fail('not-text', 'Sur-Gard record is neither a string nor bytes', '');
 
   const text = trimRecord(raw);
-  // protocols.md §4.2: the first character is the record type.
+  // docs/surgard.md §2: the first character is the record type.
   switch (text.charAt(0)) {
     case '1':
       return parseHeartbeat(text, raw);
@@ -62,7 +62,7 @@ export function parseSurgardRecord(record: string | Buffer): SurgardResult {
     case 'S':
       return parseSiaRecord(text, raw);
     case '3':
-      // protocols.md §4.2: `3 RR L` + spaces + AAAA + EE + zone, legacy and not decoded here.
+      // docs/surgard.md §2: `3 RR L` + spaces + AAAA + EE + zone, legacy and not decoded here.
       return fail('unsupported', `unsupported record type: Sur-Gard old SIA level 1 record ${quoteForError(text)}`, raw);
     case '':
       return fail('unrecognised', 'empty Sur-Gard record', raw);
@@ -76,8 +76,8 @@ export function parseSurgardRecord(record: string | Buffer): SurgardResult {
 }
 
 /**
- * protocols.md §4.1: `1RRL` + 11 spaces + `@` + 4 spaces (`1RRLLL` … on System III/IV). Any number of
- * spaces is accepted. A `1` record without `@` is the pulse 3/1, 4/2 format of §4.2, not decoded here.
+ * docs/surgard.md §1: `1RRL` + 11 spaces + `@` + 4 spaces (`1RRLLL` … on System III/IV). Any number of
+ * spaces is accepted. A `1` record without `@` is the pulse 3/1, 4/2 format of docs/surgard.md §2, not decoded here.
  */
 function parseHeartbeat(text: string, raw: string): SurgardResult {
   const match = HEARTBEAT.exec(text);
@@ -101,7 +101,7 @@ interface CidReading {
 const isReading = (line: string, account: string): boolean => LINE.test(line) && CID_ACCOUNT.test(account);
 
 /**
- * The ways the part between `5RR` and the tail can be read. protocols.md §4.2: `L ␠ 18 AAAA`, the space
+ * The ways the part between `5RR` and the tail can be read. docs/surgard.md §2: `L ␠ 18 AAAA`, the space
  * optional, and the variant `L AAAA 18` (account before 18). With the space the split is fixed; without
  * it every line width 1–4 is tried for both layouts.
  */
@@ -132,7 +132,7 @@ function cidReadings(middle: string): CidReading[] {
 
 /**
  * One reading of a Contact ID record, or an error when there is none or no way to choose.
- * protocols.md §4.2: "accept 4–10 when unambiguous". When several readings fit, the one with the MLR2 /
+ * docs/surgard.md §2: "accept 4–10 when unambiguous". When several readings fit, the one with the MLR2 /
  * System III widths (account 4, line 1 or 3) is taken; the only tie left there is between the two layouts
  * with the same widths, settled by the qualifier: a digit Q is the "account before 18, numeric Q" variant,
  * a letter Q the usual `L ␠ 18 AAAA` layout.
@@ -151,7 +151,7 @@ function chooseReading(readings: CidReading[], qualifier: string): CidReading | 
   return `ambiguous without the space before "18": ${shown}`;
 }
 
-/** protocols.md §4.2: `5 RR L ␠ 18 AAAA Q EEE GG CCC` and its variants; Q as E/R/P or 1/3/6 (§3.2). */
+/** docs/surgard.md §2: `5 RR L ␠ 18 AAAA Q EEE GG CCC` and its variants; Q as E/R/P or 1/3/6 (docs/contact-id.md §2). */
 function parseCidRecord(text: string, raw: string): SurgardResult {
   const expected = '(expected 5RRL 18AAAAQEEEGGCCC)';
   const receiver = text.slice(1, 3);
@@ -171,7 +171,7 @@ function parseCidRecord(text: string, raw: string): SurgardResult {
   return { ok: true, record: { kind: 'cid', receiver, line: reading.line, account: reading.account, event, raw } };
 }
 
-/** protocols.md §4.2: `S RR L[LL] [#AAAA|N…]`, the body DC-03 data (§2.1) decoded like a DC-09 SIA-DCS block. */
+/** docs/surgard.md §2: `S RR L[LL] [#AAAA|N…]`, the body DC-03 data (docs/sia-dcs.md §1) decoded like a DC-09 SIA-DCS block. */
 function parseSiaRecord(text: string, raw: string): SurgardResult {
   const match = SIA_RECORD.exec(text);
   if (match === null) {
@@ -206,7 +206,7 @@ export interface SurgardCliReport {
   error?: { code: SurgardErrorCode; message: string };
 }
 
-/** Decodes one record for the command line: ACK for a decoded record, NAK otherwise (protocols.md §4.1). */
+/** Decodes one record for the command line: ACK for a decoded record, NAK otherwise (docs/surgard.md §1). */
 export function decodeSurgardForCli(text: string | Buffer): SurgardCliReport {
   const result = parseSurgardRecord(text);
   const bytes = typeof text === 'string' ? Buffer.from(text, 'latin1') : text instanceof Uint8Array ? text : Buffer.alloc(0);
@@ -225,7 +225,7 @@ export function decodeSurgardForCli(text: string | Buffer): SurgardCliReport {
     case 'heartbeat':
       return { ...base, account: null, data: null, events: [] };
     case 'cid': {
-      // protocols.md §4.2: the event part `Q EEE GG CCC` is the fixed 9-character tail of the record.
+      // docs/surgard.md §2: the event part `Q EEE GG CCC` is the fixed 9-character tail of the record.
       const sent = trimRecord(record.raw).slice(-CID_TAIL_LENGTH);
       return { ...base, account: record.account, data: sent, events: [record.event] };
     }

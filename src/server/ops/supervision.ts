@@ -1,5 +1,5 @@
 /**
- * Panel supervision (issue #7, reference peers.md §4 and protocols.md §1.13): every authenticated frame of a
+ * Panel supervision (issue #7, docs/dc09.md §13): every authenticated frame of a
  * supervised account (NULL link tests, periodic tests, events) restarts that account's window of
  * `intervalSeconds + graceSeconds`. When a window passes without a frame the account is in communication failure:
  * exactly one synthetic SIA `YC` (Communications fail → `trouble`/`active`) is emitted through the normal pipeline,

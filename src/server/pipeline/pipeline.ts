@@ -123,7 +123,7 @@ export class Pipeline {
     if (payload.events.length > 0 || payload.dataError) {
       const source = sourceFromDc09(message, payload.events, { account, receivedAt: now, peer: peerText(peer), transport: peer.transport, raw: escapeFrame(frame), skewFlagged: decision.skewFlagged });
       // A data block that does not decode is still ACKed (a NAK or DUH would make the panel resend it forever,
-      // protocols.md §1.11) — and kept for the operator as a dead letter with the raw frame.
+      // docs/dc09.md §11) — and kept for the operator as a dead letter with the raw frame.
       accepted = payload.dataError ? await this.keepUndecodable(source, payload.dataError, peer) : await this.acceptSource(source, message.token);
     }
     if (!accepted) {
@@ -157,7 +157,7 @@ export class Pipeline {
    * Maps and accepts the events of a frame (DC-09 or Sur-Gard). Resolves true once accepted (or a retransmission
    * of an accepted frame), false when the acceptor refused them (the caller NAKs).
    *
-   * Retransmissions (protocols.md §1.6: Ajax resends with the same sequence, Eldes with sequence + 1): a frame
+   * Retransmissions (docs/dc09.md §6: Ajax resends with the same sequence, Eldes with sequence + 1): a frame
    * with a timestamp is a copy when (account, token, data, timestamp) was accepted within the window; a frame
    * without one only when it repeats the account's last accepted frame — otherwise alarm, restore, alarm again
    * within two minutes would lose the second alarm.

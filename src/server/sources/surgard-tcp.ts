@@ -1,5 +1,5 @@
 /**
- * Sur-Gard MLR2 / System automation output over TCP (protocols.md §4, issue #8): records end with DC4 (or CR);
+ * Sur-Gard MLR2 / System automation output over TCP (docs/surgard.md, issue #8): records end with DC4 (or CR);
  * every record, heartbeats included, is answered ACK 0x06 once its events are accepted — the same durability
  * contract as DC-09 — and an unparseable record gets NAK 0x15 and a log line with its raw bytes.
  */

@@ -1,5 +1,5 @@
 /**
- * DC-09 over TCP (protocols.md §1.1, issue #4): one framer per connection, several frames per connection and per
+ * DC-09 over TCP (docs/dc09.md §1, issue #4): one framer per connection, several frames per connection and per
  * segment, replies in frame order, idle timeout, optional close-after-reply delay, a connection cap.
  */
 import { Dc09Framer } from '../../protocols/dc09/index.js';
@@ -26,7 +26,7 @@ export function startTcpListener(options: TcpListenerOptions): Promise<RunningLi
     metrics,
     maxConnections: options.maxConnections,
     idleTimeoutSeconds: options.idleTimeoutSeconds,
-    // Ajax Hub 2 misses an ACK when the socket closes right after it (protocols.md §1.1). Each reply restarts the
+    // Ajax Hub 2 misses an ACK when the socket closes right after it (docs/dc09.md §1). Each reply restarts the
     // delay, and frames still waiting for their reply keep the connection open.
     ...(closeAfter !== null
       ? {

@@ -1,4 +1,4 @@
-/** DC-09 over UDP: one frame per datagram, the reply to the datagram's source address and port (protocols.md §1.1). */
+/** DC-09 over UDP: one frame per datagram, the reply to the datagram's source address and port (docs/dc09.md §1). */
 import { createSocket } from 'node:dgram';
 import type { ListenerConfig } from '../../config/types.js';
 import { errorStack, type Logger } from '../../log.js';

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { cidChecksum, cidDigitValue, isCidChecksumValid } from '../../../src/protocols/contact-id/index.js';
 
-describe('cidDigitValue (protocols.md §3.1)', () => {
+describe('cidDigitValue (docs/contact-id.md §1)', () => {
   it.each([
     ['0', 10], ['1', 1], ['9', 9], ['A', 10], ['a', 10], ['b', 11], ['C', 12], ['F', 15],
   ])('%s counts %i', (digit, value) => {
@@ -13,7 +13,7 @@ describe('cidDigitValue (protocols.md §3.1)', () => {
   });
 });
 
-describe('cidChecksum (protocols.md §3.1)', () => {
+describe('cidChecksum (docs/contact-id.md §1)', () => {
   it.each([
     ['1234 18 1 131 01 015', '8'], // worked example: digit sum 52 → 60 − 52
     ['1234 18 3 401 01 001', '6'], // worked example
@@ -31,7 +31,7 @@ describe('cidChecksum (protocols.md §3.1)', () => {
   });
 });
 
-describe('isCidChecksumValid (protocols.md §3.1)', () => {
+describe('isCidChecksumValid (docs/contact-id.md §1)', () => {
   it.each([
     ['1234 18 1 131 01 015 8', true],
     ['1234181131010158', true],

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { CID_CODES, lookupCidCode } from '../../../src/protocols/contact-id/index.js';
 
-describe('Contact ID code table (protocols.md §3.3)', () => {
+describe('Contact ID code table (docs/contact-id.md §3)', () => {
   it('gives every row a description, a base category and an address kind', () => {
-    expect(CID_CODES.size).toBeGreaterThanOrEqual(177); // §3.3 rows with ranges expanded
+    expect(CID_CODES.size).toBeGreaterThanOrEqual(177); // docs/contact-id.md §3 rows with ranges expanded
     for (const [code, info] of CID_CODES) {
       expect(code).toMatch(/^[0-9A-F]{3}$/);
       expect(info.code).toBe(code);
@@ -20,7 +20,7 @@ describe('Contact ID code table (protocols.md §3.3)', () => {
     ['385', 'trouble'], ['386', 'trouble'], ['387', 'trouble'], ['388', 'trouble'],
     ['520', 'bypass'], ['521', 'bypass'], ['522', 'bypass'], ['523', 'bypass'],
     ['524', 'bypass'], ['525', 'bypass'], ['526', 'bypass'], ['527', 'bypass'],
-    // §3.4: 350–360 → YC/YK, the whole range.
+    // docs/contact-id.md §4: 350–360 → YC/YK, the whole range.
     ...['350', '351', '352', '353', '354', '355', '356', '357', '358', '359', '360'].map((code) => [code, 'trouble']),
   ])('expands the ranges of the reference: %s is %s', (code, category) => {
     expect(lookupCidCode(code)).toMatchObject({ known: true, category });

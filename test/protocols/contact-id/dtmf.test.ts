@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { buildCidDtmf, formatCidData, parseCidDtmf } from '../../../src/protocols/contact-id/index.js';
 
-describe('parseCidDtmf (protocols.md §3.1)', () => {
+describe('parseCidDtmf (docs/contact-id.md §1)', () => {
   it('decodes the worked examples with a good checksum', () => {
     expect(parseCidDtmf('1234 18 1 131 01 015 8')).toEqual({
       ok: true,
@@ -45,7 +45,7 @@ describe('parseCidDtmf (protocols.md §3.1)', () => {
   });
 });
 
-describe('buildCidDtmf (protocols.md §3.1)', () => {
+describe('buildCidDtmf (docs/contact-id.md §1)', () => {
   it('writes the worked examples', () => {
     expect(buildCidDtmf({ account: '1234', qualifier: '1', code: '131', group: '01', zone: '015' })).toBe('1234181131010158');
     expect(buildCidDtmf({ account: 1234, qualifier: 'R', code: 401, group: 1, zone: 1 })).toBe('1234183401010016');
@@ -70,7 +70,7 @@ describe('buildCidDtmf (protocols.md §3.1)', () => {
   });
 });
 
-describe('formatCidData (protocols.md §3.4)', () => {
+describe('formatCidData (docs/contact-id.md §4)', () => {
   it('writes the data block with and without the account wrapper', () => {
     expect(formatCidData({ account: '00AAAA', qualifier: '3', code: '407', group: '01', zone: '001' })).toBe(
       '#00AAAA|3407 01 001',

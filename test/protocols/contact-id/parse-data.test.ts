@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseCidData } from '../../../src/protocols/contact-id/index.js';
 
-/** Data blocks of the `cid` samples in reference samples-public.jsonl, with the decoded event expected. */
+/** Data blocks of the `cid` samples in fixtures/dc09-samples.jsonl, with the decoded event expected. */
 const SAMPLES = [
   {
     panel: 'Pima Force 144',
@@ -26,7 +26,7 @@ const SAMPLES = [
   },
 ] as const;
 
-describe('parseCidData: reference samples (protocols.md §3.4)', () => {
+describe('parseCidData: reference samples (docs/contact-id.md §4)', () => {
   it.each(SAMPLES)('$panel: $data', ({ data, account, event }) => {
     const result = parseCidData(data);
     expect(result).toMatchObject({ ok: true, account });
@@ -109,7 +109,7 @@ describe('empty account wrapper', () => {
   });
 });
 
-describe('account without "#" (protocols.md §1.7)', () => {
+describe('account without "#" (docs/dc09.md §7)', () => {
   it('reads `acct|QEEE GG CCC` as the account and its event', () => {
     const result = parseCidData('1234|1130 01 015');
     expect(result).toMatchObject({ ok: true, account: '1234' });

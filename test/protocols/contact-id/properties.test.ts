@@ -53,7 +53,7 @@ describe('formatCidData → parseCidData round trip', () => {
   });
 });
 
-describe('buildCidDtmf → parseCidDtmf round trip (protocols.md §3.1)', () => {
+describe('buildCidDtmf → parseCidDtmf round trip (docs/contact-id.md §1)', () => {
   const dtmfFields = fc.record({
     account: hexField(4),
     messageType: fc.constantFrom('18' as const, '98' as const),

@@ -6,7 +6,7 @@ import {
   type CidBaseCategory,
 } from '../../../src/protocols/contact-id/index.js';
 
-describe('normaliseQualifier (protocols.md §3.2, §4.2)', () => {
+describe('normaliseQualifier (docs/contact-id.md §2, docs/surgard.md §2)', () => {
   it.each([
     ['1', '1'], ['3', '3'], ['6', '6'],
     ['E', '1'], ['R', '3'], ['P', '6'],
@@ -20,7 +20,7 @@ describe('normaliseQualifier (protocols.md §3.2, §4.2)', () => {
   });
 });
 
-describe('cidCategory (protocols.md §3.2)', () => {
+describe('cidCategory (docs/contact-id.md §2)', () => {
   const table: ReadonlyArray<[CidBaseCategory, string, string, string]> = [
     // base,        Q1,            Q3,                    Q6
     ['alarm', 'alarm', 'alarm-restore', 'status'],

@@ -5,7 +5,7 @@ import { decryptBlocks, encryptBlocks } from '../../../src/protocols/dc09/crypto
 
 const CBC: Record<number, string> = { 16: 'aes-128-cbc', 24: 'aes-192-cbc', 32: 'aes-256-cbc' };
 
-/** OpenSSL's own AES-CBC with a zero IV and no padding: what protocols.md §1.12 specifies. */
+/** OpenSSL's own AES-CBC with a zero IV and no padding: what docs/dc09.md §12 specifies. */
 function referenceDecrypt(key: Uint8Array, cipherText: Uint8Array): Buffer {
   const decipher = createDecipheriv(CBC[key.length]!, key, Buffer.alloc(16));
   decipher.setAutoPadding(false);
@@ -21,7 +21,7 @@ function referenceEncrypt(key: Uint8Array, plainText: Uint8Array): Buffer {
 const keyArb = fc.constantFrom(16, 24, 32).chain((n) => fc.uint8Array({ minLength: n, maxLength: n }));
 const blocksArb = fc.integer({ min: 1, max: 12 }).chain((n) => fc.uint8Array({ minLength: n * 16, maxLength: n * 16 }));
 
-describe('AES-CBC with a zero IV (protocols.md §1.12)', () => {
+describe('AES-CBC with a zero IV (docs/dc09.md §12)', () => {
   it('decrypts exactly as a fresh CBC decipher does, for every key size', () => {
     fc.assert(
       fc.property(keyArb, blocksArb, (key, cipherText) => {

@@ -9,11 +9,11 @@ import {
 const latin1 = (text: string) => Buffer.from(text, 'latin1');
 const fixedPad = (char: string): PadSource => (n) => char.repeat(n);
 
-describe('CRC-16/ARC (protocols.md §1.3)', () => {
+describe('CRC-16/ARC (docs/dc09.md §3)', () => {
   it('has the catalogue check value', () => {
     expect(crc16arc(latin1('123456789'))).toBe(0xbb3d);
   });
-  it('matches the Pyronix worked example (§1.2)', () => {
+  it('matches the Pyronix worked example (docs/dc09.md §2)', () => {
     expect(crc16arc(latin1('"NULL"0000L0#1409[]_20:38:07,08-27-2026'))).toBe(0xea74);
   });
   it('checks a declared CRC over the body, or over the body and its CR (Eldes)', () => {
@@ -60,7 +60,7 @@ describe('CRC-16/ARC (protocols.md §1.3)', () => {
   });
 });
 
-describe('timestamps (§1.10)', () => {
+describe('timestamps (docs/dc09.md §10)', () => {
   it('formats UTC fields, month before day', () => {
     expect(formatTimestamp(new Date('2019-06-07T15:39:35Z'))).toBe('_15:39:35,06-07-2019');
   });
@@ -75,7 +75,7 @@ describe('timestamps (§1.10)', () => {
 /** Round-trip table (name, object, bytes) in the style of mqtt-packet: every frame kind. */
 const table: { name: string; build: () => Buffer; bytes: string; expect: Partial<Dc09Message> }[] = [
   {
-    name: 'NULL with timestamp (Pyronix, §1.2 worked example)',
+    name: 'NULL with timestamp (Pyronix, docs/dc09.md §2 worked example)',
     build: () => buildRequest({ token: 'NULL', sequence: '0000', line: '0', account: '1409', data: '', timestamp: new Date('2026-08-27T20:38:07Z') }),
     bytes: '\nEA740027"NULL"0000L0#1409[]_20:38:07,08-27-2026\r',
     expect: { token: 'NULL', sequence: '0000', line: '0', account: '1409', data: '', receiver: null },
@@ -87,31 +87,31 @@ const table: { name: string; build: () => Buffer; bytes: string; expect: Partial
     expect: { token: 'SIA-DCS', receiver: 'F3', line: '77', dataAccount: '1234', timestamp: null },
   },
   {
-    name: 'ADM-CID with binary CRC (Trikdis, §1.3)',
+    name: 'ADM-CID with binary CRC (Trikdis, docs/dc09.md §3)',
     build: () => buildRequest({ token: 'ADM-CID', sequence: '0002', receiver: '1', line: '1', account: '9413', data: '#9413|1602 99 999', timestamp: new Date('2023-08-30T23:05:30Z'), crcForm: 'binary' }),
     bytes: '\n0n003D"ADM-CID"0002R1L1#9413[#9413|1602 99 999]_23:05:30,08-30-2023\r',
     expect: { token: 'ADM-CID', crc: { value: 0x306e, ok: true, form: 'binary', includesCr: false } },
   },
   {
-    name: 'ADM-CID with CRC and length over the CR (Eldes, §1.3)',
+    name: 'ADM-CID with CRC and length over the CR (Eldes, docs/dc09.md §3)',
     build: () => buildRequest({ token: 'ADM-CID', sequence: '0056', line: '9999', account: '9999', data: '#9999|1900 00 001', crcIncludesCr: true }),
     bytes: '\nF19A002B"ADM-CID"0056L9999#9999[#9999|1900 00 001]\r',
     expect: { line: '9999', crc: { value: 0xf19a, ok: true, form: 'ascii', includesCr: true }, length: 0x2b },
   },
   {
-    name: 'bare L and no header account (§1.7)',
+    name: 'bare L and no header account (docs/dc09.md §7)',
     build: () => buildRequest({ token: 'SIA-DCS', sequence: '0001', line: '', data: '#9999|NBA2' }),
     bytes: '\n9F0D001A"SIA-DCS"0001L[#9999|NBA2]\r',
     expect: { line: '', account: null, dataAccount: '9999' },
   },
   {
-    name: 'clear ACK (§1.11, NiftyDC09 → Pyronix)',
+    name: 'clear ACK (docs/dc09.md §11, NiftyDC09 → Pyronix)',
     build: () => buildAck({ sequence: '0000', line: '0', account: '1409' }),
     bytes: '\n59890012"ACK"0000L0#1409[]\r',
     expect: { token: 'ACK', receiver: null },
   },
   {
-    name: 'NAK with receiver time (§1.11)',
+    name: 'NAK with receiver time (docs/dc09.md §11)',
     build: () => buildNak(new Date('2019-05-07T15:39:35Z')),
     bytes: '\n3C3B0025"NAK"0000R0L0A0[]_15:39:35,05-07-2019\r',
     expect: { token: 'NAK', receiver: '0', line: '0', account: null },
@@ -123,7 +123,7 @@ const table: { name: string; build: () => Buffer; bytes: string; expect: Partial
     expect: { token: 'DUH', sequence: '0042', receiver: '1', line: '2', account: 'ABC' },
   },
   {
-    name: 'extended data blocks (§1.9)',
+    name: 'extended data blocks (docs/dc09.md §9)',
     build: () => buildRequest({ token: 'SIA-DCS', sequence: '0003', line: '0', account: '55', data: '#55|NBA1', xdata: [{ id: 'M', value: '0026B9E4268B' }, { id: 'Q', value: 'raw' }] }),
     bytes: '',
     expect: { xdata: [{ id: 'M', value: '0026B9E4268B' }, { id: 'Q', value: 'raw' }] },
@@ -142,7 +142,7 @@ describe('frame round-trip table', () => {
   }
 });
 
-describe('encryption (§1.12)', () => {
+describe('encryption (docs/dc09.md §12)', () => {
   const key = Buffer.from('3A1F6B8C9D4E7F20123456789ABCDEF0', 'hex');
 
   it('reproduces the synthetic encrypted ACK (CRC 89A9)', () => {
@@ -241,7 +241,7 @@ describe('error codes', () => {
     });
   }
 
-  it('tolerates a NUL after the CR (§1.1)', () => {
+  it('tolerates a NUL after the CR (docs/dc09.md §1)', () => {
     expect(parseFrame(Buffer.concat([frameBody(good), Buffer.from([0])])).ok).toBe(true);
   });
 
@@ -355,7 +355,7 @@ describe('framer', () => {
   const a = buildRequest({ token: 'NULL', sequence: '0000', line: '0', account: 'CCC', data: '', timestamp: new Date('2026-03-10T02:48:01Z') });
   const b = buildRequest({ token: 'NULL', sequence: '0000', line: '0', account: 'CCC', data: '' });
 
-  it('splits two frames from one segment (Ajax, §1.1)', () => {
+  it('splits two frames from one segment (Ajax, docs/dc09.md §1)', () => {
     const out = new Dc09Framer().push(Buffer.concat([a, b]));
     expect(out.frames.map((f) => f.toString('latin1'))).toEqual([a.toString('latin1'), b.toString('latin1')]);
   });
@@ -398,7 +398,7 @@ describe('framer', () => {
     expect(!parsed.ok && parsed.error.code).toBe('crc');
   });
 
-  it('does not cut a split frame at a CR inside Win-1252 xdata (length-based framing, §1.1)', () => {
+  it('does not cut a split frame at a CR inside Win-1252 xdata (length-based framing, docs/dc09.md §1)', () => {
     const f = buildRequest({ token: 'SIA-DCS', sequence: '0001', line: '0', account: '1234', data: '#1234|NBA1', xdata: [{ id: 'I', value: 'line1\rline2' }], timestamp: new Date('2026-01-31T12:00:00Z') });
     const cut = f.indexOf(0x0d) + 1;
     const framer = new Dc09Framer();

@@ -30,7 +30,7 @@ const text = (b: Buffer | null) => b?.toString('latin1') ?? null;
 const clear = (over: Partial<Parameters<typeof buildRequest>[0]> = {}) =>
   buildRequest({ token: 'SIA-DCS', sequence: '0007', receiver: null, line: '0', account: '1234', data: '#1234|NBA1', timestamp: now, ...over });
 
-describe('reply policy (protocols.md §1.11, §1.17)', () => {
+describe('reply policy (docs/dc09.md §11, docs/dc09.md §17)', () => {
   it('ACKs a valid clear frame echoing seq, L and #acct and omitting R when absent', () => {
     const { decision } = reply(clear());
     expect(decision.kind).toBe('ACK');

@@ -23,7 +23,7 @@ function tsText(date: Date | null): string | null {
   return `${p(date.getUTCHours())}:${p(date.getUTCMinutes())}:${p(date.getUTCSeconds())},${p(date.getUTCMonth() + 1)}-${p(date.getUTCDate())}-${date.getUTCFullYear()}`;
 }
 
-describe('public DC-09 samples (protocols.md §5)', () => {
+describe('public DC-09 samples (docs/dc09.md §19)', () => {
   it('has the full sample set', () => {
     expect(samples.length).toBe(26);
   });

@@ -5,7 +5,7 @@ import { lookupSiaCode, SIA_CODES } from '../../../src/protocols/sia/index.js';
 
 const words = (list: string): string[] => list.split(/\s+/).filter(Boolean);
 
-/** protocols.md §2.3, by category ("Cat" column), with JV/JX/JY and DL/DM written out. */
+/** docs/sia-dcs.md §3, by category ("Cat" column), with JV/JX/JY and DL/DM written out. */
 const SECTION_2_3_BY_CATEGORY: Partial<Record<EventCategory, string>> = {
   alarm: 'BA BG BM BV FA GA HA KA MA PA QA SA TA UA WA ZA CR JA DF DL EA UX',
   'alarm-restore': 'BH BR FH FR GH GR HH HR KH KR MH MR PH PR QR SR TR TH UR WH WR ZR DR',
@@ -22,7 +22,7 @@ const SECTION_2_3_BY_CATEGORY: Partial<Record<EventCategory, string>> = {
   cancel: 'BC FC OC',
 };
 
-/** protocols.md §2.3 "Addr" column for every code whose address is not a zone. */
+/** docs/sia-dcs.md §3 "Addr" column for every code whose address is not a zone. */
 const SECTION_2_3_NON_ZONE_ADDRESSES: Partial<Record<AddressKind, string>> = {
   user: 'BC CE CF CJ CK CL CP CQ CR OC OJ OK OP OQ OR OT RX JT JD JV JX JY EE',
   area: 'BV FI FK CA CG CI CT CW NL NF OA OG OI JA JC',
@@ -35,7 +35,7 @@ const SECTION_2_3_NON_ZONE_ADDRESSES: Partial<Record<AddressKind, string>> = {
 const SECTION_2_3_CODES = Object.values(SECTION_2_3_BY_CATEGORY).flatMap((list) => words(list ?? ''));
 const NON_ZONE_CODES = new Set(Object.values(SECTION_2_3_NON_ZONE_ADDRESSES).flatMap((l) => words(l ?? '')));
 
-/** Categories chosen for the Ajax additions after §2.3 (see the comment on AJAX_CODES in codes.ts). */
+/** Categories chosen for the Ajax additions after docs/sia-dcs.md §3 (see the comment on AJAX_CODES in codes.ts). */
 const AJAX_CATEGORIES: ReadonlyArray<readonly [string, EventCategory]> = [
   ['PC', 'system'], ['PD', 'system'], ['PE', 'system'], ['PG', 'system'],
   ['PF', 'trouble'], ['PO', 'trouble-restore'], ['SM', 'trouble'],
@@ -45,7 +45,7 @@ const AJAX_CATEGORIES: ReadonlyArray<readonly [string, EventCategory]> = [
   ['CC', 'trouble'], ['NE', 'trouble'],
 ];
 
-/** A sample of the rows added from the fuller DC-03 list that §2.3 points to (see DC03_CODES in codes.ts). */
+/** A sample of the rows added from the fuller DC-03 list that docs/sia-dcs.md §3 points to (see DC03_CODES in codes.ts). */
 const FULLER_LIST_SAMPLES: ReadonlyArray<readonly [string, EventCategory, AddressKind]> = [
   ['CZ', 'closing', 'zone'],
   ['OZ', 'opening', 'zone'],
@@ -74,7 +74,7 @@ describe('SIA_CODES table', () => {
     }
   });
 
-  it('lists every §2.3 code once in the category lists of this test (159 rows after expansion)', () => {
+  it('lists every docs/sia-dcs.md §3 code once in the category lists of this test (159 rows after expansion)', () => {
     expect(SECTION_2_3_CODES).toHaveLength(159);
     expect(new Set(SECTION_2_3_CODES).size).toBe(159);
   });
@@ -82,11 +82,11 @@ describe('SIA_CODES table', () => {
   it.each(
     Object.entries(SECTION_2_3_BY_CATEGORY).flatMap(([category, list]) =>
       words(list ?? '').map((code) => [code, category] as const)),
-  )('§2.3 %s is %s', (code, category) => {
+  )('docs/sia-dcs.md §3 %s is %s', (code, category) => {
     expect(lookupSiaCode(code)?.category).toBe(category);
   });
 
-  it('gives every §2.3 code the address kind of its "Addr" column', () => {
+  it('gives every docs/sia-dcs.md §3 code the address kind of its "Addr" column', () => {
     for (const [kind, list] of Object.entries(SECTION_2_3_NON_ZONE_ADDRESSES)) {
       for (const code of words(list ?? '')) expect(lookupSiaCode(code)?.address, code).toBe(kind);
     }
@@ -104,7 +104,7 @@ describe('SIA_CODES table', () => {
     expect(lookupSiaCode(code)?.category).toBe(category);
   });
 
-  it('adds §2.2 zone-type rows with the pattern meaning of their second letter', () => {
+  it('adds docs/sia-dcs.md §2 zone-type rows with the pattern meaning of their second letter', () => {
     expect(lookupSiaCode('HB')?.category).toBe('bypass');
     expect(lookupSiaCode('WU')?.category).toBe('unbypass');
     expect(lookupSiaCode('QH')?.category).toBe('alarm-restore');
@@ -114,7 +114,7 @@ describe('SIA_CODES table', () => {
     expect(lookupSiaCode('MT')?.category).toBe('trouble');
   });
 
-  it('keeps codes that §2.3 defines against the §2.2 pattern', () => {
+  it('keeps codes that docs/sia-dcs.md §3 defines against the docs/sia-dcs.md §2 pattern', () => {
     expect(lookupSiaCode('TS')?.description).toMatch(/test start/i);
     expect(lookupSiaCode('UX')?.category).toBe('alarm');
     expect(lookupSiaCode('TR')?.category).toBe('alarm-restore');
@@ -125,7 +125,7 @@ describe('SIA_CODES table', () => {
     expect(lookupSiaCode(code)).toMatchObject({ category, address });
   });
 
-  it('holds the whole 325-code list that §2.3 names as the lookup source', () => {
+  it('holds the whole 325-code list that docs/sia-dcs.md §3 names as the lookup source', () => {
     expect(SIA_CODES.size).toBe(325);
   });
 

@@ -17,7 +17,7 @@ function siaEvents(result: DataDecodeResult): SiaEvent[] {
   return result.events.filter((e: PanelEvent): e is SiaEvent => e.protocol === 'sia');
 }
 
-/** The data blocks of samples-public.jsonl lines with `sia` expectations (reference protocols.md §5). */
+/** The data blocks of fixtures/dc09-samples.jsonl lines with `sia` expectations (docs/dc09.md §19). */
 const SAMPLE_CASES: ValidCase[] = [
   { name: 'Ajax periodic test', data: '#0000|Nri0/RP0000', account: '0000',
     events: [{ code: 'RP', area: '0', address: '0000', category: 'test' }] },
@@ -47,7 +47,7 @@ const SAMPLE_CASES: ValidCase[] = [
     events: [{ code: 'CL', area: '1', address: '0', text: 'VX FRONTE ', category: 'closing' }] },
 ];
 
-/** protocols.md §2.1 grammar cases beyond the samples. */
+/** docs/sia-dcs.md §1 grammar cases beyond the samples. */
 const GRAMMAR_CASES: ValidCase[] = [
   { name: 'several events in one block', data: 'Nri1/BA01/BA02', account: null,
     events: [{ code: 'BA', address: '01', area: '1' }, { code: 'BA', address: '02', area: '1' }] },
@@ -76,11 +76,11 @@ const GRAMMAR_CASES: ValidCase[] = [
     events: [{ code: 'OP', address: '1', function: 'N', category: 'opening' }] },
   { name: 'XSIA-style *text*', data: '#alarm2|Nri1OP0001*Familie*', account: 'alarm2',
     events: [{ code: 'OP', address: '0001', text: 'Familie' }] },
-  { name: "XSIA-style *'text'NM (§2.1)", data: "#1234|Nri1OP0001*'Familie'NM", account: '1234',
+  { name: "XSIA-style *'text'NM (docs/sia-dcs.md §1)", data: "#1234|Nri1OP0001*'Familie'NM", account: '1234',
     events: [{ code: 'OP', address: '0001', text: 'Familie' }] },
   { name: "XSIA-style *''NM, then another event", data: "Nri1OP0001*''NM/BA2", account: null,
     events: [{ code: 'OP', text: '' }, { code: 'BA', address: '2', text: null }] },
-  { name: 'account without "#" (§1.7, ioBroker.sia comment)', data: 'alarm2|Nri1OP0001*Familie*', account: 'alarm2',
+  { name: 'account without "#" (docs/dc09.md §7, ioBroker.sia comment)', data: 'alarm2|Nri1OP0001*Familie*', account: 'alarm2',
     events: [{ code: 'OP', address: '0001', text: 'Familie' }] },
   { name: 'account without "#" (DC09Gen)', data: '1234|NFA129', account: '1234',
     events: [{ code: 'FA', address: '129', category: 'alarm' }] },
@@ -235,7 +235,7 @@ function renderBody(block: GeneratedBlock): string {
 
 /**
  * Blocks whose reading the grammar leaves ambiguous are not generated: without a function letter the body
- * must not start with N/O (it would be read as one, §2.1), and without a wrapper not with `|` or `#`.
+ * must not start with N/O (it would be read as one, docs/sia-dcs.md §1), and without a wrapper not with `|` or `#`.
  */
 function isUnambiguous(block: GeneratedBlock): boolean {
   const first = renderBody(block).charAt(0);

@@ -26,7 +26,7 @@ function feed(framer: SurgardFramer, pieces: Buffer[]) {
   return { records: texts(records), junkBytes, overflowed };
 }
 
-describe('terminators (protocols.md §4.1)', () => {
+describe('terminators (docs/surgard.md §1)', () => {
   it('DC4 ends a record; the terminator is not part of it', () => {
     const out = new SurgardFramer().push(withTerminator(CID));
     expect(texts(out.records)).toEqual([CID]);
@@ -69,7 +69,7 @@ describe('terminators (protocols.md §4.1)', () => {
   });
 });
 
-describe('glued records (protocols.md §4.1: split on the record pattern)', () => {
+describe('glued records (docs/surgard.md §1: split on the record pattern)', () => {
   it('splits the EBS OSM retry example', () => {
     expect(splitGlued('5011 181234E130010155011 181234E13001015')).toEqual([CID, CID]);
   });

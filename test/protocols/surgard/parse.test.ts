@@ -9,7 +9,7 @@ function record(result: SurgardResult) {
   return result.record;
 }
 
-describe('reference examples (protocols.md §4.1, §4.2)', () => {
+describe('reference examples (docs/surgard.md §1, docs/surgard.md §2)', () => {
   it.each([
     ['5011 181234E14401002', { line: '1', account: '1234', qualifier: '1', code: '144', group: '01', zone: '002', category: 'alarm' }],
     ['5011 187037E13001004', { line: '1', account: '7037', qualifier: '1', code: '130', group: '01', zone: '004', category: 'alarm' }],
@@ -51,7 +51,7 @@ describe('reference examples (protocols.md §4.1, §4.2)', () => {
   });
 });
 
-describe('Contact ID qualifier (protocols.md §3.2: E/R/P = 1/3/6)', () => {
+describe('Contact ID qualifier (docs/contact-id.md §2: E/R/P = 1/3/6)', () => {
   it.each([
     ['E', '1'], ['1', '1'], ['e', '1'],
     ['R', '3'], ['3', '3'], ['r', '3'],
@@ -74,7 +74,7 @@ describe('Contact ID qualifier (protocols.md §3.2: E/R/P = 1/3/6)', () => {
   });
 });
 
-describe('Contact ID layouts and widths (protocols.md §4.2)', () => {
+describe('Contact ID layouts and widths (docs/surgard.md §2)', () => {
   it('space before 18 optional', () => {
     expect(record(parseSurgardRecord('5011181234E14401002'))).toMatchObject({ line: '1', account: '1234' });
     expect(record(parseSurgardRecord('501001187037R30100000'))).toMatchObject({ line: '001', account: '7037' });
@@ -115,7 +115,7 @@ describe('Contact ID layouts and widths (protocols.md §4.2)', () => {
   });
 });
 
-describe('SIA records (protocols.md §4.2)', () => {
+describe('SIA records (docs/surgard.md §2)', () => {
   it('tolerates spaces between the fields and inside the brackets', () => {
     expect(record(parseSurgardRecord('S 01 1 [#1234|Nri1/BA001]'))).toMatchObject({ receiver: '01', line: '1', account: '1234' });
     expect(record(parseSurgardRecord('S01001 [ #1234|Nri1/BA001 ]'))).toMatchObject({ line: '001', data: '#1234|Nri1/BA001' });

@@ -66,7 +66,7 @@ const parsed = (bytes: Buffer | undefined) => {
   return result.record;
 };
 
-describe('build → frame with random chunking → parse (protocols.md §4.2)', () => {
+describe('build → frame with random chunking → parse (docs/surgard.md §2)', () => {
   it('Contact ID with the space before 18: every line width 1–4 and account 4–10', () => {
     fc.assert(
       fc.property(cidInput(), terminator, leadingFill, cuts, (input, term, fill, at) => {
@@ -155,7 +155,7 @@ describe('glued records through the framer', () => {
   });
 
   it('a stream of different records, some glued, keeps every record in order', () => {
-    // Records whose shortest reading is the whole record: 4-digit accounts (protocols.md §4.2 MLR2 width).
+    // Records whose shortest reading is the whole record: 4-digit accounts (docs/surgard.md §2 MLR2 width).
     const mlr2Record = fc.oneof(
       cidInput({ account: chars(HEX, 4, 4) }).map(buildSurgardCid),
       fc.tuple(receiver, line).map(([rr, l]) => buildSurgardHeartbeat({ receiver: rr, line: l })),

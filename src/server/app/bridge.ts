@@ -156,7 +156,7 @@ export async function startBridge(config: BridgeConfig, options: BridgeOptions):
   try {
     for (const listener of config.listeners) {
       const running = listener.protocol === 'surgard'
-        ? await startSurgardListener({ listener, pipeline, logger, metrics, maxConnections: receiver.maxConnections, idleTimeoutSeconds: receiver.idleTimeoutSeconds, onPanelActivity })
+        ? await startSurgardListener({ listener, pipeline, logger, metrics, maxConnections: receiver.maxConnections, idleTimeoutSeconds: receiver.idleTimeoutSeconds })
         : listener.transport === 'tcp'
         ? await startTcpListener({ listener, pipeline, logger, metrics, maxConnections: receiver.maxConnections, idleTimeoutSeconds: receiver.idleTimeoutSeconds, maxFrameBytes: receiver.maxFrameBytes })
         : await startUdpListener({ listener, pipeline, logger, metrics, maxFrameBytes: receiver.maxFrameBytes });

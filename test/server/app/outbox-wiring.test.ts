@@ -2,7 +2,7 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { outboxActions } from '../../../src/cli/serve.js';
+import { outboxActions } from '../../../src/server/app/status.js';
 import { createLogger } from '../../../src/log.js';
 import { buildRequest } from '../../../src/protocols/dc09/index.js';
 import { runCli } from '../../cli/run-cli.js';

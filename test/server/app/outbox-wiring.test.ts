@@ -39,6 +39,10 @@ describe('receiver + outbox', () => {
     const dead = await runCli(['outbox', 'list', '--dead', '--config', configPath]);
     const letter = JSON.parse(dead.stdout.trim());
     expect(letter).toMatchObject({ reason: 'unmapped-account', configKey: 'accounts["5555"].locationId', account: '5555' });
+    // The warning names the event by the one log key for event ids.
+    const warned = b.logs().split('\n').filter(Boolean).map((l) => JSON.parse(l)).find((r) => r.reason === 'unmapped-account');
+    expect(warned).toMatchObject({ event_id: letter.id, account: '5555' });
+    expect(warned).not.toHaveProperty('eventId');
     const retried = await runCli(['outbox', 'retry', '--config', configPath]);
     expect(JSON.parse(retried.stdout)).toMatchObject({ requeued: 1, skipped: [] });
     const status = await runCli(['outbox', 'status', '--config', configPath]);

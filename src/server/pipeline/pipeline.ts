@@ -1,6 +1,6 @@
 /**
- * The per-frame pipeline (design: decode → reply policy → map → accept → reply): bytes of one DC-09 frame in,
- * the reply to write out. The reply is only an ACK once the acceptor took the frame's events (issue #4).
+ * The per-frame pipeline (receive → duplicate filter → map → accept → reply): bytes of one DC-09 frame or Sur-Gard
+ * record in, the reply to write out. The reply is only an ACK once the acceptor took the frame's events (issue #4).
  */
 import type { BridgeConfig } from '../../config/types.js';
 import { errorMessage, type Logger } from '../../log.js';
@@ -139,7 +139,7 @@ export class Pipeline {
     const { kind, receiver, line } = parsed.record;
     const accepted = await this.acceptSource(source, source.token);
     metrics.frames.inc({ transport: 'tcp', token: `surgard-${kind}`, result: accepted ? 'accepted' : 'not-accepted' });
-    if (!accepted) return { kind: 'NAK', frame: SURGARD_NAK, reason: decision.reason };
+    if (!accepted) return { kind: 'NAK', frame: SURGARD_NAK, reason: 'not-accepted' };
     // The record's own account reported (its supervision resets) and so did the receiver link.
     if (source.account) this.deps.onPanelActivity?.(source.account, peer, now);
     if (heartbeatAccount) this.deps.onPanelActivity?.(heartbeatAccount, peer, now);

@@ -52,7 +52,8 @@ export function receiveDc09(frame: Buffer, directory: AccountDirectory, now: Dat
 export interface SurgardDecision {
   kind: 'ACK' | 'NAK';
   frame: Buffer;
-  reason: 'heartbeat' | 'accepted' | `surgard-${Extract<SurgardResult, { ok: false }>['code']}`;
+  /** `not-accepted`: the pipeline's, when the record's events could not be stored (the receiver sends it again). */
+  reason: 'heartbeat' | 'accepted' | 'not-accepted' | `surgard-${Extract<SurgardResult, { ok: false }>['code']}`;
 }
 
 export interface SurgardReceipt {

@@ -89,6 +89,20 @@ describe('Sur-Gard listener (issue #8)', () => {
     l.socket.end();
   });
 
+  it('NAKs a record whose events cannot be stored (outbox at maxBytes), so the receiver sends it again', async () => {
+    running = await startTestBridge({ accounts, receiver: { duplicateWindowSeconds: 0 }, outbox: { dir: 'outbox', maxBytes: 2000 }, listeners: [{ protocol: 'surgard', transport: 'tcp', host: '127.0.0.1', port: 0 }] });
+    const l = await link(running.bridge.port('tcp', 'surgard'));
+    for (let i = 0; i < 12; i++) {
+      l.socket.write(withTerminator(buildSurgardCid({ receiver: '01', line: '1', account: '1234', qualifier: 'E', code: '130', group: '01', zone: String(i + 1).padStart(3, '0') })));
+      await l.waitFor(i + 1);
+    }
+    const replies = l.replies();
+    expect(replies).toContain(0x15);
+    const counted = (await running.bridge.metrics.frames.get()).values.find((v) => v.labels.token === 'surgard-cid' && v.labels.result === 'not-accepted');
+    expect(counted?.value).toBe(replies.filter((r) => r === 0x15).length);
+    l.socket.end();
+  });
+
   it('NAKs an unparseable record and logs its raw bytes', async () => {
     const b = await surgardBridge();
     const l = await link(b.bridge.port('tcp', 'surgard'));

@@ -1,11 +1,9 @@
 /** `alarm-bridge map --config FILE [FRAME...]`: what the bridge would post for each frame. */
 import type { CommandModule } from 'yargs';
 import { defaultConfig, loadConfigFile } from '../config/load.js';
-import { mapFrame, sourceFromDc09, type MappedEvent } from '../mapper/index.js';
-import { decodePayload } from '../protocols/decode.js';
-import { decideReply, parseFrame } from '../protocols/dc09/index.js';
+import { mapFrame, type MappedEvent } from '../mapper/index.js';
 import { accountDirectory } from '../server/pipeline/policy.js';
-import { escapeFrame } from '../protocols/escape.js';
+import { receiveDc09 } from '../server/pipeline/receive.js';
 import { clockFromArgs, frameInputs, keyFromArgs, withFrameInputOptions, type FrameInputArgs } from './frame-input.js';
 
 type MapArgs = FrameInputArgs & { config?: string; exitCode?: number };
@@ -27,26 +25,21 @@ export const mapCommand: CommandModule<object, MapArgs> = {
     const now = clockFromArgs(argv);
     let allOk = true;
     for await (const input of frameInputs(argv.frames)) {
-      const result = parseFrame(input.bytes, { keysFor: directory.keysFor });
-      const decision = decideReply(result, directory.policy, { now });
+      const { result, decision, source, dataError } = receiveDc09(input.bytes, directory, now, { peer: null, transport: null });
       const reply = { kind: decision.kind, reason: decision.reason };
       if (!result.ok) {
         allOk = false;
         process.stdout.write(`${JSON.stringify({ ok: false, error: { code: result.error.code, message: result.error.message }, events: [], reply })}\n`);
         continue;
       }
-      const payload = decodePayload(result.message);
       const account = decision.account ?? '';
-      const source = sourceFromDc09(result.message, payload.events, {
-        account, receivedAt: now, peer: null, transport: null, raw: escapeFrame(input.bytes), skewFlagged: decision.skewFlagged,
-      });
       // An account missing from the config is NAKed by the receiver, but what to add is still worth showing: its
       // events report `unmapped-account` with the key to add.
       const mappable = decision.kind === 'ACK' || decision.reason === 'unknown-account';
-      const events = mappable ? mapFrame(source, config).map(eventReport) : [];
+      const events = mappable && source ? mapFrame(source, config).map(eventReport) : [];
       const ok = decision.kind === 'ACK' || decision.kind === 'none';
       allOk &&= ok;
-      process.stdout.write(`${JSON.stringify({ ok, account, token: result.message.token, events, reply, ...(payload.dataError ? { dataError: payload.dataError } : {}) })}\n`);
+      process.stdout.write(`${JSON.stringify({ ok, account, token: result.message.token, events, reply, ...(dataError ? { dataError } : {}) })}\n`);
     }
     argv.exitCode = allOk ? 0 : 1;
   },

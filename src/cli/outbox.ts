@@ -10,13 +10,11 @@ import { loadConfigFile } from '../config/load.js';
 import type { BridgeConfig, OutboxConfig } from '../config/types.js';
 import { urlHost } from '../http/incoming.js';
 import { createLogger, describeError, redactUrl } from '../log.js';
-import { mapFrame, reviveSource, sourceFromDc09, sourceFromSurgard, type SourceFrame } from '../mapper/index.js';
-import { decodePayload } from '../protocols/decode.js';
-import { decideReply, parseFrame } from '../protocols/dc09/index.js';
+import { mapFrame, reviveSource, type SourceFrame } from '../mapper/index.js';
 import { unescapeFrame } from '../protocols/escape.js';
-import { parseSurgardRecord } from '../protocols/surgard/index.js';
 import { CONTROL_TOKEN_FILE, readControlToken } from '../server/ops/control-token.js';
 import { accountDirectory } from '../server/pipeline/policy.js';
+import { receiveDc09, receiveSurgard } from '../server/pipeline/receive.js';
 import { openOutbox, OutboxLockedError, type DeadLetterFilter, type Outbox, type StoredDeadLetter } from '../sink/outbox/index.js';
 import { parseJson, readBody } from '../sink/partner-api/body.js';
 import { isPlainObject } from '../sink/partner-event-schema.js';
@@ -50,16 +48,10 @@ function sourceFromPayload(payload: Record<string, unknown>, config: BridgeConfi
   const bytes = unescapeFrame(rawFrame);
   const at = new Date(receivedAt);
   const peerText = typeof peer === 'string' ? peer : null;
+  // A DC-09 frame starts with LF; anything else was kept from a Sur-Gard link.
+  if (bytes[0] !== 0x0a) return receiveSurgard(bytes, at, { peer: peerText ?? '', raw: rawFrame }).source;
   const via = transport === 'tcp' || transport === 'udp' ? transport : null;
-  if (bytes[0] !== 0x0a) {
-    const record = parseSurgardRecord(bytes);
-    return record.ok && record.record.kind !== 'heartbeat' ? sourceFromSurgard(record.record, at, peerText ?? '', rawFrame) : null;
-  }
-  const directory = accountDirectory(config);
-  const result = parseFrame(bytes, { keysFor: directory.keysFor });
-  if (!result.ok) return null;
-  const decision = decideReply(result, directory.policy, { now: at });
-  return sourceFromDc09(result.message, decodePayload(result.message).events, { account, receivedAt: at, peer: peerText, transport: via, raw: rawFrame, skewFlagged: decision.skewFlagged });
+  return receiveDc09(bytes, accountDirectory(config), at, { peer: peerText, transport: via, raw: rawFrame, account }).source;
 }
 
 /**

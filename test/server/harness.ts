@@ -20,18 +20,20 @@ export interface TestBridge {
   stop: () => Promise<void>;
 }
 
+/** What a test bridge runs unless overridden: DC-09 on TCP and UDP (ephemeral ports), the file sink, debug logs. */
+export const BASE_CONFIG = {
+  listeners: [
+    { protocol: 'dc09', transport: 'tcp', host: '127.0.0.1', port: 0 },
+    { protocol: 'dc09', transport: 'udp', host: '127.0.0.1', port: 0 },
+  ],
+  sink: { type: 'file', path: 'events.ndjson' },
+  log: { level: 'debug' },
+};
+
+/** A bridge on `BASE_CONFIG` with `overrides`, its config file path `dir/bridge.json` (not written). */
 export async function startTestBridge(overrides: Record<string, unknown> = {}, options: Partial<BridgeOptions> = {}): Promise<TestBridge> {
   const dir = await mkdtemp(join(tmpdir(), 'bridge-'));
-  const json = {
-    listeners: [
-      { protocol: 'dc09', transport: 'tcp', host: '127.0.0.1', port: 0 },
-      { protocol: 'dc09', transport: 'udp', host: '127.0.0.1', port: 0 },
-    ],
-    sink: { type: 'file', path: 'events.ndjson' },
-    log: { level: 'debug' },
-    ...overrides,
-  };
-  const config = parseConfig(json, join(dir, 'bridge.json'));
+  const config = parseConfig({ ...BASE_CONFIG, ...overrides }, join(dir, 'bridge.json'));
   let logText = '';
   const destination = new Writable({ write(chunk, _enc, cb) { logText += chunk.toString(); cb(); } });
   const logger = createLogger({ level: config.log.level, destination });

@@ -41,16 +41,9 @@ export interface RunningBridge {
 
 /** What `/readyz` reports about the way out: the last delivery and the last token exchange. */
 export interface DeliveryHealth {
-  /** Kept as it came (one per event on the hot path); `deliveryCheck` describes it when `/readyz` asks. */
+  /** Kept as it came (one per event on the hot path); `deliveryCheck` (readiness.ts) describes it when `/readyz` asks. */
   lastDelivery: { outcome: DeliveryOutcome; atMs: number } | null;
   lastToken: { ok: boolean; at: string } | null;
-}
-
-/** The `/readyz` check of the last delivery: failing while the last outcome was a retry or a refusal. */
-export function deliveryCheck(last: NonNullable<DeliveryHealth['lastDelivery']>): { ok: boolean; detail: string } {
-  const { outcome } = last;
-  const ok = outcome.kind === 'accepted' || outcome.kind === 'discarded';
-  return { ok, detail: `${ok ? outcome.kind : `${outcome.kind}: ${outcome.reason}`} at ${new Date(last.atMs).toISOString()}` };
 }
 
 export function sinkFor(config: BridgeConfig, logger: Logger, metrics: BridgeMetrics, health: DeliveryHealth): Sink {
@@ -156,7 +149,7 @@ export async function startBridge(config: BridgeConfig, options: BridgeOptions):
   try {
     for (const listener of config.listeners) {
       const running = listener.protocol === 'surgard'
-        ? await startSurgardListener({ listener, pipeline, logger, metrics, maxConnections: receiver.maxConnections, idleTimeoutSeconds: receiver.idleTimeoutSeconds, onPanelActivity })
+        ? await startSurgardListener({ listener, pipeline, logger, metrics, maxConnections: receiver.maxConnections, idleTimeoutSeconds: receiver.idleTimeoutSeconds })
         : listener.transport === 'tcp'
         ? await startTcpListener({ listener, pipeline, logger, metrics, maxConnections: receiver.maxConnections, idleTimeoutSeconds: receiver.idleTimeoutSeconds, maxFrameBytes: receiver.maxFrameBytes })
         : await startUdpListener({ listener, pipeline, logger, metrics, maxFrameBytes: receiver.maxFrameBytes });

@@ -92,10 +92,10 @@ export function queueAcceptor(sink: Sink, options: QueueAcceptorOptions): EventA
       try {
         const outcome = await deliverWithRetry(sink, event, { maxAgeMs: options.maxAgeMs, signal: abort.signal });
         if (outcome.kind === 'permanent') {
-          options.logger.error({ account, eventId: event.body.event_id, status: outcome.status, reason: outcome.reason }, 'event permanently refused by the sink');
+          options.logger.error({ account, event_id: event.body.event_id, status: outcome.status, reason: outcome.reason }, 'event permanently refused by the sink');
         }
       } catch (err) {
-        options.logger.error({ account, eventId: event.body.event_id, err: String(err) }, 'event delivery failed');
+        options.logger.error({ account, event_id: event.body.event_id, err: String(err) }, 'event delivery failed');
       }
       queue.shift();
       queued--;

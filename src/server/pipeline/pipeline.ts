@@ -1,18 +1,20 @@
 /**
- * The per-frame pipeline (design: decode → reply policy → map → accept → reply): bytes of one DC-09 frame in,
- * the reply to write out. The reply is only an ACK once the acceptor took the frame's events (issue #4).
+ * The per-frame pipeline (receive → duplicate filter → map → accept → reply): bytes of one DC-09 frame or Sur-Gard
+ * record in, the reply to write out. The reply is only an ACK once the acceptor took the frame's events (issue #4).
  */
 import type { BridgeConfig } from '../../config/types.js';
 import { errorMessage, type Logger } from '../../log.js';
-import { frameEventId, mapFrame, sourceFromDc09, type MappedEvent, type SourceFrame } from '../../mapper/index.js';
-import { decodePayload } from '../../protocols/decode.js';
-import { buildNak, decideReply, parseFrame, REPLY_TOKENS, REQUEST_TOKENS, type Dc09Message, type ReplyDecision } from '../../protocols/dc09/index.js';
+import { frameEventId, mapFrame, type MappedEvent, type SourceFrame } from '../../mapper/index.js';
+import { buildNak, REPLY_TOKENS, REQUEST_TOKENS, type Dc09Message, type ReplyDecision } from '../../protocols/dc09/index.js';
 import { escapeFrame } from '../../protocols/escape.js';
+import { SURGARD_NAK } from '../../protocols/surgard/index.js';
 import type { OutgoingEvent } from '../../sink/types.js';
 import type { EventAcceptor, UnmappedRecord } from './acceptor.js';
 import type { BridgeMetrics } from '../ops/metrics.js';
 import { accountDirectory, type AccountDirectory } from './policy.js';
 import { RateLimitedWarn } from '../ops/rate-limited-log.js';
+import { DuplicateFilter, type AcceptResult } from './duplicates.js';
+import { receiveDc09, receiveSurgard, type SurgardDecision } from './receive.js';
 
 export interface Peer {
   address: string;
@@ -37,25 +39,10 @@ const REFUSAL_REASONS: Readonly<Record<string, string>> = {
   QueueFullError: 'queue-full',
 };
 
-/** What accepting a frame's events came to (see `mapAndAccept`). */
-type AcceptResult = 'accepted' | 'refused' | 'persisted-not-delivered';
-
-interface DuplicateEntry {
-  expires: number;
-  /** Account, token and data of the remembered frame (for untimestamped frames the key is only the account). */
-  content: string;
-  /** Pending while the first copy is being accepted (a copy waits for its outcome); true once it was accepted. */
-  accepted: Promise<AcceptResult> | true;
-}
-
-/**
- * Cap of remembered frames for duplicate suppression: at 10,000 frames/s a 120 s window would otherwise hold
- * 1.2 million keys. Past the cap the oldest are forgotten first (a late retransmission is then forwarded again;
- * with a panel timestamp it keeps its event_id, which the API can de-duplicate).
- */
-const MAX_DUPLICATE_KEYS = 100_000;
-
 const peerText = (peer: Peer) => `${peer.address}:${peer.port}`;
+
+/** Event codes for the log line: Contact ID with its qualifier (`E130`), SIA as sent. */
+const eventCodes = (source: SourceFrame) => source.events.map((e) => (e.protocol === 'cid' ? `${e.qualifier}${e.code}` : e.code));
 
 /** Metric label for a token: anything a panel can put there beyond the known tokens folds into `other`. */
 const KNOWN_TOKENS: ReadonlySet<string> = new Set([...REQUEST_TOKENS, ...REPLY_TOKENS]);
@@ -67,7 +54,7 @@ const MAX_WARNED_CODES = 10_000;
 export class Pipeline {
   private config: BridgeConfig;
   private directory: AccountDirectory;
-  private readonly duplicates = new Map<string, DuplicateEntry>();
+  private readonly duplicates = new DuplicateFilter({ windowMs: () => this.config.receiver.duplicateWindowSeconds * 1000 });
   private readonly warned = new Set<string>();
   private readonly warn: RateLimitedWarn;
   private readonly now: () => Date;
@@ -94,8 +81,7 @@ export class Pipeline {
   async handleFrame(frame: Buffer, peer: Peer): Promise<ReplyDecision> {
     const { logger, metrics } = this.deps;
     const now = this.now();
-    const result = parseFrame(frame, { keysFor: this.directory.keysFor });
-    const decision = decideReply(result, this.directory.policy, { now });
+    const { result, decision, source, dataError } = receiveDc09(frame, this.directory, now, { peer: peerText(peer), transport: peer.transport });
     if (!result.ok) {
       metrics.frames.inc({ transport: peer.transport, token: tokenLabel(result.error.partial.token), result: 'error' });
       metrics.rejections.inc({ reason: result.error.code });
@@ -103,7 +89,7 @@ export class Pipeline {
       return decision;
     }
     const message = result.message;
-    if (logger.isLevelEnabled('debug')) logger.debug({ peer: peerText(peer), transport: peer.transport, frame: escapeFrame(frame) }, 'frame');
+    if (logger.isLevelEnabled('debug')) logger.debug({ peer: peerText(peer), transport: peer.transport, frame: source?.raw ?? escapeFrame(frame) }, 'frame');
     if (decision.kind !== 'ACK') {
       metrics.frames.inc({ transport: peer.transport, token: tokenLabel(message.token), result: decision.kind === 'none' ? 'ignored' : 'rejected' });
       if (decision.kind !== 'none') {
@@ -117,21 +103,47 @@ export class Pipeline {
     if (decision.skewFlagged) {
       this.warn.warn('clock-skew', { peer: peerText(peer), account, skewSeconds: decision.skewSeconds }, `panel clock is ${Math.round(decision.skewSeconds ?? 0)} s off; accepted (clear text), event time taken from receipt`);
     }
-    const payload = decodePayload(message);
-    // Link tests (NULL) carry no events: nothing to map or keep, so no source frame is built for them.
-    let accepted = true;
-    if (payload.events.length > 0 || payload.dataError) {
-      const source = sourceFromDc09(message, payload.events, { account, receivedAt: now, peer: peerText(peer), transport: peer.transport, raw: escapeFrame(frame), skewFlagged: decision.skewFlagged });
-      // A data block that does not decode is still ACKed (a NAK or DUH would make the panel resend it forever,
-      // docs/dc09.md §11) — and kept for the operator as a dead letter with the raw frame.
-      accepted = payload.dataError ? await this.keepUndecodable(source, payload.dataError, peer) : await this.acceptSource(source, message.token);
-    }
+    // Link tests (NULL) carry no events: no source frame, nothing to map or keep.
+    // A data block that does not decode is still ACKed (a NAK or DUH would make the panel resend it forever,
+    // docs/dc09.md §11) — and kept for the operator as a dead letter with the raw frame.
+    const accepted = !source || (dataError ? await this.keepUndecodable(source, dataError, peer) : await this.acceptSource(source, message.token));
     if (!accepted) {
       metrics.frames.inc({ transport: peer.transport, token: tokenLabel(message.token), result: 'not-accepted' });
       return { ...decision, kind: 'NAK', reason: 'not-accepted', frame: buildNak(now, { crcForm: message.crc.form, crcIncludesCr: message.crc.includesCr }) };
     }
     metrics.frames.inc({ transport: peer.transport, token: tokenLabel(message.token), result: 'accepted' });
-    this.logFrame(message, payload.events.map((e) => (e.protocol === 'cid' ? `${e.qualifier}${e.code}` : e.code)), account, peer, decision);
+    this.logFrame(message, source ? eventCodes(source) : [], account, peer, decision);
+    return decision;
+  }
+
+  /**
+   * Processes one Sur-Gard automation record (docs/surgard.md); never rejects. `heartbeatAccount` (the listener's)
+   * counts the receiver link's heartbeats and records as that account's activity.
+   */
+  async handleSurgard(record: Buffer, peer: Peer, heartbeatAccount: string | null): Promise<SurgardDecision> {
+    const { logger, metrics } = this.deps;
+    const now = this.now();
+    const { parsed, decision, source } = receiveSurgard(record, now, { peer: peerText(peer) });
+    if (!parsed.ok) {
+      metrics.frames.inc({ transport: 'tcp', token: 'surgard', result: 'error' });
+      metrics.rejections.inc({ reason: decision.reason });
+      this.warn.warn(decision.reason, { peer: peerText(peer), raw: escapeFrame(record), error: parsed.error }, `Sur-Gard record refused (NAK): ${parsed.error}`);
+      return decision;
+    }
+    if (!source) {
+      metrics.frames.inc({ transport: 'tcp', token: 'surgard-heartbeat', result: 'accepted' });
+      if (heartbeatAccount) this.deps.onPanelActivity?.(heartbeatAccount, peer, now);
+      logger.debug({ peer: peerText(peer), receiver: parsed.record.receiver }, 'Sur-Gard heartbeat');
+      return decision;
+    }
+    const { kind, receiver, line } = parsed.record;
+    const accepted = await this.acceptSource(source, source.token);
+    metrics.frames.inc({ transport: 'tcp', token: `surgard-${kind}`, result: accepted ? 'accepted' : 'not-accepted' });
+    if (!accepted) return { kind: 'NAK', frame: SURGARD_NAK, reason: 'not-accepted' };
+    // The record's own account reported (its supervision resets) and so did the receiver link.
+    if (source.account) this.deps.onPanelActivity?.(source.account, peer, now);
+    if (heartbeatAccount) this.deps.onPanelActivity?.(heartbeatAccount, peer, now);
+    logger.info({ peer: peerText(peer), account: source.account, receiver, line, codes: eventCodes(source) }, `Sur-Gard ${kind} ${source.account}`);
     return decision;
   }
 
@@ -155,39 +167,15 @@ export class Pipeline {
 
   /**
    * Maps and accepts the events of a frame (DC-09 or Sur-Gard). Resolves true once accepted (or a retransmission
-   * of an accepted frame), false when the acceptor refused them (the caller NAKs).
-   *
-   * Retransmissions (docs/dc09.md §6: Ajax resends with the same sequence, Eldes with sequence + 1): a frame
-   * with a timestamp is a copy when (account, token, data, timestamp) was accepted within the window; a frame
-   * without one only when it repeats the account's last accepted frame — otherwise alarm, restore, alarm again
-   * within two minutes would lose the second alarm.
+   * of an accepted frame, see DuplicateFilter), false when the acceptor refused them (the caller NAKs).
    */
   async acceptSource(source: SourceFrame, token: string): Promise<boolean> {
     if (source.events.length === 0) return true;
-    const nowMs = source.receivedAt.getTime();
-    const content = `${source.account}\u0000${token}\u0000${source.data}`;
-    const timed = source.timestamp !== null;
-    const key = timed ? `${content}\u0000${source.timestamp!.getTime()}` : source.account;
-    this.expireDuplicates(nowMs);
-    const previous = this.duplicates.get(key);
-    // A timestamped key contains the content already; an untimestamped one (the account) must also match it.
-    if (previous && previous.expires > nowMs && previous.content === content && (previous.accepted === true || (await previous.accepted) !== 'refused')) {
+    const result = await this.duplicates.filter(source, token, () => this.mapAndAccept(source));
+    if (result === 'duplicate') {
       this.deps.metrics.events.inc({ outcome: 'duplicate' }, source.events.length);
       this.deps.logger.info({ account: source.account, dc09Token: token, peer: source.peer, sequence: source.sequence }, 'retransmission of an accepted frame: answered, not forwarded again');
       return true;
-    }
-    const accepted = this.mapAndAccept(source);
-    const windowMs = this.config.receiver.duplicateWindowSeconds * 1000;
-    if (windowMs <= 0) return (await accepted) === 'accepted';
-    const entry: DuplicateEntry = { expires: nowMs + windowMs, content, accepted };
-    if (previous) this.duplicates.delete(key); // re-inserted at the end: insertion order is expiry order
-    this.duplicates.set(key, entry);
-    if (this.duplicates.size > MAX_DUPLICATE_KEYS) this.duplicates.delete(this.duplicates.keys().next().value!);
-    const result = await accepted;
-    if (result === 'refused') {
-      if (this.duplicates.get(key) === entry) this.duplicates.delete(key);
-    } else {
-      entry.accepted = true; // drop the promise: only a flag stays in memory
     }
     return result === 'accepted';
   }
@@ -221,7 +209,7 @@ export class Pipeline {
 
   /** Logs an event that is not forwarded; returns what to keep for the operator (unmapped accounts and cameras). */
   private noteNotForwarded(event: Extract<MappedEvent, { forwarded: false }>, source: SourceFrame): UnmappedRecord | null {
-    const fields = { account: event.account, code: event.panelEvent.code, reason: event.reason, eventId: event.eventId, configKey: event.configKey };
+    const fields = { account: event.account, code: event.panelEvent.code, reason: event.reason, event_id: event.eventId, configKey: event.configKey };
     if (event.reason === 'ignored') {
       this.deps.logger.debug(fields, event.message);
       return null;
@@ -243,15 +231,6 @@ export class Pipeline {
       ...(event.configKey ? { configKey: event.configKey } : {}), panelEvent: event.panelEvent,
       ...(event.partial ? { partial: event.partial } : {}), source, index: event.index,
     };
-  }
-
-  private expireDuplicates(nowMs: number): void {
-    // Insertion order is expiry order while the window stays the same; after a reload changes it, entries expire a
-    // little late or early, which only widens or narrows suppression once.
-    for (const [key, entry] of this.duplicates) {
-      if (entry.expires > nowMs) break;
-      this.duplicates.delete(key);
-    }
   }
 
   private logFrame(message: Dc09Message, codes: string[], account: string, peer: Peer, decision: ReplyDecision): void {

@@ -1,27 +1,12 @@
-/** Bridge wiring: what `/readyz` learns about deliveries. */
+/** Bridge wiring: what the bridge learns about deliveries (for `/readyz`). */
 import { afterEach, describe, expect, it } from 'vitest';
 import { buildRequest } from '../../../src/protocols/dc09/index.js';
-import { deliveryCheck } from '../../../src/server/app/bridge.js';
 import { startTestBridge, TcpPanel, type TestBridge } from '../harness.js';
 
 let running: TestBridge[] = [];
 afterEach(async () => {
   await Promise.allSettled(running.map((b) => b.stop()));
   running = [];
-});
-
-const AT = Date.UTC(2026, 10, 26, 12, 0, 0);
-
-describe('deliveryCheck', () => {
-  it('passes after an accepted or discarded delivery, with the time', () => {
-    expect(deliveryCheck({ outcome: { kind: 'accepted' }, atMs: AT })).toEqual({ ok: true, detail: 'accepted at 2026-11-26T12:00:00.000Z' });
-    expect(deliveryCheck({ outcome: { kind: 'discarded', reason: null }, atMs: AT })).toEqual({ ok: true, detail: 'discarded at 2026-11-26T12:00:00.000Z' });
-  });
-
-  it('fails after a retry or a refusal, with the reason', () => {
-    expect(deliveryCheck({ outcome: { kind: 'retry', reason: 'HTTP 503' }, atMs: AT })).toEqual({ ok: false, detail: 'retry: HTTP 503 at 2026-11-26T12:00:00.000Z' });
-    expect(deliveryCheck({ outcome: { kind: 'permanent', status: 400, reason: 'HTTP 400' }, atMs: AT }).ok).toBe(false);
-  });
 });
 
 describe('delivery health', () => {

@@ -2,7 +2,7 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { outboxActions } from '../../../src/cli/serve.js';
+import { outboxActions } from '../../../src/server/app/status.js';
 import { createLogger } from '../../../src/log.js';
 import { buildRequest } from '../../../src/protocols/dc09/index.js';
 import { runCli } from '../../cli/run-cli.js';
@@ -39,6 +39,10 @@ describe('receiver + outbox', () => {
     const dead = await runCli(['outbox', 'list', '--dead', '--config', configPath]);
     const letter = JSON.parse(dead.stdout.trim());
     expect(letter).toMatchObject({ reason: 'unmapped-account', configKey: 'accounts["5555"].locationId', account: '5555' });
+    // The warning names the event by the one log key for event ids.
+    const warned = b.logs().split('\n').filter(Boolean).map((l) => JSON.parse(l)).find((r) => r.reason === 'unmapped-account');
+    expect(warned).toMatchObject({ event_id: letter.id, account: '5555' });
+    expect(warned).not.toHaveProperty('eventId');
     const retried = await runCli(['outbox', 'retry', '--config', configPath]);
     expect(JSON.parse(retried.stdout)).toMatchObject({ requeued: 1, skipped: [] });
     const status = await runCli(['outbox', 'status', '--config', configPath]);

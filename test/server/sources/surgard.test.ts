@@ -72,6 +72,37 @@ describe('Sur-Gard listener (issue #8)', () => {
     expect(events[3].payload).toMatchObject({ protocol: 'sia', code: 'BA', zoneName: 'Hall' });
   });
 
+  it("takes the bridge's clock for receipt time and panel activity; heartbeats and records count for the listener's heartbeatAccount", async () => {
+    const fixed = new Date('2026-11-26T12:00:00Z');
+    const activity: { account: string; at: Date }[] = [];
+    running = await startTestBridge(
+      { accounts, receiver: { duplicateWindowSeconds: 0 }, listeners: [{ protocol: 'surgard', transport: 'tcp', host: '127.0.0.1', port: 0, heartbeatAccount: 'RCV1' }] },
+      { now: () => fixed, onPanelActivity: (account, _peer, at) => activity.push({ account, at }) },
+    );
+    const l = await link(running.bridge.port('tcp', 'surgard'));
+    l.socket.write(withTerminator(buildSurgardHeartbeat()));
+    l.socket.write(withTerminator(buildSurgardCid({ receiver: '01', line: '1', account: '1234', qualifier: 'E', code: '130', group: '01', zone: '004' })));
+    expect(await l.waitFor(2)).toEqual([0x06, 0x06]);
+    const [event] = await running.events();
+    expect(event.payload).toMatchObject({ receivedAt: fixed.toISOString() });
+    expect(activity).toEqual([{ account: 'RCV1', at: fixed }, { account: '1234', at: fixed }, { account: 'RCV1', at: fixed }]);
+    l.socket.end();
+  });
+
+  it('NAKs a record whose events cannot be stored (outbox at maxBytes), so the receiver sends it again', async () => {
+    running = await startTestBridge({ accounts, receiver: { duplicateWindowSeconds: 0 }, outbox: { dir: 'outbox', maxBytes: 2000 }, listeners: [{ protocol: 'surgard', transport: 'tcp', host: '127.0.0.1', port: 0 }] });
+    const l = await link(running.bridge.port('tcp', 'surgard'));
+    for (let i = 0; i < 12; i++) {
+      l.socket.write(withTerminator(buildSurgardCid({ receiver: '01', line: '1', account: '1234', qualifier: 'E', code: '130', group: '01', zone: String(i + 1).padStart(3, '0') })));
+      await l.waitFor(i + 1);
+    }
+    const replies = l.replies();
+    expect(replies).toContain(0x15);
+    const counted = (await running.bridge.metrics.frames.get()).values.find((v) => v.labels.token === 'surgard-cid' && v.labels.result === 'not-accepted');
+    expect(counted?.value).toBe(replies.filter((r) => r === 0x15).length);
+    l.socket.end();
+  });
+
   it('NAKs an unparseable record and logs its raw bytes', async () => {
     const b = await surgardBridge();
     const l = await link(b.bridge.port('tcp', 'surgard'));

@@ -1,12 +1,12 @@
-/** The status server wiring of `serve`: the control token is published once the server listens, and never left behind. */
+/** The status server wiring: the control token is published once the server listens, and never left behind. */
 import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { startStatus, type StatusHandle } from '../../src/cli/serve.js';
-import { createLogger } from '../../src/log.js';
-import { CONTROL_TOKEN_FILE, readControlToken } from '../../src/server/ops/control-token.js';
-import { freePort, startTestBridge, type TestBridge } from '../server/harness.js';
+import { startStatus, type StatusHandle } from '../../../src/server/app/status.js';
+import { createLogger } from '../../../src/log.js';
+import { CONTROL_TOKEN_FILE, readControlToken } from '../../../src/server/ops/control-token.js';
+import { freePort, startTestBridge, type TestBridge } from '../harness.js';
 
 const logger = createLogger({ level: 'silent' });
 let bridges: TestBridge[] = [];
@@ -27,7 +27,7 @@ async function bridgeWith(overrides: Record<string, unknown>): Promise<TestBridg
 const retry = (port: number, token: string | null) =>
   fetch(`http://127.0.0.1:${port}/outbox/retry`, { method: 'POST', headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) }, body: '{}' });
 
-describe('serve: status server and control token', () => {
+describe('startStatus: status server and control token', () => {
   it('publishes the token the server accepts once it listens; withdrawing it and closing leave nothing behind', async () => {
     const b = await bridgeWith({ outbox: { dir: 'outbox' }, http: { host: '127.0.0.1', port: 0 } });
     const status = (await startStatus(b.config, b.bridge, logger))!;

@@ -1,0 +1,73 @@
+/** The status server of a running bridge: metrics, `/readyz`, and the outbox actions behind a control token. */
+import type { BridgeConfig } from '../../config/types.js';
+import { describeError, type Logger } from '../../log.js';
+import { OutboxClosedError } from '../../sink/outbox/index.js';
+import { UsageError } from '../../cli/frame-input.js';
+import { discardLetters, parseChoice, retryLetters, type DeadLetterChoice } from '../../cli/outbox.js';
+import { clearControlToken, newControlToken, publishControlToken, type PublishedToken } from '../ops/control-token.js';
+import { startStatusServer, type OutboxAction, type StatusServerOptions } from '../ops/http-status.js';
+import type { RunningBridge } from './bridge.js';
+import { readiness } from './readiness.js';
+
+/**
+ * `POST /outbox/retry|discard` on the status server: `alarm-bridge outbox retry|discard` while this bridge holds the
+ * outbox. Retried letters are mapped with the configuration in force (after a SIGHUP, the fixed one).
+ */
+export function outboxActions(bridge: RunningBridge, token: string, logger: Logger): StatusServerOptions['outboxActions'] {
+  const outbox = bridge.outbox;
+  if (!outbox) return undefined;
+  const answer = (work: (choice: DeadLetterChoice) => Promise<unknown>): OutboxAction => async (request) => {
+    try {
+      return { status: 200, body: await work(parseChoice(request)) };
+    } catch (err) {
+      if (err instanceof UsageError) return { status: 400, body: { error: err.message } };
+      if (err instanceof OutboxClosedError) return { status: 503, body: { error: `the bridge is stopping: ${err.message}` } };
+      logger.error({ err: describeError(err) }, 'outbox action failed');
+      return { status: 500, body: { error: describeError(err) } };
+    }
+  };
+  return {
+    token,
+    retry: answer((choice) => retryLetters(outbox, bridge.pipeline.currentConfig, choice)),
+    discard: answer((choice) => discardLetters(outbox, choice)),
+  };
+}
+
+export interface StatusHandle {
+  readonly port: number;
+  /** Withdraws the control token (first thing when stopping: the lock is released soon after). */
+  withdrawToken(): Promise<void>;
+  /** Withdraws the token and closes the server. */
+  close(): Promise<void>;
+}
+
+/**
+ * The status server (when the config has `http`), with the outbox actions when there is an outbox: their control
+ * token is published only once the server listens, so a command that finds the token finds the server too. A token
+ * an earlier bridge left behind (SIGKILL) is removed first, whether or not this one publishes its own.
+ */
+export async function startStatus(config: BridgeConfig, bridge: RunningBridge, logger: Logger): Promise<StatusHandle | null> {
+  const outboxDir = config.outbox && bridge.outbox ? config.outbox.dir : null;
+  if (outboxDir) await clearControlToken(outboxDir);
+  if (!config.http) return null;
+  const token = outboxDir ? newControlToken() : null;
+  const server = await startStatusServer({
+    host: config.http.host, port: config.http.port, registry: bridge.metrics.registry, logger,
+    readiness: () => readiness(config, bridge), outboxActions: token ? outboxActions(bridge, token, logger) : undefined,
+  });
+  let published: PublishedToken | null = null;
+  try {
+    if (outboxDir && token) published = await publishControlToken(outboxDir, token);
+  } catch (err) {
+    await server.close();
+    throw err;
+  }
+  const withdrawToken = async () => {
+    await published?.revoke();
+  };
+  return {
+    port: server.port,
+    withdrawToken,
+    close: () => withdrawToken().finally(() => server.close()),
+  };
+}

@@ -1,0 +1,108 @@
+import { describe, expect, it } from 'vitest';
+import { DuplicateFilter, type AcceptResult, type DuplicateKeyFields } from '../../../src/server/pipeline/duplicates.js';
+
+const t0 = Date.parse('2026-11-26T12:00:00Z');
+const at = (seconds: number) => new Date(t0 + seconds * 1000);
+
+/** A frame received `seconds` after t0; `stamped` gives it a panel timestamp (t0). */
+const frame = (seconds: number, data = '#1234|NBA1', options: { account?: string; stamped?: boolean } = {}): DuplicateKeyFields => ({
+  account: options.account ?? '1234', data, timestamp: options.stamped ? at(0) : null, receivedAt: at(seconds),
+});
+
+/** A filter with a 120 s window (changeable) and an acceptor that counts its calls. */
+function setup(options: { windowSeconds?: number; maxKeys?: number } = {}) {
+  let windowSeconds = options.windowSeconds ?? 120;
+  const filter = new DuplicateFilter({ windowMs: () => windowSeconds * 1000, ...(options.maxKeys ? { maxKeys: options.maxKeys } : {}) });
+  let calls = 0;
+  const run = (f: DuplicateKeyFields, result: AcceptResult = 'accepted', token = 'SIA-DCS') => filter.filter(f, token, async () => {
+    calls++;
+    return result;
+  });
+  /** A first frame whose acceptance is still under way until `finish`. */
+  const pending = () => {
+    let finish!: (r: AcceptResult) => void;
+    const first = filter.filter(frame(0), 'SIA-DCS', () => new Promise((resolve) => { finish = resolve; }));
+    return { first, finish: (r: AcceptResult) => finish(r) };
+  };
+  return { filter, run, pending, calls: () => calls, setWindow: (s: number) => { windowSeconds = s; } };
+}
+
+describe('DuplicateFilter', () => {
+  it('a timestamped copy within the window is a duplicate; after it, accepted anew', async () => {
+    const d = setup();
+    expect(await d.run(frame(0, undefined, { stamped: true }))).toBe('accepted');
+    expect(await d.run(frame(119, undefined, { stamped: true }))).toBe('duplicate');
+    expect(d.calls()).toBe(1);
+    expect(await d.run(frame(121, undefined, { stamped: true }))).toBe('accepted');
+    expect(d.calls()).toBe(2);
+  });
+
+  it('a timestamped frame is no copy when account, token, data or timestamp differ', async () => {
+    const d = setup();
+    await d.run(frame(0, '#1234|NBA1', { stamped: true }));
+    expect(await d.run(frame(1, '#1234|NBA2', { stamped: true }))).toBe('accepted');
+    expect(await d.run(frame(1, '#1234|NBA1', { stamped: true, account: '5678' }))).toBe('accepted');
+    expect(await d.run(frame(1, '#1234|NBA1', { stamped: true }), 'accepted', 'ADM-CID')).toBe('accepted');
+    expect(await d.run({ ...frame(1, '#1234|NBA1'), timestamp: at(5) })).toBe('accepted');
+    expect(d.calls()).toBe(5);
+  });
+
+  it("an untimestamped frame is a copy only of the account's last accepted frame: alarm, restore, alarm again all pass", async () => {
+    const d = setup();
+    expect(await d.run(frame(0, '#1234|NBA1'))).toBe('accepted');
+    expect(await d.run(frame(1, '#1234|NBA1'))).toBe('duplicate');
+    expect(await d.run(frame(2, '#1234|NBR1'))).toBe('accepted');
+    expect(await d.run(frame(3, '#1234|NBA1'))).toBe('accepted');
+    expect(await d.run(frame(4, '#1234|NBA1', { account: '5678' }))).toBe('accepted');
+    expect(d.calls()).toBe(4);
+  });
+
+  it.each([
+    { first: 'accepted', copy: 'duplicate', calls: 0 },
+    { first: 'persisted-not-delivered', copy: 'duplicate', calls: 0 },
+    { first: 'refused', copy: 'accepted', calls: 1 },
+  ] as const)('a copy that arrives while the first is being accepted waits for it: first $first, copy $copy', async ({ first: outcome, copy: expected, calls }) => {
+    const d = setup();
+    const { first, finish } = d.pending();
+    let copyDone = false;
+    const copy = d.run(frame(1)).then((r) => { copyDone = true; return r; });
+    await new Promise((r) => setImmediate(r));
+    expect(copyDone).toBe(false);
+    finish(outcome);
+    expect(await first).toBe(outcome);
+    expect(await copy).toBe(expected);
+    expect(d.calls()).toBe(calls);
+  });
+
+  it('forgets a refused frame (its retransmission is processed anew) and remembers a persisted-not-delivered one', async () => {
+    const d = setup();
+    expect(await d.run(frame(0), 'refused')).toBe('refused');
+    expect(d.filter.size).toBe(0);
+    expect(await d.run(frame(1), 'persisted-not-delivered')).toBe('persisted-not-delivered');
+    expect(await d.run(frame(2))).toBe('duplicate');
+    expect(d.calls()).toBe(2);
+  });
+
+  it('remembers nothing with a window of 0, and reads the window on every frame (a reload changes it)', async () => {
+    const d = setup({ windowSeconds: 0 });
+    await d.run(frame(0));
+    expect(await d.run(frame(1))).toBe('accepted');
+    expect(d.filter.size).toBe(0);
+    d.setWindow(10);
+    await d.run(frame(2));
+    expect(await d.run(frame(11))).toBe('duplicate');
+    expect(await d.run(frame(13))).toBe('accepted');
+  });
+
+  it('expires old entries as frames arrive and keeps at most maxKeys, forgetting the oldest first', async () => {
+    const d = setup({ maxKeys: 2 });
+    await d.run(frame(0, 'a', { account: 'A' }));
+    await d.run(frame(1, 'b', { account: 'B' }));
+    await d.run(frame(2, 'c', { account: 'C' }));
+    expect(d.filter.size).toBe(2);
+    expect(await d.run(frame(3, 'a', { account: 'A' }))).toBe('accepted');
+    expect(await d.run(frame(4, 'c', { account: 'C' }))).toBe('duplicate');
+    await d.run(frame(500, 'z', { account: 'Z' }));
+    expect(d.filter.size).toBe(1);
+  });
+});

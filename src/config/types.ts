@@ -3,7 +3,7 @@
  * `src/config/load.ts` turns a JSON file into this, with errors naming file, JSON path, found and expected.
  */
 
-import type { ASSERTION_ALGORITHMS } from './defaults.js';
+import type { ASSERTION_ALGORITHMS } from './keys.js';
 
 export type KeyEncoding = 'hex' | 'ascii';
 

@@ -1,9 +1,11 @@
-/** `npm run docs`: regenerates the README's generated sections (mapping table, configuration reference). */
+/** `npm run docs`: regenerates the generated sections of docs/*.md (configuration reference, mapping table, metrics). */
 import { readFileSync, writeFileSync } from 'node:fs';
-import { withGeneratedSections } from '../src/docs/generated.js';
+import { GENERATED_FILES, withGeneratedSections } from '../src/docs/generated.js';
 
-const path = new URL('../../README.md', import.meta.url);
-const before = readFileSync(path, 'utf8');
-const after = await withGeneratedSections(before);
-if (after !== before) writeFileSync(path, after);
-console.log(after === before ? 'README generated sections are up to date' : 'README generated sections regenerated');
+for (const { file, sections } of GENERATED_FILES) {
+  const path = new URL(`../../${file}`, import.meta.url);
+  const before = readFileSync(path, 'utf8');
+  const after = await withGeneratedSections(file, before, sections);
+  if (after !== before) writeFileSync(path, after);
+  console.log(`${file}: ${after === before ? 'generated sections are up to date' : 'generated sections regenerated'}`);
+}

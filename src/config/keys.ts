@@ -1,157 +1,330 @@
 /**
- * Every configuration key, as data: the loader takes the allowed keys of each object from this table, so the
- * documentation generated from it (README config reference) cannot drift from what the validator accepts.
+ * Every configuration key, defined once: its rule, its default and its documentation. The loader checks values
+ * with these rules, takes omitted values from these defaults and the allowed keys of each object from this table;
+ * the configuration reference (docs/configuration.md) is generated from it, so neither can drift from the other.
+ *
+ * A default is written the way it would stand in the file and is read through the same rules when the key is left
+ * out (so `receiver: {}` means every receiver key at its default). REQUIRED, UNSET and `inherited(...)` mark keys
+ * without a default of their own.
  *
  * `key` is a JSON path pattern: `listeners[]` is any listener, `<account>`, `<zone>`, `<user>` and `<code>` stand
  * for the keys of a map. `when` restricts a key to one variant of its object (the sink's `type`, the auth mode).
  */
 
-import { ASSERTION_ALGORITHMS } from './defaults.js';
+import { boolean, host, httpUrl, integer, nullable, number, oneOf, port, secret, text, type Rule } from './check.js';
 
-export interface ConfigKeyDoc {
+export type Variant = 'file sink' | 'partner-api sink' | 'JWT auth' | 'API key auth';
+
+/** Left out, the loader reports the key as missing. */
+export const REQUIRED: unique symbol = Symbol('required');
+/** Left out, the key stays unset. */
+export const UNSET: unique symbol = Symbol('none');
+
+/** Left out, the key follows a wider setting (`doc` says which, e.g. "the account's"). */
+export class Inherited {
+  constructor(readonly doc: string) {}
+}
+
+export type Marker = typeof REQUIRED | typeof UNSET | Inherited;
+
+export interface ConfigKey<T = unknown, D = unknown> {
+  /** JSON path pattern, filled in from the position in the table. */
   key: string;
+  /** The last segment of `key`: the property name in its object. */
+  name: string;
   type: string;
-  /** The value used when the key is omitted; `required` when it may not be omitted, `none` when it stays unset. */
-  default: string;
+  /** The check of a single value; objects and maps are read by the loader's function for them. */
+  rule?: Rule<T>;
+  default: D;
   description: string;
-  when?: 'file sink' | 'partner-api sink' | 'JWT auth' | 'API key auth';
+  when?: Variant;
+  /** The keys inside the value: `at` is appended to `key` to name their object (`[]`, `.<account>` or nothing). */
+  inner?: { at: string; keys: KeyTable };
 }
 
-function uploadsKeys(parent: string, fallback: string): ConfigKeyDoc[] {
-  return [
-    { key: `${parent}.uploads`, type: 'object', default: fallback, description: 'Media the bridge uploads with each event (omitted keys keep the default).' },
-    { key: `${parent}.uploads.snapshots`, type: 'integer 0-10', default: parent.includes('<zone>') ? "the account's" : '0', description: 'Snapshots uploaded per event (`upload_snapshot_count`).' },
-    { key: `${parent}.uploads.shortMp4`, type: 'boolean', default: parent.includes('<zone>') ? "the account's" : 'false', description: 'Upload a short MP4 (`upload_short_mp4`).' },
-    { key: `${parent}.uploads.eventMp4`, type: 'boolean', default: parent.includes('<zone>') ? "the account's" : 'false', description: 'Upload the event MP4 (`upload_event_mp4`).' },
-  ];
+type KeyTable = Record<string, ConfigKey<any, any>>;
+
+/** A key holding a single value checked by `rule`. */
+export type Setting<T, D = T | Marker> = ConfigKey<T, D> & { rule: Rule<T> };
+
+interface Spec<D> {
+  type: string;
+  default: D;
+  description: string;
+  when?: Variant;
 }
 
-function snapshotKeys(parent: string, scope: string): ConfigKeyDoc[] {
-  return [
-    { key: `${parent}.snapshotUrl`, type: 'http(s) URL', default: 'none', description: `HTTP(S) URL returning a JPEG snapshot for ${scope}.` },
-    { key: `${parent}.snapshotUsername`, type: 'string', default: 'none', description: 'Basic-auth user name for `snapshotUrl`.' },
-    { key: `${parent}.snapshotPassword`, type: 'string', default: 'none', description: 'Basic-auth password for `snapshotUrl` (never logged).' },
-  ];
+type SettingSpec<T, D> = Omit<Spec<D>, 'default'> & { rule: Rule<T>; default: D };
+
+/** A key with a default value of its own. */
+function setting<T>(spec: SettingSpec<T, NoInfer<T>>): Setting<T, T> {
+  return { key: '', name: '', ...spec };
 }
 
-function windowKeys(parent: string, past: string, future: string, what: string): ConfigKeyDoc[] {
-  return [
-    { key: `${parent}.timestampWindow`, type: 'object', default: `{ pastSeconds: ${past}, futureSeconds: ${future} }`, description: `Accepted skew of encrypted frames' timestamps against the receiver clock${what}.` },
-    { key: `${parent}.timestampWindow.pastSeconds`, type: 'number >= 0', default: past, description: 'How far a frame timestamp may lie in the past.' },
-    { key: `${parent}.timestampWindow.futureSeconds`, type: 'number >= 0', default: future, description: 'How far a frame timestamp may lie in the future.' },
-  ];
+/** A key with a default of its own in one place, following a wider setting in another (window, uploads). */
+function settingOr<T>(spec: SettingSpec<T, NoInfer<T> | Inherited>): Setting<T, T | Inherited> {
+  return { key: '', name: '', ...spec };
 }
 
-function supervisionKeys(parent: string, fallback: string, what: string): ConfigKeyDoc[] {
-  return [
-    { key: `${parent}.supervision`, type: parent === 'receiver' ? 'object or null' : 'object', default: fallback, description: `Panel supervision${what}: a silent account raises one trouble event.` },
-    { key: `${parent}.supervision.intervalSeconds`, type: 'number > 0', default: 'required', description: 'Expected reporting interval of the panel.' },
-    { key: `${parent}.supervision.graceSeconds`, type: 'number >= 0', default: 'required', description: 'Extra time allowed after the interval before the failure event.' },
-  ];
+function required<T>(spec: Omit<SettingSpec<T, never>, 'default'>): Setting<T, typeof REQUIRED> {
+  return { key: '', name: '', ...spec, default: REQUIRED };
 }
 
-const ACCOUNT = 'accounts.<account>';
-const ZONE = `${ACCOUNT}.zones.<zone>`;
+function unset<T>(spec: Omit<SettingSpec<T, never>, 'default'>): Setting<T, typeof UNSET> {
+  return { key: '', name: '', ...spec, default: UNSET };
+}
 
-export const CONFIG_KEYS: readonly ConfigKeyDoc[] = [
-  { key: 'listeners', type: 'array', default: 'TCP and UDP dc09 listeners on 0.0.0.0:12128', description: 'Sockets panels or receivers report to.' },
-  { key: 'listeners[].protocol', type: '"dc09" | "surgard"', default: 'required', description: 'SIA DC-09 frames, or Sur-Gard/MLR2 automation output (TCP only).' },
-  { key: 'listeners[].transport', type: '"tcp" | "udp"', default: 'required', description: 'Socket type.' },
-  { key: 'listeners[].host', type: 'string', default: '"0.0.0.0"', description: 'Address to bind.' },
-  { key: 'listeners[].port', type: 'integer 0-65535', default: 'required', description: 'Port to bind (0 picks a free port, for tests).' },
-  { key: 'listeners[].closeAfterReplyMs', type: 'integer >= 0 or null', default: 'null', description: 'TCP only: close the connection this long after each reply (some Ajax hubs need it); null keeps it open.' },
-  { key: 'listeners[].heartbeatAccount', type: 'account string', default: 'none', description: 'Sur-Gard only: account the receiver heartbeats count as activity for; give that account `supervision` (and ids) to get a trouble event when the receiver goes silent.' },
+function inherited<T>(doc: string, spec: Omit<SettingSpec<T, never>, 'default'>): Setting<T, Inherited> {
+  return { key: '', name: '', ...spec, default: new Inherited(doc) };
+}
 
-  { key: 'receiver', type: 'object', default: 'all defaults below', description: 'How frames are answered.' },
-  { key: 'receiver.unknownAccounts', type: '"reject" | "accept"', default: '"reject"', description: 'Frames from accounts not in `accounts`: NAK them, or process them with default settings.' },
-  { key: 'receiver.badCrc', type: '"nak" | "silent"', default: '"nak"', description: 'Answer a frame with a bad CRC with NAK, or not at all.' },
-  ...windowKeys('receiver', '40', '20', ''),
-  { key: 'receiver.clearTimestamps', type: '"flag" | "enforce"', default: '"flag"', description: 'Clear-text frames with a skewed timestamp: accept and flag them, or NAK them.' },
-  { key: 'receiver.maxConnections', type: 'integer >= 1', default: '10000', description: 'Open TCP connections at most; further ones are refused and logged.' },
-  { key: 'receiver.idleTimeoutSeconds', type: 'number > 0', default: '120', description: 'Close a TCP connection idle this long.' },
-  { key: 'receiver.maxFrameBytes', type: 'integer 64-1048576', default: '4096', description: 'Largest frame accepted; the per-connection buffer is capped at this.' },
-  { key: 'receiver.duplicateWindowSeconds', type: 'number >= 0', default: '120', description: 'A repeated frame within this time is answered again but not forwarded twice (0 disables).' },
-  ...supervisionKeys('receiver', 'null', ' default for every configured account (null: none)'),
+/** A key whose value the loader reads with its own function (a map of names). */
+function plain(spec: Spec<unknown>): ConfigKey {
+  return { key: '', name: '', ...spec };
+}
 
-  { key: 'accounts', type: 'object', default: '{}', description: 'Panel accounts keyed by account number (1-16 characters 0-9, A-Z; matched case-insensitively).' },
-  { key: `${ACCOUNT}.key`, type: 'string', default: 'none', description: 'AES key; when set, the account must send encrypted frames.' },
-  { key: `${ACCOUNT}.keyEncoding`, type: '"hex" | "ascii"', default: '"hex"', description: '`hex`: 32, 48 or 64 hex digits; `ascii`: 16, 24 or 32 characters used as they are. Left out, a 32-hex-digit key is tried as hex first, then as 32 ASCII characters (AES-256, as Home Assistant users enter it).' },
-  { key: `${ACCOUNT}.locationId`, type: 'string', default: 'none', description: 'CHeKT location (`location_id`); events of an account without it are kept as unmapped.' },
-  { key: `${ACCOUNT}.recorderId`, type: 'string', default: 'none', description: 'Default recorder (`recorder_id`).' },
-  { key: `${ACCOUNT}.cameraId`, type: 'string', default: 'none', description: 'Default camera (`camera_id`), also used for arming events.' },
-  { key: `${ACCOUNT}.zones`, type: 'object', default: '{}', description: 'Per-zone overrides keyed by zone number (decimal; "015" and "15" are the same zone).' },
-  { key: `${ZONE}.cameraId`, type: 'string', default: "the account's", description: 'Camera for events of this zone.' },
-  { key: `${ZONE}.recorderId`, type: 'string', default: "the account's", description: 'Recorder for events of this zone.' },
-  { key: `${ZONE}.name`, type: 'string', default: 'none', description: 'Zone name, put into the event payload.' },
-  ...uploadsKeys(ZONE, "the account's"),
-  ...snapshotKeys(ZONE, 'events of this zone'),
-  { key: `${ACCOUNT}.users`, type: 'object', default: '{}', description: 'User names keyed by user number (decimal), put into the event payload.' },
-  { key: `${ACCOUNT}.signalToMonitoringCenter`, type: 'object', default: '{ alarm: true, trouble: false, arming: false }', description: '`should_signal_to_monitoring_center` per event type (omitted keys keep the default).' },
-  { key: `${ACCOUNT}.signalToMonitoringCenter.alarm`, type: 'boolean', default: 'true', description: 'For alarm events.' },
-  { key: `${ACCOUNT}.signalToMonitoringCenter.trouble`, type: 'boolean', default: 'false', description: 'For trouble events.' },
-  { key: `${ACCOUNT}.signalToMonitoringCenter.arming`, type: 'boolean', default: 'false', description: 'For arming events.' },
-  ...uploadsKeys(ACCOUNT, '{ snapshots: 0, shortMp4: false, eventMp4: false }'),
-  ...windowKeys(ACCOUNT, "the receiver's", "the receiver's", ' for this account (omitted keys keep the receiver setting)'),
-  ...supervisionKeys(ACCOUNT, "the receiver's", ' of this account'),
-  ...snapshotKeys(ACCOUNT, "the account's camera"),
+/** An object key; `keys` are its keys. */
+function object<K extends KeyTable>(spec: Spec<unknown>, keys: K): ConfigKey & { inner: { at: string; keys: K } } {
+  return { key: '', name: '', ...spec, inner: { at: '', keys } };
+}
 
-  { key: 'mapping', type: 'object', default: '{ codes: {}, forwardUnknown: false }', description: 'Changes to the built-in event classification.' },
-  { key: 'mapping.codes', type: 'object', default: '{}', description: 'Overrides keyed by `sia:XX`, `cid:EEE` or `cid:Q:EEE` (Q = qualifier 1, 3 or 6); a value is "ignore" or an object.' },
-  { key: 'mapping.codes.<code>.type', type: 'string', default: 'required', description: 'Event type to send: "alarm", "trouble", "arming" or another type the API accepts.' },
-  { key: 'mapping.codes.<code>.status', type: '"active" | "inactive"', default: 'the built-in one', description: 'Event status to send.' },
-  { key: 'mapping.codes.<code>.signal', type: 'boolean', default: "the account's setting", description: 'Overrides `should_signal_to_monitoring_center`.' },
-  { key: 'mapping.forwardUnknown', type: 'boolean', default: 'false', description: 'Forward codes missing from the built-in tables as trouble events.' },
+/** An array or a map key whose items are objects with `keys`; `at` is `[]` or `.<placeholder>`. */
+function items<K extends KeyTable>(spec: Spec<unknown>, at: string, keys: K): ConfigKey & { inner: { at: string; keys: K } } {
+  return { key: '', name: '', ...spec, inner: { at, keys } };
+}
 
-  { key: 'sink', type: 'object', default: '{ type: "file", path: "events.ndjson" }', description: 'Where events go.' },
-  { key: 'sink.type', type: '"file" | "partner-api"', default: 'required', description: 'An NDJSON file of request bodies, or the CHeKT Partner Event API.' },
-  { key: 'sink.path', type: 'path', default: '"events.ndjson"', description: 'File the bodies are appended to (relative to the config file).', when: 'file sink' },
-  { key: 'sink.baseUrl', type: 'http(s) URL', default: 'required', description: 'API base URL, e.g. https://api.chekt.com.', when: 'partner-api sink' },
-  { key: 'sink.auth', type: 'object', default: 'required', description: 'Either the JWT-assertion fields or `{ apiKey }`.', when: 'partner-api sink' },
-  { key: 'sink.auth.tokenUrl', type: 'http(s) URL', default: 'required', description: 'OAuth token endpoint.', when: 'JWT auth' },
-  { key: 'sink.auth.audience', type: 'string', default: 'required', description: 'API audience sent to the token endpoint.', when: 'JWT auth' },
-  { key: 'sink.auth.assertionAudience', type: 'string', default: 'required', description: "`aud` of the client assertion (the auth server's issuer URL, with trailing slash).", when: 'JWT auth' },
-  { key: 'sink.auth.clientId', type: 'string', default: 'required', description: 'Client id (`iss` and `sub` of the assertion).', when: 'JWT auth' },
-  { key: 'sink.auth.keyId', type: 'string', default: 'none', description: '`kid` header of the assertion.', when: 'JWT auth' },
-  { key: 'sink.auth.privateKeyFile', type: 'path', default: 'required', description: 'PKCS#8 PEM RSA private key (relative to the config file).', when: 'JWT auth' },
-  { key: 'sink.auth.algorithm', type: ASSERTION_ALGORITHMS.map((a) => `"${a}"`).join(' | '), default: '"RS256"', description: 'Assertion signature algorithm.', when: 'JWT auth' },
-  { key: 'sink.auth.apiKey', type: 'string', default: 'required', description: 'Sent as the `X-API-KEY` header instead of a bearer token.', when: 'API key auth' },
-  { key: 'sink.timeoutSeconds', type: 'number > 0', default: '10', description: 'Timeout of one HTTP request.', when: 'partner-api sink' },
-  { key: 'sink.connections', type: 'integer 1-1024', default: '8', description: 'HTTP connections to the API at most.', when: 'partner-api sink' },
-  { key: 'sink.maxRetryAgeSeconds', type: 'number > 0', default: '259200', description: 'Stop retrying an event this long after it was received.', when: 'partner-api sink' },
-  { key: 'sink.maxQueuedEvents', type: 'integer 1-100000000', default: '100000', description: 'Without an outbox: events waiting in memory at most; past it frames are NAKed.', when: 'partner-api sink' },
+const ACCOUNTS = "the account's";
+const RECEIVERS = "the receiver's";
 
-  { key: 'outbox', type: 'object or null', default: 'null (no outbox)', description: 'Durable journal: frames are ACKed once their events are on disk.' },
-  { key: 'outbox.dir', type: 'path', default: '"./data/outbox"', description: 'Journal directory (relative to the config file).' },
-  { key: 'outbox.ackAfter', type: '"persisted" | "delivered"', default: '"persisted"', description: 'ACK after the fsync, or only after the API accepted the events.' },
-  { key: 'outbox.maxBytes', type: 'integer >= 1', default: '1073741824', description: 'Journal size limit; beyond it new frames are NAKed.' },
-  { key: 'outbox.deliveredTimeoutSeconds', type: 'number > 0', default: '10', description: 'With ackAfter "delivered": NAK when the API has not accepted by then.' },
-  { key: 'outbox.maxAgeHours', type: 'number > 0', default: '72', description: 'Undelivered events older than this go to the dead letters.' },
+// listeners ------------------------------------------------------------------------------------------------------
 
-  { key: 'http', type: 'object or null', default: 'null (no HTTP server)', description: 'Health and metrics server (/healthz, /readyz, /metrics).' },
-  { key: 'http.host', type: 'string', default: '"127.0.0.1"', description: 'Address to bind.' },
-  { key: 'http.port', type: 'integer 0-65535', default: '9464', description: 'Port to bind.' },
+export const LISTENER_PROTOCOLS = ['dc09', 'surgard'] as const;
+export const TRANSPORTS = ['tcp', 'udp'] as const;
+export const ACCOUNT_TEXT = 'an account of 1-16 characters [0-9A-Za-z]';
 
-  { key: 'log', type: 'object', default: '{ level: "info" }', description: 'Logging.' },
-  { key: 'log.level', type: '"trace" | "debug" | "info" | "warn" | "error" | "fatal" | "silent"', default: '"info"', description: 'pino log level.' },
-];
+export const LISTENER_KEYS = {
+  protocol: required({ type: '"dc09" | "surgard"', rule: oneOf(LISTENER_PROTOCOLS), description: 'SIA DC-09 frames, or Sur-Gard/MLR2 automation output (TCP only).' }),
+  transport: required({ type: '"tcp" | "udp"', rule: oneOf(TRANSPORTS), description: 'Socket type.' }),
+  host: setting({ type: 'string', rule: host, default: '0.0.0.0', description: 'Address to bind.' }),
+  port: required({ type: 'integer 0-65535', rule: port, description: 'Port to bind (0 picks a free port, for tests).' }),
+  closeAfterReplyMs: setting({ type: 'integer >= 0 or null', rule: nullable(integer(0, 600_000)), default: null, description: 'TCP only: close the connection this long after each reply (some Ajax hubs need it); null keeps it open.' }),
+  heartbeatAccount: unset({ type: 'account string', rule: text(ACCOUNT_TEXT), description: 'Sur-Gard only: account the receiver heartbeats count as activity for; give that account `supervision` (and ids) to get a trouble event when the receiver goes silent.' }),
+};
+
+// receiver -------------------------------------------------------------------------------------------------------
+
+const positiveSeconds = number(0, true);
+const nonNegativeSeconds = number(0);
+
+function windowKeys(past: number | Inherited, future: number | Inherited) {
+  return {
+    pastSeconds: settingOr({ type: 'number >= 0', rule: nonNegativeSeconds, default: past, description: 'How far a frame timestamp may lie in the past.' }),
+    futureSeconds: settingOr({ type: 'number >= 0', rule: nonNegativeSeconds, default: future, description: 'How far a frame timestamp may lie in the future.' }),
+  };
+}
+
+export const SUPERVISION_KEYS = {
+  intervalSeconds: required({ type: 'number > 0', rule: positiveSeconds, description: 'Expected reporting interval of the panel.' }),
+  graceSeconds: required({ type: 'number >= 0', rule: nonNegativeSeconds, description: 'Extra time allowed after the interval before the failure event.' }),
+};
+
+export const WINDOW_KEYS = windowKeys(40, 20);
+
+const WINDOW_DOC = "Accepted skew of encrypted frames' timestamps against the receiver clock";
+const SUPERVISION_DOC = 'a silent account raises one trouble event.';
+
+export const RECEIVER_KEYS = {
+  unknownAccounts: setting({ type: '"reject" | "accept"', rule: oneOf(['reject', 'accept'] as const), default: 'reject', description: 'Frames from accounts not in `accounts`: NAK them, or process them with default settings.' }),
+  badCrc: setting({ type: '"nak" | "silent"', rule: oneOf(['nak', 'silent'] as const), default: 'nak', description: 'Answer a frame with a bad CRC with NAK, or not at all.' }),
+  timestampWindow: object({ type: 'object', default: {}, description: `${WINDOW_DOC}.` }, WINDOW_KEYS),
+  clearTimestamps: setting({ type: '"flag" | "enforce"', rule: oneOf(['flag', 'enforce'] as const), default: 'flag', description: 'Clear-text frames with a skewed timestamp: accept and flag them, or NAK them.' }),
+  maxConnections: setting({ type: 'integer >= 1', rule: integer(1), default: 10000, description: 'Open TCP connections at most; further ones are refused and logged.' }),
+  idleTimeoutSeconds: setting({ type: 'number > 0', rule: positiveSeconds, default: 120, description: 'Close a TCP connection idle this long.' }),
+  maxFrameBytes: setting({ type: 'integer 64-1048576', rule: integer(64, 1_048_576), default: 4096, description: 'Largest frame accepted; the per-connection buffer is capped at this.' }),
+  duplicateWindowSeconds: setting({ type: 'number >= 0', rule: nonNegativeSeconds, default: 120, description: 'A repeated frame within this time is answered again but not forwarded twice (0 disables).' }),
+  supervision: object({ type: 'object or null', default: null, description: `Panel supervision default for every configured account (null: none): ${SUPERVISION_DOC}` }, SUPERVISION_KEYS),
+};
+
+// accounts -------------------------------------------------------------------------------------------------------
+
+function uploadsKeys(snapshots: number | Inherited, shortMp4: boolean | Inherited, eventMp4: boolean | Inherited) {
+  return {
+    snapshots: settingOr({ type: 'integer 0-10', rule: integer(0, 10), default: snapshots, description: 'Snapshots uploaded per event (`upload_snapshot_count`).' }),
+    shortMp4: settingOr({ type: 'boolean', rule: boolean, default: shortMp4, description: 'Upload a short MP4 (`upload_short_mp4`).' }),
+    eventMp4: settingOr({ type: 'boolean', rule: boolean, default: eventMp4, description: 'Upload the event MP4 (`upload_event_mp4`).' }),
+  };
+}
+
+const UPLOADS_DOC = 'Media the bridge uploads with each event (omitted keys keep the default).';
+
+function snapshotKeys(scope: string) {
+  return {
+    snapshotUrl: unset({ type: 'http(s) URL', rule: httpUrl('http://192.168.1.20/ISAPI/Streaming/channels/101/picture'), description: `HTTP(S) URL returning a JPEG snapshot for ${scope}.` }),
+    snapshotUsername: unset({ type: 'string', rule: text(), description: 'Basic-auth user name for `snapshotUrl`.' }),
+    snapshotPassword: unset({ type: 'string', rule: secret(), description: 'Basic-auth password for `snapshotUrl` (never logged).' }),
+  };
+}
+
+export const ACCOUNT_UPLOADS_KEYS = uploadsKeys(0, false, false);
+
+export const ZONE_KEYS = {
+  cameraId: inherited(ACCOUNTS, { type: 'string', rule: text(), description: 'Camera for events of this zone.' }),
+  recorderId: inherited(ACCOUNTS, { type: 'string', rule: text(), description: 'Recorder for events of this zone.' }),
+  name: unset({ type: 'string', rule: text(), description: 'Zone name, put into the event payload.' }),
+  uploads: object({ type: 'object', default: new Inherited(ACCOUNTS), description: UPLOADS_DOC }, uploadsKeys(new Inherited(ACCOUNTS), new Inherited(ACCOUNTS), new Inherited(ACCOUNTS))),
+  ...snapshotKeys('events of this zone'),
+};
+
+export const SIGNAL_KEYS = {
+  alarm: setting({ type: 'boolean', rule: boolean, default: true, description: 'For alarm events.' }),
+  trouble: setting({ type: 'boolean', rule: boolean, default: false, description: 'For trouble events.' }),
+  arming: setting({ type: 'boolean', rule: boolean, default: false, description: 'For arming events.' }),
+};
+
+export const KEY_ENCODINGS = ['hex', 'ascii'] as const;
+
+export const ACCOUNT_KEYS = {
+  // The key's check depends on keyEncoding: the loader picks it (and never shows the key in a message).
+  key: unset({ type: 'string', rule: secret('a string (the AES key)'), description: 'AES key; when set, the account must send encrypted frames.' }),
+  keyEncoding: setting({ type: '"hex" | "ascii"', rule: oneOf(KEY_ENCODINGS), default: 'hex', description: '`hex`: 32, 48 or 64 hex digits; `ascii`: 16, 24 or 32 characters used as they are. Left out, a 32-hex-digit key is tried as hex first, then as 32 ASCII characters (AES-256, as Home Assistant users enter it).' }),
+  locationId: unset({ type: 'string', rule: text(), description: 'CHeKT location (`location_id`); events of an account without it are kept as unmapped.' }),
+  recorderId: unset({ type: 'string', rule: text(), description: 'Default recorder (`recorder_id`).' }),
+  cameraId: unset({ type: 'string', rule: text(), description: 'Default camera (`camera_id`), also used for arming events.' }),
+  zones: items({ type: 'object', default: {}, description: 'Per-zone overrides keyed by zone number (decimal; "015" and "15" are the same zone).' }, '.<zone>', ZONE_KEYS),
+  users: plain({ type: 'object', default: {}, description: 'User names keyed by user number (decimal), put into the event payload.' }),
+  signalToMonitoringCenter: object({ type: 'object', default: {}, description: '`should_signal_to_monitoring_center` per event type (omitted keys keep the default).' }, SIGNAL_KEYS),
+  uploads: object({ type: 'object', default: {}, description: UPLOADS_DOC }, ACCOUNT_UPLOADS_KEYS),
+  timestampWindow: object({ type: 'object', default: new Inherited(RECEIVERS), description: `${WINDOW_DOC} for this account (omitted keys keep the receiver setting).` }, windowKeys(new Inherited(RECEIVERS), new Inherited(RECEIVERS))),
+  supervision: object({ type: 'object', default: new Inherited(RECEIVERS), description: `Panel supervision of this account: ${SUPERVISION_DOC}` }, SUPERVISION_KEYS),
+  ...snapshotKeys("the account's camera"),
+};
+
+// mapping --------------------------------------------------------------------------------------------------------
+
+export const CODE_KEYS = {
+  type: required({ type: 'string', rule: text('an event type: "alarm", "trouble", "arming" or another non-empty string'), description: 'Event type to send: "alarm", "trouble", "arming" or another type the API accepts.' }),
+  status: inherited('the built-in one', { type: '"active" | "inactive"', rule: oneOf(['active', 'inactive'] as const), description: 'Event status to send.' }),
+  signal: inherited("the account's setting", { type: 'boolean', rule: boolean, description: 'Overrides `should_signal_to_monitoring_center`.' }),
+};
+
+export const MAPPING_KEYS = {
+  codes: items({ type: 'object', default: {}, description: 'Overrides keyed by `sia:XX`, `cid:EEE` or `cid:Q:EEE` (Q = qualifier 1, 3 or 6); a value is "ignore" or an object.' }, '.<code>', CODE_KEYS),
+  forwardUnknown: setting({ type: 'boolean', rule: boolean, default: false, description: 'Forward codes missing from the built-in tables as trouble events.' }),
+};
+
+// sink -----------------------------------------------------------------------------------------------------------
+
+export const SINK_TYPES = ['file', 'partner-api'] as const;
+/** Signature algorithms of the JWT client assertion (`sink.auth.algorithm`). */
+export const ASSERTION_ALGORITHMS = ['RS256', 'RS384', 'PS256'] as const;
+
+const JWT = 'JWT auth';
+const pathRule = text('a file or directory path (relative paths start from the config file\'s directory)');
+
+export const AUTH_KEYS = {
+  tokenUrl: required({ type: 'http(s) URL', rule: httpUrl('https://example.us.auth0.com/oauth/token'), description: 'OAuth token endpoint.', when: JWT }),
+  audience: required({ type: 'string', rule: text(), description: 'API audience sent to the token endpoint.', when: JWT }),
+  assertionAudience: required({ type: 'string', rule: text(), description: "`aud` of the client assertion (the auth server's issuer URL, with trailing slash).", when: JWT }),
+  clientId: required({ type: 'string', rule: text(), description: 'Client id (`iss` and `sub` of the assertion).', when: JWT }),
+  keyId: unset({ type: 'string', rule: text(), description: '`kid` header of the assertion.', when: JWT }),
+  privateKeyFile: required({ type: 'path', rule: pathRule, description: 'PKCS#8 PEM RSA private key (relative to the config file).', when: JWT }),
+  algorithm: setting({ type: ASSERTION_ALGORITHMS.map((a) => `"${a}"`).join(' | '), rule: oneOf(ASSERTION_ALGORITHMS), default: 'RS256', description: 'Assertion signature algorithm.', when: JWT }),
+  apiKey: required({ type: 'string', rule: secret('the API key (a non-empty string)'), description: 'Sent as the `X-API-KEY` header instead of a bearer token.', when: 'API key auth' }),
+};
+
+const API = 'partner-api sink';
+
+export const SINK_KEYS = {
+  type: required({ type: '"file" | "partner-api"', rule: oneOf(SINK_TYPES), description: 'An NDJSON file of request bodies, or the CHeKT Partner Event API.' }),
+  path: setting({ type: 'path', rule: pathRule, default: 'events.ndjson', description: 'File the bodies are appended to (relative to the config file).', when: 'file sink' }),
+  baseUrl: required({ type: 'http(s) URL', rule: httpUrl('https://api.chekt.com'), description: 'API base URL, e.g. https://api.chekt.com.', when: API }),
+  auth: object({ type: 'object', default: REQUIRED, description: 'Either the JWT-assertion fields or `{ apiKey }`.', when: API }, AUTH_KEYS),
+  timeoutSeconds: setting({ type: 'number > 0', rule: positiveSeconds, default: 10, description: 'Timeout of one HTTP request.', when: API }),
+  connections: setting({ type: 'integer 1-1024', rule: integer(1, 1024), default: 8, description: 'HTTP connections to the API at most.', when: API }),
+  maxRetryAgeSeconds: setting({ type: 'number > 0', rule: positiveSeconds, default: 259200, description: 'Stop retrying an event this long after it was received.', when: API }),
+  maxQueuedEvents: setting({ type: 'integer 1-100000000', rule: integer(1, 100_000_000), default: 100_000, description: 'Without an outbox: events waiting in memory at most; past it frames are NAKed.', when: API }),
+};
+
+// outbox, http, log ----------------------------------------------------------------------------------------------
+
+export const OUTBOX_KEYS = {
+  dir: setting({ type: 'path', rule: pathRule, default: './data/outbox', description: 'Journal directory (relative to the config file).' }),
+  ackAfter: setting({ type: '"persisted" | "delivered"', rule: oneOf(['persisted', 'delivered'] as const), default: 'persisted', description: 'ACK after the fsync, or only after the API accepted the events.' }),
+  maxBytes: setting({ type: 'integer >= 1', rule: integer(1), default: 1073741824, description: 'Journal size limit; beyond it new frames are NAKed.' }),
+  deliveredTimeoutSeconds: setting({ type: 'number > 0', rule: positiveSeconds, default: 10, description: 'With ackAfter "delivered": NAK when the API has not accepted by then.' }),
+  maxAgeHours: setting({ type: 'number > 0', rule: positiveSeconds, default: 72, description: 'Undelivered events older than this go to the dead letters.' }),
+};
+
+export const HTTP_KEYS = {
+  host: setting({ type: 'string', rule: host, default: '127.0.0.1', description: 'Address to bind.' }),
+  port: setting({ type: 'integer 0-65535', rule: port, default: 9464, description: 'Port to bind.' }),
+};
+
+export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
+
+export const LOG_KEYS = {
+  level: setting({ type: LOG_LEVELS.map((l) => `"${l}"`).join(' | '), rule: oneOf(LOG_LEVELS), default: 'info', description: 'pino log level.' }),
+};
+
+// the file -------------------------------------------------------------------------------------------------------
+
+export const DEFAULT_PORT = 12128;
+
+export const TOP_KEYS = {
+  listeners: items(
+    {
+      type: 'array',
+      default: TRANSPORTS.map((transport) => ({ protocol: 'dc09', transport, port: DEFAULT_PORT })),
+      description: 'Sockets panels or receivers report to.',
+    },
+    '[]',
+    LISTENER_KEYS,
+  ),
+  receiver: object({ type: 'object', default: {}, description: 'How frames are answered.' }, RECEIVER_KEYS),
+  accounts: items({ type: 'object', default: {}, description: 'Panel accounts keyed by account number (1-16 characters 0-9, A-Z; matched case-insensitively).' }, '.<account>', ACCOUNT_KEYS),
+  mapping: object({ type: 'object', default: {}, description: 'Changes to the built-in event classification.' }, MAPPING_KEYS),
+  sink: object({ type: 'object', default: { type: 'file' }, description: 'Where events go.' }, SINK_KEYS),
+  outbox: object({ type: 'object or null', default: null, description: 'Durable journal: frames are ACKed once their events are on disk (null: no outbox).' }, OUTBOX_KEYS),
+  http: object({ type: 'object or null', default: null, description: 'Health and metrics server (/healthz, /readyz, /metrics; null: none).' }, HTTP_KEYS),
+  log: object({ type: 'object', default: {}, description: 'Logging.' }, LOG_KEYS),
+};
+
+/** Names each key after its place in the table and lists them in document order (a key, then its inner keys). */
+function place(table: KeyTable, at: string, out: ConfigKey[]): ConfigKey[] {
+  for (const [name, entry] of Object.entries(table)) {
+    entry.name = name;
+    // Shared tables (supervision) appear at two places: each place gets its own copy.
+    const placed: ConfigKey = { ...entry, name, key: at === '' ? name : `${at}.${name}` };
+    out.push(placed);
+    if (placed.inner) place(placed.inner.keys, placed.key + placed.inner.at, out);
+  }
+  return out;
+}
+
+export const CONFIG_KEYS: readonly ConfigKey[] = place(TOP_KEYS, '', []);
 
 function parentOf(key: string): string {
   const dot = key.lastIndexOf('.');
-  if (dot >= 0) return key.slice(0, dot);
-  return '';
-}
-
-function nameOf(key: string): string {
-  return key.slice(key.lastIndexOf('.') + 1);
+  return dot >= 0 ? key.slice(0, dot) : '';
 }
 
 /** The keys allowed in the object at `parent` (a CONFIG_KEYS pattern such as `accounts.<account>`). */
-export function keysOf(parent: string, variant?: ConfigKeyDoc['when']): string[] {
+export function keysOf(parent: string, variant?: Variant): string[] {
   const names: string[] = [];
-  for (const doc of CONFIG_KEYS) {
-    if (parentOf(doc.key) !== parent) continue;
-    if (doc.when !== undefined && doc.when !== variant) continue;
-    names.push(nameOf(doc.key));
+  for (const entry of CONFIG_KEYS) {
+    if (parentOf(entry.key) !== parent) continue;
+    if (entry.when !== undefined && entry.when !== variant) continue;
+    names.push(entry.name);
   }
   return names;
+}
+
+/** The defaults of a table of settings that all have one (the signal flags, the uploads, the window). */
+export function defaultsOf<K extends Record<string, Setting<any, unknown>>>(keys: K): { [N in keyof K]: K[N] extends Setting<infer T, any> ? T : never } {
+  const out: Record<string, unknown> = {};
+  for (const [name, entry] of Object.entries(keys)) {
+    if (entry.default instanceof Inherited || entry.default === REQUIRED || entry.default === UNSET) throw new Error(`config key ${name} has no default of its own`);
+    out[name] = entry.default;
+  }
+  return out as { [N in keyof K]: K[N] extends Setting<infer T, any> ? T : never };
 }

@@ -1,39 +1,42 @@
 /**
- * Reads and validates the configuration file (keys defined by issues #3-#8, documented in `keys.ts`), applies the
- * defaults and returns a `BridgeConfig`. Every mistake is reported at once, each naming the file, the JSON path,
+ * Reads and validates the configuration file with the rules of the key table (`keys.ts`, issues #3-#8), applies
+ * its defaults and returns a `BridgeConfig`. Every mistake is reported at once, each naming the file, the JSON path,
  * what was found and what was expected.
  */
 
-import { ASSERTION_ALGORITHMS, DEFAULT_SIGNAL, NO_UPLOADS } from './defaults.js';
 import { readFile } from 'node:fs/promises';
 import * as nodePath from 'node:path';
 
-import {
-  alternatives,
-  boolean,
-  describe,
-  entry,
-  Fields,
-  host,
-  httpUrl,
-  index,
-  integer,
-  mapAt,
-  nullable,
-  number,
-  objectAt,
-  oneOf,
-  pathOf,
-  port,
-  Problems,
-  rule,
-  secret,
-  text,
-  type ConfigProblem,
-  type Rule,
-} from './check.js';
+import { alternatives, describe, entry, Fields, index, mapAt, objectAt, pathOf, Problems, rule, secret, text, type ConfigProblem, type Rule } from './check.js';
+import { DEFAULT_SIGNAL, NO_UPLOADS } from './defaults.js';
 import { parseJsonText, JsonSyntaxError, type DuplicateKey } from './json.js';
-import { keysOf } from './keys.js';
+import {
+  ACCOUNT_KEYS as A,
+  ACCOUNT_TEXT,
+  ACCOUNT_UPLOADS_KEYS,
+  AUTH_KEYS,
+  CODE_KEYS,
+  defaultsOf,
+  HTTP_KEYS,
+  keysOf,
+  LISTENER_KEYS as L,
+  LOG_KEYS,
+  MAPPING_KEYS,
+  OUTBOX_KEYS,
+  RECEIVER_KEYS as R,
+  SIGNAL_KEYS,
+  SINK_KEYS,
+  SINK_TYPES,
+  SUPERVISION_KEYS,
+  TOP_KEYS,
+  WINDOW_KEYS,
+  ZONE_KEYS,
+  type ConfigKey,
+  type Inherited,
+  type REQUIRED,
+  type Setting,
+  type UNSET,
+} from './keys.js';
 import type {
   AccountConfig,
   BridgeConfig,
@@ -53,7 +56,7 @@ import type {
   ZoneConfig,
 } from './types.js';
 
-export { CONFIG_KEYS, type ConfigKeyDoc } from './keys.js';
+export { CONFIG_KEYS, type ConfigKey } from './keys.js';
 export type { ConfigProblem } from './check.js';
 
 /** An unreadable, malformed or invalid configuration file. `problems` lists each validation failure. */
@@ -79,80 +82,20 @@ export class ConfigError extends Error {
 // ---------------------------------------------------------------------------------------------------------------
 // Defaults
 
-const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
-
-const DEFAULT_PORT = 12128;
-
-function defaultWindow(): TimestampWindow {
-  return { pastSeconds: 40, futureSeconds: 20 };
-}
-
-function defaultReceiver(): ReceiverConfig {
-  return {
-    unknownAccounts: 'reject',
-    badCrc: 'nak',
-    timestampWindow: defaultWindow(),
-    clearTimestamps: 'flag',
-    maxConnections: 10000,
-    idleTimeoutSeconds: 120,
-    maxFrameBytes: 4096,
-    duplicateWindowSeconds: 120,
-    supervision: null,
-  };
-}
-
-function defaultListeners(): ListenerConfig[] {
-  return (['tcp', 'udp'] as const).map((transport) => ({
-    protocol: 'dc09',
-    transport,
-    host: '0.0.0.0',
-    port: DEFAULT_PORT,
-    closeAfterReplyMs: null,
-  }));
-}
-
-function defaultSignal(): SignalConfig {
-  return { ...DEFAULT_SIGNAL };
-}
-
-function defaultUploads(): UploadsConfig {
-  return { ...NO_UPLOADS };
-}
-
-function defaultMapping(): MappingConfig {
-  return { codes: {}, forwardUnknown: false };
-}
-
-const DEFAULT_LOG_LEVEL = 'info';
-
-function defaultLog(): LogConfig {
-  return { level: DEFAULT_LOG_LEVEL };
-}
-
-function defaultSink(cx: Context): SinkConfig {
-  return { type: 'file', path: resolvePath(cx, DEFAULT_SINK_FILE) };
-}
-
-const DEFAULT_SINK_FILE = 'events.ndjson';
-const DEFAULT_OUTBOX_DIR = './data/outbox';
-
 /**
- * The embedded configuration of `serve` without `--config`: dc09 over TCP and UDP on 0.0.0.0:12128, every account
- * accepted (placeholder location/camera ids), events written to `events.ndjson` (in the working directory), no
- * outbox, no HTTP server.
+ * The embedded configuration of `serve` without `--config`: the defaults of every key (dc09 over TCP and UDP on
+ * 0.0.0.0:12128, events written to `events.ndjson` in the working directory, no outbox, no HTTP server), except
+ * that every account is accepted, with placeholder location/camera ids.
  */
 export function defaultConfig(): BridgeConfig {
+  const config = read({}, { problems: new Problems(), baseDir: '.' }) as Omit<BridgeConfig, 'source'>;
   return {
+    ...config,
     source: null,
-    listeners: defaultListeners(),
-    receiver: { ...defaultReceiver(), unknownAccounts: 'accept' },
-    accounts: {},
+    receiver: { ...config.receiver, unknownAccounts: 'accept' },
     // Only with the file sink: visible placeholder ids so a first panel shows events at once (issue #3).
-    mapping: { ...defaultMapping(), placeholderIds: true },
-    sink: { type: 'file', path: DEFAULT_SINK_FILE },
-    outbox: null,
-    http: null,
-    log: defaultLog(),
+    mapping: { ...config.mapping, placeholderIds: true },
+    sink: { type: 'file', path: SINK_KEYS.path.default },
   };
 }
 
@@ -242,35 +185,56 @@ interface Context {
 
 function validate(json: unknown, source: string, problems: Problems): BridgeConfig {
   const absolute = nodePath.resolve(source);
-  const cx: Context = { problems, baseDir: nodePath.dirname(absolute) };
-  const top = objectAt(problems, '', json, keysOf(''), { expected: 'a JSON object with the configuration keys' });
-  if (top === undefined) throw ConfigError.fromProblems(source, problems.list);
+  const config = read(json, { problems, baseDir: nodePath.dirname(absolute) });
+  if (config === undefined || problems.list.length > 0) throw ConfigError.fromProblems(source, problems.list);
+  return { ...config, source: absolute };
+}
 
+function read(json: unknown, cx: Context): Omit<BridgeConfig, 'source'> | undefined {
+  const top = objectAt(cx.problems, '', json, keysOf(''), { expected: 'a JSON object with the configuration keys' });
+  if (top === undefined) return undefined;
   // Sections in the documented order, so problems are listed in that order too.
-  const listeners = top.nested('listeners', (v, at) => listenersConfig(cx, v, at), defaultListeners());
-  const receiver = top.nested('receiver', (v, at) => receiverConfig(cx, v, at), defaultReceiver());
-  const config: BridgeConfig = {
-    source: absolute,
+  const listeners = section(top, TOP_KEYS.listeners, (v, at) => listenersConfig(cx, v, at));
+  const receiver = section(top, TOP_KEYS.receiver, (v, at) => receiverConfig(cx, v, at));
+  return {
     listeners,
     receiver,
-    accounts: top.nested('accounts', (v, at) => accountsConfig(cx, v, at, receiver), {}),
-    mapping: top.nested('mapping', (v, at) => mappingConfig(cx, v, at), defaultMapping()),
-    sink: top.nested('sink', (v, at) => sinkConfig(cx, v, at), defaultSink(cx)),
-    outbox: top.nested('outbox', (v, at) => outboxConfig(cx, v, at), null),
-    http: top.nested('http', (v, at) => httpConfig(cx, v, at), null),
-    log: top.nested('log', (v, at) => logConfig(cx, v, at), defaultLog()),
+    accounts: section(top, TOP_KEYS.accounts, (v, at) => accountsConfig(cx, v, at, receiver)),
+    mapping: section(top, TOP_KEYS.mapping, (v, at) => mappingConfig(cx, v, at)),
+    sink: section(top, TOP_KEYS.sink, (v, at) => sinkConfig(cx, v, at)),
+    outbox: section(top, TOP_KEYS.outbox, (v, at) => outboxConfig(cx, v, at)),
+    http: section(top, TOP_KEYS.http, (v, at) => httpConfig(cx, v, at)),
+    log: section(top, TOP_KEYS.log, (v, at) => logConfig(cx, v, at)),
   };
-  if (problems.list.length > 0) throw ConfigError.fromProblems(source, problems.list);
-  return config;
+}
+
+/** An object or list key: the file's value, else the table's default (written as in a file), read by `read`. */
+function section<T>(f: Fields, key: ConfigKey, read: (value: unknown, at: string) => T): T {
+  return read(f.has(key.name) ? f.raw[key.name] : key.default, f.path(key.name));
+}
+
+/** A key with a default of its own: the file's value, else the table's default. */
+function valueOf<T>(f: Fields, key: Setting<T, T>): T {
+  return f.get(key.name, key.rule, key.default);
+}
+
+function requiredOf<T>(f: Fields, key: Setting<T, typeof REQUIRED>): T {
+  return f.required(key.name, key.rule);
+}
+
+/** A key that stays unset when left out (or follows a wider setting the user of the configuration applies). */
+function optionalOf<T>(f: Fields, key: Setting<T, typeof UNSET | Inherited>): T | undefined {
+  return f.optional(key.name, key.rule);
+}
+
+/** A key that follows a wider setting, `base`, when left out. */
+function orBase<T>(f: Fields, key: Setting<T, unknown>, base: T): T {
+  return f.get(key.name, key.rule, base);
 }
 
 function resolvePath(cx: Context, path: string): string {
   return nodePath.resolve(cx.baseDir, path);
 }
-
-const pathRule = text('a file or directory path (relative paths start from the config file\'s directory)');
-const positiveSeconds = number(0, true);
-const nonNegativeSeconds = number(0);
 
 // listeners ------------------------------------------------------------------------------------------------------
 
@@ -300,22 +264,22 @@ function listenersConfig(cx: Context, value: unknown, at: string): ListenerConfi
 function listenerConfig(cx: Context, value: unknown, at: string): ListenerConfig | undefined {
   const f = objectAt(cx.problems, at, value, keysOf('listeners[]'));
   if (f === undefined) return undefined;
-  const protocol = f.required('protocol', oneOf(['dc09', 'surgard'] as const));
-  const transport = f.required('transport', oneOf(['tcp', 'udp'] as const));
+  const protocol = requiredOf(f, L.protocol);
+  const transport = requiredOf(f, L.transport);
   if (protocol === 'surgard' && transport === 'udp') {
     cx.problems.add(f.path('transport'), describe(transport), '"tcp" (the surgard protocol runs over TCP only)');
   }
   const listener: ListenerConfig = {
     protocol,
     transport,
-    host: f.get('host', host, '0.0.0.0'),
-    port: f.required('port', port),
-    closeAfterReplyMs: f.get('closeAfterReplyMs', nullable(integer(0, 600_000)), null),
+    host: valueOf(f, L.host),
+    port: requiredOf(f, L.port),
+    closeAfterReplyMs: valueOf(f, L.closeAfterReplyMs),
   };
-  const heartbeatAccount = f.get('heartbeatAccount', text('an account of 1-16 characters [0-9A-Za-z]'), undefined);
+  const heartbeatAccount = optionalOf(f, L.heartbeatAccount);
   if (heartbeatAccount !== undefined) {
-    if (!/^[0-9A-Za-z]{1,16}$/.test(heartbeatAccount)) {
-      cx.problems.add(f.path('heartbeatAccount'), describe(heartbeatAccount), 'an account of 1-16 characters [0-9A-Za-z]');
+    if (!ACCOUNT_NUMBER.test(heartbeatAccount)) {
+      cx.problems.add(f.path('heartbeatAccount'), describe(heartbeatAccount), ACCOUNT_TEXT);
     } else if (protocol !== 'surgard') {
       cx.problems.add(f.path('heartbeatAccount'), describe(heartbeatAccount), 'no heartbeatAccount on a dc09 listener (Sur-Gard heartbeats only)');
     } else {
@@ -330,30 +294,31 @@ function listenerConfig(cx: Context, value: unknown, at: string): ListenerConfig
 
 // receiver -------------------------------------------------------------------------------------------------------
 
+const RECEIVER_WINDOW = defaultsOf(WINDOW_KEYS);
+
 function receiverConfig(cx: Context, value: unknown, at: string): ReceiverConfig {
-  const d = defaultReceiver();
-  const f = objectAt(cx.problems, at, value, keysOf('receiver'));
-  if (f === undefined) return d;
+  // Read even when invalid, for the defaults (the problem is recorded).
+  const f = objectAt(cx.problems, at, value, keysOf('receiver')) ?? new Fields(cx.problems, at, {});
   return {
-    unknownAccounts: f.get('unknownAccounts', oneOf(['reject', 'accept'] as const), d.unknownAccounts),
-    badCrc: f.get('badCrc', oneOf(['nak', 'silent'] as const), d.badCrc),
-    timestampWindow: f.nested('timestampWindow', (v, p) => windowConfig(cx, v, p, d.timestampWindow), d.timestampWindow),
-    clearTimestamps: f.get('clearTimestamps', oneOf(['flag', 'enforce'] as const), d.clearTimestamps),
-    maxConnections: f.get('maxConnections', integer(1), d.maxConnections),
-    idleTimeoutSeconds: f.get('idleTimeoutSeconds', positiveSeconds, d.idleTimeoutSeconds),
-    maxFrameBytes: f.get('maxFrameBytes', integer(64, 1_048_576), d.maxFrameBytes),
-    duplicateWindowSeconds: f.get('duplicateWindowSeconds', nonNegativeSeconds, d.duplicateWindowSeconds),
-    supervision: f.nested('supervision', (v, p) => (v === null ? null : supervisionConfig(cx, v, p, 'an object { intervalSeconds, graceSeconds }, or null') ?? null), null),
+    unknownAccounts: valueOf(f, R.unknownAccounts),
+    badCrc: valueOf(f, R.badCrc),
+    timestampWindow: section(f, R.timestampWindow, (v, p) => windowConfig(cx, v, p, RECEIVER_WINDOW)),
+    clearTimestamps: valueOf(f, R.clearTimestamps),
+    maxConnections: valueOf(f, R.maxConnections),
+    idleTimeoutSeconds: valueOf(f, R.idleTimeoutSeconds),
+    maxFrameBytes: valueOf(f, R.maxFrameBytes),
+    duplicateWindowSeconds: valueOf(f, R.duplicateWindowSeconds),
+    supervision: section(f, R.supervision, (v, p) => (v === null ? null : supervisionConfig(cx, v, p, 'an object { intervalSeconds, graceSeconds }, or null') ?? null)),
   };
 }
 
-/** A timestamp window; omitted keys keep `base`. */
+/** A timestamp window; omitted keys keep `base` (the key table's defaults for the receiver, its window for an account). */
 function windowConfig(cx: Context, value: unknown, at: string, base: TimestampWindow): TimestampWindow {
   const f = objectAt(cx.problems, at, value, keysOf('receiver.timestampWindow'), { expected: 'an object { pastSeconds, futureSeconds } of numbers >= 0' });
   if (f === undefined) return { ...base };
   return {
-    pastSeconds: f.get('pastSeconds', nonNegativeSeconds, base.pastSeconds),
-    futureSeconds: f.get('futureSeconds', nonNegativeSeconds, base.futureSeconds),
+    pastSeconds: orBase(f, WINDOW_KEYS.pastSeconds, base.pastSeconds),
+    futureSeconds: orBase(f, WINDOW_KEYS.futureSeconds, base.futureSeconds),
   };
 }
 
@@ -361,8 +326,8 @@ function supervisionConfig(cx: Context, value: unknown, at: string, expected: st
   const f = objectAt(cx.problems, at, value, keysOf('receiver.supervision'), { expected });
   if (f === undefined) return undefined;
   return {
-    intervalSeconds: f.required('intervalSeconds', positiveSeconds),
-    graceSeconds: f.required('graceSeconds', nonNegativeSeconds),
+    intervalSeconds: requiredOf(f, SUPERVISION_KEYS.intervalSeconds),
+    graceSeconds: requiredOf(f, SUPERVISION_KEYS.graceSeconds),
   };
 }
 
@@ -404,24 +369,25 @@ function accountConfig(cx: Context, value: unknown, at: string, receiver: Receiv
   // The key's check depends on the encoding; an invalid encoding is reported (once) by the keyEncoding check.
   const encoding = f.has('keyEncoding') ? f.raw.keyEncoding : 'hex';
   const key = f.optional('key', keyRule(encoding === 'hex' || encoding === 'ascii' ? encoding : undefined));
-  const keyEncoding = f.get('keyEncoding', oneOf<KeyEncoding>(['hex', 'ascii']), 'hex');
+  const keyEncoding = valueOf(f, A.keyEncoding);
   const ids: Pick<AccountConfig, 'locationId' | 'recorderId' | 'cameraId'> = {};
   for (const name of ['locationId', 'recorderId', 'cameraId'] as const) {
-    const id = f.optional(name, text());
+    const id = optionalOf(f, A[name]);
     if (id !== undefined) ids[name] = id;
   }
   // Zones inherit the account's uploads, so those are read before the zones.
-  const uploads = f.nested('uploads', (v, p) => uploadsConfig(cx, v, p, defaultUploads()), defaultUploads());
+  const uploads = section(f, A.uploads, (v, p) => uploadsConfig(cx, v, p, NO_UPLOADS));
   const account: AccountConfig = {
     ...(key === undefined ? {} : { key }),
     keyEncoding,
     ...(key !== undefined && !f.has('keyEncoding') ? { keyEncodingDefaulted: true } : {}),
     ...ids,
-    zones: f.nested('zones', (v, p) => zonesConfig(cx, v, p, uploads), {}),
-    users: f.nested('users', (v, p) => usersConfig(cx, v, p), {}),
-    signalToMonitoringCenter: f.nested('signalToMonitoringCenter', (v, p) => signalConfig(cx, v, p), defaultSignal()),
+    zones: section(f, A.zones, (v, p) => zonesConfig(cx, v, p, uploads)),
+    users: section(f, A.users, (v, p) => usersConfig(cx, v, p)),
+    signalToMonitoringCenter: section(f, A.signalToMonitoringCenter, (v, p) => signalConfig(cx, v, p)),
     uploads,
   };
+  // Left out, these follow the receiver's settings (applied where they are used).
   const window = f.nested('timestampWindow', (v, p) => windowConfig(cx, v, p, receiver.timestampWindow), undefined);
   if (window !== undefined) account.timestampWindow = window;
   const supervision = f.nested('supervision', (v, p) => supervisionConfig(cx, v, p, 'an object { intervalSeconds, graceSeconds }'), undefined);
@@ -468,12 +434,10 @@ function describeKey(value: unknown): string {
 
 function snapshotSource(f: Fields): Pick<ZoneConfig, 'snapshotUrl' | 'snapshotUsername' | 'snapshotPassword'> {
   const out: Pick<ZoneConfig, 'snapshotUrl' | 'snapshotUsername' | 'snapshotPassword'> = {};
-  const url = f.optional('snapshotUrl', httpUrl('http://192.168.1.20/ISAPI/Streaming/channels/101/picture'));
-  if (url !== undefined) out.snapshotUrl = url;
-  const username = f.optional('snapshotUsername', text());
-  if (username !== undefined) out.snapshotUsername = username;
-  const password = f.optional('snapshotPassword', secret());
-  if (password !== undefined) out.snapshotPassword = password;
+  for (const name of ['snapshotUrl', 'snapshotUsername', 'snapshotPassword'] as const) {
+    const v = optionalOf(f, A[name]);
+    if (v !== undefined) out[name] = v;
+  }
   return out;
 }
 
@@ -508,9 +472,10 @@ function zonesConfig(cx: Context, value: unknown, at: string, accountUploads: Up
     if (f === undefined) continue;
     const zone: ZoneConfig = {};
     for (const name of ['cameraId', 'recorderId', 'name'] as const) {
-      const v = f.optional(name, text());
+      const v = optionalOf(f, ZONE_KEYS[name]);
       if (v !== undefined) zone[name] = v;
     }
+    // Left out, the zone has no uploads of its own (the account's apply); given, omitted keys keep the account's.
     const uploads = f.nested('uploads', (v, p) => uploadsConfig(cx, v, p, accountUploads), undefined);
     if (uploads !== undefined) zone.uploads = uploads;
     Object.assign(zone, snapshotSource(f));
@@ -529,13 +494,12 @@ function usersConfig(cx: Context, value: unknown, at: string): Record<string, st
 }
 
 function signalConfig(cx: Context, value: unknown, at: string): SignalConfig {
-  const d = defaultSignal();
   const f = objectAt(cx.problems, at, value, keysOf('accounts.<account>.signalToMonitoringCenter'));
-  if (f === undefined) return d;
+  if (f === undefined) return { ...DEFAULT_SIGNAL };
   return {
-    alarm: f.get('alarm', boolean, d.alarm),
-    trouble: f.get('trouble', boolean, d.trouble),
-    arming: f.get('arming', boolean, d.arming),
+    alarm: valueOf(f, SIGNAL_KEYS.alarm),
+    trouble: valueOf(f, SIGNAL_KEYS.trouble),
+    arming: valueOf(f, SIGNAL_KEYS.arming),
   };
 }
 
@@ -544,9 +508,9 @@ function uploadsConfig(cx: Context, value: unknown, at: string, base: UploadsCon
   const f = objectAt(cx.problems, at, value, keysOf('accounts.<account>.uploads'));
   if (f === undefined) return { ...base };
   return {
-    snapshots: f.get('snapshots', integer(0, 10), base.snapshots),
-    shortMp4: f.get('shortMp4', boolean, base.shortMp4),
-    eventMp4: f.get('eventMp4', boolean, base.eventMp4),
+    snapshots: orBase(f, ACCOUNT_UPLOADS_KEYS.snapshots, base.snapshots),
+    shortMp4: orBase(f, ACCOUNT_UPLOADS_KEYS.shortMp4, base.shortMp4),
+    eventMp4: orBase(f, ACCOUNT_UPLOADS_KEYS.eventMp4, base.eventMp4),
   };
 }
 
@@ -571,11 +535,10 @@ export function normalizeCodeKey(key: string): string | undefined {
 const EVENT_TYPE_EXAMPLE = '{ "type": "alarm", "status": "active" }';
 
 function mappingConfig(cx: Context, value: unknown, at: string): MappingConfig {
-  const f = objectAt(cx.problems, at, value, keysOf('mapping'));
-  if (f === undefined) return defaultMapping();
+  const f = objectAt(cx.problems, at, value, keysOf('mapping')) ?? new Fields(cx.problems, at, {});
   return {
-    codes: f.nested('codes', (v, p) => codesConfig(cx, v, p), {}),
-    forwardUnknown: f.get('forwardUnknown', boolean, defaultMapping().forwardUnknown),
+    codes: section(f, MAPPING_KEYS.codes, (v, p) => codesConfig(cx, v, p)),
+    forwardUnknown: valueOf(f, MAPPING_KEYS.forwardUnknown),
   };
 }
 
@@ -615,21 +578,20 @@ function codeOverride(cx: Context, value: unknown, at: string): CodeOverride | u
   });
   if (f === undefined) return undefined;
   const override: Exclude<CodeOverride, 'ignore'> = {
-    type: f.required('type', text('an event type: "alarm", "trouble", "arming" or another non-empty string')),
+    type: requiredOf(f, CODE_KEYS.type),
   };
-  const status = f.optional('status', oneOf(['active', 'inactive'] as const));
+  // Left out, the built-in status and the account's signal setting apply (in the mapper).
+  const status = optionalOf(f, CODE_KEYS.status);
   if (status !== undefined) override.status = status;
-  const signal = f.optional('signal', boolean);
+  const signal = optionalOf(f, CODE_KEYS.signal);
   if (signal !== undefined) override.signal = signal;
   return override;
 }
 
 // sink -----------------------------------------------------------------------------------------------------------
 
-const SINK_TYPES = ['file', 'partner-api'] as const;
-
 function sinkConfig(cx: Context, value: unknown, at: string): SinkConfig {
-  const fallback = defaultSink(cx);
+  const fallback: SinkConfig = { type: 'file', path: resolvePath(cx, SINK_KEYS.path.default) };
   const type = typeof value === 'object' && value !== null ? (value as Record<string, unknown>).type : undefined;
   const known = typeof type === 'string' && (SINK_TYPES as readonly string[]).includes(type);
   const variant = type === 'file' ? 'file sink' : 'partner-api sink';
@@ -637,19 +599,19 @@ function sinkConfig(cx: Context, value: unknown, at: string): SinkConfig {
     expected: `an object { "type": ${alternatives(SINK_TYPES)}, ... }`,
   });
   if (f === undefined) return fallback;
-  f.required('type', oneOf(SINK_TYPES));
+  requiredOf(f, SINK_KEYS.type);
   if (!known) return fallback;
   if (type === 'file') {
-    return { type: 'file', path: resolvePath(cx, f.get('path', pathRule, DEFAULT_SINK_FILE)) };
+    return { type: 'file', path: resolvePath(cx, valueOf(f, SINK_KEYS.path)) };
   }
   return {
     type: 'partner-api',
-    baseUrl: f.required('baseUrl', httpUrl('https://api.chekt.com')),
+    baseUrl: requiredOf(f, SINK_KEYS.baseUrl),
     auth: authConfig(cx, f),
-    timeoutSeconds: f.get('timeoutSeconds', positiveSeconds, 10),
-    connections: f.get('connections', integer(1, 1024), 8),
-    maxRetryAgeSeconds: f.get('maxRetryAgeSeconds', positiveSeconds, 259200),
-    maxQueuedEvents: f.get('maxQueuedEvents', integer(1, 100_000_000), 100_000),
+    timeoutSeconds: valueOf(f, SINK_KEYS.timeoutSeconds),
+    connections: valueOf(f, SINK_KEYS.connections),
+    maxRetryAgeSeconds: valueOf(f, SINK_KEYS.maxRetryAgeSeconds),
+    maxQueuedEvents: valueOf(f, SINK_KEYS.maxQueuedEvents),
   };
 }
 
@@ -669,19 +631,19 @@ function authConfig(cx: Context, sink: Fields): PartnerAuth {
     const f = objectAt(cx.problems, at, value, keysOf('sink.auth', 'API key auth'), {
       unknownExpected: 'no other key next to apiKey (use either apiKey, or the JWT assertion fields without apiKey)',
     });
-    return { apiKey: f?.required('apiKey', secret('the API key (a non-empty string)')) as string };
+    return { apiKey: (f && requiredOf(f, AUTH_KEYS.apiKey)) as string };
   }
   const f = objectAt(cx.problems, at, value, keysOf('sink.auth', 'JWT auth'), { expected: AUTH_EXPECTED });
   if (f === undefined) return { apiKey: '' };
   const auth: PartnerAuth = {
-    tokenUrl: f.required('tokenUrl', httpUrl('https://example.us.auth0.com/oauth/token')),
-    audience: f.required('audience', text()),
-    assertionAudience: f.required('assertionAudience', text()),
-    clientId: f.required('clientId', text()),
-    privateKeyFile: resolvePath(cx, f.required('privateKeyFile', pathRule) ?? '.'),
-    algorithm: f.get('algorithm', oneOf(ASSERTION_ALGORITHMS), 'RS256'),
+    tokenUrl: requiredOf(f, AUTH_KEYS.tokenUrl),
+    audience: requiredOf(f, AUTH_KEYS.audience),
+    assertionAudience: requiredOf(f, AUTH_KEYS.assertionAudience),
+    clientId: requiredOf(f, AUTH_KEYS.clientId),
+    privateKeyFile: resolvePath(cx, requiredOf(f, AUTH_KEYS.privateKeyFile) ?? '.'),
+    algorithm: valueOf(f, AUTH_KEYS.algorithm),
   };
-  const keyId = f.optional('keyId', text());
+  const keyId = optionalOf(f, AUTH_KEYS.keyId);
   if (keyId !== undefined) auth.keyId = keyId;
   return auth;
 }
@@ -693,11 +655,11 @@ function outboxConfig(cx: Context, value: unknown, at: string): OutboxConfig | n
   const f = objectAt(cx.problems, at, value, keysOf('outbox'), { expected: `an object with the keys ${keysOf('outbox').join(', ')} (all optional), or null` });
   if (f === undefined) return null;
   return {
-    dir: resolvePath(cx, f.get('dir', pathRule, DEFAULT_OUTBOX_DIR)),
-    ackAfter: f.get('ackAfter', oneOf(['persisted', 'delivered'] as const), 'persisted'),
-    maxBytes: f.get('maxBytes', integer(1), 1073741824),
-    deliveredTimeoutSeconds: f.get('deliveredTimeoutSeconds', positiveSeconds, 10),
-    maxAgeHours: f.get('maxAgeHours', positiveSeconds, 72),
+    dir: resolvePath(cx, valueOf(f, OUTBOX_KEYS.dir)),
+    ackAfter: valueOf(f, OUTBOX_KEYS.ackAfter),
+    maxBytes: valueOf(f, OUTBOX_KEYS.maxBytes),
+    deliveredTimeoutSeconds: valueOf(f, OUTBOX_KEYS.deliveredTimeoutSeconds),
+    maxAgeHours: valueOf(f, OUTBOX_KEYS.maxAgeHours),
   };
 }
 
@@ -705,11 +667,10 @@ function httpConfig(cx: Context, value: unknown, at: string): HttpConfig | null 
   if (value === null) return null;
   const f = objectAt(cx.problems, at, value, keysOf('http'), { expected: 'an object { "host", "port" } (both optional), or null' });
   if (f === undefined) return null;
-  return { host: f.get('host', host, '127.0.0.1'), port: f.get('port', port, 9464) };
+  return { host: valueOf(f, HTTP_KEYS.host), port: valueOf(f, HTTP_KEYS.port) };
 }
 
 function logConfig(cx: Context, value: unknown, at: string): LogConfig {
-  const f = objectAt(cx.problems, at, value, keysOf('log'));
-  if (f === undefined) return defaultLog();
-  return { level: f.get('level', oneOf(LOG_LEVELS), DEFAULT_LOG_LEVEL) };
+  const f = objectAt(cx.problems, at, value, keysOf('log')) ?? new Fields(cx.problems, at, {});
+  return { level: valueOf(f, LOG_KEYS.level) };
 }

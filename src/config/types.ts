@@ -3,7 +3,7 @@
  * `src/config/load.ts` turns a JSON file into this, with errors naming file, JSON path, found and expected.
  */
 
-import type { ASSERTION_ALGORITHMS } from './defaults.js';
+import type { ASSERTION_ALGORITHMS } from './keys.js';
 
 export type KeyEncoding = 'hex' | 'ascii';
 
@@ -99,7 +99,7 @@ export type CodeOverride =
   | { type: string; status?: 'active' | 'inactive'; signal?: boolean };
 
 export interface MappingConfig {
-  /** Keys: `sia:CODE`, `cid:EEE` or `cid:Q:EEE` (see README, "Mapping overrides"). */
+  /** Keys: `sia:CODE`, `cid:EEE` or `cid:Q:EEE` (see docs/mapping.md, "Mapping overrides"). */
   codes: Record<string, CodeOverride>;
   /** Forward codes missing from the built-in tables as `trouble` events. */
   forwardUnknown: boolean;

@@ -1,21 +1,29 @@
-/** Generated README sections: each is replaced between its markers by `npm run docs`; a test checks freshness. */
+/** Generated documentation: each section is replaced between its markers by `npm run docs`; a test checks freshness. */
 import { CONFIG_END, CONFIG_START, renderConfigReference } from '../config/docs.js';
 import { renderMappingTable, TABLE_END, TABLE_START } from '../mapper/docs.js';
 import { METRICS_END, METRICS_START, renderMetricsList } from '../server/ops/metrics-docs.js';
 
-const SECTIONS: { start: string; end: string; render: () => string | Promise<string> }[] = [
-  { start: TABLE_START, end: TABLE_END, render: renderMappingTable },
-  { start: CONFIG_START, end: CONFIG_END, render: renderConfigReference },
-  { start: METRICS_START, end: METRICS_END, render: renderMetricsList },
+export interface GeneratedSection {
+  start: string;
+  end: string;
+  render: () => string | Promise<string>;
+}
+
+/** The files under docs/ that hold generated sections (paths relative to the repository root). */
+export const GENERATED_FILES: readonly { file: string; sections: readonly GeneratedSection[] }[] = [
+  { file: 'docs/configuration.md', sections: [{ start: CONFIG_START, end: CONFIG_END, render: renderConfigReference }] },
+  { file: 'docs/mapping.md', sections: [{ start: TABLE_START, end: TABLE_END, render: renderMappingTable }] },
+  { file: 'docs/metrics.md', sections: [{ start: METRICS_START, end: METRICS_END, render: renderMetricsList }] },
 ];
 
-export async function withGeneratedSections(readme: string): Promise<string> {
-  let text = readme;
-  for (const section of SECTIONS) {
-    const start = text.indexOf(section.start);
-    const end = text.indexOf(section.end);
-    if (start < 0 || end < start) throw new Error(`README: the generated section needs its markers ${section.start} … ${section.end}, in that order`);
-    text = text.slice(0, start) + (await section.render()) + text.slice(end + section.end.length);
+/** `text` (the content of `file`) with its generated sections rendered afresh. */
+export async function withGeneratedSections(file: string, text: string, sections: readonly GeneratedSection[]): Promise<string> {
+  let out = text;
+  for (const section of sections) {
+    const start = out.indexOf(section.start);
+    const end = out.indexOf(section.end);
+    if (start < 0 || end < start) throw new Error(`${file}: the generated section needs its markers ${section.start} … ${section.end}, in that order`);
+    out = out.slice(0, start) + (await section.render()) + out.slice(end + section.end.length);
   }
-  return text;
+  return out;
 }

@@ -38,7 +38,7 @@ const ENDING_CATEGORIES: ReadonlySet<EventCategory> = new Set([
 ]);
 
 /**
- * Override keys, most specific first (grammar in the README, "Mapping overrides"):
+ * Override keys, most specific first (grammar in docs/mapping.md, "Mapping overrides"):
  * `sia:<CODE>` for SIA; `cid:<Q>:<EEE>` then `cid:<EEE>` for Contact ID.
  */
 export function overrideKeys(event: PanelEvent): string[] {

@@ -1,6 +1,6 @@
 /**
- * The README's default mapping table, generated from the code tables so documentation cannot drift
- * (`npm run docs` rewrites it; a test fails when the README is stale).
+ * The default mapping table of docs/mapping.md, generated from the code tables so documentation cannot drift
+ * (`npm run docs` rewrites it; a test fails when the file is stale).
  */
 import { CID_CODES, cidCategory } from '../protocols/contact-id/index.js';
 import type { EventCategory } from '../protocols/events.js';

@@ -3,7 +3,7 @@
  * retransmissions, retries and restarts — and distinct events never share one.
  */
 import { hash } from 'node:crypto';
-import type { SourceFrame } from './map.js';
+import type { SourceFrame } from './frame.js';
 
 export interface EventIdInput {
   account: string;

@@ -1,3 +1,4 @@
 export { eventId, frameEventId } from './event-id.js';
-export { mapFrame, zoneKey, type MappedEvent, type MapperConfig, type SourceFrame } from './map.js';
+export type { SourceFrame } from './frame.js';
+export { mapFrame, zoneKey, type MappedEvent, type MapperConfig } from './map.js';
 export { reviveSource, sourceFromDc09, sourceFromSurgard } from './source.js';

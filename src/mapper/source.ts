@@ -3,7 +3,7 @@ import type { Dc09Message } from '../protocols/dc09/types.js';
 import { occurrenceTime } from '../protocols/dc09/xdata.js';
 import type { PanelEvent } from '../protocols/events.js';
 import type { SurgardRecord } from '../protocols/surgard/index.js';
-import type { SourceFrame } from './map.js';
+import type { SourceFrame } from './frame.js';
 
 export interface ReceiptContext {
   /** Routing account, upper-cased. */

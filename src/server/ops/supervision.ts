@@ -27,7 +27,7 @@ import { mkdir, open, readFile, rename } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import type { BridgeConfig, SupervisionConfig } from '../../config/types.js';
 import { errorMessage, type Logger } from '../../log.js';
-import type { SourceFrame } from '../../mapper/map.js';
+import type { SourceFrame } from '../../mapper/frame.js';
 import type { SiaEvent } from '../../protocols/events.js';
 import { lookupSiaCode } from '../../protocols/sia/codes.js';
 import type { BridgeMetrics } from './metrics.js';

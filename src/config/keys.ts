@@ -25,7 +25,7 @@ export class Inherited {
   constructor(readonly doc: string) {}
 }
 
-export type Marker = typeof REQUIRED | typeof UNSET | Inherited;
+type Marker = typeof REQUIRED | typeof UNSET | Inherited;
 
 export interface ConfigKey<T = unknown, D = unknown> {
   /** JSON path pattern, filled in from the position in the table. */
@@ -271,7 +271,7 @@ export const LOG_KEYS = {
 
 // the file -------------------------------------------------------------------------------------------------------
 
-export const DEFAULT_PORT = 12128;
+const DEFAULT_PORT = 12128;
 
 export const TOP_KEYS = {
   listeners: items(

@@ -25,7 +25,7 @@ export class Inherited {
   constructor(readonly doc: string) {}
 }
 
-export type Marker = typeof REQUIRED | typeof UNSET | Inherited;
+type Marker = typeof REQUIRED | typeof UNSET | Inherited;
 
 export interface ConfigKey<T = unknown, D = unknown> {
   /** JSON path pattern, filled in from the position in the table. */
@@ -54,43 +54,46 @@ interface Spec<D> {
   when?: Variant;
 }
 
-type SettingSpec<T, D> = Omit<Spec<D>, 'default'> & { rule: Rule<T>; default: D };
+type RuleSpec<T> = Omit<Spec<unknown>, 'default'> & { rule: Rule<T> };
+
+/** `key` and `name` are filled in by `place` below. */
+const UNPLACED = { key: '', name: '' };
 
 /** A key with a default value of its own. */
-function setting<T>(spec: SettingSpec<T, NoInfer<T>>): Setting<T, T> {
-  return { key: '', name: '', ...spec };
+function setting<T>(spec: RuleSpec<T> & { default: NoInfer<T> }): Setting<T, T> {
+  return { ...UNPLACED, ...spec };
 }
 
 /** A key with a default of its own in one place, following a wider setting in another (window, uploads). */
-function settingOr<T>(spec: SettingSpec<T, NoInfer<T> | Inherited>): Setting<T, T | Inherited> {
-  return { key: '', name: '', ...spec };
+function settingOr<T>(spec: RuleSpec<T> & { default: NoInfer<T> | Inherited }): Setting<T, T | Inherited> {
+  return { ...UNPLACED, ...spec };
 }
 
-function required<T>(spec: Omit<SettingSpec<T, never>, 'default'>): Setting<T, typeof REQUIRED> {
-  return { key: '', name: '', ...spec, default: REQUIRED };
+function required<T>(spec: RuleSpec<T>): Setting<T, typeof REQUIRED> {
+  return { ...UNPLACED, ...spec, default: REQUIRED };
 }
 
-function unset<T>(spec: Omit<SettingSpec<T, never>, 'default'>): Setting<T, typeof UNSET> {
-  return { key: '', name: '', ...spec, default: UNSET };
+function unset<T>(spec: RuleSpec<T>): Setting<T, typeof UNSET> {
+  return { ...UNPLACED, ...spec, default: UNSET };
 }
 
-function inherited<T>(doc: string, spec: Omit<SettingSpec<T, never>, 'default'>): Setting<T, Inherited> {
-  return { key: '', name: '', ...spec, default: new Inherited(doc) };
+function inherited<T>(doc: string, spec: RuleSpec<T>): Setting<T, Inherited> {
+  return { ...UNPLACED, ...spec, default: new Inherited(doc) };
 }
 
 /** A key whose value the loader reads with its own function (a map of names). */
 function plain(spec: Spec<unknown>): ConfigKey {
-  return { key: '', name: '', ...spec };
-}
-
-/** An object key; `keys` are its keys. */
-function object<K extends KeyTable>(spec: Spec<unknown>, keys: K): ConfigKey & { inner: { at: string; keys: K } } {
-  return { key: '', name: '', ...spec, inner: { at: '', keys } };
+  return { ...UNPLACED, ...spec };
 }
 
 /** An array or a map key whose items are objects with `keys`; `at` is `[]` or `.<placeholder>`. */
 function items<K extends KeyTable>(spec: Spec<unknown>, at: string, keys: K): ConfigKey & { inner: { at: string; keys: K } } {
-  return { key: '', name: '', ...spec, inner: { at, keys } };
+  return { ...UNPLACED, ...spec, inner: { at, keys } };
+}
+
+/** An object key; `keys` are its keys. */
+function object<K extends KeyTable>(spec: Spec<unknown>, keys: K): ConfigKey & { inner: { at: string; keys: K } } {
+  return items(spec, '', keys);
 }
 
 const ACCOUNTS = "the account's";
@@ -268,7 +271,7 @@ export const LOG_KEYS = {
 
 // the file -------------------------------------------------------------------------------------------------------
 
-export const DEFAULT_PORT = 12128;
+const DEFAULT_PORT = 12128;
 
 export const TOP_KEYS = {
   listeners: items(

@@ -11,7 +11,7 @@ import { alternatives, describe, entry, Fields, index, mapAt, objectAt, pathOf, 
 import { DEFAULT_SIGNAL, NO_UPLOADS } from './defaults.js';
 import { parseJsonText, JsonSyntaxError, type DuplicateKey } from './json.js';
 import {
-  ACCOUNT_KEYS as A,
+  ACCOUNT_KEYS,
   ACCOUNT_TEXT,
   ACCOUNT_UPLOADS_KEYS,
   AUTH_KEYS,
@@ -19,11 +19,11 @@ import {
   defaultsOf,
   HTTP_KEYS,
   keysOf,
-  LISTENER_KEYS as L,
+  LISTENER_KEYS,
   LOG_KEYS,
   MAPPING_KEYS,
   OUTBOX_KEYS,
-  RECEIVER_KEYS as R,
+  RECEIVER_KEYS,
   SIGNAL_KEYS,
   SINK_KEYS,
   SINK_TYPES,
@@ -264,19 +264,19 @@ function listenersConfig(cx: Context, value: unknown, at: string): ListenerConfi
 function listenerConfig(cx: Context, value: unknown, at: string): ListenerConfig | undefined {
   const f = objectAt(cx.problems, at, value, keysOf('listeners[]'));
   if (f === undefined) return undefined;
-  const protocol = requiredOf(f, L.protocol);
-  const transport = requiredOf(f, L.transport);
+  const protocol = requiredOf(f, LISTENER_KEYS.protocol);
+  const transport = requiredOf(f, LISTENER_KEYS.transport);
   if (protocol === 'surgard' && transport === 'udp') {
     cx.problems.add(f.path('transport'), describe(transport), '"tcp" (the surgard protocol runs over TCP only)');
   }
   const listener: ListenerConfig = {
     protocol,
     transport,
-    host: valueOf(f, L.host),
-    port: requiredOf(f, L.port),
-    closeAfterReplyMs: valueOf(f, L.closeAfterReplyMs),
+    host: valueOf(f, LISTENER_KEYS.host),
+    port: requiredOf(f, LISTENER_KEYS.port),
+    closeAfterReplyMs: valueOf(f, LISTENER_KEYS.closeAfterReplyMs),
   };
-  const heartbeatAccount = optionalOf(f, L.heartbeatAccount);
+  const heartbeatAccount = optionalOf(f, LISTENER_KEYS.heartbeatAccount);
   if (heartbeatAccount !== undefined) {
     if (!ACCOUNT_NUMBER.test(heartbeatAccount)) {
       cx.problems.add(f.path('heartbeatAccount'), describe(heartbeatAccount), ACCOUNT_TEXT);
@@ -300,15 +300,15 @@ function receiverConfig(cx: Context, value: unknown, at: string): ReceiverConfig
   // Read even when invalid, for the defaults (the problem is recorded).
   const f = objectAt(cx.problems, at, value, keysOf('receiver')) ?? new Fields(cx.problems, at, {});
   return {
-    unknownAccounts: valueOf(f, R.unknownAccounts),
-    badCrc: valueOf(f, R.badCrc),
-    timestampWindow: section(f, R.timestampWindow, (v, p) => windowConfig(cx, v, p, RECEIVER_WINDOW)),
-    clearTimestamps: valueOf(f, R.clearTimestamps),
-    maxConnections: valueOf(f, R.maxConnections),
-    idleTimeoutSeconds: valueOf(f, R.idleTimeoutSeconds),
-    maxFrameBytes: valueOf(f, R.maxFrameBytes),
-    duplicateWindowSeconds: valueOf(f, R.duplicateWindowSeconds),
-    supervision: section(f, R.supervision, (v, p) => (v === null ? null : supervisionConfig(cx, v, p, 'an object { intervalSeconds, graceSeconds }, or null') ?? null)),
+    unknownAccounts: valueOf(f, RECEIVER_KEYS.unknownAccounts),
+    badCrc: valueOf(f, RECEIVER_KEYS.badCrc),
+    timestampWindow: section(f, RECEIVER_KEYS.timestampWindow, (v, p) => windowConfig(cx, v, p, RECEIVER_WINDOW)),
+    clearTimestamps: valueOf(f, RECEIVER_KEYS.clearTimestamps),
+    maxConnections: valueOf(f, RECEIVER_KEYS.maxConnections),
+    idleTimeoutSeconds: valueOf(f, RECEIVER_KEYS.idleTimeoutSeconds),
+    maxFrameBytes: valueOf(f, RECEIVER_KEYS.maxFrameBytes),
+    duplicateWindowSeconds: valueOf(f, RECEIVER_KEYS.duplicateWindowSeconds),
+    supervision: section(f, RECEIVER_KEYS.supervision, (v, p) => (v === null ? null : supervisionConfig(cx, v, p, 'an object { intervalSeconds, graceSeconds }, or null') ?? null)),
   };
 }
 
@@ -369,22 +369,22 @@ function accountConfig(cx: Context, value: unknown, at: string, receiver: Receiv
   // The key's check depends on the encoding; an invalid encoding is reported (once) by the keyEncoding check.
   const encoding = f.has('keyEncoding') ? f.raw.keyEncoding : 'hex';
   const key = f.optional('key', keyRule(encoding === 'hex' || encoding === 'ascii' ? encoding : undefined));
-  const keyEncoding = valueOf(f, A.keyEncoding);
+  const keyEncoding = valueOf(f, ACCOUNT_KEYS.keyEncoding);
   const ids: Pick<AccountConfig, 'locationId' | 'recorderId' | 'cameraId'> = {};
   for (const name of ['locationId', 'recorderId', 'cameraId'] as const) {
-    const id = optionalOf(f, A[name]);
+    const id = optionalOf(f, ACCOUNT_KEYS[name]);
     if (id !== undefined) ids[name] = id;
   }
   // Zones inherit the account's uploads, so those are read before the zones.
-  const uploads = section(f, A.uploads, (v, p) => uploadsConfig(cx, v, p, NO_UPLOADS));
+  const uploads = section(f, ACCOUNT_KEYS.uploads, (v, p) => uploadsConfig(cx, v, p, NO_UPLOADS));
   const account: AccountConfig = {
     ...(key === undefined ? {} : { key }),
     keyEncoding,
     ...(key !== undefined && !f.has('keyEncoding') ? { keyEncodingDefaulted: true } : {}),
     ...ids,
-    zones: section(f, A.zones, (v, p) => zonesConfig(cx, v, p, uploads)),
-    users: section(f, A.users, (v, p) => usersConfig(cx, v, p)),
-    signalToMonitoringCenter: section(f, A.signalToMonitoringCenter, (v, p) => signalConfig(cx, v, p)),
+    zones: section(f, ACCOUNT_KEYS.zones, (v, p) => zonesConfig(cx, v, p, uploads)),
+    users: section(f, ACCOUNT_KEYS.users, (v, p) => usersConfig(cx, v, p)),
+    signalToMonitoringCenter: section(f, ACCOUNT_KEYS.signalToMonitoringCenter, (v, p) => signalConfig(cx, v, p)),
     uploads,
   };
   // Left out, these follow the receiver's settings (applied where they are used).
@@ -435,7 +435,7 @@ function describeKey(value: unknown): string {
 function snapshotSource(f: Fields): Pick<ZoneConfig, 'snapshotUrl' | 'snapshotUsername' | 'snapshotPassword'> {
   const out: Pick<ZoneConfig, 'snapshotUrl' | 'snapshotUsername' | 'snapshotPassword'> = {};
   for (const name of ['snapshotUrl', 'snapshotUsername', 'snapshotPassword'] as const) {
-    const v = optionalOf(f, A[name]);
+    const v = optionalOf(f, ACCOUNT_KEYS[name]);
     if (v !== undefined) out[name] = v;
   }
   return out;

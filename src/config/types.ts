@@ -3,15 +3,15 @@
  * `src/config/load.ts` turns a JSON file into this, with errors naming file, JSON path, found and expected.
  */
 
-import type { ASSERTION_ALGORITHMS } from './keys.js';
+import type { ASSERTION_ALGORITHMS, KEY_ENCODINGS, LISTENER_PROTOCOLS, LOG_LEVELS, TRANSPORTS } from './keys.js';
 
-export type KeyEncoding = 'hex' | 'ascii';
+export type KeyEncoding = (typeof KEY_ENCODINGS)[number];
 
 export type AssertionAlgorithm = (typeof ASSERTION_ALGORITHMS)[number];
 
 export interface ListenerConfig {
-  protocol: 'dc09' | 'surgard';
-  transport: 'tcp' | 'udp';
+  protocol: (typeof LISTENER_PROTOCOLS)[number];
+  transport: (typeof TRANSPORTS)[number];
   host: string;
   port: number;
   /** TCP only: close the socket this long after a reply (Ajax needs a delay, docs/dc09.md §1); null = keep open. */
@@ -148,7 +148,7 @@ export interface HttpConfig {
 }
 
 export interface LogConfig {
-  level: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent';
+  level: (typeof LOG_LEVELS)[number];
 }
 
 export interface BridgeConfig {

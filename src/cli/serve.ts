@@ -1,4 +1,4 @@
-/** `alarm-bridge serve [--config FILE]`: the receiver, with an embedded default that works out of the box. */
+/** `alarm-bridge serve [--config FILE] [--listen HOST:PORT]…`: the receiver, with an embedded default that works out of the box. */
 import type { CommandModule } from 'yargs';
 import { ConfigError, defaultConfig, loadConfigFile } from '../config/load.js';
 import type { BridgeConfig } from '../config/types.js';
@@ -6,9 +6,12 @@ import { createLogger, describeError, errorMessage, errorStack, type Logger } fr
 import { startBridge, type RunningBridge } from '../server/app/bridge.js';
 import { onSighup } from '../server/app/reload.js';
 import { startStatus, type StatusHandle } from '../server/app/status.js';
+import { UsageError } from './frame-input.js';
+import { listenersFromOption } from './listen-option.js';
 
 interface ServeArgs {
   config?: string;
+  listen?: string[];
   exitCode?: number;
 }
 
@@ -24,18 +27,21 @@ function warnAboutMp4(config: BridgeConfig, logger: Logger): void {
 
 export async function runServe(args: ServeArgs): Promise<number> {
   let config: BridgeConfig;
+  let overrides: Partial<Pick<BridgeConfig, 'listeners'>> = {};
   try {
-    config = args.config ? await loadConfigFile(args.config) : defaultConfig();
+    if (args.listen && args.listen.length > 0) overrides = { listeners: listenersFromOption(args.listen) };
+    config = { ...(args.config ? await loadConfigFile(args.config) : defaultConfig()), ...overrides };
   } catch (err) {
-    if (err instanceof ConfigError) {
-      console.error(err.message);
+    if (err instanceof ConfigError || err instanceof UsageError) {
+      console.error(err instanceof UsageError ? `alarm-bridge: ${err.message}` : err.message);
       return 2;
     }
     throw err;
   }
   const logger = createLogger({ level: config.log.level });
   if (!args.config) {
-    logger.info({ sink: config.sink }, 'no --config: embedded default (DC-09 on TCP and UDP port 12128, every account accepted, events written to the file sink)');
+    const where = overrides.listeners ? 'DC-09 on the --listen addresses' : 'DC-09 on TCP and UDP port 12128';
+    logger.info({ sink: config.sink }, `no --config: embedded default (${where}, every account accepted, events written to the file sink)`);
   }
   // Last lines of defence: a rejected promise nobody awaited is logged, not fatal; an uncaught exception leaves the
   // process in an unknown state, so it is logged and the process exits (the outbox makes a restart lose nothing).
@@ -81,14 +87,17 @@ export async function runServe(args: ServeArgs): Promise<number> {
     };
     process.once('SIGINT', () => stop('SIGINT'));
     process.once('SIGTERM', () => stop('SIGTERM'));
-    process.on('SIGHUP', onSighup(args.config, bridge, logger));
+    process.on('SIGHUP', onSighup(args.config, bridge, logger, overrides));
   });
 }
 
 export const serveCommand: CommandModule<object, ServeArgs> = {
   command: 'serve',
   describe: 'run the receiver: listen for panels, ACK them, map and deliver their events',
-  builder: (y) => y.option('config', { type: 'string', describe: 'configuration file (JSON); default: the embedded one' }) as never,
+  builder: (y) =>
+    y
+      .option('config', { type: 'string', describe: 'configuration file (JSON); default: the embedded one' })
+      .option('listen', { type: 'string', array: true, describe: 'DC-09 listener [tcp://|udp://]HOST:PORT in place of the configured ones (repeatable; without a scheme: TCP and UDP)' }) as never,
   handler: async (argv) => {
     argv.exitCode = await runServe(argv);
   },

@@ -11,10 +11,11 @@ export const RESTART_SECTIONS = ['listeners', 'sink', 'outbox', 'http', 'log'] a
  * Reloads `path` into the running bridge; an invalid file keeps the running configuration (logged, with the file).
  * Resolves true once reloaded; never rejects.
  */
-export async function reloadConfig(path: string, bridge: RunningBridge, logger: Logger): Promise<boolean> {
+export async function reloadConfig(path: string, bridge: RunningBridge, logger: Logger, overrides: Partial<BridgeConfig> = {}): Promise<boolean> {
   let next: BridgeConfig;
   try {
-    next = await loadConfigFile(path);
+    // Sections given on the command line (`serve --listen`) stay as given.
+    next = { ...(await loadConfigFile(path)), ...overrides };
   } catch (err) {
     logger.error({ file: path, err: errorMessage(err) }, 'configuration reload rejected; the running configuration stays');
     return false;
@@ -31,9 +32,9 @@ export async function reloadConfig(path: string, bridge: RunningBridge, logger: 
 }
 
 /** The SIGHUP handler of `serve`: reloads `path`, or says there is no file when the bridge runs on the embedded default. */
-export function onSighup(path: string | undefined, bridge: RunningBridge, logger: Logger): () => void {
+export function onSighup(path: string | undefined, bridge: RunningBridge, logger: Logger, overrides: Partial<BridgeConfig> = {}): () => void {
   return () => {
-    if (path) void reloadConfig(path, bridge, logger);
+    if (path) void reloadConfig(path, bridge, logger, overrides);
     else logger.warn('SIGHUP: running on the embedded default, there is no configuration file to reload');
   };
 }

@@ -116,11 +116,27 @@ function trustedHost(req: IncomingMessage): boolean {
   return name === 'localhost' || isIP(name) !== 0;
 }
 
-/** A same-origin request, as far as the browser tells: its Origin (when sent) is this server's. */
+/**
+ * A same-origin request, as far as the browser tells: its Origin (when sent) names this server's host and port
+ * (http, or https behind a TLS proxy).
+ */
 function sameOrigin(req: IncomingMessage): boolean {
   const origin = req.headers.origin;
   if (origin === undefined) return req.headers['sec-fetch-site'] === undefined || req.headers['sec-fetch-site'] === 'same-origin';
-  return origin === `http://${req.headers.host ?? ''}`;
+  try {
+    const url = new URL(origin);
+    return (url.protocol === 'http:' || url.protocol === 'https:') && url.host === req.headers.host;
+  } catch {
+    return false;
+  }
+}
+
+function decodedSegment(text: string): string | null {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return null;
+  }
 }
 
 const iso = (date: Date | null | undefined) => (date ? date.toISOString() : null);
@@ -263,13 +279,15 @@ export function createConsole(deps: ConsoleDeps): ConsoleRoutes {
     if (req.method !== 'GET' && !head) return send(res, 405, 'application/json; charset=utf-8', '{"error":"method not allowed"}\n', false, { allow: 'GET, HEAD' });
     if (path === '/api/overview') return sendJson(res, 200, await overview(), head);
     if (path === '/api/accounts') return sendJson(res, 200, accounts(), head);
-    if (path === '/api/events') return stream(res);
+    if (path === '/api/events') return head ? send(res, 200, 'text/event-stream; charset=utf-8', '', true) : stream(res);
     if (path === '/api/dead-letters') {
       const letters = bridge.outbox ? ((await bridge.outbox.list({ dead: true, limit: DEAD_LETTERS_SHOWN })) as StoredDeadLetter[]) : null;
       return sendJson(res, 200, { outbox: bridge.outbox !== null, letters: (letters ?? []).map(letterView), limit: DEAD_LETTERS_SHOWN }, head);
     }
     if (path.startsWith('/api/accounts/')) {
-      const found = account(decodeURIComponent(path.slice('/api/accounts/'.length)));
+      const name = decodedSegment(path.slice('/api/accounts/'.length));
+      if (name === null) return sendJson(res, 400, { error: 'the account in the path is not valid percent-encoding' }, head);
+      const found = account(name);
       return found ? sendJson(res, 200, found, head) : sendJson(res, 404, { error: 'no such account (not configured, not seen since start)' }, head);
     }
     sendJson(res, 404, { error: 'not found' }, head);

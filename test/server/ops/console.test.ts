@@ -86,6 +86,7 @@ describe('operator console routes', () => {
     expect(one.events[0]).toMatchObject({ code: 'BA', forwarded: true });
     expect(one.frames[0].decoded).toMatchObject({ ok: true, encrypted: true, data: '#1234|NBA1' });
     expect((await c.get('/api/accounts/9999')).status).toBe(404);
+    expect((await c.get('/api/accounts/%E0%A4%A')).status).toBe(400);
     const letters = JSON.parse((await c.get('/api/dead-letters')).text);
     expect(letters.letters[0]).toMatchObject({ account: '5555', reason: 'unmapped-camera', configKey: 'accounts["5555"].zones["7"].cameraId' });
     for (const path of ['/', '/api/overview', '/api/accounts', '/api/accounts/1234', '/api/dead-letters']) {
@@ -125,6 +126,8 @@ describe('operator console routes', () => {
     expect((await c.post('/api/dead-letters/discard', { ids: [id] }, {})).status).toBe(403);
     expect((await c.post('/api/dead-letters/discard', { ids: [id] }, { 'x-csrf-token': 'wrong' })).status).toBe(403);
     expect((await c.post('/api/dead-letters/discard', { ids: [id] }, { 'x-csrf-token': csrf, origin: 'http://attacker.example' })).status).toBe(403);
+    expect((await c.post('/api/dead-letters/discard', { ids: [id] }, { 'x-csrf-token': csrf, origin: `http://127.0.0.1:${c.port + 1}` })).status).toBe(403);
+    expect((await c.post('/api/dead-letters/discard', { ids: [id] }, { 'x-csrf-token': csrf, origin: 'null' })).status).toBe(403);
     expect((await c.post('/api/dead-letters/discard', {}, { 'x-csrf-token': csrf, origin })).status).toBe(400);
     const retry = await c.post('/api/dead-letters/retry', { ids: [id] }, { 'x-csrf-token': csrf, origin });
     expect(retry).toEqual({ status: 200, json: { requeued: 0, ids: [], skipped: [{ id, reason: 'unmapped-camera', configKey: 'accounts["5555"].zones["7"].cameraId' }] } });

@@ -45,6 +45,7 @@ function frameRow(f) {
   return h('tr', {},
     h('td', { class: 'mono' }, clock(f.at)),
     h('td', {}, pill(f.reply, tone), ' ', h('span', { class: 'muted' }, f.reason)),
+    h('td', { class: 'mono' }, f.decoded.ok ? (f.decoded.data ?? '') : h('span', { class: 'muted' }, f.decoded.error?.message ?? '')),
     h('td', {}, h('details', {}, h('summary', { class: 'mono' }, f.raw), h('pre', {}, JSON.stringify(f.decoded, null, 2)))),
   );
 }
@@ -66,7 +67,7 @@ export async function accountPage(account) {
       h('h2', { class: 'section' }, 'Recent events'),
       a.events.length ? h('table', { class: 'events' }, h('thead', {}, h('tr', {}, ['time', 'code', 'description', 'zone', 'outcome'].map((t) => h('th', {}, t)))), h('tbody', {}, a.events.map(eventRow))) : empty('No events since the bridge started.'),
       h('h2', { class: 'section' }, 'Raw frames (decoded as alarm-bridge decode shows them)'),
-      a.frames.length ? h('table', { class: 'frames' }, h('thead', {}, h('tr', {}, ['time', 'reply', 'frame'].map((t) => h('th', {}, t)))), h('tbody', {}, a.frames.map(frameRow))) : empty('No frames since the bridge started.'),
+      a.frames.length ? h('table', { class: 'frames' }, h('thead', {}, h('tr', {}, ['time', 'reply', 'data', 'frame (click: decoded)'].map((t) => h('th', {}, t)))), h('tbody', {}, a.frames.map(frameRow))) : empty('No frames since the bridge started.'),
     ),
   };
 }

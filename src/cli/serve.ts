@@ -6,6 +6,7 @@ import { createLogger, describeError, errorMessage, errorStack, type Logger } fr
 import { startBridge, type RunningBridge } from '../server/app/bridge.js';
 import { onSighup } from '../server/app/reload.js';
 import { startStatus, type StatusHandle } from '../server/app/status.js';
+import { ActivityRecorder } from '../server/ops/activity.js';
 import { UsageError } from './frame-input.js';
 import { listenersFromOption } from './listen-option.js';
 
@@ -53,16 +54,18 @@ export async function runServe(args: ServeArgs): Promise<number> {
     setTimeout(() => process.exit(1), 200).unref();
   });
   warnAboutMp4(config, logger);
+  // The console's recorder, only when there is a status server to show it.
+  const activity = config.http ? new ActivityRecorder() : undefined;
   let bridge: RunningBridge;
   try {
-    bridge = await startBridge(config, { logger });
+    bridge = await startBridge(config, { logger, activity });
   } catch (err) {
     logger.fatal({ err: errorMessage(err) }, 'could not start');
     return 1;
   }
   let status: StatusHandle | null;
   try {
-    status = await startStatus(config, bridge, logger);
+    status = await startStatus(config, bridge, logger, activity);
   } catch (err) {
     logger.fatal({ err: describeError(err), http: config.http }, 'could not start the status server');
     await bridge.stop();

@@ -258,9 +258,16 @@ export const OUTBOX_KEYS = {
   maxAgeHours: setting({ type: 'number > 0', rule: positiveSeconds, default: 72, description: 'Undelivered events older than this go to the dead letters.' }),
 };
 
+export const HTTP_AUTH_KEYS = {
+  tokenFile: unset({ type: 'path', rule: pathRule, description: 'File holding the bearer token (relative to the config file; in a browser, the password of the login prompt).' }),
+  user: unset({ type: 'string', rule: text(), description: 'Basic-auth user name (with passwordFile, without tokenFile).' }),
+  passwordFile: unset({ type: 'path', rule: pathRule, description: 'File holding the Basic-auth password (relative to the config file).' }),
+};
+
 export const HTTP_KEYS = {
   host: setting({ type: 'string', rule: host, default: '127.0.0.1', description: 'Address to bind.' }),
   port: setting({ type: 'integer 0-65535', rule: port, default: 9464, description: 'Port to bind.' }),
+  auth: object({ type: 'object', default: UNSET, description: 'Credentials for the operator console and /metrics: `{ tokenFile }` or `{ user, passwordFile }`; required when `host` is not a loopback address (docs/console.md).' }, HTTP_AUTH_KEYS),
 };
 
 export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
@@ -288,7 +295,7 @@ export const TOP_KEYS = {
   mapping: object({ type: 'object', default: {}, description: 'Changes to the built-in event classification.' }, MAPPING_KEYS),
   sink: object({ type: 'object', default: { type: 'file' }, description: 'Where events go.' }, SINK_KEYS),
   outbox: object({ type: 'object or null', default: null, description: 'Durable journal: frames are ACKed once their events are on disk (null: no outbox).' }, OUTBOX_KEYS),
-  http: object({ type: 'object or null', default: null, description: 'Health and metrics server (/healthz, /readyz, /metrics; null: none).' }, HTTP_KEYS),
+  http: object({ type: 'object or null', default: null, description: 'Status server: operator console (/), /healthz, /readyz, /metrics (null: none).' }, HTTP_KEYS),
   log: object({ type: 'object', default: {}, description: 'Logging.' }, LOG_KEYS),
 };
 

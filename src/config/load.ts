@@ -10,6 +10,7 @@ import * as nodePath from 'node:path';
 import { alternatives, describe, entry, Fields, index, mapAt, objectAt, pathOf, Problems, rule, secret, text, type ConfigProblem, type Rule } from './check.js';
 import { DEFAULT_SIGNAL, NO_UPLOADS } from './defaults.js';
 import { parseJsonText, JsonSyntaxError, type DuplicateKey } from './json.js';
+import { isLoopbackHost } from '../http/incoming.js';
 import {
   ACCOUNT_KEYS,
   ACCOUNT_TEXT,
@@ -17,6 +18,7 @@ import {
   AUTH_KEYS,
   CODE_KEYS,
   defaultsOf,
+  HTTP_AUTH_KEYS,
   HTTP_KEYS,
   keysOf,
   LISTENER_KEYS,
@@ -41,6 +43,7 @@ import type {
   AccountConfig,
   BridgeConfig,
   CodeOverride,
+  HttpAuthConfig,
   HttpConfig,
   KeyEncoding,
   ListenerConfig,
@@ -665,9 +668,30 @@ function outboxConfig(cx: Context, value: unknown, at: string): OutboxConfig | n
 
 function httpConfig(cx: Context, value: unknown, at: string): HttpConfig | null {
   if (value === null) return null;
-  const f = objectAt(cx.problems, at, value, keysOf('http'), { expected: 'an object { "host", "port" } (both optional), or null' });
+  const f = objectAt(cx.problems, at, value, keysOf('http'), { expected: 'an object { "host", "port", "auth" } (all optional), or null' });
   if (f === undefined) return null;
-  return { host: valueOf(f, HTTP_KEYS.host), port: valueOf(f, HTTP_KEYS.port) };
+  const config: HttpConfig = { host: valueOf(f, HTTP_KEYS.host), port: valueOf(f, HTTP_KEYS.port) };
+  const auth = f.nested('auth', (v, authAt) => httpAuthConfig(cx, v, authAt), 'none');
+  if (auth !== 'none' && auth !== 'invalid') config.auth = auth;
+  else if (auth === 'none' && !isLoopbackHost(config.host)) {
+    cx.problems.add(f.path('auth'), `nothing, while http.host is ${JSON.stringify(config.host)} (not a loopback address: the console would be open to the network)`, HTTP_AUTH_EXPECTED);
+  }
+  return config;
+}
+
+const HTTP_AUTH_EXPECTED = '{ "tokenFile": "console.token" } or { "user": "operator", "passwordFile": "console.password" } (or bind http.host to 127.0.0.1)';
+
+/** `http.auth`: a token file, or a user with a password file; `{}` is no credentials at all (like leaving it out). */
+function httpAuthConfig(cx: Context, value: unknown, at: string): HttpAuthConfig | 'none' | 'invalid' {
+  const f = objectAt(cx.problems, at, value, keysOf('http.auth'), { expected: HTTP_AUTH_EXPECTED });
+  if (f === undefined) return 'invalid';
+  const [tokenFile, user, passwordFile] = [optionalOf(f, HTTP_AUTH_KEYS.tokenFile), optionalOf(f, HTTP_AUTH_KEYS.user), optionalOf(f, HTTP_AUTH_KEYS.passwordFile)];
+  const given = Object.keys(f.raw);
+  if (given.length === 0) return 'none';
+  if (tokenFile !== undefined && given.length === 1) return { tokenFile: resolvePath(cx, tokenFile) };
+  if (user !== undefined && passwordFile !== undefined && given.length === 2) return { user, passwordFile: resolvePath(cx, passwordFile) };
+  cx.problems.add(at, `the keys ${JSON.stringify(given)}`, `either tokenFile alone, or user with passwordFile: ${HTTP_AUTH_EXPECTED}`);
+  return 'invalid';
 }
 
 function logConfig(cx: Context, value: unknown, at: string): LogConfig {

@@ -142,9 +142,14 @@ export interface OutboxConfig {
   maxAgeHours: number;
 }
 
+/** Who may use the operator console: a bearer token, or a user and password; each secret read from its file at start. */
+export type HttpAuthConfig = { tokenFile: string } | { user: string; passwordFile: string };
+
 export interface HttpConfig {
   host: string;
   port: number;
+  /** Required when `host` is not a loopback address (the console shows accounts and acts on dead letters). */
+  auth?: HttpAuthConfig;
 }
 
 export interface LogConfig {

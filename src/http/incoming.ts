@@ -49,6 +49,15 @@ export function urlHost(address: string): string {
   return address.includes(':') ? `[${address}]` : address;
 }
 
+/**
+ * An address (or host name) that only this machine reaches: 127.0.0.0/8, ::1 (bracketed or not), IPv4-mapped
+ * 127.x, and `localhost`. A server bound there is not on the network; 0.0.0.0 and :: are every interface.
+ */
+export function isLoopbackHost(host: string): boolean {
+  const h = host.toLowerCase();
+  return h === 'localhost' || h === '::1' || h === '[::1]' || /^(::ffff:)?127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h);
+}
+
 /** Compares a credential a client sent with the expected one in constant time (over digests: lengths do not leak). */
 export function sameSecret(given: string, expected: string): boolean {
   const digest = (text: string) => createHash('sha256').update(text).digest();

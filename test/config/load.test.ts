@@ -209,9 +209,10 @@ describe('config.example.json', () => {
     };
     walk(json, '');
     // The other variants of sink and auth cannot stand next to the ones used; receiver.supervision is null there.
+    // http.auth names secret files the example cannot ship (its console is on 127.0.0.1, where auth is optional).
     const documented = CONFIG_KEYS.filter((k) => k.when !== 'file sink' && k.when !== 'API key auth')
       .map((k) => k.key)
-      .filter((k) => !k.startsWith('receiver.supervision.'));
+      .filter((k) => !k.startsWith('receiver.supervision.') && !k.startsWith('http.auth'));
     expect([...used].sort()).toEqual([...documented].sort());
   });
 });
@@ -600,5 +601,32 @@ describe('loadConfigFile', () => {
   it('reports validation problems with the file name', async () => {
     const file = await write('bad.json', JSON.stringify({ listeners: [{ protocol: 'dc09', transport: 'tcp', port: 'abc' }] }));
     expect((await loadError(file)).message).toBe(`${file}: listeners[0].port: found "abc" (string), expected an integer 0-65535`);
+  });
+});
+
+describe('http.auth', () => {
+  it('is required when http.host is not a loopback address, naming the key and the two forms', () => {
+    for (const host of ['0.0.0.0', '192.168.1.5', '::', 'bridge.example.com']) {
+      expect(configError({ http: { host } }).message).toBe(
+        `config.json: http.auth: found nothing, while http.host is ${JSON.stringify(host)} (not a loopback address: the console would be open to the network), expected { "tokenFile": "console.token" } or { "user": "operator", "passwordFile": "console.password" } (or bind http.host to 127.0.0.1)`,
+      );
+    }
+  });
+
+  it('is optional on loopback (127.0.0.0/8, ::1, localhost)', () => {
+    for (const host of ['127.0.0.1', '127.0.0.2', '::1', 'localhost']) expect(parseConfig({ http: { host } }, SOURCE).http).toEqual({ host, port: 9464 });
+  });
+
+  it('takes a token file or a user with a password file, paths relative to the config file', () => {
+    expect(parseConfig({ http: { host: '0.0.0.0', auth: { tokenFile: 'console.token' } } }, SOURCE).http?.auth).toEqual({ tokenFile: '/srv/bridge/console.token' });
+    expect(parseConfig({ http: { auth: { user: 'operator', passwordFile: '/etc/alarm-bridge/pw' } } }, SOURCE).http?.auth).toEqual({ user: 'operator', passwordFile: '/etc/alarm-bridge/pw' });
+  });
+
+  it('refuses a mix of the two forms, half of one, or an unknown key', () => {
+    const mixed = configError({ http: { auth: { tokenFile: 't', user: 'u' } } }).message;
+    expect(mixed).toMatch(/^config\.json: http\.auth: found the keys \["tokenFile","user"\], expected either tokenFile alone, or user with passwordFile/);
+    expect(configError({ http: { auth: { user: 'u' } } }).message).toMatch(/^config\.json: http\.auth: found the keys \["user"\], expected either tokenFile alone/);
+    expect(configError({ http: { auth: { token: 'secret' } } }).message).toMatch(/http\.auth\.token: found an unknown key, expected one of the keys allowed here: tokenFile, user, passwordFile/);
+    expect(configError({ http: { host: '0.0.0.0', auth: null } }).message).toMatch(/^config\.json: http\.auth: found null, expected \{ "tokenFile"/);
   });
 });

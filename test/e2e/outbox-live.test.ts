@@ -131,7 +131,7 @@ describe('outbox retry and discard on a running bridge', () => {
       await writeFile(configPath, JSON.stringify(config));
       expect(await ask('retry')).toMatch(/is in use by process \d+ \(a running bridge\): stop it first, or give it an "http" section in .*bridge\.json/);
 
-      await writeFile(configPath, JSON.stringify({ ...config, http: { host: '0.0.0.0', port: await freePort() } }));
+      await writeFile(configPath, JSON.stringify({ ...config, http: { host: '0.0.0.0', port: await freePort(), auth: { tokenFile: 'console.token' } } }));
       expect(await ask('retry')).toMatch(/is in use by process \d+, and it published no control\.token there: it is still starting \(try again in a moment\), its status server is off, or it runs a version without one \(stop it first\)/);
 
       const token = newControlToken();

@@ -6,6 +6,7 @@ import { openOutbox, type Outbox } from '../../sink/outbox/index.js';
 import { createPartnerApiSink } from '../../sink/partner-api/sink.js';
 import type { DeliveryOutcome, Sink } from '../../sink/types.js';
 import { directAcceptor, queueAcceptor, type EventAcceptor } from '../pipeline/acceptor.js';
+import type { ActivityObserver } from '../ops/activity.js';
 import { BridgeMetrics } from '../ops/metrics.js';
 import { Pipeline, type Peer } from '../pipeline/pipeline.js';
 import { startSurgardListener } from '../sources/surgard-tcp.js';
@@ -23,6 +24,8 @@ export interface BridgeOptions {
   onPanelActivity?: (account: string, peer: Peer, at: Date) => void;
   /** Where supervision keeps last-seen times across restarts (default: beside the outbox / config file). */
   supervisionStatePath?: string;
+  /** The operator console's recorder (`serve` passes one when the config has `http`). */
+  activity?: ActivityObserver;
 }
 
 export interface RunningBridge {
@@ -127,7 +130,7 @@ export async function startBridge(config: BridgeConfig, options: BridgeOptions):
     supervisor.activity(account, `${peer.address}:${peer.port}`, peer.transport, at);
     options.onPanelActivity?.(account, peer, at);
   };
-  const pipeline = new Pipeline({ config, acceptor, logger, metrics, onPanelActivity, ...(options.now ? { now: options.now } : {}) });
+  const pipeline = new Pipeline({ config, acceptor, logger, metrics, onPanelActivity, ...(options.now ? { now: options.now } : {}), ...(options.activity ? { activity: options.activity } : {}) });
   const supervisor = new Supervisor({
     config: () => pipeline.currentConfig,
     statePath: options.supervisionStatePath ?? defaultSupervisionStatePath(config),

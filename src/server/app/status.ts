@@ -6,6 +6,9 @@ import { UsageError } from '../../cli/frame-input.js';
 import { discardLetters, parseChoice, retryLetters, type DeadLetterChoice } from '../../cli/outbox.js';
 import { clearControlToken, newControlToken, publishControlToken, type PublishedToken } from '../ops/control-token.js';
 import { startStatusServer, type OutboxAction, type StatusServerOptions } from '../ops/http-status.js';
+import { ActivityRecorder } from '../ops/activity.js';
+import { createConsole } from '../ops/console.js';
+import { loadConsoleAuth } from '../ops/console-auth.js';
 import type { RunningBridge } from './bridge.js';
 import { readiness } from './readiness.js';
 
@@ -46,14 +49,16 @@ export interface StatusHandle {
  * token is published only once the server listens, so a command that finds the token finds the server too. A token
  * an earlier bridge left behind (SIGKILL) is removed first, whether or not this one publishes its own.
  */
-export async function startStatus(config: BridgeConfig, bridge: RunningBridge, logger: Logger): Promise<StatusHandle | null> {
+export async function startStatus(config: BridgeConfig, bridge: RunningBridge, logger: Logger, activity = new ActivityRecorder()): Promise<StatusHandle | null> {
   const outboxDir = config.outbox && bridge.outbox ? config.outbox.dir : null;
   if (outboxDir) await clearControlToken(outboxDir);
   if (!config.http) return null;
   const token = outboxDir ? newControlToken() : null;
+  const actions = token ? outboxActions(bridge, token, logger) : undefined;
+  const auth = config.http.auth ? await loadConsoleAuth(config.http.auth) : null;
   const server = await startStatusServer({
-    host: config.http.host, port: config.http.port, registry: bridge.metrics.registry, logger,
-    readiness: () => readiness(config, bridge), outboxActions: token ? outboxActions(bridge, token, logger) : undefined,
+    host: config.http.host, port: config.http.port, registry: bridge.metrics.registry, logger, auth, outboxActions: actions,
+    readiness: () => readiness(config, bridge), console: createConsole({ activity, bridge, readiness: () => readiness(config, bridge), actions, auth, logger }),
   });
   let published: PublishedToken | null = null;
   try {

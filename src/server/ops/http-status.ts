@@ -8,6 +8,10 @@
  *   interface for scrapers, so they need all of: a client on this host, the bridge's control token
  *   (`authorization: Bearer`, see control-token.ts) and a JSON body (`content-type: application/json`, which a
  *   browser cannot send cross-site without asking first).
+ * - `/`, `/console/*`, `/api/*` (with `console`): the operator console (console.ts).
+ * With `auth` (`http.auth`), the console and `/metrics` need its credentials (Prometheus sends them with
+ * `authorization` or `basic_auth`); `/healthz` and `/readyz` stay open for probes that cannot authenticate and tell
+ * nothing but up/ready; the outbox actions keep their own control token.
  * HEAD works like GET without a body; other methods get 405, other paths 404. A failing check, registry or
  * request never takes the process down.
  */
@@ -15,9 +19,11 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { collectDefaultMetrics, type Registry } from 'prom-client';
 import { errorMessage, type Logger } from '../../log.js';
-import { mediaType, readRequestBody, sameSecret } from '../../http/incoming.js';
+import { isLoopbackHost, mediaType, readRequestBody, sameSecret } from '../../http/incoming.js';
 import { parseJson } from '../../sink/partner-api/body.js';
 import { bearerToken } from './control-token.js';
+import { authorized, refuseUnauthorized, type ConsoleAuth } from './console-auth.js';
+import type { ConsoleRoutes } from './console.js';
 import { bound } from '../sources/tcp-server.js';
 
 export interface ReadinessCheck {
@@ -44,6 +50,10 @@ export interface StatusServerOptions {
   readinessTimeoutMs?: number;
   /** `POST /outbox/retry` and `/outbox/discard`, allowed with `token`; without them those paths are 404. */
   outboxActions?: { retry: OutboxAction; discard: OutboxAction; token: string };
+  /** The operator console's pages and API. */
+  console?: ConsoleRoutes;
+  /** `http.auth`: required by the console and `/metrics` when set. */
+  auth?: ConsoleAuth | null;
 }
 
 export interface RunningStatusServer {
@@ -92,7 +102,6 @@ const OUTBOX_ROUTES: Readonly<Record<string, 'retry' | 'discard'>> = { '/outbox/
 /** An action request names event ids, an account or a reason: a few KB at most. */
 const MAX_ACTION_BODY_BYTES = 1024 * 1024;
 
-const isLoopback = (address: string) => address === '::1' || address.startsWith('127.') || address.startsWith('::ffff:127.');
 
 /**
  * A client on this host: over loopback, or to an address of this host from that same address (what a local client
@@ -101,7 +110,7 @@ const isLoopback = (address: string) => address === '::1' || address.startsWith(
 export function isLocalPeer(socket: { remoteAddress?: string | undefined; localAddress?: string | undefined }): boolean {
   const remote = socket.remoteAddress;
   if (!remote) return false;
-  return isLoopback(remote) || remote === socket.localAddress;
+  return isLoopbackHost(remote) || remote === socket.localAddress;
 }
 
 export async function startStatusServer(options: StatusServerOptions): Promise<RunningStatusServer> {
@@ -151,6 +160,7 @@ export async function startStatusServer(options: StatusServerOptions): Promise<R
     const head = req.method === 'HEAD';
     const actions = options.outboxActions;
     if (actions && Object.hasOwn(OUTBOX_ROUTES, path)) return outboxAction(req, res, actions[OUTBOX_ROUTES[path]!], actions.token);
+    if (options.console && !ROUTES.has(path) && (await options.console.handle(req, res, path))) return;
     // The request body is never needed: drain it so keep-alive works.
     req.resume();
     if (!ROUTES.has(path)) {
@@ -166,6 +176,8 @@ export async function startStatusServer(options: StatusServerOptions): Promise<R
     } else if (path === '/readyz') {
       const { status, body } = await readiness();
       sendJson(res, status, body, head);
+    } else if (!authorized(req, options.auth ?? null)) {
+      refuseUnauthorized(req, res);
     } else {
       let text: string;
       try {
@@ -201,7 +213,7 @@ export async function startStatusServer(options: StatusServerOptions): Promise<R
   await bound(server, (done) => server.listen(options.port, options.host, done));
   server.on('error', (err) => logger.error({ err: errorText(err) }, 'status server error'));
   const port = (server.address() as AddressInfo).port;
-  const paths = [...ROUTES, ...(options.outboxActions ? Object.keys(OUTBOX_ROUTES) : [])];
+  const paths = [...ROUTES, ...(options.outboxActions ? Object.keys(OUTBOX_ROUTES) : []), ...(options.console ? ['/ (operator console)'] : [])];
   logger.info({ host: options.host, port }, `status server listening (${paths.join(', ')})`);
 
   let closing: Promise<void> | null = null;
@@ -209,6 +221,7 @@ export async function startStatusServer(options: StatusServerOptions): Promise<R
     port,
     close() {
       closing ??= new Promise<void>((resolve) => {
+        options.console?.close();
         server.close(() => resolve());
         server.closeIdleConnections();
         // Scrapers hold keep-alive connections; a stop must not wait for them.

@@ -13,6 +13,7 @@ import type { EventAcceptor, UnmappedRecord } from './acceptor.js';
 import type { BridgeMetrics } from '../ops/metrics.js';
 import { accountDirectory, type AccountDirectory } from './policy.js';
 import { RateLimitedWarn } from '../ops/rate-limited-log.js';
+import type { ActivityObserver } from '../ops/activity.js';
 import { DuplicateFilter, type AcceptResult } from './duplicates.js';
 import { receiveDc09, receiveSurgard, type SurgardDecision } from './receive.js';
 
@@ -30,6 +31,8 @@ export interface PipelineDeps {
   now?: () => Date;
   /** Called for every authenticated frame (valid CRC, known or accepted account, right key): supervision. */
   onPanelActivity?: (account: string, peer: Peer, at: Date) => void;
+  /** The operator console's recorder: told of each answered DC-09 frame and each mapped event. */
+  activity?: ActivityObserver;
 }
 
 /** `rejections` metric reason for the acceptor's errors, by error name (anything else: `not-accepted`). */
@@ -85,6 +88,7 @@ export class Pipeline {
     if (!result.ok) {
       metrics.frames.inc({ transport: peer.transport, token: tokenLabel(result.error.partial.token), result: 'error' });
       metrics.rejections.inc({ reason: result.error.code });
+      this.deps.activity?.frame({ at: now, peer: peerText(peer), transport: peer.transport, account: result.error.partial.account ?? null, reply: decision.kind, reason: result.error.code, bytes: frame });
       this.warn.warn(result.error.code, { peer: peerText(peer), transport: peer.transport, error: result.error.message, reply: decision.kind, frame: escapeFrame(frame.subarray(0, 256)) }, `rejected frame: ${result.error.message}`);
       return decision;
     }
@@ -92,6 +96,7 @@ export class Pipeline {
     if (logger.isLevelEnabled('debug')) logger.debug({ peer: peerText(peer), transport: peer.transport, frame: source?.raw ?? escapeFrame(frame) }, 'frame');
     if (decision.kind !== 'ACK') {
       metrics.frames.inc({ transport: peer.transport, token: tokenLabel(message.token), result: decision.kind === 'none' ? 'ignored' : 'rejected' });
+      this.deps.activity?.frame({ at: now, peer: peerText(peer), transport: peer.transport, account: message.account ?? null, reply: decision.kind, reason: decision.reason, bytes: frame });
       if (decision.kind !== 'none') {
         metrics.rejections.inc({ reason: decision.reason });
         this.warn.warn(decision.reason, { peer: peerText(peer), transport: peer.transport, account: decision.account, dc09Token: message.token, sequence: message.sequence, skewSeconds: decision.skewSeconds, reply: decision.kind }, `answered ${decision.kind}: ${decision.reason}`);
@@ -109,9 +114,11 @@ export class Pipeline {
     const accepted = !source || (dataError ? await this.keepUndecodable(source, dataError, peer) : await this.acceptSource(source, message.token));
     if (!accepted) {
       metrics.frames.inc({ transport: peer.transport, token: tokenLabel(message.token), result: 'not-accepted' });
+      this.deps.activity?.frame({ at: now, peer: peerText(peer), transport: peer.transport, account, reply: 'NAK', reason: 'not-accepted', bytes: frame });
       return { ...decision, kind: 'NAK', reason: 'not-accepted', frame: buildNak(now, { crcForm: message.crc.form, crcIncludesCr: message.crc.includesCr }) };
     }
     metrics.frames.inc({ transport: peer.transport, token: tokenLabel(message.token), result: 'accepted' });
+    this.deps.activity?.frame({ at: now, peer: peerText(peer), transport: peer.transport, account, reply: decision.kind, reason: decision.reason, bytes: frame });
     this.logFrame(message, source ? eventCodes(source) : [], account, peer, decision);
     return decision;
   }
@@ -190,6 +197,7 @@ export class Pipeline {
     try {
       for (const event of mapFrame(source, this.config)) {
         this.deps.metrics.events.inc({ outcome: event.forwarded ? 'forwarded' : event.reason });
+        this.deps.activity?.event(event, source);
         if (event.forwarded) outgoing.push({ body: event.body, account: event.account, ...(event.media ? { media: event.media } : {}) });
         else {
           const kept = this.noteNotForwarded(event, source);

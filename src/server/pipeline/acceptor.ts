@@ -3,7 +3,7 @@
  * `accept(events)` resolved; when it rejects the panel gets a NAK and retries.
  */
 import type { Logger } from '../../log.js';
-import { deliverWithRetry } from '../../sink/partner-api/sink.js';
+import { deliverWithRetry } from '../../sink/retry.js';
 import type { OutgoingEvent, Sink } from '../../sink/types.js';
 
 /** An event the mapper could not or would not forward, kept for the operator (issue #3 "Unmapped input"). */

@@ -17,7 +17,7 @@
  */
 import type { OutboxConfig } from '../../config/types.js';
 import { describeError, type Logger } from '../../log.js';
-import { retryWait } from '../partner-api/sink.js';
+import { retryWait } from '../retry.js';
 import type { DeliveryOutcome, OutgoingEvent, PartnerEvent, Sink } from '../types.js';
 import { DeadLetterStore, type DeadLetter, type StoredDeadLetter } from './dead-letters.js';
 import {

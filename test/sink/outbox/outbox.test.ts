@@ -22,7 +22,8 @@ import {
   type OutboxDeps,
 } from '../../../src/sink/outbox/index.js';
 import { defaultFileOps, Journal, segmentBytesFor, type JournalFileOps } from '../../../src/sink/outbox/journal.js';
-import { MAX_RETRY_AFTER_MS, type OutgoingEvent } from '../../../src/sink/types.js';
+import { MAX_RETRY_AFTER_MS } from '../../../src/sink/retry.js';
+import type { OutgoingEvent } from '../../../src/sink/types.js';
 import { capturingLogger, countingFileOps, fullDiskFileOps, makeEvent, outboxConfig, RecordingSink, silentLogger, tempDir, until } from './helpers.js';
 
 describe('Outbox', () => {

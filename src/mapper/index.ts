@@ -1,3 +1,3 @@
 export { eventId, frameEventId } from './event-id.js';
-export { mapFrame, zoneKey, type MappedEvent, type MapperConfig, type SourceFrame } from './map.js';
+export { mapFrame, zoneKey, type MappedEvent, type MapperConfig, type NotForwardedReason, type SourceFrame } from './map.js';
 export { reviveSource, sourceFromDc09, sourceFromSurgard } from './source.js';

@@ -6,6 +6,7 @@ import { DEFAULT_SIGNAL, NO_UPLOADS } from '../config/defaults.js';
 import type { AccountConfig, MappingConfig, SignalConfig, ZoneConfig } from '../config/types.js';
 import type { XData } from '../protocols/dc09/types.js';
 import type { PanelEvent } from '../protocols/events.js';
+import type { NotForwarded } from '../sink/durable-log.js';
 import type { MediaSource, PartnerEvent } from '../sink/types.js';
 import { classify } from './classify.js';
 import { frameEventId } from './event-id.js';
@@ -41,19 +42,8 @@ export type NotForwardedReason = 'ignored' | 'unknown-code' | 'unmapped-account'
 
 export type MappedEvent =
   | { forwarded: true; index: number; account: string; body: PartnerEvent; media?: MediaSource; panelEvent: PanelEvent; rule: string }
-  | {
-      forwarded: false;
-      index: number;
-      account: string;
-      eventId: string;
-      reason: NotForwardedReason;
-      message: string;
-      /** For unmapped input: the configuration key to add. */
-      configKey?: string;
-      panelEvent: PanelEvent;
-      /** What would have been posted, as far as it could be built (for the outbox's unmapped store). */
-      partial?: Partial<PartnerEvent>;
-    };
+  /** Not forwarded: what the durable log keeps as a dead letter (with the frame, to map it again later). */
+  | (NotForwarded & { forwarded: false; index: number; reason: NotForwardedReason; message: string; source: SourceFrame; panelEvent: PanelEvent });
 
 export interface MapperConfig {
   accounts: Record<string, AccountConfig>;
@@ -154,7 +144,7 @@ export function mapFrame(frame: SourceFrame, config: MapperConfig): MappedEvent[
   frame.events.forEach((panelEvent, index) => {
     const id = frameEventId(frame, index);
     const notForwarded = (reason: NotForwardedReason, message: string, extra: { configKey?: string; partial?: Partial<PartnerEvent> } = {}) =>
-      out.push({ forwarded: false, index, account, eventId: id, reason, message, panelEvent, ...extra });
+      out.push({ forwarded: false, index, account, eventId: id, reason, message, panelEvent, source: frame, ...extra });
 
     const verdict = classify(panelEvent, config.mapping);
     if (!verdict.forward) {

@@ -78,7 +78,10 @@ export class AccountScheduler<T> {
     }
     lane.items.push(item);
     this.count++;
-    if (lane.state === 'idle' && !this.stopped) this.makeReady(lane);
+    if (lane.state === 'idle' && !this.stopped) {
+      this.makeReady(lane);
+      this.pump();
+    }
   }
 
   /** Starts (or resumes) attempting; items added before wait for it. */
@@ -115,6 +118,11 @@ export class AccountScheduler<T> {
   /** True while the account waits out a backoff. */
   isWaiting(account: string): boolean {
     return this.lanes.get(account)?.state === 'waiting';
+  }
+
+  /** Every item not done yet, account by account. */
+  *items(): Iterable<T> {
+    for (const lane of this.lanes.values()) yield* this.pending(lane.account);
   }
 
   /** The account's items not done yet, head first. */

@@ -124,6 +124,7 @@ export async function benchDelivery(): Promise<DeliveryFigures> {
       await done;
       const seconds = (performance.now() - started) / 1000;
       await queue.close();
+      await timed.close();
       emulator.send({ type: 'stats' });
       const stats = await emulator.next<{ type: 'stats'; events: number; tokenRequests: number }>('stats');
       const eventsPerSecond = Math.round(total / seconds);

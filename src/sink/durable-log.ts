@@ -6,6 +6,8 @@
  * (`retry.ts`), or has nothing to deliver to.
  */
 import type { NotForwardedReason, SourceFrame } from '../mapper/index.js';
+import type { DeadLetterFilter, RetryDeadOptions, RetryDeadResult } from './outbox/dead-letter-actions.js';
+import type { StoredDeadLetter } from './outbox/dead-letters.js';
 import type { OutgoingEvent, PartnerEvent } from './types.js';
 
 /**
@@ -66,6 +68,9 @@ export interface DurableLog {
   /** Keeps events that are not forwarded for the operator; absent where there is nowhere to keep them (only logged). */
   keepNotForwarded?(events: readonly NotForwarded[]): Promise<void>;
   status(): LogStatus;
-  /** Stops taking events, lets deliveries in flight finish for a while, and releases the sink. */
+  /** The operator's actions on the dead letters, where the backend keeps them (`outbox retry|discard`). */
+  retryDead?(options?: RetryDeadOptions): Promise<RetryDeadResult>;
+  discardDead?(filter: DeadLetterFilter): Promise<StoredDeadLetter[]>;
+  /** Stops taking events and lets deliveries in flight finish for a while. The sink is its opener's to close. */
   close(): Promise<void>;
 }

@@ -118,7 +118,6 @@ export function openMemoryQueue(sink: Sink, options: MemoryQueueOptions): Durabl
             scheduler.stop();
           }
         }
-        await sink.close();
       })();
       return closing;
     },

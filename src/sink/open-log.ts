@@ -19,7 +19,7 @@ export interface OpenedLog {
   outbox: Outbox | null;
 }
 
-/** Opens the log that delivers to `sink`; closing the log closes the sink. */
+/** Opens the log that delivers to `sink`; close the sink after the log. */
 export async function openLog(config: BridgeConfig, sink: Sink, logger: Logger): Promise<OpenedLog> {
   if (config.outbox) {
     // The file sink writes each turn's lines in one write, so its deliveries in flight only bound that batch: with a

@@ -62,13 +62,14 @@ export const FAILING_ACCOUNTS = Array.from({ length: 8 }, (_, i) => `BAD-${i + 1
 
 /**
  * Appends two events for each failing account, waits until the API refused each account twice (their deliveries
- * are in their backoffs), then appends another account's event: resolves with how long it took to arrive.
+ * are in their backoffs), then appends another account's event: resolves with how long after `append` it arrived.
  */
 export async function otherAccountDelayMs(api: FailingApi, log: DurableLog): Promise<number> {
   for (const account of FAILING_ACCOUNTS) await log.append([accountEvent(account, 1), accountEvent(account, 2)]);
   await until(() => FAILING_ACCOUNTS.every((a) => (api.refused.get(a) ?? 0) >= 2));
-  const sent = Date.now();
   await log.append([accountEvent('GOOD', 1)]);
+  const sent = Date.now(); // from the ACK on: the outbox's fsync is not delivery
+
   await until(() => api.accepted.has('evt-GOOD-1'), 5_000);
   return api.accepted.get('evt-GOOD-1')! - sent;
 }

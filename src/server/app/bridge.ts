@@ -83,16 +83,17 @@ function countingSink(sink: Sink, metrics: BridgeMetrics, health: DeliveryHealth
   };
 }
 
-/** The durable log `config` asks for, delivering to the configured sink through the metrics. */
-export async function logFor(config: BridgeConfig, logger: Logger, metrics: BridgeMetrics, health: DeliveryHealth): Promise<OpenedLog> {
-  return openLog(config, countingSink(sinkFor(config, logger, metrics, health), metrics, health), logger);
+/** The durable log `config` asks for, delivering to the configured sink (returned too: closed after the log). */
+export async function logFor(config: BridgeConfig, logger: Logger, metrics: BridgeMetrics, health: DeliveryHealth): Promise<OpenedLog & { sink: Sink }> {
+  const sink = countingSink(sinkFor(config, logger, metrics, health), metrics, health);
+  return { ...(await openLog(config, sink, logger)), sink };
 }
 
 export async function startBridge(config: BridgeConfig, options: BridgeOptions): Promise<RunningBridge> {
   const { logger } = options;
   const metrics = options.metrics ?? new BridgeMetrics();
   const health: DeliveryHealth = { lastDelivery: null, lastToken: null };
-  const { log, outbox } = options.log ? { log: options.log, outbox: null } : await logFor(config, logger, metrics, health);
+  const { log, outbox, sink } = options.log ? { log: options.log, outbox: null, sink: null } : await logFor(config, logger, metrics, health);
   const outboxGauges = outbox ? setInterval(() => {
     const status = outbox.status();
     metrics.outboxDepth.set(status.depth);
@@ -113,12 +114,13 @@ export async function startBridge(config: BridgeConfig, options: BridgeOptions):
     ...(options.now ? { now: options.now } : {}),
   });
   await supervisor.start();
-  /** Listeners first (nothing new comes in, frames in flight are answered), then supervision, then the log. */
+  /** Listeners first (nothing new comes in, frames in flight are answered), then supervision, the log, the sink. */
   const shutdown = async () => {
     await Promise.allSettled(listeners.map((l) => l.listener.close()));
     await supervisor.stop();
     if (outboxGauges) clearInterval(outboxGauges);
     await log.close();
+    await sink?.close();
   };
   const listeners: { listener: RunningListener; transport: 'tcp' | 'udp'; protocol: 'dc09' | 'surgard' }[] = [];
   const receiver = config.receiver;

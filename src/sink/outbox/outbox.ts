@@ -751,7 +751,7 @@ export class Outbox implements DurableLog {
 
   /**
    * Stops delivering, lets in-flight deliveries finish for up to `closeGraceMs` (later ones are abandoned and
-   * redelivered at the next start), writes what outcomes it can, closes the files, then the sink.
+   * redelivered at the next start), writes what outcomes it can and closes the files. The sink is not closed.
    */
   close(): Promise<void> {
     this.closing ??= this.shutdown();
@@ -789,6 +789,5 @@ export class Outbox implements DurableLog {
     await this.journal.close();
     await this.dead.close();
     await this.lock?.release();
-    await this.sink?.close();
   }
 }

@@ -22,7 +22,8 @@ import { AccountScheduler, type Step } from '../scheduler.js';
 import type { DeliveryOutcome, OutgoingEvent, Sink } from '../types.js';
 import { DeadLetterActions, letterOf, type DeadLetterFilter, type RetryDeadOptions, type RetryDeadResult } from './dead-letter-actions.js';
 import { DeadLetterStore, type DeadLetter, type StoredDeadLetter } from './dead-letters.js';
-import { DeliveryFailedError, DeliveryTimeoutError, isNoSpace, OutboxClosedError, OutboxFullError, OutboxWriteError } from './errors.js';
+import { Capacity } from './capacity.js';
+import { DeliveryFailedError, DeliveryTimeoutError, isNoSpace, OutboxClosedError, OutboxWriteError } from './errors.js';
 import { encodeEventRecord, makeDurableDir, segmentBytesFor, Journal, type JournalFileOps, type JournalStats, type OutcomeKind } from './journal.js';
 import { Ledger, type CarriedOutcome } from './ledger.js';
 import { lockDir, type DirLock } from './lock.js';
@@ -196,14 +197,9 @@ export class Outbox implements DurableLog {
   private compacting: Promise<void> | null = null;
   private compactAgain = false;
 
-  private diskFull = false;
+  private readonly capacity: Capacity;
   private rotating: Promise<void> | null = null;
-  /** Set by a refusal's rotation, cleared by the next accepted frame: one new segment per full episode. */
-  private rotatedWhileFull = false;
   private compactionRetry: NodeJS.Timeout | null = null;
-  /** Journal bytes when an append was last refused for `maxBytes` (null: not refused since the last success). */
-  private refusedAtBytes: number | null = null;
-  private fullLogged = false;
   private stopping = false;
   /** Set once the journal is being closed: late delivery results are no longer recorded. */
   private finished = false;
@@ -234,6 +230,7 @@ export class Outbox implements DurableLog {
     this.live = ledger.live;
     this.nextSeq = ledger.maxSeq + 1;
     this.lastSegment = journal.activeSegment;
+    this.capacity = new Capacity(config, journal, dead, this.logger, () => this.live.size);
     this.scheduler = new AccountScheduler<Entry>({
       concurrency: deps.concurrency ?? 8,
       account: (entry) => entry.account,
@@ -290,7 +287,7 @@ export class Outbox implements DurableLog {
     this.assertWritable();
     if (events.length === 0) return;
     // Dead letters share the disk budget (issue #6: the directory does not grow without bound).
-    if (this.usedBytes >= this.config.maxBytes) throw this.maxBytesReached();
+    if (this.capacity.usedBytes >= this.config.maxBytes) throw this.capacity.maxBytesReached();
     const deadAt = iso(this.clock());
     try {
       await this.dead.append(events.map((event) => letterOf(event, deadAt)));
@@ -317,10 +314,10 @@ export class Outbox implements DurableLog {
   private async persist(created: readonly NewEntry[]): Promise<void> {
     let size = 0;
     for (const c of created) size += c.frame.length;
-    if (this.usedBytes + size > this.config.maxBytes) {
-      this.refusedAtBytes = this.journal.bytes;
+    const refused = this.capacity.refuse(size);
+    if (refused) {
       this.releaseActiveSegment();
-      throw this.maxBytesReached();
+      throw refused;
     }
     let segment: number;
     try {
@@ -328,13 +325,7 @@ export class Outbox implements DurableLog {
     } catch (err) {
       throw this.writeFailed(err);
     }
-    this.diskFull = false;
-    this.refusedAtBytes = null;
-    this.rotatedWhileFull = false;
-    if (this.fullLogged) {
-      this.fullLogged = false;
-      this.logger.info({ dir: this.config.dir, bytes: this.journal.bytes }, 'outbox: accepting again');
-    }
+    this.capacity.written();
     const entries = created.map((c) => c.entry);
     this.ledger.appended(entries, segment);
     for (const e of entries) this.enqueue(e);
@@ -344,35 +335,14 @@ export class Outbox implements DurableLog {
   /** Maps a failed write to what the receiver needs: `OutboxFullError` for a full disk. */
   private writeFailed(err: unknown): Error {
     if (isNoSpace(err)) {
-      this.diskFull = true;
-      this.noteFull('disk-full');
+      const full = this.capacity.diskIsFull(err);
       // Delivered segments may be deletable: that is the only way this outbox can give space back.
       this.scheduleCompaction();
-      return new OutboxFullError('disk-full', `outbox disk is full (${describeError(err)})`);
+      return full;
     }
     if (err instanceof OutboxClosedError || err instanceof OutboxWriteError) return err;
     this.logger.error({ dir: this.config.dir, err: describeError(err) }, 'outbox write failed');
     return new OutboxWriteError(`outbox write failed: ${describeError(err)}`);
-  }
-
-  /** Bytes that count against `maxBytes`: the journal and the dead-letter file. */
-  private get usedBytes(): number {
-    return this.journal.bytes + this.dead.bytes;
-  }
-
-  private maxBytesReached(): OutboxFullError {
-    this.noteFull('max-bytes');
-    return new OutboxFullError('max-bytes', `outbox is full: ${this.journal.bytes} journal bytes + ${this.dead.bytes} dead-letter bytes, maxBytes ${this.config.maxBytes}`);
-  }
-
-  /** Logs the transition to `full` once (every NAKed frame would otherwise log it again). */
-  private noteFull(kind: 'max-bytes' | 'disk-full'): void {
-    if (this.fullLogged) return;
-    this.fullLogged = true;
-    this.logger.error(
-      { dir: this.config.dir, kind, bytes: this.journal.bytes, maxBytes: this.config.maxBytes, depth: this.live.size },
-      'outbox full: new frames are NAKed until space is available',
-    );
   }
 
   /**
@@ -574,8 +544,7 @@ export class Outbox implements DurableLog {
           return;
         }
         if (isNoSpace(err)) {
-          this.diskFull = true;
-          this.noteFull('disk-full');
+          this.capacity.diskIsFull(err);
         } else {
           this.logger.error({ err: describeError(err) }, 'outbox: outcome write failed; will retry');
         }
@@ -615,8 +584,8 @@ export class Outbox implements DurableLog {
    * refuse frames forever once everything was delivered).
    */
   private releaseActiveSegment(): void {
-    if (this.stopping || this.rotating || this.rotatedWhileFull || this.ledger.pendingIn(this.journal.activeSegment) > 0) return;
-    this.rotatedWhileFull = true;
+    if (this.stopping || this.rotating || this.capacity.rotatedWhileFull || this.ledger.pendingIn(this.journal.activeSegment) > 0) return;
+    this.capacity.rotatedWhileFull = true;
     this.rotating = this.journal
       .rotate()
       .then(() => this.scheduleCompaction())
@@ -675,8 +644,7 @@ export class Outbox implements DurableLog {
         if (!this.journal.segments().includes(n)) this.ledger.forget(n);
       }
     }
-    // Space was freed: the next frame may fit again (`append` decides).
-    if (segments.length > 0 && this.refusedAtBytes !== null && this.journal.bytes < this.refusedAtBytes) this.refusedAtBytes = null;
+    if (segments.length > 0) this.capacity.freed();
   }
 
   // ---- operator views and actions -------------------------------------------------------------------------
@@ -702,7 +670,7 @@ export class Outbox implements DurableLog {
   private state(): OutboxState {
     if (this.readOnly) return 'read-only';
     if (this.stopping) return 'closed';
-    if (this.diskFull || this.refusedAtBytes !== null || this.usedBytes >= this.config.maxBytes) return 'full';
+    if (this.capacity.full) return 'full';
     return 'running';
   }
 

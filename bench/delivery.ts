@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { LatencyHistogram } from '../src/cli/simulate.js';
 import { TOKEN_PATH } from '../src/emulator/server.js';
-import { queueAcceptor } from '../src/server/pipeline/acceptor.js';
+import { openMemoryQueue } from '../src/sink/memory-queue.js';
 import { createPartnerApiSink, type PartnerApiSinkConfig } from '../src/sink/partner-api/sink.js';
 import type { OutgoingEvent, Sink } from '../src/sink/types.js';
 import { startChild } from './child.js';
@@ -117,13 +117,14 @@ export async function benchDelivery(): Promise<DeliveryFigures> {
         },
         close: () => sink.close(),
       };
-      const acceptor = queueAcceptor(timed, { logger, maxAgeMs: 60_000, concurrency: DEFAULT_CONNECTIONS });
+      const queue = openMemoryQueue(timed, { logger, maxAgeMs: 60_000, concurrency: DEFAULT_CONNECTIONS });
       const events = Array.from({ length: total }, (_, n) => eventFor(n, accounts));
       const started = performance.now();
-      await acceptor.accept(events);
+      await queue.append(events);
       await done;
       const seconds = (performance.now() - started) / 1000;
-      await acceptor.close();
+      await queue.close();
+      await timed.close();
       emulator.send({ type: 'stats' });
       const stats = await emulator.next<{ type: 'stats'; events: number; tokenRequests: number }>('stats');
       const eventsPerSecond = Math.round(total / seconds);

@@ -9,24 +9,12 @@ import type { MediaSource, PartnerEvent } from '../sink/types.js';
 import { classify } from './classify.js';
 import { frameEventId } from './event-id.js';
 import type { SourceFrame } from './frame.js';
-
-export type NotForwardedReason = 'ignored' | 'unknown-code' | 'unmapped-account' | 'unmapped-camera';
+import type { NotForwarded, NotForwardedReason } from './not-forwarded.js';
 
 export type MappedEvent =
   | { forwarded: true; index: number; account: string; body: PartnerEvent; media?: MediaSource; panelEvent: PanelEvent; rule: string }
-  | {
-      forwarded: false;
-      index: number;
-      account: string;
-      eventId: string;
-      reason: NotForwardedReason;
-      message: string;
-      /** For unmapped input: the configuration key to add. */
-      configKey?: string;
-      panelEvent: PanelEvent;
-      /** What would have been posted, as far as it could be built (for the outbox's unmapped store). */
-      partial?: Partial<PartnerEvent>;
-    };
+  /** Not forwarded: what the durable log keeps as a dead letter (with the frame, to map it again later). */
+  | (NotForwarded & { forwarded: false; index: number; reason: NotForwardedReason; message: string; source: SourceFrame; panelEvent: PanelEvent });
 
 export interface MapperConfig {
   accounts: Record<string, AccountConfig>;
@@ -127,7 +115,7 @@ export function mapFrame(frame: SourceFrame, config: MapperConfig): MappedEvent[
   frame.events.forEach((panelEvent, index) => {
     const id = frameEventId(frame, index);
     const notForwarded = (reason: NotForwardedReason, message: string, extra: { configKey?: string; partial?: Partial<PartnerEvent> } = {}) =>
-      out.push({ forwarded: false, index, account, eventId: id, reason, message, panelEvent, ...extra });
+      out.push({ forwarded: false, index, account, eventId: id, reason, message, panelEvent, source: frame, ...extra });
 
     const verdict = classify(panelEvent, config.mapping);
     if (!verdict.forward) {

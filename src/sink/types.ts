@@ -47,12 +47,6 @@ export type DeliveryOutcome =
   | { kind: 'retry'; afterMs?: number; reason: string }
   | { kind: 'permanent'; status?: number; reason: string; response?: unknown };
 
-/**
- * The longest wait before retrying, whatever a `retry` outcome's `afterMs` (the API's Retry-After) says: a larger
- * one would hold an alarm back longer than any operator wants, and past 24.8 days a timer would fire at once.
- */
-export const MAX_RETRY_AFTER_MS = 60 * 60 * 1000;
-
 export interface Sink {
   readonly name: string;
   deliver(event: OutgoingEvent): Promise<DeliveryOutcome>;

@@ -64,7 +64,7 @@ describe('outbox discard', () => {
         logger: createLogger({ level: 'silent' }),
         start: false,
       });
-      await outbox.acceptUnmapped([
+      await outbox.keepNotForwarded([
         { eventId: 'e-1', account: '1234', reason: 'unmapped-account', message: 'no location' },
         { eventId: 'e-2', account: '5678', reason: 'unmapped-camera', message: 'no camera' },
       ]);

@@ -1,11 +1,12 @@
-/** Wiring: configuration → sink/acceptor → pipeline → listeners. What `serve` runs and the tests start. */
+/** Wiring: configuration → sink/durable log → pipeline → listeners. What `serve` runs and the tests start. */
 import type { BridgeConfig } from '../../config/types.js';
 import type { Logger } from '../../log.js';
+import type { DurableLog } from '../../sink/durable-log.js';
 import { createFileSink } from '../../sink/file-sink.js';
-import { openOutbox, type Outbox } from '../../sink/outbox/index.js';
+import { openLog, type OpenedLog } from '../../sink/open-log.js';
+import type { Outbox } from '../../sink/outbox/index.js';
 import { createPartnerApiSink } from '../../sink/partner-api/sink.js';
 import type { DeliveryOutcome, Sink } from '../../sink/types.js';
-import { directAcceptor, queueAcceptor, type EventAcceptor } from '../pipeline/acceptor.js';
 import type { ActivityObserver } from '../ops/activity.js';
 import { BridgeMetrics } from '../ops/metrics.js';
 import { Pipeline, type Peer } from '../pipeline/pipeline.js';
@@ -18,8 +19,8 @@ import { startUdpListener } from '../sources/udp.js';
 export interface BridgeOptions {
   logger: Logger;
   metrics?: BridgeMetrics;
-  /** Replaces the acceptor built from `config.sink` (tests inject failing ones). */
-  acceptor?: EventAcceptor;
+  /** Replaces the durable log built from `config.sink` and `config.outbox` (tests inject failing ones). */
+  log?: DurableLog;
   now?: () => Date;
   onPanelActivity?: (account: string, peer: Peer, at: Date) => void;
   /** Where supervision keeps last-seen times across restarts (default: beside the outbox / config file). */
@@ -64,9 +65,6 @@ export function sinkFor(config: BridgeConfig, logger: Logger, metrics: BridgeMet
   });
 }
 
-/** Outbox deliveries in flight at once when the sink is the file sink (one write per turn covers them all). */
-const FILE_SINK_DELIVERIES_IN_FLIGHT = 256;
-
 /** Counts every delivery outcome for the metrics and remembers the last one for readiness. */
 function countingSink(sink: Sink, metrics: BridgeMetrics, health: DeliveryHealth): Sink {
   const count = (outcome: DeliveryOutcome): DeliveryOutcome => {
@@ -81,45 +79,17 @@ function countingSink(sink: Sink, metrics: BridgeMetrics, health: DeliveryHealth
   };
 }
 
-/** The outbox in front of the sink: the ACK waits for the fsync, not for the API (issue #6). */
-function outboxAcceptor(outbox: Outbox, sink: Sink): EventAcceptor {
-  return {
-    accept: (events) => outbox.accept(events),
-    keepUnmapped: (u) => outbox.acceptUnmapped({
-      eventId: u.eventId, account: u.account, reason: u.reason, message: u.message,
-      ...(u.configKey ? { configKey: u.configKey } : {}),
-      ...(u.partial ? { partial: u.partial as never } : {}),
-      source: { frame: u.source, index: u.index },
-    }),
-    async close() {
-      await outbox.close();
-      await sink.close();
-    },
-  };
-}
-
-export async function acceptorFor(config: BridgeConfig, logger: Logger, metrics: BridgeMetrics, health: DeliveryHealth): Promise<{ acceptor: EventAcceptor; outbox: Outbox | null }> {
+/** The durable log `config` asks for, delivering to the configured sink (returned too: closed after the log). */
+export async function logFor(config: BridgeConfig, logger: Logger, metrics: BridgeMetrics, health: DeliveryHealth): Promise<OpenedLog & { sink: Sink }> {
   const sink = countingSink(sinkFor(config, logger, metrics, health), metrics, health);
-  if (config.outbox) {
-    // The file sink writes each turn's lines in one write, so its deliveries in flight only bound that batch: with a
-    // handful, delivery falls behind a busy receiver and the backlog (and its memory) grows for nothing.
-    const concurrency = config.sink.type === 'partner-api' ? config.sink.connections : FILE_SINK_DELIVERIES_IN_FLIGHT;
-    const outbox = await openOutbox(config.outbox, { sink, logger, concurrency });
-    return { acceptor: outboxAcceptor(outbox, sink), outbox };
-  }
-  if (config.sink.type === 'file') return { acceptor: directAcceptor(sink), outbox: null };
-  logger.warn('no outbox configured: accepted events wait in memory for the Partner Event API and are lost on a crash');
-  return { acceptor: queueAcceptor(sink, {
-    logger, maxAgeMs: config.sink.maxRetryAgeSeconds * 1000, concurrency: config.sink.connections, maxQueued: config.sink.maxQueuedEvents,
-  }), outbox: null };
+  return { ...(await openLog(config, sink, logger)), sink };
 }
 
 export async function startBridge(config: BridgeConfig, options: BridgeOptions): Promise<RunningBridge> {
   const { logger } = options;
   const metrics = options.metrics ?? new BridgeMetrics();
   const health: DeliveryHealth = { lastDelivery: null, lastToken: null };
-  const built = options.acceptor ? { acceptor: options.acceptor, outbox: null } : await acceptorFor(config, logger, metrics, health);
-  const { acceptor, outbox } = built;
+  const { log, outbox, sink } = options.log ? { log: options.log, outbox: null, sink: null } : await logFor(config, logger, metrics, health);
   const outboxGauges = outbox ? setInterval(() => {
     const status = outbox.status();
     metrics.outboxDepth.set(status.depth);
@@ -130,7 +100,7 @@ export async function startBridge(config: BridgeConfig, options: BridgeOptions):
     supervisor.activity(account, `${peer.address}:${peer.port}`, peer.transport, at);
     options.onPanelActivity?.(account, peer, at);
   };
-  const pipeline = new Pipeline({ config, acceptor, logger, metrics, onPanelActivity, ...(options.now ? { now: options.now } : {}), ...(options.activity ? { activity: options.activity } : {}) });
+  const pipeline = new Pipeline({ config, log, logger, metrics, onPanelActivity, ...(options.now ? { now: options.now } : {}), ...(options.activity ? { activity: options.activity } : {}) });
   const supervisor = new Supervisor({
     config: () => pipeline.currentConfig,
     statePath: options.supervisionStatePath ?? defaultSupervisionStatePath(config),
@@ -140,12 +110,13 @@ export async function startBridge(config: BridgeConfig, options: BridgeOptions):
     ...(options.now ? { now: options.now } : {}),
   });
   await supervisor.start();
-  /** Listeners first (nothing new comes in, frames in flight are answered), then supervision, then the acceptor. */
+  /** Listeners first (nothing new comes in, frames in flight are answered), then supervision, the log, the sink. */
   const shutdown = async () => {
     await Promise.allSettled(listeners.map((l) => l.listener.close()));
     await supervisor.stop();
     if (outboxGauges) clearInterval(outboxGauges);
-    await acceptor.close();
+    await log.close();
+    await sink?.close();
   };
   const listeners: { listener: RunningListener; transport: 'tcp' | 'udp'; protocol: 'dc09' | 'surgard' }[] = [];
   const receiver = config.receiver;

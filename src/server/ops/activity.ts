@@ -8,7 +8,7 @@ import type { MappedEvent, SourceFrame } from '../../mapper/index.js';
 
 /** What the pipeline reports; every call is cheap (a few counters, one ring slot). */
 export interface ActivityObserver {
-  /** A DC-09 frame answered (or ignored): reply kind and reason as `decideReply` or the acceptor decided. */
+  /** A DC-09 frame answered (or ignored): reply kind and reason as `decideReply` or the durable log decided. */
   frame(frame: FrameActivity): void;
   /** One event of a frame mapped (forwarded or not). */
   event(event: MappedEvent, source: SourceFrame): void;

@@ -26,5 +26,5 @@ export class BridgeMetrics {
   readonly outboxOldestAge = new Gauge({ name: 'alarm_bridge_outbox_oldest_age_seconds', help: 'Age of the oldest undelivered event', registers: [this.registry] });
   readonly supervisedAccounts = new Gauge({ name: 'alarm_bridge_supervised_accounts', help: 'Accounts under supervision', registers: [this.registry] });
   readonly accountsInFailure = new Gauge({ name: 'alarm_bridge_accounts_in_failure', help: 'Supervised accounts currently in communication failure', registers: [this.registry] });
-  readonly supervisionEvents = new Counter({ name: 'alarm_bridge_supervision_events_total', help: 'Synthetic supervision events (fail = communication failure, restore), by whether the acceptor took them', labelNames: ['kind', 'result'] as const, registers: [this.registry] });
+  readonly supervisionEvents = new Counter({ name: 'alarm_bridge_supervision_events_total', help: 'Synthetic supervision events (fail = communication failure, restore), by whether the durable log took them', labelNames: ['kind', 'result'] as const, registers: [this.registry] });
 }

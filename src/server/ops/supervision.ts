@@ -14,13 +14,13 @@
  *   reporting while the bridge was not listening, and its next periodic report may be up to one interval away.
  * - State: last seen (time, peer, transport) and the failure that was reported but not yet restored are kept in a
  *   JSON file, written atomically (temp file + rename), at most once per `saveDebounceMs` and on `stop()`.
- *   A failure is only recorded once the acceptor took its event; one that was declared but not accepted before a
+ *   A failure is only recorded once the durable log took its event; one that was declared but not accepted before a
  *   crash is declared again after the start-up grace (same deterministic event id, see below).
  * - Event ids: the synthetic frame's `data` is `supervision|fail|<last seen ISO>` (or `…|restore|…`) and its
  *   timestamp is the last-seen time (restore: the time of the frame that ended the failure), so the mapper's
  *   deterministic id of one failure is the same across retries and restarts. For these events the payload's
  *   `panelTime` is therefore the last-seen time; `event_time` is when the failure was declared (or ended).
- * - An event the acceptor refuses (outbox full, …) is retried every `retryMs`. If the panel comes back before the
+ * - An event the durable log refuses (outbox full, …) is retried every `retryMs`. If the panel comes back before the
  *   failure event was accepted, the failure is dropped and no restore is sent.
  */
 import { mkdir, open, readFile, rename } from 'node:fs/promises';

@@ -1,6 +1,7 @@
 /**
- * The per-frame pipeline (receive → duplicate filter → map → accept → reply): bytes of one DC-09 frame or Sur-Gard
- * record in, the reply to write out. The reply is only an ACK once the acceptor took the frame's events (issue #4).
+ * The per-frame pipeline (receive → duplicate filter → map → durable log → reply): bytes of one DC-09 frame or
+ * Sur-Gard record in, the reply to write out. The reply is only an ACK once the durable log took the frame's events
+ * (issue #4).
  */
 import type { BridgeConfig } from '../../config/types.js';
 import { errorMessage, type Logger } from '../../log.js';
@@ -8,8 +9,8 @@ import { frameEventId, mapFrame, type MappedEvent, type SourceFrame } from '../.
 import { buildNak, REPLY_TOKENS, REQUEST_TOKENS, type Dc09Message, type ReplyDecision } from '../../protocols/dc09/index.js';
 import { escapeFrame } from '../../protocols/escape.js';
 import { SURGARD_NAK } from '../../protocols/surgard/index.js';
+import { RefusalError, type DurableLog, type NotForwarded, type Refusal } from '../../sink/durable-log.js';
 import type { OutgoingEvent } from '../../sink/types.js';
-import type { EventAcceptor, UnmappedRecord } from './acceptor.js';
 import type { BridgeMetrics } from '../ops/metrics.js';
 import { accountDirectory, type AccountDirectory } from './policy.js';
 import { RateLimitedWarn } from '../ops/rate-limited-log.js';
@@ -25,7 +26,8 @@ export interface Peer {
 
 export interface PipelineDeps {
   config: BridgeConfig;
-  acceptor: EventAcceptor;
+  /** Where accepted events go: the frame is ACKed once `append` resolved. */
+  log: DurableLog;
   logger: Logger;
   metrics: BridgeMetrics;
   now?: () => Date;
@@ -35,11 +37,14 @@ export interface PipelineDeps {
   activity?: ActivityObserver;
 }
 
-/** `rejections` metric reason for the acceptor's errors, by error name (anything else: `not-accepted`). */
-const REFUSAL_REASONS: Readonly<Record<string, string>> = {
-  OutboxFullError: 'outbox-full',
-  DeliveryTimeoutError: 'delivery-timeout',
-  QueueFullError: 'queue-full',
+/** `rejections` metric reason for each refusal of the log (an unexpected error: `not-accepted`). */
+const REFUSAL_REASONS: Readonly<Record<Refusal, string>> = {
+  'log-full': 'outbox-full',
+  'delivery-timeout': 'delivery-timeout',
+  'queue-full': 'queue-full',
+  'delivery-failed': 'not-accepted',
+  'write-failed': 'not-accepted',
+  closed: 'not-accepted',
 };
 
 const peerText = (peer: Peer) => `${peer.address}:${peer.port}`;
@@ -158,13 +163,10 @@ export class Pipeline {
   private async keepUndecodable(source: SourceFrame, error: string, peer: Peer): Promise<boolean> {
     this.deps.metrics.events.inc({ outcome: 'undecodable-data' });
     this.warn.warn('undecodable-data', { peer: peerText(peer), account: source.account, dc09Token: source.token, data: source.data, error }, 'data block did not decode; frame ACKed and kept as a dead letter');
-    const keep = this.deps.acceptor.keepUnmapped;
-    if (!keep) return true;
+    const { log } = this.deps;
+    if (!log.keepNotForwarded) return true;
     try {
-      await keep({
-        eventId: frameEventId(source, 0),
-        account: source.account, reason: 'undecodable-data', message: `${error}; raw frame ${source.raw}`, panelEvent: null, source, index: 0,
-      });
+      await log.keepNotForwarded([{ eventId: frameEventId(source, 0), account: source.account, reason: 'undecodable-data', message: `${error}; raw frame ${source.raw}`, source, index: 0 }]);
       return true;
     } catch (err) {
       this.deps.logger.error({ account: source.account, err: errorMessage(err) }, 'could not keep an undecodable frame: answering NAK');
@@ -174,7 +176,7 @@ export class Pipeline {
 
   /**
    * Maps and accepts the events of a frame (DC-09 or Sur-Gard). Resolves true once accepted (or a retransmission
-   * of an accepted frame, see DuplicateFilter), false when the acceptor refused them (the caller NAKs).
+   * of an accepted frame, see DuplicateFilter), false when the durable log refused them (the caller NAKs).
    */
   async acceptSource(source: SourceFrame, token: string): Promise<boolean> {
     if (source.events.length === 0) return true;
@@ -193,34 +195,32 @@ export class Pipeline {
    */
   private async mapAndAccept(source: SourceFrame): Promise<AcceptResult> {
     const outgoing: OutgoingEvent[] = [];
-    const unmapped: UnmappedRecord[] = [];
+    const kept: NotForwarded[] = [];
+    const { log } = this.deps;
     try {
       for (const event of mapFrame(source, this.config)) {
         this.deps.metrics.events.inc({ outcome: event.forwarded ? 'forwarded' : event.reason });
         this.deps.activity?.event(event, source);
         if (event.forwarded) outgoing.push({ body: event.body, account: event.account, ...(event.media ? { media: event.media } : {}) });
-        else {
-          const kept = this.noteNotForwarded(event, source);
-          if (kept) unmapped.push(kept);
-        }
+        else if (this.noteNotForwarded(event)) kept.push(event);
       }
-      if (unmapped.length > 0 && this.deps.acceptor.keepUnmapped) await Promise.all(unmapped.map((u) => this.deps.acceptor.keepUnmapped!(u)));
-      if (outgoing.length > 0) await this.deps.acceptor.accept(outgoing);
+      if (kept.length > 0 && log.keepNotForwarded) await log.keepNotForwarded(kept);
+      if (outgoing.length > 0) await log.append(outgoing);
       return 'accepted';
     } catch (err) {
-      const name = err instanceof Error ? err.name : '';
-      this.deps.metrics.rejections.inc({ reason: REFUSAL_REASONS[name] ?? 'not-accepted' });
+      const refusal = err instanceof RefusalError ? err : null;
+      this.deps.metrics.rejections.inc({ reason: refusal ? REFUSAL_REASONS[refusal.refusal] : 'not-accepted' });
       this.deps.logger.error({ account: source.account, err: errorMessage(err), events: outgoing.length }, 'events not accepted: answering NAK so the panel retries');
-      return name === 'DeliveryTimeoutError' ? 'persisted-not-delivered' : 'refused';
+      return refusal?.stored ? 'persisted-not-delivered' : 'refused';
     }
   }
 
-  /** Logs an event that is not forwarded; returns what to keep for the operator (unmapped accounts and cameras). */
-  private noteNotForwarded(event: Extract<MappedEvent, { forwarded: false }>, source: SourceFrame): UnmappedRecord | null {
+  /** Logs an event that is not forwarded; true when the operator needs it kept (unmapped accounts and cameras). */
+  private noteNotForwarded(event: Extract<MappedEvent, { forwarded: false }>): boolean {
     const fields = { account: event.account, code: event.panelEvent.code, reason: event.reason, event_id: event.eventId, configKey: event.configKey };
     if (event.reason === 'ignored') {
       this.deps.logger.debug(fields, event.message);
-      return null;
+      return false;
     }
     if (event.reason === 'unknown-code') {
       // Logged once per code and account (issue #3).
@@ -230,15 +230,11 @@ export class Pipeline {
         this.warned.add(once);
         this.deps.logger.warn(fields, event.message);
       }
-      return null;
+      return false;
     }
     this.warn.warn(event.reason, fields, event.message);
     // Unmapped accounts and cameras wait for the operator (issue #6: dead letters, `outbox retry` after the fix).
-    return {
-      eventId: event.eventId, account: event.account, reason: event.reason, message: event.message,
-      ...(event.configKey ? { configKey: event.configKey } : {}), panelEvent: event.panelEvent,
-      ...(event.partial ? { partial: event.partial } : {}), source, index: event.index,
-    };
+    return true;
   }
 
   private logFrame(message: Dc09Message, codes: string[], account: string, peer: Peer, decision: ReplyDecision): void {

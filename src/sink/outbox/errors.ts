@@ -1,7 +1,8 @@
 /**
- * The outbox's errors. The receiver maps them to replies (issue #4: a failed `accept` is a NAK, never an ACK), so
- * each failure the panel should retry has its own class.
+ * The outbox's errors. Its refusals are `RefusalError`s (issue #4: a failed `append` is a NAK, never an ACK) whose
+ * `refusal` the receiver reads; the classes stay for callers that tell them apart.
  */
+import { RefusalError } from '../durable-log.js';
 
 /** The journal holds a damaged record that is not a torn tail; start-up must stop (issue #6: nothing silently skipped). */
 export class OutboxCorruptError extends Error {
@@ -19,42 +20,42 @@ export class OutboxCorruptError extends Error {
  * `maxBytes` reached or the disk is full: the frame is NAKed (the panel keeps the event and retries) and nothing
  * already accepted is dropped (issue #6).
  */
-export class OutboxFullError extends Error {
+export class OutboxFullError extends RefusalError {
   override readonly name = 'OutboxFullError';
   constructor(
     readonly kind: 'max-bytes' | 'disk-full',
     message: string,
   ) {
-    super(message);
+    super('log-full', message);
   }
 }
 
 /** `ackAfter: "delivered"`: the API did not accept the events within `deliveredTimeoutSeconds`. They stay queued. */
-export class DeliveryTimeoutError extends Error {
+export class DeliveryTimeoutError extends RefusalError {
   override readonly name = 'DeliveryTimeoutError';
   constructor(
     readonly eventIds: readonly string[],
     timeoutMs: number,
   ) {
-    super(`${eventIds.length} event(s) not accepted by the sink within ${timeoutMs} ms; they stay queued`);
+    super('delivery-timeout', `${eventIds.length} event(s) not accepted by the sink within ${timeoutMs} ms; they stay queued`, true);
   }
 }
 
 /** `ackAfter: "delivered"`: an event went to the dead letters instead of being accepted by the API. */
-export class DeliveryFailedError extends Error {
+export class DeliveryFailedError extends RefusalError {
   override readonly name = 'DeliveryFailedError';
   constructor(
     readonly eventId: string,
     readonly reason: string,
   ) {
-    super(`event ${eventId} was not delivered: ${reason}`);
+    super('delivery-failed', `event ${eventId} was not delivered: ${reason}`);
   }
 }
 
-export class OutboxClosedError extends Error {
+export class OutboxClosedError extends RefusalError {
   override readonly name = 'OutboxClosedError';
   constructor(message = 'the outbox is closed') {
-    super(message);
+    super('closed', message);
   }
 }
 
@@ -70,8 +71,11 @@ export class OutboxLockedError extends Error {
 }
 
 /** A write to the outbox failed for another reason than a full disk (I/O error, permissions, …). */
-export class OutboxWriteError extends Error {
+export class OutboxWriteError extends RefusalError {
   override readonly name = 'OutboxWriteError';
+  constructor(message: string) {
+    super('write-failed', message);
+  }
 }
 
 /** True for the errno codes that mean "no space left" (ENOSPC, and EDQUOT for a user quota). */

@@ -1,45 +1,34 @@
 /**
- * The durable outbox (issue #6). The receiver calls `accept(events)` and ACKs the panel only after the promise
- * resolves (issue #4): by then the events are fdatasynced in the journal. Delivery runs behind it:
+ * The durable outbox (issue #6), the local-journal backend of the durable log. `append(events)` resolves once the
+ * events are fdatasynced in the journal (the receiver ACKs then, issue #4). Delivery runs behind it through the
+ * shared per-account scheduler (`../scheduler.ts`: per account in order, accounts in parallel, a backoff frees the
+ * slot) with the shared backoff (`../retry.ts`):
  *
- * - per account in order: an account's next event waits for the previous one's final outcome;
- * - accounts in parallel, at most `concurrency` deliveries in flight; an account waiting out a backoff does not
- *   hold a slot;
- * - `retry` outcomes back off exponentially with full jitter, never sooner than the sink's `afterMs`;
  * - `permanent` outcomes and events older than `maxAgeHours` go to `dead-letters.ndjson` with the reason, and an
  *   `outcome: dead` record;
  * - on start every event without a final outcome is delivered again, per account in the original order, with its
  *   original event id.
  *
- * Compaction: a segment that is not the active one and whose events all have final outcomes is deleted. Its
- * outcome records that belong to events of older, still kept segments are first copied to the active segment, so
- * deleting it never brings a finished event back to life.
+ * What recovery rebuilds and what compaction may delete is the ledger's (`ledger.ts`); the operator's actions on
+ * dead letters are `dead-letter-actions.ts`. Compaction: a segment that is not the active one and whose events all
+ * have final outcomes is deleted, after the outcomes it carries for events of older, still kept segments were
+ * copied to the active segment, so deleting it never brings a finished event back to life.
  */
 import type { OutboxConfig } from '../../config/types.js';
 import { describeError, type Logger } from '../../log.js';
-import { retryWait } from '../partner-api/sink.js';
-import type { DeliveryOutcome, OutgoingEvent, PartnerEvent, Sink } from '../types.js';
+import type { DurableLog, LogState, LogStatus, NotForwarded } from '../durable-log.js';
+import { nextRetryIn, type RetryPolicy } from '../retry.js';
+import { AccountScheduler, type Step } from '../scheduler.js';
+import type { DeliveryOutcome, OutgoingEvent, Sink } from '../types.js';
+import { DeadLetterActions, letterOf, type DeadLetterFilter, type RetryDeadOptions, type RetryDeadResult } from './dead-letter-actions.js';
 import { DeadLetterStore, type DeadLetter, type StoredDeadLetter } from './dead-letters.js';
-import {
-  DeliveryFailedError,
-  DeliveryTimeoutError,
-  isNoSpace,
-  OutboxClosedError,
-  OutboxCorruptError,
-  OutboxFullError,
-  OutboxWriteError,
-} from './errors.js';
-import {
-  encodeEventRecord,
-  makeDurableDir,
-  segmentBytesFor,
-  Journal,
-  type JournalFileOps,
-  type JournalStats,
-  type OutcomeKind,
-  type ScannedRecord,
-} from './journal.js';
+import { Capacity } from './capacity.js';
+import { DeliveryFailedError, DeliveryTimeoutError, isNoSpace, OutboxClosedError, OutboxWriteError } from './errors.js';
+import { encodeEventRecord, makeDurableDir, segmentBytesFor, Journal, type JournalFileOps, type JournalStats, type OutcomeKind } from './journal.js';
+import { Ledger, type CarriedOutcome } from './ledger.js';
 import { lockDir, type DirLock } from './lock.js';
+
+export type { DeadLetterFilter, RetryDeadOptions, RetryDeadResult } from './dead-letter-actions.js';
 
 export interface OutboxDeps {
   /** Where events go. Required unless the outbox is opened read-only or with `start: false`. */
@@ -68,21 +57,13 @@ export interface OutboxDeps {
   fileOps?: JournalFileOps;
 }
 
-export type OutboxState = 'running' | 'full' | 'read-only' | 'closed';
+export type OutboxState = LogState;
 
-export interface OutboxStatus {
-  /** Events accepted and not yet finally delivered, discarded or dead-lettered. */
-  depth: number;
-  /** Age of the oldest of them (0 when there are none). */
-  oldestAgeSeconds: number;
+export interface OutboxStatus extends LogStatus {
   /** Journal bytes on disk (what `maxBytes` limits). */
   bytes: number;
   /** Lines in the dead-letter file. */
   deadLetters: number;
-  /** `full`: `maxBytes` reached or the disk is full, and `accept` rejects (the receiver NAKs). */
-  state: OutboxState;
-  /** Deliveries in flight now. */
-  inFlight: number;
 }
 
 export interface PendingEvent {
@@ -96,40 +77,6 @@ export interface PendingEvent {
   /** ISO 8601, while waiting out a backoff. */
   nextAttemptAt: string | null;
   event: OutgoingEvent;
-}
-
-/** An event the mapper did not forward (issue #3's reasons), kept as a dead letter so `outbox list --dead` shows it. */
-export interface UnmappedEvent {
-  eventId: string;
-  account: string;
-  /** `unmapped-account`, `unmapped-camera`, `ignored`, `unknown-code`. */
-  reason: string;
-  message?: string;
-  configKey?: string;
-  partial?: Partial<PartnerEvent>;
-  /** What a later `retryDead` needs to map it again (the receiver decides what). */
-  source?: unknown;
-  receivedAt?: Date;
-}
-
-/** Which dead letters an operator action applies to (all given fields must match; none given: every letter). */
-export interface DeadLetterFilter {
-  /** Only these event ids. */
-  ids?: readonly string[];
-  account?: string;
-  reason?: string;
-}
-
-export interface RetryDeadOptions extends DeadLetterFilter {
-  /** Builds the event for a letter that has none (unmapped events), or null to leave it dead. */
-  remap?: (letter: StoredDeadLetter) => OutgoingEvent | null;
-}
-
-export interface RetryDeadResult {
-  /** Event ids appended to the journal again (each once, with its original id). */
-  requeued: string[];
-  /** Matching letters that could not be re-queued (no event and no `remap` result). */
-  skipped: StoredDeadLetter[];
 }
 
 interface Entry {
@@ -148,18 +95,8 @@ interface Entry {
   home: number;
   attempts: number;
   lastReason: string | null;
-  nextAttemptAt: number | null;
-  /** Set while an `ackAfter: "delivered"` accept waits for this event. */
+  /** Set while an `ackAfter: "delivered"` append waits for this event. */
   onFinal: ((delivered: boolean, reason: string) => void) | null;
-}
-
-interface AccountQueue {
-  account: string;
-  items: (Entry | undefined)[];
-  head: number;
-  /** idle: nothing to do; ready: in the ready list; running: a delivery in flight; waiting: a backoff timer. */
-  state: 'idle' | 'ready' | 'running' | 'waiting';
-  timer: NodeJS.Timeout | null;
 }
 
 interface NewEntry {
@@ -175,79 +112,23 @@ interface PendingOutcome {
   detail: Record<string, unknown>;
 }
 
-/** An outcome record stored in a later segment than its event's. */
-interface CarriedOutcome {
-  seq: number;
-  home: number;
-  outcome: OutcomeKind;
-  id: string;
-}
-
-interface SegmentInfo {
-  /** Events recorded in this segment without a durable final outcome. */
-  pending: number;
-  /** Outcomes in this segment for events of older segments: copied forward before this segment is deleted. */
-  carried: CarriedOutcome[];
-}
-
-/** The bookkeeping of one segment, created on first use. */
-function segmentInfoIn(segments: Map<number, SegmentInfo>, n: number): SegmentInfo {
-  let info = segments.get(n);
-  if (!info) {
-    info = { pending: 0, carried: [] };
-    segments.set(n, info);
-  }
-  return info;
-}
-
-/** What a journal scan rebuilds. */
-class Recovery {
-  readonly live = new Map<number, Entry>();
-  readonly segments = new Map<number, SegmentInfo>();
-  private readonly homes = new Map<number, number>();
-  maxSeq = 0;
-
-  segment(n: number): SegmentInfo {
-    return segmentInfoIn(this.segments, n);
-  }
-
-  add(record: ScannedRecord, segment: number, file: string, offset: number): void {
-    const info = this.segment(segment);
-    if (record.seq > this.maxSeq) this.maxSeq = record.seq;
-    if (record.type === 'event') {
-      // Sequence numbers are handed out once per process and continue from the highest on disk.
-      if (this.homes.has(record.seq)) throw new OutboxCorruptError(file, offset, `event sequence ${record.seq} appears twice`);
-      this.homes.set(record.seq, segment);
-      info.pending++;
-      this.live.set(record.seq, {
-        seq: record.seq,
-        id: record.id,
-        account: record.account,
-        acceptedAt: record.acceptedAt,
-        // A copy: the scan's buffer is the whole segment file.
-        payload: Buffer.from(record.payload),
-        fresh: null,
-        home: segment,
-        attempts: 0,
-        lastReason: null,
-        nextAttemptAt: null,
-        onFinal: null,
-      });
-      return;
-    }
-    const home = this.homes.get(record.seq);
-    // No event record: its segment was compacted away after this outcome was copied forward.
-    if (home === undefined) return;
-    const entry = this.live.get(record.seq);
-    if (entry) {
-      this.live.delete(record.seq);
-      this.segment(home).pending--;
-    }
-    if (home !== segment) info.carried.push({ seq: record.seq, home, outcome: record.outcome, id: entry?.id ?? '' });
-  }
-}
-
 const iso = (ms: number) => new Date(ms).toISOString();
+const DONE: Step = { kind: 'done' };
+
+/** A journaled event as recovery finds it: not attempted yet in this process. */
+const revive = (record: { seq: number; id: string; account: string; acceptedAt: number; payload: Buffer }, segment: number): Entry => ({
+  seq: record.seq,
+  id: record.id,
+  account: record.account,
+  acceptedAt: record.acceptedAt,
+  // A copy: the scan's buffer is the whole segment file.
+  payload: Buffer.from(record.payload),
+  fresh: null,
+  home: segment,
+  attempts: 0,
+  lastReason: null,
+  onFinal: null,
+});
 
 /** Opens (creating) the outbox in `config.dir`, reloads what is pending and starts delivering it. */
 export async function openOutbox(config: OutboxConfig, deps: OutboxDeps): Promise<Outbox> {
@@ -261,20 +142,20 @@ export async function openOutbox(config: OutboxConfig, deps: OutboxDeps): Promis
     lock = await lockDir(config.dir);
   }
   try {
-    const recovery = new Recovery();
+    const ledger = new Ledger<Entry>(revive);
     const journal = await Journal.open(config.dir, {
       logger: deps.logger,
       readOnly,
       segmentBytes: deps.segmentBytes ?? segmentBytesFor(config.maxBytes),
       ...(deps.fileOps ? { fileOps: deps.fileOps } : {}),
-      onRecord: (record, segment, file, offset) => recovery.add(record, segment, file, offset),
+      onRecord: (record, segment, file, offset) => ledger.add(record, segment, file, offset),
     });
     const dead = await DeadLetterStore.open(config.dir, readOnly);
-    const outbox = new Outbox(config, deps, journal, dead, lock, recovery, readOnly);
+    const outbox = new Outbox(config, deps, journal, dead, lock, ledger, readOnly);
     deps.logger.info(
       {
         dir: config.dir,
-        pending: recovery.live.size,
+        pending: ledger.live.size,
         segments: journal.segments().length,
         bytes: journal.bytes,
         deadLetters: dead.count,
@@ -290,30 +171,19 @@ export async function openOutbox(config: OutboxConfig, deps: OutboxDeps): Promis
   }
 }
 
-export class Outbox {
+export class Outbox implements DurableLog {
   private readonly logger: Logger;
   private readonly clock: () => number;
-  private readonly random: () => number;
-  private readonly concurrency: number;
-  private readonly baseDelayMs: number;
-  private readonly maxDelayMs: number;
+  private readonly retry: RetryPolicy;
   private readonly closeGraceMs: number;
   private readonly writeRetryMs: number;
-  private readonly maxAgeMs: number;
   private sink: Sink | null;
 
   private readonly live: Map<number, Entry>;
-  private readonly segments: Map<number, SegmentInfo>;
   private nextSeq: number;
   private lastSegment: number;
-
-  private readonly queues = new Map<string, AccountQueue>();
-  /** Accounts whose head event may be attempted now, in turn order (an array with a moving head). */
-  private ready: (AccountQueue | undefined)[] = [];
-  private readyHead = 0;
-  private running = 0;
-  private started = false;
-  private readonly inFlight = new Set<Promise<void>>();
+  private readonly scheduler: AccountScheduler<Entry>;
+  private readonly letters: DeadLetterActions;
 
   /** Final outcomes of this turn of the event loop, journaled together (see `flushOutcomes`). */
   private outcomeBatch: PendingOutcome[] = [];
@@ -326,17 +196,10 @@ export class Outbox {
   private readonly waiters = new Set<(err: Error) => void>();
   private compacting: Promise<void> | null = null;
   private compactAgain = false;
-  /** Operator actions on the dead letters (retry, discard), run one after another; `close` waits for them. */
-  private letterActions: Promise<unknown> = Promise.resolve();
 
-  private diskFull = false;
+  private readonly capacity: Capacity;
   private rotating: Promise<void> | null = null;
-  /** Set by a refusal's rotation, cleared by the next accepted frame: one new segment per full episode. */
-  private rotatedWhileFull = false;
   private compactionRetry: NodeJS.Timeout | null = null;
-  /** Journal bytes when an accept was last refused for `maxBytes` (null: not refused since the last success). */
-  private refusedAtBytes: number | null = null;
-  private fullLogged = false;
   private stopping = false;
   /** Set once the journal is being closed: late delivery results are no longer recorded. */
   private finished = false;
@@ -349,24 +212,40 @@ export class Outbox {
     private readonly journal: Journal,
     private readonly dead: DeadLetterStore,
     private readonly lock: DirLock | null,
-    recovery: Recovery,
+    private readonly ledger: Ledger<Entry>,
     private readonly readOnly: boolean,
   ) {
     this.logger = deps.logger;
     const now = deps.now;
     this.clock = now ? () => now().getTime() : Date.now;
-    this.random = deps.random ?? Math.random;
-    this.concurrency = Math.max(1, deps.concurrency ?? 8);
-    this.baseDelayMs = deps.baseDelayMs ?? 500;
-    this.maxDelayMs = deps.maxDelayMs ?? 60_000;
+    this.retry = {
+      baseDelayMs: deps.baseDelayMs ?? 500,
+      maxDelayMs: deps.maxDelayMs ?? 60_000,
+      maxAgeMs: config.maxAgeHours * 3_600_000,
+      random: deps.random ?? Math.random,
+    };
     this.closeGraceMs = deps.closeGraceMs ?? 5_000;
     this.writeRetryMs = deps.writeRetryMs ?? 5_000;
-    this.maxAgeMs = config.maxAgeHours * 3_600_000;
     this.sink = deps.sink ?? null;
-    this.live = recovery.live;
-    this.segments = recovery.segments;
-    this.nextSeq = recovery.maxSeq + 1;
+    this.live = ledger.live;
+    this.nextSeq = ledger.maxSeq + 1;
     this.lastSegment = journal.activeSegment;
+    this.capacity = new Capacity(config, journal, dead, this.logger, () => this.live.size);
+    this.scheduler = new AccountScheduler<Entry>({
+      concurrency: deps.concurrency ?? 8,
+      account: (entry) => entry.account,
+      attempt: (entry) => this.attempt(entry),
+      crashed: (entry, err) => {
+        // attempt() handles the sink's failures; this is a bug guard that keeps the account moving.
+        this.logger.error({ account: entry.account, event_id: entry.id, err: describeError(err) }, 'outbox delivery worker failed');
+        return this.live.has(entry.seq) ? this.backoff(entry, { kind: 'retry', reason: describeError(err) }) : DONE;
+      },
+      timers: { now: this.clock, set: (fire, ms) => setTimeout(fire, ms), clear: (t) => clearTimeout(t as NodeJS.Timeout) },
+    });
+    this.letters = new DeadLetterActions(dead, this.logger, () => this.assertWritable(), (events) => {
+      const at = this.clock();
+      return this.persist(events.map((event) => this.newEntry(event, at)));
+    });
     // Reloaded events go back in their original order, per account.
     for (const entry of this.live.values()) this.enqueue(entry);
     if (!readOnly) this.scheduleCompaction();
@@ -377,11 +256,10 @@ export class Outbox {
     if (this.readOnly || this.stopping) return;
     if (sink) this.sink = sink;
     if (!this.sink) throw new TypeError('Outbox.start: no sink');
-    this.started = true;
-    this.pump();
+    this.scheduler.start();
   }
 
-  // ---- accepting -------------------------------------------------------------------------------------------------
+  // ---- appending -------------------------------------------------------------------------------------------------
 
   /**
    * Journals the events (fdatasync, group-committed) and schedules their delivery. Resolves when they are durable;
@@ -389,7 +267,7 @@ export class Outbox {
    * `deliveredTimeoutSeconds`, a `DeliveryFailedError` if one is dead-lettered; either way nothing is dropped).
    * Rejects with `OutboxFullError` when `maxBytes` is reached or the disk is full: the receiver NAKs.
    */
-  async accept(events: readonly OutgoingEvent[]): Promise<void> {
+  async append(events: readonly OutgoingEvent[]): Promise<void> {
     this.assertWritable();
     if (events.length === 0) return;
     const at = this.clock();
@@ -405,28 +283,14 @@ export class Outbox {
   }
 
   /** Stores events the mapper did not forward directly as dead letters, with the mapper's reason. */
-  async acceptUnmapped(input: UnmappedEvent | readonly UnmappedEvent[]): Promise<void> {
+  async keepNotForwarded(events: readonly NotForwarded[]): Promise<void> {
     this.assertWritable();
-    const list: readonly UnmappedEvent[] = Array.isArray(input) ? input : [input as UnmappedEvent];
-    if (list.length === 0) return;
+    if (events.length === 0) return;
     // Dead letters share the disk budget (issue #6: the directory does not grow without bound).
-    if (this.usedBytes >= this.config.maxBytes) throw this.maxBytesReached();
+    if (this.capacity.usedBytes >= this.config.maxBytes) throw this.capacity.maxBytesReached();
     const deadAt = iso(this.clock());
-    const letters = list.map(
-      (u): DeadLetter => ({
-        id: u.eventId,
-        account: u.account,
-        reason: u.reason,
-        ...(u.message !== undefined ? { detail: u.message } : {}),
-        ...(u.configKey !== undefined ? { configKey: u.configKey } : {}),
-        deadAt,
-        acceptedAt: u.receivedAt ? u.receivedAt.toISOString() : deadAt,
-        ...(u.partial !== undefined ? { partial: u.partial } : {}),
-        ...(u.source !== undefined ? { source: u.source } : {}),
-      }),
-    );
     try {
-      await this.dead.append(letters);
+      await this.dead.append(events.map((event) => letterOf(event, deadAt)));
     } catch (err) {
       throw this.writeFailed(err);
     }
@@ -442,19 +306,7 @@ export class Outbox {
     const seq = this.nextSeq++;
     const id = event.body.event_id;
     const { frame, payload } = encodeEventRecord(seq, at, event.account, id, JSON.stringify(event));
-    const entry: Entry = {
-      seq,
-      id,
-      account: event.account,
-      acceptedAt: at,
-      payload,
-      fresh: event,
-      home: 0,
-      attempts: 0,
-      lastReason: null,
-      nextAttemptAt: null,
-      onFinal: null,
-    };
+    const entry: Entry = { seq, id, account: event.account, acceptedAt: at, payload, fresh: event, home: 0, attempts: 0, lastReason: null, onFinal: null };
     return { entry, frame };
   }
 
@@ -462,10 +314,10 @@ export class Outbox {
   private async persist(created: readonly NewEntry[]): Promise<void> {
     let size = 0;
     for (const c of created) size += c.frame.length;
-    if (this.usedBytes + size > this.config.maxBytes) {
-      this.refusedAtBytes = this.journal.bytes;
+    const refused = this.capacity.refuse(size);
+    if (refused) {
       this.releaseActiveSegment();
-      throw this.maxBytesReached();
+      throw refused;
     }
     let segment: number;
     try {
@@ -473,55 +325,24 @@ export class Outbox {
     } catch (err) {
       throw this.writeFailed(err);
     }
-    this.diskFull = false;
-    this.refusedAtBytes = null;
-    this.rotatedWhileFull = false;
-    if (this.fullLogged) {
-      this.fullLogged = false;
-      this.logger.info({ dir: this.config.dir, bytes: this.journal.bytes }, 'outbox: accepting again');
-    }
-    this.segmentInfo(segment).pending += created.length;
-    for (const { entry: e } of created) {
-      e.home = segment;
-      this.live.set(e.seq, e);
-      this.enqueue(e);
-    }
+    this.capacity.written();
+    const entries = created.map((c) => c.entry);
+    this.ledger.appended(entries, segment);
+    for (const e of entries) this.enqueue(e);
     this.noteSegment(segment);
-    this.pump();
   }
 
   /** Maps a failed write to what the receiver needs: `OutboxFullError` for a full disk. */
   private writeFailed(err: unknown): Error {
     if (isNoSpace(err)) {
-      this.diskFull = true;
-      this.noteFull('disk-full');
+      const full = this.capacity.diskIsFull(err);
       // Delivered segments may be deletable: that is the only way this outbox can give space back.
       this.scheduleCompaction();
-      return new OutboxFullError('disk-full', `outbox disk is full (${describeError(err)})`);
+      return full;
     }
     if (err instanceof OutboxClosedError || err instanceof OutboxWriteError) return err;
     this.logger.error({ dir: this.config.dir, err: describeError(err) }, 'outbox write failed');
     return new OutboxWriteError(`outbox write failed: ${describeError(err)}`);
-  }
-
-  /** Bytes that count against `maxBytes`: the journal and the dead-letter file. */
-  private get usedBytes(): number {
-    return this.journal.bytes + this.dead.bytes;
-  }
-
-  private maxBytesReached(): OutboxFullError {
-    this.noteFull('max-bytes');
-    return new OutboxFullError('max-bytes', `outbox is full: ${this.journal.bytes} journal bytes + ${this.dead.bytes} dead-letter bytes, maxBytes ${this.config.maxBytes}`);
-  }
-
-  /** Logs the transition to `full` once (every NAKed frame would otherwise log it again). */
-  private noteFull(kind: 'max-bytes' | 'disk-full'): void {
-    if (this.fullLogged) return;
-    this.fullLogged = true;
-    this.logger.error(
-      { dir: this.config.dir, kind, bytes: this.journal.bytes, maxBytes: this.config.maxBytes, depth: this.live.size },
-      'outbox full: new frames are NAKed until space is available',
-    );
   }
 
   /**
@@ -557,7 +378,7 @@ export class Outbox {
       }
       timer = setTimeout(() => fail(new DeliveryTimeoutError([...open].map((e) => e.id), timeoutMs)), timeoutMs);
     });
-    // The timeout can fire before `accept` awaits the promise (a slow fsync): never an unhandled rejection.
+    // The timeout can fire before `append` awaits the promise (a slow fsync): never an unhandled rejection.
     promise.catch(() => undefined);
     return { promise, cancel: cleanup };
   }
@@ -565,56 +386,16 @@ export class Outbox {
   // ---- delivery ------------------------------------------------------------------------------------------------
 
   private enqueue(entry: Entry): void {
-    let q = this.queues.get(entry.account);
-    if (!q) {
-      q = { account: entry.account, items: [], head: 0, state: 'idle', timer: null };
-      this.queues.set(entry.account, q);
-    }
-    if (q.state === 'waiting') entry.fresh = null;
-    q.items.push(entry);
-    if (q.state === 'idle') this.makeReady(q);
+    // Behind an account in a backoff the event may wait a while: keep only its compact buffer.
+    if (this.scheduler.isWaiting(entry.account)) entry.fresh = null;
+    this.scheduler.add(entry);
   }
 
-  private makeReady(q: AccountQueue): void {
-    q.state = 'ready';
-    this.ready.push(q);
-  }
-
-  private pump(): void {
-    if (!this.started || this.stopping) return;
-    while (this.running < this.concurrency && this.readyHead < this.ready.length) {
-      const q = this.ready[this.readyHead]!;
-      this.ready[this.readyHead++] = undefined;
-      if (this.readyHead === this.ready.length) {
-        this.ready = [];
-        this.readyHead = 0;
-      }
-      q.state = 'running';
-      this.running++;
-      const done = (): void => {
-        this.running--;
-        this.inFlight.delete(task);
-        this.pump();
-      };
-      const task: Promise<void> = this.attempt(q).then(done, (err) => {
-        // attempt() handles the sink's failures; this is a bug guard that keeps the account moving.
-        try {
-          this.logger.error({ account: q.account, err: describeError(err) }, 'outbox delivery worker failed');
-          if (q.state === 'running') this.backoff(q, q.items[q.head]!, { kind: 'retry', reason: describeError(err) });
-        } finally {
-          done();
-        }
-      });
-      this.inFlight.add(task);
-    }
-  }
-
-  /** One delivery attempt of the account's head event. */
-  private async attempt(q: AccountQueue): Promise<void> {
-    const entry = q.items[q.head]!;
-    if (this.clock() - entry.acceptedAt >= this.maxAgeMs) {
-      this.finishDead(q, entry, 'max-age', this.maxAgeDetail(entry));
-      return;
+  /** One delivery attempt of an account's head event. */
+  private async attempt(entry: Entry): Promise<Step> {
+    if (this.clock() - entry.acceptedAt >= this.retry.maxAgeMs) {
+      this.finishDead(entry, 'max-age', this.maxAgeDetail(entry));
+      return DONE;
     }
     const event = entry.fresh ?? (JSON.parse(entry.payload.toString('utf8')) as OutgoingEvent);
     entry.fresh = null;
@@ -625,56 +406,39 @@ export class Outbox {
     } catch (err) {
       outcome = { kind: 'retry', reason: `sink failed: ${describeError(err)}` };
     }
-    if (this.finished) return; // closed meanwhile: the event is redelivered at the next start
+    // Closed meanwhile: the event is redelivered at the next start (the stopped scheduler leaves it in place).
+    if (this.finished) return { kind: 'retry', afterMs: 0 };
     switch (outcome.kind) {
       case 'accepted':
-        this.finish(q, entry, 'delivered', outcome.responseId !== undefined ? { responseId: outcome.responseId } : {});
-        return;
+        this.finish(entry, 'delivered', outcome.responseId !== undefined ? { responseId: outcome.responseId } : {});
+        return DONE;
       case 'discarded':
-        this.finish(q, entry, 'discarded', { reason: outcome.reason });
-        return;
+        this.finish(entry, 'discarded', { reason: outcome.reason });
+        return DONE;
       case 'permanent':
-        this.finishDead(q, entry, 'permanent', outcome.reason, outcome.status, outcome.response);
-        return;
+        this.finishDead(entry, 'permanent', outcome.reason, outcome.status, outcome.response);
+        return DONE;
       case 'retry':
-        this.backoff(q, entry, outcome);
-        return;
+        return this.backoff(entry, outcome);
     }
   }
 
-  private backoff(q: AccountQueue, entry: Entry, outcome: Extract<DeliveryOutcome, { kind: 'retry' }>): void {
+  private backoff(entry: Entry, outcome: Extract<DeliveryOutcome, { kind: 'retry' }>): Step {
     entry.lastReason = outcome.reason;
     // The sink is failing: this account's backlog may grow for a while, so it keeps only the compact buffers. Once
     // is enough: events queued behind a waiting account are enqueued without their object (`enqueue`).
-    if (entry.attempts === 1) {
-      for (let i = q.head; i < q.items.length; i++) {
-        const queued = q.items[i];
-        if (queued) queued.fresh = null;
-      }
-    }
-    const wait = retryWait(outcome, Math.max(0, entry.attempts - 1), this.baseDelayMs, this.maxDelayMs, this.random);
-    const now = this.clock();
+    if (entry.attempts === 1) for (const queued of this.scheduler.pending(entry.account)) queued.fresh = null;
     // Giving up now rather than after a wait that would end past maxAgeHours anyway.
-    if (now + wait - entry.acceptedAt >= this.maxAgeMs) {
-      this.finishDead(q, entry, 'max-age', this.maxAgeDetail(entry));
-      return;
+    const wait = nextRetryIn(this.retry, outcome, entry.attempts, this.clock(), entry.acceptedAt);
+    if (wait === null) {
+      this.finishDead(entry, 'max-age', this.maxAgeDetail(entry));
+      return DONE;
     }
-    if (this.stopping) {
-      q.state = 'idle';
-      return;
-    }
-    entry.nextAttemptAt = now + wait;
-    q.state = 'waiting';
-    q.timer = setTimeout(() => {
-      q.timer = null;
-      entry.nextAttemptAt = null;
-      this.makeReady(q);
-      this.pump();
-    }, wait);
     this.logger.debug(
-      { id: entry.id, account: entry.account, attempts: entry.attempts, waitMs: wait, reason: outcome.reason },
+      { event_id: entry.id, account: entry.account, attempts: entry.attempts, waitMs: wait, reason: outcome.reason },
       'outbox: delivery will be retried',
     );
+    return { kind: 'retry', afterMs: wait };
   }
 
   private maxAgeDetail(entry: Entry): string {
@@ -682,34 +446,19 @@ export class Outbox {
     return `not delivered within maxAgeHours (${this.config.maxAgeHours} h) after ${entry.attempts} attempt(s)${last}`;
   }
 
-  /** The head event is done: the account moves on, and the outcome is journaled behind it. */
-  private settle(q: AccountQueue, entry: Entry, delivered: boolean, reason: string): void {
-    this.live.delete(entry.seq);
-    q.items[q.head++] = undefined;
-    if (q.head === q.items.length) {
-      q.items = [];
-      q.head = 0;
-      q.state = 'idle';
-      this.queues.delete(q.account);
-    } else {
-      if (q.head >= 1024 && q.head * 2 >= q.items.length) {
-        q.items = q.items.slice(q.head);
-        q.head = 0;
-      }
-      // To the back of the turn order: one busy account does not starve the others.
-      if (this.stopping) q.state = 'idle';
-      else this.makeReady(q);
-    }
+  /** The event has its final outcome: an `ackAfter: "delivered"` append waiting for it learns which. */
+  private settle(entry: Entry, delivered: boolean, reason: string): void {
+    this.ledger.settled(entry);
     const onFinal = entry.onFinal;
     entry.onFinal = null;
     onFinal?.(delivered, reason);
   }
 
-  private finish(q: AccountQueue, entry: Entry, outcome: 'delivered' | 'discarded', detail: Record<string, unknown>): void {
-    this.settle(q, entry, true, outcome);
+  private finish(entry: Entry, outcome: 'delivered' | 'discarded', detail: Record<string, unknown>): void {
+    this.settle(entry, true, outcome);
     // The API has it: its segment no longer needs to keep it, even before the outcome record is on disk.
     this.release(entry);
-    this.logger.debug({ id: entry.id, account: entry.account, attempts: entry.attempts, outcome }, 'outbox: event delivered');
+    this.logger.debug({ event_id: entry.id, account: entry.account, attempts: entry.attempts, outcome }, 'outbox: event delivered');
     this.outcomeBatch.push({ entry, outcome, detail });
     if (!this.outcomeFlushScheduled) {
       this.outcomeFlushScheduled = true;
@@ -731,15 +480,8 @@ export class Outbox {
     this.durably([() => this.writeOutcomes(batch)]);
   }
 
-  private finishDead(
-    q: AccountQueue,
-    entry: Entry,
-    reason: 'permanent' | 'max-age',
-    detail: string,
-    status?: number,
-    response?: unknown,
-  ): void {
-    this.settle(q, entry, false, `${reason}: ${detail}`);
+  private finishDead(entry: Entry, reason: 'permanent' | 'max-age', detail: string, status?: number, response?: unknown): void {
+    this.settle(entry, false, `${reason}: ${detail}`);
     const letter: DeadLetter = {
       id: entry.id,
       account: entry.account,
@@ -754,7 +496,7 @@ export class Outbox {
       event: JSON.parse(entry.payload.toString('utf8')) as OutgoingEvent,
     };
     this.logger.warn(
-      { id: entry.id, account: entry.account, reason, detail, status, attempts: entry.attempts },
+      { event_id: entry.id, account: entry.account, reason, detail, status, attempts: entry.attempts },
       'outbox: event moved to the dead letters',
     );
     // The letter first: a crash between the two writes repeats the letter rather than losing the event.
@@ -770,9 +512,7 @@ export class Outbox {
     const segment = await this.journal.append(
       batch.map(({ entry, outcome, detail }) => ({ type: 'outcome' as const, seq: entry.seq, outcome, detail: { id: entry.id, at, ...detail } })),
     );
-    for (const { entry, outcome } of batch) {
-      if (segment !== entry.home) this.segmentInfo(segment).carried.push({ seq: entry.seq, home: entry.home, outcome, id: entry.id });
-    }
+    this.ledger.outcomesWritten(segment, batch.map(({ entry, outcome }): CarriedOutcome => ({ seq: entry.seq, home: entry.home, outcome, id: entry.id })));
     this.noteSegment(segment);
   }
 
@@ -783,10 +523,7 @@ export class Outbox {
    * dropped, and the outbox recovers by itself once deliveries resume).
    */
   private release(entry: Entry): void {
-    const home = this.segments.get(entry.home);
-    if (!home) return;
-    home.pending--;
-    if (home.pending === 0 && entry.home !== this.journal.activeSegment) this.scheduleCompaction();
+    if (this.ledger.release(entry) && entry.home !== this.journal.activeSegment) this.scheduleCompaction();
   }
 
   /**
@@ -807,8 +544,7 @@ export class Outbox {
           return;
         }
         if (isNoSpace(err)) {
-          this.diskFull = true;
-          this.noteFull('disk-full');
+          this.capacity.diskIsFull(err);
         } else {
           this.logger.error({ err: describeError(err) }, 'outbox: outcome write failed; will retry');
         }
@@ -835,10 +571,6 @@ export class Outbox {
 
   // ---- compaction ----------------------------------------------------------------------------------------------
 
-  private segmentInfo(segment: number): SegmentInfo {
-    return segmentInfoIn(this.segments, segment);
-  }
-
   /** A rotation may have left a finished segment behind. */
   private noteSegment(segment: number): void {
     if (segment === this.lastSegment) return;
@@ -852,8 +584,8 @@ export class Outbox {
    * refuse frames forever once everything was delivered).
    */
   private releaseActiveSegment(): void {
-    if (this.stopping || this.rotating || this.rotatedWhileFull || (this.segments.get(this.journal.activeSegment)?.pending ?? 0) > 0) return;
-    this.rotatedWhileFull = true;
+    if (this.stopping || this.rotating || this.capacity.rotatedWhileFull || this.ledger.pendingIn(this.journal.activeSegment) > 0) return;
+    this.capacity.rotatedWhileFull = true;
     this.rotating = this.journal
       .rotate()
       .then(() => this.scheduleCompaction())
@@ -891,29 +623,17 @@ export class Outbox {
   }
 
   private async compact(): Promise<void> {
-    const active = this.journal.activeSegment;
-    const doomed = this.journal.segments().filter((n) => n !== active && (this.segments.get(n)?.pending ?? 0) === 0);
-    if (doomed.length === 0) return;
-    const gone = new Set(doomed);
-    // Outcomes of events in kept segments must be copied forward before their segment goes. Segments go oldest
-    // first (an outcome always lies after its event): those before the first one that needs a copy go at once, so
-    // a full disk (where the copy cannot be written) still frees them, and no outcome is lost before its event.
-    const carryOf = (n: number) => (this.segments.get(n)?.carried ?? []).filter((c) => !gone.has(c.home) && this.segments.has(c.home));
-    const firstCarrying = doomed.findIndex((n) => carryOf(n).length > 0);
-    const free = firstCarrying < 0 ? doomed : doomed.slice(0, firstCarrying);
-    await this.deleteSegments(free);
-    if (firstCarrying >= 0) {
-      const rest = doomed.slice(firstCarrying);
-      const moved = [...new Map(rest.flatMap(carryOf).map((c) => [c.seq, c] as const)).values()];
-      if (moved.length > 0) {
-        const segment = await this.journal.append(
-          moved.map((c) => ({ type: 'outcome' as const, seq: c.seq, outcome: c.outcome, detail: { id: c.id, carried: true } })),
-        );
-        this.segmentInfo(segment).carried.push(...moved);
-      }
-      await this.deleteSegments(rest);
+    const plan = this.ledger.compactionPlan(this.journal.segments(), this.journal.activeSegment);
+    if (!plan) return;
+    await this.deleteSegments(plan.free);
+    if (plan.carry.length > 0) {
+      const segment = await this.journal.append(
+        plan.carry.map((c) => ({ type: 'outcome' as const, seq: c.seq, outcome: c.outcome, detail: { id: c.id, carried: true } })),
+      );
+      this.ledger.outcomesWritten(segment, plan.carry);
     }
-    this.logger.debug({ deleted: doomed, bytes: this.journal.bytes }, 'outbox: compacted');
+    await this.deleteSegments(plan.rest);
+    this.logger.debug({ deleted: [...plan.free, ...plan.rest], bytes: this.journal.bytes }, 'outbox: compacted');
   }
 
   private async deleteSegments(segments: readonly number[]): Promise<void> {
@@ -921,11 +641,10 @@ export class Outbox {
       try {
         await this.journal.deleteSegment(n);
       } finally {
-        if (!this.journal.segments().includes(n)) this.segments.delete(n);
+        if (!this.journal.segments().includes(n)) this.ledger.forget(n);
       }
     }
-    // Space was freed: the next frame may fit again (`accept` decides).
-    if (segments.length > 0 && this.refusedAtBytes !== null && this.journal.bytes < this.refusedAtBytes) this.refusedAtBytes = null;
+    if (segments.length > 0) this.capacity.freed();
   }
 
   // ---- operator views and actions -------------------------------------------------------------------------
@@ -939,7 +658,7 @@ export class Outbox {
       bytes: this.journal.bytes,
       deadLetters: this.dead.count,
       state: this.state(),
-      inFlight: this.running,
+      inFlight: this.scheduler.running,
     };
   }
 
@@ -951,7 +670,7 @@ export class Outbox {
   private state(): OutboxState {
     if (this.readOnly) return 'read-only';
     if (this.stopping) return 'closed';
-    if (this.diskFull || this.refusedAtBytes !== null || this.usedBytes >= this.config.maxBytes) return 'full';
+    if (this.capacity.full) return 'full';
     return 'running';
   }
 
@@ -964,6 +683,7 @@ export class Outbox {
     const out: PendingEvent[] = [];
     for (const e of this.live.values()) {
       if (out.length >= limit) break;
+      const retryAt = this.scheduler.retryAt(e);
       out.push({
         seq: e.seq,
         id: e.id,
@@ -971,7 +691,7 @@ export class Outbox {
         acceptedAt: iso(e.acceptedAt),
         attempts: e.attempts,
         lastReason: e.lastReason,
-        nextAttemptAt: e.nextAttemptAt === null ? null : iso(e.nextAttemptAt),
+        nextAttemptAt: retryAt === null ? null : iso(retryAt),
         event: JSON.parse(e.payload.toString('utf8')) as OutgoingEvent,
       });
     }
@@ -984,7 +704,7 @@ export class Outbox {
    * counts from the re-queue, so `maxAgeHours` does not send them straight back.
    */
   retryDead(options: RetryDeadOptions = {}): Promise<RetryDeadResult> {
-    return this.oneAtATime(() => this.requeue(options));
+    return this.letters.retry(options);
   }
 
   /**
@@ -992,63 +712,7 @@ export class Outbox {
    * and returns them, so the caller can keep a copy. Unreadable lines go too unless the filter excludes them.
    */
   discardDead(options: DeadLetterFilter): Promise<StoredDeadLetter[]> {
-    return this.oneAtATime(async () => {
-      this.assertWritable();
-      const letters = await this.matchingLetters(options, true);
-      if (letters.length > 0) {
-        await this.dead.remove(new Set(letters.map((l) => l.line)));
-        this.logger.warn({ discarded: letters.length, ids: letters.map((l) => l.id) }, 'outbox: dead letters discarded by the operator');
-      }
-      return letters;
-    });
-  }
-
-  /** Runs an operator action on the dead letters after the ones before it (they read and rewrite the same file). */
-  private oneAtATime<T>(action: () => Promise<T>): Promise<T> {
-    const run = this.letterActions.then(action);
-    this.letterActions = run.catch(() => undefined);
-    return run;
-  }
-
-  /** Letters the filter selects; lines that could not be read back only when `withUnreadable` (they hold no event). */
-  private async matchingLetters(options: DeadLetterFilter, withUnreadable: boolean): Promise<StoredDeadLetter[]> {
-    const ids = options.ids ? new Set(options.ids) : null;
-    const account = options.account?.toUpperCase();
-    return (await this.dead.readAll()).filter((l) => {
-      if (l.reason === 'unreadable-line' && !withUnreadable) return false;
-      if (options.reason !== undefined && l.reason !== options.reason) return false;
-      if (ids && !ids.has(l.id)) return false;
-      return account === undefined || l.account.toUpperCase() === account;
-    });
-  }
-
-  private async requeue(options: RetryDeadOptions): Promise<RetryDeadResult> {
-    this.assertWritable();
-    const letters = await this.matchingLetters(options, false);
-    const chosen = new Map<string, { event: OutgoingEvent; lines: number[] }>();
-    const skipped: StoredDeadLetter[] = [];
-    for (const letter of letters) {
-      const known = chosen.get(letter.id);
-      if (known) {
-        known.lines.push(letter.line);
-        continue;
-      }
-      // A letter that can be mapped again (unmapped events keep their source) takes the fixed configuration.
-      const event = options.remap?.(letter) ?? letter.event ?? null;
-      if (!event) {
-        skipped.push(letter);
-        continue;
-      }
-      chosen.set(letter.id, { event: { ...event, body: { ...event.body, event_id: letter.id } }, lines: [letter.line] });
-    }
-    if (chosen.size > 0) {
-      const at = this.clock();
-      await this.persist([...chosen.values()].map(({ event }) => this.newEntry(event, at)));
-      // Only now: a crash before this line leaves the letters in place, so nothing is lost (at most re-queued twice).
-      await this.dead.remove(new Set([...chosen.values()].flatMap((c) => c.lines)));
-      this.logger.info({ requeued: chosen.size, skipped: skipped.length }, 'outbox: dead letters re-queued');
-    }
-    return { requeued: [...chosen.keys()], skipped };
+    return this.letters.discard(options);
   }
 
   // ---- shutdown --------------------------------------------------------------------------------------------------
@@ -1064,18 +728,12 @@ export class Outbox {
 
   private async shutdown(): Promise<void> {
     this.stopping = true;
-    for (const q of this.queues.values()) {
-      if (q.timer) clearTimeout(q.timer);
-      q.timer = null;
-      if (q.state !== 'running') q.state = 'idle';
-    }
-    this.ready = [];
-    this.readyHead = 0;
+    this.scheduler.stop();
     for (const fail of [...this.waiters]) fail(new OutboxClosedError('the outbox closed before the events were delivered'));
-    if (this.inFlight.size > 0) {
+    if (this.scheduler.running > 0) {
       let timer: NodeJS.Timeout | null = null;
       await Promise.race([
-        Promise.allSettled([...this.inFlight]),
+        this.scheduler.whenIdle(),
         new Promise<void>((resolve) => {
           timer = setTimeout(resolve, this.closeGraceMs);
         }),
@@ -1094,7 +752,7 @@ export class Outbox {
       await this.compacting;
     }
     this.finished = true;
-    await this.letterActions;
+    await this.letters.idle();
     if (!this.readOnly) this.logger.info({ ...this.journal.stats(), ...this.status() }, 'outbox closed');
     await this.journal.close();
     await this.dead.close();

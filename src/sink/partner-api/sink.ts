@@ -1,7 +1,7 @@
 /**
  * The Partner Event API sink: one POST per delivery attempt (undici Pool to the API origin), Bearer token from the
  * cached token provider (or an `X-API-KEY` header), a single re-authentication on 401, and the outcome classified
- * for the caller. Retrying is the caller's job (`deliverWithRetry`, or the outbox's worker): `deliver` makes one
+ * for the caller. Retrying is the caller's job (the delivery scheduler, with the backoff of `sink/retry.ts`): `deliver` makes one
  * attempt (two with a 401).
  *
  * When the API accepts an event and hands out pre-signed upload URLs, the snapshots are fetched from the event's
@@ -12,7 +12,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Agent, Pool, request, type Dispatcher } from 'undici';
 import type { SinkConfig } from '../../config/types.js';
 import { describeError, redactUrl, type Logger } from '../../log.js';
-import { MAX_RETRY_AFTER_MS, type DeliveryOutcome, type MediaSource, type OutgoingEvent, type Sink } from '../types.js';
+import { fullJitterDelay } from '../retry.js';
+import type { DeliveryOutcome, MediaSource, OutgoingEvent, Sink } from '../types.js';
 import { parseJson, readBody, str } from './body.js';
 import { createTokenProvider, parseRetryAfter, TokenRequestError, type TokenProvider } from './token.js';
 
@@ -70,20 +71,6 @@ class MediaStepError extends Error {
 
 function isRetryableStatus(status: number): boolean {
   return status === 408 || status === 429 || status >= 500;
-}
-
-/** Full jitter: a uniform wait in [0, min(max, base · 2^attempt)). */
-export function fullJitterDelay(attempt: number, baseMs: number, maxMs: number, random = Math.random): number {
-  const ceiling = Math.min(maxMs, baseMs * 2 ** Math.min(attempt, 30));
-  return Math.floor(random() * ceiling);
-}
-
-/**
- * The wait before the next attempt after a `retry` outcome: the backoff, or the API's Retry-After when longer, but
- * never more than MAX_RETRY_AFTER_MS. Used by `deliverWithRetry` and the outbox alike.
- */
-export function retryWait(outcome: Extract<DeliveryOutcome, { kind: 'retry' }>, attempt: number, baseMs: number, maxMs: number, random = Math.random): number {
-  return Math.min(MAX_RETRY_AFTER_MS, Math.max(outcome.afterMs ?? 0, fullJitterDelay(attempt, baseMs, maxMs, random)));
 }
 
 function asTarget(v: unknown): UploadTarget | null {
@@ -414,65 +401,4 @@ export function createPartnerApiSink(config: PartnerApiSinkConfig, deps: Partner
       return closing;
     },
   };
-}
-
-// ---- retry loop ------------------------------------------------------------------------------------------------
-
-export interface DeliverWithRetryOptions {
-  /** Give up (permanent, 'max age exceeded') once the next attempt would come later than this after the first. */
-  maxAgeMs: number;
-  baseDelayMs?: number;
-  maxDelayMs?: number;
-  /** When the event was first attempted (an outbox passes the stored time); default: now. */
-  firstAttemptAt?: Date | number;
-  /** Aborting stops waiting and resolves with the last `retry` outcome. */
-  signal?: AbortSignal;
-  /** Epoch milliseconds (tests). */
-  clock?: () => number;
-  /** Uniform [0, 1) (tests). */
-  random?: () => number;
-  /** Called before each wait. */
-  onRetry?: (outcome: Extract<DeliveryOutcome, { kind: 'retry' }>, attempt: number, waitMs: number) => void;
-}
-
-/**
- * Calls `sink.deliver` until the outcome is final: exponential backoff with full jitter, never sooner than a
- * `Retry-After` asks, up to `maxAgeMs` after the first attempt. The event (and so its `event_id`) is the same on
- * every attempt.
- */
-export async function deliverWithRetry(
-  sink: Sink,
-  event: OutgoingEvent,
-  opts: DeliverWithRetryOptions,
-): Promise<DeliveryOutcome> {
-  const clock = opts.clock ?? Date.now;
-  const baseDelayMs = opts.baseDelayMs ?? 500;
-  const maxDelayMs = opts.maxDelayMs ?? 60_000;
-  const random = opts.random ?? Math.random;
-  const first =
-    opts.firstAttemptAt === undefined
-      ? clock()
-      : typeof opts.firstAttemptAt === 'number'
-        ? opts.firstAttemptAt
-        : opts.firstAttemptAt.getTime();
-
-  for (let attemptNo = 0; ; attemptNo++) {
-    const outcome = await sink.deliver(event);
-    if (outcome.kind !== 'retry') return outcome;
-    const wait = retryWait(outcome, attemptNo, baseDelayMs, maxDelayMs, random);
-    if (clock() + wait - first > opts.maxAgeMs) {
-      return {
-        kind: 'permanent',
-        reason: 'max age exceeded',
-        response: { lastReason: outcome.reason, attempts: attemptNo + 1 },
-      };
-    }
-    if (opts.signal?.aborted) return outcome;
-    opts.onRetry?.(outcome, attemptNo + 1, wait);
-    try {
-      await sleep(wait, undefined, opts.signal ? { signal: opts.signal } : undefined);
-    } catch {
-      return outcome;
-    }
-  }
 }

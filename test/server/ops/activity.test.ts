@@ -11,10 +11,11 @@ const frame = (seconds: number, account: string | null, reply: FrameActivity['re
 
 function mapped(account: string, seconds: number, forwarded = true): [MappedEvent, SourceFrame] {
   const panelEvent = { protocol: 'sia', code: 'BA', address: '3', addressKind: 'zone', area: null, user: null, modifiers: {}, text: null, function: 'N', category: 'alarm', description: 'Burglary alarm', known: true } as const;
+  const source = { receivedAt: at(seconds), peer: '127.0.0.1:5000' } as SourceFrame;
   const event: MappedEvent = forwarded
     ? { forwarded: true, index: 0, account, panelEvent, rule: 'BA', body: { event_id: `id-${seconds}`, event_type: 'alarm', event_status: 'active' } as never, media: { snapshotUrl: 'http://u:secret@cam/snap', password: 'secret' } }
-    : { forwarded: false, index: 0, account, panelEvent, eventId: `id-${seconds}`, reason: 'unmapped-camera', message: 'no camera', configKey: `accounts["${account}"].cameraId` };
-  return [event, { receivedAt: at(seconds), peer: '127.0.0.1:5000' } as SourceFrame];
+    : { forwarded: false, index: 0, account, panelEvent, eventId: `id-${seconds}`, reason: 'unmapped-camera', message: 'no camera', configKey: `accounts["${account}"].cameraId`, source };
+  return [event, source];
 }
 
 describe('ActivityRecorder', () => {

@@ -1,7 +1,8 @@
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
 import { buildRequest, parseFrame } from '../../../src/protocols/dc09/index.js';
-import type { EventAcceptor } from '../../../src/server/pipeline/acceptor.js';
+import type { DurableLog } from '../../../src/sink/durable-log.js';
+import { DeliveryTimeoutError } from '../../../src/sink/outbox/index.js';
 import { startTestBridge, TcpPanel, text, udpExchange, type TestBridge } from '../harness.js';
 
 const KEY_HEX = '000102030405060708090A0B0C0D0E0F';
@@ -10,6 +11,8 @@ const accounts = {
   '1234': { locationId: 'LOC', cameraId: 'cam', recorderId: 'rec' },
   SECURE: { key: KEY_HEX, keyEncoding: 'hex', locationId: 'LOC2', cameraId: 'cam2' },
 };
+/** The status of a log that holds nothing (the logs injected below only take or refuse events). */
+const holdsNothing = { status: () => ({ depth: 0, oldestAgeSeconds: 0, state: 'running' as const, inFlight: 0 }) };
 let running: TestBridge[] = [];
 async function bridge(overrides: Record<string, unknown> = {}, options = {}): Promise<TestBridge> {
   const b = await startTestBridge({ accounts, ...overrides }, options);
@@ -142,13 +145,14 @@ describe('TCP listener (issue #4)', () => {
 
   it('does not close while a later frame is still being accepted: its ACK arrives first', async () => {
     let calls = 0;
-    const slowSecond: EventAcceptor = {
-      accept: async () => {
+    const slowSecond: DurableLog = {
+      ...holdsNothing,
+      append: async () => {
         if (++calls === 2) await new Promise((r) => setTimeout(r, 400));
       },
       close: async () => undefined,
     };
-    const b = await bridge({ listeners: [{ protocol: 'dc09', transport: 'tcp', host: '127.0.0.1', port: 0, closeAfterReplyMs: 200 }] }, { acceptor: slowSecond });
+    const b = await bridge({ listeners: [{ protocol: 'dc09', transport: 'tcp', host: '127.0.0.1', port: 0, closeAfterReplyMs: 200 }] }, { log: slowSecond });
     const panel = await TcpPanel.open(b.bridge.port('tcp'));
     panel.write(frame('#1234|NBA1'));
     await panel.waitForReplies(1);
@@ -238,8 +242,8 @@ describe('encryption, windows, duplicates, failures', () => {
   });
 
   it('NAKs when the sink fails, so the panel retries', async () => {
-    const failing: EventAcceptor = { accept: () => Promise.reject(new Error('disk on fire')), close: async () => undefined };
-    const b = await bridge({}, { acceptor: failing });
+    const failing: DurableLog = { ...holdsNothing, append: () => Promise.reject(new Error('disk on fire')), close: async () => undefined };
+    const b = await bridge({}, { log: failing });
     const panel = await TcpPanel.open(b.bridge.port('tcp'));
     panel.write(frame());
     const [reply] = await panel.waitForReplies(1);
@@ -251,8 +255,8 @@ describe('encryption, windows, duplicates, failures', () => {
     let release!: () => void;
     const gate = new Promise<void>((r) => (release = r));
     const written: unknown[] = [];
-    const slow: EventAcceptor = { accept: async (events) => { await gate; written.push(...events); }, close: async () => undefined };
-    const b = await bridge({}, { acceptor: slow });
+    const slow: DurableLog = { ...holdsNothing, append: async (events) => { await gate; written.push(...events); }, close: async () => undefined };
+    const b = await bridge({}, { log: slow });
     const panel = await TcpPanel.open(b.bridge.port('tcp'));
     panel.write(frame());
     await new Promise((r) => setTimeout(r, 50));
@@ -267,15 +271,16 @@ describe('encryption, windows, duplicates, failures', () => {
 
 describe('ackAfter "delivered" timing out (stored, not yet delivered)', () => {
   // What the outbox throws when the API did not take the events within deliveredTimeoutSeconds.
-  const timingOut: EventAcceptor = {
-    accept: async () => {
-      throw Object.assign(new Error('1 event(s) not accepted by the sink within 10 ms; they stay queued'), { name: 'DeliveryTimeoutError' });
+  const timingOut: DurableLog = {
+    ...holdsNothing,
+    append: async () => {
+      throw new DeliveryTimeoutError(['evt-1'], 10);
     },
     close: async () => undefined,
   };
 
   it.each([120, 0])('is answered with a NAK, duplicate window %i s', async (duplicateWindowSeconds) => {
-    const b = await bridge({ receiver: { duplicateWindowSeconds } }, { acceptor: timingOut });
+    const b = await bridge({ receiver: { duplicateWindowSeconds } }, { log: timingOut });
     const panel = await TcpPanel.open(b.bridge.port('tcp'));
     panel.write(frame());
     const [reply] = await panel.waitForReplies(1);

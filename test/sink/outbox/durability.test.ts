@@ -69,7 +69,7 @@ describe.runIf(STRACE)('outbox durability (system calls)', () => {
     const outboxDir = join(root, 'a', 'b', 'outbox');
     const ops = await traced(root, `
       const outbox = await openOutbox(config, { logger, start: false });
-      await outbox.acceptUnmapped({ eventId: 'e1', account: '1234', reason: 'unmapped-camera' });
+      await outbox.keepNotForwarded([{ eventId: 'e1', account: '1234', reason: 'unmapped-camera' }]);
       await outbox.close();
     `);
     for (const [made, parent] of [[join(root, 'a'), root], [join(root, 'a', 'b'), join(root, 'a')], [outboxDir, join(root, 'a', 'b')]] as const) {
@@ -99,7 +99,7 @@ describe.runIf(STRACE)('outbox durability (system calls)', () => {
       let n = 0;
       // Keep accepting (each accept schedules compaction) until delivered segments have been deleted.
       for (const until = Date.now() + 10_000; Date.now() < until && (n < 40 || segments() > 2); n++) {
-        await outbox.accept([event(n)]);
+        await outbox.append([event(n)]);
         if (n >= 40) await new Promise((r) => setTimeout(r, 20));
       }
       await outbox.close();

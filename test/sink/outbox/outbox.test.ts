@@ -22,7 +22,10 @@ import {
   type OutboxDeps,
 } from '../../../src/sink/outbox/index.js';
 import { defaultFileOps, Journal, segmentBytesFor, type JournalFileOps } from '../../../src/sink/outbox/journal.js';
-import { MAX_RETRY_AFTER_MS, type OutgoingEvent } from '../../../src/sink/types.js';
+import { MAX_RETRY_AFTER_MS } from '../../../src/sink/retry.js';
+import type { SourceFrame } from '../../../src/mapper/index.js';
+import type { OutgoingEvent } from '../../../src/sink/types.js';
+import { FAILING_ACCOUNTS, otherAccountDelayMs, startFailingApi } from '../failing-api.js';
 import { capturingLogger, countingFileOps, fullDiskFileOps, makeEvent, outboxConfig, RecordingSink, silentLogger, tempDir, until } from './helpers.js';
 
 describe('Outbox', () => {
@@ -63,8 +66,8 @@ describe('Outbox', () => {
 
   it('keeps accepted events across a reopen and delivers them then, in order, with their event ids', async () => {
     const idle = await open(null);
-    await idle.accept([makeEvent('1001', 1), makeEvent('1002', 1)]);
-    await idle.accept([makeEvent('1001', 2)]);
+    await idle.append([makeEvent('1001', 1), makeEvent('1002', 1)]);
+    await idle.append([makeEvent('1001', 2)]);
     expect(idle.status()).toMatchObject({ depth: 3, state: 'running', deadLetters: 0 });
     await closeAll();
 
@@ -85,7 +88,7 @@ describe('Outbox', () => {
     const sink = new RecordingSink();
     sink.delay = () => 400;
     const outbox = await open(sink, {}, { closeGraceMs: 50 });
-    await outbox.accept([makeEvent('2001', 1)]);
+    await outbox.append([makeEvent('2001', 1)]);
     await until(() => sink.inFlight === 1, 2_000, 'delivery in flight');
     await closeAll();
 
@@ -100,7 +103,7 @@ describe('Outbox', () => {
     const { fileOps, fsyncs: countOf } = countingFileOps();
     const outbox = await open(null, {}, { fileOps });
     const frames = 400;
-    await Promise.all(Array.from({ length: frames }, (_, i) => outbox.accept([makeEvent(`A${i % 40}`, i)])));
+    await Promise.all(Array.from({ length: frames }, (_, i) => outbox.append([makeEvent(`A${i % 40}`, i)])));
     const stats = outbox.journalStats();
     const fsyncs = countOf();
     console.log(`outbox group commit: ${frames} concurrent accepts -> ${stats.records} records, ${fsyncs} fsyncs`);
@@ -113,7 +116,7 @@ describe('Outbox', () => {
     const sink = new RecordingSink();
     const outbox = await open(sink, {}, { concurrency: 64 });
     const events = Array.from({ length: 64 }, (_, i) => makeEvent(`B${i}`, i));
-    await outbox.accept(events);
+    await outbox.append(events);
     await sink.waitForAccepted(64);
     await until(() => outbox.journalStats().records === 128, 2_000, 'all outcomes journaled');
     const stats = outbox.journalStats();
@@ -127,7 +130,7 @@ describe('Outbox', () => {
   it('close journals the outcomes of deliveries that finished in its last turn', async () => {
     const sink = new RecordingSink();
     const outbox = await open(sink);
-    await outbox.accept([makeEvent('C1', 1), makeEvent('C2', 1)]);
+    await outbox.append([makeEvent('C1', 1), makeEvent('C2', 1)]);
     await sink.waitForAccepted(2);
     // No waiting for the flush: close itself must write what is still batched.
     await closeAll();
@@ -141,14 +144,14 @@ describe('Outbox', () => {
     // A read-only view is fine next to the writer.
     const view = await open(null, {}, { readOnly: true });
     expect(view.status().state).toBe('read-only');
-    await expect(view.accept([makeEvent('1', 1)])).rejects.toBeInstanceOf(OutboxClosedError);
+    await expect(view.append([makeEvent('1', 1)])).rejects.toBeInstanceOf(OutboxClosedError);
   });
 
   it('takes over the lock of a process that is gone (a crashed bridge restarts unattended)', async () => {
     // Pid 2^22 + 1 is above Linux's pid_max ceiling, so no process has it.
     await writeFile(join(dir, LOCK_FILE), `${2 ** 22 + 1}\n`);
     const outbox = await open(null);
-    await outbox.accept([makeEvent('L1', 1)]);
+    await outbox.append([makeEvent('L1', 1)]);
     expect(await readFile(join(dir, LOCK_FILE), 'utf8')).toBe(`${process.pid}\n`);
     await closeAll();
     expect(await readdir(dir)).not.toContain(LOCK_FILE);
@@ -170,7 +173,7 @@ describe('Outbox', () => {
       };
       const { logger, lines } = capturingLogger();
       const outbox = await open(null, {}, { fileOps: fullDisk, writeRetryMs: 100, logger });
-      for (let i = 0; i < 50; i++) await outbox.accept([makeEvent('F', i)]).catch(() => undefined);
+      for (let i = 0; i < 50; i++) await outbox.append([makeEvent('F', i)]).catch(() => undefined);
       await sleep(150);
       const failuresBefore = lines.filter((l) => l.msg === 'outbox compaction failed; retried later').length;
       await sleep(500);
@@ -208,7 +211,7 @@ describe('Outbox', () => {
     it('deletes segments whose events are all delivered; the directory stays small', async () => {
       const sink = new RecordingSink();
       const outbox = await open(sink, {}, { segmentBytes: 4096 });
-      for (let i = 0; i < 200; i++) await outbox.accept([makeEvent(`C${i % 5}`, i)]);
+      for (let i = 0; i < 200; i++) await outbox.append([makeEvent(`C${i % 5}`, i)]);
       await sink.waitForAccepted(200);
       await until(() => outbox.status().depth === 0, 5_000, 'depth 0');
       // The last outcomes may still be on their way to disk, then compaction runs.
@@ -229,10 +232,10 @@ describe('Outbox', () => {
       // Account STUCK never gets through; everything else does.
       sink.behaviour = (event) => (event.account === 'STUCK' ? { kind: 'retry', reason: 'HTTP 503' } : { kind: 'accepted' });
       const outbox = await open(sink, {}, { segmentBytes: 2048, baseDelayMs: 20, maxDelayMs: 20 });
-      await outbox.accept([makeEvent('STUCK', 1)]);
+      await outbox.append([makeEvent('STUCK', 1)]);
       // Events in the first segment whose outcomes land in later ones (those segments get compacted).
-      await outbox.accept([makeEvent('OK', 1), makeEvent('OK', 2)]);
-      for (let i = 3; i < 120; i++) await outbox.accept([makeEvent('OK', i)]);
+      await outbox.append([makeEvent('OK', 1), makeEvent('OK', 2)]);
+      for (let i = 3; i < 120; i++) await outbox.append([makeEvent('OK', i)]);
       await sink.waitForAccepted(119);
       await until(() => outbox.status().depth === 1, 5_000, 'only STUCK pending');
       await sleep(100);
@@ -264,7 +267,7 @@ describe('Outbox', () => {
       let refused: unknown = null;
       for (let i = 0; i < 100 && !refused; i++) {
         try {
-          await outbox.accept([makeEvent('F1', i)]);
+          await outbox.append([makeEvent('F1', i)]);
           accepted++;
         } catch (err) {
           refused = err;
@@ -274,13 +277,13 @@ describe('Outbox', () => {
       expect(refused).toMatchObject({ kind: 'max-bytes' });
       expect(accepted).toBeGreaterThan(3);
       expect(outbox.status().state).toBe('full');
-      await expect(outbox.accept([makeEvent('F2', 1)])).rejects.toBeInstanceOf(OutboxFullError);
+      await expect(outbox.append([makeEvent('F2', 1)])).rejects.toBeInstanceOf(OutboxFullError);
 
       open_ = false;
       await sink.waitForAccepted(accepted);
       expect(ids(sink.accepted)).toEqual(Array.from({ length: accepted }, (_, i) => `evt-F1-${i}`));
       await until(() => outbox.status().state === 'running', 5_000, 'state running after compaction');
-      await outbox.accept([makeEvent('F2', 2)]);
+      await outbox.append([makeEvent('F2', 2)]);
       await sink.waitForAccepted(accepted + 1);
     });
 
@@ -290,7 +293,7 @@ describe('Outbox', () => {
       let accepted = 0;
       for (let i = 0; i < 1000; i++) {
         try {
-          await outbox.accept([makeEvent('S1', i)]);
+          await outbox.append([makeEvent('S1', i)]);
           accepted++;
         } catch (err) {
           expect(err).toMatchObject({ kind: 'max-bytes' });
@@ -303,7 +306,7 @@ describe('Outbox', () => {
       // The panel retries its refused frame: it is taken once the delivered segment has been compacted away.
       let retried = false;
       for (const deadline = Date.now() + 5_000; !retried && Date.now() < deadline; ) {
-        retried = await outbox.accept([makeEvent('S1', accepted)]).then(() => true, () => false);
+        retried = await outbox.append([makeEvent('S1', accepted)]).then(() => true, () => false);
         if (!retried) await sleep(20);
       }
       expect(retried).toBe(true);
@@ -325,8 +328,8 @@ describe('Outbox', () => {
       const outbox = await open(sink, {}, { segmentBytes: 1024, writeRetryMs: 20, fileOps });
       // The stuck event shares its segment with ten others: their outcomes, written to later segments, must be
       // copied forward before those segments can go.
-      await outbox.accept([makeEvent('STUCK', 0), ...Array.from({ length: 10 }, (_, i) => makeEvent('A', i))]);
-      for (let i = 10; i < 30; i++) await outbox.accept([makeEvent('A', i)]);
+      await outbox.append([makeEvent('STUCK', 0), ...Array.from({ length: 10 }, (_, i) => makeEvent('A', i))]);
+      for (let i = 10; i < 30; i++) await outbox.append([makeEvent('A', i)]);
       // Everything is on disk and pending; now the API comes back while compaction cannot copy outcomes forward.
       failCarry = true;
       sink.delay = () => 3; // outcomes trickle in, one write each, over several segments
@@ -348,7 +351,7 @@ describe('Outbox', () => {
       sink.behaviour = () => ({ kind: 'retry', afterMs: 100 * 24 * 3600 * 1000, reason: 'come back in 100 days' });
       const outbox = await open(sink, { maxAgeHours: 72 });
       const before = Date.now();
-      await outbox.accept([makeEvent('R1', 1)]);
+      await outbox.append([makeEvent('R1', 1)]);
       await until(() => outbox.status().depth === 1 && sink.attempts.length === 1, 2_000, 'first attempt');
       await sleep(50);
       expect(sink.attempts).toHaveLength(1);
@@ -366,7 +369,7 @@ describe('Outbox', () => {
       // Stuck events spread over the segments hold the budget; the segment being written ends up with none.
       for (let n = 0; ; n++) {
         const account = n % 4 === 0 && outbox.status().bytes < 40_000 ? 'STUCK' : 'A';
-        const ok = await outbox.accept([makeEvent(account, n)]).then(() => true, () => false);
+        const ok = await outbox.append([makeEvent(account, n)]).then(() => true, () => false);
         if (!ok) break;
         await sleep(1);
       }
@@ -374,7 +377,7 @@ describe('Outbox', () => {
       const before = outbox.journalStats().dirSyncs;
       let refused = 0;
       for (let i = 0; i < 60; i++) {
-        await outbox.accept([makeEvent('P', i, { pad: 'y'.repeat(20_000) })]).catch(() => refused++);
+        await outbox.append([makeEvent('P', i, { pad: 'y'.repeat(20_000) })]).catch(() => refused++);
         await sleep(2);
       }
       await sleep(100);
@@ -395,16 +398,16 @@ describe('Outbox', () => {
       const sink = new RecordingSink();
       sink.behaviour = () => ({ kind: 'retry', reason: 'API down' });
       const outbox = await open(sink, {}, { fileOps });
-      await outbox.accept([makeEvent('D1', 1)]);
+      await outbox.append([makeEvent('D1', 1)]);
       disk.full = true;
-      const err = await outbox.accept([makeEvent('D1', 2)]).catch((e: unknown) => e);
+      const err = await outbox.append([makeEvent('D1', 2)]).catch((e: unknown) => e);
       expect(err).toBeInstanceOf(OutboxFullError);
       expect(err).toMatchObject({ kind: 'disk-full' });
       expect(outbox.status().state).toBe('full');
       expect(outbox.status().depth).toBe(1);
 
       disk.full = false;
-      await outbox.accept([makeEvent('D1', 3)]);
+      await outbox.append([makeEvent('D1', 3)]);
       expect(outbox.status().state).toBe('running');
       sink.behaviour = () => ({ kind: 'accepted' });
       await sink.waitForAccepted(2);
@@ -417,7 +420,7 @@ describe('Outbox', () => {
     const sink = new RecordingSink();
     sink.behaviour = () => ({ kind: 'retry', reason: 'API down' });
     const outbox = await open(sink, {}, { fileOps, segmentBytes: 2048, baseDelayMs: 10, maxDelayMs: 20, writeRetryMs: 50 });
-    for (let n = 1; n <= 24; n++) await outbox.accept([makeEvent(`F${n % 3}`, n)]);
+    for (let n = 1; n <= 24; n++) await outbox.append([makeEvent(`F${n % 3}`, n)]);
     const before = outbox.status().bytes;
     expect(readdirSync(dir).filter((f) => f.endsWith('.journal')).length).toBeGreaterThan(3);
 
@@ -432,7 +435,7 @@ describe('Outbox', () => {
 
     // Space is back: the outcomes still owed are written, a new frame is accepted, a restart redelivers nothing.
     disk.full = false;
-    await outbox.accept([makeEvent('F9', 99)]);
+    await outbox.append([makeEvent('F9', 99)]);
     await sink.waitForAccepted(25);
     await until(() => outbox.journalStats().records >= 24 + 1 + 25, 5_000, 'outcomes written');
     await closeAll();
@@ -458,7 +461,7 @@ describe('Outbox', () => {
     const perAccount = 25;
     const sends: Promise<void>[] = [];
     for (let n = 0; n < perAccount; n++) {
-      for (const account of accounts) sends.push(outbox.accept([makeEvent(account, n)]));
+      for (const account of accounts) sends.push(outbox.append([makeEvent(account, n)]));
       if (n % 5 === 0) await sleep(1);
     }
     await Promise.all(sends);
@@ -481,7 +484,7 @@ describe('Outbox', () => {
     sink.behaviour = (_event, attempt) =>
       attempt < 3 ? { kind: 'retry', reason: 'HTTP 429', afterMs: 60 } : { kind: 'accepted', responseId: 'r1' };
     const outbox = await open(sink);
-    await outbox.accept([makeEvent('R1', 1)]);
+    await outbox.append([makeEvent('R1', 1)]);
     await sink.waitForAccepted(1);
     const times = sink.attempts.map((a) => a.at);
     expect(times).toHaveLength(3);
@@ -490,12 +493,25 @@ describe('Outbox', () => {
     await until(() => outbox.status().depth === 0, 2_000, 'depth 0');
   });
 
+  it('8 accounts whose events keep getting 503 do not delay another account: its event arrives within a second', async () => {
+    const api = await startFailingApi(new Set(FAILING_ACCOUNTS));
+    try {
+      const outbox = await openOutbox(outboxConfig(dir), { logger: silentLogger, sink: api.sink, concurrency: 8, closeGraceMs: 100 });
+      opened.push(outbox);
+      expect(await otherAccountDelayMs(api, outbox)).toBeLessThan(1_000);
+      await until(() => outbox.status().depth === 16);
+      await closeAll();
+    } finally {
+      await api.close();
+    }
+  });
+
   it('shows the retry state of a pending event', async () => {
     const sink = new RecordingSink();
     sink.behaviour = () => ({ kind: 'retry', reason: 'HTTP 503', afterMs: 10_000 });
     let clock = Date.parse('2026-01-15T10:00:00Z');
     const outbox = await open(sink, {}, { now: () => new Date(clock) });
-    await outbox.accept([makeEvent('S1', 1)]);
+    await outbox.append([makeEvent('S1', 1)]);
     await until(() => sink.attempts.length === 1, 2_000, 'first attempt');
     await sleep(10);
     const [pending] = await outbox.list();
@@ -515,7 +531,7 @@ describe('Outbox', () => {
           ? { kind: 'permanent', status: 400, reason: 'HTTP 400: camera_id unknown', response: { error: 'bad camera' } }
           : { kind: 'accepted' };
       const outbox = await open(sink);
-      await outbox.accept([makeEvent('X1', 1), makeEvent('X1', 2), makeEvent('X1', 3)]);
+      await outbox.append([makeEvent('X1', 1), makeEvent('X1', 2), makeEvent('X1', 3)]);
       await sink.waitForAccepted(2);
       // The account went on after the dead one.
       expect(ids(sink.accepted)).toEqual(['evt-X1-1', 'evt-X1-3']);
@@ -545,7 +561,7 @@ describe('Outbox', () => {
       const sink = new RecordingSink();
       sink.behaviour = () => ({ kind: 'retry', reason: 'connect ECONNREFUSED' });
       const outbox = await open(sink, { maxAgeHours: 1 }, { now, baseDelayMs: 20, maxDelayMs: 20 });
-      await outbox.accept([makeEvent('M1', 1)]);
+      await outbox.append([makeEvent('M1', 1)]);
       await until(() => sink.attempts.length >= 2, 2_000, 'retries');
       offset = 3_600_000;
       await until(() => outbox.status().deadLetters === 1, 2_000, 'dead letter');
@@ -557,7 +573,7 @@ describe('Outbox', () => {
 
     it('an event already past maxAgeHours at start is dead-lettered without an attempt', async () => {
       const idle = await open(null, { maxAgeHours: 1 });
-      await idle.accept([makeEvent('M2', 1)]);
+      await idle.append([makeEvent('M2', 1)]);
       await closeAll();
       const sink = new RecordingSink();
       const later = () => new Date(Date.now() + 2 * 3_600_000);
@@ -571,7 +587,7 @@ describe('Outbox', () => {
       let refuse = true;
       sink.behaviour = () => (refuse ? { kind: 'permanent', status: 403, reason: 'HTTP 403' } : { kind: 'accepted' });
       const outbox = await open(sink);
-      await outbox.accept([makeEvent('Y1', 1), makeEvent('Y2', 1)]);
+      await outbox.append([makeEvent('Y1', 1), makeEvent('Y2', 1)]);
       await until(() => outbox.status().deadLetters === 2, 2_000, 'two dead letters');
       await until(() => outbox.status().depth === 0, 2_000, 'depth 0');
 
@@ -593,7 +609,7 @@ describe('Outbox', () => {
       const sink = new RecordingSink();
       sink.behaviour = () => ({ kind: 'permanent', status: 400, reason: 'HTTP 400' });
       const outbox = await open(sink);
-      await outbox.accept([makeEvent('Z1', 1), makeEvent('Z1', 2), makeEvent('Z2', 1)]);
+      await outbox.append([makeEvent('Z1', 1), makeEvent('Z1', 2), makeEvent('Z2', 1)]);
       await until(() => outbox.status().deadLetters === 3, 2_000, 'three dead letters');
       const bytesBefore = (await readFile(join(dir, DEAD_LETTER_FILE))).length;
 
@@ -610,10 +626,14 @@ describe('Outbox', () => {
       expect(sink.accepted).toHaveLength(0);
     });
 
-    it('acceptUnmapped stores unmapped events as dead letters; retryDead maps them again when asked to', async () => {
+    it('keepNotForwarded stores unmapped events as dead letters; retryDead maps them again when asked to', async () => {
       const sink = new RecordingSink();
       const outbox = await open(sink);
-      await outbox.acceptUnmapped([
+      const frame: SourceFrame = {
+        protocol: 'dc09', token: 'SIA-DCS', encrypted: false, account: 'U1', receiver: null, line: null, sequence: '0001', data: '#U1|NBA1', xdata: [],
+        timestamp: null, timestampTrusted: false, occurredAt: null, receivedAt: new Date(0), peer: null, transport: 'tcp', raw: 'raw', events: [],
+      };
+      await outbox.keepNotForwarded([
         {
           eventId: 'evt-U1-1',
           account: 'U1',
@@ -621,7 +641,8 @@ describe('Outbox', () => {
           message: 'account U1 has no location',
           configKey: 'accounts["U1"].locationId',
           partial: { event_type: 'alarm' },
-          source: { frame: 'raw' },
+          source: frame,
+          index: 0,
         },
         { eventId: 'evt-U2-1', account: 'U2', reason: 'unmapped-camera', message: 'no camera' },
       ]);
@@ -632,7 +653,7 @@ describe('Outbox', () => {
         reason: 'unmapped-account',
         detail: 'account U1 has no location',
         configKey: 'accounts["U1"].locationId',
-        source: { frame: 'raw' },
+        source: { frame: expect.objectContaining({ raw: 'raw' }), index: 0 },
       });
       expect(outbox.status().deadLetters).toBe(2);
 
@@ -655,7 +676,7 @@ describe('Outbox', () => {
       sink.delay = () => 80;
       const outbox = await open(sink, { ackAfter: 'delivered' });
       const started = performance.now();
-      await outbox.accept([makeEvent('K1', 1), makeEvent('K2', 1)]);
+      await outbox.append([makeEvent('K1', 1), makeEvent('K2', 1)]);
       expect(performance.now() - started).toBeGreaterThanOrEqual(75);
       expect(ids(sink.accepted).sort()).toEqual(['evt-K1-1', 'evt-K2-1']);
     });
@@ -666,7 +687,7 @@ describe('Outbox', () => {
       sink.behaviour = () => (down ? { kind: 'retry', reason: 'HTTP 503' } : { kind: 'accepted' });
       const outbox = await open(sink, { ackAfter: 'delivered', deliveredTimeoutSeconds: 0.2 });
       const started = performance.now();
-      const err = await outbox.accept([makeEvent('T1', 1)]).catch((e: unknown) => e);
+      const err = await outbox.append([makeEvent('T1', 1)]).catch((e: unknown) => e);
       const waited = performance.now() - started;
       expect(err).toBeInstanceOf(DeliveryTimeoutError);
       expect((err as DeliveryTimeoutError).eventIds).toEqual(['evt-T1-1']);
@@ -680,7 +701,7 @@ describe('Outbox', () => {
       const sink = new RecordingSink();
       sink.behaviour = () => ({ kind: 'permanent', status: 404, reason: 'HTTP 404' });
       const outbox = await open(sink, { ackAfter: 'delivered' });
-      await expect(outbox.accept([makeEvent('T2', 1)])).rejects.toBeInstanceOf(DeliveryFailedError);
+      await expect(outbox.append([makeEvent('T2', 1)])).rejects.toBeInstanceOf(DeliveryFailedError);
     });
   });
 });

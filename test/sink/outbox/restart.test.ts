@@ -23,7 +23,7 @@ describe('Outbox restart', () => {
     const batches: Promise<void>[] = [];
     for (let start = 0; start < PENDING; start += 1000) {
       const events = Array.from({ length: 1000 }, (_, i) => makeEvent(`A${(start + i) % ACCOUNTS}`, start + i));
-      batches.push(writer.accept(events));
+      batches.push(writer.append(events));
     }
     await Promise.all(batches);
     const fillMs = performance.now() - filled;

@@ -7,7 +7,6 @@ import {
   parseRetryAfter,
   refreshMarginSeconds,
 } from '../../../src/sink/partner-api/token.js';
-import { fullJitterDelay } from '../../../src/sink/partner-api/sink.js';
 
 const pair = generateKeyPairSync('rsa', { modulusLength: 2048 });
 const pkcs8 = pair.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
@@ -95,12 +94,5 @@ describe('timing helpers', () => {
     expect(parseRetryAfter('soon', now)).toBeUndefined();
     expect(parseRetryAfter(undefined, now)).toBeUndefined();
     expect(parseRetryAfter(['7', '9'], now)).toBe(7000);
-  });
-
-  it('full jitter stays below the exponential ceiling', () => {
-    expect(fullJitterDelay(0, 500, 60_000, () => 0.999)).toBe(499);
-    expect(fullJitterDelay(3, 500, 60_000, () => 0.5)).toBe(2000);
-    expect(fullJitterDelay(20, 500, 60_000, () => 0.5)).toBe(30_000);
-    expect(fullJitterDelay(5, 500, 60_000, () => 0)).toBe(0);
   });
 });

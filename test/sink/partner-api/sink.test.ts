@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { deliverWithRetry, retryWait, type DeliverWithRetryOptions } from '../../../src/sink/partner-api/sink.js';
-import { MAX_RETRY_AFTER_MS, type DeliveryOutcome, type OutgoingEvent, type Sink } from '../../../src/sink/types.js';
+import { deliverWithRetry, MAX_RETRY_AFTER_MS, type DeliverWithRetryOptions } from '../../../src/sink/retry.js';
+import type { DeliveryOutcome, OutgoingEvent, Sink } from '../../../src/sink/types.js';
 import {
   JPEG,
   makeEvent,
@@ -144,14 +144,6 @@ describe('partner-api sink: delivery', () => {
     expect(outcome.kind).toBe('accepted');
     expect(waits).toEqual([1000]);
     expect(Date.now() - started).toBeGreaterThanOrEqual(990);
-  });
-
-  it('retryWait: the backoff, or Retry-After when longer, never more than an hour', () => {
-    const half = () => 0.5;
-    expect(retryWait({ kind: 'retry', reason: 'HTTP 503' }, 2, 100, 10_000, half)).toBe(200);
-    expect(retryWait({ kind: 'retry', afterMs: 5_000, reason: 'HTTP 429' }, 2, 100, 10_000, half)).toBe(5_000);
-    expect(retryWait({ kind: 'retry', afterMs: 10, reason: 'HTTP 429' }, 2, 100, 10_000, half)).toBe(200);
-    expect(retryWait({ kind: 'retry', afterMs: 1e12, reason: 'HTTP 429' }, 0, 100, 10_000, half)).toBe(MAX_RETRY_AFTER_MS);
   });
 
   it('waits at most an hour whatever Retry-After says, instead of giving a fresh event up', async () => {

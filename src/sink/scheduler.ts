@@ -1,0 +1,234 @@
+/**
+ * The per-account delivery scheduler shared by the outbox and the in-memory queue (no outbox):
+ *
+ * - per account in order: an account's next item waits for the previous one's final outcome;
+ * - accounts in parallel, at most `concurrency` attempts in flight;
+ * - an account waiting out a backoff does not hold a slot (accounts whose deliveries keep failing never stall the
+ *   others);
+ * - fair turns: an account that finished an item, or whose backoff ended, goes to the back of the ready list.
+ *
+ * Pure bookkeeping: what an attempt does and how long a backoff lasts is the caller's (`attempt` resolves to the
+ * next step); the clock and the timers are injected, so tests run without real time.
+ */
+
+/** What an attempt came to: the head item is done (the account moves on), or tried again after `afterMs`. */
+export type Step = { kind: 'done' } | { kind: 'retry'; afterMs: number };
+
+export interface Timers {
+  now(): number;
+  set(fire: () => void, ms: number): unknown;
+  clear(handle: unknown): void;
+}
+
+export const systemTimers: Timers = {
+  now: Date.now,
+  set: (fire, ms) => setTimeout(fire, ms),
+  clear: (handle) => clearTimeout(handle as NodeJS.Timeout),
+};
+
+export interface SchedulerOptions<T> {
+  /** Attempts in flight at once, over all accounts. */
+  concurrency: number;
+  account(item: T): string;
+  /** One attempt at an account's head item; should not reject (see `crashed`). */
+  attempt(item: T): Promise<Step>;
+  /** `attempt` rejected (a bug): the step to take instead; default a retry after a second. */
+  crashed?(item: T, err: unknown): Step;
+  timers?: Timers;
+}
+
+interface Lane<T> {
+  account: string;
+  /** Items not yet done, from `head` on (an array with a moving head: no shifting on the hot path). */
+  items: (T | undefined)[];
+  head: number;
+  /** idle: nothing to do (or stopped); ready: in the ready list; running: an attempt in flight; waiting: a backoff. */
+  state: 'idle' | 'ready' | 'running' | 'waiting';
+  timer: unknown;
+  retryAt: number | null;
+}
+
+const CRASH_RETRY: Step = { kind: 'retry', afterMs: 1000 };
+
+export class AccountScheduler<T> {
+  private readonly lanes = new Map<string, Lane<T>>();
+  /** Lanes whose head may be attempted now, in turn order. */
+  private ready: (Lane<T> | undefined)[] = [];
+  private readyHead = 0;
+  private inFlight = 0;
+  private count = 0;
+  private started = false;
+  private stopped = false;
+  private readonly timers: Timers;
+  private readonly concurrency: number;
+  private waiters: Array<{ until: 'idle' | 'empty'; resolve: () => void }> = [];
+
+  constructor(private readonly options: SchedulerOptions<T>) {
+    this.timers = options.timers ?? systemTimers;
+    this.concurrency = Math.max(1, options.concurrency);
+  }
+
+  /** Queues an item behind what its account already has. */
+  add(item: T): void {
+    const account = this.options.account(item);
+    let lane = this.lanes.get(account);
+    if (!lane) {
+      lane = { account, items: [], head: 0, state: 'idle', timer: null, retryAt: null };
+      this.lanes.set(account, lane);
+    }
+    lane.items.push(item);
+    this.count++;
+    if (lane.state === 'idle' && !this.stopped) {
+      this.makeReady(lane);
+      this.pump();
+    }
+  }
+
+  /** Starts (or resumes) attempting; items added before wait for it. */
+  start(): void {
+    if (this.stopped) return;
+    this.started = true;
+    this.pump();
+  }
+
+  /** No new attempts, no backoff timers; attempts in flight finish (`whenIdle`). Items stay where they are. */
+  stop(): void {
+    this.stopped = true;
+    for (const lane of this.lanes.values()) {
+      if (lane.timer !== null) this.timers.clear(lane.timer);
+      lane.timer = null;
+      lane.retryAt = null;
+      if (lane.state !== 'running') lane.state = 'idle';
+    }
+    this.ready = [];
+    this.readyHead = 0;
+    this.settleWaiters();
+  }
+
+  /** Attempts in flight now. */
+  get running(): number {
+    return this.inFlight;
+  }
+
+  /** Items not done yet, over all accounts. */
+  get size(): number {
+    return this.count;
+  }
+
+  /** True while the account waits out a backoff. */
+  isWaiting(account: string): boolean {
+    return this.lanes.get(account)?.state === 'waiting';
+  }
+
+  /** Every item not done yet, account by account. */
+  *items(): Iterable<T> {
+    for (const lane of this.lanes.values()) yield* this.pending(lane.account);
+  }
+
+  /** The account's items not done yet, head first. */
+  *pending(account: string): Iterable<T> {
+    const lane = this.lanes.get(account);
+    if (!lane) return;
+    for (let i = lane.head; i < lane.items.length; i++) yield lane.items[i]!;
+  }
+
+  /** When the item is next attempted, if it heads an account waiting out a backoff; else null. */
+  retryAt(item: T): number | null {
+    const lane = this.lanes.get(this.options.account(item));
+    return lane && lane.state === 'waiting' && lane.items[lane.head] === item ? lane.retryAt : null;
+  }
+
+  /** Resolves once no attempt is in flight. */
+  whenIdle(): Promise<void> {
+    return this.when('idle');
+  }
+
+  /** Resolves once every item is done (or, after `stop`, once no attempt is in flight). */
+  whenEmpty(): Promise<void> {
+    return this.when('empty');
+  }
+
+  private when(until: 'idle' | 'empty'): Promise<void> {
+    if (this.reached(until)) return Promise.resolve();
+    return new Promise((resolve) => this.waiters.push({ until, resolve }));
+  }
+
+  private reached(until: 'idle' | 'empty'): boolean {
+    return this.inFlight === 0 && (until === 'idle' || this.stopped || this.count === 0);
+  }
+
+  private settleWaiters(): void {
+    if (this.waiters.length === 0) return;
+    const still = this.waiters.filter((w) => !this.reached(w.until));
+    if (still.length === this.waiters.length) return;
+    const due = this.waiters.filter((w) => this.reached(w.until));
+    this.waiters = still;
+    for (const w of due) w.resolve();
+  }
+
+  private makeReady(lane: Lane<T>): void {
+    lane.state = 'ready';
+    this.ready.push(lane);
+  }
+
+  private pump(): void {
+    if (!this.started || this.stopped) return;
+    while (this.inFlight < this.concurrency && this.readyHead < this.ready.length) {
+      const lane = this.ready[this.readyHead]!;
+      this.ready[this.readyHead++] = undefined;
+      if (this.readyHead === this.ready.length) {
+        this.ready = [];
+        this.readyHead = 0;
+      }
+      lane.state = 'running';
+      this.inFlight++;
+      const item = lane.items[lane.head]!;
+      let attempt: Promise<Step>;
+      try {
+        attempt = this.options.attempt(item);
+      } catch (err) {
+        attempt = Promise.reject(err);
+      }
+      void attempt
+        .catch((err: unknown) => this.options.crashed?.(item, err) ?? CRASH_RETRY)
+        .then((step) => this.finished(lane, step));
+    }
+  }
+
+  private finished(lane: Lane<T>, step: Step): void {
+    this.inFlight--;
+    if (step.kind === 'done') this.advance(lane);
+    else if (this.stopped) lane.state = 'idle';
+    else this.wait(lane, step.afterMs);
+    this.pump();
+    this.settleWaiters();
+  }
+
+  private advance(lane: Lane<T>): void {
+    lane.items[lane.head++] = undefined;
+    this.count--;
+    if (lane.head === lane.items.length) {
+      lane.state = 'idle';
+      this.lanes.delete(lane.account);
+      return;
+    }
+    if (lane.head >= 1024 && lane.head * 2 >= lane.items.length) {
+      lane.items = lane.items.slice(lane.head);
+      lane.head = 0;
+    }
+    // To the back of the turn order: one busy account does not starve the others.
+    if (this.stopped) lane.state = 'idle';
+    else this.makeReady(lane);
+  }
+
+  private wait(lane: Lane<T>, ms: number): void {
+    lane.state = 'waiting';
+    lane.retryAt = this.timers.now() + ms;
+    lane.timer = this.timers.set(() => {
+      lane.timer = null;
+      lane.retryAt = null;
+      this.makeReady(lane);
+      this.pump();
+    }, ms);
+  }
+}

@@ -1,5 +1,6 @@
 /** `alarm-bridge serve [--config FILE]`: the receiver, with an embedded default that works out of the box. */
 import { access, constants } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { CommandModule } from 'yargs';
 import { ConfigError, defaultConfig, loadConfigFile } from '../config/load.js';
 import type { BridgeConfig } from '../config/types.js';
@@ -7,7 +8,7 @@ import { createLogger, describeError, errorMessage, errorStack, type Logger } fr
 import { deliveryCheck, startBridge, type RunningBridge } from '../server/app/bridge.js';
 import { startStatusServer, type OutboxAction, type ReadinessCheck, type StatusServerOptions } from '../server/ops/http-status.js';
 import { clearControlToken, newControlToken, publishControlToken, type PublishedToken } from '../server/ops/control-token.js';
-import { OutboxClosedError } from '../sink/outbox/index.js';
+import { OutboxClosedError, QUARANTINE_DIR, type JournalDamageReport } from '../sink/outbox/index.js';
 import { UsageError } from './frame-input.js';
 import { discardLetters, parseChoice, retryLetters, type DeadLetterChoice } from './outbox.js';
 
@@ -48,6 +49,13 @@ function warnAboutMp4(config: BridgeConfig, logger: Logger): void {
   }
 }
 
+/** Damaged journal bytes skipped at start: degraded, not down (every readable event is delivered). */
+export function journalDamageCheck(damage: JournalDamageReport, dir: string): ReadinessCheck | null {
+  if (damage.ranges === 0) return null;
+  const unknown = damage.uncountedRanges > 0 ? ` (and an unknown number in ${damage.uncountedRanges} range(s) no commit marker follows)` : '';
+  return { ok: true, degraded: true, detail: `${damage.lostEvents} event(s)${unknown} lost in ${damage.bytes} damaged journal bytes found at start; copies in ${join(dir, QUARANTINE_DIR)}` };
+}
+
 /** `/readyz`: listeners bound, outbox writable and accepting, last delivery and token exchange not failing. */
 async function readiness(config: BridgeConfig, bridge: RunningBridge): Promise<{ ready: boolean; checks: Record<string, ReadinessCheck> }> {
   const checks: Record<string, ReadinessCheck> = { listeners: { ok: bridge.listeners.length > 0, detail: `${bridge.listeners.length} bound` } };
@@ -55,6 +63,8 @@ async function readiness(config: BridgeConfig, bridge: RunningBridge): Promise<{
     const state = bridge.outbox.status().state;
     const writable = await access(config.outbox.dir, constants.W_OK).then(() => null, (e: unknown) => String(e));
     checks.outbox = { ok: writable === null && state === 'running', detail: writable ?? `state ${state}` };
+    const journal = journalDamageCheck(bridge.outbox.status().damage, config.outbox.dir);
+    if (journal) checks.journal = journal;
   }
   const { lastDelivery, lastToken } = bridge.health;
   if (lastDelivery) checks.delivery = deliveryCheck(lastDelivery);

@@ -124,12 +124,16 @@ export async function startBridge(config: BridgeConfig, options: BridgeOptions):
   const health: DeliveryHealth = { lastDelivery: null, lastToken: null };
   const built = options.acceptor ? { acceptor: options.acceptor, outbox: null } : await acceptorFor(config, logger, metrics, health);
   const { acceptor, outbox } = built;
-  const outboxGauges = outbox ? setInterval(() => {
-    const status = outbox.status();
+  const setOutboxGauges = (box: Outbox) => {
+    const status = box.status();
     metrics.outboxDepth.set(status.depth);
     metrics.outboxBytes.set(status.bytes);
     metrics.outboxOldestAge.set(status.oldestAgeSeconds);
-  }, 1000).unref() : null;
+    metrics.outboxLostEvents.set(status.damage.lostEvents);
+    metrics.outboxDamagedBytes.set(status.damage.bytes);
+  };
+  if (outbox) setOutboxGauges(outbox);
+  const outboxGauges = outbox ? setInterval(() => setOutboxGauges(outbox), 1000).unref() : null;
   const onPanelActivity = (account: string, peer: Peer, at: Date) => {
     supervisor.activity(account, `${peer.address}:${peer.port}`, peer.transport, at);
     options.onPanelActivity?.(account, peer, at);

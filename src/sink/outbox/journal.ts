@@ -155,6 +155,17 @@ async function quarantine(dir: string, segment: number, range: DamagedRange, byt
   return path;
 }
 
+/** Journal damage found on open, summed up. */
+export interface JournalDamageReport {
+  ranges: number;
+  bytes: number;
+  /** Events the damaged ranges held, as far as a commit marker after them tells. */
+  lostEvents: number;
+  /** Ranges no commit marker follows (the end of an older segment, a version 1 segment): their loss is not known. */
+  uncountedRanges: number;
+  details: readonly JournalDamage[];
+}
+
 export class Journal {
   private readonly sizes = new Map<number, number>();
   private readonly found: JournalDamage[] = [];
@@ -266,6 +277,19 @@ export class Journal {
   /** Damaged ranges found on open (media damage: the events in them were lost). */
   get damage(): readonly JournalDamage[] {
     return this.found;
+  }
+
+  /** What the outbox's status and `/readyz` say about `damage`. */
+  damageReport(): JournalDamageReport {
+    let lostEvents = 0;
+    let bytes = 0;
+    let uncounted = 0;
+    for (const d of this.found) {
+      bytes += d.end - d.start;
+      if (d.lostEvents === null) uncounted++;
+      else lostEvents += d.lostEvents;
+    }
+    return { ranges: this.found.length, bytes, lostEvents, uncountedRanges: uncounted, details: this.found };
   }
 
   /** Truncates to `validEnd` (re-writing the magic when even that was torn) and makes the cut durable. */

@@ -34,6 +34,7 @@ import {
   makeDurableDir,
   segmentBytesFor,
   Journal,
+  type JournalDamageReport,
   type JournalFileOps,
   type JournalStats,
   type OutcomeKind,
@@ -83,6 +84,8 @@ export interface OutboxStatus {
   state: OutboxState;
   /** Deliveries in flight now. */
   inFlight: number;
+  /** Damaged journal bytes skipped at start (issue #15): the outbox runs degraded, the events in them are lost. */
+  damage: JournalDamageReport;
 }
 
 export interface PendingEvent {
@@ -940,6 +943,7 @@ export class Outbox {
       deadLetters: this.dead.count,
       state: this.state(),
       inFlight: this.running,
+      damage: this.journal.damageReport(),
     };
   }
 

@@ -219,6 +219,8 @@ export class Journal {
     for (const [i, segment] of segments.entries()) {
       const file = join(dir, segmentFileName(segment));
       const buf = await readFile(file);
+      // A segment written by an earlier version may be readable by others.
+      if (!readOnly) await chmod(file, FILE_MODE);
       const isLast = i === segments.length - 1;
       const scan = scanSegment(buf, isLast, (record, offset) => options.onRecord(record, segment, file, offset));
       for (const range of scan.damage) await journal.noteDamage(segment, file, range, buf, readOnly);

@@ -272,7 +272,7 @@ export async function openOutbox(config: OutboxConfig, deps: OutboxDeps): Promis
       ...(deps.fileOps ? { fileOps: deps.fileOps } : {}),
       onRecord: (record, segment, file, offset) => recovery.add(record, segment, file, offset),
     });
-    const dead = await DeadLetterStore.open(config.dir, readOnly);
+    const dead = await DeadLetterStore.open(config.dir, readOnly, deps.logger);
     const outbox = new Outbox(config, deps, journal, dead, lock, recovery, readOnly);
     deps.logger.info(
       {

@@ -122,6 +122,7 @@ export const CONFIG_KEYS: readonly ConfigKeyDoc[] = [
 
   { key: 'outbox', type: 'object or null', default: 'null (no outbox)', description: 'Durable journal: frames are ACKed once their events are on disk.' },
   { key: 'outbox.dir', type: 'path', default: '"./data/outbox"', description: 'Journal directory (relative to the config file).' },
+  { key: 'outbox.keyFile', type: 'path', default: '"<outbox.dir>/media.key" (created)', description: 'Key (64 hex digits) encrypting camera credentials in the journal; keep it outside outbox.dir so a copy of that directory holds no usable secret.' },
   { key: 'outbox.ackAfter', type: '"persisted" | "delivered"', default: '"persisted"', description: 'ACK after the fsync, or only after the API accepted the events.' },
   { key: 'outbox.maxBytes', type: 'integer >= 1', default: '1073741824', description: 'Journal size limit; beyond it new frames are NAKed.' },
   { key: 'outbox.deliveredTimeoutSeconds', type: 'number > 0', default: '10', description: 'With ackAfter "delivered": NAK when the API has not accepted by then.' },

@@ -692,8 +692,10 @@ function outboxConfig(cx: Context, value: unknown, at: string): OutboxConfig | n
   if (value === null) return null;
   const f = objectAt(cx.problems, at, value, keysOf('outbox'), { expected: `an object with the keys ${keysOf('outbox').join(', ')} (all optional), or null` });
   if (f === undefined) return null;
+  const keyFile = f.optional('keyFile', pathRule);
   return {
     dir: resolvePath(cx, f.get('dir', pathRule, DEFAULT_OUTBOX_DIR)),
+    ...(keyFile !== undefined ? { keyFile: resolvePath(cx, keyFile) } : {}),
     ackAfter: f.get('ackAfter', oneOf(['persisted', 'delivered'] as const), 'persisted'),
     maxBytes: f.get('maxBytes', integer(1), 1073741824),
     deliveredTimeoutSeconds: f.get('deliveredTimeoutSeconds', positiveSeconds, 10),

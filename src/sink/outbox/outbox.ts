@@ -15,6 +15,7 @@
  * outcome records that belong to events of older, still kept segments are first copied to the active segment, so
  * deleting it never brings a finished event back to life.
  */
+import { join } from 'node:path';
 import type { OutboxConfig } from '../../config/types.js';
 import { describeError, type Logger } from '../../log.js';
 import { retryWait } from '../partner-api/sink.js';
@@ -41,6 +42,7 @@ import {
   type ScannedRecord,
 } from './journal.js';
 import { lockDir, type DirLock } from './lock.js';
+import { MEDIA_KEY_FILE, MediaSeal, storedEvent } from './media-seal.js';
 
 export interface OutboxDeps {
   /** Where events go. Required unless the outbox is opened read-only or with `start: false`. */
@@ -273,7 +275,9 @@ export async function openOutbox(config: OutboxConfig, deps: OutboxDeps): Promis
       onRecord: (record, segment, file, offset) => recovery.add(record, segment, file, offset),
     });
     const dead = await DeadLetterStore.open(config.dir, readOnly, deps.logger);
-    const outbox = new Outbox(config, deps, journal, dead, lock, recovery, readOnly);
+    // Camera credentials are stored encrypted; a read-only view shows them sealed and needs no key.
+    const seal = readOnly ? null : await MediaSeal.open(config.keyFile ?? join(config.dir, MEDIA_KEY_FILE), deps.logger);
+    const outbox = new Outbox(config, deps, journal, dead, lock, recovery, readOnly, seal);
     deps.logger.info(
       {
         dir: config.dir,
@@ -354,6 +358,8 @@ export class Outbox {
     private readonly lock: DirLock | null,
     recovery: Recovery,
     private readonly readOnly: boolean,
+    /** Seals media sources for the journal; null when read-only (nothing is written or delivered then). */
+    private readonly seal: MediaSeal | null,
   ) {
     this.logger = deps.logger;
     const now = deps.now;
@@ -444,7 +450,7 @@ export class Outbox {
   private newEntry(event: OutgoingEvent, at: number): NewEntry {
     const seq = this.nextSeq++;
     const id = event.body.event_id;
-    const { frame, payload } = encodeEventRecord(seq, at, event.account, id, JSON.stringify(event));
+    const { frame, payload } = encodeEventRecord(seq, at, event.account, id, this.seal!.encode(event));
     const entry: Entry = {
       seq,
       id,
@@ -619,7 +625,7 @@ export class Outbox {
       this.finishDead(q, entry, 'max-age', this.maxAgeDetail(entry));
       return;
     }
-    const event = entry.fresh ?? (JSON.parse(entry.payload.toString('utf8')) as OutgoingEvent);
+    const event = entry.fresh ?? this.seal!.decode(entry.payload);
     entry.fresh = null;
     entry.attempts++;
     let outcome: DeliveryOutcome;
@@ -754,7 +760,7 @@ export class Outbox {
       acceptedAt: iso(entry.acceptedAt),
       attempts: entry.attempts,
       seq: entry.seq,
-      event: JSON.parse(entry.payload.toString('utf8')) as OutgoingEvent,
+      event: storedEvent(entry.payload) as OutgoingEvent,
     };
     this.logger.warn(
       { id: entry.id, account: entry.account, reason, detail, status, attempts: entry.attempts },
@@ -976,7 +982,7 @@ export class Outbox {
         attempts: e.attempts,
         lastReason: e.lastReason,
         nextAttemptAt: e.nextAttemptAt === null ? null : iso(e.nextAttemptAt),
-        event: JSON.parse(e.payload.toString('utf8')) as OutgoingEvent,
+        event: storedEvent(e.payload) as OutgoingEvent,
       });
     }
     return out;

@@ -14,7 +14,6 @@ import { link, readFile, stat, unlink, writeFile } from 'node:fs/promises';
 import { setTimeout as delay } from 'node:timers/promises';
 import { join } from 'node:path';
 import { OutboxLockedError } from './errors.js';
-import { FILE_MODE } from './journal.js';
 
 export const LOCK_FILE = 'outbox.lock';
 
@@ -72,7 +71,7 @@ async function linkInto(source: string, path: string): Promise<boolean> {
     if (!NO_HARD_LINKS.has(code)) throw err;
   }
   try {
-    await writeFile(path, `${process.pid}\n`, { flag: 'wx', mode: FILE_MODE });
+    await writeFile(path, `${process.pid}\n`, { flag: 'wx' });
     return true;
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
@@ -122,7 +121,7 @@ export async function lockDir(dir: string): Promise<DirLock> {
   const current = await readOwner(path);
   if (current !== null && current > 0 && (await ownerLooksAlive(current))) throw new OutboxLockedError(dir, current);
   const mine = `${path}.${randomBytes(6).toString('hex')}.new`;
-  await writeFile(mine, `${process.pid}\n`, { flag: 'wx', mode: FILE_MODE });
+  await writeFile(mine, `${process.pid}\n`, { flag: 'wx' });
   try {
     for (let attempt = 0; ; attempt++) {
       if (await linkInto(mine, path)) break;

@@ -225,6 +225,7 @@ describe('SIGKILL, then a damaged disk: the bridge starts and loses nothing outs
     const list = await runCli(['outbox', 'list', '--config', configPath]);
     expect(list.code, list.stderr).toBe(0);
     expect(list.stdout.trim().split('\n')).toHaveLength(acked.length - lost.length);
+    if (lost.length > 0) expect(list.stderr).toContain('outbox journal: damaged bytes skipped');
 
     await writeFile(configPath, config(sink));
     const second = await startBridge(configPath);

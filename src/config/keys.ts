@@ -252,6 +252,7 @@ export const SINK_KEYS = {
 
 export const OUTBOX_KEYS = {
   dir: setting({ type: 'path', rule: pathRule, default: './data/outbox', description: 'Journal directory (relative to the config file).' }),
+  keyFile: unset({ type: 'path', rule: pathRule, description: 'Key (64 hex digits) encrypting camera credentials in the journal; unset: `media.key` in `outbox.dir`, created at first start. Keep it outside `outbox.dir` so a copy of that directory holds no usable secret.' }),
   ackAfter: setting({ type: '"persisted" | "delivered"', rule: oneOf(['persisted', 'delivered'] as const), default: 'persisted', description: 'ACK after the fsync, or only after the API accepted the events.' }),
   maxBytes: setting({ type: 'integer >= 1', rule: integer(1), default: 1073741824, description: 'Journal size limit; beyond it new frames are NAKed.' }),
   deliveredTimeoutSeconds: setting({ type: 'number > 0', rule: positiveSeconds, default: 10, description: 'With ackAfter "delivered": NAK when the API has not accepted by then.' }),

@@ -657,8 +657,10 @@ function outboxConfig(cx: Context, value: unknown, at: string): OutboxConfig | n
   if (value === null) return null;
   const f = objectAt(cx.problems, at, value, keysOf('outbox'), { expected: `an object with the keys ${keysOf('outbox').join(', ')} (all optional), or null` });
   if (f === undefined) return null;
+  const keyFile = optionalOf(f, OUTBOX_KEYS.keyFile);
   return {
     dir: resolvePath(cx, valueOf(f, OUTBOX_KEYS.dir)),
+    ...(keyFile !== undefined ? { keyFile: resolvePath(cx, keyFile) } : {}),
     ackAfter: valueOf(f, OUTBOX_KEYS.ackAfter),
     maxBytes: valueOf(f, OUTBOX_KEYS.maxBytes),
     deliveredTimeoutSeconds: valueOf(f, OUTBOX_KEYS.deliveredTimeoutSeconds),

@@ -136,6 +136,8 @@ export type SinkConfig =
 
 export interface OutboxConfig {
   dir: string;
+  /** Key that encrypts camera credentials at rest (default `<dir>/media.key`, created on first use). */
+  keyFile?: string;
   ackAfter: 'persisted' | 'delivered';
   maxBytes: number;
   deliveredTimeoutSeconds: number;

@@ -166,6 +166,11 @@ describe('defaults', () => {
     });
   });
 
+  it('outbox.keyFile: absent unless given (the outbox then keeps media.key in its directory); a non-text value names the key', () => {
+    expect(parseConfig({ outbox: {} }, SOURCE).outbox).not.toHaveProperty('keyFile');
+    expect(() => parseConfig({ outbox: { keyFile: 7 } }, SOURCE)).toThrow(/outbox\.keyFile/);
+  });
+
   it('keeps null for outbox and http', () => {
     const config = parseConfig({ outbox: null, http: null, receiver: { supervision: null } }, SOURCE);
     expect([config.outbox, config.http, config.receiver.supervision]).toEqual([null, null, null]);
@@ -183,6 +188,7 @@ describe('config.example.json', () => {
     expect(config.mapping.codes['sia:RP']).toBe('ignore');
     expect(config.sink.type === 'partner-api' && 'privateKeyFile' in config.sink.auth && config.sink.auth.privateKeyFile).toBe(path.join(REPO, 'partner.key'));
     expect(config.outbox?.dir).toBe('/var/lib/alarm-bridge/outbox');
+    expect(config.outbox?.keyFile).toBe('/var/lib/alarm-bridge/outbox-media.key');
     expect(config.http).toEqual({ host: '127.0.0.1', port: 9464 });
   });
 

@@ -90,12 +90,16 @@ export async function startBridge(config: BridgeConfig, options: BridgeOptions):
   const metrics = options.metrics ?? new BridgeMetrics();
   const health: DeliveryHealth = { lastDelivery: null, lastToken: null };
   const { log, outbox, sink } = options.log ? { log: options.log, outbox: null, sink: null } : await logFor(config, logger, metrics, health);
-  const outboxGauges = outbox ? setInterval(() => {
-    const status = outbox.status();
+  const setOutboxGauges = (box: Outbox) => {
+    const status = box.status();
     metrics.outboxDepth.set(status.depth);
     metrics.outboxBytes.set(status.bytes);
     metrics.outboxOldestAge.set(status.oldestAgeSeconds);
-  }, 1000).unref() : null;
+    metrics.outboxLostEvents.set(status.damage.lostEvents);
+    metrics.outboxDamagedBytes.set(status.damage.bytes);
+  };
+  if (outbox) setOutboxGauges(outbox);
+  const outboxGauges = outbox ? setInterval(() => setOutboxGauges(outbox), 1000).unref() : null;
   const onPanelActivity = (account: string, peer: Peer, at: Date) => {
     supervisor.activity(account, `${peer.address}:${peer.port}`, peer.transport, at);
     options.onPanelActivity?.(account, peer, at);

@@ -1,6 +1,8 @@
 /** `/readyz`: listeners bound, outbox writable and accepting, last delivery and token exchange not failing. */
 import { access, constants } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { BridgeConfig } from '../../config/types.js';
+import { QUARANTINE_DIR, type JournalDamageReport } from '../../sink/outbox/index.js';
 import type { Readiness, ReadinessCheck } from '../ops/http-status.js';
 import type { DeliveryHealth, RunningBridge } from './bridge.js';
 
@@ -11,12 +13,21 @@ export function deliveryCheck(last: NonNullable<DeliveryHealth['lastDelivery']>)
   return { ok, detail: `${ok ? outcome.kind : `${outcome.kind}: ${outcome.reason}`} at ${new Date(last.atMs).toISOString()}` };
 }
 
+/** Damaged journal bytes skipped at start: degraded, not down (every readable event is delivered). */
+export function journalDamageCheck(damage: JournalDamageReport, dir: string): ReadinessCheck | null {
+  if (damage.ranges === 0) return null;
+  const unknown = damage.uncountedRanges > 0 ? ` (and an unknown number in ${damage.uncountedRanges} range(s) no commit marker follows)` : '';
+  return { ok: true, degraded: true, detail: `${damage.lostEvents} event(s)${unknown} lost in ${damage.bytes} damaged journal bytes found at start; copies in ${join(dir, QUARANTINE_DIR)}` };
+}
+
 export async function readiness(config: BridgeConfig, bridge: RunningBridge): Promise<Readiness> {
   const checks: Record<string, ReadinessCheck> = { listeners: { ok: bridge.listeners.length > 0, detail: `${bridge.listeners.length} bound` } };
   if (config.outbox && bridge.outbox) {
-    const state = bridge.outbox.status().state;
+    const { state, damage } = bridge.outbox.status();
     const writable = await access(config.outbox.dir, constants.W_OK).then(() => null, (e: unknown) => String(e));
     checks.outbox = { ok: writable === null && state === 'running', detail: writable ?? `state ${state}` };
+    const journal = journalDamageCheck(damage, config.outbox.dir);
+    if (journal) checks.journal = journal;
   }
   const { lastDelivery, lastToken } = bridge.health;
   if (lastDelivery) checks.delivery = deliveryCheck(lastDelivery);

@@ -28,6 +28,8 @@ import { bound } from '../sources/tcp-server.js';
 
 export interface ReadinessCheck {
   ok: boolean;
+  /** Working, but something was lost or is impaired (`/readyz` answers 200 with status "degraded"). */
+  degraded?: boolean;
   detail?: string;
 }
 
@@ -126,7 +128,8 @@ export async function startStatusServer(options: StatusServerOptions): Promise<R
       result = { ready: false, checks: { readiness: { ok: false, detail: errorText(err) } } };
     }
     const ready = result.ready && Object.values(result.checks).every((c) => c.ok);
-    return { status: ready ? 200 : 503, body: { status: ready ? 'ready' : 'not ready', ready, checks: result.checks } };
+    const degraded = Object.values(result.checks).some((c) => c.degraded === true);
+    return { status: ready ? 200 : 503, body: { status: ready ? (degraded ? 'degraded' : 'ready') : 'not ready', ready, checks: result.checks } };
   }
 
   async function outboxAction(req: IncomingMessage, res: ServerResponse, action: OutboxAction, token: string): Promise<void> {

@@ -24,6 +24,8 @@ export class BridgeMetrics {
   readonly outboxDepth = new Gauge({ name: 'alarm_bridge_outbox_depth', help: 'Events accepted but not yet delivered', registers: [this.registry] });
   readonly outboxBytes = new Gauge({ name: 'alarm_bridge_outbox_bytes', help: 'Bytes of journal on disk', registers: [this.registry] });
   readonly outboxOldestAge = new Gauge({ name: 'alarm_bridge_outbox_oldest_age_seconds', help: 'Age of the oldest undelivered event', registers: [this.registry] });
+  readonly outboxLostEvents = new Gauge({ name: 'alarm_bridge_outbox_lost_events', help: 'Events lost in damaged journal bytes found at start (copied to quarantine/)', registers: [this.registry] });
+  readonly outboxDamagedBytes = new Gauge({ name: 'alarm_bridge_outbox_damaged_bytes', help: 'Damaged journal bytes skipped at start (copied to quarantine/)', registers: [this.registry] });
   readonly supervisedAccounts = new Gauge({ name: 'alarm_bridge_supervised_accounts', help: 'Accounts under supervision', registers: [this.registry] });
   readonly accountsInFailure = new Gauge({ name: 'alarm_bridge_accounts_in_failure', help: 'Supervised accounts currently in communication failure', registers: [this.registry] });
   readonly supervisionEvents = new Counter({ name: 'alarm_bridge_supervision_events_total', help: 'Synthetic supervision events (fail = communication failure, restore), by whether the durable log took them', labelNames: ['kind', 'result'] as const, registers: [this.registry] });

@@ -566,8 +566,9 @@ export class Supervisor {
     const path = this.options.statePath;
     const temp = `${path}.${process.pid}.tmp`;
     try {
-      await mkdir(dirname(path), { recursive: true });
-      const handle = await open(temp, 'w');
+      // Private like the outbox's files (issue #15): it names accounts and their panels' addresses.
+      await mkdir(dirname(path), { recursive: true, mode: 0o700 });
+      const handle = await open(temp, 'w', 0o600);
       try {
         await handle.writeFile(`${JSON.stringify(this.snapshot(), null, 1)}\n`, 'utf8');
         await handle.datasync();

@@ -3,14 +3,43 @@
  * be delivered without an operator (permanent API refusals, events past `maxAgeHours`, unmapped accounts and
  * cameras). Appends are group-committed and fsynced like the journal; `retryDead` removes re-queued lines by
  * rewriting the file (temporary file, fsync, rename), so a crash leaves either the old or the new file.
+ *
+ * Each line carries its format version (`"v": 1`; lines without one were written before versions and read as
+ * such) and is validated when read back: a line that is not a letter (damage, an unknown version) is reported as
+ * `unreadable-line`, counted and logged at open, and the other lines keep working (issue #15).
  */
-import { open, readFile, rename, type FileHandle } from 'node:fs/promises';
+import { chmod, open, readFile, rename, type FileHandle } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
+import type { Logger } from '../../log.js';
 import type { OutgoingEvent, PartnerEvent } from '../types.js';
 import { GroupCommit } from './group-commit.js';
-import { makeDurableDir, syncDir } from './journal.js';
+import { FILE_MODE, makeDurableDir, syncDir } from './journal.js';
 
 export const DEAD_LETTER_FILE = 'dead-letters.ndjson';
+/** The format version written on every line. */
+export const DEAD_LETTER_VERSION = 1;
+const READABLE_VERSIONS: ReadonlySet<unknown> = new Set([undefined, DEAD_LETTER_VERSION]);
+const REQUIRED_TEXT_FIELDS = ['id', 'account', 'reason', 'deadAt'] as const;
+
+/** A line read back as a letter, or why it is not one. */
+export function parseLetterLine(row: string): DeadLetter | string {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(row);
+  } catch {
+    return 'not JSON';
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return 'not a JSON object';
+  const { v, ...letter } = parsed as Record<string, unknown>;
+  if (!READABLE_VERSIONS.has(v)) return `unsupported format version ${JSON.stringify(v)}`;
+  const missing = REQUIRED_TEXT_FIELDS.find((key) => typeof letter[key] !== 'string');
+  if (missing) return `no text field "${missing}"`;
+  return letter as unknown as DeadLetter;
+}
+
+function unreadable(row: string, why: string, line: number): StoredDeadLetter {
+  return { id: '', account: '', reason: 'unreadable-line', detail: `${why}: ${row.slice(0, 200)}`, deadAt: '', line };
+}
 
 export interface DeadLetter {
   /** The event id (`event_id` of the body); a re-queued letter keeps it. */
@@ -63,7 +92,7 @@ export class DeadLetterStore {
    * Opens (creating) the file. A last line without its newline is a torn append from a crash: it is cut so the
    * next append does not glue onto it.
    */
-  static async open(dir: string, readOnly = false): Promise<DeadLetterStore> {
+  static async open(dir: string, readOnly = false, logger?: Logger): Promise<DeadLetterStore> {
     const store = new DeadLetterStore(join(dir, DEAD_LETTER_FILE));
     let text: Buffer;
     let existed = true;
@@ -75,11 +104,21 @@ export class DeadLetterStore {
       existed = false;
     }
     const end = text.lastIndexOf(0x0a) + 1;
-    for (let i = text.indexOf(0x0a); i !== -1; i = text.indexOf(0x0a, i + 1)) store.lines++;
+    const damaged: Array<{ line: number; why: string }> = [];
+    for (let from = 0, i = text.indexOf(0x0a); i !== -1; from = i + 1, i = text.indexOf(0x0a, from)) {
+      const why = parseLetterLine(text.toString('utf8', from, i));
+      if (typeof why === 'string') damaged.push({ line: store.lines, why });
+      store.lines++;
+    }
+    if (damaged.length > 0) {
+      logger?.error({ file: store.path, lines: damaged.slice(0, 20) }, `outbox: ${damaged.length} dead-letter line(s) unreadable; listed as unreadable-line, the other letters are kept`);
+    }
     store.size = end;
     if (!readOnly) {
       await makeDurableDir(dir);
-      store.fh = await open(store.path, 'a+');
+      store.fh = await open(store.path, 'a+', FILE_MODE);
+      // A file written by an earlier version may be readable by others.
+      await chmod(store.path, FILE_MODE);
       // Letters are written to it on the strength of a panel's ACK: its name must survive a power loss too.
       if (!existed) await syncDir(dir);
       if (end < text.length) {
@@ -103,7 +142,7 @@ export class DeadLetterStore {
   /** Appends and fsyncs; concurrent calls share one fsync. */
   append(letters: readonly DeadLetter[]): Promise<void> {
     if (letters.length === 0) return Promise.resolve();
-    const text = letters.map((letter) => `${JSON.stringify(letter)}\n`).join('');
+    const text = letters.map((letter) => `${JSON.stringify({ v: DEAD_LETTER_VERSION, ...letter })}\n`).join('');
     return this.commit.submit([{ kind: 'append', text }]);
   }
 
@@ -123,11 +162,8 @@ export class DeadLetterStore {
     // The last element is what follows the final newline: empty, or a torn append.
     for (let line = 0; line < rows.length - 1; line++) {
       const row = rows[line]!;
-      try {
-        letters.push({ ...(JSON.parse(row) as DeadLetter), line });
-      } catch {
-        letters.push({ id: '', account: '', reason: 'unreadable-line', detail: row.slice(0, 200), deadAt: '', line });
-      }
+      const letter = parseLetterLine(row);
+      letters.push(typeof letter === 'string' ? unreadable(row, letter, line) : { ...letter, line });
     }
     return letters;
   }
@@ -176,7 +212,7 @@ export class DeadLetterStore {
     const kept = rows.filter((_, i) => !lines.has(i));
     const rewritten = kept.length > 0 ? `${kept.join('\n')}\n` : '';
     const tmp = `${this.path}.tmp`;
-    const handle = await open(tmp, 'w');
+    const handle = await open(tmp, 'w', FILE_MODE);
     try {
       await handle.writeFile(rewritten);
       await handle.datasync();
@@ -186,7 +222,7 @@ export class DeadLetterStore {
     await rename(tmp, this.path);
     await syncDir(dirname(this.path));
     await this.fh?.close();
-    this.fh = await open(this.path, 'a+');
+    this.fh = await open(this.path, 'a+', FILE_MODE);
     this.lines = kept.length;
     this.size = Buffer.byteLength(rewritten, 'utf8');
   }

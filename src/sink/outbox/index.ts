@@ -9,3 +9,4 @@ export {
 } from './errors.js';
 export { DEAD_LETTER_FILE, type StoredDeadLetter } from './dead-letters.js';
 export { LOCK_FILE } from './lock.js';
+export { QUARANTINE_DIR, type JournalDamageReport } from './journal.js';

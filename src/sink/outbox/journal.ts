@@ -1,37 +1,55 @@
 /**
  * The outbox journal (issue #6): append-only segment files `00000001.journal`, `00000002.journal`, … in the outbox
- * directory. Every accepted event and every final delivery outcome is one record; a batch of records is written
- * and `fdatasync`ed before the callers' promises resolve, and batches are group-committed (see `GroupCommit`).
+ * directory. Every accepted event and every final delivery outcome is one record; a batch of records and its commit
+ * marker are written and `fdatasync`ed before the callers' promises resolve, and batches are group-committed (see
+ * `GroupCommit`). The byte layout and the reading rules are in `journal-format.ts`.
  *
- * Segment file: the 8-byte magic `ABOXJNL1`, then records. Record framing:
- *
- *   u32 LE  body length
- *   u32 LE  body length XOR 0xFFFFFFFF   (a flipped bit in the length is caught before the length is trusted)
- *   u32 LE  CRC-32 of the body
- *   body:   u8 type, then
- *     type 1 (event):   u48 seq, f64 acceptedAt (epoch ms), u16 + UTF-8 account, u16 + UTF-8 event id,
- *                       JSON of the OutgoingEvent (the rest of the body)
- *     type 2 (outcome): u48 seq, u8 outcome (1 delivered, 2 discarded, 3 dead), JSON details (id, time, reason)
- *
- * The fields recovery needs (seq, account, id, outcome) sit in fixed binary fields so that a restart scan only
- * checks CRCs and slices buffers: the JSON is parsed when an event is delivered, not when 100,000 of them are
- * reloaded (issue #6: resume within 2 s).
- *
- * Recovery rules: in the LAST segment, a last record that is incomplete, fails its checksum, or is followed only
- * by zero bytes (a crash mid-write) is a torn tail: it is cut off and logged. Anything else that does not check out
- * throws `OutboxCorruptError` with the file and byte offset; start-up stops.
+ * Recovery (issue #15: it never refuses to start): the unfinished batch at the end of the newest segment is cut and
+ * logged. Damage before it is skipped: the damaged bytes are copied to `quarantine/<segment>.<start>-<end>.bin`,
+ * logged at error with their offsets and the events they held, and kept in `damage` for the outbox's status; every
+ * readable record is still handed on. A newest segment that was damaged, or is of an older format, is not appended
+ * to: a new segment starts, and compaction deletes the old one once its readable events are delivered.
  */
-import { mkdir, open, readdir, readFile, unlink, type FileHandle } from 'node:fs/promises';
+import { chmod, mkdir, open, readdir, readFile, unlink, type FileHandle } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
-import { crc32 } from 'node:zlib';
 import { describeError, type Logger } from '../../log.js';
-import { OutboxClosedError, OutboxCorruptError, OutboxWriteError } from './errors.js';
+import { OutboxClosedError, OutboxWriteError } from './errors.js';
 import { GroupCommit } from './group-commit.js';
+import {
+  encodeCommit,
+  encodeRecord,
+  isEventFrame,
+  scanSegment,
+  SEGMENT_FORMAT_VERSION,
+  SEGMENT_MAGIC,
+  type DamagedRange,
+  type JournalRecord,
+  type ScannedRecord,
+} from './journal-format.js';
 
-export const SEGMENT_MAGIC = Buffer.from('ABOXJNL1', 'latin1');
-export const RECORD_HEADER_BYTES = 12;
+export {
+  encodeEventRecord,
+  encodeRecord,
+  RECORD_HEADER_BYTES,
+  scanSegment,
+  SEGMENT_MAGIC,
+  SEGMENT_MAGIC_V1,
+  type DamagedRange,
+  type EventRecord,
+  type JournalRecord,
+  type OutcomeKind,
+  type OutcomeRecord,
+  type ScannedRecord,
+  type SegmentScan,
+} from './journal-format.js';
+
 /** Rotate to a new segment once the active one has reached this size. */
 export const DEFAULT_SEGMENT_BYTES = 16 * 1024 * 1024;
+/** Files at rest (issue #15): readable by the bridge's user only, in directories only that user can enter. */
+export const FILE_MODE = 0o600;
+export const DIR_MODE = 0o700;
+/** Where damaged journal bytes are copied before recovery skips them. */
+export const QUARANTINE_DIR = 'quarantine';
 
 /**
  * Segment size for an outbox of `maxBytes`: at most an eighth of it, so that the segment being written (which
@@ -40,192 +58,21 @@ export const DEFAULT_SEGMENT_BYTES = 16 * 1024 * 1024;
 export function segmentBytesFor(maxBytes: number): number {
   return Math.min(DEFAULT_SEGMENT_BYTES, Math.max(4096, Math.floor(maxBytes / 8)));
 }
-/** Larger bodies are never written, so a larger length read back is damage, not data. */
-const MAX_BODY_BYTES = 64 * 1024 * 1024;
-const MAX_SEQ = 2 ** 48 - 1;
 const SEGMENT_NAME = /^(\d{8,})\.journal$/;
-
-const TYPE_EVENT = 1;
-const TYPE_OUTCOME = 2;
-
-export type OutcomeKind = 'delivered' | 'discarded' | 'dead';
-const OUTCOME_CODE: Record<OutcomeKind, number> = { delivered: 1, discarded: 2, dead: 3 };
-const OUTCOME_BY_CODE: readonly (OutcomeKind | undefined)[] = [undefined, 'delivered', 'discarded', 'dead'];
-
-export interface EventRecord {
-  type: 'event';
-  /** Journal-wide sequence number: the identity outcomes refer to (an event id can be accepted twice). */
-  seq: number;
-  acceptedAt: number;
-  account: string;
-  id: string;
-  /** UTF-8 JSON of the OutgoingEvent. On a scan this is a view into the segment buffer: copy it to keep it. */
-  payload: Buffer;
-}
-
-export interface OutcomeRecord {
-  type: 'outcome';
-  seq: number;
-  outcome: OutcomeKind;
-  /** Written for people reading the journal; not read back on a scan. */
-  detail: Record<string, unknown>;
-}
-
-export type JournalRecord = EventRecord | OutcomeRecord;
-
-/** What a scan hands back: outcome details are not parsed. */
-export type ScannedRecord = EventRecord | { type: 'outcome'; seq: number; outcome: OutcomeKind };
 
 export function segmentFileName(segment: number): string {
   return `${String(segment).padStart(8, '0')}.journal`;
 }
 
-/** Writes the length, its complement and the body's CRC-32 in front of a filled-in body. */
-function seal(frame: Buffer): Buffer {
-  const bodyLength = frame.length - RECORD_HEADER_BYTES;
-  if (bodyLength > MAX_BODY_BYTES) throw new RangeError(`journal record too large: ${bodyLength} bytes`);
-  frame.writeUInt32LE(bodyLength, 0);
-  frame.writeUInt32LE(~bodyLength >>> 0, 4);
-  frame.writeUInt32LE(crc32(frame.subarray(RECORD_HEADER_BYTES)), 8);
-  return frame;
+/** A damaged byte range found on open, with where its copy went. */
+export interface JournalDamage extends DamagedRange {
+  segment: number;
+  file: string;
+  /** The copy under `quarantine/` (null when opened read-only, or when the copy failed). */
+  quarantine: string | null;
 }
 
-function checkSeq(seq: number): void {
-  if (!Number.isSafeInteger(seq) || seq < 0 || seq > MAX_SEQ) throw new RangeError(`journal sequence out of range: ${seq}`);
-}
-
-/** An event record's frame with everything but the payload filled in; the payload goes at `payloadAt`. */
-function eventFrame(seq: number, acceptedAt: number, account: string, id: string, payloadBytes: number): { frame: Buffer; payloadAt: number } {
-  checkSeq(seq);
-  const accountBytes = Buffer.byteLength(account, 'utf8');
-  const idBytes = Buffer.byteLength(id, 'utf8');
-  if (accountBytes > 0xffff || idBytes > 0xffff) throw new RangeError('account or event id too long');
-  const frame = Buffer.allocUnsafe(RECORD_HEADER_BYTES + 1 + 6 + 8 + 2 + accountBytes + 2 + idBytes + payloadBytes);
-  let p = RECORD_HEADER_BYTES;
-  p = frame.writeUInt8(TYPE_EVENT, p);
-  p = frame.writeUIntLE(seq, p, 6);
-  p = frame.writeDoubleLE(acceptedAt, p);
-  p = frame.writeUInt16LE(accountBytes, p);
-  p += frame.write(account, p, 'utf8');
-  p = frame.writeUInt16LE(idBytes, p);
-  p += frame.write(id, p, 'utf8');
-  return { frame, payloadAt: p };
-}
-
-/**
- * An event record built straight from the event's JSON text: the text is encoded once, into the frame, and the
- * returned `payload` is a view of those bytes (what the outbox keeps for later attempts).
- */
-export function encodeEventRecord(seq: number, acceptedAt: number, account: string, id: string, json: string): { frame: Buffer; payload: Buffer } {
-  const { frame, payloadAt } = eventFrame(seq, acceptedAt, account, id, Buffer.byteLength(json, 'utf8'));
-  frame.write(json, payloadAt, 'utf8');
-  return { frame: seal(frame), payload: frame.subarray(payloadAt) };
-}
-
-/** One framed record, ready to be written. */
-export function encodeRecord(record: JournalRecord): Buffer {
-  if (record.type === 'event') {
-    const { frame, payloadAt } = eventFrame(record.seq, record.acceptedAt, record.account, record.id, record.payload.length);
-    record.payload.copy(frame, payloadAt);
-    return seal(frame);
-  }
-  checkSeq(record.seq);
-  const detail = JSON.stringify(record.detail);
-  const frame = Buffer.allocUnsafe(RECORD_HEADER_BYTES + 1 + 6 + 1 + Buffer.byteLength(detail, 'utf8'));
-  let p = RECORD_HEADER_BYTES;
-  p = frame.writeUInt8(TYPE_OUTCOME, p);
-  p = frame.writeUIntLE(record.seq, p, 6);
-  p = frame.writeUInt8(OUTCOME_CODE[record.outcome], p);
-  frame.write(detail, p, 'utf8');
-  return seal(frame);
-}
-
-/** Decodes a body whose checksum passed; returns a reason string when its structure is wrong. */
-function decodeBody(body: Buffer): ScannedRecord | string {
-  const type = body[0];
-  if (type === TYPE_EVENT) {
-    if (body.length < 19) return 'event record too short';
-    const seq = body.readUIntLE(1, 6);
-    const acceptedAt = body.readDoubleLE(7);
-    const accountLength = body.readUInt16LE(15);
-    const idAt = 17 + accountLength;
-    if (idAt + 2 > body.length) return 'event record account overruns the record';
-    const idLength = body.readUInt16LE(idAt);
-    const payloadAt = idAt + 2 + idLength;
-    if (payloadAt > body.length) return 'event record id overruns the record';
-    return {
-      type: 'event',
-      seq,
-      acceptedAt,
-      account: body.toString('utf8', 17, idAt),
-      id: body.toString('utf8', idAt + 2, payloadAt),
-      payload: body.subarray(payloadAt),
-    };
-  }
-  if (type === TYPE_OUTCOME) {
-    if (body.length < 8) return 'outcome record too short';
-    const outcome = OUTCOME_BY_CODE[body[7]!];
-    if (!outcome) return `unknown outcome code ${body[7]}`;
-    return { type: 'outcome', seq: body.readUIntLE(1, 6), outcome };
-  }
-  return `unknown record type ${type}`;
-}
-
-function zeroFrom(buf: Buffer, offset: number): boolean {
-  for (let i = offset; i < buf.length; i++) if (buf[i] !== 0) return false;
-  return true;
-}
-
-export interface SegmentScan {
-  /** Bytes up to the end of the last good record. */
-  validEnd: number;
-  /** Set when a torn tail starts at `validEnd` (only ever for the last segment). */
-  tornReason: string | null;
-}
-
-/**
- * Checks every record of one segment and hands each to `onRecord`, in file order. Throws `OutboxCorruptError`
- * for damage that is not a torn tail of the last segment.
- */
-export function scanSegment(
-  buf: Buffer,
-  file: string,
-  isLast: boolean,
-  onRecord: (record: ScannedRecord, offset: number) => void,
-): SegmentScan {
-  if (buf.length < SEGMENT_MAGIC.length) {
-    // A crash right after the file was created: only the newest segment can be caught like that.
-    if (isLast && SEGMENT_MAGIC.subarray(0, buf.length).equals(buf)) return { validEnd: 0, tornReason: 'incomplete segment header' };
-    throw new OutboxCorruptError(file, 0, 'not an outbox journal segment (short header)');
-  }
-  if (!buf.subarray(0, SEGMENT_MAGIC.length).equals(SEGMENT_MAGIC)) {
-    throw new OutboxCorruptError(file, 0, 'not an outbox journal segment (bad magic)');
-  }
-  let offset = SEGMENT_MAGIC.length;
-  // `tail` says whether damage at `offset` may be a torn tail: it must be the last record of the last segment.
-  const damaged = (reason: string, tail: boolean): SegmentScan => {
-    if (isLast && (tail || zeroFrom(buf, offset))) return { validEnd: offset, tornReason: reason };
-    throw new OutboxCorruptError(file, offset, reason);
-  };
-  while (offset < buf.length) {
-    if (buf.length - offset < RECORD_HEADER_BYTES) return damaged('incomplete record header', true);
-    const length = buf.readUInt32LE(offset);
-    if ((length ^ buf.readUInt32LE(offset + 4)) >>> 0 !== 0xffffffff || length < 1 || length > MAX_BODY_BYTES) {
-      return damaged('bad record length', false);
-    }
-    const end = offset + RECORD_HEADER_BYTES + length;
-    if (end > buf.length) return damaged(`incomplete record (${length} byte body, ${buf.length - offset - RECORD_HEADER_BYTES} present)`, true);
-    const body = buf.subarray(offset + RECORD_HEADER_BYTES, end);
-    if (crc32(body) !== buf.readUInt32LE(offset + 8)) return damaged('checksum mismatch', end === buf.length);
-    const record = decodeBody(body);
-    if (typeof record === 'string') throw new OutboxCorruptError(file, offset, record);
-    onRecord(record, offset);
-    offset = end;
-  }
-  return { validEnd: offset, tornReason: null };
-}
-
-/** The two file operations whose cost and failures matter; tests inject failures (ENOSPC) and count fsyncs. */
+/** The two file operations whose cost and failures matter; tests inject failures (ENOSPC, power cuts) and count fsyncs. */
 export interface JournalFileOps {
   write(fh: FileHandle, data: Buffer, position: number): Promise<void>;
   sync(fh: FileHandle): Promise<void>;
@@ -278,7 +125,7 @@ export async function syncDir(dir: string): Promise<void> {
 /** Creates `dir` (and missing parents) so that it survives a crash: each new directory's parent is fsynced. */
 export async function makeDurableDir(dir: string): Promise<void> {
   const target = resolve(dir);
-  const first = await mkdir(target, { recursive: true });
+  const first = await mkdir(target, { recursive: true, mode: DIR_MODE });
   if (first === undefined) return;
   for (let created = target; ; created = dirname(created)) {
     await syncDir(dirname(created));
@@ -286,9 +133,46 @@ export async function makeDurableDir(dir: string): Promise<void> {
   }
 }
 
+/** Makes the outbox directory private to the bridge's user (one created by an earlier version may be 0755). */
+export async function makePrivateDir(dir: string): Promise<void> {
+  await makeDurableDir(dir);
+  await chmod(dir, DIR_MODE);
+}
+
+/** Copies damaged bytes aside before recovery skips them; returns the copy's path. */
+async function quarantine(dir: string, segment: number, range: DamagedRange, bytes: Buffer): Promise<string> {
+  const qdir = join(dir, QUARANTINE_DIR);
+  await makeDurableDir(qdir);
+  const path = join(qdir, `${segmentFileName(segment)}.${range.start}-${range.end}.bin`);
+  const handle = await open(path, 'w', FILE_MODE);
+  try {
+    await handle.writeFile(bytes);
+    await handle.datasync();
+  } finally {
+    await handle.close();
+  }
+  await syncDir(qdir);
+  return path;
+}
+
+/** Journal damage found on open, summed up. */
+export interface JournalDamageReport {
+  ranges: number;
+  bytes: number;
+  /** Events the damaged ranges held, as far as a commit marker after them tells. */
+  lostEvents: number;
+  /** Ranges no commit marker follows (the end of an older segment, a version 1 segment): their loss is not known. */
+  uncountedRanges: number;
+  details: readonly JournalDamage[];
+}
+
 export class Journal {
   private readonly sizes = new Map<number, number>();
+  private readonly found: JournalDamage[] = [];
   private active = 0;
+  /** Event records and records in the active segment: what its next commit marker counts. */
+  private activeEvents = 0;
+  private activeRecords = 0;
   private fh: FileHandle | null = null;
   private diskBytes = 0;
   private rotateRequested = false;
@@ -310,11 +194,14 @@ export class Journal {
     this.commit = new GroupCommit((frames) => this.flush(frames));
   }
 
-  /** Scans every segment (calling `onRecord`), cuts a torn tail, and opens the newest segment for appending. */
+  /**
+   * Scans every segment (calling `onRecord`), copies damaged ranges aside, cuts an unfinished batch at the end, and
+   * opens the newest segment for appending (a new one when the newest is damaged or of an older format).
+   */
   static async open(dir: string, options: JournalOptions): Promise<Journal> {
     const journal = new Journal(dir, options.logger, options);
     const readOnly = options.readOnly ?? false;
-    if (!readOnly) await makeDurableDir(dir);
+    if (!readOnly) await makePrivateDir(dir);
     let names: string[];
     try {
       names = await readdir(dir);
@@ -328,18 +215,20 @@ export class Journal {
       .map((m) => Number.parseInt(m[1]!, 10))
       .sort((a, b) => a - b);
 
+    let appendToLast = true;
     for (const [i, segment] of segments.entries()) {
       const file = join(dir, segmentFileName(segment));
       const buf = await readFile(file);
+      // A segment written by an earlier version may be readable by others.
+      if (!readOnly) await chmod(file, FILE_MODE);
       const isLast = i === segments.length - 1;
-      const scan = scanSegment(buf, file, isLast, (record, offset) =>
-        options.onRecord(record, segment, file, offset),
-      );
+      const scan = scanSegment(buf, isLast, (record, offset) => options.onRecord(record, segment, file, offset));
+      for (const range of scan.damage) await journal.noteDamage(segment, file, range, buf, readOnly);
       let size = buf.length;
       if (scan.tornReason !== null) {
         size = scan.validEnd;
         if (!readOnly) {
-          size = await journal.cutTornTail(file, scan.validEnd);
+          size = await journal.cutTornTail(file, scan.validEnd, scan.badMagic);
           options.logger.warn(
             { file, offset: scan.validEnd, bytesCut: buf.length - scan.validEnd, reason: scan.tornReason },
             'outbox journal: torn tail from an interrupted write cut off',
@@ -348,12 +237,17 @@ export class Journal {
       }
       journal.sizes.set(segment, size);
       journal.diskBytes += size;
+      if (isLast) {
+        appendToLast = scan.version === SEGMENT_FORMAT_VERSION && scan.damage.length === 0 && !scan.badMagic;
+        journal.activeEvents = scan.events;
+        journal.activeRecords = scan.records;
+      }
     }
 
     if (!readOnly) {
       const last = segments.at(-1);
-      if (last === undefined) {
-        await journal.createSegment(1);
+      if (last === undefined || !appendToLast) {
+        await journal.createSegment((last ?? 0) + 1);
       } else {
         journal.active = last;
         journal.fh = await open(join(dir, segmentFileName(last)), 'r+');
@@ -365,12 +259,51 @@ export class Journal {
     return journal;
   }
 
+  /** Keeps, copies aside (unless read-only) and logs one damaged range. */
+  private async noteDamage(segment: number, file: string, range: DamagedRange, buf: Buffer, readOnly: boolean): Promise<void> {
+    let copy: string | null = null;
+    if (!readOnly) {
+      try {
+        copy = await quarantine(this.dir, segment, range, buf.subarray(range.start, range.end));
+      } catch (err) {
+        this.logger.error({ file, err: describeError(err) }, 'outbox journal: damaged bytes could not be copied to quarantine');
+      }
+    }
+    this.found.push({ ...range, segment, file, quarantine: copy });
+    this.logger.error(
+      { file, start: range.start, end: range.end, bytes: range.end - range.start, lostEvents: range.lostEvents, reason: range.reason, quarantine: copy },
+      'outbox journal: damaged bytes skipped; the events in them cannot be delivered',
+    );
+  }
+
+  /** Damaged ranges found on open (media damage: the events in them were lost). */
+  get damage(): readonly JournalDamage[] {
+    return this.found;
+  }
+
+  /** What the outbox's status and `/readyz` say about `damage`. */
+  damageReport(): JournalDamageReport {
+    let lostEvents = 0;
+    let bytes = 0;
+    let uncounted = 0;
+    for (const d of this.found) {
+      bytes += d.end - d.start;
+      if (d.lostEvents === null) uncounted++;
+      else lostEvents += d.lostEvents;
+    }
+    return { ranges: this.found.length, bytes, lostEvents, uncountedRanges: uncounted, details: this.found };
+  }
+
   /** Truncates to `validEnd` (re-writing the magic when even that was torn) and makes the cut durable. */
-  private async cutTornTail(file: string, validEnd: number): Promise<number> {
+  private async cutTornTail(file: string, validEnd: number, badMagic: boolean): Promise<number> {
     const handle = await open(file, 'r+');
     try {
       let size = validEnd;
-      if (validEnd < SEGMENT_MAGIC.length) {
+      if (badMagic) {
+        size = Math.max(validEnd, SEGMENT_MAGIC.length);
+        await handle.truncate(size);
+        await handle.write(SEGMENT_MAGIC, 0, SEGMENT_MAGIC.length, 0);
+      } else if (validEnd < SEGMENT_MAGIC.length) {
         await handle.truncate(0);
         await handle.write(SEGMENT_MAGIC, 0, SEGMENT_MAGIC.length, 0);
         size = SEGMENT_MAGIC.length;
@@ -386,7 +319,7 @@ export class Journal {
 
   private async createSegment(segment: number): Promise<void> {
     const file = join(this.dir, segmentFileName(segment));
-    const handle = await open(file, 'wx');
+    const handle = await open(file, 'wx', FILE_MODE);
     try {
       await this.ops.write(handle, SEGMENT_MAGIC, 0);
       // The file's name must survive a crash before any record in it counts as durable.
@@ -400,6 +333,8 @@ export class Journal {
     const previous = this.fh;
     this.fh = handle;
     this.active = segment;
+    this.activeEvents = 0;
+    this.activeRecords = 0;
     this.sizes.set(segment, SEGMENT_MAGIC.length);
     this.diskBytes += SEGMENT_MAGIC.length;
     await previous?.close();
@@ -469,7 +404,11 @@ export class Journal {
       if (frames.length === 0) return this.active;
       const fh = this.fh;
       const start = this.sizes.get(this.active) ?? 0;
-      const data = frames.length === 1 ? frames[0]! : Buffer.concat(frames, size);
+      let events = this.activeEvents;
+      for (const frame of frames) if (isEventFrame(frame)) events++;
+      const records = this.activeRecords + frames.length;
+      const marker = encodeCommit(events, records);
+      const data = Buffer.concat([...frames, marker], size + marker.length);
       try {
         await this.ops.write(fh, data, start);
         this.counters.syncs++;
@@ -478,8 +417,10 @@ export class Journal {
         await this.undoPartialWrite(fh, start, err);
         throw err;
       }
-      this.sizes.set(this.active, start + size);
-      this.diskBytes += size;
+      this.sizes.set(this.active, start + data.length);
+      this.diskBytes += data.length;
+      this.activeEvents = events;
+      this.activeRecords = records;
       this.counters.records += frames.length;
       return this.active;
     } finally {

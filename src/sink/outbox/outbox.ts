@@ -14,6 +14,7 @@
  * have final outcomes is deleted, after the outcomes it carries for events of older, still kept segments were
  * copied to the active segment, so deleting it never brings a finished event back to life.
  */
+import { join } from 'node:path';
 import type { OutboxConfig } from '../../config/types.js';
 import { describeError, type Logger } from '../../log.js';
 import type { DurableLog, LogState, LogStatus, NotForwarded } from '../durable-log.js';
@@ -24,9 +25,10 @@ import { DeadLetterActions, letterOf, type DeadLetterFilter, type RetryDeadOptio
 import { DeadLetterStore, type DeadLetter, type StoredDeadLetter } from './dead-letters.js';
 import { Capacity } from './capacity.js';
 import { DeliveryFailedError, DeliveryTimeoutError, isNoSpace, OutboxClosedError, OutboxWriteError } from './errors.js';
-import { encodeEventRecord, makeDurableDir, segmentBytesFor, Journal, type JournalFileOps, type JournalStats, type OutcomeKind } from './journal.js';
+import { encodeEventRecord, makeDurableDir, segmentBytesFor, Journal, type JournalDamageReport, type JournalFileOps, type JournalStats, type OutcomeKind } from './journal.js';
 import { Ledger, type CarriedOutcome } from './ledger.js';
 import { lockDir, type DirLock } from './lock.js';
+import { MEDIA_KEY_FILE, MediaSeal, storedEvent } from './media-seal.js';
 
 export type { DeadLetterFilter, RetryDeadOptions, RetryDeadResult } from './dead-letter-actions.js';
 
@@ -64,6 +66,8 @@ export interface OutboxStatus extends LogStatus {
   bytes: number;
   /** Lines in the dead-letter file. */
   deadLetters: number;
+  /** Damaged journal bytes skipped at start (issue #15): the outbox runs degraded, the events in them are lost. */
+  damage: JournalDamageReport;
 }
 
 export interface PendingEvent {
@@ -150,8 +154,10 @@ export async function openOutbox(config: OutboxConfig, deps: OutboxDeps): Promis
       ...(deps.fileOps ? { fileOps: deps.fileOps } : {}),
       onRecord: (record, segment, file, offset) => ledger.add(record, segment, file, offset),
     });
-    const dead = await DeadLetterStore.open(config.dir, readOnly);
-    const outbox = new Outbox(config, deps, journal, dead, lock, ledger, readOnly);
+    const dead = await DeadLetterStore.open(config.dir, readOnly, deps.logger);
+    // Camera credentials are stored encrypted; a read-only view shows them sealed and needs no key.
+    const seal = readOnly ? null : await MediaSeal.open(config.keyFile ?? join(config.dir, MEDIA_KEY_FILE), deps.logger);
+    const outbox = new Outbox(config, deps, journal, dead, lock, ledger, readOnly, seal);
     deps.logger.info(
       {
         dir: config.dir,
@@ -214,6 +220,8 @@ export class Outbox implements DurableLog {
     private readonly lock: DirLock | null,
     private readonly ledger: Ledger<Entry>,
     private readonly readOnly: boolean,
+    /** Seals media sources for the journal; null when read-only (nothing is written or delivered then). */
+    private readonly seal: MediaSeal | null,
   ) {
     this.logger = deps.logger;
     const now = deps.now;
@@ -305,7 +313,7 @@ export class Outbox implements DurableLog {
   private newEntry(event: OutgoingEvent, at: number): NewEntry {
     const seq = this.nextSeq++;
     const id = event.body.event_id;
-    const { frame, payload } = encodeEventRecord(seq, at, event.account, id, JSON.stringify(event));
+    const { frame, payload } = encodeEventRecord(seq, at, event.account, id, this.seal!.encode(event));
     const entry: Entry = { seq, id, account: event.account, acceptedAt: at, payload, fresh: event, home: 0, attempts: 0, lastReason: null, onFinal: null };
     return { entry, frame };
   }
@@ -397,7 +405,7 @@ export class Outbox implements DurableLog {
       this.finishDead(entry, 'max-age', this.maxAgeDetail(entry));
       return DONE;
     }
-    const event = entry.fresh ?? (JSON.parse(entry.payload.toString('utf8')) as OutgoingEvent);
+    const event = entry.fresh ?? this.seal!.decode(entry.payload);
     entry.fresh = null;
     entry.attempts++;
     let outcome: DeliveryOutcome;
@@ -493,7 +501,7 @@ export class Outbox implements DurableLog {
       acceptedAt: iso(entry.acceptedAt),
       attempts: entry.attempts,
       seq: entry.seq,
-      event: JSON.parse(entry.payload.toString('utf8')) as OutgoingEvent,
+      event: storedEvent(entry.payload) as OutgoingEvent,
     };
     this.logger.warn(
       { event_id: entry.id, account: entry.account, reason, detail, status, attempts: entry.attempts },
@@ -659,6 +667,7 @@ export class Outbox implements DurableLog {
       deadLetters: this.dead.count,
       state: this.state(),
       inFlight: this.scheduler.running,
+      damage: this.journal.damageReport(),
     };
   }
 
@@ -692,7 +701,7 @@ export class Outbox implements DurableLog {
         attempts: e.attempts,
         lastReason: e.lastReason,
         nextAttemptAt: retryAt === null ? null : iso(retryAt),
-        event: JSON.parse(e.payload.toString('utf8')) as OutgoingEvent,
+        event: storedEvent(e.payload) as OutgoingEvent,
       });
     }
     return out;

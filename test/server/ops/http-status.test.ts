@@ -69,6 +69,15 @@ describe('status server', () => {
     expect(JSON.stringify(await res.json())).toContain('no answer within 200 ms');
   });
 
+  it('GET /readyz answers 200 with status "degraded" when a check passes degraded (journal damage skipped at start)', async () => {
+    const { base } = await start(async () => ({ ready: true, checks: { listeners: { ok: true }, journal: { ok: true, degraded: true, detail: '2 event(s) lost' } } }));
+    const res = await fetch(`${base}/readyz`);
+    expect(res.status).toBe(200);
+    expect(await res.json()).toMatchObject({ status: 'degraded', ready: true, checks: { journal: { ok: true, degraded: true } } });
+    const healthy = await start(allReady);
+    expect(await (await fetch(`${healthy.base}/readyz`)).json()).toMatchObject({ status: 'ready' });
+  });
+
   it('GET /readyz is 503 when `ready` claims true but a check is not ok', async () => {
     const { base } = await start(async () => ({ ready: true, checks: { token: { ok: false, detail: 'token exchange failing' } } }));
     expect((await fetch(`${base}/readyz`)).status).toBe(503);

@@ -1,5 +1,6 @@
+import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -402,6 +403,8 @@ describe('Supervisor', () => {
     const saved = JSON.parse(await readFile(statePath, 'utf8'));
     expect(saved.version).toBe(1);
     expect(saved.accounts['1234'].lastSeen).toBe(new Date(T0 + 500).toISOString());
+    // It names accounts and panel addresses: readable by the bridge's user only (issue #15).
+    expect((await stat(statePath)).mode & 0o777).toBe(0o600);
     expect(await readdir(dir)).toEqual(['supervision.json']);
     await h.supervisor.stop();
   });
@@ -417,6 +420,23 @@ describe('Supervisor', () => {
     h.supervisor.activity('1234', '10.0.0.5:1', 'tcp', clock.now());
     await h.supervisor.stop();
     expect(JSON.parse(await readFile(statePath, 'utf8')).version).toBe(1);
+  });
+
+  it('starts from scratch on a state file of binary garbage, and on entries of the wrong shape (keeping the good ones)', async () => {
+    const statePath = join(dir, 'supervision.json');
+    await writeFile(statePath, randomBytes(1000));
+    const clock = new FakeClock(T0);
+    const h = makeSupervisor(makeConfig(), clock, statePath);
+    await h.supervisor.start();
+    expect(h.logs()).toContain('state file is not valid');
+    expect(h.supervisor.status('1234')).toMatchObject({ supervised: true, lastSeen: null });
+    await h.supervisor.stop();
+
+    await writeFile(statePath, JSON.stringify({ version: 1, savedAt: new Date(T0).toISOString(), accounts: { '1234': { lastSeen: new Date(T0 - 1000).toISOString(), peer: 7 }, ABCD: 'garbage' } }));
+    const again = makeSupervisor(makeConfig(), clock, statePath);
+    await again.supervisor.start();
+    expect(again.supervisor.status('1234')).toMatchObject({ supervised: true, lastSeen: new Date(T0 - 1000) });
+    await again.supervisor.stop();
   });
 
   it('reconfigure: removed accounts stop being supervised, added ones get a full window', async () => {

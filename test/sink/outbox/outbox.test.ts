@@ -4,7 +4,7 @@
  * `ackAfter: "delivered"`.
  */
 import { readdirSync } from 'node:fs';
-import { readdir, readFile, writeFile } from 'node:fs/promises';
+import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -521,6 +521,82 @@ describe('Outbox', () => {
     expect(outbox.status().oldestAgeSeconds).toBeGreaterThanOrEqual(0);
     clock += 42_000;
     expect(outbox.status().oldestAgeSeconds).toBe(42);
+  });
+
+  describe('camera credentials at rest', () => {
+    const PASSWORD = 'Cam-Pa55word-6f1d';
+    const TOKEN = 'X-Amz-Signature=9b2c77aa51e0d3f4';
+    const withMedia = (n: number, account = 'M1'): OutgoingEvent => ({ ...makeEvent(account, n), media: { snapshotUrl: `https://cam.example/snap.jpg?${TOKEN}&n=${n}`, username: 'viewer', password: PASSWORD } });
+
+    /** Every file under the outbox directory, as bytes. */
+    async function everyFile(root: string): Promise<Array<{ name: string; bytes: Buffer }>> {
+      const out: Array<{ name: string; bytes: Buffer }> = [];
+      for (const entry of await readdir(root, { withFileTypes: true, recursive: true })) {
+        if (entry.isFile()) out.push({ name: join(entry.parentPath, entry.name), bytes: await readFile(join(entry.parentPath, entry.name)) });
+      }
+      return out;
+    }
+
+    it('no camera password or URL token is found in the outbox directory; delivery after a restart still gets them', async () => {
+      const refusing = new RecordingSink();
+      refusing.behaviour = (event) => (event.body.event_id === 'evt-M2-3' ? { kind: 'permanent', status: 400, reason: 'HTTP 400' } : { kind: 'retry', reason: 'API down' });
+      const outbox = await open(refusing, {}, { maxDelayMs: 60_000, baseDelayMs: 60_000 });
+      await outbox.append([withMedia(1), withMedia(2)]);
+      await outbox.append([withMedia(3, 'M2')]);
+      await until(() => outbox.status().deadLetters === 1, 5_000, 'dead letter');
+      // The first attempt got the credentials it needs.
+      expect(refusing.attempts.length).toBeGreaterThan(0);
+      const pending = await outbox.list();
+      expect(pending[0]!.event).not.toHaveProperty('media');
+      expect((pending[0]!.event as { sealedMedia?: string }).sealedMedia).toMatch(/^m1\./);
+      await closeAll();
+
+      const files = await everyFile(dir);
+      expect(files.map((f) => f.name)).toEqual(expect.arrayContaining([join(dir, DEAD_LETTER_FILE), join(dir, '00000001.journal'), join(dir, 'media.key')]));
+      for (const { name, bytes } of files) {
+        expect(bytes.includes(PASSWORD), name).toBe(false);
+        expect(bytes.includes(TOKEN), name).toBe(false);
+        expect(bytes.includes('cam.example'), name).toBe(false);
+      }
+      expect((await stat(join(dir, 'media.key'))).mode & 0o777).toBe(0o600);
+
+      const sink = new RecordingSink();
+      await open(sink);
+      await sink.waitForAccepted(1);
+      const delivered = sink.accepted.find((e) => e.body.event_id === 'evt-M1-1')!;
+      expect(delivered.media).toEqual(withMedia(1).media);
+      expect(delivered).not.toHaveProperty('sealedMedia');
+    });
+
+    it('a replaced key file costs the stored events their snapshot source, not their delivery', async () => {
+      const outbox = await open(null);
+      await outbox.append([withMedia(1)]);
+      await closeAll();
+      await writeFile(join(dir, 'media.key'), `${'ab'.repeat(32)}\n`);
+      const { logger, lines } = capturingLogger();
+      const sink = new RecordingSink();
+      await open(sink, {}, { logger });
+      await sink.waitForAccepted(1);
+      expect(sink.accepted[0]).toMatchObject({ body: { event_id: 'evt-M1-1' } });
+      expect(sink.accepted[0]).not.toHaveProperty('media');
+      expect(lines.some((l) => String(l.msg).includes('cannot be decrypted'))).toBe(true);
+    });
+
+    it('outbox.keyFile: a key kept outside the directory; a malformed one names the file and the key', async () => {
+      const keyDir = await tempDir('outbox-key-');
+      try {
+        const keyFile = join(keyDir.dir, 'outbox.key');
+        const outbox = await open(null, { keyFile });
+        await outbox.append([withMedia(1)]);
+        await closeAll();
+        expect(await readdir(dir)).not.toContain('media.key');
+        expect((await readFile(keyFile, 'utf8')).trim()).toMatch(/^[0-9a-f]{64}$/);
+        await writeFile(keyFile, 'not a key');
+        await expect(open(null, { keyFile })).rejects.toThrow(`${keyFile} (outbox.keyFile): expected 32 bytes written as 64 hex digits`);
+      } finally {
+        await keyDir.cleanup();
+      }
+    });
   });
 
   describe('dead letters', () => {

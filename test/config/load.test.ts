@@ -61,7 +61,10 @@ describe('defaults', () => {
         timestampWindow: { pastSeconds: 40, futureSeconds: 20 },
         clearTimestamps: 'flag',
         maxConnections: 10000,
+        maxConnectionsPerSource: null,
         idleTimeoutSeconds: 120,
+        udpDatagramsPerSecondPerSource: 100,
+        udpBurstPerSource: 200,
         maxFrameBytes: 4096,
         duplicateWindowSeconds: 120,
         supervision: null,
@@ -312,7 +315,7 @@ describe('unknown keys', () => {
     const error = configError({ receiver: { unknownAcounts: 'accept' } });
     expect(error.message).toBe(
       'config.json: receiver.unknownAcounts: found an unknown key (did you mean "unknownAccounts"?), expected one of the keys allowed here: ' +
-        'unknownAccounts, badCrc, timestampWindow, clearTimestamps, maxConnections, idleTimeoutSeconds, maxFrameBytes, duplicateWindowSeconds, supervision',
+        'unknownAccounts, badCrc, timestampWindow, clearTimestamps, maxConnections, maxConnectionsPerSource, idleTimeoutSeconds, udpDatagramsPerSecondPerSource, udpBurstPerSource, maxFrameBytes, duplicateWindowSeconds, supervision',
     );
   });
 

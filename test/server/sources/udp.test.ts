@@ -178,4 +178,13 @@ describe('UDP: per-source rate limit', () => {
     expect(replies.map((r) => text(r).slice(14, 18)).sort()).toEqual(['0001', '0002', '0003']);
     expect(b.logs()).toContain('udpDatagramsPerSecondPerSource');
   });
+
+  it('null turns the limit off', async () => {
+    const b = await bridge({ receiver: { udpDatagramsPerSecondPerSource: null, udpBurstPerSource: 1 } });
+    const port = b.bridge.port('udp');
+    const panel = await udpPanel();
+    for (let i = 1; i <= 3; i++) await panel.send(port, frame(String(i).padStart(4, '0'), { token: 'NULL', data: '' }));
+    expect(await panel.waitFor(3)).toHaveLength(3);
+    expect(await rejections(b, 'udp-rate-limited')).toBe(0);
+  });
 });

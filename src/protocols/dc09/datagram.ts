@@ -1,5 +1,5 @@
 /**
- * DC-09 over UDP carries exactly one frame per datagram (protocols.md §1.1): the datagram starts with the frame's LF
+ * DC-09 over UDP carries exactly one frame per datagram (docs/dc09.md §1): the datagram starts with the frame's LF
  * and after its CR holds at most NUL/CR/LF padding (some panels send a NUL after the CR). Anything else makes the
  * datagram not a request: a second frame, the start of one, or junk. Such a datagram gets no reply, so one
  * datagram can never draw several replies.

@@ -48,7 +48,7 @@ const REFUSALS: Readonly<Record<Refusal, { reason: string; message: string }>> =
 
 /**
  * The reply one datagram gets, or null: not exactly one frame, a frame that needs no answer, or a reply larger than
- * the datagram (a short frame's NAK, 45 bytes, would otherwise amplify a forged request). Never rejects.
+ * the datagram (a short frame's NAK, 47 bytes, would otherwise amplify a forged request). Never rejects.
  */
 export async function answerDatagram(datagram: Buffer, peer: Peer, context: DatagramContext): Promise<{ frame: Buffer; kind: string } | null> {
   const { metrics, warn } = context;

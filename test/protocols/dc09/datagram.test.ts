@@ -6,7 +6,7 @@ const MAX = 4096;
 const latin1 = (text: string) => Buffer.from(text, 'latin1');
 const request = (over: Partial<RequestFrame> = {}) => buildRequest({ token: 'SIA-DCS', sequence: '0001', line: '0', account: '1234', data: '#1234|NBA1', timestamp: null, ...over });
 
-describe('frameOfDatagram: one frame per datagram (protocols.md §1.1)', () => {
+describe('frameOfDatagram: one frame per datagram (docs/dc09.md §1)', () => {
   it('returns the frame of a datagram that is exactly one frame', () => {
     const frame = request();
     expect(frameOfDatagram(frame, MAX)).toEqual({ ok: true, frame });
@@ -22,7 +22,7 @@ describe('frameOfDatagram: one frame per datagram (protocols.md §1.1)', () => {
   });
 
   it('finds a binary-CRC frame whose CRC bytes look like padding', () => {
-    // Search for a sequence whose binary CRC holds a NUL, CR or LF byte (§1.3): it must not be taken for padding.
+    // Search for a sequence whose binary CRC holds a NUL, CR or LF byte (docs/dc09.md §3): it must not be taken for padding.
     const frame = Array.from({ length: 2000 }, (_, i) => request({ crcForm: 'binary', sequence: String(i).padStart(4, '0') }))
       .find((f) => [f[1], f[2]].some((b) => b === 0 || b === 0x0a || b === 0x0d))!;
     expect(frameOfDatagram(Buffer.concat([frame, latin1('\0')]), MAX)).toEqual({ ok: true, frame });

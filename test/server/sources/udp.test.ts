@@ -100,7 +100,7 @@ describe('UDP: no reply larger than its request', () => {
     const b = await bridge();
     const port = b.bridge.port('udp');
     const panel = await udpPanel();
-    const short = frameBody('"NULL"0001[]'); // 22 bytes; the unknown account's NAK would be 45
+    const short = frameBody('"NULL"0001[]'); // 22 bytes; its NAK (no account: unknown) would be 47
     const long = frame('0002', { account: '9999', data: '#9999|NBA1' });
     await panel.send(port, short);
     await panel.send(port, long);

@@ -1,7 +1,8 @@
 /**
  * `npm run bench`: prints one JSON summary of the project's speed figures, each with its target and `meetsTarget`.
  * Decode rate (in process); receiver throughput and latency per acceptor variant (bridge here, load generator in a
- * child process); delivery rate to the API emulator; RSS of a bridge with 10,000 idle connections.
+ * child process); delivery rate to the API emulator; RSS of a bridge with 10,000 idle connections; TCP ACK latency
+ * under a UDP flood.
  * `BENCH_QUICK=1` shortens every phase for a smoke run.
  */
 import { cpus } from 'node:os';
@@ -10,6 +11,7 @@ import { benchDecode } from './decode.js';
 import { benchDelivery } from './delivery.js';
 import { benchReceiver, FILE_SINK_VARIANT, FILE_SINK_WARN_LOG_VARIANT, JOURNAL_VARIANT, type ReceiverVariant } from './receiver.js';
 import { QUICK } from './setup.js';
+import { benchUdpFlood } from './udp-flood.js';
 
 const RECEIVER_VARIANTS: ReceiverVariant[] = [FILE_SINK_VARIANT, JOURNAL_VARIANT, FILE_SINK_WARN_LOG_VARIANT];
 
@@ -20,4 +22,5 @@ for (const variant of RECEIVER_VARIANTS) receiver[variant.name] = await benchRec
 summary.receiver = receiver;
 summary.delivery = await benchDelivery();
 summary.connections = await benchConnections();
+summary.udpFlood = await benchUdpFlood();
 console.log(JSON.stringify(summary, null, 2));

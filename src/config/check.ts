@@ -218,10 +218,11 @@ export class Fields {
     return prop(this.at, key);
   }
 
-  /** The key's value when present and valid; `fallback` when absent (or invalid: a problem is recorded then). */
+  /** The key's value when present and valid (null too, for a nullable rule); `fallback` when absent (or invalid: a problem is recorded then). */
   get<T>(key: string, check: Rule<T>, fallback: T): T {
     if (!this.has(key)) return fallback;
-    return check.check(this.raw[key], this.path(key), this.problems) ?? fallback;
+    const value = check.check(this.raw[key], this.path(key), this.problems);
+    return value === undefined ? fallback : value;
   }
 
   /** The key's value, or undefined when absent or invalid. */

@@ -41,8 +41,15 @@ export interface ReceiverConfig {
   timestampWindow: TimestampWindow;
   /** Clear-text frames: `flag` accepts and flags a skewed timestamp, `enforce` NAKs it. */
   clearTimestamps: 'flag' | 'enforce';
+  /** Open TCP connections at most, all TCP listeners together; shared fairly between source addresses. */
   maxConnections: number;
+  /** Open TCP connections of one source address at most; null: no per-address cap (carrier NAT). */
+  maxConnectionsPerSource: number | null;
   idleTimeoutSeconds: number;
+  /** UDP datagrams handled per second from one source address (token bucket); null: no limit. */
+  udpDatagramsPerSecondPerSource: number | null;
+  /** Datagrams one source address may send at once before its rate applies. */
+  udpBurstPerSource: number;
   maxFrameBytes: number;
   duplicateWindowSeconds: number;
   supervision: SupervisionConfig | null;

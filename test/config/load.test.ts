@@ -61,7 +61,10 @@ describe('defaults', () => {
         timestampWindow: { pastSeconds: 40, futureSeconds: 20 },
         clearTimestamps: 'flag',
         maxConnections: 10000,
+        maxConnectionsPerSource: null,
         idleTimeoutSeconds: 120,
+        udpDatagramsPerSecondPerSource: 100,
+        udpBurstPerSource: 200,
         maxFrameBytes: 4096,
         duplicateWindowSeconds: 120,
         supervision: null,
@@ -175,6 +178,11 @@ describe('defaults', () => {
     const config = parseConfig({ outbox: null, http: null, receiver: { supervision: null } }, SOURCE);
     expect([config.outbox, config.http, config.receiver.supervision]).toEqual([null, null, null]);
   });
+
+  it('takes an explicit null for a key whose default is not null (the UDP rate limit off)', () => {
+    const config = parseConfig({ receiver: { udpDatagramsPerSecondPerSource: null, maxConnectionsPerSource: 50 } }, SOURCE);
+    expect([config.receiver.udpDatagramsPerSecondPerSource, config.receiver.maxConnectionsPerSource]).toEqual([null, 50]);
+  });
 });
 
 describe('config.example.json', () => {
@@ -238,6 +246,15 @@ describe('error messages name file, path, what was found and what was expected',
     );
     expect(configError({ receiver: { maxConnections: 1.5 } }).message).toBe(
       'config.json: receiver.maxConnections: found 1.5 (number), expected an integer >= 1',
+    );
+    expect(configError({ receiver: { maxConnectionsPerSource: 0 } }).message).toBe(
+      'config.json: receiver.maxConnectionsPerSource: found 0 (number), expected an integer >= 1, or null',
+    );
+    expect(configError({ receiver: { udpDatagramsPerSecondPerSource: 0 } }).message).toBe(
+      'config.json: receiver.udpDatagramsPerSecondPerSource: found 0 (number), expected a number > 0, or null',
+    );
+    expect(configError({ receiver: { udpBurstPerSource: 0.5 } }).message).toBe(
+      'config.json: receiver.udpBurstPerSource: found 0.5 (number), expected an integer >= 1',
     );
     expect(configError({ receiver: { timestampWindow: { pastSeconds: -1 } } }).message).toBe(
       'config.json: receiver.timestampWindow.pastSeconds: found -1 (number), expected a number >= 0',
@@ -319,7 +336,7 @@ describe('unknown keys', () => {
     const error = configError({ receiver: { unknownAcounts: 'accept' } });
     expect(error.message).toBe(
       'config.json: receiver.unknownAcounts: found an unknown key (did you mean "unknownAccounts"?), expected one of the keys allowed here: ' +
-        'unknownAccounts, badCrc, timestampWindow, clearTimestamps, maxConnections, idleTimeoutSeconds, maxFrameBytes, duplicateWindowSeconds, supervision',
+        'unknownAccounts, badCrc, timestampWindow, clearTimestamps, maxConnections, maxConnectionsPerSource, idleTimeoutSeconds, udpDatagramsPerSecondPerSource, udpBurstPerSource, maxFrameBytes, duplicateWindowSeconds, supervision',
     );
   });
 

@@ -72,9 +72,10 @@ export class TcpPanel {
     socket.on('error', () => undefined);
   }
 
-  static open(port: number): Promise<TcpPanel> {
+  /** `localAddress`: the panel's own address (Linux routes all of 127.0.0.0/8 to lo, so 127.0.0.2 is another source). */
+  static open(port: number, localAddress = '127.0.0.1'): Promise<TcpPanel> {
     return new Promise((resolve, reject) => {
-      const socket = connect({ host: '127.0.0.1', port, noDelay: true }, () => resolve(new TcpPanel(socket)));
+      const socket = connect({ host: '127.0.0.1', port, noDelay: true, localAddress }, () => resolve(new TcpPanel(socket)));
       socket.once('error', reject);
     });
   }

@@ -12,7 +12,7 @@ import { BridgeMetrics } from '../ops/metrics.js';
 import { Pipeline, type Peer } from '../pipeline/pipeline.js';
 import { startSurgardListener } from '../sources/surgard-tcp.js';
 import { defaultSupervisionStatePath, Supervisor } from '../ops/supervision.js';
-import type { RunningListener } from '../sources/tcp-server.js';
+import { tcpSlots, type RunningListener } from '../sources/tcp-server.js';
 import { startTcpListener } from '../sources/tcp.js';
 import { startUdpListener } from '../sources/udp.js';
 
@@ -124,13 +124,16 @@ export async function startBridge(config: BridgeConfig, options: BridgeOptions):
   };
   const listeners: { listener: RunningListener; transport: 'tcp' | 'udp'; protocol: 'dc09' | 'surgard' }[] = [];
   const receiver = config.receiver;
+  // One cap for all TCP listeners together, shared fairly between source addresses.
+  const slots = tcpSlots(receiver.maxConnections, receiver.maxConnectionsPerSource);
+  const udpRateLimit = receiver.udpDatagramsPerSecondPerSource === null ? null : { perSecond: receiver.udpDatagramsPerSecondPerSource, burst: receiver.udpBurstPerSource };
   try {
     for (const listener of config.listeners) {
       const running = listener.protocol === 'surgard'
-        ? await startSurgardListener({ listener, pipeline, logger, metrics, maxConnections: receiver.maxConnections, idleTimeoutSeconds: receiver.idleTimeoutSeconds })
+        ? await startSurgardListener({ listener, pipeline, logger, metrics, slots, idleTimeoutSeconds: receiver.idleTimeoutSeconds })
         : listener.transport === 'tcp'
-        ? await startTcpListener({ listener, pipeline, logger, metrics, maxConnections: receiver.maxConnections, idleTimeoutSeconds: receiver.idleTimeoutSeconds, maxFrameBytes: receiver.maxFrameBytes })
-        : await startUdpListener({ listener, pipeline, logger, metrics, maxFrameBytes: receiver.maxFrameBytes });
+        ? await startTcpListener({ listener, pipeline, logger, metrics, slots, idleTimeoutSeconds: receiver.idleTimeoutSeconds, maxFrameBytes: receiver.maxFrameBytes })
+        : await startUdpListener({ listener, pipeline, logger, metrics, maxFrameBytes: receiver.maxFrameBytes, rateLimit: udpRateLimit });
       listeners.push({ listener: running, transport: listener.transport, protocol: listener.protocol });
     }
   } catch (err) {

@@ -24,7 +24,7 @@ export async function startSurgardListener(options: SurgardListenerOptions): Pro
     listener,
     logger,
     metrics,
-    maxConnections: options.maxConnections,
+    slots: options.slots,
     idleTimeoutSeconds: options.idleTimeoutSeconds,
     onConnection(connection) {
       const framer = new SurgardFramer();
@@ -35,6 +35,7 @@ export async function startSurgardListener(options: SurgardListenerOptions): Pro
         for (const record of out.records) {
           connection.reply(() => pipeline.handleSurgard(record, connection.peer, heartbeatAccount), process.hrtime.bigint());
         }
+        return out.records.length > 0;
       };
     },
   });

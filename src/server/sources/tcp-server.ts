@@ -1,6 +1,6 @@
 /**
- * What every TCP listener shares (DC-09 and Sur-Gard): connection tracking and cap, idle timeout, replies written
- * in the order their frames arrived, graceful close (finish frames in flight, then end the sockets).
+ * What every TCP listener shares (DC-09 and Sur-Gard): connection tracking, fair slots under the cap, idle timeout,
+ * replies written in the order their frames arrived, graceful close (finish frames in flight, then end the sockets).
  */
 import type { EventEmitter } from 'node:events';
 import { createServer, type Server, type Socket } from 'node:net';
@@ -9,6 +9,7 @@ import { errorStack, type Logger } from '../../log.js';
 import type { BridgeMetrics } from '../ops/metrics.js';
 import type { Peer } from '../pipeline/pipeline.js';
 import { RateLimitedWarn } from '../ops/rate-limited-log.js';
+import { ConnectionSlots, type SlotHolder } from './connection-slots.js';
 
 export interface RunningListener {
   readonly name: string;
@@ -28,12 +29,24 @@ export function bound(emitter: EventEmitter, start: (done: () => void) => void):
   });
 }
 
+/** A connection's claim on one of the slots. */
+export interface TcpSlot extends SlotHolder {
+  readonly socket: Socket;
+}
+
+/** The slots every TCP listener of a bridge shares (`receiver.maxConnections`, `receiver.maxConnectionsPerSource`). */
+export type TcpSlots = ConnectionSlots<TcpSlot>;
+
+export function tcpSlots(maxConnections: number, maxConnectionsPerSource: number | null): TcpSlots {
+  return new ConnectionSlots<TcpSlot>(maxConnections, maxConnectionsPerSource);
+}
+
 /** What every TCP listener is started with. */
 export interface TcpListenerBase {
   listener: ListenerConfig;
   logger: Logger;
   metrics: BridgeMetrics;
-  maxConnections: number;
+  slots: TcpSlots;
   idleTimeoutSeconds: number;
 }
 
@@ -53,8 +66,11 @@ export interface Connection {
 
 export interface TcpServerOptions extends TcpListenerBase {
   name: string;
-  /** Called once per connection; returns the handler of its data chunks. */
-  onConnection(connection: Connection): (chunk: Buffer) => void;
+  /**
+   * Called once per connection; returns the handler of its data chunks, which says whether the chunk completed a
+   * frame. Only that keeps the connection from idling out: junk, NULs or a frame that never ends do not.
+   */
+  onConnection(connection: Connection): (chunk: Buffer) => boolean;
   /** Called after each reply is written. */
   afterReply?: (connection: Connection) => void;
 }
@@ -67,18 +83,40 @@ const peerText = (peer: Peer) => `${peer.address}:${peer.port}`;
  */
 const MAX_QUEUED_FRAMES = 256;
 
+/** `rejections` metric reason and log line of a refused connection. */
+const REFUSALS = {
+  'max-connections': 'connection refused: maxConnections reached and its source holds its fair share',
+  'max-connections-per-source': 'connection refused: maxConnectionsPerSource reached',
+} as const;
+
 export async function serveTcp(options: TcpServerOptions): Promise<RunningListener> {
-  const { name, listener, logger, metrics } = options;
+  const { name, listener, logger, metrics, slots } = options;
   const warn = new RateLimitedWarn(logger);
   const gauge = metrics.openConnections.labels({ listener: name });
   const chains = new Map<Socket, Promise<void>>();
+  const idleMs = options.idleTimeoutSeconds * 1000;
   let closing = false;
 
   const server: Server = createServer({ noDelay: true }, (socket) => {
     const peer: Peer = { address: socket.remoteAddress ?? '?', port: socket.remotePort ?? 0, transport: 'tcp' };
+    const admission = slots.admit(peer.address);
+    if (!admission.admit) {
+      metrics.rejections.inc({ reason: admission.reason });
+      warn.warn(admission.reason, { peer: peerText(peer), listener: name, maxConnections: slots.maxConnections, maxConnectionsPerSource: slots.maxPerSource }, REFUSALS[admission.reason]);
+      socket.destroy();
+      return;
+    }
+    if (admission.evict) {
+      const victim = admission.evict;
+      metrics.rejections.inc({ reason: 'connection-evicted' });
+      warn.warn('connection-evicted', { peer: `${victim.source}:${victim.socket.remotePort}`, for: peerText(peer), listener: name, idleSeconds: Math.round((performance.now() - victim.lastActiveMs) / 1000), heldBySource: slots.heldBy(victim.source) + 1 }, 'maxConnections reached: closed the longest-idle connection of the source holding the most for one from a source under its fair share');
+      victim.socket.destroy();
+    }
+    let queued = 0;
+    const slot = { source: peer.address, socket, lastActiveMs: performance.now(), get busy() { return queued > 0; } };
+    slots.add(slot);
     chains.set(socket, Promise.resolve());
     gauge.inc();
-    let queued = 0;
     const connection: Connection = {
       socket,
       peer,
@@ -97,6 +135,7 @@ export async function serveTcp(options: TcpServerOptions): Promise<RunningListen
             const { frame, kind } = result;
             if (!frame || socket.destroyed) return;
             socket.write(frame);
+            slot.lastActiveMs = performance.now();
             metrics.replies.inc({ kind });
             metrics.ackLatency.observe(Number(process.hrtime.bigint() - receivedAt) / 1e9);
             options.afterReply?.(connection);
@@ -115,22 +154,28 @@ export async function serveTcp(options: TcpServerOptions): Promise<RunningListen
         chains.set(socket, chains.get(socket)!.then(step));
       },
     };
-    socket.setTimeout(options.idleTimeoutSeconds * 1000);
-    socket.on('timeout', () => {
+    // Idle means no frame and no reply for idleMs (not merely no bytes); checked when the time is up, not per chunk.
+    const checkIdle = () => {
+      const idle = performance.now() - slot.lastActiveMs;
+      if (idle < idleMs || queued > 0) {
+        idleTimer = setTimeout(checkIdle, queued > 0 ? idleMs : idleMs - idle);
+        return;
+      }
       logger.debug({ peer: peerText(peer), listener: name }, 'idle connection closed');
       socket.destroy();
-    });
+    };
+    let idleTimer = setTimeout(checkIdle, idleMs);
     socket.on('error', (err) => logger.debug({ peer: peerText(peer), err: err.message }, 'connection error'));
     socket.on('close', () => {
+      clearTimeout(idleTimer);
+      slots.release(slot);
       chains.delete(socket);
       gauge.dec();
     });
-    socket.on('data', options.onConnection(connection));
-  });
-  server.maxConnections = options.maxConnections;
-  server.on('drop', (data) => {
-    metrics.rejections.inc({ reason: 'max-connections' });
-    warn.warn('max-connections', { peer: `${data?.remoteAddress}:${data?.remotePort}`, listener: name, maxConnections: options.maxConnections }, 'connection refused: maxConnections reached');
+    const onData = options.onConnection(connection);
+    socket.on('data', (chunk: Buffer) => {
+      if (onData(chunk)) slot.lastActiveMs = performance.now();
+    });
   });
   server.on('error', (err) => logger.error({ listener: name, err: err.message }, 'listener error'));
 

@@ -24,7 +24,7 @@ export function startTcpListener(options: TcpListenerOptions): Promise<RunningLi
     listener,
     logger,
     metrics,
-    maxConnections: options.maxConnections,
+    slots: options.slots,
     idleTimeoutSeconds: options.idleTimeoutSeconds,
     // Ajax Hub 2 misses an ACK when the socket closes right after it (docs/dc09.md §1). Each reply restarts the
     // delay, and frames still waiting for their reply keep the connection open.
@@ -53,6 +53,7 @@ export function startTcpListener(options: TcpListenerOptions): Promise<RunningLi
           warn.warn('oversized', { peer, maxFrameBytes: options.maxFrameBytes }, 'no frame end within the size cap: connection closed');
           connection.afterQueued(() => connection.socket.destroy());
         }
+        return out.frames.length > 0;
       };
     },
   });

@@ -132,9 +132,9 @@ export async function startBridge(config: BridgeConfig, options: BridgeOptions):
       const running = listener.protocol === 'surgard'
         ? await startSurgardListener(tcp)
         : listener.protocol === 'galaxy'
-        ? await startGalaxyListener({ ...tcp, onPanelActivity })
+        ? await startGalaxyListener({ ...tcp, onPanelActivity, ...(options.now ? { now: options.now } : {}) })
         : listener.protocol === 'lupusec-cid'
-        ? await startLupusecListener({ ...tcp, onPanelActivity })
+        ? await startLupusecListener({ ...tcp, onPanelActivity, ...(options.now ? { now: options.now } : {}) })
         : listener.transport === 'tcp'
         ? await startTcpListener({ listener, pipeline, logger, metrics, maxConnections: receiver.maxConnections, idleTimeoutSeconds: receiver.idleTimeoutSeconds, maxFrameBytes: receiver.maxFrameBytes })
         : await startUdpListener({ listener, pipeline, logger, metrics, maxFrameBytes: receiver.maxFrameBytes });

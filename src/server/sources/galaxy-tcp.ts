@@ -14,6 +14,8 @@ import { serveTcp, type RunningListener, type TcpListenerBase } from './tcp-serv
 export interface GalaxyListenerOptions extends TcpListenerBase {
   pipeline: Pipeline;
   onPanelActivity?: (account: string, peer: Peer, at: Date) => void;
+  /** Receiver clock (tests and fixture replays set it). */
+  now?: () => Date;
 }
 
 /** One connection's session: the account of its last account block (docs/sia-dcs.md §4: it comes first, repeated until answered). */
@@ -29,21 +31,22 @@ export async function startGalaxyListener(options: GalaxyListenerOptions): Promi
   const { listener, pipeline, logger, metrics } = options;
   const name = `galaxy/tcp/${listener.host}:${listener.port}`;
   const warn = new RateLimitedWarn(logger);
+  const now = options.now ?? (() => new Date());
   const count = (kind: string, result: string) => metrics.frames.inc({ transport: 'tcp', token: `galaxy-${kind}`, result });
 
   const acceptEvent = async (message: Extract<GalaxyMessage, { kind: 'event' }>, raw: string, session: Session, peer: Peer): Promise<Reply> => {
-    const now = new Date();
+    const at = now();
     const peerText = `${peer.address}:${peer.port}`;
     const { decoded } = message;
     const source = sourceFromNative({
-      protocol: 'galaxy', token: 'SIA-DCS', account: session.account ?? '', data: message.data, events: decoded.ok ? decoded.events : [], receivedAt: now, peer: peerText, raw,
+      protocol: 'galaxy', token: 'SIA-DCS', account: session.account ?? '', data: message.data, events: decoded.ok ? decoded.events : [], receivedAt: at, peer: peerText, raw,
     });
     // An event block that does not decode is still answered (a reject would make the panel resend it forever) and
     // kept as a dead letter with its raw bytes.
     const accepted = decoded.ok ? await pipeline.acceptSource(source, source.token) : await pipeline.keepUndecodable(source, decoded.error, peer);
     count('event', accepted ? 'accepted' : 'not-accepted');
     if (!accepted) return REJECT;
-    if (source.account) options.onPanelActivity?.(source.account, peer, now);
+    if (source.account) options.onPanelActivity?.(source.account, peer, at);
     logger.info({ peer: peerText, account: source.account, codes: source.events.map((e) => e.code) }, `Galaxy event ${source.account} ${message.data}`);
     return ACK;
   };
@@ -60,7 +63,7 @@ export async function startGalaxyListener(options: GalaxyListenerOptions): Promi
         // Repeats of the account block (sent every 50-100 ms until answered) only set the same account again.
         session.account = message.account.toUpperCase();
         count('account', 'accepted');
-        options.onPanelActivity?.(session.account, peer, new Date());
+        options.onPanelActivity?.(session.account, peer, now());
         return ACK;
       case 'event':
         return acceptEvent(message, escapeFrame(block), session, peer);

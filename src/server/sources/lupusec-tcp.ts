@@ -15,12 +15,15 @@ import { serveTcp, type RunningListener, type TcpListenerBase } from './tcp-serv
 export interface LupusecListenerOptions extends TcpListenerBase {
   pipeline: Pipeline;
   onPanelActivity?: (account: string, peer: Peer, at: Date) => void;
+  /** Receiver clock (tests and fixture replays set it). */
+  now?: () => Date;
 }
 
 export async function startLupusecListener(options: LupusecListenerOptions): Promise<RunningListener> {
   const { listener, pipeline, logger, metrics } = options;
   const name = `lupusec-cid/tcp/${listener.host}:${listener.port}`;
   const warn = new RateLimitedWarn(logger);
+  const now = options.now ?? (() => new Date());
 
   const handleMessage = async (bytes: Buffer, peer: Peer): Promise<Buffer> => {
     const raw = escapeFrame(bytes);
@@ -32,16 +35,16 @@ export async function startLupusecListener(options: LupusecListenerOptions): Pro
       warn.warn('lupusec-cid-unparseable', { peer: peerText, raw, error: parsed.error }, `Lupusec message refused (NAK): ${parsed.error}`);
       return LUPUSEC_NAK;
     }
-    const now = new Date();
+    const at = now();
     const { subscriber, event } = parsed.message;
     const source = sourceFromNative({
-      protocol: 'lupusec-cid', token: 'ADM-CID', account: subscriber, data: bytes.toString('latin1'), events: [event], receivedAt: now, peer: peerText, raw,
+      protocol: 'lupusec-cid', token: 'ADM-CID', account: subscriber, data: bytes.toString('latin1'), events: [event], receivedAt: at, peer: peerText, raw,
     });
     noteChecksumMismatches(source.events, 'lupusec-cid', metrics, warn, { peer: peerText, account: source.account, raw });
     const accepted = await pipeline.acceptSource(source, source.token);
     metrics.frames.inc({ transport: 'tcp', token: 'lupusec-cid', result: accepted ? 'accepted' : 'not-accepted' });
     if (!accepted) return LUPUSEC_NAK;
-    options.onPanelActivity?.(source.account, peer, now);
+    options.onPanelActivity?.(source.account, peer, at);
     logger.info({ peer: peerText, account: source.account, codes: [`${event.qualifier}${event.code}`] }, `Lupusec Contact ID ${source.account}`);
     return LUPUSEC_ACK;
   };

@@ -71,7 +71,7 @@ export type ReplayProtocol = 'dc09' | 'galaxy' | 'lupusec-cid';
 
 const GALAXY_END = buildGalaxyBlock({ function: GALAXY_FUNCTION.endOfData, data: '' });
 
-/** Galaxy replies (protocols.md §2.4): the ACK block, or the reject block (a NAK: the panel sends the block again). */
+/** Galaxy replies (docs/sia-dcs.md §4): the ACK block, or the reject block (a NAK: the panel sends the block again). */
 const GALAXY_REPLY_TOKENS: Readonly<Record<string, ReplyToken>> = { [GALAXY_FUNCTION.ack]: 'ACK', [GALAXY_FUNCTION.reject]: 'NAK' };
 
 export const WIRES: Readonly<Record<ReplayProtocol, Wire>> = {
@@ -93,10 +93,10 @@ export const WIRES: Readonly<Record<ReplayProtocol, Wire>> = {
       const parsed = parseGalaxyBlock(reply);
       return parsed.ok ? GALAXY_REPLY_TOKENS[parsed.block.function] ?? null : null;
     },
-    // §2.4: the session ends with the end-of-data block `40 30 8F`.
+    // docs/sia-dcs.md §4: the session ends with the end-of-data block `40 30 8F`.
     endsSession: (sent) => sent.subarray(-GALAXY_END.length).equals(GALAXY_END),
   },
-  // protocols.md §3.5: single-byte replies.
+  // docs/contact-id.md §5: single-byte replies.
   'lupusec-cid': {
     complete: (bytes) => bytes,
     replies: () => (chunk) => [...chunk].map((b) => Buffer.from([b])),

@@ -144,3 +144,22 @@ describe('decode shows the field dialects', () => {
     });
   });
 });
+
+describe('decode --format galaxy|lupusec-cid', () => {
+  it('reports each Galaxy block of an input with the reply block; a bad parity gets the reject block', async () => {
+    const { code, stdout } = await runCli(['decode', '--format', 'galaxy', '\\x05\\x01F#100200\\x99NNti09:58/BA1011\\xf1', 'F#100200\\x98']);
+    expect(code).toBe(1);
+    const [account, event, bad] = stdout.trim().split('\n').map((l) => JSON.parse(l));
+    expect(account).toMatchObject({ ok: true, format: 'galaxy', kind: 'account', account: '100200', reply: { kind: 'ACK', frame: '@8\\x87' } });
+    expect(event).toMatchObject({ ok: true, kind: 'event', data: 'Nti09:58/BA1011', events: [{ protocol: 'sia', code: 'BA', address: '1011' }] });
+    expect(bad).toMatchObject({ ok: false, kind: 'bad-block', reply: { kind: 'NAK', frame: '@9\\x86' }, error: { code: 'parity' } });
+  });
+
+  it('reports a Lupusec message with its check-digit flag, and NAK for an unparseable one', async () => {
+    const { code, stdout } = await runCli(['decode', '--format', 'lupusec-cid', '[test 18160201010B]', '[test 18XX]']);
+    expect(code).toBe(1);
+    const [good, bad] = stdout.trim().split('\n').map((l) => JSON.parse(l));
+    expect(good).toMatchObject({ ok: true, format: 'lupusec-cid', account: 'test', events: [{ code: '602', checksumOk: false }], reply: { kind: 'ACK', frame: '\\x06' } });
+    expect(bad).toMatchObject({ ok: false, reply: { kind: 'NAK', frame: '\\x15' }, error: { code: 'unparseable' } });
+  });
+});

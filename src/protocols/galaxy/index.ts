@@ -7,4 +7,4 @@ export {
   GALAXY_REJECT, type GalaxyBlock, type GalaxyBlockResult,
 } from './block.js';
 export { GalaxyFramer, type GalaxyFramerOutput } from './framer.js';
-export { readGalaxyBlock, type GalaxyMessage } from './session.js';
+export { decodeGalaxyForCli, readGalaxyBlock, type GalaxyCliReport, type GalaxyMessage } from './session.js';

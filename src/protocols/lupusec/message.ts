@@ -5,6 +5,7 @@
  * DC-05, docs/contact-id.md §1), so a wrong one is flagged on the event (`checksumOk: false`), not refused.
  */
 import { buildCidDtmf, cidCheckDigit, parseCidMessage, type CidEventInput } from '../contact-id/index.js';
+import { escapeFrame } from '../escape.js';
 import type { CidEvent } from '../events.js';
 
 export const LUPUSEC_ACK = Buffer.from([0x06]);
@@ -55,4 +56,25 @@ export function buildLupusecMessage(input: LupusecMessageInput): Buffer {
   const check = input.checkDigit ?? cidCheckDigit(digits)!;
   if (!/^[0-9A-Fa-f]$/.test(check)) throw new RangeError(`Lupusec check digit must be one hex digit, got ${JSON.stringify(check)}`);
   return Buffer.from(`[${subscriber} ${digits}${check}]`, 'latin1');
+}
+
+/** The `decode --format lupusec-cid` report of one message and the reply a receiver sends. */
+export interface LupusecCliReport {
+  ok: boolean;
+  format: 'lupusec-cid';
+  /** The subscriber, which is the account. */
+  account: string | null;
+  events: CidEvent[];
+  raw: string;
+  reply: { kind: 'ACK' | 'NAK'; frame: string };
+  error?: { code: 'unparseable'; message: string };
+}
+
+export function decodeLupusecForCli(bytes: Uint8Array): LupusecCliReport {
+  const result = parseLupusecMessage(bytes);
+  const raw = escapeFrame(bytes);
+  if (!result.ok) {
+    return { ok: false, format: 'lupusec-cid', account: null, events: [], raw, reply: { kind: 'NAK', frame: escapeFrame(LUPUSEC_NAK) }, error: { code: 'unparseable', message: result.error } };
+  }
+  return { ok: true, format: 'lupusec-cid', account: result.message.subscriber, events: [result.message.event], raw, reply: { kind: 'ACK', frame: escapeFrame(LUPUSEC_ACK) } };
 }

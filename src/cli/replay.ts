@@ -4,7 +4,8 @@
  *
  * Capture lines: a frame with the `decode` escapes (`\n`, `\r`, `\xHH`, …; LF and CR are added when missing), or an
  * NDJSON object `{"frame": "...", "delayMs"?: n, "expect"?: "NAK"}`. Blank lines and lines starting with `#` are
- * skipped. TCP uses one kept-open connection (re-opened when the receiver closes it or a reply times out); UDP sends
+ * skipped. `--protocol galaxy|lupusec-cid` replays Galaxy blocks or Lupusec messages, sent as written, whose replies are
+ * the ACK/reject blocks or the bytes 0x06/0x15. TCP uses one kept-open connection (re-opened when the receiver closes it or a reply times out); UDP sends
  * one datagram per frame. The exit code is 1 when any reply differs from what was expected (default: ACK).
  */
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
@@ -15,6 +16,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Argv, CommandModule } from 'yargs';
 import { Dc09Framer, parseFrame } from '../protocols/dc09/index.js';
 import { completeFrame, escapeFrame, unescapeFrame } from '../protocols/escape.js';
+import { buildGalaxyBlock, GALAXY_FUNCTION, GalaxyFramer, parseGalaxyBlock } from '../protocols/galaxy/index.js';
+import { LUPUSEC_ACK, LUPUSEC_NAK } from '../protocols/lupusec/index.js';
 import { hexKeyOption, UsageError } from './frame-input.js';
 
 // ---- shared with `simulate` ------------------------------------------------------------------------------------
@@ -52,6 +55,55 @@ export function replyToken(frame: Uint8Array): ReplyToken | null {
   return null;
 }
 
+/** What differs between the protocols a capture can be replayed in (`--protocol`). */
+interface Wire {
+  /** The bytes a capture line stands for (DC-09: LF and CR added when missing; the others: as written). */
+  complete(bytes: Buffer): Buffer;
+  /** Cuts the receiver's replies out of its byte stream. */
+  replies(): (chunk: Buffer) => Buffer[];
+  /** ACK or NAK of one reply, null for anything else. */
+  token(reply: Buffer): ReplyToken | null;
+  /** Whether the receiver ends the connection after answering these bytes (the next line then opens a new one). */
+  endsSession?(sent: Buffer): boolean;
+}
+
+export type ReplayProtocol = 'dc09' | 'galaxy' | 'lupusec-cid';
+
+const GALAXY_END = buildGalaxyBlock({ function: GALAXY_FUNCTION.endOfData, data: '' });
+
+/** Galaxy replies (docs/sia-dcs.md §4): the ACK block, or the reject block (a NAK: the panel sends the block again). */
+const GALAXY_REPLY_TOKENS: Readonly<Record<string, ReplyToken>> = { [GALAXY_FUNCTION.ack]: 'ACK', [GALAXY_FUNCTION.reject]: 'NAK' };
+
+export const WIRES: Readonly<Record<ReplayProtocol, Wire>> = {
+  dc09: {
+    complete: completeFrame,
+    replies: () => {
+      const framer = new Dc09Framer();
+      return (chunk) => framer.push(chunk).frames.map((f) => Buffer.from(f));
+    },
+    token: replyToken,
+  },
+  galaxy: {
+    complete: (bytes) => bytes,
+    replies: () => {
+      const framer = new GalaxyFramer();
+      return (chunk) => framer.push(chunk).blocks;
+    },
+    token: (reply) => {
+      const parsed = parseGalaxyBlock(reply);
+      return parsed.ok ? GALAXY_REPLY_TOKENS[parsed.block.function] ?? null : null;
+    },
+    // docs/sia-dcs.md §4: the session ends with the end-of-data block `40 30 8F`.
+    endsSession: (sent) => sent.subarray(-GALAXY_END.length).equals(GALAXY_END),
+  },
+  // docs/contact-id.md §5: single-byte replies.
+  'lupusec-cid': {
+    complete: (bytes) => bytes,
+    replies: () => (chunk) => [...chunk].map((b) => Buffer.from([b])),
+    token: (reply) => (reply.equals(LUPUSEC_ACK) ? 'ACK' : reply.equals(LUPUSEC_NAK) ? 'NAK' : null),
+  },
+};
+
 // ---- capture files -------------------------------------------------------------------------------------------------
 
 export type Expectation = ReplyToken | 'none' | 'any';
@@ -72,8 +124,11 @@ function expectationOf(value: unknown, where: string): Expectation {
   return found;
 }
 
-/** Reads capture text (see the file comment); throws UsageError naming `name:line` for a bad line. */
-export function parseCapture(text: string, name = 'capture'): CaptureEntry[] {
+/**
+ * Reads capture text (see the file comment); throws UsageError naming `name:line` for a bad line. `complete` turns a
+ * line's bytes into what is sent (DC-09 default: LF and CR added when missing).
+ */
+export function parseCapture(text: string, name = 'capture', complete: (bytes: Buffer) => Buffer = completeFrame): CaptureEntry[] {
   const entries: CaptureEntry[] = [];
   const lines = text.split(/\r?\n/);
   for (const [i, raw] of lines.entries()) {
@@ -81,7 +136,7 @@ export function parseCapture(text: string, name = 'capture'): CaptureEntry[] {
     if (line === '' || line.startsWith('#')) continue;
     const where = `${name}:${i + 1}`;
     if (!line.startsWith('{')) {
-      entries.push({ line: i + 1, bytes: completeFrame(unescapeFrame(line)), delayMs: 0 });
+      entries.push({ line: i + 1, bytes: complete(unescapeFrame(line)), delayMs: 0 });
       continue;
     }
     let record: unknown;
@@ -94,7 +149,7 @@ export function parseCapture(text: string, name = 'capture'): CaptureEntry[] {
     if (typeof o.frame !== 'string' || o.frame === '') throw new UsageError(`${where}: expected {"frame": "<frame with escapes>", "delayMs"?: n, "expect"?: "ACK"|"NAK"|"DUH"|"none"|"any"}`);
     const delayMs = o.delayMs ?? 0;
     if (typeof delayMs !== 'number' || !Number.isFinite(delayMs) || delayMs < 0) throw new UsageError(`${where}: "delayMs" must be a number ≥ 0, found ${JSON.stringify(o.delayMs)}`);
-    const entry: CaptureEntry = { line: i + 1, bytes: completeFrame(unescapeFrame(o.frame)), delayMs };
+    const entry: CaptureEntry = { line: i + 1, bytes: complete(unescapeFrame(o.frame)), delayMs };
     if (o.expect !== undefined) entry.expect = expectationOf(o.expect, where);
     entries.push(entry);
   }
@@ -112,6 +167,8 @@ interface Exchange {
 
 interface Transport {
   exchange(bytes: Buffer, timeoutMs: number): Promise<Exchange>;
+  /** The next exchange starts on a new connection (TCP). */
+  reconnect(): void;
   close(): Promise<void>;
 }
 
@@ -138,11 +195,10 @@ abstract class WaitingTransport {
 /** Replies of one kept-open TCP connection, in order; the connection is re-opened when it is gone. */
 class TcpTransport extends WaitingTransport implements Transport {
   private socket: Socket | null = null;
-  private framer = new Dc09Framer();
   private replies: Buffer[] = [];
   private closed = false;
 
-  constructor(private readonly target: Target) {
+  constructor(private readonly target: Target, private readonly wire: Wire) {
     super();
   }
 
@@ -171,12 +227,12 @@ class TcpTransport extends WaitingTransport implements Transport {
     const socket = await this.open(timeoutMs);
     this.socket = socket;
     this.closed = false;
-    this.framer = new Dc09Framer();
     this.replies = [];
+    const cut = this.wire.replies();
     socket.on('data', (chunk: Buffer) => {
-      const frames = this.framer.push(chunk).frames;
-      if (frames.length === 0) return;
-      for (const frame of frames) this.replies.push(Buffer.from(frame));
+      const replies = cut(chunk);
+      if (replies.length === 0) return;
+      this.replies.push(...replies);
       this.wake();
     });
     socket.on('error', () => undefined); // 'close' follows
@@ -185,6 +241,10 @@ class TcpTransport extends WaitingTransport implements Transport {
       this.wake();
     });
     return socket;
+  }
+
+  reconnect(): void {
+    this.drop();
   }
 
   private drop(): void {
@@ -272,6 +332,8 @@ class UdpTransport extends WaitingTransport implements Transport {
     }
   }
 
+  reconnect(): void {}
+
   close(): Promise<void> {
     return new Promise((resolve) => this.socket.close(() => resolve()));
   }
@@ -293,6 +355,8 @@ export interface ReplayOptions {
   /** `HOST:PORT` or a parsed target. */
   to: string | Target;
   transport?: 'tcp' | 'udp';
+  /** What the capture holds (default `dc09`); `galaxy` and `lupusec-cid` run over TCP only. */
+  protocol?: ReplayProtocol;
   /** Frames per second at most (sends are spaced 1/rate apart); 0 or absent: next frame right after the reply. */
   rate?: number;
   /** AES key that decrypts `*ACK` replies for the report. */
@@ -373,8 +437,11 @@ export async function runReplay(options: ReplayOptions, io: ReplayIo): Promise<R
   } catch (err) {
     throw new UsageError(`cannot read ${options.file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
   }
-  const entries = parseCapture(text, options.file);
-  const transport: Transport = options.transport === 'udp' ? new UdpTransport(target) : new TcpTransport(target);
+  const protocol = options.protocol ?? 'dc09';
+  if (protocol !== 'dc09' && options.transport === 'udp') throw new UsageError(`--transport udp: the ${protocol} protocol runs over TCP only`);
+  const wire = WIRES[protocol];
+  const entries = parseCapture(text, options.file, wire.complete);
+  const transport: Transport = options.transport === 'udp' ? new UdpTransport(target) : new TcpTransport(target, wire);
   const frames: ReplayFrameReport[] = [];
   const summary: ReplaySummary = { frames: 0, ack: 0, nak: 0, duh: 0, none: 0, timeout: 0, unexpected: 0, p50Ms: null, p99Ms: null };
   const latencies: number[] = [];
@@ -387,7 +454,8 @@ export async function runReplay(options: ReplayOptions, io: ReplayIo): Promise<R
       if (wait > 0) await sleep(wait);
       lastSend = performance.now();
       const result = await transport.exchange(entry.bytes, timeoutMs);
-      const token = result.reply ? replyToken(result.reply) : null;
+      if (wire.endsSession?.(entry.bytes)) transport.reconnect();
+      const token = result.reply ? wire.token(result.reply) : null;
       const kind: ReplayKind = result.status === 'timeout' ? 'timeout' : token ?? 'none';
       const expect = entry.expect ?? defaultExpect;
       const ok = matches(expect, kind);
@@ -434,6 +502,7 @@ export interface ReplayArgs {
   file: string;
   to: string;
   transport: 'tcp' | 'udp';
+  protocol: ReplayProtocol;
   rate?: number;
   key?: string;
   expect: string;
@@ -446,6 +515,7 @@ function builder(y: Argv) {
     .positional('file', { type: 'string', demandOption: true, describe: 'capture: one frame per line with the decode escapes, or NDJSON {"frame", "delayMs"?, "expect"?}' })
     .option('to', { type: 'string', demandOption: true, describe: 'receiver as HOST:PORT' })
     .option('transport', { choices: ['tcp', 'udp'] as const, default: 'tcp' as const, describe: 'TCP (one kept-open connection) or UDP (one datagram per frame)' })
+    .option('protocol', { choices: ['dc09', 'galaxy', 'lupusec-cid'] as const, default: 'dc09' as const, describe: 'what the capture holds: DC-09 frames, Galaxy native SIA blocks or Lupusec Contact ID messages (the last two over TCP only; a line is sent as written)' })
     .option('rate', { type: 'number', describe: 'frames per second at most (default: each frame right after the previous reply)' })
     .option('key', { type: 'string', describe: 'AES key (32/48/64 hex digits) to decrypt *ACK replies in the report' })
     .option('expect', { type: 'string', default: 'ACK', describe: 'reply every frame should get unless its line says otherwise: ACK, NAK, DUH, none or any' })
@@ -463,6 +533,7 @@ export const replayCommand: CommandModule<object, ReplayArgs> = {
         file: argv.file,
         to: argv.to,
         transport: argv.transport,
+        protocol: argv.protocol,
         rate: argv.rate ?? 0,
         key,
         expect: expectationOf(argv.expect, '--expect'),

@@ -101,12 +101,12 @@ const RECEIVERS = "the receiver's";
 
 // listeners ------------------------------------------------------------------------------------------------------
 
-export const LISTENER_PROTOCOLS = ['dc09', 'surgard'] as const;
+export const LISTENER_PROTOCOLS = ['dc09', 'surgard', 'galaxy', 'lupusec-cid'] as const;
 export const TRANSPORTS = ['tcp', 'udp'] as const;
 export const ACCOUNT_TEXT = 'an account of 1-16 characters [0-9A-Za-z]';
 
 export const LISTENER_KEYS = {
-  protocol: required({ type: '"dc09" | "surgard"', rule: oneOf(LISTENER_PROTOCOLS), description: 'SIA DC-09 frames, or Sur-Gard/MLR2 automation output (TCP only).' }),
+  protocol: required({ type: '"dc09" | "surgard" | "galaxy" | "lupusec-cid"', rule: oneOf(LISTENER_PROTOCOLS), description: 'SIA DC-09 frames; or, TCP only: Sur-Gard/MLR2 automation output, Honeywell Galaxy native SIA blocks (E080/A083 module set to SIA), Lupusec XT Contact ID (`ip://…/CID`).' }),
   transport: required({ type: '"tcp" | "udp"', rule: oneOf(TRANSPORTS), description: 'Socket type.' }),
   host: setting({ type: 'string', rule: host, default: '0.0.0.0', description: 'Address to bind.' }),
   port: required({ type: 'integer 0-65535', rule: port, description: 'Port to bind (0 picks a free port, for tests).' }),

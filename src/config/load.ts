@@ -269,8 +269,8 @@ function listenerConfig(cx: Context, value: unknown, at: string): ListenerConfig
   if (f === undefined) return undefined;
   const protocol = requiredOf(f, LISTENER_KEYS.protocol);
   const transport = requiredOf(f, LISTENER_KEYS.transport);
-  if (protocol === 'surgard' && transport === 'udp') {
-    cx.problems.add(f.path('transport'), describe(transport), '"tcp" (the surgard protocol runs over TCP only)');
+  if (protocol !== undefined && protocol !== 'dc09' && transport === 'udp') {
+    cx.problems.add(f.path('transport'), describe(transport), `"tcp" (the ${protocol} protocol runs over TCP only)`);
   }
   const listener: ListenerConfig = {
     protocol,
@@ -284,7 +284,7 @@ function listenerConfig(cx: Context, value: unknown, at: string): ListenerConfig
     if (!ACCOUNT_NUMBER.test(heartbeatAccount)) {
       cx.problems.add(f.path('heartbeatAccount'), describe(heartbeatAccount), ACCOUNT_TEXT);
     } else if (protocol !== 'surgard') {
-      cx.problems.add(f.path('heartbeatAccount'), describe(heartbeatAccount), 'no heartbeatAccount on a dc09 listener (Sur-Gard heartbeats only)');
+      cx.problems.add(f.path('heartbeatAccount'), describe(heartbeatAccount), `no heartbeatAccount on a ${protocol} listener (Sur-Gard heartbeats only)`);
     } else {
       listener.heartbeatAccount = heartbeatAccount.toUpperCase();
     }

@@ -10,6 +10,7 @@ export type KeyEncoding = (typeof KEY_ENCODINGS)[number];
 export type AssertionAlgorithm = (typeof ASSERTION_ALGORITHMS)[number];
 
 export interface ListenerConfig {
+  /** Every protocol but `dc09` runs over TCP only. */
   protocol: (typeof LISTENER_PROTOCOLS)[number];
   transport: (typeof TRANSPORTS)[number];
   host: string;

@@ -1,9 +1,9 @@
 import type { XData } from '../protocols/dc09/types.js';
 import type { PanelEvent } from '../protocols/events.js';
 
-/** One received frame (DC-09 or Sur-Gard record) with its decoded events: the mapper's input. */
+/** One received frame (DC-09, Sur-Gard record, Galaxy event block, Lupusec message) with its decoded events: the mapper's input. */
 export interface SourceFrame {
-  protocol: 'dc09' | 'surgard';
+  protocol: 'dc09' | 'surgard' | 'galaxy' | 'lupusec-cid';
   /** `SIA-DCS`, `ADM-CID`, `NULL`, … (Sur-Gard records use the DC-09 token of their payload). */
   token: string;
   encrypted: boolean;

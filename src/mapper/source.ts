@@ -76,3 +76,41 @@ export function sourceFromSurgard(record: Exclude<SurgardRecord, { kind: 'heartb
     events: cid ? [record.event] : record.events,
   };
 }
+
+/** What the native TCP protocols (Galaxy blocks, Lupusec Contact ID) have in common: no DC-09 header or timestamp. */
+interface NativeReceipt {
+  protocol: 'galaxy' | 'lupusec-cid';
+  /** DC-09 token of the payload kind: `SIA-DCS` for Galaxy's DC-03 blocks, `ADM-CID` for Lupusec. */
+  token: 'SIA-DCS' | 'ADM-CID';
+  /** Account as the panel sent it (upper-cased here), '' when the session had none. */
+  account: string;
+  /** The payload as text: a Galaxy block's DC-03 data (`Nti11:46/BA1011`), a Lupusec message. */
+  data: string;
+  events: readonly PanelEvent[];
+  receivedAt: Date;
+  peer: string;
+  raw: string;
+}
+
+/** A Galaxy event block or Lupusec message as the mapper's input: mapped like the SIA DCS / Contact ID events they carry. */
+export function sourceFromNative(receipt: NativeReceipt): SourceFrame {
+  return {
+    protocol: receipt.protocol,
+    token: receipt.token,
+    encrypted: false,
+    account: receipt.account.toUpperCase(),
+    receiver: null,
+    line: null,
+    sequence: null,
+    data: receipt.data,
+    xdata: [],
+    timestamp: null,
+    timestampTrusted: true,
+    occurredAt: null,
+    receivedAt: receipt.receivedAt,
+    peer: receipt.peer,
+    transport: 'tcp',
+    raw: receipt.raw,
+    events: receipt.events,
+  };
+}

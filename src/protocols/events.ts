@@ -49,6 +49,8 @@ export interface SiaEvent {
   modifiers: Record<string, string>;
   /** `^text^` after the address, else the block's `|A` text, else null. */
   text: string | null;
+  /** The area's name when the panel sent one after the area modifier (`Nri01^AREA NAME^/…`); absent otherwise. */
+  areaText?: string;
   /** `N` new or `O` old event (DC-03 function letter). */
   function: 'N' | 'O';
   category: EventCategory;
@@ -72,6 +74,11 @@ export interface CidEvent {
   category: EventCategory;
   description: string;
   known: boolean;
+  /**
+   * Whether the DC-05 check digit held (docs/contact-id.md §1), present only when the message carried one (the whole
+   * DC-05 string inside ADM-CID, Lupusec's CID over TCP). A wrong digit is flagged, the event still decoded.
+   */
+  checksumOk?: boolean;
 }
 
 export type PanelEvent = SiaEvent | CidEvent;

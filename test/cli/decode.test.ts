@@ -1,5 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { decodeFrame } from '../../src/cli/decode.js';
+import { crc16arc } from '../../src/protocols/dc09/index.js';
 import { escapeFrame, unescapeFrame } from '../../src/protocols/escape.js';
 import { runCli } from './run-cli.js';
 
@@ -113,5 +115,51 @@ describe('decode input conventions', () => {
     const bytes = Buffer.from([0x0a, 0x41, 0x5c, 0x00, 0xff, 0x0d]);
     expect(escapeFrame(bytes)).toBe('\\nA\\\\\\x00\\xff\\r');
     expect(unescapeFrame(escapeFrame(bytes)).equals(bytes)).toBe(true);
+  });
+});
+
+describe('decode shows the field dialects', () => {
+  /** A frame with CRC and length computed over the body. */
+  const frame = (body: string) => {
+    const bytes = Buffer.from(body, 'latin1');
+    const head = `${crc16arc(bytes).toString(16).toUpperCase().padStart(4, '0')}0${bytes.length.toString(16).toUpperCase().padStart(3, '0')}`;
+    return Buffer.from(`\n${head}${body}\r`, 'latin1');
+  };
+  const now = new Date('2026-01-01T00:00:00Z');
+
+  it('data account without "#": dataAccount', () => {
+    expect(decodeFrame(frame('"SIA-DCS"0001L0#78919[1234|NFA129]'), null, now)).toMatchObject({ ok: true, account: '78919', dataAccount: '1234', events: [{ code: 'FA' }] });
+  });
+
+  it('whole DC-05 string in ADM-CID: the checksum flag on the event', () => {
+    const good = decodeFrame(frame('"ADM-CID"0002L0#1234[#1234|1234181131010158]'), null, now);
+    const bad = decodeFrame(frame('"ADM-CID"0003L0#1234[#1234|1234181131010159]'), null, now);
+    expect(good).toMatchObject({ ok: true, events: [{ code: '131', zone: '015', checksumOk: true }], reply: { kind: 'ACK' } });
+    expect(bad).toMatchObject({ ok: true, events: [{ code: '131', zone: '015', checksumOk: false }], reply: { kind: 'ACK' } });
+  });
+
+  it('caret text after the area modifier: areaText', () => {
+    expect(decodeFrame(frame('"SIA-DCS"0004L0#1234[#1234|Nri01^AREA NAME^/LX901^text^]'), null, now)).toMatchObject({
+      ok: true, events: [{ code: 'LX', area: '01', address: '901', text: 'text', areaText: 'AREA NAME' }],
+    });
+  });
+});
+
+describe('decode --format galaxy|lupusec-cid', () => {
+  it('reports each Galaxy block of an input with the reply block; a bad parity gets the reject block', async () => {
+    const { code, stdout } = await runCli(['decode', '--format', 'galaxy', '\\x05\\x01F#100200\\x99NNti09:58/BA1011\\xf1', 'F#100200\\x98']);
+    expect(code).toBe(1);
+    const [account, event, bad] = stdout.trim().split('\n').map((l) => JSON.parse(l));
+    expect(account).toMatchObject({ ok: true, format: 'galaxy', kind: 'account', account: '100200', reply: { kind: 'ACK', frame: '@8\\x87' } });
+    expect(event).toMatchObject({ ok: true, kind: 'event', data: 'Nti09:58/BA1011', events: [{ protocol: 'sia', code: 'BA', address: '1011' }] });
+    expect(bad).toMatchObject({ ok: false, kind: 'bad-block', reply: { kind: 'NAK', frame: '@9\\x86' }, error: { code: 'parity' } });
+  });
+
+  it('reports a Lupusec message with its check-digit flag, and NAK for an unparseable one', async () => {
+    const { code, stdout } = await runCli(['decode', '--format', 'lupusec-cid', '[test 18160201010B]', '[test 18XX]']);
+    expect(code).toBe(1);
+    const [good, bad] = stdout.trim().split('\n').map((l) => JSON.parse(l));
+    expect(good).toMatchObject({ ok: true, format: 'lupusec-cid', account: 'test', events: [{ code: '602', checksumOk: false }], reply: { kind: 'ACK', frame: '\\x06' } });
+    expect(bad).toMatchObject({ ok: false, reply: { kind: 'NAK', frame: '\\x15' }, error: { code: 'unparseable' } });
   });
 });

@@ -6,7 +6,8 @@ import yargs from 'yargs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { escapeFrame } from '../../src/protocols/escape.js';
 import { UsageError } from '../../src/cli/frame-input.js';
-import { parseCapture, parseTarget, replayCommand, replyToken, runReplay, type ReplayResult } from '../../src/cli/replay.js';
+import { parseCapture, parseTarget, replayCommand, replyToken, runReplay, WIRES, type ReplayResult } from '../../src/cli/replay.js';
+import { buildGalaxyBlock, GALAXY_ACK, GALAXY_REJECT } from '../../src/protocols/galaxy/index.js';
 import { buildAck, buildNak, buildRequest } from '../../src/protocols/dc09/index.js';
 import { startTestBridge, type TestBridge } from '../server/harness.js';
 
@@ -149,5 +150,17 @@ describe('replay', () => {
     expect(replyToken(buildNak(new Date()))).toBe('NAK');
     expect(replyToken(Buffer.from('\n00000008"*DUH"0001L0[]\r'))).toBe('DUH');
     expect(replyToken(Buffer.from('\n00000008"RSP"0001L0[]\r'))).toBeNull();
+  });
+
+  it('--protocol galaxy|lupusec-cid: lines sent as written, replies read as ACK/reject blocks or 0x06/0x15; TCP only', async () => {
+    expect(parseCapture('@0\\x8f', 'g.txt', WIRES.galaxy.complete)[0]!.bytes.toString('hex')).toBe('40308f');
+    expect(WIRES.galaxy.token(GALAXY_ACK)).toBe('ACK');
+    expect(WIRES.galaxy.token(GALAXY_REJECT)).toBe('NAK');
+    expect(WIRES.galaxy.token(buildGalaxyBlock({ function: '0', data: '' }))).toBeNull();
+    expect(WIRES.galaxy.endsSession?.(Buffer.from('\x05\x01@0\x8f', 'latin1'))).toBe(true);
+    expect(WIRES['lupusec-cid'].replies()(Buffer.from([0x06, 0x15])).map((r) => WIRES['lupusec-cid'].token(r))).toEqual(['ACK', 'NAK']);
+    const file = join(dir, 'lupusec.txt');
+    await writeFile(file, '[1234 181130010159]\n');
+    await expect(runReplay({ file, to: '127.0.0.1:9', protocol: 'lupusec-cid', transport: 'udp' }, { write: () => undefined })).rejects.toThrow(/TCP only/);
   });
 });

@@ -308,7 +308,7 @@ describe('error messages name file, path, what was found and what was expected',
     const lines = error.message.split('\n');
     expect(lines[0]).toBe('conf/bridge.json: 4 problems in the configuration:');
     expect(lines.slice(1)).toEqual([
-      'conf/bridge.json: listeners[0].protocol: found "sia" (string), expected "dc09" or "surgard"',
+      'conf/bridge.json: listeners[0].protocol: found "sia" (string), expected one of "dc09", "surgard", "galaxy", "lupusec-cid"',
       'conf/bridge.json: listeners[0].port: found -1 (number), expected an integer 0-65535',
       'conf/bridge.json: receiver.badCrc: found "ignore" (string), expected "nak" or "silent"',
       'conf/bridge.json: log.level: found 3 (number), expected one of "trace", "debug", "info", "warn", "error", "fatal", "silent"',
@@ -524,6 +524,13 @@ describe('listeners', () => {
       'config.json: listeners[0].transport: found "udp" (string), expected "tcp" (the surgard protocol runs over TCP only)',
     );
     expect(parseConfig({ listeners: [{ protocol: 'surgard', transport: 'tcp', port: 1025 }] }, SOURCE).listeners[0]?.protocol).toBe('surgard');
+  });
+
+  it.each(['galaxy', 'lupusec-cid'])('%s runs over TCP only', (protocol) => {
+    expect(configError({ listeners: [{ protocol, transport: 'udp', port: 1025 }] }).message).toBe(
+      `config.json: listeners[0].transport: found "udp" (string), expected "tcp" (the ${protocol} protocol runs over TCP only)`,
+    );
+    expect(parseConfig({ listeners: [{ protocol, transport: 'tcp', port: 1025 }] }, SOURCE).listeners[0]?.protocol).toBe(protocol);
   });
 
   it('closeAfterReplyMs is for TCP', () => {

@@ -54,6 +54,28 @@ export async function startTestBridge(overrides: Record<string, unknown> = {}, o
   };
 }
 
+/** A link whose replies are single bytes (Sur-Gard, Lupusec): writes bytes, collects the reply bytes. */
+export async function byteLink(port: number): Promise<{ socket: Socket; replies: () => number[]; waitFor: (n: number) => Promise<number[]> }> {
+  const socket = await new Promise<Socket>((resolve, reject) => {
+    const s = connect({ host: '127.0.0.1', port }, () => resolve(s));
+    s.once('error', reject);
+  });
+  const got: number[] = [];
+  socket.on('data', (d) => got.push(...d));
+  return {
+    socket,
+    replies: () => got,
+    waitFor: async (n) => {
+      const start = Date.now();
+      while (got.length < n) {
+        if (Date.now() - start > 5000) throw new Error(`only ${got.length} replies`);
+        await new Promise((r) => setTimeout(r, 10));
+      }
+      return got;
+    },
+  };
+}
+
 /** A panel on a kept-open TCP connection: writes bytes, collects reply frames. */
 export class TcpPanel {
   readonly replies: Buffer[] = [];

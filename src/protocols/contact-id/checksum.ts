@@ -32,23 +32,33 @@ function withoutSpaces(text: string): string {
 }
 
 /**
- * Checksum digit for the first 15 digits (spaces ignored). docs/contact-id.md §1: S in 1–F makes the
- * 16-digit total a multiple of 15; when the 15 digits already are one, S = F. A value of 10 is
- * written as `0`, the digit that carries ten in a Contact ID message.
- * Throws RangeError unless given exactly 15 hex digits.
+ * The check digit that makes `digits` plus itself sum to a multiple of 15 (docs/contact-id.md §1: S in 1–F, F when the digits
+ * already are one; a value of 10 is written `0`, the digit that carries ten). Null unless all hex digits.
  */
-export function cidChecksum(first15: string): string {
-  const digits = withoutSpaces(first15);
-  const sum = digits.length === 15 ? digitSum(digits) : null;
-  if (sum === null) throw new RangeError(`Contact ID checksum needs 15 hex digits, got "${first15}"`);
+export function cidCheckDigit(digits: string): string | null {
+  const sum = digitSum(withoutSpaces(digits));
+  if (sum === null) return null;
   const value = CHECKSUM_MODULUS - (sum % CHECKSUM_MODULUS); // 1–15; 15 when already a multiple
   return value === 10 ? '0' : HEX_DIGITS.charAt(value);
 }
 
+/**
+ * Checksum digit for the first 15 digits (spaces ignored), docs/contact-id.md §1.
+ * Throws RangeError unless given exactly 15 hex digits.
+ */
+export function cidChecksum(first15: string): string {
+  const digit = withoutSpaces(first15).length === 15 ? cidCheckDigit(first15) : null;
+  if (digit === null) throw new RangeError(`Contact ID checksum needs 15 hex digits, got "${first15}"`);
+  return digit;
+}
+
+/** Whether hex digits (spaces ignored, check digit included) sum to a multiple of 15 (docs/contact-id.md §1); false for other text. */
+export function cidDigitsSumOk(digits: string): boolean {
+  const sum = digitSum(withoutSpaces(digits));
+  return sum !== null && sum > 0 && sum % CHECKSUM_MODULUS === 0;
+}
+
 /** Whether 16 hex digits (spaces ignored) sum to a multiple of 15 (docs/contact-id.md §1). False for any other text. */
 export function isCidChecksumValid(message: string): boolean {
-  const digits = withoutSpaces(message);
-  if (digits.length !== 16) return false;
-  const sum = digitSum(digits);
-  return sum !== null && sum % CHECKSUM_MODULUS === 0;
+  return withoutSpaces(message).length === 16 && cidDigitsSumOk(message);
 }

@@ -4,7 +4,7 @@
 
 export { CID_CODES, lookupCidCode, type CidAddressKind, type CidBaseCategory, type CidCodeInfo } from './codes.js';
 export { cidCategory, normaliseQualifier, type CidQualifier } from './qualifier.js';
-export { cidChecksum, cidDigitValue, isCidChecksumValid } from './checksum.js';
+export { cidCheckDigit, cidChecksum, cidDigitsSumOk, cidDigitValue, isCidChecksumValid } from './checksum.js';
 export { toCidEvent, type CidEventFields } from './event.js';
 export { buildCidDtmf, formatCidData, type CidDataInput, type CidDtmfInput, type CidEventInput } from './format.js';
-export { parseCidData, parseCidDtmf, type CidDtmfParseResult } from './parse.js';
+export { parseCidData, parseCidDtmf, parseCidMessage, type CidDtmfParseResult } from './parse.js';

@@ -5,7 +5,7 @@
 
 import { parseAllowingBareAccount, readAccountWrapper } from '../account-wrapper.js';
 import type { CidEvent, DataDecodeResult } from '../events.js';
-import { isCidChecksumValid } from './checksum.js';
+import { cidDigitsSumOk, isCidChecksumValid } from './checksum.js';
 import { toCidEvent } from './event.js';
 import { HEX_DIGIT, quoteForError } from './fields.js';
 import { normaliseQualifier, type CidQualifier } from './qualifier.js';
@@ -26,6 +26,17 @@ const HIKVISION_NULL_FILLER = /^0 *000 *00 *000$/;
 const DTMF_MESSAGE = new RegExp(
   `^(${HEX_DIGIT}{4}) *(18|98) *([136]) *(${HEX_DIGIT}{3}) *(${HEX_DIGIT}{2}) *(${HEX_DIGIT}{3}) *(${HEX_DIGIT})$`,
 );
+
+/**
+ * docs/contact-id.md §1 digits after the account, `[AAAA] MT Q EEE GG CCC S`, spaces optional: the whole DC-05 string
+ * that some panels put into ADM-CID data (with or without AAAA) and Lupusec's `18QEEEGGZZZC` (docs/contact-id.md §5).
+ */
+const CHECKED_MESSAGE = new RegExp(
+  `^(?:(${HEX_DIGIT}{4}) *)?(18|98) *([136]) *(${HEX_DIGIT}{3}) *(${HEX_DIGIT}{2}) *(${HEX_DIGIT}{3}) *(${HEX_DIGIT})$`,
+);
+
+/** An account that can stand for AAAA in a checksum: 1–4 hex digits. */
+const DTMF_ACCOUNT = new RegExp(`^${HEX_DIGIT}{1,4}$`);
 
 export type CidDtmfParseResult =
   | { ok: true; account: string; messageType: '18' | '98'; event: CidEvent; checksumOk: boolean }
@@ -51,12 +62,33 @@ function parseBlock(data: string): DataDecodeResult {
 
   const match = DATA_EVENT.exec(body);
   if (match === null) {
-    return { ok: false, account, error: `not a Contact ID event ${quoteForError(body)} (expected QEEE GG CCC)` };
+    const checked = parseCidMessage(body, account);
+    if (checked !== null) return { ok: true, account, events: [checked] };
+    return { ok: false, account, error: `not a Contact ID event ${quoteForError(body)} (expected QEEE GG CCC or [AAAA] 18 Q EEE GG CCC S)` };
   }
   const [, qualifier = '', code = '', group = '', zone = ''] = match;
   // DATA_EVENT admits only 1/3/6 and E/R/P, all of which normalise.
   const event = toCidEvent({ qualifier: normaliseQualifier(qualifier) as CidQualifier, code, group, zone });
   return { ok: true, account, events: [event] };
+}
+
+/**
+ * Decodes `[AAAA] MT Q EEE GG CCC S` (CHECKED_MESSAGE) into an event whose `checksumOk` says whether the DC-05 check
+ * digit holds (docs/contact-id.md §1); null when the text is not that shape. Without AAAA the digit holds when the digits sent sum
+ * to a multiple of 15, or do so with `account` (1–4 hex digits, zero-padded) as AAAA: panels that leave the account
+ * out differ in whether their check digit covers it.
+ */
+export function parseCidMessage(text: string, account: string | null): CidEvent | null {
+  const match = CHECKED_MESSAGE.exec(text);
+  if (match === null) return null;
+  const [digits, messageAccount, , qualifier = '', code = '', group = '', zone = ''] = match;
+  const checksumOk = messageAccount !== undefined
+    ? cidDigitsSumOk(digits)
+    : cidDigitsSumOk(digits) || (account !== null && DTMF_ACCOUNT.test(account) && cidDigitsSumOk(`${account.padStart(4, '0')}${digits}`));
+  // CHECKED_MESSAGE admits only the digits 1, 3 and 6 as Q.
+  const event = toCidEvent({ qualifier: qualifier as CidQualifier, code, group, zone });
+  event.checksumOk = checksumOk;
+  return event;
 }
 
 /** Decodes a 16-digit DTMF message; `checksumOk` reports the docs/contact-id.md §1 checksum, the event is decoded either way. */

@@ -3,6 +3,7 @@
  * Never throws. Rules cite docs/dc09.md; docs/dc09.md §17 gives the processing order followed here.
  */
 import { readAccountWrapper } from '../account-wrapper.js';
+import { dataAccountFor } from '../decode.js';
 import { checkFrameCrc, formatCrc } from './crc.js';
 import { decryptBlocks } from './crypto.js';
 import { parseTimestamp, TIMESTAMP_LENGTH } from './timestamp.js';
@@ -294,7 +295,7 @@ export function parseFrame(bytes: Uint8Array, options: ParseOptions = {}): Parse
     const close = body.indexOf(']', header.dataStart + 1);
     if (close < 0) return fail('data', 'data block has no closing "]"', partial);
     const data = body.slice(header.dataStart + 1, close);
-    const dataAccount = dataAccountOf(data);
+    const dataAccount = dataAccountFor(token, data);
     const trailer = parseTrailer(body, close + 1);
     if ('error' in trailer) return fail(trailer.error, trailer.message, { ...partial, data, dataAccount });
     return {
@@ -321,7 +322,7 @@ export function parseFrame(bytes: Uint8Array, options: ParseOptions = {}): Parse
       ok: true,
       message: {
         token, encrypted, sequence, receiver, line, account,
-        dataAccount: dataAccountOf(plain.data), data: plain.data, pad: plain.pad,
+        dataAccount: dataAccountFor(token, plain.data), data: plain.data, pad: plain.pad,
         ...plain.trailer, crc, length,
       },
       key,

@@ -4,7 +4,7 @@
  *
  *   data     := [ '#' acct '|' | '|' ] [ 'N' | 'O' ] item ( '/' item )* [ '|A' text ]
  *   item     := modifier* [ code addr [ '^' text '^' ] ]
- *   modifier := [a-z]{2} [0-9:-]+
+ *   modifier := [a-z]{2} [0-9:-]+ [ '^' area-name '^' ]
  *   code     := [A-Z]{2}      addr := [0-9A-Za-z]*
  *
  * A hand-written scanner over char codes: no regular expressions, one pass (two at most, see
@@ -33,6 +33,9 @@ const isAlphanumeric = (c: number): boolean => isDigit(c) || isUpper(c) || isLow
 const isModifierValueChar = (c: number): boolean => isDigit(c) || c === COLON || c === DASH;
 
 type FunctionLetter = SiaEvent['function'];
+
+/** Modifiers that name the area (docs/sia-dcs.md §1: `ri`, and `pi` where panels use it in its place). */
+const AREA_TAGS: ReadonlySet<string> = new Set(['ri', 'pi']);
 type ScanOutcome = { events: SiaEvent[] } | { error: string };
 
 /**
@@ -79,6 +82,9 @@ function scanItems(data: string, start: number, functionLetter: FunctionLetter):
   // holds the record it is copied before the next change (events under the same modifiers share it).
   let modifiers: Record<string, string> = {};
   let modifiersHeldByEvent = false;
+  let areaText: string | null = null;
+  /** Offset of an area name no event has used yet: a name with no event to belong to is not data (an error). */
+  let unusedNameAt = -1;
   let i = start;
 
   for (;;) {
@@ -101,18 +107,33 @@ function scanItems(data: string, start: number, functionLetter: FunctionLetter):
       }
       modifiers[tag] = data.slice(valueStart, valueEnd);
       i = valueEnd;
+      // Field dialect (docs/sia-dcs.md §1 text, placed after a modifier): `Nri01^AREA NAME^/LX901^text^` names the
+      // area; a new area modifier without text drops the previous name. Text after other modifiers is skipped.
+      const namesArea = AREA_TAGS.has(tag);
+      if (namesArea) areaText = null;
+      if (data.charCodeAt(i) === CARET) {
+        const close = data.indexOf('^', i + 1);
+        if (close < 0) return { error: `text opened by "^" at offset ${i} is never closed` };
+        if (namesArea) areaText = data.slice(i + 1, close);
+        unusedNameAt = i;
+        i = close + 1;
+      }
     }
 
     if (isUpper(data.charCodeAt(i))) {
-      const event = scanEvent(data, i, functionLetter, modifiers);
+      const event = scanEvent(data, i, functionLetter, modifiers, areaText);
       if ('error' in event) return event;
       events.push(event.event);
       modifiersHeldByEvent = true;
+      unusedNameAt = -1;
       i = event.end;
     }
 
-    if (i >= data.length) return { events };
     const next = data.charCodeAt(i);
+    if (unusedNameAt >= 0 && (i >= data.length || next === BAR)) {
+      return { error: `text after a modifier at offset ${unusedNameAt} is not followed by an event` };
+    }
+    if (i >= data.length) return { events };
     if (next === SLASH) {
       i++;
       continue;
@@ -137,6 +158,7 @@ function scanEvent(
   start: number,
   functionLetter: FunctionLetter,
   modifiers: Record<string, string>,
+  areaText: string | null,
 ): EventOutcome {
   if (!isUpper(data.charCodeAt(start + 1))) {
     return { error: `event code at offset ${start} must be two upper-case letters` };
@@ -165,7 +187,9 @@ function scanEvent(
     }
   }
 
-  return { event: buildEvent(code, address, text, functionLetter, modifiers), end: i };
+  const event = buildEvent(code, address, text, functionLetter, modifiers);
+  if (areaText !== null) event.areaText = areaText;
+  return { event, end: i };
 }
 
 /** `*'text'XX` at `star`: the text and the offset after the tag, or null when it is not that form. */

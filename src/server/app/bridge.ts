@@ -1,5 +1,5 @@
 /** Wiring: configuration → sink/durable log → pipeline → listeners. What `serve` runs and the tests start. */
-import type { BridgeConfig } from '../../config/types.js';
+import type { BridgeConfig, ListenerConfig } from '../../config/types.js';
 import type { Logger } from '../../log.js';
 import type { DurableLog } from '../../sink/durable-log.js';
 import { createFileSink } from '../../sink/file-sink.js';
@@ -10,6 +10,8 @@ import type { DeliveryOutcome, Sink } from '../../sink/types.js';
 import type { ActivityObserver } from '../ops/activity.js';
 import { BridgeMetrics } from '../ops/metrics.js';
 import { Pipeline, type Peer } from '../pipeline/pipeline.js';
+import { startGalaxyListener } from '../sources/galaxy-tcp.js';
+import { startLupusecListener } from '../sources/lupusec-tcp.js';
 import { startSurgardListener } from '../sources/surgard-tcp.js';
 import { defaultSupervisionStatePath, Supervisor } from '../ops/supervision.js';
 import { tcpSlots, type RunningListener } from '../sources/tcp-server.js';
@@ -38,7 +40,7 @@ export interface RunningBridge {
   readonly metrics: BridgeMetrics;
   readonly listeners: readonly RunningListener[];
   /** Port actually bound by the first listener of a transport (useful with port 0). */
-  port(transport: 'tcp' | 'udp', protocol?: 'dc09' | 'surgard'): number;
+  port(transport: 'tcp' | 'udp', protocol?: ListenerConfig['protocol']): number;
   /** SIGINT/SIGTERM path: stop accepting, finish frames in flight, flush the sink. */
   stop(): Promise<void>;
 }
@@ -122,17 +124,22 @@ export async function startBridge(config: BridgeConfig, options: BridgeOptions):
     await log.close();
     await sink?.close();
   };
-  const listeners: { listener: RunningListener; transport: 'tcp' | 'udp'; protocol: 'dc09' | 'surgard' }[] = [];
+  const listeners: { listener: RunningListener; transport: 'tcp' | 'udp'; protocol: ListenerConfig['protocol'] }[] = [];
   const receiver = config.receiver;
   // One cap for all TCP listeners together, shared fairly between source addresses.
   const slots = tcpSlots(receiver.maxConnections, receiver.maxConnectionsPerSource);
   const udpRateLimit = receiver.udpDatagramsPerSecondPerSource === null ? null : { perSecond: receiver.udpDatagramsPerSecondPerSource, burst: receiver.udpBurstPerSource };
   try {
     for (const listener of config.listeners) {
+      const tcp = { listener, pipeline, logger, metrics, slots, idleTimeoutSeconds: receiver.idleTimeoutSeconds };
       const running = listener.protocol === 'surgard'
-        ? await startSurgardListener({ listener, pipeline, logger, metrics, slots, idleTimeoutSeconds: receiver.idleTimeoutSeconds })
+        ? await startSurgardListener(tcp)
+        : listener.protocol === 'galaxy'
+        ? await startGalaxyListener({ ...tcp, onPanelActivity, ...(options.now ? { now: options.now } : {}) })
+        : listener.protocol === 'lupusec-cid'
+        ? await startLupusecListener({ ...tcp, onPanelActivity, ...(options.now ? { now: options.now } : {}) })
         : listener.transport === 'tcp'
-        ? await startTcpListener({ listener, pipeline, logger, metrics, slots, idleTimeoutSeconds: receiver.idleTimeoutSeconds, maxFrameBytes: receiver.maxFrameBytes })
+        ? await startTcpListener({ ...tcp, maxFrameBytes: receiver.maxFrameBytes })
         : await startUdpListener({ listener, pipeline, logger, metrics, maxFrameBytes: receiver.maxFrameBytes, rateLimit: udpRateLimit });
       listeners.push({ listener: running, transport: listener.transport, protocol: listener.protocol });
     }

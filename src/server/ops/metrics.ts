@@ -10,6 +10,7 @@ export class BridgeMetrics {
   readonly replies = new Counter({ name: 'alarm_bridge_replies_total', help: 'Replies sent to panels, by kind', labelNames: ['kind'] as const, registers: [this.registry] });
   readonly rejections = new Counter({ name: 'alarm_bridge_rejections_total', help: 'Frames or bytes rejected, by reason', labelNames: ['reason'] as const, registers: [this.registry] });
   readonly events = new Counter({ name: 'alarm_bridge_events_total', help: 'Panel events, by outcome of mapping (forwarded, ignored, unknown-code, unmapped-account, unmapped-camera, duplicate, undecodable-data)', labelNames: ['outcome'] as const, registers: [this.registry] });
+  readonly cidChecksumMismatches = new Counter({ name: 'alarm_bridge_cid_checksum_mismatches_total', help: 'Contact ID events whose DC-05 check digit was wrong (decoded and forwarded all the same), by source protocol', labelNames: ['protocol'] as const, registers: [this.registry] });
   readonly ackLatency = new Histogram({
     name: 'alarm_bridge_ack_latency_seconds',
     help: 'Time from a complete frame to its reply being written',

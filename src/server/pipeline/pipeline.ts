@@ -17,6 +17,7 @@ import { RateLimitedWarn } from '../ops/rate-limited-log.js';
 import type { ActivityObserver } from '../ops/activity.js';
 import { DuplicateFilter, type AcceptResult } from './duplicates.js';
 import { receiveDc09, receiveSurgard, type SurgardDecision } from './receive.js';
+import { noteChecksumMismatches } from '../ops/cid-checksum.js';
 
 export interface Peer {
   address: string;
@@ -113,6 +114,7 @@ export class Pipeline {
     if (decision.skewFlagged) {
       this.warn.warn('clock-skew', { peer: peerText(peer), account, skewSeconds: decision.skewSeconds }, `panel clock is ${Math.round(decision.skewSeconds ?? 0)} s off; accepted (clear text), event time taken from receipt`);
     }
+    if (source) noteChecksumMismatches(source.events, 'dc09', metrics, this.warn, { peer: peerText(peer), account });
     // Link tests (NULL) carry no events: no source frame, nothing to map or keep.
     // A data block that does not decode is still ACKed (a NAK or DUH would make the panel resend it forever,
     // docs/dc09.md §11) — and kept for the operator as a dead letter with the raw frame.
@@ -160,7 +162,7 @@ export class Pipeline {
   }
 
   /** Keeps a frame whose data block did not decode as a dead letter (`undecodable-data`); true once kept. */
-  private async keepUndecodable(source: SourceFrame, error: string, peer: Peer): Promise<boolean> {
+  async keepUndecodable(source: SourceFrame, error: string, peer: Peer): Promise<boolean> {
     this.deps.metrics.events.inc({ outcome: 'undecodable-data' });
     this.warn.warn('undecodable-data', { peer: peerText(peer), account: source.account, dc09Token: source.token, data: source.data, error }, 'data block did not decode; frame ACKed and kept as a dead letter');
     const { log } = this.deps;

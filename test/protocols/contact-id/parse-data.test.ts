@@ -121,3 +121,31 @@ describe('account without "#" (docs/dc09.md §7)', () => {
     expect(parseCidData('1234|XYZ')).toMatchObject({ ok: false, error: expect.stringMatching(/^not a Contact ID event "1234\|XYZ"/) });
   });
 });
+
+describe('the whole DC-05 string inside ADM-CID (field dialect, docs/contact-id.md §1/docs/contact-id.md §4)', () => {
+  // 1234 18 1 131 01 015 → check digit 8 (docs/contact-id.md §1 worked example); 18 1 131 01 015 alone sums to 42 → check digit 3.
+  it.each([
+    ['with AAAA, no spaces', '#1234|1234181131010158', true],
+    ['with AAAA and spaces', '#1234|1234 18 1 131 01 015 8', true],
+    ['without AAAA, digit over the digits sent', '#1234|181131010153', true],
+    ['without AAAA, digit over the account too', '#1234|181131010158', true],
+    ['without AAAA, spaces', '#1234|18 1 131 01 015 3', true],
+    ['wrong check digit, with AAAA', '#1234|1234181131010159', false],
+    ['wrong check digit, without AAAA', '#1234|181131010151', false],
+    ['non-hex account: only the digits sent count', '#alarm|181131010158', false],
+  ])('%s: %s decodes, checksumOk %s', (_name, data, checksumOk) => {
+    const result = parseCidData(data);
+    expect(result).toMatchObject({ ok: true, account: data.slice(1, data.indexOf('|')) });
+    expect(result.ok && result.events).toEqual([expect.objectContaining({ qualifier: '1', code: '131', group: '01', zone: '015', category: 'alarm', checksumOk })]);
+  });
+
+  it('the short form carries no checksumOk (DC-09\'s CRC covers it)', () => {
+    const result = parseCidData('#1234|1131 01 015');
+    expect(result.ok && result.events[0]).not.toHaveProperty('checksumOk');
+  });
+
+  it('still refuses text that is neither shape', () => {
+    expect(parseCidData('#1234|18113101015')).toMatchObject({ ok: false, error: expect.stringMatching(/\[AAAA\] 18 Q EEE GG CCC S/) });
+    expect(parseCidData('#1234|1231131010158')).toMatchObject({ ok: false });
+  });
+});

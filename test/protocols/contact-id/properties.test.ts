@@ -103,3 +103,34 @@ describe('buildCidDtmf → parseCidDtmf round trip (docs/contact-id.md §1)', ()
     expect(parseCidDtmf('1234 18 1 131 A1 A15 8')).toMatchObject({ checksumOk: true });
   });
 });
+
+/** `[AAAA ]18 Q EEE GG CCC S` from the digits without spaces (12 or 16 of them). */
+const spaceOut = (digits: string) => {
+  const widths = digits.length === 16 ? [4, 2, 1, 3, 2, 3, 1] : [2, 1, 3, 2, 3, 1];
+  let at = 0;
+  return widths.map((w) => digits.slice(at, (at += w))).join(' ');
+};
+
+describe('the whole DC-05 string inside ADM-CID', () => {
+  it('decodes with or without AAAA and spaces; checksumOk is true exactly when the DC-05 digit is right', () => {
+    const digit = fc.constantFrom(...'0123456789ABCDEF'.split(''));
+    const fields = fc.record({ qualifier: fc.constantFrom('1', '3', '6'), code: hexField(3), group: hexField(2), zone: hexField(3) });
+    fc.assert(
+      fc.property(hexField(4), fields, fc.boolean(), fc.boolean(), digit, (account, f, withAccount, spaced, wrong) => {
+        const dtmf = buildCidDtmf({ ...f, account });
+        const right = dtmf.slice(15);
+        const sent = `${dtmf.slice(0, 15)}${wrong}`;
+        const body = withAccount ? sent : sent.slice(4);
+        const text = spaced ? spaceOut(body) : body;
+        const result = parseCidData(`#${account}|${text}`);
+        expect(result.ok).toBe(true);
+        if (!result.ok) return;
+        expect(result.events[0]).toMatchObject({ qualifier: f.qualifier, code: f.code, group: f.group, zone: f.zone });
+        // With AAAA only the right digit sums to a multiple of 15; without, the account-covering digit holds too.
+        if (withAccount) expect(result.events[0]).toMatchObject({ checksumOk: wrong === right || (right === '0' && wrong === 'A') || (right === 'A' && wrong === '0') });
+        else if (wrong === right) expect(result.events[0]).toMatchObject({ checksumOk: true });
+      }),
+      { numRuns: 500 },
+    );
+  });
+});

@@ -191,7 +191,7 @@ const DIGITS = '0123456789';
 const latin1Char = fc.integer({ min: 0, max: 0xff }).map((c) => String.fromCharCode(c));
 
 interface GeneratedEvent { code: string; address: string; text: { delimiter: string; body: string } | null }
-interface GeneratedItem { modifiers: Array<[string, string]>; event: GeneratedEvent | null }
+interface GeneratedItem { modifiers: Array<[string, string, string | null]>; event: GeneratedEvent | null }
 interface GeneratedBlock {
   wrapper: string;
   functionLetter: 'N' | 'O' | '';
@@ -202,6 +202,8 @@ interface GeneratedBlock {
 const modifierArb = fc.tuple(
   fc.oneof(fc.constantFrom('ri', 'id', 'pi', 'ti', 'da'), fc.string({ unit: chars(LOWER), minLength: 2, maxLength: 2 })),
   fc.string({ unit: chars(`${DIGITS}:-`), minLength: 1, maxLength: 6 }),
+  // Field dialect: `ri01^AREA NAME^` (any modifier may carry one; only ri/pi name the area).
+  fc.option(fc.string({ unit: latin1Char.filter((c) => c !== '^'), maxLength: 10 }), { nil: null, freq: 3 }),
 );
 const eventArb: fc.Arbitrary<GeneratedEvent> = fc.record({
   code: fc.oneof(fc.constantFrom(...SIA_CODES.keys()), fc.string({ unit: chars(UPPER), minLength: 2, maxLength: 2 })),
@@ -228,7 +230,7 @@ const blockArb: fc.Arbitrary<GeneratedBlock> = fc.record({
 function renderBody(block: GeneratedBlock): string {
   const items = block.items.map(({ modifiers, event }) => {
     const text = event?.text ? `${event.text.delimiter}${event.text.body}${event.text.delimiter}` : '';
-    return modifiers.map(([tag, value]) => tag + value).join('') + (event ? event.code + event.address + text : '');
+    return modifiers.map(([tag, value, name]) => tag + value + (name === null ? '' : `^${name}^`)).join('') + (event ? event.code + event.address + text : '');
   });
   return items.join('/') + (block.blockText === null ? '' : `|A${block.blockText}`);
 }
@@ -240,16 +242,24 @@ function renderBody(block: GeneratedBlock): string {
 function isUnambiguous(block: GeneratedBlock): boolean {
   const first = renderBody(block).charAt(0);
   if (block.functionLetter === '' && (first === 'N' || first === 'O')) return false;
+  // Text after a modifier must be followed by an event (text belonging to no event is an error).
+  const lastNamed = block.items.findLastIndex((item) => item.modifiers.some(([, , name]) => name !== null));
+  if (lastNamed >= 0 && !block.items.slice(lastNamed).some((item) => item.event !== null)) return false;
   return !(block.wrapper === '' && block.functionLetter === '' && (first === '|' || first === '#'));
 }
 
 function expectedEvents(block: GeneratedBlock): Partial<SiaEvent>[] {
   const inForce: Record<string, string> = {};
+  let areaText: string | null = null;
   const events: Partial<SiaEvent>[] = [];
   for (const item of block.items) {
-    for (const [tag, value] of item.modifiers) inForce[tag] = value;
+    for (const [tag, value, name] of item.modifiers) {
+      inForce[tag] = value;
+      if (tag === 'ri' || tag === 'pi') areaText = name;
+    }
     if (!item.event) continue;
     events.push({
+      ...(areaText === null ? {} : { areaText }),
       code: item.event.code,
       address: item.event.address,
       area: inForce['ri'] ?? inForce['pi'] ?? null,
@@ -288,11 +298,32 @@ describe('parseSiaData: properties', () => {
       const events = siaEvents(result);
       expect(events).toHaveLength(expectedEvents(block).length);
       expect(events).toMatchObject(expectedEvents(block));
+      expect(events.map((e) => e.areaText ?? null)).toEqual(expectedEvents(block).map((e) => e.areaText ?? null));
       for (const event of events) {
         expect(event.modifiers).toEqual(expect.any(Object));
         if (!event.known) expect(event.category).toBe('unknown');
       }
     }), { numRuns: 1000 });
+  });
+});
+
+describe('area name after the area modifier (field dialect)', () => {
+  it('Nri01^AREA NAME^/LX901^text^ decodes code, area, address, text and the area name', () => {
+    expect(siaEvents(parseSiaData('#1234|Nri01^AREA NAME^/LX901^text^'))).toEqual([expect.objectContaining({
+      code: 'LX', area: '01', address: '901', text: 'text', areaText: 'AREA NAME', category: expect.any(String),
+    })]);
+  });
+
+  it('the name stays in force for the block\'s later events, and a new area without one drops it', () => {
+    const events = siaEvents(parseSiaData('Nri1^Ground floor^BA01/BA02/ri2/BA03/ri3^Garage^/id4^Bob^CL4'));
+    expect(events.map((e) => [e.code, e.area, e.areaText ?? null, e.user])).toEqual([
+      ['BA', '1', 'Ground floor', null], ['BA', '1', 'Ground floor', null], ['BA', '2', null, null], ['CL', '3', 'Garage', '4'],
+    ]);
+  });
+
+  it('an area name never closed, or followed by no event, is an error with its offset', () => {
+    expect(parseSiaData('Nri01^AREA/BA1')).toMatchObject({ ok: false, error: 'text opened by "^" at offset 5 is never closed' });
+    expect(parseSiaData('Nri01^AREA^/id2|Ax')).toMatchObject({ ok: false, error: 'text after a modifier at offset 5 is not followed by an event' });
   });
 });
 

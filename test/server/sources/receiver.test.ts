@@ -269,6 +269,21 @@ describe('encryption, windows, duplicates, failures', () => {
   });
 });
 
+describe('Contact ID check digit inside ADM-CID (field dialect)', () => {
+  it('a wrong DC-05 digit is ACKed and forwarded, counted by alarm_bridge_cid_checksum_mismatches_total and logged', async () => {
+    const b = await bridge();
+    const panel = await TcpPanel.open(b.bridge.port('tcp'));
+    panel.write(frame('#1234|1234181131010159', { token: 'ADM-CID' }));
+    panel.write(frame('#1234|1234183131010156', { token: 'ADM-CID' }));
+    const replies = await panel.waitForReplies(2);
+    expect(replies.map((r) => text(r))).toEqual([expect.stringContaining('"ACK"'), expect.stringContaining('"ACK"')]);
+    expect((await b.events()).map((e) => [e.event_type, e.event_status])).toEqual([['alarm', 'active'], ['alarm', 'inactive']]);
+    expect(await b.bridge.metrics.registry.getSingleMetricAsString('alarm_bridge_cid_checksum_mismatches_total')).toContain('{protocol="dc09"} 1');
+    expect(b.logs()).toMatch(/check digit does not follow DC-05/);
+    panel.end();
+  });
+});
+
 describe('ackAfter "delivered" timing out (stored, not yet delivered)', () => {
   // What the outbox throws when the API did not take the events within deliveredTimeoutSeconds.
   const timingOut: DurableLog = {

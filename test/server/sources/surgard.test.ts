@@ -1,8 +1,7 @@
-import { connect, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { buildSurgardCid, buildSurgardHeartbeat, buildSurgardSia, withTerminator } from '../../../src/protocols/surgard/index.js';
 import { runCli } from '../../cli/run-cli.js';
-import { startTestBridge, type TestBridge } from '../harness.js';
+import { byteLink, startTestBridge, type TestBridge } from '../harness.js';
 
 const accounts = {
   '1234': { locationId: 'LOC', cameraId: 'cam', zones: { '4': { cameraId: 'cam-4', name: 'Hall' } } },
@@ -20,26 +19,7 @@ async function surgardBridge(): Promise<TestBridge> {
 }
 
 /** A receiver's automation output link: sends bytes, collects the single-byte replies. */
-async function link(port: number): Promise<{ socket: Socket; replies: () => number[]; waitFor: (n: number) => Promise<number[]> }> {
-  const socket = await new Promise<Socket>((resolve, reject) => {
-    const s = connect({ host: '127.0.0.1', port }, () => resolve(s));
-    s.once('error', reject);
-  });
-  const got: number[] = [];
-  socket.on('data', (d) => got.push(...d));
-  return {
-    socket,
-    replies: () => got,
-    waitFor: async (n) => {
-      const start = Date.now();
-      while (got.length < n) {
-        if (Date.now() - start > 5000) throw new Error(`only ${got.length} replies`);
-        await new Promise((r) => setTimeout(r, 10));
-      }
-      return got;
-    },
-  };
-}
+const link = byteLink;
 
 describe('Sur-Gard listener (issue #8)', () => {
   it('ACKs a Contact ID record once mapped like its DC-09 equivalent; keeps receiver and line', async () => {

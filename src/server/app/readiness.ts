@@ -3,7 +3,7 @@ import { access, constants } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { BridgeConfig } from '../../config/types.js';
 import { QUARANTINE_DIR, type JournalDamageReport } from '../../sink/outbox/index.js';
-import type { Readiness, ReadinessCheck } from '../ops/http-status.js';
+import type { Readiness, ReadinessCheck } from '../ops/status-types.js';
 import type { DeliveryHealth, RunningBridge } from './bridge.js';
 
 /** The check of the last delivery: failing while the last outcome was a retry or a refusal. */

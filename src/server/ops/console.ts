@@ -29,7 +29,9 @@ import { deliveryCheck } from '../app/readiness.js';
 import { accountDirectory } from '../pipeline/policy.js';
 import type { ActivityRecorder, LiveItem, RecentFrame } from './activity.js';
 import { authorized, refuseUnauthorized, type ConsoleAuth } from './console-auth.js';
-import type { OutboxAction, Readiness } from './http-status.js';
+
+export type { ConsoleRoutes };
+import type { ConsoleRoutes, OutboxAction, Readiness } from './status-types.js';
 
 export interface ConsoleDeps {
   activity: ActivityRecorder;
@@ -42,12 +44,6 @@ export interface ConsoleDeps {
   now?: () => Date;
 }
 
-export interface ConsoleRoutes {
-  /** Answers the request when the path is the console's; false otherwise (the caller answers). */
-  handle(req: IncomingMessage, res: ServerResponse, path: string): Promise<boolean>;
-  /** Ends the live streams (the server closes after this). */
-  close(): void;
-}
 
 const CONTENT_TYPES: Readonly<Record<string, string>> = {
   '.html': 'text/html; charset=utf-8',

@@ -23,23 +23,10 @@ import { isLoopbackHost, mediaType, readRequestBody, sameSecret } from '../../ht
 import { parseJson } from '../../sink/partner-api/body.js';
 import { bearerToken } from './control-token.js';
 import { authorized, refuseUnauthorized, type ConsoleAuth } from './console-auth.js';
-import type { ConsoleRoutes } from './console.js';
+import type { ConsoleRoutes, OutboxAction, Readiness } from './status-types.js';
 import { bound } from '../sources/tcp-server.js';
 
-export interface ReadinessCheck {
-  ok: boolean;
-  /** Working, but something was lost or is impaired (`/readyz` answers 200 with status "degraded"). */
-  degraded?: boolean;
-  detail?: string;
-}
-
-export interface Readiness {
-  ready: boolean;
-  checks: Record<string, ReadinessCheck>;
-}
-
-/** An outbox action: the request's JSON body in (undefined when empty), the status and JSON body to answer. */
-export type OutboxAction = (request: unknown) => Promise<{ status: number; body: unknown }>;
+export type { OutboxAction, Readiness, ReadinessCheck } from './status-types.js';
 
 export interface StatusServerOptions {
   host: string;

@@ -4,7 +4,7 @@
  * event ids, discarding them. Actions run one after another (they read and rewrite the same file).
  */
 import type { Logger } from '../../log.js';
-import type { NotForwarded } from '../durable-log.js';
+import type { NotForwarded } from '../../mapper/index.js';
 import type { OutgoingEvent } from '../types.js';
 import type { DeadLetter, DeadLetterStore, StoredDeadLetter } from './dead-letters.js';
 

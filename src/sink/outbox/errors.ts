@@ -2,7 +2,7 @@
  * The outbox's errors. Its refusals are `RefusalError`s (issue #4: a failed `append` is a NAK, never an ACK) whose
  * `refusal` the receiver reads; the classes stay for callers that tell them apart.
  */
-import { RefusalError } from '../durable-log.js';
+import { RefusalError } from '../refusal.js';
 
 /** The journal holds a damaged record that is not a torn tail; start-up must stop (issue #6: nothing silently skipped). */
 export class OutboxCorruptError extends Error {

@@ -17,6 +17,7 @@ import { openOutbox } from '../../src/sink/outbox/index.js';
 import { runCli } from '../cli/run-cli.js';
 import { freePort, TcpPanel, text } from '../server/harness.js';
 import { until } from './api-harness.js';
+import { spawnBridge } from './bridge-process.js';
 
 const BIN = new URL('../../bin/alarm-bridge.js', import.meta.url).pathname;
 let child: ChildProcess | null = null;
@@ -101,6 +102,53 @@ describe('outbox retry and discard on a running bridge', () => {
     child.kill('SIGTERM');
     await exited;
     await expect(stat(tokenFile)).rejects.toMatchObject({ code: 'ENOENT' });
+  }, 40_000);
+
+  it('keeps an unknown code as a dead letter naming its mapping.codes key; after the code is added (SIGHUP), retry delivers it with its id', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'outbox-unknown-'));
+    dirs.push(dir);
+    const configPath = join(dir, 'bridge.json');
+    const config = {
+      listeners: [{ protocol: 'dc09', transport: 'tcp', host: '127.0.0.1', port: 0 }],
+      accounts: { '1234': { locationId: 'LOC-1', cameraId: 'CAM-1' } },
+      mapping: { codes: {}, forwardUnknown: false },
+      outbox: { dir: 'outbox' },
+      sink: { type: 'file', path: 'events.ndjson' },
+      http: { host: '127.0.0.1', port: await freePort() },
+      log: { level: 'info' },
+    };
+    await writeFile(configPath, JSON.stringify(config));
+    const bridge = spawnBridge(['serve', '--config', configPath]);
+    child = bridge.child;
+    const port = Number(/"port":(\d+)/.exec(await bridge.logged(/"msg":"listening"/))![1]);
+    await bridge.logged(/status server listening/);
+
+    const panel = await TcpPanel.open(port);
+    // QQ is no SIA code the built-in tables know.
+    panel.write(buildRequest({ token: 'SIA-DCS', sequence: '0001', line: '0', account: '1234', data: '#1234|NQQ7', timestamp: new Date() }));
+    expect(text((await panel.waitForReplies(1))[0])).toContain('"ACK"0001');
+    panel.end();
+    const deadLetters = async () => (await runCli(['outbox', 'list', '--dead', '--config', configPath])).stdout.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l));
+    await until(async () => (await deadLetters()).length === 1);
+    const [letter] = await deadLetters();
+    expect(letter).toMatchObject({ account: '1234', reason: 'unknown-code', configKey: 'mapping.codes["sia:QQ"]' });
+    expect(JSON.parse(await bridge.logged(/not in the built-in tables/))).toMatchObject({ level: 40, configKey: 'mapping.codes["sia:QQ"]' });
+
+    // Still unknown: retry skips it and says which key is missing.
+    const early = await runCli(['outbox', 'retry', '--config', configPath]);
+    expect(early.code).toBe(1);
+    expect(JSON.parse(early.stdout)).toMatchObject({ requeued: 0, skipped: [{ id: letter.id, reason: 'unknown-code', configKey: 'mapping.codes["sia:QQ"]' }] });
+
+    await writeFile(configPath, JSON.stringify({ ...config, mapping: { codes: { 'sia:QQ': { type: 'trouble' } }, forwardUnknown: false } }));
+    child.kill('SIGHUP');
+    await bridge.logged(/configuration reloaded/);
+    const retried = await runCli(['outbox', 'retry', '--config', configPath]);
+    expect(retried.code).toBe(0);
+    expect(JSON.parse(retried.stdout)).toMatchObject({ requeued: 1, ids: [letter.id] });
+    const events = async () => (await readFile(join(dir, 'events.ndjson'), 'utf8').catch(() => '')).trim().split('\n').filter(Boolean).map((l) => JSON.parse(l));
+    await until(async () => (await events()).length === 1);
+    expect((await events())[0]).toMatchObject({ event_id: letter.id, event_type: 'trouble', location_id: 'LOC-1', camera_id: 'CAM-1' });
+    expect(await deadLetters()).toEqual([]);
   }, 40_000);
 
   it('says the outbox is held and how to go on: no http section, no token, nobody answering, another server, a refusal, a reply it cannot read', async () => {

@@ -215,7 +215,7 @@ export class Pipeline {
     }
   }
 
-  /** Logs an event that is not forwarded; true when the operator needs it kept (unmapped accounts and cameras). */
+  /** Logs an event that is not forwarded; true when the operator needs it kept (all but ignored codes). */
   private noteNotForwarded(event: Extract<MappedEvent, { forwarded: false }>): boolean {
     const fields = { account: event.account, code: event.panelEvent.code, reason: event.reason, event_id: event.eventId, configKey: event.configKey };
     if (event.reason === 'ignored') {
@@ -230,10 +230,10 @@ export class Pipeline {
         this.warned.add(once);
         this.deps.logger.warn(fields, event.message);
       }
-      return false;
+      return true;
     }
     this.warn.warn(event.reason, fields, event.message);
-    // Unmapped accounts and cameras wait for the operator (issue #6: dead letters, `outbox retry` after the fix).
+    // Unknown codes, unmapped accounts and cameras wait for the operator (issue #6: dead letters, `outbox retry` after the fix).
     return true;
   }
 

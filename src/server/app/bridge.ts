@@ -1,6 +1,7 @@
 /** Wiring: configuration → sink/durable log → pipeline → listeners. What `serve` runs and the tests start. */
 import type { BridgeConfig } from '../../config/types.js';
 import type { Logger } from '../../log.js';
+import { listenFailure } from '../../startup-error.js';
 import type { DurableLog } from '../../sink/durable-log.js';
 import { createFileSink } from '../../sink/file-sink.js';
 import { openLog, type OpenedLog } from '../../sink/open-log.js';
@@ -128,12 +129,15 @@ export async function startBridge(config: BridgeConfig, options: BridgeOptions):
   const slots = tcpSlots(receiver.maxConnections, receiver.maxConnectionsPerSource);
   const udpRateLimit = receiver.udpDatagramsPerSecondPerSource === null ? null : { perSecond: receiver.udpDatagramsPerSecondPerSource, burst: receiver.udpBurstPerSource };
   try {
-    for (const listener of config.listeners) {
-      const running = listener.protocol === 'surgard'
-        ? await startSurgardListener({ listener, pipeline, logger, metrics, slots, idleTimeoutSeconds: receiver.idleTimeoutSeconds })
+    for (const [i, listener] of config.listeners.entries()) {
+      const running = await (listener.protocol === 'surgard'
+        ? startSurgardListener({ listener, pipeline, logger, metrics, slots, idleTimeoutSeconds: receiver.idleTimeoutSeconds })
         : listener.transport === 'tcp'
-        ? await startTcpListener({ listener, pipeline, logger, metrics, slots, idleTimeoutSeconds: receiver.idleTimeoutSeconds, maxFrameBytes: receiver.maxFrameBytes })
-        : await startUdpListener({ listener, pipeline, logger, metrics, maxFrameBytes: receiver.maxFrameBytes, rateLimit: udpRateLimit });
+        ? startTcpListener({ listener, pipeline, logger, metrics, slots, idleTimeoutSeconds: receiver.idleTimeoutSeconds, maxFrameBytes: receiver.maxFrameBytes })
+        : startUdpListener({ listener, pipeline, logger, metrics, maxFrameBytes: receiver.maxFrameBytes, rateLimit: udpRateLimit })
+      ).catch((err: unknown) => {
+        throw listenFailure(err, `listeners[${i}]`, `${listener.protocol}/${listener.transport}`, listener.host, listener.port);
+      });
       listeners.push({ listener: running, transport: listener.transport, protocol: listener.protocol });
     }
   } catch (err) {

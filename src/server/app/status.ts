@@ -11,6 +11,7 @@ import { createConsole } from '../ops/console.js';
 import { loadConsoleAuth } from '../ops/console-auth.js';
 import type { RunningBridge } from './bridge.js';
 import { readiness } from './readiness.js';
+import { listenFailure } from '../../startup-error.js';
 
 /**
  * `POST /outbox/retry|discard` on the status server: `alarm-bridge outbox retry|discard` while this bridge holds the
@@ -52,13 +53,16 @@ export interface StatusHandle {
 export async function startStatus(config: BridgeConfig, bridge: RunningBridge, logger: Logger, activity = new ActivityRecorder()): Promise<StatusHandle | null> {
   const outboxDir = config.outbox && bridge.outbox ? config.outbox.dir : null;
   if (outboxDir) await clearControlToken(outboxDir);
-  if (!config.http) return null;
+  const http = config.http;
+  if (!http) return null;
   const token = outboxDir ? newControlToken() : null;
   const actions = token ? outboxActions(bridge, token, logger) : undefined;
-  const auth = config.http.auth ? await loadConsoleAuth(config.http.auth) : null;
+  const auth = http.auth ? await loadConsoleAuth(http.auth) : null;
   const server = await startStatusServer({
-    host: config.http.host, port: config.http.port, registry: bridge.metrics.registry, logger, auth, outboxActions: actions,
+    host: http.host, port: http.port, registry: bridge.metrics.registry, logger, auth, outboxActions: actions,
     readiness: () => readiness(config, bridge), console: createConsole({ activity, bridge, readiness: () => readiness(config, bridge), actions, auth, logger }),
+  }).catch((err: unknown) => {
+    throw listenFailure(err, 'http', 'status server', http.host, http.port);
   });
   let published: PublishedToken | null = null;
   try {

@@ -13,6 +13,7 @@ import { RefusalError, type DurableLog, type NotForwarded, type Refusal } from '
 import type { OutgoingEvent } from '../../sink/types.js';
 import type { BridgeMetrics } from '../ops/metrics.js';
 import { accountDirectory, type AccountDirectory } from './policy.js';
+import { nakHint } from './nak-hints.js';
 import { RateLimitedWarn } from '../ops/rate-limited-log.js';
 import type { ActivityObserver } from '../ops/activity.js';
 import { DuplicateFilter, type AcceptResult } from './duplicates.js';
@@ -94,7 +95,7 @@ export class Pipeline {
       metrics.frames.inc({ transport: peer.transport, token: tokenLabel(result.error.partial.token), result: 'error' });
       metrics.rejections.inc({ reason: result.error.code });
       this.deps.activity?.frame({ at: now, peer: peerText(peer), transport: peer.transport, account: result.error.partial.account ?? null, reply: decision.kind, reason: result.error.code, bytes: frame });
-      this.warn.warn(result.error.code, { peer: peerText(peer), transport: peer.transport, error: result.error.message, reply: decision.kind, frame: escapeFrame(frame.subarray(0, 256)) }, `rejected frame: ${result.error.message}`);
+      this.warn.warn(result.error.code, { peer: peerText(peer), transport: peer.transport, error: result.error.message, reply: decision.kind, hint: nakHint(decision.reason, decision.account), frame: escapeFrame(frame.subarray(0, 256)) }, `rejected frame: ${result.error.message}`);
       return decision;
     }
     const message = result.message;
@@ -104,7 +105,7 @@ export class Pipeline {
       this.deps.activity?.frame({ at: now, peer: peerText(peer), transport: peer.transport, account: message.account ?? null, reply: decision.kind, reason: decision.reason, bytes: frame });
       if (decision.kind !== 'none') {
         metrics.rejections.inc({ reason: decision.reason });
-        this.warn.warn(decision.reason, { peer: peerText(peer), transport: peer.transport, account: decision.account, dc09Token: message.token, sequence: message.sequence, skewSeconds: decision.skewSeconds, reply: decision.kind }, `answered ${decision.kind}: ${decision.reason}`);
+        this.warn.warn(decision.reason, { peer: peerText(peer), transport: peer.transport, account: decision.account, dc09Token: message.token, sequence: message.sequence, skewSeconds: decision.skewSeconds, reply: decision.kind, hint: nakHint(decision.reason, decision.account) }, `answered ${decision.kind}: ${decision.reason}`);
       }
       return decision;
     }

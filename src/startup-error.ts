@@ -8,6 +8,8 @@ export class StartupError extends Error {
   constructor(
     readonly what: string,
     readonly fix: string,
+    /** The system error's code (`EADDRINUSE`, …) when there was one. */
+    readonly code?: string,
   ) {
     super(`${what}: ${fix}`);
   }
@@ -34,5 +36,5 @@ export function listenFailure(err: unknown, key: string, label: string, host: st
   const fixes = code ? LISTEN_FIXES[code] : undefined;
   if (!fixes) return err;
   const [problem, fix] = fixes(key);
-  return new StartupError(`${key} (${label}) cannot listen on ${socketAddress(host, port)} (${code}: ${problem})`, fix);
+  return new StartupError(`${key} (${label}) cannot listen on ${socketAddress(host, port)} (${code}: ${problem})`, fix, code);
 }

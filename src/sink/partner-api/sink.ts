@@ -168,7 +168,7 @@ export function createPartnerApiSink(config: PartnerApiSinkConfig, deps: Partner
       // Unreadable file: its error code (ENOENT, EACCES, …); unusable content: loadPrivateKey's reason, which never quotes the key.
       const code = (err as NodeJS.ErrnoException).code;
       const problem = code ? `cannot read ${auth.privateKeyFile} (${code})` : `${auth.privateKeyFile}: ${errorMessage(err).replace(/^the (private )?key /, '')}`;
-      throw new StartupError(`sink.auth.privateKeyFile: ${problem}`, PRIVATE_KEY_FORMAT);
+      throw new StartupError(`sink.auth.privateKeyFile: ${problem}`, PRIVATE_KEY_FORMAT, code);
     }
     tokens = createTokenProvider({
       tokenUrl: auth.tokenUrl,

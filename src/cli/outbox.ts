@@ -2,12 +2,14 @@
  * `alarm-bridge outbox status|list|retry|discard [--dead] --config FILE`: the operator's view of the durable outbox.
  * `retry` and `discard` change the outbox: on a stopped bridge they open it themselves; while a bridge runs (it
  * holds the outbox's lock) they ask that bridge over its status server (`POST /outbox/retry|discard`), so alarms
- * keep coming in while the operator fixes the config.
+ * keep coming in while the operator fixes the config. `status` and `list` ask a running bridge too
+ * (`POST /outbox/status|list`: attempts, last reason and next attempt as the bridge has them) and read the files
+ * when none answers; each line says which it shows (`"view": "live"` or `"on-disk"`).
  */
 import { request } from 'undici';
 import type { CommandModule } from 'yargs';
 import { loadConfigFile } from '../config/load.js';
-import type { BridgeConfig, OutboxConfig } from '../config/types.js';
+import type { BridgeConfig, HttpConfig, OutboxConfig } from '../config/types.js';
 import { urlHost } from '../http/incoming.js';
 import { createLogger, describeError, redactUrl } from '../log.js';
 import { mapFrame, reviveSource, type SourceFrame } from '../mapper/index.js';
@@ -132,6 +134,38 @@ export async function discardLetters(outbox: Outbox, choice: DeadLetterChoice): 
   return { letters: letters.map(withoutSecrets), discarded: letters.length, ids: letters.map((l) => l.id) };
 }
 
+/** What `status` and `list` show: the running bridge's state (`live`) or the files of a stopped one (`on-disk`). */
+export type OutboxView = 'live' | 'on-disk';
+
+/** Which rows `list` asks for: the command's options, or the JSON body sent to a running bridge. */
+export interface ListRequest {
+  dead: boolean;
+  limit: number;
+}
+
+/** A list request from a request body (empty: the pending events, 1000 at most); throws UsageError naming the field that is wrong. */
+export function parseViewRequest(value: unknown): ListRequest {
+  if (value === undefined) return { dead: false, limit: 1000 };
+  if (!isPlainObject(value)) throw new UsageError('expected a JSON object with dead and limit');
+  const { dead = false, limit = 1000, ...rest } = value;
+  const unknown = Object.keys(rest);
+  if (unknown.length > 0) throw new UsageError(`unknown field ${JSON.stringify(unknown[0])}: expected dead or limit`);
+  if (typeof dead !== 'boolean') throw new UsageError('dead: expected true or false');
+  if (typeof limit !== 'number' || !Number.isSafeInteger(limit) || limit < 0) throw new UsageError('limit: expected a whole number of rows');
+  return { dead, limit };
+}
+
+/** What `status` prints (without `view`). */
+export function statusReport(outbox: Outbox, dir: string): Record<string, unknown> {
+  return { dir, ...outbox.status() };
+}
+
+/** What `list` prints, one row a line (without `view`): pending events with attempts, last reason and next attempt, or the dead letters. */
+export async function listRows(outbox: Outbox, request: ListRequest): Promise<unknown[]> {
+  const rows = request.dead ? await outbox.list({ dead: true, limit: request.limit }) : await outbox.list({ limit: request.limit });
+  return rows.map(withoutSecrets);
+}
+
 function printRetry(report: RetryReport, write: (line: string) => void): number {
   write(JSON.stringify(report));
   return report.skipped.length > 0 ? 1 : 0;
@@ -158,6 +192,36 @@ function isDiscardReport(v: unknown): v is DiscardReport {
   return isPlainObject(v) && typeof v.discarded === 'number' && isStringList(v.ids) && Array.isArray(v.letters) && v.letters.every(isPlainObject);
 }
 
+/** POSTs `body` to a running bridge's `/outbox/<action>` with its control token: the HTTP status and the JSON reply. */
+async function postToBridge(http: HttpConfig, action: string, token: string, body: unknown): Promise<{ status: number; reply: unknown }> {
+  const res = await request(bridgeUrl(http, action), {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+    body: JSON.stringify(body),
+    headersTimeout: REPLY_TIMEOUT_MS,
+    bodyTimeout: REPLY_TIMEOUT_MS,
+  });
+  return { status: res.statusCode, reply: parseJson(await readBody(res.body, MAX_REPLY_BYTES)) };
+}
+
+const bridgeUrl = (http: HttpConfig, action: string) => `http://${urlHost(http.host)}:${http.port}/outbox/${action}`;
+
+/**
+ * `status` / `list` from the bridge that holds the outbox, when one runs and answers with its control token; null
+ * when there is none (no `http` section, no token, nobody answering, a refusal): the caller reads the files instead.
+ */
+async function askLiveView(action: 'status' | 'list', config: BridgeConfig & { outbox: OutboxConfig }, body: unknown): Promise<unknown | null> {
+  if (!config.http) return null;
+  const token = await readControlToken(config.outbox.dir).catch(() => null);
+  if (token === null) return null;
+  try {
+    const { status, reply } = await postToBridge(config.http, action, token, body);
+    return status === 200 ? reply : null;
+  } catch {
+    return null;
+  }
+}
+
 /**
  * `retry` / `discard` while a bridge holds the outbox: asks that bridge over its status server, with the control
  * token it wrote next to the outbox (a server that is not that bridge refuses it).
@@ -173,19 +237,11 @@ async function askRunningBridge(action: 'retry' | 'discard', choice: DeadLetterC
   if (token === null) {
     throw new UsageError(`${locked.message}, and it published no ${CONTROL_TOKEN_FILE} there: it is still starting (try again in a moment), its status server is off, or it runs a version without one (stop it first)`);
   }
-  const url = `http://${urlHost(config.http.host)}:${config.http.port}/outbox/${action}`;
+  const url = bridgeUrl(config.http, action);
   let status: number;
   let reply: unknown;
   try {
-    const res = await request(url, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
-      body: JSON.stringify(choice),
-      headersTimeout: REPLY_TIMEOUT_MS,
-      bodyTimeout: REPLY_TIMEOUT_MS,
-    });
-    status = res.statusCode;
-    reply = parseJson(await readBody(res.body, MAX_REPLY_BYTES));
+    ({ status, reply } = await postToBridge(config.http, action, token, choice));
   } catch (err) {
     throw new UsageError(`${locked.message}, and its status server at ${url} did not answer (${describeError(err)})`);
   }
@@ -197,6 +253,18 @@ async function askRunningBridge(action: 'retry' | 'discard', choice: DeadLetterC
   }
   const error = isPlainObject(reply) && typeof reply.error === 'string' ? reply.error : `HTTP ${status} without the expected JSON`;
   throw new UsageError(`the running bridge refused "outbox ${action}" (${url}): ${error}`);
+}
+
+/** Prints a status report or list rows, each with the view it shows; false when `reply` is not of that shape. */
+function printView(action: 'status' | 'list', view: OutboxView, reply: unknown, write: (line: string) => void): boolean {
+  if (action === 'status') {
+    if (!isPlainObject(reply)) return false;
+    write(JSON.stringify({ view, ...reply }));
+    return true;
+  }
+  if (!Array.isArray(reply) || !reply.every(isPlainObject)) return false;
+  for (const row of reply) write(JSON.stringify({ view, ...row }));
+  return true;
 }
 
 export async function runOutbox(args: OutboxArgs, write: (line: string) => void): Promise<number> {
@@ -225,15 +293,12 @@ export async function runOutbox(args: OutboxArgs, write: (line: string) => void)
       await outbox.close();
     }
   }
+  const listRequest: ListRequest = { dead: args.dead === true, limit: args.limit ?? 1000 };
+  const live = await askLiveView(args.action, { ...config, outbox: config.outbox }, args.action === 'list' ? listRequest : {});
+  if (live !== null && printView(args.action, 'live', live, write)) return 0;
   const outbox = await openOutbox(config.outbox, { logger, readOnly: true, start: false });
   try {
-    if (args.action === 'status') {
-      write(JSON.stringify({ dir: config.outbox.dir, ...outbox.status() }));
-    } else {
-      const limit = args.limit ?? 1000;
-      const rows = args.dead ? await outbox.list({ dead: true, limit }) : await outbox.list({ limit });
-      for (const row of rows) write(JSON.stringify(withoutSecrets(row)));
-    }
+    printView(args.action, 'on-disk', args.action === 'status' ? statusReport(outbox, config.outbox.dir) : await listRows(outbox, listRequest), write);
     return 0;
   } finally {
     await outbox.close();

@@ -7,6 +7,7 @@ import { startBridge, type RunningBridge } from '../server/app/bridge.js';
 import { onSighup } from '../server/app/reload.js';
 import { startStatus, type StatusHandle } from '../server/app/status.js';
 import { ActivityRecorder } from '../server/ops/activity.js';
+import { StartupError } from '../startup-error.js';
 import { UsageError } from './frame-input.js';
 import { listenersFromOption } from './listen-option.js';
 
@@ -26,6 +27,16 @@ function warnAboutMp4(config: BridgeConfig, logger: Logger): void {
   }
 }
 
+/**
+ * Every start-up failure of `serve` alike: one plain-text line `alarm-bridge: <what>: <fix>` on stderr (config
+ * errors name file and key; StartupError the key and what to change) and exit status 2.
+ */
+function startupFailed(err: unknown): number {
+  const known = err instanceof ConfigError || err instanceof UsageError || err instanceof StartupError;
+  console.error(`alarm-bridge: ${known ? err.message : `could not start: ${describeError(err)}`}`);
+  return 2;
+}
+
 export async function runServe(args: ServeArgs): Promise<number> {
   let config: BridgeConfig;
   let overrides: Partial<Pick<BridgeConfig, 'listeners'>> = {};
@@ -33,10 +44,7 @@ export async function runServe(args: ServeArgs): Promise<number> {
     if (args.listen && args.listen.length > 0) overrides = { listeners: listenersFromOption(args.listen) };
     config = { ...(args.config ? await loadConfigFile(args.config) : defaultConfig()), ...overrides };
   } catch (err) {
-    if (err instanceof ConfigError || err instanceof UsageError) {
-      console.error(err instanceof UsageError ? `alarm-bridge: ${err.message}` : err.message);
-      return 2;
-    }
+    if (err instanceof ConfigError || err instanceof UsageError) return startupFailed(err);
     throw err;
   }
   const logger = createLogger({ level: config.log.level });
@@ -61,15 +69,17 @@ export async function runServe(args: ServeArgs): Promise<number> {
     bridge = await startBridge(config, { logger, activity });
   } catch (err) {
     logger.fatal({ err: errorMessage(err) }, 'could not start');
-    return 1;
+    logger.flush();
+    return startupFailed(err);
   }
   let status: StatusHandle | null;
   try {
     status = await startStatus(config, bridge, logger, activity);
   } catch (err) {
     logger.fatal({ err: describeError(err), http: config.http }, 'could not start the status server');
+    logger.flush();
     await bridge.stop();
-    return 1;
+    return startupFailed(err);
   }
   const stopAll = async () => {
     // The token goes before the lock: a bridge started right after this one must not lose its own token to us.

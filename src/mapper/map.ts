@@ -6,7 +6,7 @@ import { DEFAULT_SIGNAL, NO_UPLOADS } from '../config/defaults.js';
 import type { AccountConfig, MappingConfig, SignalConfig, ZoneConfig } from '../config/types.js';
 import type { PanelEvent } from '../protocols/events.js';
 import type { MediaSource, PartnerEvent } from '../sink/types.js';
-import { classify } from './classify.js';
+import { classify, overrideKeys } from './classify.js';
 import { frameEventId } from './event-id.js';
 import type { SourceFrame } from './frame.js';
 import type { NotForwarded, NotForwardedReason } from './not-forwarded.js';
@@ -120,9 +120,13 @@ export function mapFrame(frame: SourceFrame, config: MapperConfig): MappedEvent[
     const verdict = classify(panelEvent, config.mapping);
     if (!verdict.forward) {
       const what = panelEvent.protocol === 'sia' ? `SIA ${panelEvent.code}` : `Contact ID ${panelEvent.qualifier}${panelEvent.code}`;
-      notForwarded(verdict.reason, verdict.reason === 'unknown-code'
-        ? `${what} is not in the built-in tables; add mapping.codes["${panelEvent.protocol}:${panelEvent.code}"] or set mapping.forwardUnknown`
-        : `${what} (${panelEvent.category}) is not forwarded (${verdict.source === 'built-in' ? 'built-in table' : `mapping.codes["${verdict.source}"]`})`);
+      if (verdict.reason === 'unknown-code') {
+        // The least specific override key (`sia:XX`, `cid:EEE`): the one an operator adds for every qualifier.
+        const configKey = `mapping.codes["${overrideKeys(panelEvent).at(-1)}"]`;
+        notForwarded('unknown-code', `${what} is not in the built-in tables; add ${configKey} or set mapping.forwardUnknown`, { configKey });
+        return;
+      }
+      notForwarded('ignored', `${what} (${panelEvent.category}) is not forwarded (${verdict.source === 'built-in' ? 'built-in table' : `mapping.codes["${verdict.source}"]`})`);
       return;
     }
     const { zone, user, area } = eventSubjects(panelEvent);

@@ -42,6 +42,7 @@ interface Queued {
 }
 
 const DONE: Step = { kind: 'done' };
+const DELIVERED: Step = { kind: 'done', delivered: true };
 
 export function openMemoryQueue(sink: Sink, options: MemoryQueueOptions): DurableLog {
   const { logger } = options;
@@ -64,15 +65,16 @@ export function openMemoryQueue(sink: Sink, options: MemoryQueueOptions): Durabl
     }
     if (outcome.kind === 'retry') {
       const wait = nextRetryIn(policy, outcome, item.attempts, timers.now(), item.firstAttemptAt);
-      if (wait !== null) return { kind: 'retry', afterMs: wait };
+      if (wait !== null) return { kind: 'retry', afterMs: wait, failure: { reason: outcome.reason, attempts: item.attempts } };
       outcome = { kind: 'permanent', reason: 'max age exceeded', response: { lastReason: outcome.reason, attempts: item.attempts } };
     }
     if (outcome.kind === 'permanent') {
       logger.error({ account: event.account, event_id: event.body.event_id, status: outcome.status, reason: outcome.reason }, 'event permanently refused by the sink');
+      return DONE;
     }
-    return DONE;
+    return outcome.kind === 'accepted' ? DELIVERED : DONE;
   };
-  const scheduler = new AccountScheduler<Queued>({ concurrency: options.concurrency ?? 8, account: (item) => item.event.account, attempt, timers });
+  const scheduler = new AccountScheduler<Queued>({ concurrency: options.concurrency ?? 8, account: (item) => item.event.account, attempt, timers, logger });
   scheduler.start();
 
   return {

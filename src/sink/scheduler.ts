@@ -8,11 +8,17 @@
  * - fair turns: an account that finished an item, or whose backoff ended, goes to the back of the ready list.
  *
  * Pure bookkeeping: what an attempt does and how long a backoff lasts is the caller's (`attempt` resolves to the
- * next step); the clock and the timers are injected, so tests run without real time.
+ * next step); the clock and the timers are injected, so tests run without real time. It tells DeliveryAlerts
+ * of failed attempts and finished items, so the outbox and the in-memory queue log an outage alike.
  */
+import type { Logger } from '../log.js';
+import { DeliveryAlerts } from './delivery-alerts.js';
 
-/** What an attempt came to: the head item is done (the account moves on), or tried again after `afterMs`. */
-export type Step = { kind: 'done' } | { kind: 'retry'; afterMs: number };
+/**
+ * What an attempt came to: the head item is done (the account moves on; `delivered` when the sink took it), or
+ * tried again after `afterMs` (`failure`: why, and how many attempts it had, for the operator's log).
+ */
+export type Step = { kind: 'done'; delivered?: boolean } | { kind: 'retry'; afterMs: number; failure?: { reason: string; attempts: number } };
 
 export interface Timers {
   now(): number;
@@ -35,6 +41,8 @@ export interface SchedulerOptions<T> {
   /** `attempt` rejected (a bug): the step to take instead; default a retry after a second. */
   crashed?(item: T, err: unknown): Step;
   timers?: Timers;
+  /** Where failed attempts (warn, rate-limited) and the end of an outage (info) are logged (DeliveryAlerts). */
+  logger?: Logger;
 }
 
 interface Lane<T> {
@@ -62,10 +70,12 @@ export class AccountScheduler<T> {
   private readonly timers: Timers;
   private readonly concurrency: number;
   private waiters: Array<{ until: 'idle' | 'empty'; resolve: () => void }> = [];
+  private readonly alerts: DeliveryAlerts | null;
 
   constructor(private readonly options: SchedulerOptions<T>) {
     this.timers = options.timers ?? systemTimers;
     this.concurrency = Math.max(1, options.concurrency);
+    this.alerts = options.logger ? new DeliveryAlerts(options.logger, () => this.timers.now()) : null;
   }
 
   /** Queues an item behind what its account already has. */
@@ -197,9 +207,15 @@ export class AccountScheduler<T> {
 
   private finished(lane: Lane<T>, step: Step): void {
     this.inFlight--;
-    if (step.kind === 'done') this.advance(lane);
-    else if (this.stopped) lane.state = 'idle';
-    else this.wait(lane, step.afterMs);
+    if (step.kind === 'done') {
+      this.advance(lane);
+      this.alerts?.done(lane.account, step.delivered === true, this.count);
+    } else if (this.stopped) {
+      lane.state = 'idle';
+    } else {
+      this.wait(lane, step.afterMs);
+      if (step.failure) this.alerts?.failed(lane.account, step.failure.reason, step.failure.attempts, lane.retryAt ?? this.timers.now());
+    }
     this.pump();
     this.settleWaiters();
   }

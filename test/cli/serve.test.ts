@@ -1,12 +1,14 @@
+import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { mkdtemp, writeFile } from 'node:fs/promises';
+import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { listenersFromOption, parseListen } from '../../src/cli/listen-option.js';
 import { UsageError } from '../../src/cli/frame-input.js';
 import { buildRequest } from '../../src/protocols/dc09/index.js';
-import { spawnBridge, type BridgeProcess } from '../e2e/bridge-process.js';
+import { BIN, spawnBridge, type BridgeProcess } from '../e2e/bridge-process.js';
 import { freePort, TcpPanel, text, udpExchange } from '../server/harness.js';
 
 const dc09 = (transport: 'tcp' | 'udp', host: string, port: number) => ({ protocol: 'dc09', transport, host, port, closeAfterReplyMs: null });
@@ -77,5 +79,80 @@ describe('the README run command', () => {
   it('a bad --listen is a usage error (status 2) that names the option', async () => {
     bridge = spawnBridge(['serve', '--listen', 'localhost']);
     expect(await new Promise((resolve) => bridge!.child.once('exit', resolve))).toBe(2);
+  });
+});
+
+/** `serve` as an operator starts it, with stdout and stderr kept: for failures before it runs. */
+async function failedStart(config: Record<string, unknown>): Promise<{ code: number | null; stderr: string; stdout: string }> {
+  const dir = await mkdtemp(join(tmpdir(), 'serve-fails-'));
+  const path = join(dir, 'bridge.json');
+  await writeFile(path, JSON.stringify(config));
+  const child = spawn(process.execPath, [BIN, 'serve', '--config', path], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk: Buffer) => { stdout += chunk.toString(); });
+  child.stderr.on('data', (chunk: Buffer) => { stderr += chunk.toString(); });
+  const code = await new Promise<number | null>((resolve) => child.once('close', resolve));
+  return { code, stderr, stdout };
+}
+
+const tcpListener = (port: number) => ({ protocol: 'dc09', transport: 'tcp', host: '127.0.0.1', port });
+const partnerSink = (privateKeyFile: string) => ({
+  type: 'partner-api',
+  baseUrl: 'http://127.0.0.1:1',
+  auth: { tokenUrl: 'http://127.0.0.1:1/oauth/token', audience: 'aud', assertionAudience: 'http://127.0.0.1:1/', clientId: 'client', privateKeyFile },
+});
+const KEY_FORMAT = /: expected a PKCS#8 PEM RSA private key \("-----BEGIN PRIVATE KEY-----"\); make one with: openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out partner\.key\n$/;
+
+describe('start-up failures: one plain-text line on stderr that says what to change, status 2', () => {
+  it('a listener port in use names listeners[i] and the address (and the JSON log line stays)', async () => {
+    const holder = createServer();
+    await new Promise<void>((resolve) => holder.listen(0, '127.0.0.1', resolve));
+    const busy = (holder.address() as AddressInfo).port;
+    try {
+      const { code, stderr, stdout } = await failedStart({ listeners: [tcpListener(0), tcpListener(busy)], sink: { type: 'file', path: 'events.ndjson' } });
+      expect(stderr).toBe(`alarm-bridge: listeners[1] (dc09/tcp) cannot listen on 127.0.0.1:${busy} (EADDRINUSE: the address is in use): stop the other process listening there, or change listeners[1].port\n`);
+      expect(code).toBe(2);
+      expect(stdout).toMatch(/"level":60.*"msg":"could not start"/);
+    } finally {
+      holder.close();
+    }
+  });
+
+  it("the status server's port in use names http", async () => {
+    const holder = createServer();
+    await new Promise<void>((resolve) => holder.listen(0, '127.0.0.1', resolve));
+    const busy = (holder.address() as AddressInfo).port;
+    try {
+      const { code, stderr } = await failedStart({ listeners: [tcpListener(0)], sink: { type: 'file', path: 'events.ndjson' }, http: { host: '127.0.0.1', port: busy } });
+      expect(stderr).toBe(`alarm-bridge: http (status server) cannot listen on 127.0.0.1:${busy} (EADDRINUSE: the address is in use): stop the other process listening there, or change http.port\n`);
+      expect(code).toBe(2);
+    } finally {
+      holder.close();
+    }
+  });
+
+  it('a missing private key file names sink.auth.privateKeyFile, the path and the expected format', async () => {
+    const { code, stderr } = await failedStart({ listeners: [tcpListener(0)], sink: partnerSink('/nonexistent/partner.key') });
+    expect(stderr).toMatch(/^alarm-bridge: sink\.auth\.privateKeyFile: cannot read \/nonexistent\/partner\.key \(ENOENT\)/);
+    expect(stderr).toMatch(KEY_FORMAT);
+    expect(code).toBe(2);
+  });
+
+  it('a file that is no PEM private key says so without quoting it', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'serve-badkey-'));
+    const keyFile = join(dir, 'partner.key');
+    await writeFile(keyFile, 'SECRET-NOT-A-KEY\n');
+    const { code, stderr } = await failedStart({ listeners: [tcpListener(0)], sink: partnerSink(keyFile) });
+    expect(stderr).toMatch(new RegExp(`^alarm-bridge: sink\\.auth\\.privateKeyFile: ${keyFile.replace(/[.]/g, '\\.')}: is not a readable PEM private key \\(ERR_[A-Z_]+\\)`));
+    expect(stderr).toMatch(KEY_FORMAT);
+    expect(stderr).not.toContain('SECRET-NOT-A-KEY');
+    expect(code).toBe(2);
+  });
+
+  it('a config error has the same form and status', async () => {
+    const { code, stderr } = await failedStart({ listeners: [{ ...tcpListener(0), port: 'x' }] });
+    expect(stderr).toMatch(/^alarm-bridge: .*bridge\.json: listeners\[0\]\.port: found "x" \(string\), expected an integer 0-65535\n$/);
+    expect(code).toBe(2);
   });
 });

@@ -16,7 +16,9 @@ import { CONTROL_TOKEN_FILE, newControlToken, publishControlToken } from '../../
 import { openOutbox } from '../../src/sink/outbox/index.js';
 import { runCli } from '../cli/run-cli.js';
 import { freePort, TcpPanel, text } from '../server/harness.js';
-import { until } from './api-harness.js';
+import { emulatorSink, until } from './api-harness.js';
+import { startEmulator } from '../../src/emulator/server.js';
+import { spawnBridge } from './bridge-process.js';
 
 const BIN = new URL('../../bin/alarm-bridge.js', import.meta.url).pathname;
 let child: ChildProcess | null = null;
@@ -101,6 +103,98 @@ describe('outbox retry and discard on a running bridge', () => {
     child.kill('SIGTERM');
     await exited;
     await expect(stat(tokenFile)).rejects.toMatchObject({ code: 'ENOENT' });
+  }, 40_000);
+
+  it('keeps an unknown code as a dead letter naming its mapping.codes key; after the code is added (SIGHUP), retry delivers it with its id', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'outbox-unknown-'));
+    dirs.push(dir);
+    const configPath = join(dir, 'bridge.json');
+    const config = {
+      listeners: [{ protocol: 'dc09', transport: 'tcp', host: '127.0.0.1', port: 0 }],
+      accounts: { '1234': { locationId: 'LOC-1', cameraId: 'CAM-1' } },
+      mapping: { codes: {}, forwardUnknown: false },
+      outbox: { dir: 'outbox' },
+      sink: { type: 'file', path: 'events.ndjson' },
+      http: { host: '127.0.0.1', port: await freePort() },
+      log: { level: 'info' },
+    };
+    await writeFile(configPath, JSON.stringify(config));
+    const bridge = spawnBridge(['serve', '--config', configPath]);
+    child = bridge.child;
+    const port = Number(/"port":(\d+)/.exec(await bridge.logged(/"msg":"listening"/))![1]);
+    await bridge.logged(/status server listening/);
+
+    const panel = await TcpPanel.open(port);
+    // QQ is no SIA code the built-in tables know.
+    panel.write(buildRequest({ token: 'SIA-DCS', sequence: '0001', line: '0', account: '1234', data: '#1234|NQQ7', timestamp: new Date() }));
+    expect(text((await panel.waitForReplies(1))[0])).toContain('"ACK"0001');
+    panel.end();
+    const deadLetters = async () => (await runCli(['outbox', 'list', '--dead', '--config', configPath])).stdout.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l));
+    await until(async () => (await deadLetters()).length === 1);
+    const [letter] = await deadLetters();
+    expect(letter).toMatchObject({ account: '1234', reason: 'unknown-code', configKey: 'mapping.codes["sia:QQ"]' });
+    expect(JSON.parse(await bridge.logged(/not in the built-in tables/))).toMatchObject({ level: 40, configKey: 'mapping.codes["sia:QQ"]' });
+
+    // Still unknown: retry skips it and says which key is missing.
+    const early = await runCli(['outbox', 'retry', '--config', configPath]);
+    expect(early.code).toBe(1);
+    expect(JSON.parse(early.stdout)).toMatchObject({ requeued: 0, skipped: [{ id: letter.id, reason: 'unknown-code', configKey: 'mapping.codes["sia:QQ"]' }] });
+
+    await writeFile(configPath, JSON.stringify({ ...config, mapping: { codes: { 'sia:QQ': { type: 'trouble' } }, forwardUnknown: false } }));
+    child.kill('SIGHUP');
+    await bridge.logged(/configuration reloaded/);
+    const retried = await runCli(['outbox', 'retry', '--config', configPath]);
+    expect(retried.code).toBe(0);
+    expect(JSON.parse(retried.stdout)).toMatchObject({ requeued: 1, ids: [letter.id] });
+    const events = async () => (await readFile(join(dir, 'events.ndjson'), 'utf8').catch(() => '')).trim().split('\n').filter(Boolean).map((l) => JSON.parse(l));
+    await until(async () => (await events()).length === 1);
+    expect((await events())[0]).toMatchObject({ event_id: letter.id, event_type: 'trouble', location_id: 'LOC-1', camera_id: 'CAM-1' });
+    expect(await deadLetters()).toEqual([]);
+  }, 40_000);
+
+  it('status and list show the running bridge live (attempts, last reason, next attempt during an outage), a stopped one on disk', async () => {
+    const emulator = await startEmulator({ quiet: true, statusScript: Array.from({ length: 200 }, () => 503) });
+    try {
+      const { dir, sink } = await emulatorSink(emulator);
+      dirs.push(dir);
+      const configPath = join(dir, 'bridge.json');
+      await writeFile(configPath, JSON.stringify({
+        listeners: [{ protocol: 'dc09', transport: 'tcp', host: '127.0.0.1', port: 0 }],
+        accounts: { '1234': { locationId: 'LOC-1', cameraId: 'CAM-1' } },
+        outbox: { dir: 'outbox' },
+        sink,
+        http: { host: '127.0.0.1', port: await freePort() },
+        log: { level: 'info' },
+      }));
+      const bridge = spawnBridge(['serve', '--config', configPath]);
+      child = bridge.child;
+      const port = Number(/"port":(\d+)/.exec(await bridge.logged(/"msg":"listening"/))![1]);
+      await bridge.logged(/status server listening/);
+      const panel = await TcpPanel.open(port);
+      panel.write(frame('1234', '0001'));
+      expect(text((await panel.waitForReplies(1))[0])).toContain('"ACK"0001');
+      panel.end();
+
+      const outbox = async (...args: string[]) => (await runCli(['outbox', ...args, '--config', configPath])).stdout.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l));
+      // The API keeps answering 503: the row shows the attempts so far, why they failed and when the next one comes.
+      let row: Record<string, unknown> = {};
+      await until(async () => {
+        [row = {}] = await outbox('list');
+        return (row.attempts as number) >= 2 && row.nextAttemptAt !== null;
+      }, 15_000);
+      expect(row).toMatchObject({ view: 'live', account: '1234', lastReason: 'HTTP 503', nextAttemptAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT/) });
+      expect(await outbox('status')).toEqual([expect.objectContaining({ view: 'live', state: 'running', depth: 1, deadLetters: 0 })]);
+      expect(await outbox('list', '--dead')).toEqual([]);
+      // The same outage is in the log at the default level.
+      expect(JSON.parse(await bridge.logged(/delivery failed for account 1234/))).toMatchObject({ level: 40, reason: 'HTTP 503' });
+
+      expect(await bridge.stop('SIGTERM')).toBe(0);
+      child = null;
+      expect(await outbox('status')).toEqual([expect.objectContaining({ view: 'on-disk', state: 'read-only', depth: 1 })]);
+      expect(await outbox('list')).toEqual([expect.objectContaining({ view: 'on-disk', id: row.id, account: '1234' })]);
+    } finally {
+      await emulator.close();
+    }
   }, 40_000);
 
   it('says the outbox is held and how to go on: no http section, no token, nobody answering, another server, a refusal, a reply it cannot read', async () => {

@@ -93,7 +93,8 @@ describe('built-in classification', () => {
 
   it('does not forward unknown codes unless configured, then as trouble', () => {
     const frame = frameFor('ADM-CID', '#1234|1900 00 001');
-    expect(mapFrame(frame, config())[0]).toMatchObject({ forwarded: false, reason: 'unknown-code' });
+    expect(mapFrame(frame, config())[0]).toMatchObject({ forwarded: false, reason: 'unknown-code', configKey: 'mapping.codes["cid:900"]' });
+    expect(mapFrame(frameFor('SIA-DCS', '#1234|NQQ1'), config())[0]).toMatchObject({ forwarded: false, reason: 'unknown-code', configKey: 'mapping.codes["sia:QQ"]' });
     const [forwarded] = mapFrame(frame, config({ mapping: mapping({ forwardUnknown: true }) }));
     expect(forwarded!.forwarded && forwarded!.body).toMatchObject({ event_type: 'trouble', event_status: 'active' });
   });

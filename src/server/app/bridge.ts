@@ -1,6 +1,7 @@
 /** Wiring: configuration → sink/durable log → pipeline → listeners. What `serve` runs and the tests start. */
 import type { BridgeConfig, ListenerConfig } from '../../config/types.js';
 import type { Logger } from '../../log.js';
+import { listenFailure } from '../../startup-error.js';
 import type { DurableLog } from '../../sink/durable-log.js';
 import { createFileSink } from '../../sink/file-sink.js';
 import { openLog, type OpenedLog } from '../../sink/open-log.js';
@@ -130,17 +131,21 @@ export async function startBridge(config: BridgeConfig, options: BridgeOptions):
   const slots = tcpSlots(receiver.maxConnections, receiver.maxConnectionsPerSource);
   const udpRateLimit = receiver.udpDatagramsPerSecondPerSource === null ? null : { perSecond: receiver.udpDatagramsPerSecondPerSource, burst: receiver.udpBurstPerSource };
   try {
-    for (const listener of config.listeners) {
+    for (const [i, listener] of config.listeners.entries()) {
       const tcp = { listener, pipeline, logger, metrics, slots, idleTimeoutSeconds: receiver.idleTimeoutSeconds };
-      const running = listener.protocol === 'surgard'
-        ? await startSurgardListener(tcp)
+      const clock = options.now ? { now: options.now } : {};
+      const running = await (listener.protocol === 'surgard'
+        ? startSurgardListener(tcp)
         : listener.protocol === 'galaxy'
-        ? await startGalaxyListener({ ...tcp, onPanelActivity, ...(options.now ? { now: options.now } : {}) })
+        ? startGalaxyListener({ ...tcp, onPanelActivity, ...clock })
         : listener.protocol === 'lupusec-cid'
-        ? await startLupusecListener({ ...tcp, onPanelActivity, ...(options.now ? { now: options.now } : {}) })
+        ? startLupusecListener({ ...tcp, onPanelActivity, ...clock })
         : listener.transport === 'tcp'
-        ? await startTcpListener({ ...tcp, maxFrameBytes: receiver.maxFrameBytes })
-        : await startUdpListener({ listener, pipeline, logger, metrics, maxFrameBytes: receiver.maxFrameBytes, rateLimit: udpRateLimit });
+        ? startTcpListener({ ...tcp, maxFrameBytes: receiver.maxFrameBytes })
+        : startUdpListener({ listener, pipeline, logger, metrics, maxFrameBytes: receiver.maxFrameBytes, rateLimit: udpRateLimit })
+      ).catch((err: unknown) => {
+        throw listenFailure(err, `listeners[${i}]`, `${listener.protocol}/${listener.transport}`, listener.host, listener.port);
+      });
       listeners.push({ listener: running, transport: listener.transport, protocol: listener.protocol });
     }
   } catch (err) {

@@ -3,7 +3,7 @@ import type { BridgeConfig } from '../../config/types.js';
 import { describeError, type Logger } from '../../log.js';
 import { OutboxClosedError } from '../../sink/outbox/index.js';
 import { UsageError } from '../../cli/frame-input.js';
-import { discardLetters, parseChoice, retryLetters, type DeadLetterChoice } from '../../cli/outbox.js';
+import { discardLetters, listRows, parseChoice, parseViewRequest, retryLetters, statusReport } from '../../cli/outbox.js';
 import { clearControlToken, newControlToken, publishControlToken, type PublishedToken } from '../ops/control-token.js';
 import { startStatusServer, type OutboxAction, type StatusServerOptions } from '../ops/http-status.js';
 import { ActivityRecorder } from '../ops/activity.js';
@@ -11,17 +11,19 @@ import { createConsole } from '../ops/console.js';
 import { loadConsoleAuth } from '../ops/console-auth.js';
 import type { RunningBridge } from './bridge.js';
 import { readiness } from './readiness.js';
+import { listenFailure } from '../../startup-error.js';
 
 /**
- * `POST /outbox/retry|discard` on the status server: `alarm-bridge outbox retry|discard` while this bridge holds the
- * outbox. Retried letters are mapped with the configuration in force (after a SIGHUP, the fixed one).
+ * `POST /outbox/retry|discard|status|list` on the status server: `alarm-bridge outbox …` while this bridge holds the
+ * outbox (`status` and `list` then show the live state: attempts, last reason, next attempt). Retried letters are
+ * mapped with the configuration in force (after a SIGHUP, the fixed one).
  */
-export function outboxActions(bridge: RunningBridge, token: string, logger: Logger): StatusServerOptions['outboxActions'] {
+export function outboxActions(bridge: RunningBridge, token: string, logger: Logger, outboxDir: string): StatusServerOptions['outboxActions'] {
   const outbox = bridge.outbox;
   if (!outbox) return undefined;
-  const answer = (work: (choice: DeadLetterChoice) => Promise<unknown>): OutboxAction => async (request) => {
+  const answer = <R>(parse: (request: unknown) => R, work: (parsed: R) => Promise<unknown>): OutboxAction => async (request) => {
     try {
-      return { status: 200, body: await work(parseChoice(request)) };
+      return { status: 200, body: await work(parse(request)) };
     } catch (err) {
       if (err instanceof UsageError) return { status: 400, body: { error: err.message } };
       if (err instanceof OutboxClosedError) return { status: 503, body: { error: `the bridge is stopping: ${err.message}` } };
@@ -31,8 +33,10 @@ export function outboxActions(bridge: RunningBridge, token: string, logger: Logg
   };
   return {
     token,
-    retry: answer((choice) => retryLetters(outbox, bridge.pipeline.currentConfig, choice)),
-    discard: answer((choice) => discardLetters(outbox, choice)),
+    retry: answer(parseChoice, (choice) => retryLetters(outbox, bridge.pipeline.currentConfig, choice)),
+    discard: answer(parseChoice, (choice) => discardLetters(outbox, choice)),
+    status: answer(parseViewRequest, async () => statusReport(outbox, outboxDir)),
+    list: answer(parseViewRequest, (view) => listRows(outbox, view)),
   };
 }
 
@@ -52,13 +56,16 @@ export interface StatusHandle {
 export async function startStatus(config: BridgeConfig, bridge: RunningBridge, logger: Logger, activity = new ActivityRecorder()): Promise<StatusHandle | null> {
   const outboxDir = config.outbox && bridge.outbox ? config.outbox.dir : null;
   if (outboxDir) await clearControlToken(outboxDir);
-  if (!config.http) return null;
+  const http = config.http;
+  if (!http) return null;
   const token = outboxDir ? newControlToken() : null;
-  const actions = token ? outboxActions(bridge, token, logger) : undefined;
-  const auth = config.http.auth ? await loadConsoleAuth(config.http.auth) : null;
+  const actions = token && outboxDir ? outboxActions(bridge, token, logger, outboxDir) : undefined;
+  const auth = http.auth ? await loadConsoleAuth(http.auth) : null;
   const server = await startStatusServer({
-    host: config.http.host, port: config.http.port, registry: bridge.metrics.registry, logger, auth, outboxActions: actions,
+    host: http.host, port: http.port, registry: bridge.metrics.registry, logger, auth, outboxActions: actions,
     readiness: () => readiness(config, bridge), console: createConsole({ activity, bridge, readiness: () => readiness(config, bridge), actions, auth, logger }),
+  }).catch((err: unknown) => {
+    throw listenFailure(err, 'http', 'status server', http.host, http.port);
   });
   let published: PublishedToken | null = null;
   try {

@@ -37,8 +37,11 @@ export interface StatusServerOptions {
   logger: Logger;
   /** A readiness probe that takes longer than this answers 503. Default 5 s. */
   readinessTimeoutMs?: number;
-  /** `POST /outbox/retry` and `/outbox/discard`, allowed with `token`; without them those paths are 404. */
-  outboxActions?: { retry: OutboxAction; discard: OutboxAction; token: string };
+  /**
+   * `POST /outbox/retry`, `/outbox/discard` and the live views `/outbox/status`, `/outbox/list`, allowed with
+   * `token`; without them those paths are 404.
+   */
+  outboxActions?: { retry: OutboxAction; discard: OutboxAction; status?: OutboxAction; list?: OutboxAction; token: string };
   /** The operator console's pages and API. */
   console?: ConsoleRoutes;
   /** `http.auth`: required by the console and `/metrics` when set. */
@@ -87,7 +90,7 @@ function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
 }
 
 const ROUTES = new Set(['/healthz', '/readyz', '/metrics']);
-const OUTBOX_ROUTES: Readonly<Record<string, 'retry' | 'discard'>> = { '/outbox/retry': 'retry', '/outbox/discard': 'discard' };
+const OUTBOX_ROUTES: Readonly<Record<string, 'retry' | 'discard' | 'status' | 'list'>> = { '/outbox/retry': 'retry', '/outbox/discard': 'discard', '/outbox/status': 'status', '/outbox/list': 'list' };
 /** An action request names event ids, an account or a reason: a few KB at most. */
 const MAX_ACTION_BODY_BYTES = 1024 * 1024;
 
@@ -149,7 +152,8 @@ export async function startStatusServer(options: StatusServerOptions): Promise<R
     const path = (req.url ?? '/').split('?', 1)[0] ?? '/';
     const head = req.method === 'HEAD';
     const actions = options.outboxActions;
-    if (actions && Object.hasOwn(OUTBOX_ROUTES, path)) return outboxAction(req, res, actions[OUTBOX_ROUTES[path]!], actions.token);
+    const outboxRoute = actions && Object.hasOwn(OUTBOX_ROUTES, path) ? actions[OUTBOX_ROUTES[path]!] : undefined;
+    if (actions && outboxRoute) return outboxAction(req, res, outboxRoute, actions.token);
     if (options.console && !ROUTES.has(path) && (await options.console.handle(req, res, path))) return;
     // The request body is never needed: drain it so keep-alive works.
     req.resume();
@@ -203,7 +207,7 @@ export async function startStatusServer(options: StatusServerOptions): Promise<R
   await bound(server, (done) => server.listen(options.port, options.host, done));
   server.on('error', (err) => logger.error({ err: errorText(err) }, 'status server error'));
   const port = (server.address() as AddressInfo).port;
-  const paths = [...ROUTES, ...(options.outboxActions ? Object.keys(OUTBOX_ROUTES) : []), ...(options.console ? ['/ (operator console)'] : [])];
+  const paths = [...ROUTES, ...Object.keys(OUTBOX_ROUTES).filter((path) => options.outboxActions?.[OUTBOX_ROUTES[path]!]), ...(options.console ? ['/ (operator console)'] : [])];
   logger.info({ host: options.host, port }, `status server listening (${paths.join(', ')})`);
 
   let closing: Promise<void> | null = null;

@@ -13,6 +13,7 @@ import { RefusalError, type DurableLog, type NotForwarded, type Refusal } from '
 import type { OutgoingEvent } from '../../sink/types.js';
 import type { BridgeMetrics } from '../ops/metrics.js';
 import { accountDirectory, type AccountDirectory } from './policy.js';
+import { nakHint } from './nak-hints.js';
 import { RateLimitedWarn } from '../ops/rate-limited-log.js';
 import type { ActivityObserver } from '../ops/activity.js';
 import { DuplicateFilter, type AcceptResult } from './duplicates.js';
@@ -95,7 +96,7 @@ export class Pipeline {
       metrics.frames.inc({ transport: peer.transport, token: tokenLabel(result.error.partial.token), result: 'error' });
       metrics.rejections.inc({ reason: result.error.code });
       this.deps.activity?.frame({ at: now, peer: peerText(peer), transport: peer.transport, account: result.error.partial.account ?? null, reply: decision.kind, reason: result.error.code, bytes: frame });
-      this.warn.warn(result.error.code, { peer: peerText(peer), transport: peer.transport, error: result.error.message, reply: decision.kind, frame: escapeFrame(frame.subarray(0, 256)) }, `rejected frame: ${result.error.message}`);
+      this.warn.warn(result.error.code, { peer: peerText(peer), transport: peer.transport, error: result.error.message, reply: decision.kind, hint: nakHint(decision.reason, decision.account), frame: escapeFrame(frame.subarray(0, 256)) }, `rejected frame: ${result.error.message}`);
       return decision;
     }
     const message = result.message;
@@ -105,7 +106,7 @@ export class Pipeline {
       this.deps.activity?.frame({ at: now, peer: peerText(peer), transport: peer.transport, account: message.account ?? null, reply: decision.kind, reason: decision.reason, bytes: frame });
       if (decision.kind !== 'none') {
         metrics.rejections.inc({ reason: decision.reason });
-        this.warn.warn(decision.reason, { peer: peerText(peer), transport: peer.transport, account: decision.account, dc09Token: message.token, sequence: message.sequence, skewSeconds: decision.skewSeconds, reply: decision.kind }, `answered ${decision.kind}: ${decision.reason}`);
+        this.warn.warn(decision.reason, { peer: peerText(peer), transport: peer.transport, account: decision.account, dc09Token: message.token, sequence: message.sequence, skewSeconds: decision.skewSeconds, reply: decision.kind, hint: nakHint(decision.reason, decision.account) }, `answered ${decision.kind}: ${decision.reason}`);
       }
       return decision;
     }
@@ -217,7 +218,7 @@ export class Pipeline {
     }
   }
 
-  /** Logs an event that is not forwarded; true when the operator needs it kept (unmapped accounts and cameras). */
+  /** Logs an event that is not forwarded; true when the operator needs it kept (all but ignored codes). */
   private noteNotForwarded(event: Extract<MappedEvent, { forwarded: false }>): boolean {
     const fields = { account: event.account, code: event.panelEvent.code, reason: event.reason, event_id: event.eventId, configKey: event.configKey };
     if (event.reason === 'ignored') {
@@ -232,10 +233,10 @@ export class Pipeline {
         this.warned.add(once);
         this.deps.logger.warn(fields, event.message);
       }
-      return false;
+      return true;
     }
     this.warn.warn(event.reason, fields, event.message);
-    // Unmapped accounts and cameras wait for the operator (issue #6: dead letters, `outbox retry` after the fix).
+    // Unknown codes, unmapped accounts and cameras wait for the operator (issue #6: dead letters, `outbox retry` after the fix).
     return true;
   }
 

@@ -118,6 +118,7 @@ interface PendingOutcome {
 
 const iso = (ms: number) => new Date(ms).toISOString();
 const DONE: Step = { kind: 'done' };
+const DELIVERED: Step = { kind: 'done', delivered: true };
 
 /** A journaled event as recovery finds it: not attempted yet in this process. */
 const revive = (record: { seq: number; id: string; account: string; acceptedAt: number; payload: Buffer }, segment: number): Entry => ({
@@ -249,6 +250,7 @@ export class Outbox implements DurableLog {
         return this.live.has(entry.seq) ? this.backoff(entry, { kind: 'retry', reason: describeError(err) }) : DONE;
       },
       timers: { now: this.clock, set: (fire, ms) => setTimeout(fire, ms), clear: (t) => clearTimeout(t as NodeJS.Timeout) },
+      logger: this.logger,
     });
     this.letters = new DeadLetterActions(dead, this.logger, () => this.assertWritable(), (events) => {
       const at = this.clock();
@@ -419,7 +421,7 @@ export class Outbox implements DurableLog {
     switch (outcome.kind) {
       case 'accepted':
         this.finish(entry, 'delivered', outcome.responseId !== undefined ? { responseId: outcome.responseId } : {});
-        return DONE;
+        return DELIVERED;
       case 'discarded':
         this.finish(entry, 'discarded', { reason: outcome.reason });
         return DONE;
@@ -446,7 +448,7 @@ export class Outbox implements DurableLog {
       { event_id: entry.id, account: entry.account, attempts: entry.attempts, waitMs: wait, reason: outcome.reason },
       'outbox: delivery will be retried',
     );
-    return { kind: 'retry', afterMs: wait };
+    return { kind: 'retry', afterMs: wait, failure: { reason: outcome.reason, attempts: entry.attempts } };
   }
 
   private maxAgeDetail(entry: Entry): string {

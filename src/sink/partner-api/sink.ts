@@ -7,15 +7,17 @@
  * When the API accepts an event and hands out pre-signed upload URLs, the snapshots are fetched from the event's
  * media source and uploaded in the background; their success or failure never changes the event's outcome.
  */
+import type { KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Agent, Pool, request, type Dispatcher } from 'undici';
 import type { SinkConfig } from '../../config/types.js';
-import { describeError, redactUrl, type Logger } from '../../log.js';
+import { describeError, errorMessage, redactUrl, type Logger } from '../../log.js';
+import { StartupError } from '../../startup-error.js';
 import { fullJitterDelay } from '../retry.js';
 import type { DeliveryOutcome, MediaSource, OutgoingEvent, Sink } from '../types.js';
 import { parseJson, readBody, str } from './body.js';
-import { createTokenProvider, parseRetryAfter, TokenRequestError, type TokenProvider } from './token.js';
+import { createTokenProvider, loadPrivateKey, parseRetryAfter, TokenRequestError, type TokenProvider } from './token.js';
 
 export type PartnerApiSinkConfig = Extract<SinkConfig, { type: 'partner-api' }>;
 
@@ -115,6 +117,9 @@ function isJpeg(buf: Buffer): boolean {
   return buf.length >= 3 && buf[0] === 0xff && buf[1] === 0xd8 && buf[2] === 0xff;
 }
 
+/** What `sink.auth.privateKeyFile` must hold, and how to make one. */
+const PRIVATE_KEY_FORMAT = 'expected a PKCS#8 PEM RSA private key ("-----BEGIN PRIVATE KEY-----"); make one with: openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out partner.key';
+
 export function createPartnerApiSink(config: PartnerApiSinkConfig, deps: PartnerApiSinkDeps): PartnerApiSink {
   const log = deps.logger.child({ component: 'partner-api' });
   const now = deps.now ?? (() => new Date());
@@ -156,13 +161,14 @@ export function createPartnerApiSink(config: PartnerApiSinkConfig, deps: Partner
     apiKey = config.auth.apiKey;
   } else {
     const auth = config.auth;
-    let pem: string;
+    let privateKey: KeyObject;
     try {
-      pem = readFileSync(auth.privateKeyFile, 'utf8');
+      privateKey = loadPrivateKey(readFileSync(auth.privateKeyFile, 'utf8'));
     } catch (err) {
-      throw new Error(
-        `cannot read the private key file ${auth.privateKeyFile}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`,
-      );
+      // Unreadable file: its error code (ENOENT, EACCES, …); unusable content: loadPrivateKey's reason, which never quotes the key.
+      const code = (err as NodeJS.ErrnoException).code;
+      const problem = code ? `cannot read ${auth.privateKeyFile} (${code})` : `${auth.privateKeyFile}: ${errorMessage(err).replace(/^the (private )?key /, '')}`;
+      throw new StartupError(`sink.auth.privateKeyFile: ${problem}`, PRIVATE_KEY_FORMAT, code);
     }
     tokens = createTokenProvider({
       tokenUrl: auth.tokenUrl,
@@ -171,7 +177,7 @@ export function createPartnerApiSink(config: PartnerApiSinkConfig, deps: Partner
       clientId: auth.clientId,
       ...(auth.keyId ? { keyId: auth.keyId } : {}),
       algorithm: auth.algorithm,
-      privateKey: pem,
+      privateKey,
       dispatcher: otherDispatcher,
       timeoutMs,
       logger: deps.logger,

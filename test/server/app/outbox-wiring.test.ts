@@ -64,11 +64,15 @@ describe('receiver + outbox', () => {
     await panel.waitForReplies(1);
     await until(async () => b.bridge.outbox!.status().deadLetters === 1);
     panel.end();
-    const actions = outboxActions(b.bridge, 'token', createLogger({ level: 'silent' }))!;
+    const actions = outboxActions(b.bridge, 'token', createLogger({ level: 'silent' }), b.config.outbox!.dir)!;
     expect(actions.token).toBe('token');
     expect(await actions.retry({ account: '5555' })).toMatchObject({ status: 200, body: { requeued: 0, skipped: [{ reason: 'unmapped-camera', configKey: expect.any(String) }] } });
     expect(await actions.discard({})).toMatchObject({ status: 400, body: { error: expect.stringMatching(/choose the dead letters/) } });
     expect(await actions.discard({ ids: 'e1' })).toMatchObject({ status: 400, body: { error: 'ids: expected a list of event ids' } });
+    // The live views of `outbox status|list`.
+    expect(await actions.status!(undefined)).toMatchObject({ status: 200, body: { dir: b.config.outbox!.dir, state: 'running', deadLetters: 1 } });
+    expect(await actions.list!({ dead: true })).toMatchObject({ status: 200, body: [{ account: '5555', reason: 'unmapped-camera' }] });
+    expect(await actions.list!({ dead: 1 })).toMatchObject({ status: 400, body: { error: 'dead: expected true or false' } });
     await b.stop();
     expect(await actions.retry({})).toMatchObject({ status: 503, body: { error: expect.stringMatching(/^the bridge is stopping/) } });
     expect(await actions.discard({ all: true })).toMatchObject({ status: 503 });

@@ -1,68 +1,13 @@
 /** `alarm-bridge decode`: frames in, one JSON report per frame out (NDJSON). */
+export { DECODE_POLICY, frameReport, type FrameReport } from '../protocols/report.js';
 import type { CommandModule } from 'yargs';
-import { decodePayload } from '../protocols/decode.js';
-import {
-  decideReply, DEFAULT_WINDOW, describeXData, formatCrc, parseFrame, type DescribedXData, type ParseResult, type ReplyDecision,
-  type ReplyPolicy,
-} from '../protocols/dc09/index.js';
-import type { PanelEvent } from '../protocols/events.js';
+import { decideReply, parseFrame } from '../protocols/dc09/index.js';
 import { decodeGalaxyForCli, GalaxyFramer, type GalaxyCliReport } from '../protocols/galaxy/index.js';
 import { decodeLupusecForCli, LupusecFramer, type LupusecCliReport } from '../protocols/lupusec/index.js';
 import { decodeSurgardForCli, SurgardFramer } from '../protocols/surgard/index.js';
-import { escapeFrame, unescapeFrame } from '../protocols/escape.js';
+import { unescapeFrame } from '../protocols/escape.js';
+import { DECODE_POLICY, frameReport, type FrameReport } from '../protocols/report.js';
 import { clockFromArgs, frameInputs, keyFromArgs, withFrameInputOptions, type FrameInputArgs } from './frame-input.js';
-
-export interface FrameReport {
-  ok: boolean;
-  token: string | null;
-  encrypted: boolean | null;
-  crc: { value: string; ok: boolean; form: 'ascii' | 'binary'; includesCr: boolean } | null;
-  length: number | null;
-  sequence: string | null;
-  receiver: string | null;
-  line: string | null;
-  account: string | null;
-  dataAccount: string | null;
-  data: string | null;
-  xdata: DescribedXData[];
-  timestamp: string | null;
-  events: PanelEvent[];
-  dataError?: string;
-  error?: { code: string; message: string };
-  reply: { kind: ReplyDecision['kind']; reason: string; frame: string | null; skewSeconds: number | null; skewFlagged: boolean };
-}
-
-/** The JSON report of one parsed frame and the reply the policy chose. */
-export function frameReport(result: ParseResult, decision: ReplyDecision): FrameReport {
-  const reply = {
-    kind: decision.kind,
-    reason: decision.reason,
-    frame: decision.frame ? escapeFrame(decision.frame) : null,
-    skewSeconds: decision.skewSeconds,
-    skewFlagged: decision.skewFlagged,
-  };
-  const m = result.ok ? result.message : result.error.partial;
-  const crc = m.crc ? { value: formatCrc(m.crc.value), ok: m.crc.ok, form: m.crc.form, includesCr: m.crc.includesCr } : null;
-  const base = {
-    token: m.token ?? null,
-    encrypted: m.encrypted ?? null,
-    crc,
-    length: m.length ?? null,
-    sequence: m.sequence ?? null,
-    receiver: m.receiver ?? null,
-    line: m.line ?? null,
-    account: m.account ?? null,
-    dataAccount: m.dataAccount ?? null,
-    data: m.data ?? null,
-    xdata: (m.xdata ?? []).map(describeXData),
-    timestamp: m.timestamp ? m.timestamp.toISOString() : null,
-  };
-  if (!result.ok) {
-    return { ok: false, ...base, events: [], error: { code: result.error.code, message: result.error.message }, reply };
-  }
-  const payload = decodePayload(result.message);
-  return { ok: true, ...base, events: payload.events, ...(payload.dataError ? { dataError: payload.dataError } : {}), reply };
-}
 
 /** The records in one input, as the Sur-Gard listener's framer would cut them (an unterminated tail included). */
 function surgardRecords(bytes: Buffer): Buffer[] {
@@ -81,15 +26,6 @@ const NATIVE_FORMATS: Readonly<Record<'galaxy' | 'lupusec-cid', (bytes: Buffer) 
     const messages = new LupusecFramer().push(bytes).messages;
     return (messages.length > 0 ? messages : [bytes]).map(decodeLupusecForCli);
   },
-};
-
-/** The policy `decode` answers with: every account accepted, clear text allowed, default window. */
-export const DECODE_POLICY: ReplyPolicy = {
-  account: () => null,
-  unknownAccounts: 'accept',
-  badCrc: 'nak',
-  clearTimestamps: 'flag',
-  defaultWindow: DEFAULT_WINDOW,
 };
 
 export function decodeFrame(bytes: Buffer, key: Buffer | null, now: Date): FrameReport {

@@ -3,6 +3,7 @@ import { createInterface } from 'node:readline';
 import type { Argv } from 'yargs';
 import { parseKey } from '../protocols/dc09/index.js';
 import { completeFrame, unescapeFrame } from '../protocols/escape.js';
+import { UsageError } from '../usage-error.js';
 
 export interface FrameInputArgs {
   frames?: string[];
@@ -32,9 +33,7 @@ export async function* frameInputs(args: readonly string[] | undefined): AsyncGe
   }
 }
 
-export class UsageError extends Error {
-  override name = 'UsageError';
-}
+export { UsageError };
 
 /** The key given with --key / --key-ascii, or null. Throws UsageError naming the option when invalid. */
 /** `--key HEX` as a key, null when absent; a malformed key is a usage error. */

@@ -49,6 +49,13 @@ describe('imports in src/', () => {
     expect(cycles(graph).map((cycle) => cycle.map((f) => relative(SRC, f)).join(' → '))).toEqual([]);
   });
 
+  it('point from the edges inwards: nothing outside cli/ imports a command module', () => {
+    const graph = new Map(modules(SRC).map((file) => [file, importsOf(file)]));
+    const CLI = join(SRC, 'cli');
+    const inwards = [...graph].flatMap(([file, imports]) => (file.startsWith(CLI) ? [] : imports.filter((i) => i.startsWith(CLI)).map((i) => `${relative(SRC, file)} → ${relative(SRC, i)}`)));
+    expect(inwards).toEqual([]);
+  });
+
   it('the walk finds a planted cycle', () => {
     const graph = new Map([['a', ['b']], ['b', ['c']], ['c', ['a']], ['d', ['a']]]);
     expect(cycles(graph)).toEqual([['a', 'b', 'c', 'a']]);

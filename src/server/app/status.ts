@@ -2,8 +2,8 @@
 import type { BridgeConfig } from '../../config/types.js';
 import { describeError, type Logger } from '../../log.js';
 import { OutboxClosedError } from '../../sink/outbox/index.js';
-import { UsageError } from '../../cli/frame-input.js';
-import { discardLetters, listRows, parseChoice, parseViewRequest, retryLetters, statusReport } from '../../cli/outbox.js';
+import { UsageError } from '../../usage-error.js';
+import { discardLetters, listRows, parseChoice, parseViewRequest, retryLetters, statusReport } from './outbox-operations.js';
 import { clearControlToken, newControlToken, publishControlToken, type PublishedToken } from '../ops/control-token.js';
 import { startStatusServer, type OutboxAction, type StatusServerOptions } from '../ops/http-status.js';
 import { ActivityRecorder } from '../ops/activity.js';

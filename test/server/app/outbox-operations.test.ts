@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseChoice, parseViewRequest } from '../../src/cli/outbox.js';
+import { parseChoice, parseViewRequest } from '../../../src/server/app/outbox-operations.js';
 
 describe('parseChoice (the body of POST /outbox/retry|discard)', () => {
   it('takes ids, account, reason and all; an empty body chooses nothing', () => {

@@ -9,11 +9,19 @@ import { cpus } from 'node:os';
 import { benchConnections } from './connections.js';
 import { benchDecode } from './decode.js';
 import { benchDelivery } from './delivery.js';
-import { benchReceiver, FILE_SINK_VARIANT, FILE_SINK_WARN_LOG_VARIANT, JOURNAL_VARIANT, LIMIT_VARIANT, type ReceiverVariant } from './receiver.js';
+import {
+  benchReceiver,
+  FILE_SINK_VARIANT,
+  FILE_SINK_WARN_LOG_VARIANT,
+  JOURNAL_BACKLOG_VARIANT,
+  JOURNAL_VARIANT,
+  LIMIT_VARIANT,
+  type ReceiverVariant,
+} from './receiver.js';
 import { QUICK } from './setup.js';
 import { benchUdpFlood } from './udp-flood.js';
 
-const RECEIVER_VARIANTS: ReceiverVariant[] = [FILE_SINK_VARIANT, JOURNAL_VARIANT, FILE_SINK_WARN_LOG_VARIANT];
+const RECEIVER_VARIANTS: ReceiverVariant[] = [FILE_SINK_VARIANT, JOURNAL_VARIANT, JOURNAL_BACKLOG_VARIANT, FILE_SINK_WARN_LOG_VARIANT];
 
 const summary: Record<string, unknown> = { node: process.version, cpus: cpus().length, quick: QUICK };
 summary.decode = benchDecode(QUICK ? 0.3 : 1.5);

@@ -14,6 +14,12 @@ import type { SimulateReport } from '../src/cli/simulate.js';
 import { startBridge } from '../src/server/app/bridge.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { BridgeConfig } from '../src/config/types.js';
+import type { Logger } from '../src/log.js';
+import { createFileSink } from '../src/sink/file-sink.js';
+import { FILE_SINK_DELIVERIES_IN_FLIGHT } from '../src/sink/open-log.js';
+import { openOutbox, type Outbox } from '../src/sink/outbox/index.js';
+import type { Sink } from '../src/sink/types.js';
+import { BACKLOG_EVENTS, fillBacklog } from './backlog.js';
 import { startChild } from './child.js';
 import { startProcessGauge, type ProcessFigures } from './process-gauge.js';
 import { benchConfigJson, benchLogger, BENCH_KEY_HEX, QUICK, round, withTempDir } from './setup.js';
@@ -27,8 +33,10 @@ export interface ReceiverVariant {
   targets: { throughputFramesPerSecond?: number; throughputRatioToLimit?: number; latencyP99Ms?: number; latencyP99OverLimitMs?: number };
   /** The do-nothing ACK server (ack-limit-child.ts) instead of a bridge. */
   limit?: boolean;
-  /** Runs before the bridge starts, on the parsed configuration (e.g. fills the outbox with a backlog). */
-  prepare?(config: BridgeConfig, dir: string): Promise<void>;
+  /** Events journaled before the bridge starts; the outbox starts delivering them when the measured window opens. */
+  backlog?: number;
+  /** Measures this open-loop phase only, instead of the closed-loop runs and LATENCY_PHASE. */
+  latencyOnly?: Phase;
   /** Edits the bridge configuration JSON (e.g. adds `"outbox": { "dir": join(dir, "outbox") }`). */
   configure?(json: Record<string, unknown>, dir: string): Record<string, unknown>;
 }
@@ -99,11 +107,12 @@ export interface PhaseFigures {
   gc: { count: number; pauseMs: ProcessFigures['gcPauseMs'] };
   /** Journal variants only. */
   journal?: JournalFigures;
+  outboxDepth?: PhaseRun['outboxDepth'];
   target: string;
   meetsTarget: boolean;
 }
 
-interface Phase {
+export interface Phase {
   panels: number;
   rate: number;
   durationSeconds: number;
@@ -116,6 +125,20 @@ export const THROUGHPUT_PHASE: Phase = QUICK
 export const LATENCY_PHASE: Phase = QUICK
   ? { panels: 1000, rate: 1, durationSeconds: 4, warmupSeconds: 1 }
   : { panels: 1000, rate: 1, durationSeconds: 17, warmupSeconds: 2 };
+
+/**
+ * Issue 17: the outbox variant while a backlog of 50,000 journaled events drains to the file sink: journaled before
+ * the bridge starts, delivered from the moment the measured window opens (the outbox is opened here with
+ * `start: false` and handed to the bridge). Open loop only (p99 ≤ 5 ms); `outboxDepth` shows the drain.
+ */
+export const JOURNAL_BACKLOG_VARIANT: ReceiverVariant = {
+  name: 'journalDrainingBacklog',
+  description: `outbox journal as in "journal", with a backlog of ${BACKLOG_EVENTS} journaled events that starts draining to the file sink when the measured window opens`,
+  targets: { latencyP99Ms: 5 },
+  configure: JOURNAL_VARIANT.configure!,
+  backlog: BACKLOG_EVENTS,
+  latencyOnly: LATENCY_PHASE,
+};
 
 async function countLines(path: string): Promise<number> {
   let lines = 0;
@@ -132,9 +155,13 @@ async function countLines(path: string): Promise<number> {
 /** What a phase drives: the bridge of a variant in this process, or the ACK-limit child. */
 interface PhaseServer {
   port: number;
+  /** Called when the measured window opens. */
+  windowOpens(): void;
   /** Measures the process that answers the frames (this one for the bridge) until `stop` is called. */
   gauge(): Promise<{ stop(): Promise<ProcessFigures> }>;
   journal(): JournalFigures | null;
+  /** Events the outbox still holds (journaled, not yet delivered); null without an outbox. */
+  pending(): number | null;
   stop(): Promise<void>;
 }
 
@@ -142,21 +169,38 @@ async function startBridgeServer(variant: ReceiverVariant, phase: Phase, dir: st
   let json = benchConfigJson(dir, phase.panels);
   if (variant.configure) json = variant.configure(json, dir);
   const config = parseConfig(json, join(dir, 'bridge.json'));
-  await variant.prepare?.(config, dir);
   const logger = benchLogger(join(dir, 'bridge.log'), config.log.level);
-  const bridge = await startBridge(config, { logger });
+  const held = variant.backlog && config.outbox ? await heldBacklog(config, variant.backlog, dir, logger) : null;
+  const bridge = await startBridge(config, held ? { logger, log: held.outbox } : { logger });
+  const outbox = held?.outbox ?? bridge.outbox;
   return {
     port: bridge.port('tcp'),
+    windowOpens: () => held?.outbox.start(held.sink),
     gauge: async () => {
       const gauge = startProcessGauge();
       return { stop: async () => gauge.stop() };
     },
     journal: () => {
-      const stats = bridge.outbox?.journalStats();
+      const stats = outbox?.journalStats();
       return stats ? { records: stats.records, fsyncs: stats.syncs, recordsPerFsync: round(stats.records / Math.max(1, stats.syncs), 1) } : null;
     },
-    stop: () => bridge.stop(),
+    pending: () => outbox?.status().depth ?? null,
+    stop: async () => {
+      await bridge.stop();
+      await held?.outbox.close();
+      await held?.sink.close();
+    },
   };
+}
+
+/** The outbox of a backlog variant, `backlog` events journaled and not delivering yet, and the sink it will use. */
+async function heldBacklog(config: BridgeConfig, backlog: number, dir: string, logger: Logger): Promise<{ outbox: Outbox; sink: Sink }> {
+  const outboxConfig = config.outbox!;
+  await fillBacklog(outboxConfig, join(dir, 'backlog.log'), THROUGHPUT_PHASE.panels, backlog);
+  if (config.sink.type !== 'file') throw new TypeError('a backlog variant drains to the file sink');
+  const sink = createFileSink(config.sink.path);
+  const outbox = await openOutbox(outboxConfig, { logger, start: false, concurrency: FILE_SINK_DELIVERIES_IN_FLIGHT });
+  return { outbox, sink };
 }
 
 async function startLimitServer(): Promise<PhaseServer> {
@@ -174,7 +218,9 @@ async function startLimitServer(): Promise<PhaseServer> {
         },
       };
     },
+    windowOpens: () => undefined,
     journal: () => null,
+    pending: () => null,
     stop: async () => {
       child.send({ type: 'stop' });
       await Promise.race([child.exited(), sleep(5_000)]);
@@ -190,6 +236,8 @@ interface PhaseRun {
   /** Bytes allocated on the answering process's heap per frame answered in the measured window. */
   allocatedBytesPerFrame: number;
   journal: JournalFigures | null;
+  /** Outbox depth at the start and the end of the measured window (events still to deliver). */
+  outboxDepth: { atStart: number; atEnd: number } | null;
 }
 
 /** Runs one phase against a fresh server of the variant; returns the simulator's report and what the server did. */
@@ -209,10 +257,13 @@ async function runPhase(variant: ReceiverVariant, phase: Phase): Promise<PhaseRu
       await child.next('connected');
       // The gauge covers the simulator's measured window (after its warm-up), so per-frame figures divide by its frames.
       await sleep(phase.warmupSeconds * 1000);
+      server.windowOpens();
+      const depthAtStart = server.pending();
       const gauge = await server.gauge();
       const wallBefore = performance.now();
       const { report } = await child.next<{ type: 'report'; report: SimulateReport }>('report', (phase.durationSeconds + 60) * 1000);
       const figures = await gauge.stop();
+      const depthAtEnd = server.pending();
       const wallSeconds = (performance.now() - wallBefore) / 1000;
       await child.exited();
       const journal = server.journal();
@@ -224,6 +275,7 @@ async function runPhase(variant: ReceiverVariant, phase: Phase): Promise<PhaseRu
         server: figures,
         allocatedBytesPerFrame: framesInWindow > 0 ? Math.round(figures.allocatedBytes / framesInWindow) : 0,
         journal,
+        outboxDepth: depthAtStart === null || depthAtEnd === null ? null : { atStart: depthAtStart, atEnd: depthAtEnd },
       };
     } finally {
       await server.stop();
@@ -264,6 +316,7 @@ function figures(phase: Phase, run: PhaseRun, limit: LimitPhase | null, target: 
     allocatedBytesPerFrame: run.allocatedBytesPerFrame,
     gc: { count: run.server.gcCount, pauseMs: run.server.gcPauseMs },
     ...(run.journal ? { journal: run.journal } : {}),
+    ...(run.outboxDepth ? { outboxDepth: run.outboxDepth } : {}),
     loadGeneratorCpuPercent: r.cpuPercent,
     target,
     meetsTarget: r.errors === 0 && r.naks === 0 && r.frames > 0 && meets,
@@ -272,8 +325,8 @@ function figures(phase: Phase, run: PhaseRun, limit: LimitPhase | null, target: 
 
 export interface ReceiverFigures {
   variant: string;
-  /** The median of the throughput runs, and every run's rate. */
-  throughput: PhaseFigures & { framesPerSecondOfEachRun: number[] };
+  /** The median of the throughput runs, and every run's rate (absent for a latency-only variant). */
+  throughput?: PhaseFigures & { framesPerSecondOfEachRun: number[] };
   latency: PhaseFigures;
 }
 
@@ -282,6 +335,7 @@ export interface ReceiverFigures {
  * runs this many times on fresh servers and the run with the median rate is reported, with every run's rate.
  */
 const THROUGHPUT_RUNS = QUICK ? 1 : 3;
+
 
 function throughputGoal(variant: ReceiverVariant, fps: number, limit: LimitPhase | null): { text: string; meets: boolean } {
   const { throughputFramesPerSecond: min, throughputRatioToLimit: share } = variant.targets;
@@ -316,18 +370,23 @@ function latencyGoal(variant: ReceiverVariant, p99: number, limit: LimitPhase | 
 /** One variant's throughput (median of the runs) and latency phases, compared with the limit's when given. */
 export async function benchReceiver(variant: ReceiverVariant, limit: ReceiverFigures | null = null): Promise<ReceiverFigures> {
   const runs: PhaseRun[] = [];
-  for (let i = 0; i < THROUGHPUT_RUNS; i++) runs.push(await runPhase(variant, THROUGHPUT_PHASE));
+  for (let i = 0; i < (variant.latencyOnly ? 0 : THROUGHPUT_RUNS); i++) runs.push(await runPhase(variant, THROUGHPUT_PHASE));
   const byRate = [...runs].sort((x, y) => x.report.framesPerSecond - y.report.framesPerSecond);
-  const a = byRate[Math.floor(byRate.length / 2)]!;
-  const b = await runPhase(variant, LATENCY_PHASE);
-  const throughput = throughputGoal(variant, a.report.framesPerSecond, limit?.throughput ?? null);
+  const a = byRate[Math.floor(byRate.length / 2)];
+  const latencyPhase = variant.latencyOnly ?? LATENCY_PHASE;
+  const b = await runPhase(variant, latencyPhase);
   const latency = latencyGoal(variant, b.report.latencyMs.p99, limit?.latency ?? null);
+  const throughput = a ? throughputGoal(variant, a.report.framesPerSecond, limit?.throughput ?? null) : null;
   return {
     variant: variant.description,
-    throughput: {
-      ...figures(THROUGHPUT_PHASE, a, limit?.throughput ?? null, throughput.text, throughput.meets),
-      framesPerSecondOfEachRun: runs.map((r) => r.report.framesPerSecond),
-    },
-    latency: figures(LATENCY_PHASE, b, limit?.latency ?? null, latency.text, latency.meets),
+    ...(a && throughput
+      ? {
+          throughput: {
+            ...figures(THROUGHPUT_PHASE, a, limit?.throughput ?? null, throughput.text, throughput.meets),
+            framesPerSecondOfEachRun: runs.map((r) => r.report.framesPerSecond),
+          },
+        }
+      : {}),
+    latency: figures(latencyPhase, b, limit?.latency ?? null, latency.text, latency.meets),
   };
 }

@@ -1,7 +1,7 @@
 /**
  * `npm run bench`: prints one JSON summary of the project's speed figures, each with its target and `meetsTarget`.
- * Decode rate (in process); receiver throughput and latency per acceptor variant (bridge here, load generator in a
- * child process); delivery rate to the API emulator; RSS of a bridge with 10,000 idle connections; TCP ACK latency
+ * Decode rate (in process); receiver throughput and latency of a do-nothing ACK server (the machine's limit) and
+ * of each acceptor variant with its ratio to that limit (bridge here, load generator in a child process); delivery rate to the API emulator; RSS of a bridge with 10,000 idle connections; TCP ACK latency
  * under a UDP flood.
  * `BENCH_QUICK=1` shortens every phase for a smoke run.
  */
@@ -9,16 +9,26 @@ import { cpus } from 'node:os';
 import { benchConnections } from './connections.js';
 import { benchDecode } from './decode.js';
 import { benchDelivery } from './delivery.js';
-import { benchReceiver, FILE_SINK_VARIANT, FILE_SINK_WARN_LOG_VARIANT, JOURNAL_VARIANT, type ReceiverVariant } from './receiver.js';
+import {
+  benchReceiver,
+  FILE_SINK_VARIANT,
+  FILE_SINK_WARN_LOG_VARIANT,
+  JOURNAL_BACKLOG_VARIANT,
+  JOURNAL_VARIANT,
+  LIMIT_VARIANT,
+  type ReceiverVariant,
+} from './receiver.js';
 import { QUICK } from './setup.js';
 import { benchUdpFlood } from './udp-flood.js';
 
-const RECEIVER_VARIANTS: ReceiverVariant[] = [FILE_SINK_VARIANT, JOURNAL_VARIANT, FILE_SINK_WARN_LOG_VARIANT];
+const RECEIVER_VARIANTS: ReceiverVariant[] = [FILE_SINK_VARIANT, JOURNAL_VARIANT, JOURNAL_BACKLOG_VARIANT, FILE_SINK_WARN_LOG_VARIANT];
 
 const summary: Record<string, unknown> = { node: process.version, cpus: cpus().length, quick: QUICK };
 summary.decode = benchDecode(QUICK ? 0.3 : 1.5);
-const receiver: Record<string, unknown> = {};
-for (const variant of RECEIVER_VARIANTS) receiver[variant.name] = await benchReceiver(variant);
+// The limit first, on the same load generator: every bridge figure is printed with its ratio to the limit's.
+const limit = await benchReceiver(LIMIT_VARIANT);
+const receiver: Record<string, unknown> = { [LIMIT_VARIANT.name]: limit };
+for (const variant of RECEIVER_VARIANTS) receiver[variant.name] = await benchReceiver(variant, limit);
 summary.receiver = receiver;
 summary.delivery = await benchDelivery();
 summary.connections = await benchConnections();

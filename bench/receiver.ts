@@ -12,7 +12,16 @@ import { join } from 'node:path';
 import { parseConfig } from '../src/config/load.js';
 import type { SimulateReport } from '../src/cli/simulate.js';
 import { startBridge } from '../src/server/app/bridge.js';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { BridgeConfig } from '../src/config/types.js';
+import type { Logger } from '../src/log.js';
+import { createFileSink } from '../src/sink/file-sink.js';
+import { FILE_SINK_DELIVERIES_IN_FLIGHT } from '../src/sink/open-log.js';
+import { openOutbox, type Outbox } from '../src/sink/outbox/index.js';
+import type { Sink } from '../src/sink/types.js';
+import { BACKLOG_EVENTS, fillBacklog } from './backlog.js';
 import { startChild } from './child.js';
+import { startProcessGauge, type ProcessFigures } from './process-gauge.js';
 import { benchConfigJson, benchLogger, BENCH_KEY_HEX, QUICK, round, withTempDir } from './setup.js';
 import type { SimulateChildOptions } from './simulate-child.js';
 
@@ -20,16 +29,31 @@ export interface ReceiverVariant {
   /** Key of the figures in the summary, e.g. `fileSink`, `journal`. */
   name: string;
   description: string;
-  targets: { throughputFramesPerSecond: number; latencyP99Ms: number };
+  /** Absolute goals, and goals relative to the limit's figures of the same run. */
+  targets: { throughputFramesPerSecond?: number; throughputRatioToLimit?: number; latencyP99Ms?: number; latencyP99OverLimitMs?: number };
+  /** The do-nothing ACK server (ack-limit-child.ts) instead of a bridge. */
+  limit?: boolean;
+  /** Events journaled before the bridge starts; the outbox starts delivering them when the measured window opens. */
+  backlog?: number;
+  /** Measures this open-loop phase only, instead of the closed-loop runs and LATENCY_PHASE. */
+  latencyOnly?: Phase;
   /** Edits the bridge configuration JSON (e.g. adds `"outbox": { "dir": join(dir, "outbox") }`). */
   configure?(json: Record<string, unknown>, dir: string): Record<string, unknown>;
 }
+
+/** The machine's limit: a server that answers every frame with a fixed ACK and does nothing else (issue 17). */
+export const LIMIT_VARIANT: ReceiverVariant = {
+  name: 'limit',
+  description: 'do-nothing ACK server (fixed valid encrypted ACK per frame, no decoding, no sink, no log): the limit of this machine and load generator',
+  targets: {},
+  limit: true,
+};
 
 /** Baseline: every accepted event appended to the file sink before its ACK (issue 4 targets). */
 export const FILE_SINK_VARIANT: ReceiverVariant = {
   name: 'fileSink',
   description: 'file sink (append before ACK), log level info (one line per event, asynchronous writes as in serve), AES-128 frames',
-  targets: { throughputFramesPerSecond: 10_000, latencyP99Ms: 5 },
+  targets: { throughputFramesPerSecond: 10_000, latencyP99Ms: 5, latencyP99OverLimitMs: 1 },
 };
 
 /**
@@ -45,12 +69,12 @@ export const FILE_SINK_WARN_LOG_VARIANT: ReceiverVariant = {
 
 /**
  * Issue 6: the durable outbox in front of the file sink — every ACK after the journal's fsync (group commit).
- * Targets: ≥ 10,000 frames/s at 100 closed-loop panels, p99 < 10 ms at 1,000 panels × 1 frame/s.
+ * Targets (issue 17): ≥ 0.7× the limit's frames/s at 100 closed-loop panels, p99 ≤ 3 ms at 1,000 panels × 1 frame/s.
  */
 export const JOURNAL_VARIANT: ReceiverVariant = {
   name: 'journal',
   description: 'outbox journal (fsync before every ACK, group commit) in front of the file sink, log level info, AES-128 frames',
-  targets: { throughputFramesPerSecond: 10_000, latencyP99Ms: 10 },
+  targets: { throughputFramesPerSecond: 10_000, throughputRatioToLimit: 0.7, latencyP99Ms: 3 },
   configure: (json, dir) => ({ ...json, outbox: { dir: join(dir, 'outbox'), ackAfter: 'persisted' } }),
 };
 
@@ -72,18 +96,23 @@ export interface PhaseFigures {
   eventsWritten: number;
   framesPerSecond: number;
   latencyMs: SimulateReport['latencyMs'];
-  bridgeCpuPercent: number;
-  /** Share of the wall time the bridge's event loop was busy, and that time per frame. */
-  bridgeLoopBusyPercent: number;
+  /** The answering process (bridge or limit): CPU, share of the wall time its event loop was busy, that time per frame. */
+  serverCpuPercent: number;
+  serverLoopBusyPercent: number;
   loopBusyMicrosPerFrame: number;
   loadGeneratorCpuPercent: number;
+  /** Bridge variants: this phase's throughput as a share of the limit's, and the limit's latencies. */
+  vsLimit?: { framesPerSecondRatio: number; limitFramesPerSecond: number; limitLatencyMs: SimulateReport['latencyMs'] };
+  allocatedBytesPerFrame: number;
+  gc: { count: number; pauseMs: ProcessFigures['gcPauseMs'] };
   /** Journal variants only. */
   journal?: JournalFigures;
+  outboxDepth?: PhaseRun['outboxDepth'];
   target: string;
   meetsTarget: boolean;
 }
 
-interface Phase {
+export interface Phase {
   panels: number;
   rate: number;
   durationSeconds: number;
@@ -97,6 +126,20 @@ export const LATENCY_PHASE: Phase = QUICK
   ? { panels: 1000, rate: 1, durationSeconds: 4, warmupSeconds: 1 }
   : { panels: 1000, rate: 1, durationSeconds: 17, warmupSeconds: 2 };
 
+/**
+ * Issue 17: the outbox variant while a backlog of 50,000 journaled events drains to the file sink: journaled before
+ * the bridge starts, delivered from the moment the measured window opens (the outbox is opened here with
+ * `start: false` and handed to the bridge). Open loop only (p99 ≤ 5 ms); `outboxDepth` shows the drain.
+ */
+export const JOURNAL_BACKLOG_VARIANT: ReceiverVariant = {
+  name: 'journalDrainingBacklog',
+  description: `outbox journal as in "journal", with a backlog of ${BACKLOG_EVENTS} journaled events that starts draining to the file sink when the measured window opens`,
+  targets: { latencyP99Ms: 5 },
+  configure: JOURNAL_VARIANT.configure!,
+  backlog: BACKLOG_EVENTS,
+  latencyOnly: LATENCY_PHASE,
+};
+
 async function countLines(path: string): Promise<number> {
   let lines = 0;
   try {
@@ -109,27 +152,101 @@ async function countLines(path: string): Promise<number> {
   return lines;
 }
 
-/** Runs one phase against a fresh bridge of the variant; returns the simulator's report and what the bridge did. */
-async function runPhase(
-  variant: ReceiverVariant,
-  phase: Phase,
-): Promise<{
+/** What a phase drives: the bridge of a variant in this process, or the ACK-limit child. */
+interface PhaseServer {
+  port: number;
+  /** Called when the measured window opens. */
+  windowOpens(): void;
+  /** Measures the process that answers the frames (this one for the bridge) until `stop` is called. */
+  gauge(): Promise<{ stop(): Promise<ProcessFigures> }>;
+  journal(): JournalFigures | null;
+  /** Events the outbox still holds (journaled, not yet delivered); null without an outbox. */
+  pending(): number | null;
+  stop(): Promise<void>;
+}
+
+async function startBridgeServer(variant: ReceiverVariant, phase: Phase, dir: string): Promise<PhaseServer> {
+  let json = benchConfigJson(dir, phase.panels);
+  if (variant.configure) json = variant.configure(json, dir);
+  const config = parseConfig(json, join(dir, 'bridge.json'));
+  const logger = benchLogger(join(dir, 'bridge.log'), config.log.level);
+  const held = variant.backlog && config.outbox ? await heldBacklog(config, variant.backlog, dir, logger) : null;
+  const bridge = await startBridge(config, held ? { logger, log: held.outbox } : { logger });
+  const outbox = held?.outbox ?? bridge.outbox;
+  return {
+    port: bridge.port('tcp'),
+    windowOpens: () => held?.outbox.start(held.sink),
+    gauge: async () => {
+      const gauge = startProcessGauge();
+      return { stop: async () => gauge.stop() };
+    },
+    journal: () => {
+      const stats = outbox?.journalStats();
+      return stats ? { records: stats.records, fsyncs: stats.syncs, recordsPerFsync: round(stats.records / Math.max(1, stats.syncs), 1) } : null;
+    },
+    pending: () => outbox?.status().depth ?? null,
+    stop: async () => {
+      await bridge.stop();
+      await held?.outbox.close();
+      await held?.sink.close();
+    },
+  };
+}
+
+/** The outbox of a backlog variant, `backlog` events journaled and not delivering yet, and the sink it will use. */
+async function heldBacklog(config: BridgeConfig, backlog: number, dir: string, logger: Logger): Promise<{ outbox: Outbox; sink: Sink }> {
+  const outboxConfig = config.outbox!;
+  await fillBacklog(outboxConfig, join(dir, 'backlog.log'), THROUGHPUT_PHASE.panels, backlog);
+  if (config.sink.type !== 'file') throw new TypeError('a backlog variant drains to the file sink');
+  const sink = createFileSink(config.sink.path);
+  const outbox = await openOutbox(outboxConfig, { logger, start: false, concurrency: FILE_SINK_DELIVERIES_IN_FLIGHT });
+  return { outbox, sink };
+}
+
+async function startLimitServer(): Promise<PhaseServer> {
+  const child = startChild('./ack-limit-child.js');
+  const { port } = await child.next<{ type: 'ready'; port: number }>('ready', 30_000);
+  return {
+    port,
+    gauge: async () => {
+      child.send({ type: 'gauge-start' });
+      await child.next('gauge-started');
+      return {
+        stop: async () => {
+          child.send({ type: 'gauge-stop' });
+          return (await child.next<{ type: 'gauge'; figures: ProcessFigures }>('gauge')).figures;
+        },
+      };
+    },
+    windowOpens: () => undefined,
+    journal: () => null,
+    pending: () => null,
+    stop: async () => {
+      child.send({ type: 'stop' });
+      await Promise.race([child.exited(), sleep(5_000)]);
+      child.process.kill();
+    },
+  };
+}
+
+interface PhaseRun {
   report: SimulateReport;
   eventsWritten: number;
-  bridgeCpuPercent: number;
-  bridgeLoopBusyPercent: number;
-  loopBusyMicrosPerFrame: number;
+  server: ProcessFigures;
+  /** Bytes allocated on the answering process's heap per frame answered in the measured window. */
+  allocatedBytesPerFrame: number;
   journal: JournalFigures | null;
-}> {
+  /** Outbox depth at the start and the end of the measured window (events still to deliver). */
+  outboxDepth: { atStart: number; atEnd: number } | null;
+}
+
+/** Runs one phase against a fresh server of the variant; returns the simulator's report and what the server did. */
+async function runPhase(variant: ReceiverVariant, phase: Phase): Promise<PhaseRun> {
   return withTempDir(`receiver-${variant.name}`, async (dir) => {
-    let json = benchConfigJson(dir, phase.panels);
-    if (variant.configure) json = variant.configure(json, dir);
-    const config = parseConfig(json, join(dir, 'bridge.json'));
-    const logger = benchLogger(join(dir, 'bridge.log'), config.log.level);
-    const bridge = await startBridge(config, { logger });
+    const server = variant.limit ? await startLimitServer() : await startBridgeServer(variant, phase, dir);
     try {
       const options: SimulateChildOptions = {
-        to: `127.0.0.1:${bridge.port('tcp')}`,
+        to: `127.0.0.1:${server.port}`,
         panels: phase.panels,
         rate: phase.rate,
         durationSeconds: phase.durationSeconds,
@@ -138,32 +255,45 @@ async function runPhase(
       };
       const child = startChild('./simulate-child.js', [JSON.stringify(options)]);
       await child.next('connected');
-      const cpuBefore = process.cpuUsage();
-      const loopBefore = performance.eventLoopUtilization();
+      // The gauge covers the simulator's measured window (after its warm-up), so per-frame figures divide by its frames.
+      await sleep(phase.warmupSeconds * 1000);
+      server.windowOpens();
+      const depthAtStart = server.pending();
+      const gauge = await server.gauge();
       const wallBefore = performance.now();
       const { report } = await child.next<{ type: 'report'; report: SimulateReport }>('report', (phase.durationSeconds + 60) * 1000);
-      const cpu = process.cpuUsage(cpuBefore);
-      const loop = performance.eventLoopUtilization(loopBefore);
-      const wallMs = performance.now() - wallBefore;
+      const figures = await gauge.stop();
+      const depthAtEnd = server.pending();
+      const wallSeconds = (performance.now() - wallBefore) / 1000;
       await child.exited();
-      const journal = bridge.outbox?.journalStats();
-      await bridge.stop();
+      const journal = server.journal();
+      await server.stop();
+      const framesInWindow = report.framesPerSecond * wallSeconds;
       return {
         report,
-        eventsWritten: await countLines(join(dir, 'events.ndjson')),
-        bridgeCpuPercent: Math.round(((cpu.user + cpu.system) / 1000 / wallMs) * 100),
-        bridgeLoopBusyPercent: Math.round(loop.utilization * 100),
-        // Main-thread time per frame: the CPU the receiving thread spends on one frame, which caps throughput.
-        loopBusyMicrosPerFrame: report.framesPerSecond > 0 ? Math.round((loop.utilization * 1e6) / report.framesPerSecond) : 0,
-        journal: journal ? { records: journal.records, fsyncs: journal.syncs, recordsPerFsync: round(journal.records / Math.max(1, journal.syncs), 1) } : null,
+        eventsWritten: variant.limit ? 0 : await countLines(join(dir, 'events.ndjson')),
+        server: figures,
+        allocatedBytesPerFrame: framesInWindow > 0 ? Math.round(figures.allocatedBytes / framesInWindow) : 0,
+        journal,
+        outboxDepth: depthAtStart === null || depthAtEnd === null ? null : { atStart: depthAtStart, atEnd: depthAtEnd },
       };
     } finally {
-      await bridge.stop();
+      await server.stop();
     }
   });
 }
 
-function figures(phase: Phase, run: Awaited<ReturnType<typeof runPhase>>, target: string, meets: (r: SimulateReport) => boolean): PhaseFigures {
+/** The limit's figures a bridge phase is compared with. */
+interface LimitPhase {
+  framesPerSecond: number;
+  latencyMs: SimulateReport['latencyMs'];
+}
+
+function ratio(value: number, limit: number): number {
+  return limit > 0 ? round(value / limit, 2) : 0;
+}
+
+function figures(phase: Phase, run: PhaseRun, limit: LimitPhase | null, target: string, meets: boolean): PhaseFigures {
   const r = run.report;
   return {
     panels: phase.panels,
@@ -176,43 +306,87 @@ function figures(phase: Phase, run: Awaited<ReturnType<typeof runPhase>>, target
     eventsWritten: run.eventsWritten,
     framesPerSecond: r.framesPerSecond,
     latencyMs: r.latencyMs,
-    bridgeCpuPercent: run.bridgeCpuPercent,
-    bridgeLoopBusyPercent: run.bridgeLoopBusyPercent,
-    loopBusyMicrosPerFrame: run.loopBusyMicrosPerFrame,
+    ...(limit
+      ? { vsLimit: { framesPerSecondRatio: ratio(r.framesPerSecond, limit.framesPerSecond), limitFramesPerSecond: limit.framesPerSecond, limitLatencyMs: limit.latencyMs } }
+      : {}),
+    serverCpuPercent: run.server.cpuPercent,
+    serverLoopBusyPercent: run.server.loopBusyPercent,
+    // Thread time per frame: the CPU the receiving thread spends on one frame, which caps throughput.
+    loopBusyMicrosPerFrame: r.framesPerSecond > 0 ? Math.round((run.server.loopBusyPercent / 100) * 1e6 / r.framesPerSecond) : 0,
+    allocatedBytesPerFrame: run.allocatedBytesPerFrame,
+    gc: { count: run.server.gcCount, pauseMs: run.server.gcPauseMs },
     ...(run.journal ? { journal: run.journal } : {}),
+    ...(run.outboxDepth ? { outboxDepth: run.outboxDepth } : {}),
     loadGeneratorCpuPercent: r.cpuPercent,
     target,
-    meetsTarget: r.errors === 0 && r.naks === 0 && r.frames > 0 && meets(r),
+    meetsTarget: r.errors === 0 && r.naks === 0 && r.frames > 0 && meets,
   };
 }
 
 export interface ReceiverFigures {
   variant: string;
-  /** The median of the throughput runs, and every run's rate. */
-  throughput: PhaseFigures & { framesPerSecondOfEachRun: number[] };
+  /** The median of the throughput runs, and every run's rate (absent for a latency-only variant). */
+  throughput?: PhaseFigures & { framesPerSecondOfEachRun: number[] };
   latency: PhaseFigures;
 }
 
 /**
  * Closed-loop throughput on this shared 2-core machine moves by ±20 % from one minute to the next, so the phase
- * runs this many times on fresh bridges and the run with the median rate is reported, with every run's rate.
+ * runs this many times on fresh servers and the run with the median rate is reported, with every run's rate.
  */
 const THROUGHPUT_RUNS = QUICK ? 1 : 3;
 
-export async function benchReceiver(variant: ReceiverVariant): Promise<ReceiverFigures> {
-  const { throughputFramesPerSecond, latencyP99Ms } = variant.targets;
-  const runs: Awaited<ReturnType<typeof runPhase>>[] = [];
-  for (let i = 0; i < THROUGHPUT_RUNS; i++) runs.push(await runPhase(variant, THROUGHPUT_PHASE));
-  const byRate = [...runs].sort((x, y) => x.report.framesPerSecond - y.report.framesPerSecond);
-  const a = byRate[Math.floor(byRate.length / 2)]!;
-  const b = await runPhase(variant, LATENCY_PHASE);
-  return {
-    variant: variant.description,
-    throughput: {
-      ...figures(THROUGHPUT_PHASE, a, `>= ${throughputFramesPerSecond} frames/s`, (r) => r.framesPerSecond >= throughputFramesPerSecond),
-      framesPerSecondOfEachRun: runs.map((r) => r.report.framesPerSecond),
-    },
-    latency: figures(LATENCY_PHASE, b, `p99 < ${latencyP99Ms} ms`, (r) => r.latencyMs.p99 < latencyP99Ms),
-  };
+
+function throughputGoal(variant: ReceiverVariant, fps: number, limit: LimitPhase | null): { text: string; meets: boolean } {
+  const { throughputFramesPerSecond: min, throughputRatioToLimit: share } = variant.targets;
+  const parts: string[] = [];
+  let meets = true;
+  if (min !== undefined) {
+    parts.push(`>= ${min} frames/s`);
+    meets &&= fps >= min;
+  }
+  if (share !== undefined && limit) {
+    parts.push(`>= ${share}x the limit's frames/s`);
+    meets &&= fps >= share * limit.framesPerSecond;
+  }
+  return { text: parts.join(' and ') || 'none (the limit)', meets };
 }
 
+function latencyGoal(variant: ReceiverVariant, p99: number, limit: LimitPhase | null): { text: string; meets: boolean } {
+  const { latencyP99Ms: max, latencyP99OverLimitMs: over } = variant.targets;
+  const parts: string[] = [];
+  let meets = true;
+  if (max !== undefined) {
+    parts.push(`p99 <= ${max} ms`);
+    meets &&= p99 <= max;
+  }
+  if (over !== undefined && limit) {
+    parts.push(`p99 within ${over} ms of the limit's`);
+    meets &&= p99 <= limit.latencyMs.p99 + over;
+  }
+  return { text: parts.join(' and ') || 'none (the limit)', meets };
+}
+
+/** One variant's throughput (median of the runs) and latency phases, compared with the limit's when given. */
+export async function benchReceiver(variant: ReceiverVariant, limit: ReceiverFigures | null = null): Promise<ReceiverFigures> {
+  const runs: PhaseRun[] = [];
+  for (let i = 0; i < (variant.latencyOnly ? 0 : THROUGHPUT_RUNS); i++) runs.push(await runPhase(variant, THROUGHPUT_PHASE));
+  const byRate = [...runs].sort((x, y) => x.report.framesPerSecond - y.report.framesPerSecond);
+  const a = byRate[Math.floor(byRate.length / 2)];
+  const latencyPhase = variant.latencyOnly ?? LATENCY_PHASE;
+  const b = await runPhase(variant, latencyPhase);
+  const latency = latencyGoal(variant, b.report.latencyMs.p99, limit?.latency ?? null);
+  const throughput = a ? throughputGoal(variant, a.report.framesPerSecond, limit?.throughput ?? null) : null;
+  return {
+    variant: variant.description,
+    ...(a && throughput
+      ? {
+          throughput: {
+            ...figures(THROUGHPUT_PHASE, a, limit?.throughput ?? null, throughput.text, throughput.meets),
+            framesPerSecondOfEachRun: runs.map((r) => r.report.framesPerSecond),
+          },
+        }
+      : {}),
+    latency: figures(latencyPhase, b, limit?.latency ?? null, latency.text, latency.meets),
+  };
+}

@@ -90,10 +90,11 @@ function scrubNested<T>(value: T, depth = 0): T {
   if (depth > MAX_SCRUB_DEPTH) return value;
   if (Array.isArray(value)) {
     let out: unknown[] | null = null;
-    value.forEach((item, i) => {
+    for (let i = 0; i < value.length; i++) {
+      const item: unknown = value[i];
       const cleaned = scrubNested(item, depth + 1);
       if (cleaned !== item) (out ??= [...value])[i] = cleaned;
-    });
+    }
     return (out ?? value) as T;
   }
   if (!isPlainObject(value)) return value;

@@ -11,7 +11,7 @@ import { openOutbox, type Outbox } from './outbox/index.js';
 import type { Sink } from './types.js';
 
 /** Outbox deliveries in flight at once when the sink is the file sink (one write per turn covers them all). */
-const FILE_SINK_DELIVERIES_IN_FLIGHT = 256;
+export const FILE_SINK_DELIVERIES_IN_FLIGHT = 256;
 
 export interface OpenedLog {
   log: DurableLog;

@@ -91,43 +91,44 @@ export class Pipeline {
   async handleFrame(frame: Buffer, peer: Peer): Promise<ReplyDecision> {
     const { logger, metrics } = this.deps;
     const now = this.now();
-    const { result, decision, source, dataError } = receiveDc09(frame, this.directory, now, { peer: peerText(peer), transport: peer.transport });
+    const from = peerText(peer);
+    const { result, decision, source, dataError } = receiveDc09(frame, this.directory, now, { peer: from, transport: peer.transport });
     if (!result.ok) {
       metrics.frames.inc({ transport: peer.transport, token: tokenLabel(result.error.partial.token), result: 'error' });
       metrics.rejections.inc({ reason: result.error.code });
-      this.deps.activity?.frame({ at: now, peer: peerText(peer), transport: peer.transport, account: result.error.partial.account ?? null, reply: decision.kind, reason: result.error.code, bytes: frame });
-      this.warn.warn(result.error.code, { peer: peerText(peer), transport: peer.transport, error: result.error.message, reply: decision.kind, hint: nakHint(decision.reason, decision.account), frame: escapeFrame(frame.subarray(0, 256)) }, `rejected frame: ${result.error.message}`);
+      this.deps.activity?.frame({ at: now, peer: from, transport: peer.transport, account: result.error.partial.account ?? null, reply: decision.kind, reason: result.error.code, bytes: frame });
+      this.warn.warn(result.error.code, { peer: from, transport: peer.transport, error: result.error.message, reply: decision.kind, hint: nakHint(decision.reason, decision.account), frame: escapeFrame(frame.subarray(0, 256)) }, `rejected frame: ${result.error.message}`);
       return decision;
     }
     const message = result.message;
-    if (logger.isLevelEnabled('debug')) logger.debug({ peer: peerText(peer), transport: peer.transport, frame: source?.raw ?? escapeFrame(frame) }, 'frame');
+    if (logger.isLevelEnabled('debug')) logger.debug({ peer: from, transport: peer.transport, frame: source?.raw ?? escapeFrame(frame) }, 'frame');
     if (decision.kind !== 'ACK') {
       metrics.frames.inc({ transport: peer.transport, token: tokenLabel(message.token), result: decision.kind === 'none' ? 'ignored' : 'rejected' });
-      this.deps.activity?.frame({ at: now, peer: peerText(peer), transport: peer.transport, account: message.account ?? null, reply: decision.kind, reason: decision.reason, bytes: frame });
+      this.deps.activity?.frame({ at: now, peer: from, transport: peer.transport, account: message.account ?? null, reply: decision.kind, reason: decision.reason, bytes: frame });
       if (decision.kind !== 'none') {
         metrics.rejections.inc({ reason: decision.reason });
-        this.warn.warn(decision.reason, { peer: peerText(peer), transport: peer.transport, account: decision.account, dc09Token: message.token, sequence: message.sequence, skewSeconds: decision.skewSeconds, reply: decision.kind, hint: nakHint(decision.reason, decision.account) }, `answered ${decision.kind}: ${decision.reason}`);
+        this.warn.warn(decision.reason, { peer: from, transport: peer.transport, account: decision.account, dc09Token: message.token, sequence: message.sequence, skewSeconds: decision.skewSeconds, reply: decision.kind, hint: nakHint(decision.reason, decision.account) }, `answered ${decision.kind}: ${decision.reason}`);
       }
       return decision;
     }
     const account = decision.account ?? '';
     this.deps.onPanelActivity?.(account, peer, now);
     if (decision.skewFlagged) {
-      this.warn.warn('clock-skew', { peer: peerText(peer), account, skewSeconds: decision.skewSeconds }, `panel clock is ${Math.round(decision.skewSeconds ?? 0)} s off; accepted (clear text), event time taken from receipt`);
+      this.warn.warn('clock-skew', { peer: from, account, skewSeconds: decision.skewSeconds }, `panel clock is ${Math.round(decision.skewSeconds ?? 0)} s off; accepted (clear text), event time taken from receipt`);
     }
-    if (source) noteChecksumMismatches(source.events, 'dc09', metrics, this.warn, { peer: peerText(peer), account });
+    if (source) noteChecksumMismatches(source.events, 'dc09', metrics, this.warn, { peer: from, account });
     // Link tests (NULL) carry no events: no source frame, nothing to map or keep.
     // A data block that does not decode is still ACKed (a NAK or DUH would make the panel resend it forever,
     // docs/dc09.md §11) — and kept for the operator as a dead letter with the raw frame.
     const accepted = !source || (dataError ? await this.keepUndecodable(source, dataError, peer) : await this.acceptSource(source, message.token));
     if (!accepted) {
       metrics.frames.inc({ transport: peer.transport, token: tokenLabel(message.token), result: 'not-accepted' });
-      this.deps.activity?.frame({ at: now, peer: peerText(peer), transport: peer.transport, account, reply: 'NAK', reason: 'not-accepted', bytes: frame });
+      this.deps.activity?.frame({ at: now, peer: from, transport: peer.transport, account, reply: 'NAK', reason: 'not-accepted', bytes: frame });
       return { ...decision, kind: 'NAK', reason: 'not-accepted', frame: buildNak(now, { crcForm: message.crc.form, crcIncludesCr: message.crc.includesCr }) };
     }
     metrics.frames.inc({ transport: peer.transport, token: tokenLabel(message.token), result: 'accepted' });
-    this.deps.activity?.frame({ at: now, peer: peerText(peer), transport: peer.transport, account, reply: decision.kind, reason: decision.reason, bytes: frame });
-    this.logFrame(message, source ? eventCodes(source) : [], account, peer, decision);
+    this.deps.activity?.frame({ at: now, peer: from, transport: peer.transport, account, reply: decision.kind, reason: decision.reason, bytes: frame });
+    this.logFrame(message, source ? eventCodes(source) : [], account, from, peer.transport, decision);
     return decision;
   }
 
@@ -240,12 +241,12 @@ export class Pipeline {
     return true;
   }
 
-  private logFrame(message: Dc09Message, codes: string[], account: string, peer: Peer, decision: ReplyDecision): void {
+  private logFrame(message: Dc09Message, codes: string[], account: string, from: string, transport: Peer['transport'], decision: ReplyDecision): void {
     // Link tests (NULL) arrive every few seconds per panel: debug, not info (and not even built when debug is off).
     const level = codes.length > 0 ? 'info' : 'debug';
     if (!this.deps.logger.isLevelEnabled(level)) return;
     this.deps.logger[level](
-      { peer: peerText(peer), transport: peer.transport, account, dc09Token: message.token, encrypted: message.encrypted, sequence: message.sequence, codes, reply: decision.kind },
+      { peer: from, transport, account, dc09Token: message.token, encrypted: message.encrypted, sequence: message.sequence, codes, reply: decision.kind },
       codes.length > 0 ? `${message.token} ${account} ${codes.join(' ')}` : `${message.token} ${account}`,
     );
   }

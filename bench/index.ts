@@ -1,11 +1,13 @@
 /**
  * `npm run bench`: prints one JSON summary of the project's speed figures, each with its target and `meetsTarget`.
  * Decode rate (in process); receiver throughput and latency of a do-nothing ACK server (the machine's limit) and
- * of each acceptor variant with its ratio to that limit (bridge here, load generator in a child process); delivery rate to the API emulator; RSS of a bridge with 10,000 idle connections; TCP ACK latency
- * under a UDP flood.
+ * of each acceptor variant with its ratio to that limit (bridge here, load generator in a child process); delivery
+ * rate to the API emulator; RSS of a bridge with 10,000 idle connections; TCP ACK latency under a UDP flood; RSS and
+ * start-up time with 1,000,000 pending outbox events.
  * `BENCH_QUICK=1` shortens every phase for a smoke run.
  */
 import { cpus } from 'node:os';
+import { benchBacklog } from './pending-memory.js';
 import { benchConnections } from './connections.js';
 import { benchDecode } from './decode.js';
 import { benchDelivery } from './delivery.js';
@@ -33,4 +35,5 @@ summary.receiver = receiver;
 summary.delivery = await benchDelivery();
 summary.connections = await benchConnections();
 summary.udpFlood = await benchUdpFlood();
+summary.backlog = await benchBacklog();
 console.log(JSON.stringify(summary, null, 2));

@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmulator, type Emulator } from '../../src/emulator/server.js';
 import { eventId } from '../../src/mapper/index.js';
 import { buildRequest, Dc09Framer } from '../../src/protocols/dc09/index.js';
-import { encodeRecord, scanSegment } from '../../src/sink/outbox/journal-format.js';
+import { encodeCommit, encodeRecord, scanSegment } from '../../src/sink/outbox/journal-format.js';
 import { emulatorSink, until } from './api-harness.js';
 
 const BIN = new URL('../../bin/alarm-bridge.js', import.meta.url).pathname;
@@ -111,8 +111,8 @@ interface Damage {
   name: string;
   /** `outbox.maxBytes` (its eighth is the segment size): small for several segments, large for one. */
   maxBytes?: number;
-  /** Damages the outbox; returns the event ids it destroyed (expected lost) and the lost count to be reported. */
-  apply(outbox: string, segments: string[]): Promise<{ lost: string[] }>;
+  /** Damages the outbox; returns the event ids it destroyed (expected lost) and the duplicated event records it wrote. */
+  apply(outbox: string, segments: string[]): Promise<{ lost: string[]; duplicates?: number }>;
 }
 
 const DAMAGES: Damage[] = [
@@ -158,6 +158,19 @@ const DAMAGES: Damage[] = [
       const pageAt = 8192;
       await zeroPage(file, pageAt);
       return { lost: events.filter((e) => e.end > pageAt && e.start < pageAt + 4096).map((e) => e.id) };
+    },
+  },
+  {
+    name: 'an event record written twice (its sequence number appears twice)',
+    async apply(outbox, segments) {
+      const file = join(outbox, segments.at(-1)!);
+      const buf = await readFile(file);
+      const [first] = await eventsIn(join(outbox, segments[0]!));
+      const record = (await readFile(join(outbox, segments[0]!))).subarray(first!.start, first!.end);
+      // A complete batch: the copy and a commit marker counting it, as the writer would have written it.
+      const scan = scanSegment(buf, true, () => undefined);
+      await appendFile(file, Buffer.concat([record, encodeCommit(scan.events + 1, scan.records + 1)]));
+      return { lost: [], duplicates: 1 };
     },
   },
   {
@@ -214,13 +227,14 @@ describe('SIGKILL, then a damaged disk: the bridge starts and loses nothing outs
     await kill(first.child);
 
     const segments = (await readdir(outbox)).filter((n) => n.endsWith('.journal')).sort();
-    const { lost } = await damage.apply(outbox, segments);
+    const { lost, duplicates = 0 } = await damage.apply(outbox, segments);
 
     // `outbox status` works on the damaged journal (read-only, next to no bridge) and reports the damage.
     const status = await runCli(['outbox', 'status', '--config', configPath]);
     expect(status.code, status.stderr).toBe(0);
-    const report = JSON.parse(status.stdout) as { depth: number; damage: { lostEvents: number; ranges: number } };
+    const report = JSON.parse(status.stdout) as { depth: number; damage: { lostEvents: number; ranges: number; duplicateEvents: number } };
     expect(report.damage.lostEvents).toBe(lost.length);
+    expect(report.damage.duplicateEvents).toBe(duplicates);
     expect(report.depth).toBe(acked.length - lost.length);
     const list = await runCli(['outbox', 'list', '--config', configPath]);
     expect(list.code, list.stderr).toBe(0);
@@ -244,6 +258,11 @@ describe('SIGKILL, then a damaged disk: the bridge starts and loses nothing outs
       expect(metrics).toMatch(new RegExp(`^alarm_bridge_outbox_lost_events ${lost.length}$`, 'm'));
       expect(second.stdout()).toContain('outbox journal: damaged bytes skipped');
       expect((await readdir(join(outbox, 'quarantine'))).length).toBeGreaterThan(0);
+    } else if (duplicates > 0) {
+      expect(readyz.status).toBe('degraded');
+      expect(readyz.checks.journal!.detail).toContain(`${duplicates} event record(s) with a sequence number seen before skipped`);
+      expect(metrics).toMatch(new RegExp(`^alarm_bridge_outbox_duplicate_events ${duplicates}$`, 'm'));
+      expect(second.stdout()).toContain('outbox journal: event record with a sequence number seen before skipped');
     } else {
       expect(readyz.checks.journal).toBeUndefined();
       expect(metrics).toMatch(/^alarm_bridge_outbox_lost_events 0$/m);

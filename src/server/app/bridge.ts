@@ -100,6 +100,8 @@ export async function startBridge(config: BridgeConfig, options: BridgeOptions):
     metrics.outboxOldestAge.set(status.oldestAgeSeconds);
     metrics.outboxLostEvents.set(status.damage.lostEvents);
     metrics.outboxDamagedBytes.set(status.damage.bytes);
+    metrics.outboxDuplicateEvents.set(status.damage.duplicateEvents);
+    metrics.outboxUnreadableEvents.set(status.damage.unreadableEvents);
   };
   if (outbox) setOutboxGauges(outbox);
   const outboxGauges = outbox ? setInterval(() => setOutboxGauges(outbox), 1000).unref() : null;

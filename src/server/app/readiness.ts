@@ -2,7 +2,7 @@
 import { access, constants } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { BridgeConfig } from '../../config/types.js';
-import { QUARANTINE_DIR, type JournalDamageReport } from '../../sink/outbox/index.js';
+import { QUARANTINE_DIR, type JournalDamageReport, type OutboxDamageReport } from '../../sink/outbox/index.js';
 import type { Readiness, ReadinessCheck } from '../ops/status-types.js';
 import type { DeliveryHealth, RunningBridge } from './bridge.js';
 
@@ -13,11 +13,19 @@ export function deliveryCheck(last: NonNullable<DeliveryHealth['lastDelivery']>)
   return { ok, detail: `${ok ? outcome.kind : `${outcome.kind}: ${outcome.reason}`} at ${new Date(last.atMs).toISOString()}` };
 }
 
-/** Damaged journal bytes skipped at start: degraded, not down (every readable event is delivered). */
-export function journalDamageCheck(damage: JournalDamageReport, dir: string): ReadinessCheck | null {
-  if (damage.ranges === 0) return null;
+/**
+ * Damaged journal bytes skipped at start, duplicated event records skipped, records unreadable at delivery:
+ * degraded, not down (every readable event is delivered).
+ */
+export function journalDamageCheck(damage: JournalDamageReport & Partial<OutboxDamageReport>, dir: string): ReadinessCheck | null {
+  const duplicates = damage.duplicateEvents ?? 0;
+  const unreadable = damage.unreadableEvents ?? 0;
+  if (damage.ranges === 0 && duplicates === 0 && unreadable === 0) return null;
   const unknown = damage.uncountedRanges > 0 ? ` (and an unknown number in ${damage.uncountedRanges} range(s) no commit marker follows)` : '';
-  return { ok: true, degraded: true, detail: `${damage.lostEvents} event(s)${unknown} lost in ${damage.bytes} damaged journal bytes found at start; copies in ${join(dir, QUARANTINE_DIR)}` };
+  const parts = damage.ranges > 0 ? [`${damage.lostEvents} event(s)${unknown} lost in ${damage.bytes} damaged journal bytes found at start; copies in ${join(dir, QUARANTINE_DIR)}`] : [];
+  if (duplicates > 0) parts.push(`${duplicates} event record(s) with a sequence number seen before skipped at start`);
+  if (unreadable > 0) parts.push(`${unreadable} pending event(s) unreadable at delivery, moved to the dead letters`);
+  return { ok: true, degraded: true, detail: parts.join('; ') };
 }
 
 export async function readiness(config: BridgeConfig, bridge: RunningBridge): Promise<Readiness> {

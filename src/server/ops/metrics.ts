@@ -27,6 +27,8 @@ export class BridgeMetrics {
   readonly outboxOldestAge = new Gauge({ name: 'alarm_bridge_outbox_oldest_age_seconds', help: 'Age of the oldest undelivered event', registers: [this.registry] });
   readonly outboxLostEvents = new Gauge({ name: 'alarm_bridge_outbox_lost_events', help: 'Events lost in damaged journal bytes found at start (copied to quarantine/)', registers: [this.registry] });
   readonly outboxDamagedBytes = new Gauge({ name: 'alarm_bridge_outbox_damaged_bytes', help: 'Damaged journal bytes skipped at start (copied to quarantine/)', registers: [this.registry] });
+  readonly outboxDuplicateEvents = new Gauge({ name: 'alarm_bridge_outbox_duplicate_events', help: 'Journal event records skipped at start because an earlier record had the same sequence number', registers: [this.registry] });
+  readonly outboxUnreadableEvents = new Gauge({ name: 'alarm_bridge_outbox_unreadable_events', help: 'Pending events whose journal record could not be read back for delivery (moved to the dead letters)', registers: [this.registry] });
   readonly supervisedAccounts = new Gauge({ name: 'alarm_bridge_supervised_accounts', help: 'Accounts under supervision', registers: [this.registry] });
   readonly accountsInFailure = new Gauge({ name: 'alarm_bridge_accounts_in_failure', help: 'Supervised accounts currently in communication failure', registers: [this.registry] });
   readonly supervisionEvents = new Counter({ name: 'alarm_bridge_supervision_events_total', help: 'Synthetic supervision events (fail = communication failure, restore), by whether the durable log took them', labelNames: ['kind', 'result'] as const, registers: [this.registry] });

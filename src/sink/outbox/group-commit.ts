@@ -8,9 +8,16 @@ export class GroupCommit<T, R> {
   private running = false;
   private idleWaiters: Array<() => void> = [];
 
-  constructor(private readonly flush: (items: T[]) => Promise<R>) {}
+  /**
+   * @param part what one caller gets of a flush's result, given where its items start in the flush and how many
+   *             there are (default: the whole result).
+   */
+  constructor(
+    private readonly flush: (items: T[]) => Promise<R>,
+    private readonly part: (result: R, from: number, count: number) => R = (result) => result,
+  ) {}
 
-  /** Resolves with the flush's result once the items are durable; rejects with the flush's error. */
+  /** Resolves with (its part of) the flush's result once the items are durable; rejects with the flush's error. */
   submit(items: readonly T[]): Promise<R> {
     return new Promise<R>((resolve, reject) => {
       this.queue.push({ items, resolve, reject });
@@ -39,7 +46,11 @@ export class GroupCommit<T, R> {
         for (const b of batch) for (const item of b.items) items.push(item);
         try {
           const result = await this.flush(items);
-          for (const b of batch) b.resolve(result);
+          let from = 0;
+          for (const b of batch) {
+            b.resolve(this.part(result, from, b.items.length));
+            from += b.items.length;
+          }
         } catch (err) {
           for (const b of batch) b.reject(err);
         }

@@ -1,5 +1,5 @@
 /** The durable outbox (issue #6): journal, delivery scheduler, dead letters. What the bridge and the CLI use. */
-export { openOutbox, type DeadLetterFilter, type Outbox, type OutboxDeps, type OutboxStatus } from './outbox.js';
+export { openOutbox, type DeadLetterFilter, type Outbox, type OutboxDamageReport, type OutboxDeps, type OutboxStatus } from './outbox.js';
 export {
   DeliveryFailedError,
   DeliveryTimeoutError,

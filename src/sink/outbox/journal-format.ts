@@ -207,6 +207,17 @@ function readRecord(buf: Buffer, offset: number, version: 1 | 2): { item: Scanne
   return typeof item === 'string' ? item : { item, end };
 }
 
+/**
+ * One event record read back on its own (the outbox keeps pending events as positions, issue #15): the same checks
+ * as a scan (length and its complement, CRC, structure), and the frame must be exactly one event record.
+ */
+export function decodeEventFrame(frame: Buffer): EventRecord | string {
+  const read = readRecord(frame, 0, SEGMENT_FORMAT_VERSION);
+  if (typeof read === 'string') return read;
+  if (read.end !== frame.length) return `record length ${read.end} where ${frame.length} was expected`;
+  return read.item.type === 'event' ? read.item : `${read.item.type} record where an event record was expected`;
+}
+
 function zeroFrom(buf: Buffer, offset: number): boolean {
   for (let i = offset; i < buf.length; i++) if (buf[i] !== 0) return false;
   return true;
@@ -238,9 +249,12 @@ export interface SegmentScan {
 
 type Item = { kind: 'record'; record: ScannedRecord; offset: number; end: number } | { kind: 'commit'; commit: Commit; end: number } | { kind: 'damage'; start: number; end: number; reason: string };
 
-/** Records, commit markers and damaged ranges in file order: every unreadable byte range resynchronised past. */
-function items(buf: Buffer, from: number, version: 1 | 2, damagedFrom: number | null): Item[] {
-  const out: Item[] = [];
+/**
+ * Hands records, commit markers and damaged ranges to `visit` in file order (every unreadable byte range
+ * resynchronised past) until it returns false. Nothing is collected: a 16 MiB segment of small records leaves no
+ * array of them behind (issue #15: start-up with a million pending events).
+ */
+function walk(buf: Buffer, from: number, version: 1 | 2, damagedFrom: number | null, visit: (item: Item) => boolean | void): void {
   let damage: { start: number; reason: string } | null = damagedFrom === null ? null : { start: damagedFrom, reason: 'not an outbox journal segment (bad magic)' };
   let offset = from;
   while (offset < buf.length) {
@@ -250,20 +264,23 @@ function items(buf: Buffer, from: number, version: 1 | 2, damagedFrom: number | 
       offset++;
       continue;
     }
-    if (damage) out.push({ kind: 'damage', start: damage.start, end: offset, reason: damage.reason });
+    if (damage && visit({ kind: 'damage', start: damage.start, end: offset, reason: damage.reason }) === false) return;
     damage = null;
-    out.push(read.item.type === 'commit' ? { kind: 'commit', commit: read.item, end: read.end } : { kind: 'record', record: read.item, offset, end: read.end });
+    if (visit(read.item.type === 'commit' ? { kind: 'commit', commit: read.item, end: read.end } : { kind: 'record', record: read.item, offset, end: read.end }) === false) return;
     offset = read.end;
   }
-  if (damage) out.push({ kind: 'damage', start: damage.start, end: buf.length, reason: damage.reason });
-  return out;
+  if (damage) visit({ kind: 'damage', start: damage.start, end: buf.length, reason: damage.reason });
+}
+
+function tornReasonOf(cut: Item): string {
+  return cut.kind === 'damage' ? cut.reason : 'records after the last commit marker (a batch whose write did not finish)';
 }
 
 /**
  * Reads one segment, handing each readable record to `onRecord` in file order. Never throws: damage is reported in
  * the result; in the newest segment (`isLast`) an unfinished batch at the end is reported as `tornReason`.
  */
-export function scanSegment(buf: Buffer, isLast: boolean, onRecord: (record: ScannedRecord, offset: number) => void): SegmentScan {
+export function scanSegment(buf: Buffer, isLast: boolean, onRecord: (record: ScannedRecord, offset: number, size: number) => void): SegmentScan {
   const empty = (tornReason: string | null, damage: DamagedRange[] = []): SegmentScan => ({ version: SEGMENT_FORMAT_VERSION, badMagic: false, validEnd: 0, tornReason, damage, events: 0, records: 0 });
   if (buf.length < SEGMENT_MAGIC.length) {
     // A crash right after the file was created: only the newest segment can be caught like that.
@@ -274,27 +291,33 @@ export function scanSegment(buf: Buffer, isLast: boolean, onRecord: (record: Sca
   const known = MAGIC_VERSIONS.find((m) => m.magic.equals(head));
   if (!known && isLast && zeroFrom(buf, 0)) return empty('zero-filled segment');
   const version = known?.version ?? SEGMENT_FORMAT_VERSION;
-  const all = items(buf, SEGMENT_MAGIC.length, version, known ? null : 0);
+  const damagedFrom = known ? null : 0;
 
-  // Where the kept part of the segment ends: in the newest segment, after the last complete batch.
-  let keep = all.length;
+  // Where the kept part of the segment ends: in the newest segment, after the last complete batch (a first pass).
+  let keepEnd = Number.POSITIVE_INFINITY;
   if (isLast) {
     const closesBatch = (item: Item) => (version === 1 ? item.kind === 'record' : item.kind === 'commit');
-    let last = all.length - 1;
-    while (last >= 0 && !closesBatch(all[last]!)) last--;
-    keep = last + 1;
+    keepEnd = SEGMENT_MAGIC.length;
+    walk(buf, SEGMENT_MAGIC.length, version, damagedFrom, (item) => {
+      if (closesBatch(item)) keepEnd = item.end;
+    });
   }
   const damage: DamagedRange[] = [];
   let unaccounted: DamagedRange[] = [];
   let events = 0;
   let records = 0;
   let validEnd = SEGMENT_MAGIC.length;
-  for (const item of all.slice(0, keep)) {
+  let cut: Item | null = null;
+  walk(buf, SEGMENT_MAGIC.length, version, damagedFrom, (item) => {
+    if (item.end > keepEnd) {
+      cut = item;
+      return false;
+    }
     validEnd = item.end;
     if (item.kind === 'record') {
       records++;
       if (item.record.type === 'event') events++;
-      onRecord(item.record, item.offset);
+      onRecord(item.record, item.offset, item.end - item.offset);
     } else if (item.kind === 'damage') {
       const range: DamagedRange = { start: item.start, end: item.end, reason: item.reason, lostEvents: null };
       damage.push(range);
@@ -308,8 +331,8 @@ export function scanSegment(buf: Buffer, isLast: boolean, onRecord: (record: Sca
       events = item.commit.events;
       records = item.commit.records;
     }
-  }
-  const cut = all[keep];
-  const tornReason = cut ? (cut.kind === 'damage' ? cut.reason : 'records after the last commit marker (a batch whose write did not finish)') : null;
+    return true;
+  });
+  const tornReason = cut === null ? null : tornReasonOf(cut);
   return { version, badMagic: !known, validEnd, tornReason, damage, events, records };
 }

@@ -10,12 +10,13 @@
  * readable record is still handed on. A newest segment that was damaged, or is of an older format, is not appended
  * to: a new segment starts, and compaction deletes the old one once its readable events are delivered.
  */
-import { chmod, mkdir, open, readdir, readFile, unlink, type FileHandle } from 'node:fs/promises';
+import { chmod, mkdir, open, readdir, unlink, type FileHandle } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { describeError, type Logger } from '../../log.js';
 import { OutboxClosedError, OutboxWriteError } from './errors.js';
 import { GroupCommit } from './group-commit.js';
 import {
+  decodeEventFrame,
   encodeCommit,
   encodeRecord,
   isEventFrame,
@@ -23,11 +24,13 @@ import {
   SEGMENT_FORMAT_VERSION,
   SEGMENT_MAGIC,
   type DamagedRange,
+  type EventRecord,
   type JournalRecord,
   type ScannedRecord,
 } from './journal-format.js';
 
 export {
+  decodeEventFrame,
   encodeEventRecord,
   encodeRecord,
   RECORD_HEADER_BYTES,
@@ -97,8 +100,17 @@ export interface JournalOptions {
   readOnly?: boolean;
   segmentBytes?: number;
   fileOps?: JournalFileOps;
-  /** Every record found on open, in journal order, with the segment it is in. */
-  onRecord: (record: ScannedRecord, segment: number, file: string, offset: number) => void;
+  /**
+   * Every record found on open, in journal order, with the segment it is in and its byte position and size. An
+   * event's payload is a view of a buffer the next segment is read into: copy what is kept.
+   */
+  onRecord: (record: ScannedRecord, segment: number, file: string, offset: number, size: number) => void;
+}
+
+/** Where appended records went: their segment, and each record's byte position in it. */
+export interface Placement {
+  segment: number;
+  positions: readonly number[];
 }
 
 export interface JournalStats {
@@ -155,6 +167,24 @@ async function quarantine(dir: string, segment: number, range: DamagedRange, byt
   return path;
 }
 
+/** The whole file, in `scratch` when it fits (else in a new buffer, which becomes the scratch). */
+async function readSegment(file: string, scratch: Buffer | null): Promise<{ buf: Buffer; scratch: Buffer }> {
+  const handle = await open(file, 'r');
+  try {
+    const { size } = await handle.stat();
+    const target = scratch && scratch.length >= size ? scratch : Buffer.allocUnsafeSlow(size);
+    let done = 0;
+    while (done < size) {
+      const { bytesRead } = await handle.read(target, done, size - done, done);
+      if (bytesRead === 0) break;
+      done += bytesRead;
+    }
+    return { buf: target.subarray(0, done), scratch: target };
+  } finally {
+    await handle.close();
+  }
+}
+
 /** Journal damage found on open, summed up. */
 export interface JournalDamageReport {
   ranges: number;
@@ -179,7 +209,9 @@ export class Journal {
   private queuedBytes = 0;
   private broken: Error | null = null;
   private closed = false;
-  private readonly commit: GroupCommit<Buffer, number>;
+  private readonly commit: GroupCommit<Buffer, Placement>;
+  /** Read handles of segments whose events are read back for delivery (`readEvent`), opened on first use. */
+  private readonly readers = new Map<number, Promise<FileHandle>>();
   private readonly counters: JournalStats = { appends: 0, records: 0, syncs: 0, dirSyncs: 0 };
   private readonly segmentBytes: number;
   private readonly ops: JournalFileOps;
@@ -191,7 +223,10 @@ export class Journal {
   ) {
     this.segmentBytes = options.segmentBytes ?? DEFAULT_SEGMENT_BYTES;
     this.ops = options.fileOps ?? defaultFileOps;
-    this.commit = new GroupCommit((frames) => this.flush(frames));
+    this.commit = new GroupCommit(
+      (frames) => this.flush(frames),
+      (placement, from, count) => ({ segment: placement.segment, positions: placement.positions.slice(from, from + count) }),
+    );
   }
 
   /**
@@ -216,13 +251,18 @@ export class Journal {
       .sort((a, b) => a - b);
 
     let appendToLast = true;
+    // One buffer read into for every segment: a backlog of many 16 MiB segments costs one allocation, not one
+    // each left to the allocator (which keeps freed ones and the process's RSS with them).
+    let scratch: Buffer | null = null;
     for (const [i, segment] of segments.entries()) {
       const file = join(dir, segmentFileName(segment));
-      const buf = await readFile(file);
+      const read = await readSegment(file, scratch);
+      scratch = read.scratch;
+      const buf = read.buf;
       // A segment written by an earlier version may be readable by others.
       if (!readOnly) await chmod(file, FILE_MODE);
       const isLast = i === segments.length - 1;
-      const scan = scanSegment(buf, isLast, (record, offset) => options.onRecord(record, segment, file, offset));
+      const scan = scanSegment(buf, isLast, (record, offset, size) => options.onRecord(record, segment, file, offset, size));
       for (const range of scan.damage) await journal.noteDamage(segment, file, range, buf, readOnly);
       let size = buf.length;
       if (scan.tornReason !== null) {
@@ -367,8 +407,8 @@ export class Journal {
    * Writes the records (in order, all in one segment) and resolves with that segment's number once they are
    * fdatasynced. Records of concurrent calls share one write and one fdatasync.
    */
-  append(records: readonly JournalRecord[]): Promise<number> {
-    return this.appendFrames(records.map(encodeRecord));
+  async append(records: readonly JournalRecord[]): Promise<number> {
+    return (await this.appendFrames(records.map(encodeRecord))).segment;
   }
 
   /**
@@ -376,21 +416,21 @@ export class Journal {
    * records in the current one can be compacted away once nothing in it is pending. Resolves with the active
    * segment's number.
    */
-  rotate(): Promise<number> {
-    if (this.closed) return Promise.reject(new OutboxClosedError('the outbox journal is closed'));
+  async rotate(): Promise<number> {
+    if (this.closed) throw new OutboxClosedError('the outbox journal is closed');
     this.rotateRequested = true;
-    return this.commit.submit([]);
+    return (await this.commit.submit([])).segment;
   }
 
-  /** `append` for records already framed (`encodeEventRecord`, `encodeRecord`). */
-  appendFrames(frames: Buffer[]): Promise<number> {
+  /** `append` for records already framed (`encodeEventRecord`, `encodeRecord`), resolving with where they went. */
+  appendFrames(frames: Buffer[]): Promise<Placement> {
     if (this.closed) return Promise.reject(new OutboxClosedError('the outbox journal is closed'));
     this.counters.appends++;
     for (const frame of frames) this.queuedBytes += frame.length;
     return this.commit.submit(frames);
   }
 
-  private async flush(frames: Buffer[]): Promise<number> {
+  private async flush(frames: Buffer[]): Promise<Placement> {
     let size = 0;
     for (const frame of frames) size += frame.length;
     try {
@@ -401,11 +441,17 @@ export class Journal {
         await this.createSegment(this.active + 1);
       }
       this.rotateRequested = false;
-      if (frames.length === 0) return this.active;
+      if (frames.length === 0) return { segment: this.active, positions: [] };
       const fh = this.fh;
       const start = this.sizes.get(this.active) ?? 0;
       let events = this.activeEvents;
-      for (const frame of frames) if (isEventFrame(frame)) events++;
+      const positions: number[] = new Array<number>(frames.length);
+      let position = start;
+      for (const [i, frame] of frames.entries()) {
+        if (isEventFrame(frame)) events++;
+        positions[i] = position;
+        position += frame.length;
+      }
       const records = this.activeRecords + frames.length;
       const marker = encodeCommit(events, records);
       const data = Buffer.concat([...frames, marker], size + marker.length);
@@ -422,7 +468,7 @@ export class Journal {
       this.activeEvents = events;
       this.activeRecords = records;
       this.counters.records += frames.length;
-      return this.active;
+      return { segment: this.active, positions };
     } finally {
       this.queuedBytes -= size;
     }
@@ -445,11 +491,47 @@ export class Journal {
     }
   }
 
+  /**
+   * Reads back the event record of `size` bytes at `position` in `segment`, through the same checks as recovery.
+   * Resolves with the record (its payload a fresh buffer of its own) or with why it cannot be read (the file was
+   * damaged or removed since it was written); never rejects.
+   */
+  async readEvent(segment: number, position: number, size: number): Promise<EventRecord | string> {
+    const frame = Buffer.allocUnsafe(size);
+    try {
+      const handle = await this.reader(segment);
+      const { bytesRead } = await handle.read(frame, 0, size, position);
+      if (bytesRead < size) return `only ${bytesRead} of ${size} bytes at byte ${position} (the file was cut short)`;
+    } catch (err) {
+      return describeError(err);
+    }
+    return decodeEventFrame(frame);
+  }
+
+  private reader(segment: number): Promise<FileHandle> {
+    let handle = this.readers.get(segment);
+    if (!handle) {
+      handle = open(join(this.dir, segmentFileName(segment)), 'r');
+      // A failed open is not cached: the next read tries again.
+      handle.catch(() => this.readers.delete(segment));
+      this.readers.set(segment, handle);
+    }
+    return handle;
+  }
+
+  private async closeReader(segment: number): Promise<void> {
+    const handle = this.readers.get(segment);
+    if (!handle) return;
+    this.readers.delete(segment);
+    await handle.then((h) => h.close()).catch(() => undefined);
+  }
+
   /** Deletes a segment that holds nothing live (compaction). The active segment is never deleted. */
   async deleteSegment(segment: number): Promise<void> {
     if (segment === this.active) throw new Error(`cannot delete the active journal segment ${segment}`);
     const size = this.sizes.get(segment);
     if (size === undefined) return;
+    await this.closeReader(segment);
     try {
       await unlink(join(this.dir, segmentFileName(segment)));
     } catch (err) {
@@ -464,11 +546,13 @@ export class Journal {
 
   /** Waits for queued appends, then closes the active file. Later appends reject. */
   async close(): Promise<void> {
-    if (this.closed && !this.fh) return;
-    this.closed = true;
-    await this.commit.idle();
-    const fh = this.fh;
-    this.fh = null;
-    await fh?.close();
+    if (!this.closed || this.fh) {
+      this.closed = true;
+      await this.commit.idle();
+      const fh = this.fh;
+      this.fh = null;
+      await fh?.close();
+    }
+    for (const segment of [...this.readers.keys()]) await this.closeReader(segment);
   }
 }

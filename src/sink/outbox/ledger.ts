@@ -4,13 +4,14 @@
  * journal scan rebuilds it at start (`add`); compaction asks it which segments can go and which outcomes must be
  * copied forward first (`compactionPlan`).
  */
-import { OutboxCorruptError } from './errors.js';
 import type { OutcomeKind, ScannedRecord } from './journal.js';
+import { SeqIndex } from './seq-index.js';
 
 /** What the ledger needs of a live event (the outbox's entries carry more). */
 export interface LedgerEvent {
   seq: number;
-  id: string;
+  /** Null until known: recovered events leave it in the journal until their record is read back (memory). */
+  id: string | null;
   /** Journal segment of the event record. */
   home: number;
 }
@@ -30,6 +31,14 @@ interface SegmentInfo {
   carried: CarriedOutcome[];
 }
 
+/** An event record whose sequence number an earlier record already had (damage or a bug): skipped, reported. */
+export interface DuplicateEvent {
+  seq: number;
+  segment: number;
+  file: string;
+  offset: number;
+}
+
 /** What compaction does, in order: delete `free`, append `carry` to the active segment, then delete `rest`. */
 export interface CompactionPlan {
   free: number[];
@@ -39,14 +48,22 @@ export interface CompactionPlan {
 
 export class Ledger<E extends LedgerEvent> {
   /** Live events by sequence number, in journal order. */
-  readonly live = new Map<number, E>();
+  readonly live = new SeqIndex<E>();
   private readonly segments = new Map<number, SegmentInfo>();
-  /** Home segment of every event record seen by the scan (to place the outcome records that follow). */
-  private readonly homes = new Map<number, number>();
+  /**
+   * Home segment of every event record the scan saw settled (to place outcome records that follow, copied-forward
+   * ones); a live event's home is its entry's, so a backlog of pending events costs no second map.
+   */
+  private settledHomes = new Map<number, number>();
+  /** Event records skipped because their sequence number was seen before (issue #15: reported, never fatal). */
+  readonly duplicates: DuplicateEvent[] = [];
   maxSeq = 0;
 
-  /** @param revive builds the live event of a scanned event record (the scan's buffers are views: copy them). */
-  constructor(private readonly revive: (record: Extract<ScannedRecord, { type: 'event' }>, segment: number) => E) {}
+  /**
+   * @param revive builds the live event of a scanned event record found at `offset` (`size` bytes) in `segment`
+   *               (the scan's buffers are views of the segment file: copy what is kept).
+   */
+  constructor(private readonly revive: (record: Extract<ScannedRecord, { type: 'event' }>, segment: number, offset: number, size: number) => E) {}
 
   private segment(n: number): SegmentInfo {
     let info = this.segments.get(n);
@@ -57,27 +74,40 @@ export class Ledger<E extends LedgerEvent> {
     return info;
   }
 
-  /** Recovery: one scanned record of `segment`, in journal order. */
-  add(record: ScannedRecord, segment: number, file: string, offset: number): void {
+  /**
+   * Recovery: one scanned record (`size` bytes at `offset` of `segment`), in journal order. Returns the duplicate
+   * when an event record repeats a sequence number: the first one is kept, this one skipped.
+   */
+  add(record: ScannedRecord, segment: number, file: string, offset: number, size = 0): DuplicateEvent | null {
     const info = this.segment(segment);
     if (record.seq > this.maxSeq) this.maxSeq = record.seq;
     if (record.type === 'event') {
       // Sequence numbers are handed out once per process and continue from the highest on disk.
-      if (this.homes.has(record.seq)) throw new OutboxCorruptError(file, offset, `event sequence ${record.seq} appears twice`);
-      this.homes.set(record.seq, segment);
+      if (this.live.has(record.seq) || this.settledHomes.has(record.seq)) {
+        const duplicate = { seq: record.seq, segment, file, offset };
+        this.duplicates.push(duplicate);
+        return duplicate;
+      }
       info.pending++;
-      this.live.set(record.seq, this.revive(record, segment));
-      return;
+      this.live.set(record.seq, this.revive(record, segment, offset, size));
+      return null;
     }
-    const home = this.homes.get(record.seq);
-    // No event record: its segment was compacted away after this outcome was copied forward.
-    if (home === undefined) return;
     const entry = this.live.get(record.seq);
+    const home = entry?.home ?? this.settledHomes.get(record.seq);
+    // No event record: its segment was compacted away after this outcome was copied forward.
+    if (home === undefined) return null;
     if (entry) {
       this.live.delete(record.seq);
+      this.settledHomes.set(record.seq, home);
       this.segment(home).pending--;
     }
     if (home !== segment) info.carried.push({ seq: record.seq, home, outcome: record.outcome, id: entry?.id ?? '' });
+    return null;
+  }
+
+  /** The scan is over: the map that placed its outcome records is not needed any more (memory, issue #15). */
+  recovered(): void {
+    this.settledHomes = new Map();
   }
 
   /** New events, durable in `segment`, are live. */

@@ -25,10 +25,12 @@ import { DeadLetterActions, letterOf, type DeadLetterFilter, type RetryDeadOptio
 import { DeadLetterStore, type DeadLetter, type StoredDeadLetter } from './dead-letters.js';
 import { Capacity } from './capacity.js';
 import { DeliveryFailedError, DeliveryTimeoutError, isNoSpace, OutboxClosedError, OutboxWriteError } from './errors.js';
-import { encodeEventRecord, makeDurableDir, segmentBytesFor, Journal, type JournalDamageReport, type JournalFileOps, type JournalStats, type OutcomeKind } from './journal.js';
-import { Ledger, type CarriedOutcome } from './ledger.js';
+import { encodeEventRecord, makeDurableDir, segmentBytesFor, Journal, type JournalDamageReport, type JournalFileOps, type JournalStats, type OutcomeKind, type Placement } from './journal.js';
+import { Ledger, type CarriedOutcome, type DuplicateEvent } from './ledger.js';
 import { lockDir, type DirLock } from './lock.js';
+import { Entry } from './entry.js';
 import { MEDIA_KEY_FILE, MediaSeal, storedEvent } from './media-seal.js';
+import type { SeqIndex } from './seq-index.js';
 
 export type { DeadLetterFilter, RetryDeadOptions, RetryDeadResult } from './dead-letter-actions.js';
 
@@ -67,7 +69,16 @@ export interface OutboxStatus extends LogStatus {
   /** Lines in the dead-letter file. */
   deadLetters: number;
   /** Damaged journal bytes skipped at start (issue #15): the outbox runs degraded, the events in them are lost. */
-  damage: JournalDamageReport;
+  damage: OutboxDamageReport;
+}
+
+/** The journal's damage report, plus what recovery and delivery found record by record (issue #15). */
+export interface OutboxDamageReport extends JournalDamageReport {
+  /** Event records skipped at start because an earlier record had the same sequence number (the first is kept). */
+  duplicateEvents: number;
+  duplicates: readonly DuplicateEvent[];
+  /** Pending events whose record could not be read back for delivery (the file was damaged after start): dead-lettered. */
+  unreadableEvents: number;
 }
 
 export interface PendingEvent {
@@ -80,27 +91,9 @@ export interface PendingEvent {
   lastReason: string | null;
   /** ISO 8601, while waiting out a backoff. */
   nextAttemptAt: string | null;
-  event: OutgoingEvent;
-}
-
-interface Entry {
-  seq: number;
-  id: string;
-  account: string;
-  acceptedAt: number;
-  /** UTF-8 JSON of the OutgoingEvent, parsed at each attempt (keeps 100,000 pending events cheap in memory). */
-  payload: Buffer;
-  /**
-   * The event object itself for its first attempt when it was accepted by this process (saves a JSON.parse on the
-   * hot path); dropped after that attempt so a long backlog stays as compact buffers.
-   */
-  fresh: OutgoingEvent | null;
-  /** Journal segment of the event record. */
-  home: number;
-  attempts: number;
-  lastReason: string | null;
-  /** Set while an `ackAfter: "delivered"` append waits for this event. */
-  onFinal: ((delivered: boolean, reason: string) => void) | null;
+  /** The event as stored (media sealed), read back from the journal; null when its record cannot be read (`unreadable` says why). */
+  event: OutgoingEvent | null;
+  unreadable?: string;
 }
 
 interface NewEntry {
@@ -119,21 +112,24 @@ interface PendingOutcome {
 const iso = (ms: number) => new Date(ms).toISOString();
 const DONE: Step = { kind: 'done' };
 const DELIVERED: Step = { kind: 'done', delivered: true };
+/** Fresh event objects held at once (a healthy but slower sink): past this, new events are read back like old ones. */
+const MAX_FRESH = 1024;
+/** Duplicate event records logged one by one at start; the rest are summed up in one line. */
+const DUPLICATES_LOGGED = 100;
 
-/** A journaled event as recovery finds it: not attempted yet in this process. */
-const revive = (record: { seq: number; id: string; account: string; acceptedAt: number; payload: Buffer }, segment: number): Entry => ({
-  seq: record.seq,
-  id: record.id,
-  account: record.account,
-  acceptedAt: record.acceptedAt,
-  // A copy: the scan's buffer is the whole segment file.
-  payload: Buffer.from(record.payload),
-  fresh: null,
-  home: segment,
-  attempts: 0,
-  lastReason: null,
-  onFinal: null,
-});
+/** Builds recovered entries: journaled events not attempted yet in this process, their payload left on disk. */
+function reviver(): (record: { seq: number; account: string; acceptedAt: number }, segment: number, at: number, size: number) => Entry {
+  // A few accounts have many events each: one string per account, not per event.
+  const accounts = new Map<string, string>();
+  return (record, segment, at, size) => {
+    let account = accounts.get(record.account);
+    if (account === undefined) {
+      account = record.account;
+      accounts.set(account, account);
+    }
+    return new Entry(record.seq, account, record.acceptedAt, segment, at, size);
+  };
+}
 
 /** Opens (creating) the outbox in `config.dir`, reloads what is pending and starts delivering it. */
 export async function openOutbox(config: OutboxConfig, deps: OutboxDeps): Promise<Outbox> {
@@ -147,14 +143,23 @@ export async function openOutbox(config: OutboxConfig, deps: OutboxDeps): Promis
     lock = await lockDir(config.dir);
   }
   try {
-    const ledger = new Ledger<Entry>(revive);
+    const ledger = new Ledger<Entry>(reviver());
     const journal = await Journal.open(config.dir, {
       logger: deps.logger,
       readOnly,
       segmentBytes: deps.segmentBytes ?? segmentBytesFor(config.maxBytes),
       ...(deps.fileOps ? { fileOps: deps.fileOps } : {}),
-      onRecord: (record, segment, file, offset) => ledger.add(record, segment, file, offset),
+      onRecord: (record, segment, file, offset, size) => {
+        const duplicate = ledger.add(record, segment, file, offset, size);
+        if (duplicate && ledger.duplicates.length <= DUPLICATES_LOGGED) {
+          deps.logger.error({ ...duplicate }, 'outbox journal: event record with a sequence number seen before skipped (the first one is kept)');
+        }
+      },
     });
+    ledger.recovered();
+    if (ledger.duplicates.length > DUPLICATES_LOGGED) {
+      deps.logger.error({ duplicates: ledger.duplicates.length, logged: DUPLICATES_LOGGED }, 'outbox journal: more event records with a sequence number seen before were skipped');
+    }
     const dead = await DeadLetterStore.open(config.dir, readOnly, deps.logger);
     // Camera credentials are stored encrypted; a read-only view shows them sealed and needs no key.
     const seal = readOnly ? null : await MediaSeal.open(config.keyFile ?? join(config.dir, MEDIA_KEY_FILE), deps.logger);
@@ -186,7 +191,10 @@ export class Outbox implements DurableLog {
   private readonly writeRetryMs: number;
   private sink: Sink | null;
 
-  private readonly live: Map<number, Entry>;
+  private readonly live: SeqIndex<Entry>;
+  /** Entries holding their event object (`fresh`). */
+  private freshHeld = 0;
+  private unreadableEvents = 0;
   private nextSeq: number;
   private lastSegment: number;
   private readonly scheduler: AccountScheduler<Entry>;
@@ -311,13 +319,23 @@ export class Outbox implements DurableLog {
     if (this.stopping) throw new OutboxClosedError();
   }
 
-  /** A new entry and its journal record; the entry's payload is a view of the record's bytes (encoded once). */
-  private newEntry(event: OutgoingEvent, at: number): NewEntry {
+  /** A new entry and its journal record (its position is known once written). */
+  private newEntry(event: OutgoingEvent, acceptedAt: number): NewEntry {
     const seq = this.nextSeq++;
     const id = event.body.event_id;
-    const { frame, payload } = encodeEventRecord(seq, at, event.account, id, this.seal!.encode(event));
-    const entry: Entry = { seq, id, account: event.account, acceptedAt: at, payload, fresh: event, home: 0, attempts: 0, lastReason: null, onFinal: null };
+    const { frame } = encodeEventRecord(seq, acceptedAt, event.account, id, this.seal!.encode(event));
+    const entry = new Entry(seq, event.account, acceptedAt, 0, 0, frame.length, id);
+    if (this.freshHeld < MAX_FRESH) {
+      entry.fresh = event;
+      this.freshHeld++;
+    }
     return { entry, frame };
+  }
+
+  private dropFresh(entry: Entry): void {
+    if (entry.fresh === null) return;
+    entry.fresh = null;
+    this.freshHeld--;
   }
 
   /** Appends event records and, once durable, makes the events live and schedules them. */
@@ -329,14 +347,19 @@ export class Outbox implements DurableLog {
       this.releaseActiveSegment();
       throw refused;
     }
-    let segment: number;
+    let placement: Placement;
     try {
-      segment = await this.journal.appendFrames(created.map((c) => c.frame));
+      placement = await this.journal.appendFrames(created.map((c) => c.frame));
     } catch (err) {
+      for (const c of created) this.dropFresh(c.entry);
       throw this.writeFailed(err);
     }
     this.capacity.written();
-    const entries = created.map((c) => c.entry);
+    const { segment, positions } = placement;
+    const entries = created.map((c, i) => {
+      c.entry.at = positions[i]!;
+      return c.entry;
+    });
     this.ledger.appended(entries, segment);
     for (const e of entries) this.enqueue(e);
     this.noteSegment(segment);
@@ -378,7 +401,7 @@ export class Outbox implements DurableLog {
       this.waiters.add(fail);
       for (const e of entries) {
         e.onFinal = (delivered, reason) => {
-          if (!delivered) return fail(new DeliveryFailedError(e.id, reason));
+          if (!delivered) return fail(new DeliveryFailedError(e.id ?? '', reason));
           open.delete(e);
           if (open.size === 0) {
             cleanup();
@@ -386,7 +409,7 @@ export class Outbox implements DurableLog {
           }
         };
       }
-      timer = setTimeout(() => fail(new DeliveryTimeoutError([...open].map((e) => e.id), timeoutMs)), timeoutMs);
+      timer = setTimeout(() => fail(new DeliveryTimeoutError([...open].map((e) => e.id ?? ''), timeoutMs)), timeoutMs);
     });
     // The timeout can fire before `append` awaits the promise (a slow fsync): never an unhandled rejection.
     promise.catch(() => undefined);
@@ -396,8 +419,8 @@ export class Outbox implements DurableLog {
   // ---- delivery ------------------------------------------------------------------------------------------------
 
   private enqueue(entry: Entry): void {
-    // Behind an account in a backoff the event may wait a while: keep only its compact buffer.
-    if (this.scheduler.isWaiting(entry.account)) entry.fresh = null;
+    // Behind an account in a backoff the event may wait a while: it is read back when its turn comes.
+    if (this.scheduler.isWaiting(entry.account)) this.dropFresh(entry);
     this.scheduler.add(entry);
   }
 
@@ -407,8 +430,19 @@ export class Outbox implements DurableLog {
       this.finishDead(entry, 'max-age', this.maxAgeDetail(entry));
       return DONE;
     }
-    const event = entry.fresh ?? this.seal!.decode(entry.payload);
-    entry.fresh = null;
+    let event = entry.fresh;
+    this.dropFresh(entry);
+    if (event === null) {
+      const stored = await this.readBack(entry);
+      // Closed while reading: the event is redelivered at the next start.
+      if (this.finished) return { kind: 'retry', afterMs: 0 };
+      if (typeof stored === 'string') {
+        this.unreadable(entry, stored);
+        this.finishDead(entry, 'unreadable', `journal record at byte ${entry.at} of segment ${entry.home} cannot be read: ${stored}`);
+        return DONE;
+      }
+      event = this.seal!.decode(stored);
+    }
     entry.attempts++;
     let outcome: DeliveryOutcome;
     try {
@@ -435,9 +469,9 @@ export class Outbox implements DurableLog {
 
   private backoff(entry: Entry, outcome: Extract<DeliveryOutcome, { kind: 'retry' }>): Step {
     entry.lastReason = outcome.reason;
-    // The sink is failing: this account's backlog may grow for a while, so it keeps only the compact buffers. Once
+    // The sink is failing: this account's backlog may grow for a while, so its events are read back later. Once
     // is enough: events queued behind a waiting account are enqueued without their object (`enqueue`).
-    if (entry.attempts === 1) for (const queued of this.scheduler.pending(entry.account)) queued.fresh = null;
+    if (entry.attempts === 1) for (const queued of this.scheduler.pending(entry.account)) this.dropFresh(queued);
     // Giving up now rather than after a wait that would end past maxAgeHours anyway.
     const wait = nextRetryIn(this.retry, outcome, entry.attempts, this.clock(), entry.acceptedAt);
     if (wait === null) {
@@ -490,10 +524,11 @@ export class Outbox implements DurableLog {
     this.durably([() => this.writeOutcomes(batch)]);
   }
 
-  private finishDead(entry: Entry, reason: 'permanent' | 'max-age', detail: string, status?: number, response?: unknown): void {
+  private finishDead(entry: Entry, reason: 'permanent' | 'max-age' | 'unreadable', detail: string, status?: number, response?: unknown): void {
     this.settle(entry, false, `${reason}: ${detail}`);
+    this.dropFresh(entry);
     const letter: DeadLetter = {
-      id: entry.id,
+      id: entry.id ?? `seq ${entry.seq}`,
       account: entry.account,
       reason,
       detail,
@@ -503,7 +538,6 @@ export class Outbox implements DurableLog {
       acceptedAt: iso(entry.acceptedAt),
       attempts: entry.attempts,
       seq: entry.seq,
-      event: storedEvent(entry.payload) as OutgoingEvent,
     };
     this.logger.warn(
       { event_id: entry.id, account: entry.account, reason, detail, status, attempts: entry.attempts },
@@ -511,8 +545,17 @@ export class Outbox implements DurableLog {
     );
     // The letter first: a crash between the two writes repeats the letter rather than losing the event.
     this.durably([
-      // Its segment keeps the event until the letter is on disk.
-      () => this.dead.append([letter]).then(() => this.release(entry)),
+      // Its segment keeps the event until the letter is on disk; the letter carries the event as stored, when readable.
+      async () => {
+        const stored = reason === 'unreadable' ? null : await this.readBack(entry);
+        if (stored === null) await this.dead.append([letter]);
+        else if (typeof stored === 'string') {
+          this.unreadable(entry, stored);
+          await this.dead.append([{ ...letter, detail: `${detail}; its journal record cannot be read: ${stored}` }]);
+        }
+        else await this.dead.append([{ ...letter, id: entry.id ?? letter.id, event: storedEvent(stored) as OutgoingEvent }]);
+        this.release(entry);
+      },
       () => this.writeOutcomes([{ entry, outcome: 'dead', detail: { reason, ...(status !== undefined ? { status } : {}) } }]),
     ]);
   }
@@ -520,10 +563,28 @@ export class Outbox implements DurableLog {
   private async writeOutcomes(batch: readonly PendingOutcome[]): Promise<void> {
     const at = iso(this.clock());
     const segment = await this.journal.append(
-      batch.map(({ entry, outcome, detail }) => ({ type: 'outcome' as const, seq: entry.seq, outcome, detail: { id: entry.id, at, ...detail } })),
+      batch.map(({ entry, outcome, detail }) => ({ type: 'outcome' as const, seq: entry.seq, outcome, detail: { id: entry.id ?? '', at, ...detail } })),
     );
-    this.ledger.outcomesWritten(segment, batch.map(({ entry, outcome }): CarriedOutcome => ({ seq: entry.seq, home: entry.home, outcome, id: entry.id })));
+    this.ledger.outcomesWritten(segment, batch.map(({ entry, outcome }): CarriedOutcome => ({ seq: entry.seq, home: entry.home, outcome, id: entry.id ?? '' })));
     this.noteSegment(segment);
+  }
+
+  /** Counts and logs a pending event whose journal record cannot be read back (it goes to the dead letters). */
+  private unreadable(entry: Entry, reason: string): void {
+    this.unreadableEvents++;
+    this.logger.error(
+      { event_id: entry.id, account: entry.account, seq: entry.seq, segment: entry.home, offset: entry.at, reason },
+      'outbox: a pending event cannot be read back from the journal (damaged since start); moved to the dead letters without its body',
+    );
+  }
+
+  /** The event's stored JSON (media sealed), read back from its journal record, or why it cannot be read. */
+  private async readBack(entry: Entry): Promise<Buffer | string> {
+    const record = await this.journal.readEvent(entry.home, entry.at, entry.size);
+    if (typeof record === 'string') return record;
+    if (record.seq !== entry.seq) return `the record there is event sequence ${record.seq}, not ${entry.seq}`;
+    entry.id ??= record.id;
+    return record.payload;
   }
 
   /**
@@ -669,7 +730,7 @@ export class Outbox implements DurableLog {
       deadLetters: this.dead.count,
       state: this.state(),
       inFlight: this.scheduler.running,
-      damage: this.journal.damageReport(),
+      damage: { ...this.journal.damageReport(), duplicateEvents: this.ledger.duplicates.length, duplicates: this.ledger.duplicates, unreadableEvents: this.unreadableEvents },
     };
   }
 
@@ -695,15 +756,17 @@ export class Outbox implements DurableLog {
     for (const e of this.live.values()) {
       if (out.length >= limit) break;
       const retryAt = this.scheduler.retryAt(e);
+      const stored = await this.readBack(e);
       out.push({
         seq: e.seq,
-        id: e.id,
+        id: e.id ?? '',
         account: e.account,
         acceptedAt: iso(e.acceptedAt),
         attempts: e.attempts,
         lastReason: e.lastReason,
         nextAttemptAt: retryAt === null ? null : iso(retryAt),
-        event: storedEvent(e.payload) as OutgoingEvent,
+        event: typeof stored === 'string' ? null : (storedEvent(stored) as OutgoingEvent),
+        ...(typeof stored === 'string' ? { unreadable: stored } : {}),
       });
     }
     return out;

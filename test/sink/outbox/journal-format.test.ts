@@ -7,7 +7,9 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
+  decodeEventFrame,
   encodeCommit,
+  encodeEventRecord,
   encodeRecord,
   scanSegment,
   SEGMENT_MAGIC,
@@ -93,6 +95,22 @@ describe('journal format', () => {
     const torn = scanAll(v1.subarray(0, v1.length - 5));
     expect(torn.records).toHaveLength(3);
     expect(torn.scan.tornReason).toMatch(/incomplete record/);
+  });
+
+  it('decodeEventFrame: one event record read back on its own, with the scan\'s checks; anything else is a reason', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 2 ** 48 - 1 }), fc.string(), fc.string(), fc.string(), (seq, account, id, json) => {
+        const { frame } = encodeEventRecord(seq, 1_700_000_000_123, account, id, json);
+        expect(decodeEventFrame(frame)).toEqual({ type: 'event', seq, acceptedAt: 1_700_000_000_123, account, id, payload: Buffer.from(json, 'utf8') });
+        expect(decodeEventFrame(frame.subarray(0, frame.length - 1))).toMatch(/^incomplete record/);
+        expect(decodeEventFrame(Buffer.concat([frame, Buffer.alloc(1)]))).toMatch(/^record length/);
+        const flipped = Buffer.from(frame);
+        flipped[frame.length - 1]! ^= 0x80;
+        expect(decodeEventFrame(flipped)).toBe('checksum mismatch');
+      }),
+    );
+    expect(decodeEventFrame(encodeRecord({ type: 'outcome', seq: 1, outcome: 'delivered', detail: {} }))).toBe('outcome record where an event record was expected');
+    expect(decodeEventFrame(Buffer.alloc(30))).toBe('bad record length');
   });
 
   it('in the newest segment, records after the last commit marker are an unfinished batch and are cut', () => {

@@ -9,6 +9,7 @@ import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   defaultFileOps,
+  encodeRecord,
   Journal,
   QUARANTINE_DIR,
   RECORD_HEADER_BYTES,
@@ -73,6 +74,33 @@ describe('Journal', () => {
     expect(seen[0]!.offset).toBe(SEGMENT_MAGIC.length);
     expect(again.bytes).toBe((await stat(join(dir, segmentFileName(1)))).size);
     await again.close();
+  });
+
+  it('appendFrames says where each caller\'s records went; readEvent reads one back through the record checks', async () => {
+    const { journal } = await openJournal(dir);
+    const [f0, ...frames] = [eventRecord(9), eventRecord(1), eventRecord(2, 'ABC'), eventRecord(3)].map(encodeRecord);
+    // The first append is written alone; the two made while it runs share the next write: each caller gets the
+    // positions of its own records.
+    const [first, a, b] = await Promise.all([journal.appendFrames([f0!]), journal.appendFrames(frames.slice(0, 2)), journal.appendFrames(frames.slice(2))]);
+    expect(first).toEqual({ segment: 1, positions: [SEGMENT_MAGIC.length] });
+    const batch = SEGMENT_MAGIC.length + f0!.length + COMMIT_BYTES;
+    expect(a).toEqual({ segment: 1, positions: [batch, batch + frames[0]!.length] });
+    expect(b).toEqual({ segment: 1, positions: [batch + frames[0]!.length + frames[1]!.length] });
+
+    const second = await journal.readEvent(1, a.positions[1]!, frames[1]!.length);
+    expect(second).toMatchObject({ type: 'event', seq: 2, account: 'ABC', id: 'evt-2' });
+    expect(JSON.parse((second as { payload: Buffer }).payload.toString('utf8'))).toEqual({ account: 'ABC', body: { event_id: 'evt-2', text: 'ä "q"\n' } });
+    // Wrong size, past the end, a segment that is not there: reasons, never a throw.
+    expect(await journal.readEvent(1, a.positions[1]!, frames[1]!.length - 1)).toBe(`incomplete record (${frames[1]!.length - RECORD_HEADER_BYTES} byte body, ${frames[1]!.length - 1 - RECORD_HEADER_BYTES} present)`);
+    expect(await journal.readEvent(1, 1_000_000, 40)).toMatch(/only 0 of 40 bytes/);
+    expect(await journal.readEvent(9, 8, 40)).toMatch(/ENOENT/);
+    // A flipped byte on disk after the write.
+    const file = join(dir, segmentFileName(1));
+    const bytes = await readFile(file);
+    bytes[b.positions[0]! + 30]! ^= 1;
+    await writeFile(file, bytes);
+    expect(await journal.readEvent(1, b.positions[0]!, frames[2]!.length)).toBe('checksum mismatch');
+    await journal.close();
   });
 
   it('group-commits: 500 concurrent appends share a handful of fsyncs', async () => {

@@ -1,7 +1,6 @@
 /** The segment ledger without files: what recovery rebuilds from scanned records, and the compaction plan. */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { OutboxCorruptError } from '../../../src/sink/outbox/errors.js';
 import type { OutcomeKind, ScannedRecord } from '../../../src/sink/outbox/journal.js';
 import { Ledger, type LedgerEvent } from '../../../src/sink/outbox/ledger.js';
 
@@ -26,11 +25,15 @@ describe('Ledger recovery', () => {
     expect(ledger.maxSeq).toBe(4);
   });
 
-  it('ignores an outcome whose event segment was compacted away; refuses a sequence number seen twice', () => {
+  it('ignores an outcome whose event segment was compacted away; keeps the first of a sequence number seen twice and reports the second', () => {
     const ledger = recovered([[outcome(7, 'dead'), event(8)]]);
     expect([...ledger.live.keys()]).toEqual([8]);
     expect(ledger.maxSeq).toBe(8);
-    expect(() => recovered([[event(1)], [event(1)]])).toThrow(OutboxCorruptError);
+    const twice = recovered([[event(1)], [event(1), event(2)]]);
+    expect([...twice.live.keys()]).toEqual([1, 2]);
+    expect(twice.live.get(1)).toEqual({ seq: 1, id: 'e1', home: 1 });
+    expect(twice.duplicates).toEqual([{ seq: 1, segment: 2, file: '2.journal', offset: 0 }]);
+    expect(twice.pendingIn(2)).toBe(1);
   });
 });
 

@@ -22,6 +22,7 @@ import {
   type OutboxDeps,
 } from '../../../src/sink/outbox/index.js';
 import { defaultFileOps, Journal, segmentBytesFor, type JournalFileOps } from '../../../src/sink/outbox/journal.js';
+import { encodeCommit, scanSegment } from '../../../src/sink/outbox/journal-format.js';
 import { MAX_RETRY_AFTER_MS } from '../../../src/sink/retry.js';
 import type { SourceFrame } from '../../../src/mapper/index.js';
 import type { OutgoingEvent } from '../../../src/sink/types.js';
@@ -82,6 +83,90 @@ describe('Outbox', () => {
     // Their outcomes were journaled: a third start has nothing to deliver.
     const third = await open(null);
     expect(third.status().depth).toBe(0);
+  });
+
+  describe('pending events kept as journal positions (bounded memory, issue #15)', () => {
+    /** The journal's only segment, and the byte positions of its event records. */
+    async function eventRecords(): Promise<{ file: string; starts: number[] }> {
+      const file = join(dir, (await readdir(dir)).find((n) => n.endsWith('.journal'))!);
+      const starts: number[] = [];
+      scanSegment(await readFile(file), false, (record, offset) => {
+        if (record.type === 'event') starts.push(offset);
+      });
+      return { file, starts };
+    }
+
+    it('reads payloads back from the journal for delivery and for list, after a reopen and with more than MAX_FRESH new events', async () => {
+      const idle = await open(null);
+      const many = Array.from({ length: 1500 }, (_, i) => makeEvent(`A${i % 3}`, i));
+      await idle.append(many);
+      expect((await idle.list({ limit: 2 })).map((p) => p.event)).toEqual([many[0], many[1]]);
+      await closeAll();
+
+      const reopened = await open(null);
+      const listed = await reopened.list();
+      expect(listed.map((p) => p.id)).toEqual(ids(many));
+      expect(listed.map((p) => p.event)).toEqual(many);
+      await closeAll();
+
+      const sink = new RecordingSink();
+      await open(sink);
+      await sink.waitForAccepted(many.length);
+      for (const account of ['A0', 'A1', 'A2']) {
+        expect(ids(sink.accepted.filter((e) => e.account === account))).toEqual(ids(many.filter((e) => e.account === account)));
+      }
+      expect(sink.accepted.find((e) => e.body.event_id === many[7]!.body.event_id)).toEqual(many[7]);
+    });
+
+    it('a record damaged after start is not lost silently: logged, counted, dead-lettered with the reason; the others are delivered', async () => {
+      const idle = await open(null);
+      await idle.append([makeEvent('3001', 1), makeEvent('3001', 2), makeEvent('3001', 3)]);
+      await closeAll();
+
+      const { logger, lines } = capturingLogger();
+      const outbox = await open(null, {}, { logger });
+      // The disk goes bad under the running outbox: a byte of the second event's record flips.
+      const { file, starts } = await eventRecords();
+      const bytes = await readFile(file);
+      bytes[starts[1]! + 40]! ^= 0xff;
+      await writeFile(file, bytes);
+      expect((await outbox.list()).map((p) => p.unreadable ?? 'ok')).toEqual(['ok', 'checksum mismatch', 'ok']);
+
+      const sink = new RecordingSink();
+      outbox.start(sink);
+      await sink.waitForAccepted(2);
+      expect(ids(sink.accepted)).toEqual(['evt-3001-1', 'evt-3001-3']);
+      await until(() => outbox.status().deadLetters === 1 && outbox.status().depth === 0, 5_000, 'dead letter written');
+      const [letter] = await outbox.list({ dead: true });
+      expect(letter).toMatchObject({ reason: 'unreadable', seq: 2 });
+      expect(letter!.detail).toContain('checksum mismatch');
+      expect(letter!.event).toBeUndefined();
+      expect(outbox.status().damage.unreadableEvents).toBe(1);
+      expect(lines.find((l) => String(l.msg).includes('cannot be read back from the journal'))).toMatchObject({ level: 50, reason: 'checksum mismatch', offset: starts[1] });
+    });
+
+    it('an event sequence number recorded twice: start keeps the first, reports the second (file, offset) and delivers every event', async () => {
+      const idle = await open(null);
+      await idle.append([makeEvent('4001', 1), makeEvent('4001', 2)]);
+      await closeAll();
+      // The first record again, as a complete batch of its own at the end of the segment.
+      const { file, starts } = await eventRecords();
+      const bytes = await readFile(file);
+      const scan = scanSegment(bytes, true, () => undefined);
+      const copy = bytes.subarray(starts[0]!, starts[0]! + 12 + bytes.readUInt32LE(starts[0]!));
+      await writeFile(file, Buffer.concat([bytes, copy, encodeCommit(scan.events + 1, scan.records + 1)]));
+
+      const { logger, lines } = capturingLogger();
+      const sink = new RecordingSink();
+      const outbox = await open(sink, {}, { logger });
+      await sink.waitForAccepted(2);
+      expect(ids(sink.accepted)).toEqual(['evt-4001-1', 'evt-4001-2']);
+      expect(outbox.status().damage).toMatchObject({ duplicateEvents: 1, duplicates: [{ seq: 1, segment: 1, file, offset: bytes.length }] });
+      expect(lines.find((l) => String(l.msg).includes('sequence number seen before'))).toMatchObject({ level: 50, seq: 1, file, offset: bytes.length });
+      await until(() => outbox.status().depth === 0, 5_000, 'depth 0');
+      await sleep(100);
+      expect(sink.accepted).toHaveLength(2);
+    });
   });
 
   it('a lost outcome means a redelivery with the same id, never a loss (delivery abandoned at close)', async () => {

@@ -14,7 +14,11 @@ import { ACCOUNT_PREFIX, BENCH_KEY_HEX } from './setup.js';
 const CR = 0x0d;
 /** Replies for up to this many frames in one chunk are sliced from one buffer; larger chunks repeat it. */
 const BATCH = 64;
-const ack = buildEncryptedAck({ sequence: '0001', line: '0', account: `${ACCOUNT_PREFIX}0001` }, Buffer.from(BENCH_KEY_HEX, 'hex'), new Date());
+const ack = buildEncryptedAck(
+  { sequence: '0001', line: '0', account: `${ACCOUNT_PREFIX}0001` },
+  Buffer.from(BENCH_KEY_HEX, 'hex'),
+  new Date(),
+);
 const acks = Buffer.concat(Array.from({ length: BATCH }, () => ack));
 
 const sockets = new Set<Socket>();

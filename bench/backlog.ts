@@ -12,7 +12,9 @@ export const BACKLOG_EVENTS = 50_000;
 const APPEND_BATCH = 500;
 
 /** A real event body (a fixture's golden Partner Event API body): the template of every backlog event. */
-const TEMPLATE = JSON.parse(readFileSync(new URL('../../fixtures/captures/ajax.expected.ndjson', import.meta.url), 'utf8').split('\n')[0]!) as OutgoingEvent['body'];
+const TEMPLATE = JSON.parse(
+  readFileSync(new URL('../../fixtures/captures/ajax.expected.ndjson', import.meta.url), 'utf8').split('\n')[0]!,
+) as OutgoingEvent['body'];
 
 /** Journals `count` distinct events spread over `accounts` accounts, without delivering them (`start: false`). */
 export async function fillBacklog(config: OutboxConfig, logFile: string, accounts: number, count = BACKLOG_EVENTS): Promise<void> {

@@ -50,8 +50,14 @@ export function startChild(script: string, args: string[] = []): BenchChild {
         const timer = setTimeout(() => reject(new Error(`${script}: no "${type}" message within ${timeoutMs} ms`)), timeoutMs);
         waiters.push({
           type,
-          resolve: (m) => { clearTimeout(timer); resolve(m as T); },
-          reject: (e) => { clearTimeout(timer); reject(e); },
+          resolve: (m) => {
+            clearTimeout(timer);
+            resolve(m as T);
+          },
+          reject: (e) => {
+            clearTimeout(timer);
+            reject(e);
+          },
         });
       });
     },

@@ -82,7 +82,14 @@ export async function benchConnections(): Promise<ConnectionFigures> {
         remaining -= panels;
         // The first frames spread over ~2 s (rate 0.5/s, one frame each): memory is measured here, not latency.
         const options: SimulateChildOptions = {
-          to: `127.0.0.1:${port}`, panels, rate: 0.5, durationSeconds: 600, framesPerPanel: 1, connectBatch: 200, timeoutMs: 30_000, keyHex: BENCH_KEY_HEX,
+          to: `127.0.0.1:${port}`,
+          panels,
+          rate: 0.5,
+          durationSeconds: 600,
+          framesPerPanel: 1,
+          connectBatch: 200,
+          timeoutMs: 30_000,
+          keyHex: BENCH_KEY_HEX,
         };
         const client = startChild('./simulate-child.js', [JSON.stringify(options)]);
         clients.push(client);

@@ -27,12 +27,39 @@ export function benchDecode(seconds = 1.5): DecodeFigures {
   const key = Buffer.alloc(32, 0x5a);
   const now = new Date();
   const datas = ['#1234|Nri1/BA01', '#1234|Nri1/id3/CL1', '#1234|1130 01 015', '#1234|Nri2/FA12^Kitchen^'];
-  const clear = datas.map((data, i) => buildRequest({ token: data.includes(' ') ? 'ADM-CID' : 'SIA-DCS', sequence: String(i).padStart(4, '0'), receiver: '1', line: '1', account: '1234', data, timestamp: now }));
-  const encrypted = datas.map((data, i) => buildRequest({ token: data.includes(' ') ? 'ADM-CID' : 'SIA-DCS', sequence: String(i).padStart(4, '0'), receiver: '1', line: '1', account: '1234', data, timestamp: now, key }));
+  const clear = datas.map((data, i) =>
+    buildRequest({
+      token: data.includes(' ') ? 'ADM-CID' : 'SIA-DCS',
+      sequence: String(i).padStart(4, '0'),
+      receiver: '1',
+      line: '1',
+      account: '1234',
+      data,
+      timestamp: now,
+    }),
+  );
+  const encrypted = datas.map((data, i) =>
+    buildRequest({
+      token: data.includes(' ') ? 'ADM-CID' : 'SIA-DCS',
+      sequence: String(i).padStart(4, '0'),
+      receiver: '1',
+      line: '1',
+      account: '1234',
+      data,
+      timestamp: now,
+      key,
+    }),
+  );
   const keys = [key];
   const options = { keysFor: () => keys };
   const settings = { keys, timestampWindow: { pastSeconds: 1e9, futureSeconds: 1e9 } };
-  const policy: ReplyPolicy = { account: () => settings, unknownAccounts: 'reject', badCrc: 'nak', clearTimestamps: 'flag', defaultWindow: DEFAULT_WINDOW };
+  const policy: ReplyPolicy = {
+    account: () => settings,
+    unknownAccounts: 'reject',
+    badCrc: 'nak',
+    clearTimestamps: 'flag',
+    defaultWindow: DEFAULT_WINDOW,
+  };
   const clearPolicy: ReplyPolicy = { ...policy, account: () => ({ keys: [], timestampWindow: settings.timestampWindow }) };
   let sink = 0;
   const decodeOnly = (frame: Buffer) => {

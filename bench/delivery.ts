@@ -64,8 +64,16 @@ function eventFor(n: number, accounts: number): OutgoingEvent {
       upload_short_mp4: false,
       upload_event_mp4: false,
       payload: {
-        protocol: 'SIA-DCS', account, code: 'BA', description: 'Burglary Alarm', zone, area: 1,
-        receiver: 'dc09/tcp', peer: '192.0.2.10:50123', sequence: String(n % 10000).padStart(4, '0'), encrypted: true,
+        protocol: 'SIA-DCS',
+        account,
+        code: 'BA',
+        description: 'Burglary Alarm',
+        zone,
+        area: 1,
+        receiver: 'dc09/tcp',
+        peer: '192.0.2.10:50123',
+        sequence: String(n % 10000).padStart(4, '0'),
+        encrypted: true,
       },
     },
   };

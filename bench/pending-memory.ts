@@ -40,10 +40,29 @@ export interface BacklogFigures {
 function storedJson(account: string, id: string, n: number): string {
   return JSON.stringify({
     body: {
-      version: '1.0', location_id: `LOC-${account}`, camera_id: `CAM-${account}`, event_id: id, event_type: 'alarm', event_status: 'active',
-      event_time: new Date(1_767_000_000_000 + n * 1000).toISOString(), sent_at: '', should_signal_to_monitoring_center: true,
-      upload_snapshot_count: 0, upload_short_mp4: false, upload_event_mp4: false,
-      payload: { protocol: 'sia', code: 'BA', zone: String(n % 64), zoneName: 'Back door', area: '1', account, receiver: '01', line: '1', transport: 'tcp' },
+      version: '1.0',
+      location_id: `LOC-${account}`,
+      camera_id: `CAM-${account}`,
+      event_id: id,
+      event_type: 'alarm',
+      event_status: 'active',
+      event_time: new Date(1_767_000_000_000 + n * 1000).toISOString(),
+      sent_at: '',
+      should_signal_to_monitoring_center: true,
+      upload_snapshot_count: 0,
+      upload_short_mp4: false,
+      upload_event_mp4: false,
+      payload: {
+        protocol: 'sia',
+        code: 'BA',
+        zone: String(n % 64),
+        zoneName: 'Back door',
+        area: '1',
+        account,
+        receiver: '01',
+        line: '1',
+        transport: 'tcp',
+      },
     },
     account,
   });
@@ -59,7 +78,7 @@ async function writeBacklogJournal(dir: string, events: number): Promise<number>
   let handle: Awaited<ReturnType<typeof open>> | null = null;
   let size = 0;
   let inSegment = 0;
-  for (let seq = 1; seq <= events; ) {
+  for (let seq = 1; seq <= events;) {
     if (!handle || size >= segmentBytes) {
       await handle?.close();
       handle = await open(join(dir, segmentFileName(++segment)), 'w', 0o600);

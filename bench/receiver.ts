@@ -44,7 +44,8 @@ export interface ReceiverVariant {
 /** The machine's limit: a server that answers every frame with a fixed ACK and does nothing else (issue 17). */
 export const LIMIT_VARIANT: ReceiverVariant = {
   name: 'limit',
-  description: 'do-nothing ACK server (fixed valid encrypted ACK per frame, no decoding, no sink, no log): the limit of this machine and load generator',
+  description:
+    'do-nothing ACK server (fixed valid encrypted ACK per frame, no decoding, no sink, no log): the limit of this machine and load generator',
   targets: {},
   limit: true,
 };
@@ -182,7 +183,9 @@ async function startBridgeServer(variant: ReceiverVariant, phase: Phase, dir: st
     },
     journal: () => {
       const stats = outbox?.journalStats();
-      return stats ? { records: stats.records, fsyncs: stats.syncs, recordsPerFsync: round(stats.records / Math.max(1, stats.syncs), 1) } : null;
+      return stats
+        ? { records: stats.records, fsyncs: stats.syncs, recordsPerFsync: round(stats.records / Math.max(1, stats.syncs), 1) }
+        : null;
     },
     pending: () => outbox?.status().depth ?? null,
     stop: async () => {
@@ -307,12 +310,18 @@ function figures(phase: Phase, run: PhaseRun, limit: LimitPhase | null, target: 
     framesPerSecond: r.framesPerSecond,
     latencyMs: r.latencyMs,
     ...(limit
-      ? { vsLimit: { framesPerSecondRatio: ratio(r.framesPerSecond, limit.framesPerSecond), limitFramesPerSecond: limit.framesPerSecond, limitLatencyMs: limit.latencyMs } }
+      ? {
+          vsLimit: {
+            framesPerSecondRatio: ratio(r.framesPerSecond, limit.framesPerSecond),
+            limitFramesPerSecond: limit.framesPerSecond,
+            limitLatencyMs: limit.latencyMs,
+          },
+        }
       : {}),
     serverCpuPercent: run.server.cpuPercent,
     serverLoopBusyPercent: run.server.loopBusyPercent,
     // Thread time per frame: the CPU the receiving thread spends on one frame, which caps throughput.
-    loopBusyMicrosPerFrame: r.framesPerSecond > 0 ? Math.round((run.server.loopBusyPercent / 100) * 1e6 / r.framesPerSecond) : 0,
+    loopBusyMicrosPerFrame: r.framesPerSecond > 0 ? Math.round(((run.server.loopBusyPercent / 100) * 1e6) / r.framesPerSecond) : 0,
     allocatedBytesPerFrame: run.allocatedBytesPerFrame,
     gc: { count: run.server.gcCount, pauseMs: run.server.gcPauseMs },
     ...(run.journal ? { journal: run.journal } : {}),
@@ -335,7 +344,6 @@ export interface ReceiverFigures {
  * runs this many times on fresh servers and the run with the median rate is reported, with every run's rate.
  */
 const THROUGHPUT_RUNS = QUICK ? 1 : 3;
-
 
 function throughputGoal(variant: ReceiverVariant, fps: number, limit: LimitPhase | null): { text: string; meets: boolean } {
   const { throughputFramesPerSecond: min, throughputRatioToLimit: share } = variant.targets;

@@ -29,7 +29,11 @@ export function benchConfigJson(dir: string, accounts: number): Record<string, u
   const table: Record<string, unknown> = {};
   for (let i = 1; i <= accounts; i++) {
     table[`${ACCOUNT_PREFIX}${String(i).padStart(4, '0')}`] = {
-      key: BENCH_KEY_HEX, keyEncoding: 'hex', locationId: `LOC-${i}`, recorderId: `REC-${i}`, cameraId: `CAM-${i}`,
+      key: BENCH_KEY_HEX,
+      keyEncoding: 'hex',
+      locationId: `LOC-${i}`,
+      recorderId: `REC-${i}`,
+      cameraId: `CAM-${i}`,
     };
   }
   return {

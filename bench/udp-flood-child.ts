@@ -28,7 +28,14 @@ const IN_FLIGHT = 64;
 
 function datagrams(): Buffer[] {
   const tiny = frameBody('"X"0[]');
-  const unknownAccount = buildRequest({ token: 'SIA-DCS', sequence: '0001', line: '0', account: '9999', data: '#9999|NBA1', timestamp: new Date() });
+  const unknownAccount = buildRequest({
+    token: 'SIA-DCS',
+    sequence: '0001',
+    line: '0',
+    account: '9999',
+    data: '#9999|NBA1',
+    timestamp: new Date(),
+  });
   const badCrc = Buffer.from(unknownAccount);
   badCrc[1] = badCrc[1] === 0x30 ? 0x31 : 0x30;
   return [

@@ -24,9 +24,25 @@ const FLOOD_SOURCES = ['127.0.0.1', '127.0.0.2', '127.0.0.3', '127.0.0.4'];
 const FLOOD_REASONS = ['udp-rate-limited', 'udp-several-frames', 'udp-bytes-outside-frame', 'not-a-frame', 'udp-reply-larger-than-request'];
 
 export interface UdpFloodFigures {
-  tcp: { panels: number; ratePerPanel: number; frames: number; acked: number; naks: number; errors: number; latencyMs: SimulateReport['latencyMs'] };
+  tcp: {
+    panels: number;
+    ratePerPanel: number;
+    frames: number;
+    acked: number;
+    naks: number;
+    errors: number;
+    latencyMs: SimulateReport['latencyMs'];
+  };
   tcpWithoutFlood: { latencyMs: SimulateReport['latencyMs'] };
-  flood: { sources: number; datagrams: number; datagramsPerSecond: number; megabytes: number; replies: number; replyBytes: number; replyBytesPerByteSent: number };
+  flood: {
+    sources: number;
+    datagrams: number;
+    datagramsPerSecond: number;
+    megabytes: number;
+    replies: number;
+    replyBytes: number;
+    replyBytesPerByteSent: number;
+  };
   bridgeRejections: Record<string, number>;
   target: string;
   meetsTarget: boolean;
@@ -45,18 +61,27 @@ async function run(flooded: boolean): Promise<{ tcp: SimulateReport; flood: UdpF
     const bridge = await startBridge(config, { logger: benchLogger(join(dir, 'bridge.log'), config.log.level) });
     try {
       const panels: SimulateChildOptions = {
-        to: `127.0.0.1:${bridge.port('tcp')}`, panels: PANELS, rate: RATE_PER_PANEL, durationSeconds: SECONDS, warmupSeconds: 1, keyHex: BENCH_KEY_HEX,
+        to: `127.0.0.1:${bridge.port('tcp')}`,
+        panels: PANELS,
+        rate: RATE_PER_PANEL,
+        durationSeconds: SECONDS,
+        warmupSeconds: 1,
+        keyHex: BENCH_KEY_HEX,
       };
       const tcp = startChild('./simulate-child.js', [JSON.stringify(panels)]);
       await tcp.next('connected');
       const flooder = flooded
-        ? startChild('./udp-flood-child.js', [JSON.stringify({ port: bridge.port('udp'), sources: FLOOD_SOURCES, durationSeconds: SECONDS } satisfies UdpFloodOptions)])
+        ? startChild('./udp-flood-child.js', [
+            JSON.stringify({ port: bridge.port('udp'), sources: FLOOD_SOURCES, durationSeconds: SECONDS } satisfies UdpFloodOptions),
+          ])
         : null;
       const { report } = await tcp.next<{ type: 'report'; report: SimulateReport }>('report', (SECONDS + 60) * 1000);
       const flood = flooder ? (await flooder.next<{ type: 'report'; report: UdpFloodReport }>('report', 60_000)).report : null;
       await Promise.all([tcp.exited(), flooder?.exited()]);
       const counted = (await bridge.metrics.rejections.get()).values;
-      const rejections = Object.fromEntries(FLOOD_REASONS.map((reason) => [reason, counted.find((v) => v.labels.reason === reason)?.value ?? 0]));
+      const rejections = Object.fromEntries(
+        FLOOD_REASONS.map((reason) => [reason, counted.find((v) => v.labels.reason === reason)?.value ?? 0]),
+      );
       return { tcp: report, flood, rejections };
     } finally {
       await bridge.stop();
@@ -69,7 +94,15 @@ export async function benchUdpFlood(): Promise<UdpFloodFigures> {
   const { tcp, flood, rejections } = await run(true);
   const f = flood!;
   return {
-    tcp: { panels: PANELS, ratePerPanel: RATE_PER_PANEL, frames: tcp.frames, acked: tcp.acked, naks: tcp.naks, errors: tcp.errors, latencyMs: tcp.latencyMs },
+    tcp: {
+      panels: PANELS,
+      ratePerPanel: RATE_PER_PANEL,
+      frames: tcp.frames,
+      acked: tcp.acked,
+      naks: tcp.naks,
+      errors: tcp.errors,
+      latencyMs: tcp.latencyMs,
+    },
     tcpWithoutFlood: { latencyMs: quiet.tcp.latencyMs },
     flood: {
       sources: FLOOD_SOURCES.length,

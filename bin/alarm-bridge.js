@@ -6,6 +6,11 @@ import { main } from '../dist/src/cli/main.js';
 if (process.argv[2] !== 'serve') endQuietlyOnClosedPipe(process.stdout);
 
 main(process.argv.slice(2)).then(
-  (code) => { process.exitCode = code; },
-  (err) => { console.error(err instanceof Error ? err.message : err); process.exitCode = 1; },
+  (code) => {
+    process.exitCode = code;
+  },
+  (err) => {
+    console.error(err instanceof Error ? err.message : err);
+    process.exitCode = 1;
+  },
 );

@@ -124,7 +124,10 @@ interface BufferedDestination {
 }
 
 const isBuffered = (d: unknown): d is BufferedDestination =>
-  typeof d === 'object' && d !== null && typeof (d as BufferedDestination).flushSync === 'function' && typeof (d as BufferedDestination).write === 'function';
+  typeof d === 'object' &&
+  d !== null &&
+  typeof (d as BufferedDestination).flushSync === 'function' &&
+  typeof (d as BufferedDestination).write === 'function';
 
 /**
  * Hands the lines of one turn of the event loop to `inner` as one string. sonic-boom appends each write to its
@@ -215,7 +218,7 @@ export function errorMessage(err: unknown): string {
 
 /** The stack of an unexpected error (where it came from matters), else its message. */
 export function errorStack(err: unknown): string {
-  return err instanceof Error ? err.stack ?? err.message : String(err);
+  return err instanceof Error ? (err.stack ?? err.message) : String(err);
 }
 
 /**

@@ -69,9 +69,7 @@ describe('createLogger', () => {
         headers: { Authorization: 'Bearer SECRET-1', 'X-API-KEY': 'SECRET-2', 'content-type': 'application/json' },
         req: { headers: { authorization: 'Bearer SECRET-3', 'x-api-key': 'SECRET-4' } },
         uploads: {
-          snapshots: [
-            { seq: 1, upload_put_url: 'https://s3/x?X-Amz-Signature=SECRET-5', callback_put_url: 'https://c?SECRET-6' },
-          ],
+          snapshots: [{ seq: 1, upload_put_url: 'https://s3/x?X-Amz-Signature=SECRET-5', callback_put_url: 'https://c?SECRET-6' }],
           short_mp4: { upload_put_url: 'https://s3/y?SECRET-7', callback_put_url: 'https://c?SECRET-8' },
           event_mp4: { upload_put_url: 'https://s3/z?SECRET-9', callback_put_url: 'https://c?SECRET-10' },
         },
@@ -98,7 +96,11 @@ describe('TurnBatchedDestination (one write per turn of the event loop into soni
   function recordingInner() {
     const writes: string[] = [];
     let syncFlushes = 0;
-    return { writes, syncFlushes: () => syncFlushes, inner: { write: (s: string) => (writes.push(s), true), flushSync: () => void syncFlushes++ } };
+    return {
+      writes,
+      syncFlushes: () => syncFlushes,
+      inner: { write: (s: string) => (writes.push(s), true), flushSync: () => void syncFlushes++ },
+    };
   }
 
   it('passes the lines of one turn on as one write, in order', async () => {
@@ -108,7 +110,10 @@ describe('TurnBatchedDestination (one write per turn of the event loop into soni
     expect(writes).toHaveLength(0);
     await new Promise((r) => setImmediate(r));
     expect(writes).toHaveLength(1);
-    const lines = writes[0]!.trimEnd().split('\n').map((l) => JSON.parse(l) as { n: number });
+    const lines = writes[0]!
+      .trimEnd()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { n: number });
     expect(lines.map((l) => l.n)).toEqual(Array.from({ length: 50 }, (_, i) => i));
     logger.info({ n: 50 }, 'next turn');
     await new Promise((r) => setImmediate(r));
@@ -126,7 +131,12 @@ describe('TurnBatchedDestination (one write per turn of the event loop into soni
   });
 
   it('a destination that throws (already ended) drops the lines instead of throwing from the event loop', async () => {
-    const inner = { write: () => { throw new Error('SonicBoom destroyed'); }, flushSync: () => undefined };
+    const inner = {
+      write: () => {
+        throw new Error('SonicBoom destroyed');
+      },
+      flushSync: () => undefined,
+    };
     const destination = new TurnBatchedDestination(inner);
     const notices: string[] = [];
     const stderrWrite = process.stderr.write.bind(process.stderr);
@@ -157,7 +167,10 @@ describe('TurnBatchedDestination (one write per turn of the event loop into soni
       destination.end();
       await closed;
       const text = await readFile(file, 'utf8');
-      const lines = text.trimEnd().split('\n').map((l) => JSON.parse(l) as { n: number; key: string });
+      const lines = text
+        .trimEnd()
+        .split('\n')
+        .map((l) => JSON.parse(l) as { n: number; key: string });
       expect(lines.map((l) => l.n)).toEqual(Array.from({ length: 2000 }, (_, i) => i));
       expect(text).not.toContain('SECRET');
     } finally {

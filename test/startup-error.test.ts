@@ -5,9 +5,18 @@ const errno = (code: string) => Object.assign(new Error(`listen ${code}`), { cod
 
 describe('listenFailure', () => {
   it.each([
-    ['EADDRINUSE', 'listeners[0] (dc09/udp) cannot listen on [::1]:5000 (EADDRINUSE: the address is in use): stop the other process listening there, or change listeners[0].port'],
-    ['EACCES', 'listeners[0] (dc09/udp) cannot listen on [::1]:5000 (EACCES: permission denied): ports below 1024 need root or CAP_NET_BIND_SERVICE: change listeners[0].port'],
-    ['EADDRNOTAVAIL', 'listeners[0] (dc09/udp) cannot listen on [::1]:5000 (EADDRNOTAVAIL: no interface of this machine has that address): change listeners[0].host'],
+    [
+      'EADDRINUSE',
+      'listeners[0] (dc09/udp) cannot listen on [::1]:5000 (EADDRINUSE: the address is in use): stop the other process listening there, or change listeners[0].port',
+    ],
+    [
+      'EACCES',
+      'listeners[0] (dc09/udp) cannot listen on [::1]:5000 (EACCES: permission denied): ports below 1024 need root or CAP_NET_BIND_SERVICE: change listeners[0].port',
+    ],
+    [
+      'EADDRNOTAVAIL',
+      'listeners[0] (dc09/udp) cannot listen on [::1]:5000 (EADDRNOTAVAIL: no interface of this machine has that address): change listeners[0].host',
+    ],
   ])('%s names the key, the address and what to change', (code, message) => {
     const failure = listenFailure(errno(code), 'listeners[0]', 'dc09/udp', '::1', 5000);
     expect(failure).toBeInstanceOf(StartupError);

@@ -37,9 +37,14 @@ type DecodeArgs = FrameInputArgs & { format?: 'dc09' | 'surgard' | 'galaxy' | 'l
 
 export const decodeCommand: CommandModule<object, DecodeArgs> = {
   command: 'decode [frames..]',
-  describe: 'decode DC-09 frames (or Sur-Gard records, Galaxy blocks, Lupusec messages) and print one JSON report per input, with the reply the receiver would send',
+  describe:
+    'decode DC-09 frames (or Sur-Gard records, Galaxy blocks, Lupusec messages) and print one JSON report per input, with the reply the receiver would send',
   builder: (y) =>
-    withFrameInputOptions(y).option('format', { choices: ['dc09', 'surgard', 'galaxy', 'lupusec-cid'] as const, default: 'dc09' as const, describe: 'dc09 frames, Sur-Gard MLR2/System records, Galaxy native SIA blocks or Lupusec Contact ID messages' }) as never,
+    withFrameInputOptions(y).option('format', {
+      choices: ['dc09', 'surgard', 'galaxy', 'lupusec-cid'] as const,
+      default: 'dc09' as const,
+      describe: 'dc09 frames, Sur-Gard MLR2/System records, Galaxy native SIA blocks or Lupusec Contact ID messages',
+    }) as never,
   handler: async (argv) => {
     const key = keyFromArgs(argv);
     const now = clockFromArgs(argv);
@@ -47,9 +52,12 @@ export const decodeCommand: CommandModule<object, DecodeArgs> = {
     for await (const input of frameInputs(argv.frames)) {
       // Sur-Gard input is split like the listener splits it (DC4/CR terminators, glued copies): a report per record.
       const format = argv.format ?? 'dc09';
-      const reports = format === 'surgard' ? surgardRecords(unescapeFrame(input.text)).map(decodeSurgardForCli)
-        : format === 'dc09' ? [decodeFrame(input.bytes, key, now)]
-        : NATIVE_FORMATS[format](unescapeFrame(input.text));
+      const reports =
+        format === 'surgard'
+          ? surgardRecords(unescapeFrame(input.text)).map(decodeSurgardForCli)
+          : format === 'dc09'
+            ? [decodeFrame(input.bytes, key, now)]
+            : NATIVE_FORMATS[format](unescapeFrame(input.text));
       for (const report of reports) {
         allOk &&= report.ok;
         process.stdout.write(`${JSON.stringify(report)}\n`);

@@ -6,7 +6,16 @@
 import { chmod, readFile, writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { Argv, CommandModule } from 'yargs';
-import { DEFAULT_AUDIENCE, DEFAULT_CLIENT_ID, DEFAULT_TOKEN_LIFETIME_SECONDS, EVENTS_PATH, startEmulator, TOKEN_PATH, type Emulator, type EmulatorOptions } from '../emulator/server.js';
+import {
+  DEFAULT_AUDIENCE,
+  DEFAULT_CLIENT_ID,
+  DEFAULT_TOKEN_LIFETIME_SECONDS,
+  EVENTS_PATH,
+  startEmulator,
+  TOKEN_PATH,
+  type Emulator,
+  type EmulatorOptions,
+} from '../emulator/server.js';
 import { UsageError } from './frame-input.js';
 
 export const DEFAULT_PRIVATE_KEY_FILE = './emulator-private.pem';
@@ -59,9 +68,14 @@ export const PRIVATE_KEY_PLACEHOLDER = 'REPLACE-WITH-THE-PRIVATE-KEY-FILE-MATCHI
  * The sink block for an emulator: JWT-assertion auth with the key it generated (or the one matching `--public-key`),
  * or the API key when only `--api-key` can authenticate.
  */
-export function emulatorSinkBlock(announced: Omit<EmulatorAnnouncement, 'sink'>, apiKey: string | undefined, publicKeyGiven: boolean): EmulatorSinkBlock {
+export function emulatorSinkBlock(
+  announced: Omit<EmulatorAnnouncement, 'sink'>,
+  apiKey: string | undefined,
+  publicKeyGiven: boolean,
+): EmulatorSinkBlock {
   const baseUrl = announced.url;
-  if (apiKey !== undefined && publicKeyGiven && announced.privateKeyFile === undefined) return { type: 'partner-api', baseUrl, auth: { apiKey } };
+  if (apiKey !== undefined && publicKeyGiven && announced.privateKeyFile === undefined)
+    return { type: 'partner-api', baseUrl, auth: { apiKey } };
   return {
     type: 'partner-api',
     baseUrl,
@@ -99,7 +113,11 @@ function builder(yargs: Argv) {
     })
     .option('assertion-audience', { type: 'string', describe: 'expected aud of assertions (default: <url>/)' })
     .option('api-key', { type: 'string', describe: 'also accept this X-API-KEY header' })
-    .option('token-lifetime', { type: 'number', default: DEFAULT_TOKEN_LIFETIME_SECONDS, describe: 'expires_in of issued tokens (seconds)' })
+    .option('token-lifetime', {
+      type: 'number',
+      default: DEFAULT_TOKEN_LIFETIME_SECONDS,
+      describe: 'expires_in of issued tokens (seconds)',
+    })
     .option('latency-ms', { type: 'number', default: 0, describe: 'delay added to each event POST' })
     .option('failure-rate', { type: 'number', default: 0, describe: 'share of event POSTs answered 503 (0..1)' })
     .option('status-script', { type: 'string', describe: 'statuses for the next event POSTs, e.g. 503,503,429 (then normal answers)' })
@@ -161,7 +179,10 @@ export async function runEmulateApi(args: EmulateApiArgs, io: RunEmulateApiIo = 
       await chmod(file, 0o600); // writeFile's mode only applies when it creates the file
       announcement.privateKeyFile = file;
     }
-    const full: EmulatorAnnouncement = { ...announcement, sink: emulatorSinkBlock(announcement, args.apiKey, args.publicKey !== undefined) };
+    const full: EmulatorAnnouncement = {
+      ...announcement,
+      sink: emulatorSinkBlock(announcement, args.apiKey, args.publicKey !== undefined),
+    };
     io.write(`${JSON.stringify(full)}\n`);
     await io.untilStopped(emulator);
   } finally {

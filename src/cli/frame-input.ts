@@ -14,7 +14,11 @@ export interface FrameInputArgs {
 
 export function withFrameInputOptions<T>(y: Argv<T>) {
   return y
-    .positional('frames', { type: 'string', array: true, describe: 'frames with C escapes (\\n \\r \\xHH \\\\); none: one per line on stdin' })
+    .positional('frames', {
+      type: 'string',
+      array: true,
+      describe: 'frames with C escapes (\\n \\r \\xHH \\\\); none: one per line on stdin',
+    })
     .option('key', { type: 'string', describe: 'AES key as 32/48/64 hex digits, for encrypted frames' })
     .option('key-ascii', { type: 'string', describe: 'AES key as 16/24/32 characters, for encrypted frames' })
     .option('now', { type: 'string', describe: 'receiver clock for the reply policy (ISO 8601; default: now)' });

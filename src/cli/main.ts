@@ -11,7 +11,15 @@ import { ConfigError } from '../config/load.js';
 import { UsageError } from './frame-input.js';
 
 /** Every command module; each lives in its own file under src/cli/. */
-const commands: CommandModule<any, any>[] = [serveCommand, decodeCommand, mapCommand, replayCommand, simulateCommand, emulateApiCommand, outboxCommand];
+const commands: CommandModule<any, any>[] = [
+  serveCommand,
+  decodeCommand,
+  mapCommand,
+  replayCommand,
+  simulateCommand,
+  emulateApiCommand,
+  outboxCommand,
+];
 
 /** Runs the CLI with the given arguments; resolves to the process exit code. */
 export async function main(args: string[]): Promise<number> {

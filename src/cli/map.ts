@@ -11,14 +11,24 @@ type MapArgs = FrameInputArgs & { config?: string; exitCode?: number };
 function eventReport(event: MappedEvent): Record<string, unknown> {
   if (event.forwarded) return { forwarded: true, body: event.body, rule: event.rule };
   const { reason, message, eventId } = event;
-  return { forwarded: false, reason, message, eventId, ...(event.configKey ? { configKey: event.configKey } : {}), code: event.panelEvent.code };
+  return {
+    forwarded: false,
+    reason,
+    message,
+    eventId,
+    ...(event.configKey ? { configKey: event.configKey } : {}),
+    code: event.panelEvent.code,
+  };
 }
 
 export const mapCommand: CommandModule<object, MapArgs> = {
   command: 'map [frames..]',
   describe: 'decode frames and print the Partner Event API bodies the bridge would post (or why not)',
   builder: (y) =>
-    withFrameInputOptions(y).option('config', { type: 'string', describe: 'configuration file (accounts, keys, mapping); default: the embedded one' }) as never,
+    withFrameInputOptions(y).option('config', {
+      type: 'string',
+      describe: 'configuration file (accounts, keys, mapping); default: the embedded one',
+    }) as never,
   handler: async (argv) => {
     const config = argv.config ? await loadConfigFile(argv.config) : defaultConfig();
     const directory = accountDirectory(config, keyFromArgs(argv));
@@ -29,7 +39,9 @@ export const mapCommand: CommandModule<object, MapArgs> = {
       const reply = { kind: decision.kind, reason: decision.reason };
       if (!result.ok) {
         allOk = false;
-        process.stdout.write(`${JSON.stringify({ ok: false, error: { code: result.error.code, message: result.error.message }, events: [], reply })}\n`);
+        process.stdout.write(
+          `${JSON.stringify({ ok: false, error: { code: result.error.code, message: result.error.message }, events: [], reply })}\n`,
+        );
         continue;
       }
       const account = decision.account ?? '';
@@ -39,7 +51,9 @@ export const mapCommand: CommandModule<object, MapArgs> = {
       const events = mappable && source ? mapFrame(source, config).map(eventReport) : [];
       const ok = decision.kind === 'ACK' || decision.kind === 'none';
       allOk &&= ok;
-      process.stdout.write(`${JSON.stringify({ ok, account, token: result.message.token, events, reply, ...(dataError ? { dataError } : {}) })}\n`);
+      process.stdout.write(
+        `${JSON.stringify({ ok, account, token: result.message.token, events, reply, ...(dataError ? { dataError } : {}) })}\n`,
+      );
     }
     argv.exitCode = allOk ? 0 : 1;
   },

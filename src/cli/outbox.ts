@@ -18,7 +18,15 @@ import { parseJson, readBody } from '../sink/partner-api/body.js';
 import { isPlainObject } from '../sink/partner-event-schema.js';
 import { UsageError } from './frame-input.js';
 import {
-  discardLetters, listRows, requireDiscardChoice, retryLetters, statusReport, type DeadLetterChoice, type DiscardReport, type ListRequest, type OutboxView,
+  discardLetters,
+  listRows,
+  requireDiscardChoice,
+  retryLetters,
+  statusReport,
+  type DeadLetterChoice,
+  type DiscardReport,
+  type ListRequest,
+  type OutboxView,
   type RetryReport,
 } from '../server/app/outbox-operations.js';
 
@@ -53,11 +61,19 @@ const REPLY_TIMEOUT_MS = 120_000;
 const isStringList = (v: unknown): v is string[] => Array.isArray(v) && v.every((x) => typeof x === 'string');
 
 function isRetryReport(v: unknown): v is RetryReport {
-  return isPlainObject(v) && typeof v.requeued === 'number' && isStringList(v.ids) && Array.isArray(v.skipped) && v.skipped.every((l) => isPlainObject(l) && typeof l.id === 'string' && typeof l.reason === 'string');
+  return (
+    isPlainObject(v) &&
+    typeof v.requeued === 'number' &&
+    isStringList(v.ids) &&
+    Array.isArray(v.skipped) &&
+    v.skipped.every((l) => isPlainObject(l) && typeof l.id === 'string' && typeof l.reason === 'string')
+  );
 }
 
 function isDiscardReport(v: unknown): v is DiscardReport {
-  return isPlainObject(v) && typeof v.discarded === 'number' && isStringList(v.ids) && Array.isArray(v.letters) && v.letters.every(isPlainObject);
+  return (
+    isPlainObject(v) && typeof v.discarded === 'number' && isStringList(v.ids) && Array.isArray(v.letters) && v.letters.every(isPlainObject)
+  );
 }
 
 /** POSTs `body` to a running bridge's `/outbox/<action>` with its control token: the HTTP status and the JSON reply. */
@@ -78,7 +94,11 @@ const bridgeUrl = (http: HttpConfig, action: string) => `http://${urlHost(http.h
  * `status` / `list` from the bridge that holds the outbox, when one runs and answers with its control token; null
  * when there is none (no `http` section, no token, nobody answering, a refusal): the caller reads the files instead.
  */
-async function askLiveView(action: 'status' | 'list', config: BridgeConfig & { outbox: OutboxConfig }, body: unknown): Promise<unknown | null> {
+async function askLiveView(
+  action: 'status' | 'list',
+  config: BridgeConfig & { outbox: OutboxConfig },
+  body: unknown,
+): Promise<unknown | null> {
   if (!config.http) return null;
   const token = await readControlToken(config.outbox.dir).catch(() => null);
   if (token === null) return null;
@@ -94,16 +114,29 @@ async function askLiveView(action: 'status' | 'list', config: BridgeConfig & { o
  * `retry` / `discard` while a bridge holds the outbox: asks that bridge over its status server, with the control
  * token it wrote next to the outbox (a server that is not that bridge refuses it).
  */
-async function askRunningBridge(action: 'retry' | 'discard', choice: DeadLetterChoice, config: BridgeConfig & { outbox: OutboxConfig }, file: string, locked: OutboxLockedError, write: (line: string) => void): Promise<number> {
+async function askRunningBridge(
+  action: 'retry' | 'discard',
+  choice: DeadLetterChoice,
+  config: BridgeConfig & { outbox: OutboxConfig },
+  file: string,
+  locked: OutboxLockedError,
+  write: (line: string) => void,
+): Promise<number> {
   if (!config.http) {
-    throw new UsageError(`${locked.message} (a running bridge): stop it first, or give it an "http" section in ${file} so that "outbox ${action}" can ask it`);
+    throw new UsageError(
+      `${locked.message} (a running bridge): stop it first, or give it an "http" section in ${file} so that "outbox ${action}" can ask it`,
+    );
   }
   const token = await readControlToken(config.outbox.dir).catch((err: NodeJS.ErrnoException) => {
     if (err.code !== 'EACCES' && err.code !== 'EPERM') throw err;
-    throw new UsageError(`${locked.message}, and its ${CONTROL_TOKEN_FILE} there is readable by the bridge's user only (mode 0600): run this command as that user or as root`);
+    throw new UsageError(
+      `${locked.message}, and its ${CONTROL_TOKEN_FILE} there is readable by the bridge's user only (mode 0600): run this command as that user or as root`,
+    );
   });
   if (token === null) {
-    throw new UsageError(`${locked.message}, and it published no ${CONTROL_TOKEN_FILE} there: it is still starting (try again in a moment), its status server is off, or it runs a version without one (stop it first)`);
+    throw new UsageError(
+      `${locked.message}, and it published no ${CONTROL_TOKEN_FILE} there: it is still starting (try again in a moment), its status server is off, or it runs a version without one (stop it first)`,
+    );
   }
   const url = bridgeUrl(config.http, action);
   let status: number;
@@ -114,7 +147,9 @@ async function askRunningBridge(action: 'retry' | 'discard', choice: DeadLetterC
     throw new UsageError(`${locked.message}, and its status server at ${url} did not answer (${describeError(err)})`);
   }
   if (status === 401) {
-    throw new UsageError(`the status server at ${url} is not the bridge that holds ${config.outbox.dir} (it refused that bridge's control token): check "http" in ${file} (a changed "http" takes effect only when the bridge restarts)`);
+    throw new UsageError(
+      `the status server at ${url} is not the bridge that holds ${config.outbox.dir} (it refused that bridge's control token): check "http" in ${file} (a changed "http" takes effect only when the bridge restarts)`,
+    );
   }
   if (status === 200 && (action === 'retry' ? isRetryReport(reply) : isDiscardReport(reply))) {
     return action === 'retry' ? printRetry(reply as RetryReport, write) : printDiscard(reply as DiscardReport, write);
@@ -152,11 +187,14 @@ export async function runOutbox(args: OutboxArgs, write: (line: string) => void)
     try {
       outbox = await openOutbox(config.outbox, { logger, start: false });
     } catch (err) {
-      if (err instanceof OutboxLockedError) return askRunningBridge(action, choice, { ...config, outbox: config.outbox }, args.config, err, write);
+      if (err instanceof OutboxLockedError)
+        return askRunningBridge(action, choice, { ...config, outbox: config.outbox }, args.config, err, write);
       throw err;
     }
     try {
-      return action === 'retry' ? printRetry(await retryLetters(outbox, config, choice), write) : printDiscard(await discardLetters(outbox, choice), write);
+      return action === 'retry'
+        ? printRetry(await retryLetters(outbox, config, choice), write)
+        : printDiscard(await discardLetters(outbox, choice), write);
     } finally {
       await outbox.close();
     }
@@ -166,7 +204,12 @@ export async function runOutbox(args: OutboxArgs, write: (line: string) => void)
   if (live !== null && printView(args.action, 'live', live, write)) return 0;
   const outbox = await openOutbox(config.outbox, { logger, readOnly: true, start: false });
   try {
-    printView(args.action, 'on-disk', args.action === 'status' ? statusReport(outbox, config.outbox.dir) : await listRows(outbox, listRequest), write);
+    printView(
+      args.action,
+      'on-disk',
+      args.action === 'status' ? statusReport(outbox, config.outbox.dir) : await listRows(outbox, listRequest),
+      write,
+    );
     return 0;
   } finally {
     await outbox.close();
@@ -175,7 +218,8 @@ export async function runOutbox(args: OutboxArgs, write: (line: string) => void)
 
 export const outboxCommand: CommandModule<object, OutboxArgs> = {
   command: 'outbox <action>',
-  describe: 'inspect the durable outbox (status, list [--dead]), re-queue dead letters after fixing the config (retry) or drop them (discard)',
+  describe:
+    'inspect the durable outbox (status, list [--dead]), re-queue dead letters after fixing the config (retry) or drop them (discard)',
   builder: (y) =>
     y
       .positional('action', { choices: ['status', 'list', 'retry', 'discard'] as const, demandOption: true })

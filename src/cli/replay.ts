@@ -91,7 +91,7 @@ export const WIRES: Readonly<Record<ReplayProtocol, Wire>> = {
     },
     token: (reply) => {
       const parsed = parseGalaxyBlock(reply);
-      return parsed.ok ? GALAXY_REPLY_TOKENS[parsed.block.function] ?? null : null;
+      return parsed.ok ? (GALAXY_REPLY_TOKENS[parsed.block.function] ?? null) : null;
     },
     // docs/sia-dcs.md §4: the session ends with the end-of-data block `40 30 8F`.
     endsSession: (sent) => sent.subarray(-GALAXY_END.length).equals(GALAXY_END),
@@ -146,9 +146,13 @@ export function parseCapture(text: string, name = 'capture', complete: (bytes: B
       throw new UsageError(`${where}: not valid JSON (${(err as Error).message})`);
     }
     const o = (record && typeof record === 'object' && !Array.isArray(record) ? record : {}) as Record<string, unknown>;
-    if (typeof o.frame !== 'string' || o.frame === '') throw new UsageError(`${where}: expected {"frame": "<frame with escapes>", "delayMs"?: n, "expect"?: "ACK"|"NAK"|"DUH"|"none"|"any"}`);
+    if (typeof o.frame !== 'string' || o.frame === '')
+      throw new UsageError(
+        `${where}: expected {"frame": "<frame with escapes>", "delayMs"?: n, "expect"?: "ACK"|"NAK"|"DUH"|"none"|"any"}`,
+      );
     const delayMs = o.delayMs ?? 0;
-    if (typeof delayMs !== 'number' || !Number.isFinite(delayMs) || delayMs < 0) throw new UsageError(`${where}: "delayMs" must be a number ≥ 0, found ${JSON.stringify(o.delayMs)}`);
+    if (typeof delayMs !== 'number' || !Number.isFinite(delayMs) || delayMs < 0)
+      throw new UsageError(`${where}: "delayMs" must be a number ≥ 0, found ${JSON.stringify(o.delayMs)}`);
     const entry: CaptureEntry = { line: i + 1, bytes: complete(unescapeFrame(o.frame)), delayMs };
     if (o.expect !== undefined) entry.expect = expectationOf(o.expect, where);
     entries.push(entry);
@@ -198,7 +202,10 @@ class TcpTransport extends WaitingTransport implements Transport {
   private replies: Buffer[] = [];
   private closed = false;
 
-  constructor(private readonly target: Target, private readonly wire: Wire) {
+  constructor(
+    private readonly target: Target,
+    private readonly wire: Wire,
+  ) {
     super();
   }
 
@@ -314,7 +321,9 @@ class UdpTransport extends WaitingTransport implements Transport {
     this.replies.length = 0; // late replies of earlier frames
     const started = performance.now();
     try {
-      await new Promise<void>((resolve, reject) => this.socket.send(bytes, this.target.port, this.target.host, (err) => (err ? reject(err) : resolve())));
+      await new Promise<void>((resolve, reject) =>
+        this.socket.send(bytes, this.target.port, this.target.host, (err) => (err ? reject(err) : resolve())),
+      );
     } catch (err) {
       return { reply: null, status: 'error', latencyMs: null, error: errorText(err) };
     }
@@ -438,7 +447,8 @@ export async function runReplay(options: ReplayOptions, io: ReplayIo): Promise<R
     throw new UsageError(`cannot read ${options.file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
   }
   const protocol = options.protocol ?? 'dc09';
-  if (protocol !== 'dc09' && options.transport === 'udp') throw new UsageError(`--transport udp: the ${protocol} protocol runs over TCP only`);
+  if (protocol !== 'dc09' && options.transport === 'udp')
+    throw new UsageError(`--transport udp: the ${protocol} protocol runs over TCP only`);
   const wire = WIRES[protocol];
   const entries = parseCapture(text, options.file, wire.complete);
   const transport: Transport = options.transport === 'udp' ? new UdpTransport(target) : new TcpTransport(target, wire);
@@ -456,7 +466,7 @@ export async function runReplay(options: ReplayOptions, io: ReplayIo): Promise<R
       const result = await transport.exchange(entry.bytes, timeoutMs);
       if (wire.endsSession?.(entry.bytes)) transport.reconnect();
       const token = result.reply ? wire.token(result.reply) : null;
-      const kind: ReplayKind = result.status === 'timeout' ? 'timeout' : token ?? 'none';
+      const kind: ReplayKind = result.status === 'timeout' ? 'timeout' : (token ?? 'none');
       const expect = entry.expect ?? defaultExpect;
       const ok = matches(expect, kind);
       const report: ReplayFrameReport = {
@@ -512,13 +522,30 @@ export interface ReplayArgs {
 
 function builder(y: Argv) {
   return y
-    .positional('file', { type: 'string', demandOption: true, describe: 'capture: one frame per line with the decode escapes, or NDJSON {"frame", "delayMs"?, "expect"?}' })
+    .positional('file', {
+      type: 'string',
+      demandOption: true,
+      describe: 'capture: one frame per line with the decode escapes, or NDJSON {"frame", "delayMs"?, "expect"?}',
+    })
     .option('to', { type: 'string', demandOption: true, describe: 'receiver as HOST:PORT' })
-    .option('transport', { choices: ['tcp', 'udp'] as const, default: 'tcp' as const, describe: 'TCP (one kept-open connection) or UDP (one datagram per frame)' })
-    .option('protocol', { choices: ['dc09', 'galaxy', 'lupusec-cid'] as const, default: 'dc09' as const, describe: 'what the capture holds: DC-09 frames, Galaxy native SIA blocks or Lupusec Contact ID messages (the last two over TCP only; a line is sent as written)' })
+    .option('transport', {
+      choices: ['tcp', 'udp'] as const,
+      default: 'tcp' as const,
+      describe: 'TCP (one kept-open connection) or UDP (one datagram per frame)',
+    })
+    .option('protocol', {
+      choices: ['dc09', 'galaxy', 'lupusec-cid'] as const,
+      default: 'dc09' as const,
+      describe:
+        'what the capture holds: DC-09 frames, Galaxy native SIA blocks or Lupusec Contact ID messages (the last two over TCP only; a line is sent as written)',
+    })
     .option('rate', { type: 'number', describe: 'frames per second at most (default: each frame right after the previous reply)' })
     .option('key', { type: 'string', describe: 'AES key (32/48/64 hex digits) to decrypt *ACK replies in the report' })
-    .option('expect', { type: 'string', default: 'ACK', describe: 'reply every frame should get unless its line says otherwise: ACK, NAK, DUH, none or any' })
+    .option('expect', {
+      type: 'string',
+      default: 'ACK',
+      describe: 'reply every frame should get unless its line says otherwise: ACK, NAK, DUH, none or any',
+    })
     .option('timeout-ms', { type: 'number', default: 5000, describe: 'how long to wait for each reply' });
 }
 

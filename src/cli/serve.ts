@@ -20,9 +20,14 @@ interface ServeArgs {
 /** MP4 uploads are announced to the API only when configured; nothing here produces the clips yet: say so. */
 function warnAboutMp4(config: BridgeConfig, logger: Logger): void {
   for (const [account, cfg] of Object.entries(config.accounts)) {
-    const zones = Object.entries(cfg.zones).filter(([, z]) => z.uploads?.shortMp4 || z.uploads?.eventMp4).map(([zone]) => zone);
+    const zones = Object.entries(cfg.zones)
+      .filter(([, z]) => z.uploads?.shortMp4 || z.uploads?.eventMp4)
+      .map(([zone]) => zone);
     if (cfg.uploads.shortMp4 || cfg.uploads.eventMp4 || zones.length > 0) {
-      logger.warn({ account, zones }, `accounts["${account}"] asks for MP4 uploads: events will announce them, but alarm-bridge has no MP4 source yet and uploads snapshots only`);
+      logger.warn(
+        { account, zones },
+        `accounts["${account}"] asks for MP4 uploads: events will announce them, but alarm-bridge has no MP4 source yet and uploads snapshots only`,
+      );
     }
   }
 }
@@ -93,10 +98,15 @@ export async function runServe(args: ServeArgs): Promise<number> {
   return new Promise<number>((resolve) => {
     const stop = (signal: string) => {
       logger.info({ signal }, 'stopping: finishing frames in flight');
-      void stopAll().then(() => logger.flush()).then(() => resolve(0), (err: unknown) => {
-        logger.error({ err: String(err) }, 'error while stopping');
-        resolve(1);
-      });
+      void stopAll()
+        .then(() => logger.flush())
+        .then(
+          () => resolve(0),
+          (err: unknown) => {
+            logger.error({ err: String(err) }, 'error while stopping');
+            resolve(1);
+          },
+        );
     };
     process.once('SIGINT', () => stop('SIGINT'));
     process.once('SIGTERM', () => stop('SIGTERM'));
@@ -108,9 +118,11 @@ export const serveCommand: CommandModule<object, ServeArgs> = {
   command: 'serve',
   describe: 'run the receiver: listen for panels, ACK them, map and deliver their events',
   builder: (y) =>
-    y
-      .option('config', { type: 'string', describe: 'configuration file (JSON); default: the embedded one' })
-      .option('listen', { type: 'string', array: true, describe: 'DC-09 listener [tcp://|udp://]HOST:PORT in place of the configured ones (repeatable; without a scheme: TCP and UDP)' }) as never,
+    y.option('config', { type: 'string', describe: 'configuration file (JSON); default: the embedded one' }).option('listen', {
+      type: 'string',
+      array: true,
+      describe: 'DC-09 listener [tcp://|udp://]HOST:PORT in place of the configured ones (repeatable; without a scheme: TCP and UDP)',
+    }) as never,
   handler: async (argv) => {
     argv.exitCode = await runServe(argv);
   },

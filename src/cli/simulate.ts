@@ -140,35 +140,46 @@ interface Panel {
 const round3 = (ms: number) => Math.round(ms * 1000) / 1000;
 
 function checkOptions(o: SimulateOptions): void {
-  const bad = (option: string, expected: string, found: unknown) => new UsageError(`${option}: expected ${expected}, found ${String(found)}`);
+  const bad = (option: string, expected: string, found: unknown) =>
+    new UsageError(`${option}: expected ${expected}, found ${String(found)}`);
   if (!Number.isInteger(o.panels) || o.panels < 1) throw bad('--panels', 'a whole number ≥ 1', o.panels);
   if (!Number.isFinite(o.rate) || o.rate < 0) throw bad('--rate', 'frames per second per panel ≥ 0 (0 = closed loop)', o.rate);
   if (!Number.isFinite(o.durationSeconds) || o.durationSeconds <= 0) throw bad('--duration', 'seconds > 0', o.durationSeconds);
   const warmup = o.warmupSeconds ?? 0;
-  if (!Number.isFinite(warmup) || warmup < 0 || warmup >= o.durationSeconds) throw bad('--warmup', 'seconds ≥ 0 and below --duration', warmup);
+  if (!Number.isFinite(warmup) || warmup < 0 || warmup >= o.durationSeconds)
+    throw bad('--warmup', 'seconds ≥ 0 and below --duration', warmup);
   const prefix = o.accountPrefix ?? 'SIM';
   const longest = `${prefix}${String(o.panels).padStart(4, '0')}`;
-  if (!/^[0-9A-Za-z]*$/.test(prefix) || longest.length > 16) throw bad('--account-prefix', 'letters and digits, at most 16 characters with the panel number', prefix);
-  if (o.mix && (o.mix.length === 0 || o.mix.some((k) => !FRAME_KINDS.includes(k)))) throw bad('--mix', `a list of ${FRAME_KINDS.join(', ')}`, o.mix.join(','));
-  if (o.connectBatch !== undefined && (!Number.isInteger(o.connectBatch) || o.connectBatch < 1)) throw bad('--connect-batch', 'a whole number ≥ 1', o.connectBatch);
+  if (!/^[0-9A-Za-z]*$/.test(prefix) || longest.length > 16)
+    throw bad('--account-prefix', 'letters and digits, at most 16 characters with the panel number', prefix);
+  if (o.mix && (o.mix.length === 0 || o.mix.some((k) => !FRAME_KINDS.includes(k))))
+    throw bad('--mix', `a list of ${FRAME_KINDS.join(', ')}`, o.mix.join(','));
+  if (o.connectBatch !== undefined && (!Number.isInteger(o.connectBatch) || o.connectBatch < 1))
+    throw bad('--connect-batch', 'a whole number ≥ 1', o.connectBatch);
   if (o.timeoutMs !== undefined && !(o.timeoutMs > 0)) throw bad('--timeout-ms', 'a number > 0', o.timeoutMs);
-  if (o.framesPerPanel !== undefined && (!Number.isInteger(o.framesPerPanel) || o.framesPerPanel < 1)) throw bad('--frames-per-panel', 'a whole number ≥ 1', o.framesPerPanel);
+  if (o.framesPerPanel !== undefined && (!Number.isInteger(o.framesPerPanel) || o.framesPerPanel < 1))
+    throw bad('--frames-per-panel', 'a whole number ≥ 1', o.framesPerPanel);
 }
 
 /** Parses `sia,cid,null`; throws UsageError for anything else. */
 export function parseMix(text: string): SimFrameKind[] {
-  const kinds = text.split(',').map((k) => k.trim().toLowerCase()).filter(Boolean);
+  const kinds = text
+    .split(',')
+    .map((k) => k.trim().toLowerCase())
+    .filter(Boolean);
   const wrong = kinds.find((k) => !FRAME_KINDS.includes(k as SimFrameKind));
-  if (kinds.length === 0 || wrong !== undefined) throw new UsageError(`--mix: expected a comma-separated list of ${FRAME_KINDS.join(', ')}, found "${text}"`);
+  if (kinds.length === 0 || wrong !== undefined)
+    throw new UsageError(`--mix: expected a comma-separated list of ${FRAME_KINDS.join(', ')}, found "${text}"`);
   return kinds as SimFrameKind[];
 }
 
 /** Data block of a panel's n-th frame: alarms and restores over changing zones, so no two frames in a row match. */
 function dataFor(kind: SimFrameKind, account: string, n: number): { token: string; data: string } {
-  const zone = (n >> 1) % 999 + 1;
+  const zone = ((n >> 1) % 999) + 1;
   const restore = (n & 1) === 1;
   if (kind === 'null') return { token: 'NULL', data: '' };
-  if (kind === 'cid') return { token: 'ADM-CID', data: formatCidData({ account, qualifier: restore ? '3' : '1', code: 130, group: 1, zone }) };
+  if (kind === 'cid')
+    return { token: 'ADM-CID', data: formatCidData({ account, qualifier: restore ? '3' : '1', code: 130, group: 1, zone }) };
   return { token: 'SIA-DCS', data: `#${account}|Nri1/${restore ? 'BR' : 'BA'}${zone}` };
 }
 
@@ -176,7 +187,7 @@ export async function runSimulate(options: SimulateOptions): Promise<SimulateRep
   checkOptions(options);
   const target = typeof options.to === 'string' ? parseTarget(options.to) : options.to;
   const encrypted = options.encrypted === true || (options.key !== undefined && options.key !== null);
-  const key = encrypted ? options.key ?? Buffer.from(DEFAULT_SIM_KEY_HEX, 'hex') : null;
+  const key = encrypted ? (options.key ?? Buffer.from(DEFAULT_SIM_KEY_HEX, 'hex')) : null;
   const mix = options.mix ?? ['sia'];
   const prefix = options.accountPrefix ?? 'SIM';
   const batch = options.connectBatch ?? 200;
@@ -219,7 +230,15 @@ export async function runSimulate(options: SimulateOptions): Promise<SimulateRep
     if (!running || !socket || panel.inFlight >= RING || panel.framesLeft === 0) return;
     const n = panel.counter++;
     const { token, data } = dataFor(mix[(n + panel.index) % mix.length]!, panel.account, n);
-    const frame = buildRequest({ token, sequence: String(n % 9999 + 1).padStart(4, '0'), line: '0', account: panel.account, data, timestamp: new Date(), key });
+    const frame = buildRequest({
+      token,
+      sequence: String((n % 9999) + 1).padStart(4, '0'),
+      line: '0',
+      account: panel.account,
+      data,
+      timestamp: new Date(),
+      key,
+    });
     panel.sentAt[(panel.head + panel.inFlight) % RING] = performance.now();
     panel.inFlight++;
     panel.framesLeft--;
@@ -333,16 +352,19 @@ export async function runSimulate(options: SimulateOptions): Promise<SimulateRep
   }
   options.onConnected?.(connected);
 
-  const timeoutScan = setInterval(() => {
-    const now = performance.now();
-    for (const panel of panels) {
-      if (panel.inFlight > 0 && now - panel.sentAt[panel.head]! > timeoutMs && panel.socket) {
-        if (panel.sentAt[panel.head]! >= measureFrom) errorKinds.timeout++;
-        panel.inFlight = 0; // not counted again as 'closed'
-        panel.socket.destroy();
+  const timeoutScan = setInterval(
+    () => {
+      const now = performance.now();
+      for (const panel of panels) {
+        if (panel.inFlight > 0 && now - panel.sentAt[panel.head]! > timeoutMs && panel.socket) {
+          if (panel.sentAt[panel.head]! >= measureFrom) errorKinds.timeout++;
+          panel.inFlight = 0; // not counted again as 'closed'
+          panel.socket.destroy();
+        }
       }
-    }
-  }, Math.min(250, timeoutMs / 2));
+    },
+    Math.min(250, timeoutMs / 2),
+  );
 
   const cpuAtBegin = process.cpuUsage();
   const begin = performance.now();
@@ -380,15 +402,20 @@ export async function runSimulate(options: SimulateOptions): Promise<SimulateRep
   for (const panel of panels) {
     if (panel.inFlight > 0 && panel.socket && panel.sentAt[panel.head]! >= measureFrom) errorKinds.timeout += panel.inFlight;
   }
-  await Promise.all([...openSockets].map((socket) => new Promise<void>((resolve) => {
-    if (socket.destroyed) return resolve();
-    const timer = setTimeout(() => socket.destroy(), 1000);
-    socket.once('close', () => {
-      clearTimeout(timer);
-      resolve();
-    });
-    socket.end();
-  })));
+  await Promise.all(
+    [...openSockets].map(
+      (socket) =>
+        new Promise<void>((resolve) => {
+          if (socket.destroyed) return resolve();
+          const timer = setTimeout(() => socket.destroy(), 1000);
+          socket.once('close', () => {
+            clearTimeout(timer);
+            resolve();
+          });
+          socket.end();
+        }),
+    ),
+  );
 
   const measuredMs = Math.max(1, stoppedAt - Math.min(measureFrom, stoppedAt));
   const errors = errorKinds.connect + errorKinds.closed + errorKinds.timeout + errorKinds.duh + errorKinds.unknownReply;
@@ -439,9 +466,17 @@ function builder(y: Argv) {
   return y
     .option('to', { type: 'string', demandOption: true, describe: 'receiver as HOST:PORT' })
     .option('panels', { type: 'number', default: 1, describe: 'simulated panels, each on its own kept-open TCP connection' })
-    .option('rate', { type: 'number', default: 1, describe: 'frames per second per panel (with jitter); 0 = closed loop (next frame as soon as the previous is answered)' })
+    .option('rate', {
+      type: 'number',
+      default: 1,
+      describe: 'frames per second per panel (with jitter); 0 = closed loop (next frame as soon as the previous is answered)',
+    })
     .option('duration', { type: 'number', default: 10, describe: 'seconds of load (after all panels connected)' })
-    .option('encrypted', { type: 'boolean', default: false, describe: `AES-encrypt the frames (key: --key, default ${DEFAULT_SIM_KEY_HEX})` })
+    .option('encrypted', {
+      type: 'boolean',
+      default: false,
+      describe: `AES-encrypt the frames (key: --key, default ${DEFAULT_SIM_KEY_HEX})`,
+    })
     .option('key', { type: 'string', describe: 'AES key as 32/48/64 hex digits (implies --encrypted)' })
     .option('mix', { type: 'string', default: 'sia', describe: 'frame kinds taken in turn: sia, cid, null (comma-separated)' })
     .option('account-prefix', { type: 'string', default: 'SIM', describe: 'accounts are PREFIX0001, PREFIX0002, …' })

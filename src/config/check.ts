@@ -61,7 +61,10 @@ const MAX_SHOWN = 60;
 export function describe(value: unknown): string {
   if (value === null) return 'null';
   if (typeof value === 'string') {
-    const shown = value.length > MAX_SHOWN ? `${JSON.stringify(value.slice(0, MAX_SHOWN))}... (a string of ${value.length} characters)` : `${JSON.stringify(value)} (string)`;
+    const shown =
+      value.length > MAX_SHOWN
+        ? `${JSON.stringify(value.slice(0, MAX_SHOWN))}... (a string of ${value.length} characters)`
+        : `${JSON.stringify(value)} (string)`;
     return shown;
   }
   if (typeof value === 'number') return `${String(value)} (number)`;
@@ -109,15 +112,15 @@ function range(min: number, max: number): string {
 }
 
 export function integer(min: number, max = Infinity): Rule<number> {
-  return rule(`an integer ${range(min, max)}`, (v) => (Number.isInteger(v) && (v as number) >= min && (v as number) <= max ? (v as number) : undefined));
+  return rule(`an integer ${range(min, max)}`, (v) =>
+    Number.isInteger(v) && (v as number) >= min && (v as number) <= max ? (v as number) : undefined,
+  );
 }
 
 /** A finite number; `exclusiveMin` makes the minimum itself invalid (`> 0`). */
 export function number(min: number, exclusiveMin = false): Rule<number> {
   const expected = exclusiveMin ? `a number > ${min}` : `a number >= ${min}`;
-  return rule(expected, (v) =>
-    typeof v === 'number' && Number.isFinite(v) && (exclusiveMin ? v > min : v >= min) ? v : undefined,
-  );
+  return rule(expected, (v) => (typeof v === 'number' && Number.isFinite(v) && (exclusiveMin ? v > min : v >= min) ? v : undefined));
 }
 
 export const boolean: Rule<boolean> = rule('true or false', (v) => (typeof v === 'boolean' ? v : undefined));

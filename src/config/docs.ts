@@ -16,7 +16,8 @@ export function jsonText(value: unknown): string {
   return JSON.stringify(value);
 }
 
-const isEmptyObject = (value: unknown) => typeof value === 'object' && value !== null && !Array.isArray(value) && Object.keys(value).length === 0;
+const isEmptyObject = (value: unknown) =>
+  typeof value === 'object' && value !== null && !Array.isArray(value) && Object.keys(value).length === 0;
 
 /** An object default of `{}` spelled out: each inner key with a default value of its own, at that value. */
 function expanded(key: ConfigKey): unknown {

@@ -7,7 +7,22 @@
 import { readFile } from 'node:fs/promises';
 import * as nodePath from 'node:path';
 
-import { alternatives, describe, entry, Fields, index, mapAt, objectAt, pathOf, Problems, rule, secret, text, type ConfigProblem, type Rule } from './check.js';
+import {
+  alternatives,
+  describe,
+  entry,
+  Fields,
+  index,
+  mapAt,
+  objectAt,
+  pathOf,
+  Problems,
+  rule,
+  secret,
+  text,
+  type ConfigProblem,
+  type Rule,
+} from './check.js';
 import { DEFAULT_SIGNAL, NO_UPLOADS } from './defaults.js';
 import { parseJsonText, JsonSyntaxError, type DuplicateKey } from './json.js';
 import { isLoopbackHost } from '../http/incoming.js';
@@ -77,7 +92,8 @@ export class ConfigError extends Error {
 
   static fromProblems(file: string, problems: readonly ConfigProblem[]): ConfigError {
     const lines = problems.map((p) => `${file}: ${p.path}: found ${p.found}, expected ${p.expected}`);
-    const message = lines.length === 1 ? (lines[0] as string) : [`${file}: ${lines.length} problems in the configuration:`, ...lines].join('\n');
+    const message =
+      lines.length === 1 ? (lines[0] as string) : [`${file}: ${lines.length} problems in the configuration:`, ...lines].join('\n');
     return new ConfigError(file, message, problems);
   }
 }
@@ -243,7 +259,11 @@ function resolvePath(cx: Context, path: string): string {
 
 function listenersConfig(cx: Context, value: unknown, at: string): ListenerConfig[] {
   if (!Array.isArray(value)) {
-    cx.problems.add(at, describe(value), 'an array of listener objects such as [{ "protocol": "dc09", "transport": "tcp", "port": 12128 }]');
+    cx.problems.add(
+      at,
+      describe(value),
+      'an array of listener objects such as [{ "protocol": "dc09", "transport": "tcp", "port": 12128 }]',
+    );
     return [];
   }
   const listeners: ListenerConfig[] = [];
@@ -256,7 +276,11 @@ function listenersConfig(cx: Context, value: unknown, at: string): ListenerConfi
     const socket = `${listener.transport} ${listener.host}:${listener.port}`;
     const first = bound.get(socket);
     if (first !== undefined) {
-      cx.problems.add(index(at, i), `a second ${listener.transport.toUpperCase()} listener on ${listener.host}:${listener.port} (${index(at, first)} binds it)`, 'each transport, host and port bound once');
+      cx.problems.add(
+        index(at, i),
+        `a second ${listener.transport.toUpperCase()} listener on ${listener.host}:${listener.port} (${index(at, first)} binds it)`,
+        'each transport, host and port bound once',
+      );
     } else {
       bound.set(socket, i);
     }
@@ -284,13 +308,21 @@ function listenerConfig(cx: Context, value: unknown, at: string): ListenerConfig
     if (!ACCOUNT_NUMBER.test(heartbeatAccount)) {
       cx.problems.add(f.path('heartbeatAccount'), describe(heartbeatAccount), ACCOUNT_TEXT);
     } else if (protocol !== 'surgard') {
-      cx.problems.add(f.path('heartbeatAccount'), describe(heartbeatAccount), `no heartbeatAccount on a ${protocol} listener (Sur-Gard heartbeats only)`);
+      cx.problems.add(
+        f.path('heartbeatAccount'),
+        describe(heartbeatAccount),
+        `no heartbeatAccount on a ${protocol} listener (Sur-Gard heartbeats only)`,
+      );
     } else {
       listener.heartbeatAccount = heartbeatAccount.toUpperCase();
     }
   }
   if (transport === 'udp' && listener.closeAfterReplyMs !== null) {
-    cx.problems.add(f.path('closeAfterReplyMs'), describe(listener.closeAfterReplyMs), 'null or no key on a UDP listener (closing after a reply applies to TCP only)');
+    cx.problems.add(
+      f.path('closeAfterReplyMs'),
+      describe(listener.closeAfterReplyMs),
+      'null or no key on a UDP listener (closing after a reply applies to TCP only)',
+    );
   }
   return listener;
 }
@@ -314,13 +346,17 @@ function receiverConfig(cx: Context, value: unknown, at: string): ReceiverConfig
     udpBurstPerSource: valueOf(f, RECEIVER_KEYS.udpBurstPerSource),
     maxFrameBytes: valueOf(f, RECEIVER_KEYS.maxFrameBytes),
     duplicateWindowSeconds: valueOf(f, RECEIVER_KEYS.duplicateWindowSeconds),
-    supervision: section(f, RECEIVER_KEYS.supervision, (v, p) => (v === null ? null : supervisionConfig(cx, v, p, 'an object { intervalSeconds, graceSeconds }, or null') ?? null)),
+    supervision: section(f, RECEIVER_KEYS.supervision, (v, p) =>
+      v === null ? null : (supervisionConfig(cx, v, p, 'an object { intervalSeconds, graceSeconds }, or null') ?? null),
+    ),
   };
 }
 
 /** A timestamp window; omitted keys keep `base` (the key table's defaults for the receiver, its window for an account). */
 function windowConfig(cx: Context, value: unknown, at: string, base: TimestampWindow): TimestampWindow {
-  const f = objectAt(cx.problems, at, value, keysOf('receiver.timestampWindow'), { expected: 'an object { pastSeconds, futureSeconds } of numbers >= 0' });
+  const f = objectAt(cx.problems, at, value, keysOf('receiver.timestampWindow'), {
+    expected: 'an object { pastSeconds, futureSeconds } of numbers >= 0',
+  });
   if (f === undefined) return { ...base };
   return {
     pastSeconds: orBase(f, WINDOW_KEYS.pastSeconds, base.pastSeconds),
@@ -356,7 +392,11 @@ function accountsConfig(cx: Context, value: unknown, at: string, receiver: Recei
     const id = number.toUpperCase();
     const earlier = seen.get(id);
     if (earlier !== undefined) {
-      cx.problems.add(where, `account ${id}, the same account as ${entry(at, earlier)}`, 'each account number once (account numbers match case-insensitively)');
+      cx.problems.add(
+        where,
+        `account ${id}, the same account as ${entry(at, earlier)}`,
+        'each account number once (account numbers match case-insensitively)',
+      );
       continue;
     }
     seen.set(id, number);
@@ -396,7 +436,11 @@ function accountConfig(cx: Context, value: unknown, at: string, receiver: Receiv
   // Left out, these follow the receiver's settings (applied where they are used).
   const window = f.nested('timestampWindow', (v, p) => windowConfig(cx, v, p, receiver.timestampWindow), undefined);
   if (window !== undefined) account.timestampWindow = window;
-  const supervision = f.nested('supervision', (v, p) => supervisionConfig(cx, v, p, 'an object { intervalSeconds, graceSeconds }'), undefined);
+  const supervision = f.nested(
+    'supervision',
+    (v, p) => supervisionConfig(cx, v, p, 'an object { intervalSeconds, graceSeconds }'),
+    undefined,
+  );
   if (supervision !== undefined) account.supervision = supervision;
   Object.assign(account, snapshotSource(f));
   return account;
@@ -425,7 +469,9 @@ function keyRule(encoding: KeyEncoding | undefined): Rule<string> {
       const out = hexKey.check(value, at, probe);
       if (out !== undefined) return out;
       const looksAscii = typeof value === 'string' && ASCII_KEY_LENGTHS.includes(value.length);
-      const hint = looksAscii ? `${hexKey.expected}, or set keyEncoding to "ascii" for a key written as ${value.length} characters` : hexKey.expected;
+      const hint = looksAscii
+        ? `${hexKey.expected}, or set keyEncoding to "ascii" for a key written as ${value.length} characters`
+        : hexKey.expected;
       problems.add(at, describeKey(value), hint);
       return undefined;
     },
@@ -456,13 +502,21 @@ function numberedEntries(cx: Context, value: unknown, at: string, what: 'zone' |
   for (const [key, raw] of entries) {
     const where = entry(at, key);
     if (!DECIMAL.test(key)) {
-      cx.problems.add(where, `the ${what} number ${JSON.stringify(key)}`, `a ${what} number written in decimal digits (at most 9), such as "15"`);
+      cx.problems.add(
+        where,
+        `the ${what} number ${JSON.stringify(key)}`,
+        `a ${what} number written in decimal digits (at most 9), such as "15"`,
+      );
       continue;
     }
     const n = Number(key);
     const earlier = seen.get(n);
     if (earlier !== undefined) {
-      cx.problems.add(where, `${what} ${n}, the same ${what} as ${entry(at, earlier)}`, `each ${what} once (${what} numbers match numerically)`);
+      cx.problems.add(
+        where,
+        `${what} ${n}, the same ${what} as ${entry(at, earlier)}`,
+        `each ${what} once (${what} numbers match numerically)`,
+      );
       continue;
     }
     seen.set(n, key);
@@ -562,7 +616,11 @@ function codesConfig(cx: Context, value: unknown, at: string): Record<string, Co
     }
     const earlier = seen.get(code);
     if (earlier !== undefined) {
-      cx.problems.add(where, `code ${code}, the same code as ${entry(at, earlier)}`, 'each code once (hex digits match case-insensitively)');
+      cx.problems.add(
+        where,
+        `code ${code}, the same code as ${entry(at, earlier)}`,
+        'each code once (hex digits match case-insensitively)',
+      );
       continue;
     }
     seen.set(code, key);
@@ -601,9 +659,15 @@ function sinkConfig(cx: Context, value: unknown, at: string): SinkConfig {
   const type = typeof value === 'object' && value !== null ? (value as Record<string, unknown>).type : undefined;
   const known = typeof type === 'string' && (SINK_TYPES as readonly string[]).includes(type);
   const variant = type === 'file' ? 'file sink' : 'partner-api sink';
-  const f = objectAt(cx.problems, at, value, known ? keysOf('sink', variant) : [...new Set([...keysOf('sink', 'file sink'), ...keysOf('sink', 'partner-api sink')])], {
-    expected: `an object { "type": ${alternatives(SINK_TYPES)}, ... }`,
-  });
+  const f = objectAt(
+    cx.problems,
+    at,
+    value,
+    known ? keysOf('sink', variant) : [...new Set([...keysOf('sink', 'file sink'), ...keysOf('sink', 'partner-api sink')])],
+    {
+      expected: `an object { "type": ${alternatives(SINK_TYPES)}, ... }`,
+    },
+  );
   if (f === undefined) return fallback;
   requiredOf(f, SINK_KEYS.type);
   if (!known) return fallback;
@@ -623,7 +687,8 @@ function sinkConfig(cx: Context, value: unknown, at: string): SinkConfig {
 
 type PartnerAuth = Extract<SinkConfig, { type: 'partner-api' }>['auth'];
 
-const AUTH_EXPECTED = 'an object with the JWT assertion fields (tokenUrl, audience, assertionAudience, clientId, privateKeyFile, ...) or { "apiKey": "..." }';
+const AUTH_EXPECTED =
+  'an object with the JWT assertion fields (tokenUrl, audience, assertionAudience, clientId, privateKeyFile, ...) or { "apiKey": "..." }';
 
 function authConfig(cx: Context, sink: Fields): PartnerAuth {
   const at = sink.path('auth');
@@ -658,7 +723,9 @@ function authConfig(cx: Context, sink: Fields): PartnerAuth {
 
 function outboxConfig(cx: Context, value: unknown, at: string): OutboxConfig | null {
   if (value === null) return null;
-  const f = objectAt(cx.problems, at, value, keysOf('outbox'), { expected: `an object with the keys ${keysOf('outbox').join(', ')} (all optional), or null` });
+  const f = objectAt(cx.problems, at, value, keysOf('outbox'), {
+    expected: `an object with the keys ${keysOf('outbox').join(', ')} (all optional), or null`,
+  });
   if (f === undefined) return null;
   const keyFile = optionalOf(f, OUTBOX_KEYS.keyFile);
   return {
@@ -679,18 +746,27 @@ function httpConfig(cx: Context, value: unknown, at: string): HttpConfig | null 
   const auth = f.nested('auth', (v, authAt) => httpAuthConfig(cx, v, authAt), 'none');
   if (auth !== 'none' && auth !== 'invalid') config.auth = auth;
   else if (auth === 'none' && !isLoopbackHost(config.host)) {
-    cx.problems.add(f.path('auth'), `nothing, while http.host is ${JSON.stringify(config.host)} (not a loopback address: the console would be open to the network)`, HTTP_AUTH_EXPECTED);
+    cx.problems.add(
+      f.path('auth'),
+      `nothing, while http.host is ${JSON.stringify(config.host)} (not a loopback address: the console would be open to the network)`,
+      HTTP_AUTH_EXPECTED,
+    );
   }
   return config;
 }
 
-const HTTP_AUTH_EXPECTED = '{ "tokenFile": "console.token" } or { "user": "operator", "passwordFile": "console.password" } (or bind http.host to 127.0.0.1)';
+const HTTP_AUTH_EXPECTED =
+  '{ "tokenFile": "console.token" } or { "user": "operator", "passwordFile": "console.password" } (or bind http.host to 127.0.0.1)';
 
 /** `http.auth`: a token file, or a user with a password file; `{}` is no credentials at all (like leaving it out). */
 function httpAuthConfig(cx: Context, value: unknown, at: string): HttpAuthConfig | 'none' | 'invalid' {
   const f = objectAt(cx.problems, at, value, keysOf('http.auth'), { expected: HTTP_AUTH_EXPECTED });
   if (f === undefined) return 'invalid';
-  const [tokenFile, user, passwordFile] = [optionalOf(f, HTTP_AUTH_KEYS.tokenFile), optionalOf(f, HTTP_AUTH_KEYS.user), optionalOf(f, HTTP_AUTH_KEYS.passwordFile)];
+  const [tokenFile, user, passwordFile] = [
+    optionalOf(f, HTTP_AUTH_KEYS.tokenFile),
+    optionalOf(f, HTTP_AUTH_KEYS.user),
+    optionalOf(f, HTTP_AUTH_KEYS.passwordFile),
+  ];
   const given = Object.keys(f.raw);
   if (given.length === 0) return 'none';
   if (tokenFile !== undefined && given.length === 1) return { tokenFile: resolvePath(cx, tokenFile) };

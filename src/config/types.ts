@@ -102,9 +102,7 @@ export interface AccountConfig {
 }
 
 /** A code override: `"ignore"`, or a type with optional status and signal flag. */
-export type CodeOverride =
-  | 'ignore'
-  | { type: string; status?: 'active' | 'inactive'; signal?: boolean };
+export type CodeOverride = 'ignore' | { type: string; status?: 'active' | 'inactive'; signal?: boolean };
 
 export interface MappingConfig {
   /** Keys: `sia:CODE`, `cid:EEE` or `cid:Q:EEE` (see docs/mapping.md, "Mapping overrides"). */

@@ -22,7 +22,8 @@ export async function withGeneratedSections(file: string, text: string, sections
   for (const section of sections) {
     const start = out.indexOf(section.start);
     const end = out.indexOf(section.end);
-    if (start < 0 || end < start) throw new Error(`${file}: the generated section needs its markers ${section.start} … ${section.end}, in that order`);
+    if (start < 0 || end < start)
+      throw new Error(`${file}: the generated section needs its markers ${section.start} … ${section.end}, in that order`);
     out = out.slice(0, start) + (await section.render()) + out.slice(end + section.end.length);
   }
   return out;

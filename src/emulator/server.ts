@@ -14,15 +14,7 @@
  */
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import {
-  createHash,
-  createHmac,
-  createPublicKey,
-  generateKeyPair,
-  randomBytes,
-  randomUUID,
-  type KeyObject,
-} from 'node:crypto';
+import { createHash, createHmac, createPublicKey, generateKeyPair, randomBytes, randomUUID, type KeyObject } from 'node:crypto';
 import { setTimeout as delay } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { errors as joseErrors, jwtVerify } from 'jose';
@@ -366,7 +358,12 @@ class PartnerApiEmulator implements Emulator {
       case '/_emulator/events':
         // Over HTTP the credentials the bridge sent are not echoed back (they would end up in someone's terminal).
         return this.only(method, 'GET', req, async () =>
-          sendJson(res, 200, this.events().map((e) => ({ ...e, headers: withoutCredentials(e.headers) }))));
+          sendJson(
+            res,
+            200,
+            this.events().map((e) => ({ ...e, headers: withoutCredentials(e.headers) })),
+          ),
+        );
       case '/_emulator/uploads':
         return this.only(method, 'GET', req, async () => sendJson(res, 200, this.uploads()));
       case '/_emulator/faults':
@@ -393,12 +390,7 @@ class PartnerApiEmulator implements Emulator {
     }
   }
 
-  private async only(
-    method: string,
-    allowed: string,
-    req: IncomingMessage,
-    run: () => Promise<void>,
-  ): Promise<void> {
+  private async only(method: string, allowed: string, req: IncomingMessage, run: () => Promise<void>): Promise<void> {
     if (method === allowed) return run();
     await drainRequest(req);
     throw apiError(405, 'method_not_allowed', `use ${allowed}`, { allow: allowed });
@@ -419,9 +411,7 @@ class PartnerApiEmulator implements Emulator {
     const started = Date.now();
     res.once('finish', () => {
       const note = res.getHeader('x-emulator-note');
-      process.stderr.write(
-        `[emulator] ${method} ${path} ${res.statusCode}${note ? ` ${String(note)}` : ''} ${Date.now() - started}ms\n`,
-      );
+      process.stderr.write(`[emulator] ${method} ${path} ${res.statusCode}${note ? ` ${String(note)}` : ''} ${Date.now() - started}ms\n`);
     });
     req.once('error', () => undefined);
   }
@@ -541,7 +531,9 @@ class PartnerApiEmulator implements Emulator {
     const responseId = randomUUID();
     const discarded = event.event_type !== 'arming' && this.disarmed.has(event.location_id);
     const reason = discarded ? DISCARD_REASON_DISARMED : null;
-    const uploads = discarded ? {} : this.uploadUrls(req, responseId, event.upload_snapshot_count, event.upload_short_mp4, event.upload_event_mp4);
+    const uploads = discarded
+      ? {}
+      : this.uploadUrls(req, responseId, event.upload_snapshot_count, event.upload_short_mp4, event.upload_event_mp4);
     const status = discarded ? 'discarded' : 'accepted';
     this.receivedEvents.push({
       receivedAt: new Date().toISOString(),
@@ -604,7 +596,10 @@ class PartnerApiEmulator implements Emulator {
   /** A path with an S3-like query string whose signature is an HMAC of the path. */
   private signedPath(path: string): string {
     const now = new Date();
-    const stamp = now.toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, '');
+    const stamp = now
+      .toISOString()
+      .replace(/[-:]/g, '')
+      .replace(/\.\d{3}/, '');
     const query = new URLSearchParams({
       'X-Amz-Algorithm': 'AWS4-HMAC-SHA256',
       'X-Amz-Credential': `EMULATOR/${stamp.slice(0, 8)}/local/s3/aws4_request`,

@@ -34,7 +34,11 @@ export const CATEGORY_TABLE: Readonly<Record<EventCategory, Row>> = {
 
 /** Categories whose events end a condition: an override without `status` takes `inactive` for them. */
 const ENDING_CATEGORIES: ReadonlySet<EventCategory> = new Set([
-  'alarm-restore', 'trouble-restore', 'supervisory-restore', 'opening', 'unbypass',
+  'alarm-restore',
+  'trouble-restore',
+  'supervisory-restore',
+  'opening',
+  'unbypass',
 ]);
 
 /**

@@ -14,7 +14,14 @@ import type { NotForwarded, NotForwardedReason } from './not-forwarded.js';
 export type MappedEvent =
   | { forwarded: true; index: number; account: string; body: PartnerEvent; media?: MediaSource; panelEvent: PanelEvent; rule: string }
   /** Not forwarded: what the durable log keeps as a dead letter (with the frame, to map it again later). */
-  | (NotForwarded & { forwarded: false; index: number; reason: NotForwardedReason; message: string; source: SourceFrame; panelEvent: PanelEvent });
+  | (NotForwarded & {
+      forwarded: false;
+      index: number;
+      reason: NotForwardedReason;
+      message: string;
+      source: SourceFrame;
+      panelEvent: PanelEvent;
+    });
 
 export interface MapperConfig {
   accounts: Record<string, AccountConfig>;
@@ -69,7 +76,16 @@ interface FrameTimes {
   panelTime: string | null;
 }
 
-function payloadOf(frame: SourceFrame, times: FrameTimes, event: PanelEvent, zone: string | null, zoneCfg: ZoneConfig | undefined, user: string | null, users: Record<string, string>, area: string | null): Record<string, unknown> {
+function payloadOf(
+  frame: SourceFrame,
+  times: FrameTimes,
+  event: PanelEvent,
+  zone: string | null,
+  zoneCfg: ZoneConfig | undefined,
+  user: string | null,
+  users: Record<string, string>,
+  area: string | null,
+): Record<string, unknown> {
   return {
     protocol: event.protocol,
     transport: frame.transport,
@@ -114,8 +130,11 @@ export function mapFrame(frame: SourceFrame, config: MapperConfig): MappedEvent[
   const out: MappedEvent[] = [];
   frame.events.forEach((panelEvent, index) => {
     const id = frameEventId(frame, index);
-    const notForwarded = (reason: NotForwardedReason, message: string, extra: { configKey?: string; partial?: Partial<PartnerEvent> } = {}) =>
-      out.push({ forwarded: false, index, account, eventId: id, reason, message, panelEvent, source: frame, ...extra });
+    const notForwarded = (
+      reason: NotForwardedReason,
+      message: string,
+      extra: { configKey?: string; partial?: Partial<PartnerEvent> } = {},
+    ) => out.push({ forwarded: false, index, account, eventId: id, reason, message, panelEvent, source: frame, ...extra });
 
     const verdict = classify(panelEvent, config.mapping);
     if (!verdict.forward) {
@@ -123,10 +142,15 @@ export function mapFrame(frame: SourceFrame, config: MapperConfig): MappedEvent[
       if (verdict.reason === 'unknown-code') {
         // The least specific override key (`sia:XX`, `cid:EEE`): the one an operator adds for every qualifier.
         const configKey = `mapping.codes["${overrideKeys(panelEvent).at(-1)}"]`;
-        notForwarded('unknown-code', `${what} is not in the built-in tables; add ${configKey} or set mapping.forwardUnknown`, { configKey });
+        notForwarded('unknown-code', `${what} is not in the built-in tables; add ${configKey} or set mapping.forwardUnknown`, {
+          configKey,
+        });
         return;
       }
-      notForwarded('ignored', `${what} (${panelEvent.category}) is not forwarded (${verdict.source === 'built-in' ? 'built-in table' : `mapping.codes["${verdict.source}"]`})`);
+      notForwarded(
+        'ignored',
+        `${what} (${panelEvent.category}) is not forwarded (${verdict.source === 'built-in' ? 'built-in table' : `mapping.codes["${verdict.source}"]`})`,
+      );
       return;
     }
     const { zone, user, area } = eventSubjects(panelEvent);
@@ -134,7 +158,8 @@ export function mapFrame(frame: SourceFrame, config: MapperConfig): MappedEvent[
     const isArming = verdict.type === 'arming';
     const uploads = isArming ? NO_UPLOADS : (zoneCfg?.uploads ?? accountCfg?.uploads ?? NO_UPLOADS);
     // Own keys only: an override type such as "constructor" must not pick up an inherited property.
-    const signal = verdict.signal ?? (Object.hasOwn(signalDefaults, verdict.type) ? signalDefaults[verdict.type as keyof SignalConfig] : false);
+    const signal =
+      verdict.signal ?? (Object.hasOwn(signalDefaults, verdict.type) ? signalDefaults[verdict.type as keyof SignalConfig] : false);
     // Everything but the ids, in the order the body lists it.
     const common = {
       event_id: id,
@@ -151,15 +176,23 @@ export function mapFrame(frame: SourceFrame, config: MapperConfig): MappedEvent[
 
     const locationId = accountCfg?.locationId ?? placeholder(config, `account-${account}`);
     if (!locationId) {
-      notForwarded('unmapped-account', `account ${account} has no location; add accounts["${account}"].locationId`, { configKey: `accounts["${account}"].locationId`, partial: { version: '1.0', ...common } });
+      notForwarded('unmapped-account', `account ${account} has no location; add accounts["${account}"].locationId`, {
+        configKey: `accounts["${account}"].locationId`,
+        partial: { version: '1.0', ...common },
+      });
       return;
     }
     // Arming events are location-level: the account's default camera, no recorder (issue #3).
-    const cameraId = (isArming ? undefined : zoneCfg?.cameraId) ?? accountCfg?.cameraId
-      ?? placeholder(config, zone && !isArming ? `account-${account}-zone-${zoneKey(zone)}` : `account-${account}`);
+    const cameraId =
+      (isArming ? undefined : zoneCfg?.cameraId) ??
+      accountCfg?.cameraId ??
+      placeholder(config, zone && !isArming ? `account-${account}-zone-${zoneKey(zone)}` : `account-${account}`);
     if (!cameraId) {
       const configKey = zone && !isArming ? `accounts["${account}"].zones["${zoneKey(zone)}"].cameraId` : `accounts["${account}"].cameraId`;
-      notForwarded('unmapped-camera', `no camera for account ${account}${zone && !isArming ? ` zone ${zone}` : ''}; add ${configKey}`, { configKey, partial: { version: '1.0', ...common, location_id: locationId } });
+      notForwarded('unmapped-camera', `no camera for account ${account}${zone && !isArming ? ` zone ${zone}` : ''}; add ${configKey}`, {
+        configKey,
+        partial: { version: '1.0', ...common, location_id: locationId },
+      });
       return;
     }
     const recorderId = isArming ? undefined : (zoneCfg?.recorderId ?? accountCfg?.recorderId);

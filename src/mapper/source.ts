@@ -43,7 +43,8 @@ export function sourceFromDc09(message: Dc09Message, events: readonly PanelEvent
 export function reviveSource(stored: unknown): SourceFrame | null {
   if (typeof stored !== 'object' || stored === null) return null;
   const s = stored as Record<string, unknown>;
-  if (typeof s.account !== 'string' || typeof s.token !== 'string' || !Array.isArray(s.events) || typeof s.receivedAt !== 'string') return null;
+  if (typeof s.account !== 'string' || typeof s.token !== 'string' || !Array.isArray(s.events) || typeof s.receivedAt !== 'string')
+    return null;
   const date = (v: unknown) => (typeof v === 'string' ? new Date(v) : null);
   return {
     ...(s as unknown as SourceFrame),
@@ -54,7 +55,12 @@ export function reviveSource(stored: unknown): SourceFrame | null {
 }
 
 /** A Contact ID or SIA record as the mapper's input: the same events as their DC-09 equivalents (issue #8). */
-export function sourceFromSurgard(record: Exclude<SurgardRecord, { kind: 'heartbeat' }>, receivedAt: Date, peer: string, raw: string): SourceFrame {
+export function sourceFromSurgard(
+  record: Exclude<SurgardRecord, { kind: 'heartbeat' }>,
+  receivedAt: Date,
+  peer: string,
+  raw: string,
+): SourceFrame {
   const cid = record.kind === 'cid';
   return {
     protocol: 'surgard',

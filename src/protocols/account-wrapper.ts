@@ -28,7 +28,8 @@ export function readAccountWrapper(data: string): AccountWrapper {
   if (length === 0 || data.charCodeAt(end) !== BAR) {
     const found = end < data.length ? `found ${JSON.stringify(data.charAt(end))}` : 'found end of data';
     return {
-      error: `account after "#" must be 1-${MAX_DATA_ACCOUNT_LENGTH} letters or digits closed by "|": ` +
+      error:
+        `account after "#" must be 1-${MAX_DATA_ACCOUNT_LENGTH} letters or digits closed by "|": ` +
         `${found} at offset ${end} after ${length} account characters`,
     };
   }

@@ -26,8 +26,22 @@ export type EventCategory =
   | 'unknown';
 
 export const EVENT_CATEGORIES: readonly EventCategory[] = [
-  'alarm', 'alarm-restore', 'trouble', 'trouble-restore', 'supervisory', 'supervisory-restore',
-  'bypass', 'unbypass', 'opening', 'closing', 'test', 'access', 'system', 'cancel', 'status', 'unknown',
+  'alarm',
+  'alarm-restore',
+  'trouble',
+  'trouble-restore',
+  'supervisory',
+  'supervisory-restore',
+  'bypass',
+  'unbypass',
+  'opening',
+  'closing',
+  'test',
+  'access',
+  'system',
+  'cancel',
+  'status',
+  'unknown',
 ];
 
 /** What the number after an event code designates (the "Addr" / "CCC is" columns of the code tables). */
@@ -85,5 +99,4 @@ export type PanelEvent = SiaEvent | CidEvent;
 
 /** Result of decoding a token's data block into events. Decoders never throw. */
 export type DataDecodeResult =
-  | { ok: true; account: string | null; events: PanelEvent[] }
-  | { ok: false; account: string | null; error: string };
+  { ok: true; account: string | null; events: PanelEvent[] } | { ok: false; account: string | null; error: string };

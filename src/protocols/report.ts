@@ -4,7 +4,13 @@
  */
 import { decodePayload } from './decode.js';
 import {
-  DEFAULT_WINDOW, describeXData, formatCrc, type DescribedXData, type ParseResult, type ReplyDecision, type ReplyPolicy,
+  DEFAULT_WINDOW,
+  describeXData,
+  formatCrc,
+  type DescribedXData,
+  type ParseResult,
+  type ReplyDecision,
+  type ReplyPolicy,
 } from './dc09/index.js';
 import type { PanelEvent } from './events.js';
 import { escapeFrame } from './escape.js';

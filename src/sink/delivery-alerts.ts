@@ -29,7 +29,11 @@ export class DeliveryAlerts {
     this.outage ??= { since: this.now(), failedAttempts: 0, delivered: 0 };
     this.outage.failedAttempts++;
     this.failing.add(account);
-    this.warn.warn(`account ${account}: ${reason}`, { account, reason, attempts, nextAttemptAt: new Date(nextAttemptAt).toISOString() }, `delivery failed for account ${account} (${reason}): will retry`);
+    this.warn.warn(
+      `account ${account}: ${reason}`,
+      { account, reason, attempts, nextAttemptAt: new Date(nextAttemptAt).toISOString() },
+      `delivery failed for account ${account} (${reason}): will retry`,
+    );
   }
 
   /**

@@ -16,7 +16,10 @@ export function directLog(sink: Sink): DurableLog {
         for (const event of events) {
           const outcome = await sink.deliver(event);
           if (outcome.kind !== 'accepted' && outcome.kind !== 'discarded') {
-            throw new RefusalError('write-failed', `sink ${sink.name} did not take event ${event.body.event_id}: ${outcome.kind} (${'reason' in outcome ? outcome.reason : ''})`);
+            throw new RefusalError(
+              'write-failed',
+              `sink ${sink.name} did not take event ${event.body.event_id}: ${outcome.kind} (${'reason' in outcome ? outcome.reason : ''})`,
+            );
           }
         }
       } finally {

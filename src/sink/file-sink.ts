@@ -36,7 +36,7 @@ export function createFileSink(path: string, options: FileSinkOptions = {}): Sin
       const start = fstatSync(fd).size;
       try {
         // A short write (disk filling up) must not report lines that are not there as written.
-        for (let done = 0; done < data.length; ) {
+        for (let done = 0; done < data.length;) {
           const n = writeSync(fd, data, done, data.length - done);
           if (n <= 0) throw Object.assign(new Error('no progress writing the file sink'), { code: 'ENOSPC' });
           done += n;

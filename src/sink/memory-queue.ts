@@ -48,7 +48,12 @@ export function openMemoryQueue(sink: Sink, options: MemoryQueueOptions): Durabl
   const { logger } = options;
   const timers = options.timers ?? systemTimers;
   const maxQueued = options.maxQueued ?? Number.POSITIVE_INFINITY;
-  const policy = { baseDelayMs: options.baseDelayMs ?? 500, maxDelayMs: options.maxDelayMs ?? 60_000, maxAgeMs: options.maxAgeMs, ...(options.random ? { random: options.random } : {}) };
+  const policy = {
+    baseDelayMs: options.baseDelayMs ?? 500,
+    maxDelayMs: options.maxDelayMs ?? 60_000,
+    maxAgeMs: options.maxAgeMs,
+    ...(options.random ? { random: options.random } : {}),
+  };
   let fullSince: number | null = null;
   let closing: Promise<void> | null = null;
 
@@ -69,12 +74,21 @@ export function openMemoryQueue(sink: Sink, options: MemoryQueueOptions): Durabl
       outcome = { kind: 'permanent', reason: 'max age exceeded', response: { lastReason: outcome.reason, attempts: item.attempts } };
     }
     if (outcome.kind === 'permanent') {
-      logger.error({ account: event.account, event_id: event.body.event_id, status: outcome.status, reason: outcome.reason }, 'event permanently refused by the sink');
+      logger.error(
+        { account: event.account, event_id: event.body.event_id, status: outcome.status, reason: outcome.reason },
+        'event permanently refused by the sink',
+      );
       return DONE;
     }
     return outcome.kind === 'accepted' ? DELIVERED : DONE;
   };
-  const scheduler = new AccountScheduler<Queued>({ concurrency: options.concurrency ?? 8, account: (item) => item.event.account, attempt, timers, logger });
+  const scheduler = new AccountScheduler<Queued>({
+    concurrency: options.concurrency ?? 8,
+    account: (item) => item.event.account,
+    attempt,
+    timers,
+    logger,
+  });
   scheduler.start();
 
   return {

@@ -30,6 +30,11 @@ export async function openLog(config: BridgeConfig, sink: Sink, logger: Logger):
   }
   if (config.sink.type === 'file') return { log: directLog(sink), outbox: null };
   logger.warn('no outbox configured: accepted events wait in memory for the Partner Event API and are lost on a crash');
-  const log = openMemoryQueue(sink, { logger, maxAgeMs: config.sink.maxRetryAgeSeconds * 1000, concurrency: config.sink.connections, maxQueued: config.sink.maxQueuedEvents });
+  const log = openMemoryQueue(sink, {
+    logger,
+    maxAgeMs: config.sink.maxRetryAgeSeconds * 1000,
+    concurrency: config.sink.connections,
+    maxQueued: config.sink.maxQueuedEvents,
+  });
   return { log, outbox: null };
 }

@@ -7,9 +7,7 @@
  */
 import type { PartnerEvent, PartnerEventStatus, PartnerEventType } from './types.js';
 
-export type PartnerEventValidation =
-  | { ok: true; value: PartnerEvent }
-  | { ok: false; field: string; message: string };
+export type PartnerEventValidation = { ok: true; value: PartnerEvent } | { ok: false; field: string; message: string };
 
 /** The only `version` the API knows. */
 export const PARTNER_EVENT_VERSION = '1.0' as const;
@@ -79,10 +77,7 @@ const FIELD_RULES = {
   should_signal_to_monitoring_center: { required: true, check: boolean },
   upload_snapshot_count: {
     required: true,
-    check: (value) =>
-      typeof value === 'number' && Number.isSafeInteger(value) && value >= 0
-        ? undefined
-        : 'must be an integer >= 0',
+    check: (value) => (typeof value === 'number' && Number.isSafeInteger(value) && value >= 0 ? undefined : 'must be an integer >= 0'),
   },
   upload_short_mp4: { required: true, check: boolean },
   upload_event_mp4: { required: true, check: boolean },
@@ -95,9 +90,7 @@ type FieldName = keyof typeof FIELD_RULES;
 export const PARTNER_EVENT_FIELDS: readonly FieldName[] = Object.keys(FIELD_RULES) as FieldName[];
 
 /** The fields that must be present (all but `recorder_id`). */
-export const REQUIRED_PARTNER_EVENT_FIELDS: readonly FieldName[] = PARTNER_EVENT_FIELDS.filter(
-  (name) => FIELD_RULES[name].required,
-);
+export const REQUIRED_PARTNER_EVENT_FIELDS: readonly FieldName[] = PARTNER_EVENT_FIELDS.filter((name) => FIELD_RULES[name].required);
 
 const ALLOWED = new Set<string>(PARTNER_EVENT_FIELDS);
 
@@ -127,9 +120,7 @@ export function validatePartnerEvent(body: unknown): PartnerEventValidation {
 export function isIsoUtcTimestamp(value: string): boolean {
   const match = ISO_UTC_TIMESTAMP_PATTERN.exec(value);
   if (!match) return false;
-  const [year, month, day, hour, minute, second] = match.slice(1, 7).map(Number) as [
-    number, number, number, number, number, number,
-  ];
+  const [year, month, day, hour, minute, second] = match.slice(1, 7).map(Number) as [number, number, number, number, number, number];
   if (month < 1 || month > 12 || day < 1 || hour > 23 || minute > 59 || second > 59) return false;
   // Date.UTC maps years 0–99 to 1900–1999; setUTCFullYear does not.
   const date = new Date(Date.UTC(2000, month - 1, day));

@@ -21,7 +21,13 @@ export function fullJitterDelay(attempt: number, baseMs: number, maxMs: number, 
  * The wait before the next attempt after a `retry` outcome: the backoff, or the API's Retry-After when longer, but
  * never more than MAX_RETRY_AFTER_MS. Used by the delivery scheduler (outbox and in-memory queue) and `deliverWithRetry` alike.
  */
-export function retryWait(outcome: Extract<DeliveryOutcome, { kind: 'retry' }>, attempt: number, baseMs: number, maxMs: number, random = Math.random): number {
+export function retryWait(
+  outcome: Extract<DeliveryOutcome, { kind: 'retry' }>,
+  attempt: number,
+  baseMs: number,
+  maxMs: number,
+  random = Math.random,
+): number {
   return Math.min(MAX_RETRY_AFTER_MS, Math.max(outcome.afterMs ?? 0, fullJitterDelay(attempt, baseMs, maxMs, random)));
 }
 
@@ -39,7 +45,13 @@ export interface RetryPolicy {
  * The wait before attempt `attempts + 1` after a `retry` outcome, or null when that attempt would come at or past
  * `maxAgeMs` after `since` (give up now rather than after a wait that ends too late anyway).
  */
-export function nextRetryIn(policy: RetryPolicy, outcome: Extract<DeliveryOutcome, { kind: 'retry' }>, attempts: number, now: number, since: number): number | null {
+export function nextRetryIn(
+  policy: RetryPolicy,
+  outcome: Extract<DeliveryOutcome, { kind: 'retry' }>,
+  attempts: number,
+  now: number,
+  since: number,
+): number | null {
   const wait = retryWait(outcome, Math.max(0, attempts - 1), policy.baseDelayMs, policy.maxDelayMs, policy.random);
   return now + wait - since >= policy.maxAgeMs ? null : wait;
 }
@@ -66,11 +78,7 @@ export interface DeliverWithRetryOptions {
  * `Retry-After` asks, up to `maxAgeMs` after the first attempt. The event (and so its `event_id`) is the same on
  * every attempt.
  */
-export async function deliverWithRetry(
-  sink: Sink,
-  event: OutgoingEvent,
-  opts: DeliverWithRetryOptions,
-): Promise<DeliveryOutcome> {
+export async function deliverWithRetry(sink: Sink, event: OutgoingEvent, opts: DeliverWithRetryOptions): Promise<DeliveryOutcome> {
   const clock = opts.clock ?? Date.now;
   const baseDelayMs = opts.baseDelayMs ?? 500;
   const maxDelayMs = opts.maxDelayMs ?? 60_000;

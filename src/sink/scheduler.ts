@@ -18,7 +18,8 @@ import { DeliveryAlerts } from './delivery-alerts.js';
  * What an attempt came to: the head item is done (the account moves on; `delivered` when the sink took it), or
  * tried again after `afterMs` (`failure`: why, and how many attempts it had, for the operator's log).
  */
-export type Step = { kind: 'done'; delivered?: boolean } | { kind: 'retry'; afterMs: number; failure?: { reason: string; attempts: number } };
+export type Step =
+  { kind: 'done'; delivered?: boolean } | { kind: 'retry'; afterMs: number; failure?: { reason: string; attempts: number } };
 
 export interface Timers {
   now(): number;
@@ -199,9 +200,7 @@ export class AccountScheduler<T> {
       } catch (err) {
         attempt = Promise.reject(err);
       }
-      void attempt
-        .catch((err: unknown) => this.options.crashed?.(item, err) ?? CRASH_RETRY)
-        .then((step) => this.finished(lane, step));
+      void attempt.catch((err: unknown) => this.options.crashed?.(item, err) ?? CRASH_RETRY).then((step) => this.finished(lane, step));
     }
   }
 

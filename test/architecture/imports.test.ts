@@ -20,7 +20,9 @@ function modules(dir: string): string[] {
 /** Relative imports of one module, resolved to source files. */
 function importsOf(file: string): string[] {
   const text = readFileSync(file, 'utf8');
-  return [...text.matchAll(/(?:^|\n)\s*(?:import|export)\b[^'";]*?from\s+'(\.{1,2}\/[^']+)'/g)].map((m) => resolve(dirname(file), m[1]!.replace(/\.js$/, '.ts')));
+  return [...text.matchAll(/(?:^|\n)\s*(?:import|export)\b[^'";]*?from\s+'(\.{1,2}\/[^']+)'/g)].map((m) =>
+    resolve(dirname(file), m[1]!.replace(/\.js$/, '.ts')),
+  );
 }
 
 /** Every cycle found by a depth-first walk, each as the list of modules it passes through. */
@@ -52,12 +54,19 @@ describe('imports in src/', () => {
   it('point from the edges inwards: nothing outside cli/ imports a command module', () => {
     const graph = new Map(modules(SRC).map((file) => [file, importsOf(file)]));
     const CLI = join(SRC, 'cli');
-    const inwards = [...graph].flatMap(([file, imports]) => (file.startsWith(CLI) ? [] : imports.filter((i) => i.startsWith(CLI)).map((i) => `${relative(SRC, file)} → ${relative(SRC, i)}`)));
+    const inwards = [...graph].flatMap(([file, imports]) =>
+      file.startsWith(CLI) ? [] : imports.filter((i) => i.startsWith(CLI)).map((i) => `${relative(SRC, file)} → ${relative(SRC, i)}`),
+    );
     expect(inwards).toEqual([]);
   });
 
   it('the walk finds a planted cycle', () => {
-    const graph = new Map([['a', ['b']], ['b', ['c']], ['c', ['a']], ['d', ['a']]]);
+    const graph = new Map([
+      ['a', ['b']],
+      ['b', ['c']],
+      ['c', ['a']],
+      ['d', ['a']],
+    ]);
     expect(cycles(graph)).toEqual([['a', 'b', 'c', 'a']]);
   });
 });

@@ -3,7 +3,9 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 
 const BIN = new URL('../../bin/alarm-bridge.js', import.meta.url).pathname;
-const sample = (JSON.parse(readFileSync(new URL('../../fixtures/dc09-samples.jsonl', import.meta.url), 'utf8').split('\n')[0]!) as { frame: string }).frame;
+const sample = (
+  JSON.parse(readFileSync(new URL('../../fixtures/dc09-samples.jsonl', import.meta.url), 'utf8').split('\n')[0]!) as { frame: string }
+).frame;
 const escaped = sample.replace(/\n/g, '\\n').replace(/\r/g, '\\r');
 
 describe('a report command whose reader closes the pipe (`… | head -1`)', () => {
@@ -14,7 +16,9 @@ describe('a report command whose reader closes the pipe (`… | head -1`)', () =
     child.stdin.on('error', () => undefined); // the command exits before reading all its input: expected here
     // Far more output than a pipe buffers: the command is still writing when the reader goes away.
     child.stdin.end(`${escaped}\n`.repeat(20_000));
-    const firstLine = await new Promise<string>((resolve) => child.stdout.once('data', (chunk: Buffer) => resolve(chunk.toString().split('\n')[0]!)));
+    const firstLine = await new Promise<string>((resolve) =>
+      child.stdout.once('data', (chunk: Buffer) => resolve(chunk.toString().split('\n')[0]!)),
+    );
     child.stdout.destroy();
     const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
     expect(JSON.parse(firstLine)).toMatchObject({ ok: true });

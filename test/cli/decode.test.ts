@@ -5,9 +5,17 @@ import { crc16arc } from '../../src/protocols/dc09/index.js';
 import { escapeFrame, unescapeFrame } from '../../src/protocols/escape.js';
 import { runCli } from './run-cli.js';
 
-interface Sample { frame: string; key_hex: string | null; crc_ok: boolean; len_ok: boolean; expect: Record<string, any> }
+interface Sample {
+  frame: string;
+  key_hex: string | null;
+  crc_ok: boolean;
+  len_ok: boolean;
+  expect: Record<string, any>;
+}
 const samples: Sample[] = readFileSync(new URL('../../fixtures/dc09-samples.jsonl', import.meta.url), 'utf8')
-  .trim().split('\n').map((l) => JSON.parse(l));
+  .trim()
+  .split('\n')
+  .map((l) => JSON.parse(l));
 
 function isoOf(ts: string): string {
   const [time, date] = ts.split(',');
@@ -61,7 +69,13 @@ describe('alarm-bridge decode over every public sample', () => {
       }
       if (e.cid) {
         expect(report.events).toHaveLength(1);
-        expect(report.events[0]).toMatchObject({ protocol: 'cid', qualifier: e.cid.q, code: e.cid.event, group: e.cid.group, zone: e.cid.zone });
+        expect(report.events[0]).toMatchObject({
+          protocol: 'cid',
+          qualifier: e.cid.q,
+          code: e.cid.event,
+          group: e.cid.group,
+          zone: e.cid.zone,
+        });
       }
       const isReply = ['ACK', 'NAK', 'DUH'].includes(String(e.id));
       expect(report.reply.kind).toBe(isReply ? 'none' : 'ACK');
@@ -72,16 +86,23 @@ describe('alarm-bridge decode over every public sample', () => {
 
 describe('decode input conventions', () => {
   it('reads one frame per stdin line when no argument is given', async () => {
-    const { code, stdout } = await runCli(['decode'], ['"NULL"0000L0#1409[]_20:38:07,08-27-2026', '', 'EA740027"NULL"0000L0#1409[]_20:38:07,08-27-2026']);
+    const { code, stdout } = await runCli(
+      ['decode'],
+      ['"NULL"0000L0#1409[]_20:38:07,08-27-2026', '', 'EA740027"NULL"0000L0#1409[]_20:38:07,08-27-2026'],
+    );
     expect(code).toBe(1);
-    const reports = stdout.trim().split('\n').map((l) => JSON.parse(l));
+    const reports = stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(reports).toHaveLength(2);
     expect(reports[0].ok).toBe(false); // no CRC/length field at all
     expect(reports[1].ok).toBe(true);
   });
 
   it('NAKs a stale encrypted frame with the receiver time from --now', async () => {
-    const frame = '\\n05BB0076"*SIA-DCS"7654L0#1111[C07DA1EB73C617857476EE5D79436CEE5E0084485E79EC56B0D5D1F3F6E648B278050BBCCBC8FE5DCA7E3C80DBDD4945\\r';
+    const frame =
+      '\\n05BB0076"*SIA-DCS"7654L0#1111[C07DA1EB73C617857476EE5D79436CEE5E0084485E79EC56B0D5D1F3F6E648B278050BBCCBC8FE5DCA7E3C80DBDD4945\\r';
     const { stdout } = await runCli(['decode', frame, '--key-ascii', 'AAAAAAAAAAAAAAAA', '--now', '2026-11-26T10:00:00Z']);
     const report = JSON.parse(stdout);
     expect(report.ok).toBe(true);
@@ -90,7 +111,8 @@ describe('decode input conventions', () => {
   });
 
   it('reports a wrong key as a decryption error', async () => {
-    const frame = '\\n05BB0076"*SIA-DCS"7654L0#1111[C07DA1EB73C617857476EE5D79436CEE5E0084485E79EC56B0D5D1F3F6E648B278050BBCCBC8FE5DCA7E3C80DBDD4945\\r';
+    const frame =
+      '\\n05BB0076"*SIA-DCS"7654L0#1111[C07DA1EB73C617857476EE5D79436CEE5E0084485E79EC56B0D5D1F3F6E648B278050BBCCBC8FE5DCA7E3C80DBDD4945\\r';
     const { code, stdout } = await runCli(['decode', frame, '--key', '00'.repeat(16)]);
     expect(code).toBe(1);
     expect(JSON.parse(stdout).error.code).toBe('decryption');
@@ -108,7 +130,10 @@ describe('decode input conventions', () => {
     const { crc16arc } = await import('../../src/protocols/dc09/crc.js');
     const full = `\\n${crc16arc(body).toString(16).toUpperCase().padStart(4, '0')}0${body.length.toString(16).toUpperCase().padStart(3, '0')}${frame}\\r`;
     const { stdout } = await runCli(['decode', full]);
-    expect(JSON.parse(stdout).xdata).toEqual([{ id: 'M', value: '0026B9E4268B', name: 'MAC address' }, { id: 'Q', value: 'raw', name: null }]);
+    expect(JSON.parse(stdout).xdata).toEqual([
+      { id: 'M', value: '0026B9E4268B', name: 'MAC address' },
+      { id: 'Q', value: 'raw', name: null },
+    ]);
   });
 
   it('escapes round-trip', () => {
@@ -128,7 +153,12 @@ describe('decode shows the field dialects', () => {
   const now = new Date('2026-01-01T00:00:00Z');
 
   it('data account without "#": dataAccount', () => {
-    expect(decodeFrame(frame('"SIA-DCS"0001L0#78919[1234|NFA129]'), null, now)).toMatchObject({ ok: true, account: '78919', dataAccount: '1234', events: [{ code: 'FA' }] });
+    expect(decodeFrame(frame('"SIA-DCS"0001L0#78919[1234|NFA129]'), null, now)).toMatchObject({
+      ok: true,
+      account: '78919',
+      dataAccount: '1234',
+      events: [{ code: 'FA' }],
+    });
   });
 
   it('whole DC-05 string in ADM-CID: the checksum flag on the event', () => {
@@ -140,26 +170,56 @@ describe('decode shows the field dialects', () => {
 
   it('caret text after the area modifier: areaText', () => {
     expect(decodeFrame(frame('"SIA-DCS"0004L0#1234[#1234|Nri01^AREA NAME^/LX901^text^]'), null, now)).toMatchObject({
-      ok: true, events: [{ code: 'LX', area: '01', address: '901', text: 'text', areaText: 'AREA NAME' }],
+      ok: true,
+      events: [{ code: 'LX', area: '01', address: '901', text: 'text', areaText: 'AREA NAME' }],
     });
   });
 });
 
 describe('decode --format galaxy|lupusec-cid', () => {
   it('reports each Galaxy block of an input with the reply block; a bad parity gets the reject block', async () => {
-    const { code, stdout } = await runCli(['decode', '--format', 'galaxy', '\\x05\\x01F#100200\\x99NNti09:58/BA1011\\xf1', 'F#100200\\x98']);
+    const { code, stdout } = await runCli([
+      'decode',
+      '--format',
+      'galaxy',
+      '\\x05\\x01F#100200\\x99NNti09:58/BA1011\\xf1',
+      'F#100200\\x98',
+    ]);
     expect(code).toBe(1);
-    const [account, event, bad] = stdout.trim().split('\n').map((l) => JSON.parse(l));
-    expect(account).toMatchObject({ ok: true, format: 'galaxy', kind: 'account', account: '100200', reply: { kind: 'ACK', frame: '@8\\x87' } });
-    expect(event).toMatchObject({ ok: true, kind: 'event', data: 'Nti09:58/BA1011', events: [{ protocol: 'sia', code: 'BA', address: '1011' }] });
+    const [account, event, bad] = stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    expect(account).toMatchObject({
+      ok: true,
+      format: 'galaxy',
+      kind: 'account',
+      account: '100200',
+      reply: { kind: 'ACK', frame: '@8\\x87' },
+    });
+    expect(event).toMatchObject({
+      ok: true,
+      kind: 'event',
+      data: 'Nti09:58/BA1011',
+      events: [{ protocol: 'sia', code: 'BA', address: '1011' }],
+    });
     expect(bad).toMatchObject({ ok: false, kind: 'bad-block', reply: { kind: 'NAK', frame: '@9\\x86' }, error: { code: 'parity' } });
   });
 
   it('reports a Lupusec message with its check-digit flag, and NAK for an unparseable one', async () => {
     const { code, stdout } = await runCli(['decode', '--format', 'lupusec-cid', '[test 18160201010B]', '[test 18XX]']);
     expect(code).toBe(1);
-    const [good, bad] = stdout.trim().split('\n').map((l) => JSON.parse(l));
-    expect(good).toMatchObject({ ok: true, format: 'lupusec-cid', account: 'test', events: [{ code: '602', checksumOk: false }], reply: { kind: 'ACK', frame: '\\x06' } });
+    const [good, bad] = stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    expect(good).toMatchObject({
+      ok: true,
+      format: 'lupusec-cid',
+      account: 'test',
+      events: [{ code: '602', checksumOk: false }],
+      reply: { kind: 'ACK', frame: '\\x06' },
+    });
     expect(bad).toMatchObject({ ok: false, reply: { kind: 'NAK', frame: '\\x15' }, error: { code: 'unparseable' } });
   });
 });

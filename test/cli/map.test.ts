@@ -11,7 +11,9 @@ const key = '000102030405060708090A0B0C0D0E0F';
 const config = {
   accounts: {
     '1234': {
-      locationId: 'Z6RSOG', recorderId: 'Z6RANV', cameraId: 'cam-default',
+      locationId: 'Z6RSOG',
+      recorderId: 'Z6RANV',
+      cameraId: 'cam-default',
       zones: { '15': { cameraId: 'cam-15', name: 'Back door' } },
       users: { '3': 'Alice' },
     },
@@ -36,14 +38,21 @@ describe('alarm-bridge map', () => {
   it('prints forwarded bodies and not-forwarded reasons per input', async () => {
     const path = await configFile();
     const { code, stdout } = await runCli([
-      'map', '--config', path, '--now', now.toISOString(),
+      'map',
+      '--config',
+      path,
+      '--now',
+      now.toISOString(),
       frame('1234', '#1234|Nri1/id3/BA15/RP0'),
       frame('1234', '#1234|1137 01 015', 'ADM-CID'),
       frame('SECURE', '#SECURE|Nri1/CL3', 'SIA-DCS', Buffer.from(key, 'hex')),
       frame('NOLOC', '#NOLOC|NBA1'),
     ]);
     expect(code).toBe(0);
-    const [first, second, third, fourth] = stdout.trim().split('\n').map((l) => JSON.parse(l));
+    const [first, second, third, fourth] = stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(first.events).toHaveLength(2);
     expect(first.events[0].forwarded).toBe(true);
     expect(validatePartnerEvent(first.events[0].body).ok).toBe(true);

@@ -28,7 +28,14 @@ afterAll(() => b.stop());
 
 let seq = 0;
 const clear = (account: string, data: string) =>
-  buildRequest({ token: 'SIA-DCS', sequence: String(++seq).padStart(4, '0'), line: '0', account, data: `#${account}|${data}`, timestamp: new Date() });
+  buildRequest({
+    token: 'SIA-DCS',
+    sequence: String(++seq).padStart(4, '0'),
+    line: '0',
+    account,
+    data: `#${account}|${data}`,
+    timestamp: new Date(),
+  });
 
 /** A capture in both notations: comments, a blank line, escaped frames (one without LF/CR), NDJSON with an expected NAK. */
 async function capture(name: string, nakExpected = true): Promise<string> {
@@ -39,7 +46,20 @@ async function capture(name: string, nakExpected = true): Promise<string> {
     '',
     escapeFrame(noEnds.subarray(1, noEnds.length - 1)),
     JSON.stringify({ frame: escapeFrame(clear('9999', 'Nri1/BA3')), ...(nakExpected ? { expect: 'NAK' } : {}) }),
-    JSON.stringify({ frame: escapeFrame(buildRequest({ token: 'SIA-DCS', sequence: '0042', line: '0', account: 'SECURE', data: '#SECURE|Nri1/FA4', timestamp: new Date(), key })), delayMs: 20 }),
+    JSON.stringify({
+      frame: escapeFrame(
+        buildRequest({
+          token: 'SIA-DCS',
+          sequence: '0042',
+          line: '0',
+          account: 'SECURE',
+          data: '#SECURE|Nri1/FA4',
+          timestamp: new Date(),
+          key,
+        }),
+      ),
+      delayMs: 20,
+    }),
   ];
   const file = join(dir, name);
   await writeFile(file, `${lines.join('\n')}\n`);
@@ -52,7 +72,10 @@ function outputOf(lines: string[]) {
 
 async function replay(file: string, extra: Partial<Parameters<typeof runReplay>[0]> = {}): Promise<{ result: ReplayResult; out: any[] }> {
   const lines: string[] = [];
-  const result = await runReplay({ file, to: `127.0.0.1:${b.bridge.port(extra.transport ?? 'tcp')}`, timeoutMs: 2000, ...extra }, { write: (l) => void lines.push(l) });
+  const result = await runReplay(
+    { file, to: `127.0.0.1:${b.bridge.port(extra.transport ?? 'tcp')}`, timeoutMs: 2000, ...extra },
+    { write: (l) => void lines.push(l) },
+  );
   expect(lines.every((l) => l.endsWith('\n'))).toBe(true);
   return { result, out: outputOf(lines) };
 }
@@ -129,7 +152,10 @@ describe('replay', () => {
     process.stdout.write = ((chunk: string) => ((stdout += chunk), true)) as typeof process.stdout.write;
     let argv: { exitCode?: number };
     try {
-      argv = await yargs(['replay', file, '--to', `127.0.0.1:${b.bridge.port('tcp')}`, '--key', KEY_HEX, '--timeout-ms', '2000']).command(replayCommand).strict().parseAsync() as { exitCode?: number };
+      argv = (await yargs(['replay', file, '--to', `127.0.0.1:${b.bridge.port('tcp')}`, '--key', KEY_HEX, '--timeout-ms', '2000'])
+        .command(replayCommand)
+        .strict()
+        .parseAsync()) as { exitCode?: number };
     } finally {
       process.stdout.write = write;
     }
@@ -145,7 +171,9 @@ describe('replay', () => {
     expect(() => parseCapture('{"frame": 1}', 'cap.ndjson')).toThrow(/cap\.ndjson:1/);
     expect(() => parseCapture('\n{not json', 'cap.ndjson')).toThrow(/cap\.ndjson:2: not valid JSON/);
     expect(() => parseCapture('{"frame": "x", "expect": "OK"}')).toThrow(/"expect"/);
-    expect(parseCapture('# c\n\n{"frame": "\\\\nABC\\\\r", "delayMs": 5, "expect": "nak"}')).toMatchObject([{ line: 3, delayMs: 5, expect: 'NAK' }]);
+    expect(parseCapture('# c\n\n{"frame": "\\\\nABC\\\\r", "delayMs": 5, "expect": "nak"}')).toMatchObject([
+      { line: 3, delayMs: 5, expect: 'NAK' },
+    ]);
     expect(replyToken(buildAck({ sequence: '0001', line: '0' }))).toBe('ACK');
     expect(replyToken(buildNak(new Date()))).toBe('NAK');
     expect(replyToken(Buffer.from('\n00000008"*DUH"0001L0[]\r'))).toBe('DUH');
@@ -158,9 +186,15 @@ describe('replay', () => {
     expect(WIRES.galaxy.token(GALAXY_REJECT)).toBe('NAK');
     expect(WIRES.galaxy.token(buildGalaxyBlock({ function: '0', data: '' }))).toBeNull();
     expect(WIRES.galaxy.endsSession?.(Buffer.from('\x05\x01@0\x8f', 'latin1'))).toBe(true);
-    expect(WIRES['lupusec-cid'].replies()(Buffer.from([0x06, 0x15])).map((r) => WIRES['lupusec-cid'].token(r))).toEqual(['ACK', 'NAK']);
+    expect(
+      WIRES['lupusec-cid']
+        .replies()(Buffer.from([0x06, 0x15]))
+        .map((r) => WIRES['lupusec-cid'].token(r)),
+    ).toEqual(['ACK', 'NAK']);
     const file = join(dir, 'lupusec.txt');
     await writeFile(file, '[1234 181130010159]\n');
-    await expect(runReplay({ file, to: '127.0.0.1:9', protocol: 'lupusec-cid', transport: 'udp' }, { write: () => undefined })).rejects.toThrow(/TCP only/);
+    await expect(
+      runReplay({ file, to: '127.0.0.1:9', protocol: 'lupusec-cid', transport: 'udp' }, { write: () => undefined }),
+    ).rejects.toThrow(/TCP only/);
   });
 });

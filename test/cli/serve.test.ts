@@ -11,7 +11,13 @@ import { buildRequest } from '../../src/protocols/dc09/index.js';
 import { BIN, spawnBridge, type BridgeProcess } from '../e2e/bridge-process.js';
 import { freePort, TcpPanel, text, udpExchange } from '../server/harness.js';
 
-const dc09 = (transport: 'tcp' | 'udp', host: string, port: number) => ({ protocol: 'dc09', transport, host, port, closeAfterReplyMs: null });
+const dc09 = (transport: 'tcp' | 'udp', host: string, port: number) => ({
+  protocol: 'dc09',
+  transport,
+  host,
+  port,
+  closeAfterReplyMs: null,
+});
 
 describe('serve --listen', () => {
   it.each([
@@ -23,10 +29,13 @@ describe('serve --listen', () => {
     expect(parseListen(value)).toEqual(expected);
   });
 
-  it.each(['12128', '127.0.0.1', '127.0.0.1:70000', 'http://127.0.0.1:80', '::1:12128', '[127.0.0.1]:1', ':12128'])('refuses %s naming the option and the form', (value) => {
-    expect(() => parseListen(value)).toThrow(UsageError);
-    expect(() => parseListen(value)).toThrow(/--listen .*expected HOST:PORT/);
-  });
+  it.each(['12128', '127.0.0.1', '127.0.0.1:70000', 'http://127.0.0.1:80', '::1:12128', '[127.0.0.1]:1', ':12128'])(
+    'refuses %s naming the option and the form',
+    (value) => {
+      expect(() => parseListen(value)).toThrow(UsageError);
+      expect(() => parseListen(value)).toThrow(/--listen .*expected HOST:PORT/);
+    },
+  );
 
   it('refuses the same socket twice', () => {
     expect(() => listenersFromOption(['127.0.0.1:5000', 'tcp://127.0.0.1:5000'])).toThrow(/tcp:\/\/127\.0\.0\.1:5000 is given twice/);
@@ -39,7 +48,8 @@ afterEach(() => {
   bridge = null;
 });
 
-const frame = (seq: string) => buildRequest({ token: 'SIA-DCS', sequence: seq, line: '0', account: '1234', data: '#1234|NBA1', timestamp: new Date() });
+const frame = (seq: string) =>
+  buildRequest({ token: 'SIA-DCS', sequence: seq, line: '0', account: '1234', data: '#1234|NBA1', timestamp: new Date() });
 
 describe('the README run command', () => {
   it('starts the bridge itself (not npm or npx), so signals reach it', () => {
@@ -63,10 +73,17 @@ describe('the README run command', () => {
     expect(await bridge.stop('SIGTERM')).toBe(0);
   });
 
-  it('--listen replaces the file\'s listeners and a SIGHUP reload does not ask for a restart because of it', async () => {
+  it("--listen replaces the file's listeners and a SIGHUP reload does not ask for a restart because of it", async () => {
     const dir = await mkdtemp(join(tmpdir(), 'serve-listen-config-'));
     const config = join(dir, 'bridge.json');
-    await writeFile(config, JSON.stringify({ listeners: [{ protocol: 'dc09', transport: 'tcp', host: '127.0.0.1', port: 1 }], receiver: { unknownAccounts: 'accept' }, sink: { type: 'file', path: join(dir, 'events.ndjson') } }));
+    await writeFile(
+      config,
+      JSON.stringify({
+        listeners: [{ protocol: 'dc09', transport: 'tcp', host: '127.0.0.1', port: 1 }],
+        receiver: { unknownAccounts: 'accept' },
+        sink: { type: 'file', path: join(dir, 'events.ndjson') },
+      }),
+    );
     const port = await freePort();
     bridge = spawnBridge(['serve', '--config', config, '--listen', `tcp://127.0.0.1:${port}`]);
     await bridge.logged(/"msg":"listening"/);
@@ -90,8 +107,12 @@ async function failedStart(config: Record<string, unknown>): Promise<{ code: num
   const child = spawn(process.execPath, [BIN, 'serve', '--config', path], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
-  child.stdout.on('data', (chunk: Buffer) => { stdout += chunk.toString(); });
-  child.stderr.on('data', (chunk: Buffer) => { stderr += chunk.toString(); });
+  child.stdout.on('data', (chunk: Buffer) => {
+    stdout += chunk.toString();
+  });
+  child.stderr.on('data', (chunk: Buffer) => {
+    stderr += chunk.toString();
+  });
   const code = await new Promise<number | null>((resolve) => child.once('close', resolve));
   return { code, stderr, stdout };
 }
@@ -100,9 +121,16 @@ const tcpListener = (port: number) => ({ protocol: 'dc09', transport: 'tcp', hos
 const partnerSink = (privateKeyFile: string) => ({
   type: 'partner-api',
   baseUrl: 'http://127.0.0.1:1',
-  auth: { tokenUrl: 'http://127.0.0.1:1/oauth/token', audience: 'aud', assertionAudience: 'http://127.0.0.1:1/', clientId: 'client', privateKeyFile },
+  auth: {
+    tokenUrl: 'http://127.0.0.1:1/oauth/token',
+    audience: 'aud',
+    assertionAudience: 'http://127.0.0.1:1/',
+    clientId: 'client',
+    privateKeyFile,
+  },
 });
-const KEY_FORMAT = /: expected a PKCS#8 PEM RSA private key \("-----BEGIN PRIVATE KEY-----"\); make one with: openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out partner\.key\n$/;
+const KEY_FORMAT =
+  /: expected a PKCS#8 PEM RSA private key \("-----BEGIN PRIVATE KEY-----"\); make one with: openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out partner\.key\n$/;
 
 describe('start-up failures: one plain-text line on stderr that says what to change, status 2', () => {
   it('a listener port in use names listeners[i] and the address (and the JSON log line stays)', async () => {
@@ -110,8 +138,13 @@ describe('start-up failures: one plain-text line on stderr that says what to cha
     await new Promise<void>((resolve) => holder.listen(0, '127.0.0.1', resolve));
     const busy = (holder.address() as AddressInfo).port;
     try {
-      const { code, stderr, stdout } = await failedStart({ listeners: [tcpListener(0), tcpListener(busy)], sink: { type: 'file', path: 'events.ndjson' } });
-      expect(stderr).toBe(`alarm-bridge: listeners[1] (dc09/tcp) cannot listen on 127.0.0.1:${busy} (EADDRINUSE: the address is in use): stop the other process listening there, or change listeners[1].port\n`);
+      const { code, stderr, stdout } = await failedStart({
+        listeners: [tcpListener(0), tcpListener(busy)],
+        sink: { type: 'file', path: 'events.ndjson' },
+      });
+      expect(stderr).toBe(
+        `alarm-bridge: listeners[1] (dc09/tcp) cannot listen on 127.0.0.1:${busy} (EADDRINUSE: the address is in use): stop the other process listening there, or change listeners[1].port\n`,
+      );
       expect(code).toBe(2);
       expect(stdout).toMatch(/"level":60.*"msg":"could not start"/);
     } finally {
@@ -124,8 +157,14 @@ describe('start-up failures: one plain-text line on stderr that says what to cha
     await new Promise<void>((resolve) => holder.listen(0, '127.0.0.1', resolve));
     const busy = (holder.address() as AddressInfo).port;
     try {
-      const { code, stderr } = await failedStart({ listeners: [tcpListener(0)], sink: { type: 'file', path: 'events.ndjson' }, http: { host: '127.0.0.1', port: busy } });
-      expect(stderr).toBe(`alarm-bridge: http (status server) cannot listen on 127.0.0.1:${busy} (EADDRINUSE: the address is in use): stop the other process listening there, or change http.port\n`);
+      const { code, stderr } = await failedStart({
+        listeners: [tcpListener(0)],
+        sink: { type: 'file', path: 'events.ndjson' },
+        http: { host: '127.0.0.1', port: busy },
+      });
+      expect(stderr).toBe(
+        `alarm-bridge: http (status server) cannot listen on 127.0.0.1:${busy} (EADDRINUSE: the address is in use): stop the other process listening there, or change http.port\n`,
+      );
       expect(code).toBe(2);
     } finally {
       holder.close();
@@ -144,7 +183,11 @@ describe('start-up failures: one plain-text line on stderr that says what to cha
     const keyFile = join(dir, 'partner.key');
     await writeFile(keyFile, 'SECRET-NOT-A-KEY\n');
     const { code, stderr } = await failedStart({ listeners: [tcpListener(0)], sink: partnerSink(keyFile) });
-    expect(stderr).toMatch(new RegExp(`^alarm-bridge: sink\\.auth\\.privateKeyFile: ${keyFile.replace(/[.]/g, '\\.')}: is not a readable PEM private key \\(ERR_[A-Z_]+\\)`));
+    expect(stderr).toMatch(
+      new RegExp(
+        `^alarm-bridge: sink\\.auth\\.privateKeyFile: ${keyFile.replace(/[.]/g, '\\.')}: is not a readable PEM private key \\(ERR_[A-Z_]+\\)`,
+      ),
+    );
     expect(stderr).toMatch(KEY_FORMAT);
     expect(stderr).not.toContain('SECRET-NOT-A-KEY');
     expect(code).toBe(2);

@@ -1,11 +1,21 @@
 import yargs from 'yargs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { UsageError } from '../../src/cli/frame-input.js';
-import { DEFAULT_SIM_KEY_HEX, LatencyHistogram, parseMix, runSimulate, simulateCommand, type SimulateReport } from '../../src/cli/simulate.js';
+import {
+  DEFAULT_SIM_KEY_HEX,
+  LatencyHistogram,
+  parseMix,
+  runSimulate,
+  simulateCommand,
+  type SimulateReport,
+} from '../../src/cli/simulate.js';
 import { startTestBridge, type TestBridge } from '../server/harness.js';
 
 const accounts = Object.fromEntries(
-  Array.from({ length: 5 }, (_, i) => [`SIM000${i + 1}`, { key: DEFAULT_SIM_KEY_HEX, keyEncoding: 'hex', locationId: 'LOC', cameraId: 'cam', recorderId: 'rec' }]),
+  Array.from({ length: 5 }, (_, i) => [
+    `SIM000${i + 1}`,
+    { key: DEFAULT_SIM_KEY_HEX, keyEncoding: 'hex', locationId: 'LOC', cameraId: 'cam', recorderId: 'rec' },
+  ]),
 );
 const clearAccounts = Object.fromEntries(Array.from({ length: 3 }, (_, i) => [`CLR000${i + 1}`, { locationId: 'LOC', cameraId: 'cam' }]));
 
@@ -27,9 +37,31 @@ async function settledConnections(): Promise<number> {
 
 describe('simulate', () => {
   it('runs 5 encrypted closed-loop panels for 1 s: frames ACKed, no errors, every socket closed', async () => {
-    const report: SimulateReport = await runSimulate({ to: `127.0.0.1:${b.bridge.port('tcp')}`, panels: 5, rate: 0, durationSeconds: 1, encrypted: true });
+    const report: SimulateReport = await runSimulate({
+      to: `127.0.0.1:${b.bridge.port('tcp')}`,
+      panels: 5,
+      rate: 0,
+      durationSeconds: 1,
+      encrypted: true,
+    });
     expect(Object.keys(report).sort()).toEqual(
-      ['acked', 'connected', 'cpuPercent', 'durationSeconds', 'encrypted', 'errorKinds', 'errors', 'frames', 'framesPerSecond', 'latencyMs', 'naks', 'panels', 'rate', 'sent', 'warmupSeconds'].sort(),
+      [
+        'acked',
+        'connected',
+        'cpuPercent',
+        'durationSeconds',
+        'encrypted',
+        'errorKinds',
+        'errors',
+        'frames',
+        'framesPerSecond',
+        'latencyMs',
+        'naks',
+        'panels',
+        'rate',
+        'sent',
+        'warmupSeconds',
+      ].sort(),
     );
     expect(report).toMatchObject({ panels: 5, connected: 5, encrypted: true, rate: 0, errors: 0, naks: 0 });
     expect(report.frames).toBeGreaterThan(50);
@@ -49,7 +81,14 @@ describe('simulate', () => {
   });
 
   it('sends R frames per second per panel, mixes sia/cid/null, and counts NAKs (clear text for an encrypted account)', async () => {
-    const paced = await runSimulate({ to: `127.0.0.1:${b.bridge.port('tcp')}`, panels: 3, rate: 20, durationSeconds: 0.6, mix: ['sia', 'cid', 'null'], accountPrefix: 'CLR' });
+    const paced = await runSimulate({
+      to: `127.0.0.1:${b.bridge.port('tcp')}`,
+      panels: 3,
+      rate: 20,
+      durationSeconds: 0.6,
+      mix: ['sia', 'cid', 'null'],
+      accountPrefix: 'CLR',
+    });
     expect(paced).toMatchObject({ connected: 3, errors: 0, naks: 0 });
     expect(paced.acked).toBeGreaterThanOrEqual(10); // ≈ 3 × 20 × 0.6 = 36
     expect(paced.acked).toBeLessThanOrEqual(60);
@@ -62,7 +101,13 @@ describe('simulate', () => {
     const stop = new AbortController();
     let connectedSeen = -1;
     const report = await runSimulate({
-      to: `127.0.0.1:${b.bridge.port('tcp')}`, panels: 5, rate: 0, durationSeconds: 30, encrypted: true, framesPerPanel: 2, connectBatch: 2,
+      to: `127.0.0.1:${b.bridge.port('tcp')}`,
+      panels: 5,
+      rate: 0,
+      durationSeconds: 30,
+      encrypted: true,
+      framesPerPanel: 2,
+      connectBatch: 2,
       onConnected: (n) => (connectedSeen = n),
       onIdle: () => stop.abort(),
       signal: stop.signal,
@@ -88,8 +133,23 @@ describe('simulate', () => {
     process.stdout.write = ((chunk: string) => ((stdout += chunk), true)) as typeof process.stdout.write;
     let argv: { exitCode?: number };
     try {
-      argv = await yargs(['simulate', '--to', `127.0.0.1:${b.bridge.port('tcp')}`, '--panels', '2', '--rate', '0', '--duration', '0.3', '--encrypted', '--mix', 'sia,cid'])
-        .command(simulateCommand).strict().parseAsync() as { exitCode?: number };
+      argv = (await yargs([
+        'simulate',
+        '--to',
+        `127.0.0.1:${b.bridge.port('tcp')}`,
+        '--panels',
+        '2',
+        '--rate',
+        '0',
+        '--duration',
+        '0.3',
+        '--encrypted',
+        '--mix',
+        'sia,cid',
+      ])
+        .command(simulateCommand)
+        .strict()
+        .parseAsync()) as { exitCode?: number };
     } finally {
       process.stdout.write = write;
     }

@@ -19,10 +19,22 @@ const SINKS: Record<NonNullable<ConfigKey['when']>, Record<string, unknown>> = {
   'file sink': { type: 'file' },
   'partner-api sink': PARTNER_API,
   'API key auth': PARTNER_API,
-  'JWT auth': { ...PARTNER_API, auth: { tokenUrl: 'https://auth.example.com/oauth/token', audience: 'a', assertionAudience: 'b', clientId: 'c', privateKeyFile: 'key.pem' } },
+  'JWT auth': {
+    ...PARTNER_API,
+    auth: {
+      tokenUrl: 'https://auth.example.com/oauth/token',
+      audience: 'a',
+      assertionAudience: 'b',
+      clientId: 'c',
+      privateKeyFile: 'key.pem',
+    },
+  },
 };
 /** Wider settings that differ from their defaults, so a key following them shows it. */
-const WIDER = { receiver: { timestampWindow: { pastSeconds: 7, futureSeconds: 9 } }, accounts: { '1234': { uploads: { snapshots: 3, shortMp4: true, eventMp4: true } } } };
+const WIDER = {
+  receiver: { timestampWindow: { pastSeconds: 7, futureSeconds: 9 } },
+  accounts: { '1234': { uploads: { snapshots: 3, shortMp4: true, eventMp4: true } } },
+};
 const NAMES: Record<string, string> = { '<account>': '1234', '<zone>': '15', '<code>': 'sia:BA' };
 
 type Json = Record<string, unknown>;
@@ -97,7 +109,9 @@ describe('CONFIG_KEYS', () => {
       expect(error, key.key).toBeInstanceOf(ConfigError);
       // Without apiKey the auth object is read as JWT auth, whose keys are then missing.
       const at = key.key === 'sink.auth.apiKey' ? 'sink.auth.tokenUrl' : valuePath(key.key);
-      expect((error as ConfigError).problems, key.key).toContainEqual(expect.objectContaining({ path: at, found: 'nothing (the key is missing)' }));
+      expect((error as ConfigError).problems, key.key).toContainEqual(
+        expect.objectContaining({ path: at, found: 'nothing (the key is missing)' }),
+      );
     }
   });
 
@@ -114,7 +128,9 @@ describe('CONFIG_KEYS', () => {
       const config = parseConfig(configWith(key, OMIT, WIDER), SOURCE);
       const value = valueAt(config, key.key);
       if (value === undefined) continue;
-      const wider = key.key.includes('.zones.<zone>') ? key.key.replace('.zones.<zone>', '') : key.key.replace('accounts.<account>', 'receiver');
+      const wider = key.key.includes('.zones.<zone>')
+        ? key.key.replace('.zones.<zone>', '')
+        : key.key.replace('accounts.<account>', 'receiver');
       expect(value, key.key).toEqual(valueAt(config, wider));
       applied++;
     }

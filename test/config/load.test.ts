@@ -148,7 +148,17 @@ describe('defaults', () => {
             timestampWindow: { futureSeconds: 5 },
           },
         },
-        sink: { type: 'partner-api', baseUrl: 'http://127.0.0.1:8080', auth: { tokenUrl: 'http://127.0.0.1:8080/oauth/token', audience: 'a', assertionAudience: 'b', clientId: 'c', privateKeyFile: 'k.pem' } },
+        sink: {
+          type: 'partner-api',
+          baseUrl: 'http://127.0.0.1:8080',
+          auth: {
+            tokenUrl: 'http://127.0.0.1:8080/oauth/token',
+            audience: 'a',
+            assertionAudience: 'b',
+            clientId: 'c',
+            privateKeyFile: 'k.pem',
+          },
+        },
       },
       SOURCE,
     );
@@ -194,7 +204,9 @@ describe('config.example.json', () => {
     expect(accountKeyBytes(config.accounts['1234'] as AccountConfig)?.length).toBe(16);
     expect(config.accounts['1234']?.zones['15']?.cameraId).toBe('2fe519b4-2438-4aa1-b051-87cf22bb');
     expect(config.mapping.codes['sia:RP']).toBe('ignore');
-    expect(config.sink.type === 'partner-api' && 'privateKeyFile' in config.sink.auth && config.sink.auth.privateKeyFile).toBe(path.join(REPO, 'partner.key'));
+    expect(config.sink.type === 'partner-api' && 'privateKeyFile' in config.sink.auth && config.sink.auth.privateKeyFile).toBe(
+      path.join(REPO, 'partner.key'),
+    );
     expect(config.outbox?.dir).toBe('/var/lib/alarm-bridge/outbox');
     expect(config.outbox?.keyFile).toBe('/var/lib/alarm-bridge/outbox-media.key');
     expect(config.http).toEqual({ host: '127.0.0.1', port: 9464 });
@@ -271,13 +283,21 @@ describe('error messages name file, path, what was found and what was expected',
   });
 
   it('a value of the wrong kind', () => {
-    expect(configError({ receiver: [] }).message).toMatch(/^config\.json: receiver: found an array of 0 items, expected an object with the keys unknownAccounts, badCrc, /);
-    expect(configError({ listeners: {} }).message).toMatch(/^config\.json: listeners: found an object, expected an array of listener objects/);
-    expect(configError([1, 2]).message).toBe('config.json: (top level): found an array of 2 items, expected a JSON object with the configuration keys');
+    expect(configError({ receiver: [] }).message).toMatch(
+      /^config\.json: receiver: found an array of 0 items, expected an object with the keys unknownAccounts, badCrc, /,
+    );
+    expect(configError({ listeners: {} }).message).toMatch(
+      /^config\.json: listeners: found an object, expected an array of listener objects/,
+    );
+    expect(configError([1, 2]).message).toBe(
+      'config.json: (top level): found an array of 2 items, expected a JSON object with the configuration keys',
+    );
     expect(configError({ mapping: { forwardUnknown: 'yes' } }).message).toBe(
       'config.json: mapping.forwardUnknown: found "yes" (string), expected true or false',
     );
-    expect(configError({ outbox: true }).message).toMatch(/^config\.json: outbox: found true \(boolean\), expected an object with the keys dir, .*, or null$/);
+    expect(configError({ outbox: true }).message).toMatch(
+      /^config\.json: outbox: found true \(boolean\), expected an object with the keys dir, .*, or null$/,
+    );
   });
 
   it('enumerations and URLs', () => {
@@ -288,8 +308,17 @@ describe('error messages name file, path, what was found and what was expected',
     expect(configError({ sink }).message).toBe(
       'config.json: sink.baseUrl: found "ftp://api.chekt.com" (string), expected an http(s) URL such as "https://api.chekt.com"',
     );
-    expect(configError({ sink: { type: 'http' } }).message).toBe('config.json: sink.type: found "http" (string), expected "file" or "partner-api"');
-    const jwt = { tokenUrl: 'https://a/oauth/token', audience: 'a', assertionAudience: 'b', clientId: 'c', privateKeyFile: 'k', algorithm: 'HS256' };
+    expect(configError({ sink: { type: 'http' } }).message).toBe(
+      'config.json: sink.type: found "http" (string), expected "file" or "partner-api"',
+    );
+    const jwt = {
+      tokenUrl: 'https://a/oauth/token',
+      audience: 'a',
+      assertionAudience: 'b',
+      clientId: 'c',
+      privateKeyFile: 'k',
+      algorithm: 'HS256',
+    };
     expect(configError({ sink: { ...sink, baseUrl: 'https://x', auth: jwt } }).message).toBe(
       'config.json: sink.auth.algorithm: found "HS256" (string), expected one of "RS256", "RS384", "PS256"',
     );
@@ -326,7 +355,9 @@ describe('error messages name file, path, what was found and what was expected',
     expect(error.message).toContain(
       'config.json: accounts["1234"].key: found a key of 30 characters, not all hex digits (not shown), expected 32, 48 or 64 hex digits',
     );
-    expect(error.message).toContain('accounts["1234"].snapshotPassword: found a string of 0 characters (not shown), expected a non-empty string');
+    expect(error.message).toContain(
+      'accounts["1234"].snapshotPassword: found a string of 0 characters (not shown), expected a non-empty string',
+    );
     expect(error.message).toContain('sink.auth.apiKey: found 42 (number), expected the API key');
   });
 });
@@ -358,7 +389,9 @@ describe('unknown keys', () => {
       ['mapping.codes["sia:BA"].sigal', 'an unknown key (did you mean "signal"?)'],
       ['sink.baseUrl', 'an unknown key'],
     ]);
-    expect(error.message).toContain('config.json: ["my comment"]: found an unknown key, expected one of the keys allowed here: listeners, receiver,');
+    expect(error.message).toContain(
+      'config.json: ["my comment"]: found an unknown key, expected one of the keys allowed here: listeners, receiver,',
+    );
     expect(error.message).toContain('config.json: sink.baseUrl: found an unknown key, expected one of the keys allowed here: type, path');
   });
 
@@ -400,8 +433,16 @@ describe('accounts', () => {
         found: 'zone 15, the same zone as accounts["1234"].zones["15"]',
         expected: 'each zone once (zone numbers match numerically)',
       },
-      { path: 'accounts["1234"].zones["A1"]', found: 'the zone number "A1"', expected: 'a zone number written in decimal digits (at most 9), such as "15"' },
-      { path: 'accounts["1234"].users["x"]', found: 'the user number "x"', expected: 'a user number written in decimal digits (at most 9), such as "15"' },
+      {
+        path: 'accounts["1234"].zones["A1"]',
+        found: 'the zone number "A1"',
+        expected: 'a zone number written in decimal digits (at most 9), such as "15"',
+      },
+      {
+        path: 'accounts["1234"].users["x"]',
+        found: 'the user number "x"',
+        expected: 'a user number written in decimal digits (at most 9), such as "15"',
+      },
       { path: 'accounts["1234"].users["4"]', found: '"" (string)', expected: 'a user name (a non-empty string)' },
     ]);
   });
@@ -413,7 +454,9 @@ describe('accounts', () => {
   });
 
   it('snapshot URLs must be http(s)', () => {
-    expect(configError(withAccount({ zones: { '1': { snapshotUrl: 'rtsp://cam/1' } } })).problems[0]?.path).toBe('accounts["1234"].zones["1"].snapshotUrl');
+    expect(configError(withAccount({ zones: { '1': { snapshotUrl: 'rtsp://cam/1' } } })).problems[0]?.path).toBe(
+      'accounts["1234"].zones["1"].snapshotUrl',
+    );
   });
 });
 
@@ -499,7 +542,10 @@ describe('mapping codes', () => {
       { mapping: { codes: { 'sia:BA': { type: 'alarm', status: 'active', signal: false }, 'sia:XY': { type: 'panic-custom' } } } },
       SOURCE,
     );
-    expect(config.mapping.codes).toEqual({ 'sia:BA': { type: 'alarm', status: 'active', signal: false }, 'sia:XY': { type: 'panic-custom' } });
+    expect(config.mapping.codes).toEqual({
+      'sia:BA': { type: 'alarm', status: 'active', signal: false },
+      'sia:XY': { type: 'panic-custom' },
+    });
 
     const error = configError({
       mapping: { codes: { 'sia:BA': 'alarm', 'sia:BB': { type: '' }, 'sia:BC': { status: 'open' }, 'sia:BD': 5 } },
@@ -510,10 +556,22 @@ describe('mapping codes', () => {
         found: '"alarm" (string)',
         expected: '"ignore" or an object such as { "type": "alarm", "status": "active" } (a type is written as { "type": "alarm" })',
       },
-      { path: 'mapping.codes["sia:BB"].type', found: '"" (string)', expected: 'an event type: "alarm", "trouble", "arming" or another non-empty string' },
-      { path: 'mapping.codes["sia:BC"].type', found: 'nothing (the key is missing)', expected: 'an event type: "alarm", "trouble", "arming" or another non-empty string' },
+      {
+        path: 'mapping.codes["sia:BB"].type',
+        found: '"" (string)',
+        expected: 'an event type: "alarm", "trouble", "arming" or another non-empty string',
+      },
+      {
+        path: 'mapping.codes["sia:BC"].type',
+        found: 'nothing (the key is missing)',
+        expected: 'an event type: "alarm", "trouble", "arming" or another non-empty string',
+      },
       { path: 'mapping.codes["sia:BC"].status', found: '"open" (string)', expected: '"active" or "inactive"' },
-      { path: 'mapping.codes["sia:BD"]', found: '5 (number)', expected: '"ignore" or an object such as { "type": "alarm", "status": "active" }' },
+      {
+        path: 'mapping.codes["sia:BD"]',
+        found: '5 (number)',
+        expected: '"ignore" or an object such as { "type": "alarm", "status": "active" }',
+      },
     ]);
   });
 });
@@ -523,7 +581,9 @@ describe('listeners', () => {
     expect(configError({ listeners: [{ protocol: 'surgard', transport: 'udp', port: 1025 }] }).message).toBe(
       'config.json: listeners[0].transport: found "udp" (string), expected "tcp" (the surgard protocol runs over TCP only)',
     );
-    expect(parseConfig({ listeners: [{ protocol: 'surgard', transport: 'tcp', port: 1025 }] }, SOURCE).listeners[0]?.protocol).toBe('surgard');
+    expect(parseConfig({ listeners: [{ protocol: 'surgard', transport: 'tcp', port: 1025 }] }, SOURCE).listeners[0]?.protocol).toBe(
+      'surgard',
+    );
   });
 
   it.each(['galaxy', 'lupusec-cid'])('%s runs over TCP only', (protocol) => {
@@ -535,7 +595,9 @@ describe('listeners', () => {
 
   it('closeAfterReplyMs is for TCP', () => {
     expect(parseConfig({ listeners: [{ ...listener, closeAfterReplyMs: 500 }] }, SOURCE).listeners[0]?.closeAfterReplyMs).toBe(500);
-    expect(configError({ listeners: [{ ...listener, transport: 'udp', closeAfterReplyMs: 500 }] }).problems[0]?.path).toBe('listeners[0].closeAfterReplyMs');
+    expect(configError({ listeners: [{ ...listener, transport: 'udp', closeAfterReplyMs: 500 }] }).problems[0]?.path).toBe(
+      'listeners[0].closeAfterReplyMs',
+    );
   });
 
   it('a socket is bound once, except port 0', () => {
@@ -590,7 +652,10 @@ describe('loadConfigFile', () => {
   }
 
   it('loads a file and resolves paths against its directory', async () => {
-    const file = await write('ok.json', JSON.stringify({ sink: { type: 'file', path: 'events.ndjson' }, outbox: {}, accounts: { ab12: {} } }));
+    const file = await write(
+      'ok.json',
+      JSON.stringify({ sink: { type: 'file', path: 'events.ndjson' }, outbox: {}, accounts: { ab12: {} } }),
+    );
     const config = await loadConfigFile(file);
     expect(config.source).toBe(file);
     expect(config.sink).toEqual({ type: 'file', path: path.join(dir, 'events.ndjson') });
@@ -644,19 +709,33 @@ describe('http.auth', () => {
   });
 
   it('is optional on loopback (127.0.0.0/8, ::1, localhost)', () => {
-    for (const host of ['127.0.0.1', '127.0.0.2', '::1', 'localhost']) expect(parseConfig({ http: { host } }, SOURCE).http).toEqual({ host, port: 9464 });
+    for (const host of ['127.0.0.1', '127.0.0.2', '::1', 'localhost'])
+      expect(parseConfig({ http: { host } }, SOURCE).http).toEqual({ host, port: 9464 });
   });
 
   it('takes a token file or a user with a password file, paths relative to the config file', () => {
-    expect(parseConfig({ http: { host: '0.0.0.0', auth: { tokenFile: 'console.token' } } }, SOURCE).http?.auth).toEqual({ tokenFile: '/srv/bridge/console.token' });
-    expect(parseConfig({ http: { auth: { user: 'operator', passwordFile: '/etc/alarm-bridge/pw' } } }, SOURCE).http?.auth).toEqual({ user: 'operator', passwordFile: '/etc/alarm-bridge/pw' });
+    expect(parseConfig({ http: { host: '0.0.0.0', auth: { tokenFile: 'console.token' } } }, SOURCE).http?.auth).toEqual({
+      tokenFile: '/srv/bridge/console.token',
+    });
+    expect(parseConfig({ http: { auth: { user: 'operator', passwordFile: '/etc/alarm-bridge/pw' } } }, SOURCE).http?.auth).toEqual({
+      user: 'operator',
+      passwordFile: '/etc/alarm-bridge/pw',
+    });
   });
 
   it('refuses a mix of the two forms, half of one, or an unknown key', () => {
     const mixed = configError({ http: { auth: { tokenFile: 't', user: 'u' } } }).message;
-    expect(mixed).toMatch(/^config\.json: http\.auth: found the keys \["tokenFile","user"\], expected either tokenFile alone, or user with passwordFile/);
-    expect(configError({ http: { auth: { user: 'u' } } }).message).toMatch(/^config\.json: http\.auth: found the keys \["user"\], expected either tokenFile alone/);
-    expect(configError({ http: { auth: { token: 'secret' } } }).message).toMatch(/http\.auth\.token: found an unknown key, expected one of the keys allowed here: tokenFile, user, passwordFile/);
-    expect(configError({ http: { host: '0.0.0.0', auth: null } }).message).toMatch(/^config\.json: http\.auth: found null, expected \{ "tokenFile"/);
+    expect(mixed).toMatch(
+      /^config\.json: http\.auth: found the keys \["tokenFile","user"\], expected either tokenFile alone, or user with passwordFile/,
+    );
+    expect(configError({ http: { auth: { user: 'u' } } }).message).toMatch(
+      /^config\.json: http\.auth: found the keys \["user"\], expected either tokenFile alone/,
+    );
+    expect(configError({ http: { auth: { token: 'secret' } } }).message).toMatch(
+      /http\.auth\.token: found an unknown key, expected one of the keys allowed here: tokenFile, user, passwordFile/,
+    );
+    expect(configError({ http: { host: '0.0.0.0', auth: null } }).message).toMatch(
+      /^config\.json: http\.auth: found null, expected \{ "tokenFile"/,
+    );
   });
 });

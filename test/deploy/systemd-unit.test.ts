@@ -15,7 +15,11 @@ describe('deploy/alarm-bridge.service with config.example.json', () => {
     const config = await loadConfigFile(new URL('../../config.example.json', import.meta.url).pathname);
     const installed = { ...config, source: '/etc/alarm-bridge/bridge.json' };
     const written = [installed.outbox!.dir, installed.outbox!.keyFile!, defaultSupervisionStatePath(installed)];
-    for (const file of written) expect(writable.some((dir) => file.startsWith(`${dir}${path.sep}`)), file).toBe(true);
+    for (const file of written)
+      expect(
+        writable.some((dir) => file.startsWith(`${dir}${path.sep}`)),
+        file,
+      ).toBe(true);
     expect(setting('ExecStart')).toContain('--config /etc/alarm-bridge/bridge.json');
   });
 });

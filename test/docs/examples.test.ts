@@ -4,7 +4,12 @@ import { describe, expect, it } from 'vitest';
 import { runCli } from '../cli/run-cli.js';
 
 const ROOT = new URL('../../', import.meta.url);
-const files = ['README.md', ...readdirSync(new URL('docs/', ROOT)).filter((f) => f.endsWith('.md')).map((f) => `docs/${f}`)];
+const files = [
+  'README.md',
+  ...readdirSync(new URL('docs/', ROOT))
+    .filter((f) => f.endsWith('.md'))
+    .map((f) => `docs/${f}`),
+];
 
 /** Shell words of one command (single-quoted words, backslash-newline continuations joined). */
 function words(command: string): string[] {
@@ -23,7 +28,10 @@ describe('decode examples in the docs', () => {
 
   it.each(examples.map((e) => [`${e.file}: ${e.command.slice(0, 60)}`, e.command]))('%s', async (_name, command) => {
     const result = await runCli(words(command).slice(1));
-    const reports = result.stdout.trim().split('\n').map((line) => JSON.parse(line) as { ok: boolean; reply: { kind: string; reason: string } });
+    const reports = result.stdout
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { ok: boolean; reply: { kind: string; reason: string } });
     expect(reports.length).toBeGreaterThan(0);
     for (const report of reports) expect([report.ok, report.reply.kind, report.reply.reason]).toEqual([true, 'ACK', 'accepted']);
   });

@@ -27,7 +27,11 @@ describe('generated documentation', () => {
 
 /** GitHub's anchor for a heading: lower case, punctuation dropped, spaces to hyphens. */
 function slug(heading: string): string {
-  return heading.trim().toLowerCase().replace(/[^\p{L}\p{N}\s_-]/gu, '').replace(/\s/g, '-');
+  return heading
+    .trim()
+    .toLowerCase()
+    .replace(/[^\p{L}\p{N}\s_-]/gu, '')
+    .replace(/\s/g, '-');
 }
 
 function anchorsOf(markdown: string): Set<string> {
@@ -39,7 +43,12 @@ function anchorsOf(markdown: string): Set<string> {
 const PROTOCOL_NOTES = new Set(['docs/dc09.md', 'docs/sia-dcs.md', 'docs/contact-id.md', 'docs/surgard.md', 'docs/partner-event-api.md']);
 
 describe('links in README.md and docs/', () => {
-  const files = ['README.md', ...readdirSync(new URL('docs/', ROOT)).filter((f) => f.endsWith('.md')).map((f) => `docs/${f}`)];
+  const files = [
+    'README.md',
+    ...readdirSync(new URL('docs/', ROOT))
+      .filter((f) => f.endsWith('.md'))
+      .map((f) => `docs/${f}`),
+  ];
 
   it('README links every guide under docs/', () => {
     const readme = read('README.md');

@@ -14,7 +14,13 @@ export async function emulatorSink(emulator: Emulator): Promise<{ dir: string; s
     sink: {
       type: 'partner-api',
       baseUrl: emulator.url,
-      auth: { tokenUrl: `${emulator.url}${TOKEN_PATH}`, audience: emulator.audience, assertionAudience: emulator.assertionAudience, clientId: emulator.clientId, privateKeyFile },
+      auth: {
+        tokenUrl: `${emulator.url}${TOKEN_PATH}`,
+        audience: emulator.audience,
+        assertionAudience: emulator.assertionAudience,
+        clientId: emulator.clientId,
+        privateKeyFile,
+      },
     },
   };
 }

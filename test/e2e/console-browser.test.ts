@@ -53,7 +53,8 @@ async function get(path: string, headers: Record<string, string> = { authorizati
 async function shoot(name: string): Promise<string> {
   const file = join(dir, `console-${name}.png`);
   await page.screenshot({ path: file as `${string}.png`, fullPage: true });
-  if (process.env.ALARM_BRIDGE_CONSOLE_SCREENSHOTS) await copyFile(file, join(process.env.ALARM_BRIDGE_CONSOLE_SCREENSHOTS, `console-${name}.png`));
+  if (process.env.ALARM_BRIDGE_CONSOLE_SCREENSHOTS)
+    await copyFile(file, join(process.env.ALARM_BRIDGE_CONSOLE_SCREENSHOTS, `console-${name}.png`));
   return file;
 }
 
@@ -62,7 +63,12 @@ type InPage = { document: { body: { innerText: string } } };
 
 /** Waits until the page's visible text matches. */
 async function pageShows(pattern: RegExp, timeout = 10_000): Promise<void> {
-  await page.waitForFunction((source: string, flags: string) => new RegExp(source, flags).test((globalThis as unknown as InPage).document.body.innerText), { timeout }, pattern.source, pattern.flags);
+  await page.waitForFunction(
+    (source: string, flags: string) => new RegExp(source, flags).test((globalThis as unknown as InPage).document.body.innerText),
+    { timeout },
+    pattern.source,
+    pattern.flags,
+  );
 }
 
 beforeAll(async () => {
@@ -72,7 +78,15 @@ beforeAll(async () => {
   config = {
     listeners: [{ protocol: 'dc09', transport: 'tcp', host: '127.0.0.1', port: 0 }],
     accounts: {
-      '1234': { key: AES_KEY, keyEncoding: 'hex', locationId: 'LOC-1', cameraId: 'CAM-1', snapshotUrl: 'http://192.0.2.10/snap.jpg', snapshotUsername: 'cam', snapshotPassword: SNAPSHOT_PASSWORD },
+      '1234': {
+        key: AES_KEY,
+        keyEncoding: 'hex',
+        locationId: 'LOC-1',
+        cameraId: 'CAM-1',
+        snapshotUrl: 'http://192.0.2.10/snap.jpg',
+        snapshotUsername: 'cam',
+        snapshotPassword: SNAPSHOT_PASSWORD,
+      },
       // No camera: its zone 7 event waits as an `unmapped-camera` dead letter until the zone's cameraId is added.
       '5555': { locationId: 'LOC-5' },
     },
@@ -87,7 +101,11 @@ beforeAll(async () => {
   panelPort = Number(/"port":(\d+)/.exec(await logged(/"msg":"listening"/))![1]);
   await logged(/status server listening/);
   base = `http://${HOST}:${config.http.port}`;
-  browser = await puppeteer.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'] });
+  browser = await puppeteer.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'],
+  });
   page = await browser.newPage();
   await page.setViewport({ width: 1280, height: 900 });
   await page.authenticate({ username: 'operator', password: CONSOLE_PASSWORD });
@@ -105,7 +123,15 @@ describe('operator console in chromium', () => {
     await pageShows(/connected/);
 
     const frames = [
-      buildRequest({ token: 'SIA-DCS', sequence: '0001', line: '0', account: '1234', data: '#1234|NBA1', key: Buffer.from(AES_KEY, 'hex'), timestamp: new Date() }),
+      buildRequest({
+        token: 'SIA-DCS',
+        sequence: '0001',
+        line: '0',
+        account: '1234',
+        data: '#1234|NBA1',
+        key: Buffer.from(AES_KEY, 'hex'),
+        timestamp: new Date(),
+      }),
       buildRequest({ token: 'SIA-DCS', sequence: '0002', line: '0', account: '5555', data: '#5555|NFA7', timestamp: new Date() }),
     ];
     const capture = join(dir, 'capture.txt');
@@ -171,7 +197,8 @@ describe('operator console in chromium', () => {
       await page.waitForSelector('main h1');
       seen.push(await page.content());
     }
-    for (const path of ['/', '/api/overview', '/api/accounts', '/api/accounts/1234', '/api/accounts/5555', '/api/dead-letters']) seen.push((await get(path)).text);
+    for (const path of ['/', '/api/overview', '/api/accounts', '/api/accounts/1234', '/api/accounts/5555', '/api/dead-letters'])
+      seen.push((await get(path)).text);
     for (const text of seen) for (const secret of secrets) expect(text).not.toContain(secret);
     expect(seen.join('\n')).toContain('1234'); // the pages did hold the accounts
     expect(shots).toHaveLength(5);
@@ -183,12 +210,20 @@ describe('operator console in chromium', () => {
       expect(res.status, path).toBe(401);
       expect(res.text).not.toContain('1234');
     }
-    expect((await get('/api/overview', { authorization: `Basic ${Buffer.from(`operator:wrong-password`).toString('base64')}` })).status).toBe(401);
-    expect((await get('/api/overview', { authorization: `Basic ${Buffer.from(`intruder:${CONSOLE_PASSWORD}`).toString('base64')}` })).status).toBe(401);
+    expect(
+      (await get('/api/overview', { authorization: `Basic ${Buffer.from(`operator:wrong-password`).toString('base64')}` })).status,
+    ).toBe(401);
+    expect(
+      (await get('/api/overview', { authorization: `Basic ${Buffer.from(`intruder:${CONSOLE_PASSWORD}`).toString('base64')}` })).status,
+    ).toBe(401);
     expect((await get('/healthz', {})).status).toBe(200);
     expect((await get('/api/overview')).status).toBe(200);
     // An action with the credentials but without the page's CSRF token is refused too.
-    const post = await request(`${base}/api/dead-letters/retry`, { method: 'POST', headers: { authorization: basicAuth, 'content-type': 'application/json' }, body: '{"ids":["x"]}' });
+    const post = await request(`${base}/api/dead-letters/retry`, {
+      method: 'POST',
+      headers: { authorization: basicAuth, 'content-type': 'application/json' },
+      body: '{"ids":["x"]}',
+    });
     expect(post.statusCode).toBe(403);
     await post.body.dump();
   });

@@ -87,13 +87,16 @@ describe('SIGKILL at random moments loses no ACKed event', () => {
     const { dir, sink } = await emulatorSink(emulator);
     const accounts = Object.fromEntries(['C1', 'C2', 'C3'].map((a) => [a, { locationId: `LOC-${a}`, cameraId: `cam-${a}` }]));
     const configPath = join(dir, 'bridge.json');
-    await writeFile(configPath, JSON.stringify({
-      listeners: [{ protocol: 'dc09', transport: 'tcp', host: '127.0.0.1', port: 0 }],
-      accounts,
-      outbox: { dir: join(dir, 'outbox') },
-      sink,
-      log: { level: 'info' },
-    }));
+    await writeFile(
+      configPath,
+      JSON.stringify({
+        listeners: [{ protocol: 'dc09', transport: 'tcp', host: '127.0.0.1', port: 0 }],
+        accounts,
+        outbox: { dir: join(dir, 'outbox') },
+        sink,
+        log: { level: 'info' },
+      }),
+    );
     bridge = new BridgeProcess(configPath);
     await bridge.start();
 
@@ -137,7 +140,9 @@ describe('SIGKILL at random moments loses no ACKed event', () => {
     while ([...acked].some((id) => !delivered().has(id)) && Date.now() < deadline) await sleep(100);
     const received = emulator.events().length;
     const missing = [...acked].filter((id) => !delivered().has(id));
-    console.log(`crash test: ${total} frames, ${acked.size} ACKed, ${kills} SIGKILLs, ${received} POSTs received, ${delivered().size} distinct ids, ${missing.length} missing`);
+    console.log(
+      `crash test: ${total} frames, ${acked.size} ACKed, ${kills} SIGKILLs, ${received} POSTs received, ${delivered().size} distinct ids, ${missing.length} missing`,
+    );
     expect(kills).toBeGreaterThanOrEqual(3);
     expect(acked.size).toBe(total);
     expect(missing).toEqual([]);

@@ -177,7 +177,10 @@ const DAMAGES: Damage[] = [
     name: 'garbage in the dead-letter and supervision state files',
     async apply(outbox) {
       const valid = JSON.stringify({ v: 1, id: 'old-letter', account: 'D1', reason: 'permanent', deadAt: '2026-01-01T00:00:00.000Z' });
-      await writeFile(join(outbox, 'dead-letters.ndjson'), Buffer.concat([Buffer.from(`${valid}\n`), randomBytes(500), Buffer.from('\n{"v":1,"id":\n'), randomBytes(100)]));
+      await writeFile(
+        join(outbox, 'dead-letters.ndjson'),
+        Buffer.concat([Buffer.from(`${valid}\n`), randomBytes(500), Buffer.from('\n{"v":1,"id":\n'), randomBytes(100)]),
+      );
       await writeFile(join(outbox, 'supervision.json'), randomBytes(700));
       return { lost: [] };
     },
@@ -195,82 +198,104 @@ afterAll(async () => {
 });
 
 describe('SIGKILL, then a damaged disk: the bridge starts and loses nothing outside the damage', () => {
-  it.each(DAMAGES.map((d) => [d.name, d] as const))('%s', async (_name, damage) => {
-    const { dir, sink } = await emulatorSink(emulator);
-    const outbox = join(dir, 'outbox');
-    const accounts = Object.fromEntries(ACCOUNTS.map((a) => [a, { locationId: `LOC-${a}`, cameraId: `cam-${a}`, supervision: { intervalSeconds: 3600, graceSeconds: 60 } }]));
-    const httpPort = await freePort();
-    const config = (apiSink: unknown) => JSON.stringify({
-      listeners: [{ protocol: 'dc09', transport: 'tcp', host: '127.0.0.1', port: 0 }],
-      accounts,
-      outbox: { dir: outbox, maxBytes: damage.maxBytes ?? MAX_BYTES },
-      sink: apiSink,
-      http: { host: '127.0.0.1', port: httpPort },
-      log: { level: 'info' },
-    });
-    const configPath = join(dir, 'bridge.json');
-    // The API is unreachable while the events are ACKed: they stay pending in the journal.
-    const unreachable = { ...(sink as { auth: Record<string, unknown> }), baseUrl: 'http://127.0.0.1:9', auth: { ...(sink as { auth: Record<string, unknown> }).auth, tokenUrl: 'http://127.0.0.1:9/token' } };
-    await writeFile(configPath, config(unreachable));
-    const first = await startBridge(configPath);
-    children.push(first.child);
-    const timestamp = new Date(Math.floor(Date.now() / 1000) * 1000);
-    const acked: string[] = [];
-    for (let i = 0; i < FRAMES; i++) {
-      const account = ACCOUNTS[i % ACCOUNTS.length]!;
-      const data = `#${account}|Nri1/BA${i + 1}`;
-      const frame = buildRequest({ token: 'SIA-DCS', sequence: String(i + 1).padStart(4, '0'), line: '0', account, data, timestamp });
-      const reply = await exchange(first.port, frame);
-      expect(reply).toContain('"ACK"');
-      acked.push(eventId({ account, token: 'SIA-DCS', data, time: timestamp, index: 0 }));
-    }
-    await kill(first.child);
+  it.each(DAMAGES.map((d) => [d.name, d] as const))(
+    '%s',
+    async (_name, damage) => {
+      const { dir, sink } = await emulatorSink(emulator);
+      const outbox = join(dir, 'outbox');
+      const accounts = Object.fromEntries(
+        ACCOUNTS.map((a) => [
+          a,
+          { locationId: `LOC-${a}`, cameraId: `cam-${a}`, supervision: { intervalSeconds: 3600, graceSeconds: 60 } },
+        ]),
+      );
+      const httpPort = await freePort();
+      const config = (apiSink: unknown) =>
+        JSON.stringify({
+          listeners: [{ protocol: 'dc09', transport: 'tcp', host: '127.0.0.1', port: 0 }],
+          accounts,
+          outbox: { dir: outbox, maxBytes: damage.maxBytes ?? MAX_BYTES },
+          sink: apiSink,
+          http: { host: '127.0.0.1', port: httpPort },
+          log: { level: 'info' },
+        });
+      const configPath = join(dir, 'bridge.json');
+      // The API is unreachable while the events are ACKed: they stay pending in the journal.
+      const unreachable = {
+        ...(sink as { auth: Record<string, unknown> }),
+        baseUrl: 'http://127.0.0.1:9',
+        auth: { ...(sink as { auth: Record<string, unknown> }).auth, tokenUrl: 'http://127.0.0.1:9/token' },
+      };
+      await writeFile(configPath, config(unreachable));
+      const first = await startBridge(configPath);
+      children.push(first.child);
+      const timestamp = new Date(Math.floor(Date.now() / 1000) * 1000);
+      const acked: string[] = [];
+      for (let i = 0; i < FRAMES; i++) {
+        const account = ACCOUNTS[i % ACCOUNTS.length]!;
+        const data = `#${account}|Nri1/BA${i + 1}`;
+        const frame = buildRequest({ token: 'SIA-DCS', sequence: String(i + 1).padStart(4, '0'), line: '0', account, data, timestamp });
+        const reply = await exchange(first.port, frame);
+        expect(reply).toContain('"ACK"');
+        acked.push(eventId({ account, token: 'SIA-DCS', data, time: timestamp, index: 0 }));
+      }
+      await kill(first.child);
 
-    const segments = (await readdir(outbox)).filter((n) => n.endsWith('.journal')).sort();
-    const { lost, duplicates = 0 } = await damage.apply(outbox, segments);
+      const segments = (await readdir(outbox)).filter((n) => n.endsWith('.journal')).sort();
+      const { lost, duplicates = 0 } = await damage.apply(outbox, segments);
 
-    // `outbox status` works on the damaged journal (read-only, next to no bridge) and reports the damage.
-    const status = await runCli(['outbox', 'status', '--config', configPath]);
-    expect(status.code, status.stderr).toBe(0);
-    const report = JSON.parse(status.stdout) as { depth: number; damage: { lostEvents: number; ranges: number; duplicateEvents: number } };
-    expect(report.damage.lostEvents).toBe(lost.length);
-    expect(report.damage.duplicateEvents).toBe(duplicates);
-    expect(report.depth).toBe(acked.length - lost.length);
-    const list = await runCli(['outbox', 'list', '--config', configPath]);
-    expect(list.code, list.stderr).toBe(0);
-    expect(list.stdout.trim().split('\n')).toHaveLength(acked.length - lost.length);
-    if (lost.length > 0) expect(list.stderr).toContain('outbox journal: damaged bytes skipped');
+      // `outbox status` works on the damaged journal (read-only, next to no bridge) and reports the damage.
+      const status = await runCli(['outbox', 'status', '--config', configPath]);
+      expect(status.code, status.stderr).toBe(0);
+      const report = JSON.parse(status.stdout) as {
+        depth: number;
+        damage: { lostEvents: number; ranges: number; duplicateEvents: number };
+      };
+      expect(report.damage.lostEvents).toBe(lost.length);
+      expect(report.damage.duplicateEvents).toBe(duplicates);
+      expect(report.depth).toBe(acked.length - lost.length);
+      const list = await runCli(['outbox', 'list', '--config', configPath]);
+      expect(list.code, list.stderr).toBe(0);
+      expect(list.stdout.trim().split('\n')).toHaveLength(acked.length - lost.length);
+      if (lost.length > 0) expect(list.stderr).toContain('outbox journal: damaged bytes skipped');
 
-    await writeFile(configPath, config(sink));
-    const second = await startBridge(configPath);
-    children.push(second.child);
-    const expected = acked.filter((id) => !lost.includes(id));
-    const delivered = () => new Set(emulator.events().map((e) => (e.body as { event_id: string }).event_id));
-    // Generous: a loaded machine can cost the restarted bridge a few backoffs; the log tail says why if it fails.
-    await until(() => expected.every((id) => delivered().has(id)), 60_000).catch((err: Error) => {
-      const missing = expected.filter((id) => !delivered().has(id));
-      throw new Error(`${err.message}: ${missing.length} of ${expected.length} not delivered; bridge log tail:\n${second.stdout().split('\n').slice(-25).join('\n')}`);
-    });
-    for (const id of lost) expect(delivered().has(id)).toBe(false);
+      await writeFile(configPath, config(sink));
+      const second = await startBridge(configPath);
+      children.push(second.child);
+      const expected = acked.filter((id) => !lost.includes(id));
+      const delivered = () => new Set(emulator.events().map((e) => (e.body as { event_id: string }).event_id));
+      // Generous: a loaded machine can cost the restarted bridge a few backoffs; the log tail says why if it fails.
+      await until(() => expected.every((id) => delivered().has(id)), 60_000).catch((err: Error) => {
+        const missing = expected.filter((id) => !delivered().has(id));
+        throw new Error(
+          `${err.message}: ${missing.length} of ${expected.length} not delivered; bridge log tail:\n${second.stdout().split('\n').slice(-25).join('\n')}`,
+        );
+      });
+      for (const id of lost) expect(delivered().has(id)).toBe(false);
 
-    const readyz = (await (await fetch(`http://127.0.0.1:${httpPort}/readyz`)).json()) as { status: string; checks: Record<string, { ok: boolean; detail?: string }> };
-    const metrics = await (await fetch(`http://127.0.0.1:${httpPort}/metrics`)).text();
-    if (lost.length > 0) {
-      expect(readyz.status).toBe('degraded');
-      expect(readyz.checks.journal).toMatchObject({ ok: true });
-      expect(readyz.checks.journal!.detail).toContain(`${lost.length} event(s)`);
-      expect(metrics).toMatch(new RegExp(`^alarm_bridge_outbox_lost_events ${lost.length}$`, 'm'));
-      expect(second.stdout()).toContain('outbox journal: damaged bytes skipped');
-      expect((await readdir(join(outbox, 'quarantine'))).length).toBeGreaterThan(0);
-    } else if (duplicates > 0) {
-      expect(readyz.status).toBe('degraded');
-      expect(readyz.checks.journal!.detail).toContain(`${duplicates} event record(s) with a sequence number seen before skipped`);
-      expect(metrics).toMatch(new RegExp(`^alarm_bridge_outbox_duplicate_events ${duplicates}$`, 'm'));
-      expect(second.stdout()).toContain('outbox journal: event record with a sequence number seen before skipped');
-    } else {
-      expect(readyz.checks.journal).toBeUndefined();
-      expect(metrics).toMatch(/^alarm_bridge_outbox_lost_events 0$/m);
-    }
-    await kill(second.child);
-  }, 150_000);
+      const readyz = (await (await fetch(`http://127.0.0.1:${httpPort}/readyz`)).json()) as {
+        status: string;
+        checks: Record<string, { ok: boolean; detail?: string }>;
+      };
+      const metrics = await (await fetch(`http://127.0.0.1:${httpPort}/metrics`)).text();
+      if (lost.length > 0) {
+        expect(readyz.status).toBe('degraded');
+        expect(readyz.checks.journal).toMatchObject({ ok: true });
+        expect(readyz.checks.journal!.detail).toContain(`${lost.length} event(s)`);
+        expect(metrics).toMatch(new RegExp(`^alarm_bridge_outbox_lost_events ${lost.length}$`, 'm'));
+        expect(second.stdout()).toContain('outbox journal: damaged bytes skipped');
+        expect((await readdir(join(outbox, 'quarantine'))).length).toBeGreaterThan(0);
+      } else if (duplicates > 0) {
+        expect(readyz.status).toBe('degraded');
+        expect(readyz.checks.journal!.detail).toContain(`${duplicates} event record(s) with a sequence number seen before skipped`);
+        expect(metrics).toMatch(new RegExp(`^alarm_bridge_outbox_duplicate_events ${duplicates}$`, 'm'));
+        expect(second.stdout()).toContain('outbox journal: event record with a sequence number seen before skipped');
+      } else {
+        expect(readyz.checks.journal).toBeUndefined();
+        expect(metrics).toMatch(/^alarm_bridge_outbox_lost_events 0$/m);
+      }
+      await kill(second.child);
+    },
+    150_000,
+  );
 });

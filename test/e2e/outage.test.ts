@@ -32,17 +32,21 @@ describe('API outage under load', () => {
     const perAccount = 40;
     const sent: Record<string, string[]> = {};
     const outageEnds = setTimeout(() => emulator!.setFaults({ failureRate: 0 }), 3000);
-    await Promise.all(Object.keys(accounts).map(async (account, p) => {
-      sent[account] = [];
-      for (let i = 0; i < perAccount; i++) {
-        const data = `#${account}|Nri1/BA${i + 1}`;
-        sent[account]!.push(`${i + 1}`);
-        panels[p]!.write(buildRequest({ token: 'SIA-DCS', sequence: String(i).padStart(4, '0'), line: '0', account, data, timestamp: new Date() }));
-        const replies = await panels[p]!.waitForReplies(i + 1);
-        expect(text(replies[i])).toContain('"ACK"');
-        await new Promise((r) => setTimeout(r, 20));
-      }
-    }));
+    await Promise.all(
+      Object.keys(accounts).map(async (account, p) => {
+        sent[account] = [];
+        for (let i = 0; i < perAccount; i++) {
+          const data = `#${account}|Nri1/BA${i + 1}`;
+          sent[account]!.push(`${i + 1}`);
+          panels[p]!.write(
+            buildRequest({ token: 'SIA-DCS', sequence: String(i).padStart(4, '0'), line: '0', account, data, timestamp: new Date() }),
+          );
+          const replies = await panels[p]!.waitForReplies(i + 1);
+          expect(text(replies[i])).toContain('"ACK"');
+          await new Promise((r) => setTimeout(r, 20));
+        }
+      }),
+    );
     const total = perAccount * Object.keys(accounts).length;
     const deadline = Date.now() + 60_000;
     while (emulator.events().length < total && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));

@@ -65,20 +65,31 @@ describe('outbox retry and discard on a running bridge', () => {
     await until(async () => (await status()).deadLetters === 2);
 
     // The operator fixes account 1234 and reloads; the bridge keeps running.
-    await writeFile(configPath, JSON.stringify({ ...broken, accounts: { ...broken.accounts, '1234': { locationId: 'LOC-1', cameraId: 'CAM-1' } } }));
+    await writeFile(
+      configPath,
+      JSON.stringify({ ...broken, accounts: { ...broken.accounts, '1234': { locationId: 'LOC-1', cameraId: 'CAM-1' } } }),
+    );
     child.kill('SIGHUP');
     await logged(/configuration reloaded/);
 
     const retried = await runCli(['outbox', 'retry', '--account', '1234', '--config', configPath]);
     expect(retried.code).toBe(0);
     expect(JSON.parse(retried.stdout)).toMatchObject({ requeued: 1, skipped: [] });
-    const events = async () => (await readFile(join(dir, 'events.ndjson'), 'utf8').catch(() => '')).trim().split('\n').filter(Boolean).map((l) => JSON.parse(l));
+    const events = async () =>
+      (await readFile(join(dir, 'events.ndjson'), 'utf8').catch(() => ''))
+        .trim()
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l));
     await until(async () => (await events()).length === 1);
     expect((await events())[0]).toMatchObject({ location_id: 'LOC-1', camera_id: 'CAM-1', event_type: 'alarm' });
 
     const discarded = await runCli(['outbox', 'discard', '--account', '5555', '--config', configPath]);
     expect(discarded.code).toBe(0);
-    const out = discarded.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    const out = discarded.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(out).toHaveLength(2);
     expect(out[0]).toMatchObject({ account: '5555', reason: 'unmapped-camera' });
     expect(out[1]).toMatchObject({ discarded: 1 });
@@ -126,27 +137,48 @@ describe('outbox retry and discard on a running bridge', () => {
 
     const panel = await TcpPanel.open(port);
     // QQ is no SIA code the built-in tables know.
-    panel.write(buildRequest({ token: 'SIA-DCS', sequence: '0001', line: '0', account: '1234', data: '#1234|NQQ7', timestamp: new Date() }));
+    panel.write(
+      buildRequest({ token: 'SIA-DCS', sequence: '0001', line: '0', account: '1234', data: '#1234|NQQ7', timestamp: new Date() }),
+    );
     expect(text((await panel.waitForReplies(1))[0])).toContain('"ACK"0001');
     panel.end();
-    const deadLetters = async () => (await runCli(['outbox', 'list', '--dead', '--config', configPath])).stdout.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l));
+    const deadLetters = async () =>
+      (await runCli(['outbox', 'list', '--dead', '--config', configPath])).stdout
+        .trim()
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l));
     await until(async () => (await deadLetters()).length === 1);
     const [letter] = await deadLetters();
     expect(letter).toMatchObject({ account: '1234', reason: 'unknown-code', configKey: 'mapping.codes["sia:QQ"]' });
-    expect(JSON.parse(await bridge.logged(/not in the built-in tables/))).toMatchObject({ level: 40, configKey: 'mapping.codes["sia:QQ"]' });
+    expect(JSON.parse(await bridge.logged(/not in the built-in tables/))).toMatchObject({
+      level: 40,
+      configKey: 'mapping.codes["sia:QQ"]',
+    });
 
     // Still unknown: retry skips it and says which key is missing.
     const early = await runCli(['outbox', 'retry', '--config', configPath]);
     expect(early.code).toBe(1);
-    expect(JSON.parse(early.stdout)).toMatchObject({ requeued: 0, skipped: [{ id: letter.id, reason: 'unknown-code', configKey: 'mapping.codes["sia:QQ"]' }] });
+    expect(JSON.parse(early.stdout)).toMatchObject({
+      requeued: 0,
+      skipped: [{ id: letter.id, reason: 'unknown-code', configKey: 'mapping.codes["sia:QQ"]' }],
+    });
 
-    await writeFile(configPath, JSON.stringify({ ...config, mapping: { codes: { 'sia:QQ': { type: 'trouble' } }, forwardUnknown: false } }));
+    await writeFile(
+      configPath,
+      JSON.stringify({ ...config, mapping: { codes: { 'sia:QQ': { type: 'trouble' } }, forwardUnknown: false } }),
+    );
     child.kill('SIGHUP');
     await bridge.logged(/configuration reloaded/);
     const retried = await runCli(['outbox', 'retry', '--config', configPath]);
     expect(retried.code).toBe(0);
     expect(JSON.parse(retried.stdout)).toMatchObject({ requeued: 1, ids: [letter.id] });
-    const events = async () => (await readFile(join(dir, 'events.ndjson'), 'utf8').catch(() => '')).trim().split('\n').filter(Boolean).map((l) => JSON.parse(l));
+    const events = async () =>
+      (await readFile(join(dir, 'events.ndjson'), 'utf8').catch(() => ''))
+        .trim()
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l));
     await until(async () => (await events()).length === 1);
     expect((await events())[0]).toMatchObject({ event_id: letter.id, event_type: 'trouble', location_id: 'LOC-1', camera_id: 'CAM-1' });
     expect(await deadLetters()).toEqual([]);
@@ -158,14 +190,17 @@ describe('outbox retry and discard on a running bridge', () => {
       const { dir, sink } = await emulatorSink(emulator);
       dirs.push(dir);
       const configPath = join(dir, 'bridge.json');
-      await writeFile(configPath, JSON.stringify({
-        listeners: [{ protocol: 'dc09', transport: 'tcp', host: '127.0.0.1', port: 0 }],
-        accounts: { '1234': { locationId: 'LOC-1', cameraId: 'CAM-1' } },
-        outbox: { dir: 'outbox' },
-        sink,
-        http: { host: '127.0.0.1', port: await freePort() },
-        log: { level: 'info' },
-      }));
+      await writeFile(
+        configPath,
+        JSON.stringify({
+          listeners: [{ protocol: 'dc09', transport: 'tcp', host: '127.0.0.1', port: 0 }],
+          accounts: { '1234': { locationId: 'LOC-1', cameraId: 'CAM-1' } },
+          outbox: { dir: 'outbox' },
+          sink,
+          http: { host: '127.0.0.1', port: await freePort() },
+          log: { level: 'info' },
+        }),
+      );
       const bridge = spawnBridge(['serve', '--config', configPath]);
       child = bridge.child;
       const port = Number(/"port":(\d+)/.exec(await bridge.logged(/"msg":"listening"/))![1]);
@@ -175,14 +210,24 @@ describe('outbox retry and discard on a running bridge', () => {
       expect(text((await panel.waitForReplies(1))[0])).toContain('"ACK"0001');
       panel.end();
 
-      const outbox = async (...args: string[]) => (await runCli(['outbox', ...args, '--config', configPath])).stdout.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l));
+      const outbox = async (...args: string[]) =>
+        (await runCli(['outbox', ...args, '--config', configPath])).stdout
+          .trim()
+          .split('\n')
+          .filter(Boolean)
+          .map((l) => JSON.parse(l));
       // The API keeps answering 503: the row shows the attempts so far, why they failed and when the next one comes.
       let row: Record<string, unknown> = {};
       await until(async () => {
         [row = {}] = await outbox('list');
         return (row.attempts as number) >= 2 && row.nextAttemptAt !== null;
       }, 15_000);
-      expect(row).toMatchObject({ view: 'live', account: '1234', lastReason: 'HTTP 503', nextAttemptAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT/) });
+      expect(row).toMatchObject({
+        view: 'live',
+        account: '1234',
+        lastReason: 'HTTP 503',
+        nextAttemptAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
+      });
       expect(await outbox('status')).toEqual([expect.objectContaining({ view: 'live', state: 'running', depth: 1, deadLetters: 0 })]);
       expect(await outbox('list', '--dead')).toEqual([]);
       // The same outage is in the log at the default level.
@@ -204,10 +249,13 @@ describe('outbox retry and discard on a running bridge', () => {
     const outboxDir = join(dir, 'outbox');
     const config = { accounts: {}, outbox: { dir: 'outbox' }, sink: { type: 'file', path: 'events.ndjson' } };
     // This process holds the outbox, as a running bridge would.
-    const holder = await openOutbox({ dir: outboxDir, ackAfter: 'persisted', maxBytes: 1e9, deliveredTimeoutSeconds: 10, maxAgeHours: 72 }, {
-      logger: createLogger({ level: 'silent' }),
-      start: false,
-    });
+    const holder = await openOutbox(
+      { dir: outboxDir, ackAfter: 'persisted', maxBytes: 1e9, deliveredTimeoutSeconds: 10, maxAgeHours: 72 },
+      {
+        logger: createLogger({ level: 'silent' }),
+        start: false,
+      },
+    );
     // A server standing in for whatever listens on the configured port; each case sets its answer.
     let answer = { status: 400, body: '{"error":"ids: expected a list of event ids"}' };
     const seen: { authorization?: string | undefined; type?: string | undefined }[] = [];
@@ -223,22 +271,38 @@ describe('outbox retry and discard on a running bridge', () => {
     };
     try {
       await writeFile(configPath, JSON.stringify(config));
-      expect(await ask('retry')).toMatch(/is in use by process \d+ \(a running bridge\): stop it first, or give it an "http" section in .*bridge\.json/);
+      expect(await ask('retry')).toMatch(
+        /is in use by process \d+ \(a running bridge\): stop it first, or give it an "http" section in .*bridge\.json/,
+      );
 
-      await writeFile(configPath, JSON.stringify({ ...config, http: { host: '0.0.0.0', port: await freePort(), auth: { tokenFile: 'console.token' } } }));
-      expect(await ask('retry')).toMatch(/is in use by process \d+, and it published no control\.token there: it is still starting \(try again in a moment\), its status server is off, or it runs a version without one \(stop it first\)/);
+      await writeFile(
+        configPath,
+        JSON.stringify({ ...config, http: { host: '0.0.0.0', port: await freePort(), auth: { tokenFile: 'console.token' } } }),
+      );
+      expect(await ask('retry')).toMatch(
+        /is in use by process \d+, and it published no control\.token there: it is still starting \(try again in a moment\), its status server is off, or it runs a version without one \(stop it first\)/,
+      );
 
       const token = newControlToken();
       await publishControlToken(outboxDir, token);
-      expect(await ask('retry')).toMatch(/is in use by process \d+, and its status server at http:\/\/127\.0\.0\.1:\d+\/outbox\/retry did not answer/);
+      expect(await ask('retry')).toMatch(
+        /is in use by process \d+, and its status server at http:\/\/127\.0\.0\.1:\d+\/outbox\/retry did not answer/,
+      );
 
       await new Promise<void>((resolve) => other.listen(0, '127.0.0.1', resolve));
-      await writeFile(configPath, JSON.stringify({ ...config, http: { host: '127.0.0.1', port: (other.address() as { port: number }).port } }));
-      expect(await ask('discard', '--all')).toMatch(/the running bridge refused "outbox discard" \(http:\/\/127\.0\.0\.1:\d+\/outbox\/discard\): ids: expected a list of event ids/);
+      await writeFile(
+        configPath,
+        JSON.stringify({ ...config, http: { host: '127.0.0.1', port: (other.address() as { port: number }).port } }),
+      );
+      expect(await ask('discard', '--all')).toMatch(
+        /the running bridge refused "outbox discard" \(http:\/\/127\.0\.0\.1:\d+\/outbox\/discard\): ids: expected a list of event ids/,
+      );
       expect(seen.at(-1)).toEqual({ authorization: `Bearer ${token}`, type: 'application/json' });
 
       answer = { status: 401, body: '{"error":"control token missing or wrong"}' };
-      expect(await ask('retry')).toMatch(/the status server at http:\/\/127\.0\.0\.1:\d+\/outbox\/retry is not the bridge that holds .*outbox \(it refused that bridge's control token\): check "http" in .*bridge\.json \(a changed "http" takes effect only when the bridge restarts\)/);
+      expect(await ask('retry')).toMatch(
+        /the status server at http:\/\/127\.0\.0\.1:\d+\/outbox\/retry is not the bridge that holds .*outbox \(it refused that bridge's control token\): check "http" in .*bridge\.json \(a changed "http" takes effect only when the bridge restarts\)/,
+      );
 
       for (const body of ['{"requeued":"1","ids":[],"skipped":[]}', '{"requeued":1,"ids":[1],"skipped":[]}', '[]', 'ok']) {
         answer = { status: 200, body };
@@ -259,20 +323,39 @@ describe('outbox retry and discard on a running bridge', () => {
     await chmod(dir, 0o755);
     const configPath = join(dir, 'bridge.json');
     const outboxDir = join(dir, 'outbox');
-    await writeFile(configPath, JSON.stringify({ accounts: {}, outbox: { dir: 'outbox' }, sink: { type: 'file', path: 'events.ndjson' }, http: { host: '127.0.0.1', port: await freePort() } }));
-    const holder = await openOutbox({ dir: outboxDir, ackAfter: 'persisted', maxBytes: 1e9, deliveredTimeoutSeconds: 10, maxAgeHours: 72 }, {
-      logger: createLogger({ level: 'silent' }),
-      start: false,
-    });
+    await writeFile(
+      configPath,
+      JSON.stringify({
+        accounts: {},
+        outbox: { dir: 'outbox' },
+        sink: { type: 'file', path: 'events.ndjson' },
+        http: { host: '127.0.0.1', port: await freePort() },
+      }),
+    );
+    const holder = await openOutbox(
+      { dir: outboxDir, ackAfter: 'persisted', maxBytes: 1e9, deliveredTimeoutSeconds: 10, maxAgeHours: 72 },
+      {
+        logger: createLogger({ level: 'silent' }),
+        start: false,
+      },
+    );
     try {
       await chmod(outboxDir, 0o755);
       await publishControlToken(outboxDir, newControlToken());
-      const other = spawn(process.execPath, [BIN, 'outbox', 'retry', '--config', configPath], { uid: 65534, gid: 65534, stdio: ['ignore', 'pipe', 'pipe'] });
+      const other = spawn(process.execPath, [BIN, 'outbox', 'retry', '--config', configPath], {
+        uid: 65534,
+        gid: 65534,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
       let stderr = '';
-      other.stderr!.on('data', (chunk: Buffer) => { stderr += chunk.toString(); });
+      other.stderr!.on('data', (chunk: Buffer) => {
+        stderr += chunk.toString();
+      });
       other.stdout!.resume();
       const code = await new Promise((resolve) => other.once('exit', resolve));
-      expect(stderr).toMatch(/is in use by process \d+, and its control\.token there is readable by the bridge's user only \(mode 0600\): run this command as that user or as root/);
+      expect(stderr).toMatch(
+        /is in use by process \d+, and its control\.token there is readable by the bridge's user only \(mode 0600\): run this command as that user or as root/,
+      );
       expect(code).toBe(2);
     } finally {
       await holder.close();

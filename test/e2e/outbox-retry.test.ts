@@ -31,7 +31,9 @@ describe('outbox retry after an API refusal', () => {
     const first = await startTestBridge(broken);
     bridges.push(first);
     const panel = await TcpPanel.open(first.bridge.port('tcp'));
-    panel.write(buildRequest({ token: 'SIA-DCS', sequence: '0001', line: '0', account: '1234', data: '#1234|NBA1', timestamp: new Date() }));
+    panel.write(
+      buildRequest({ token: 'SIA-DCS', sequence: '0001', line: '0', account: '1234', data: '#1234|NBA1', timestamp: new Date() }),
+    );
     await panel.waitForReplies(1);
     await until(() => first.bridge.outbox!.status().deadLetters === 1);
     panel.end();
@@ -40,7 +42,10 @@ describe('outbox retry after an API refusal', () => {
     const configPath = join(dir, 'bridge.json');
     const fixed = { ...broken, accounts: { '1234': { locationId: 'LOC', cameraId: 'cam-ok' } } };
     await writeFile(configPath, JSON.stringify(fixed));
-    const [letter] = (await runCli(['outbox', 'list', '--dead', '--config', configPath])).stdout.trim().split('\n').map((l) => JSON.parse(l));
+    const [letter] = (await runCli(['outbox', 'list', '--dead', '--config', configPath])).stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(letter).toMatchObject({ reason: 'permanent', status: 404 });
     const retried = await runCli(['outbox', 'retry', '--config', configPath]);
     expect(JSON.parse(retried.stdout)).toMatchObject({ requeued: 1 });
@@ -60,10 +65,13 @@ describe('outbox discard', () => {
       const configPath = join(dir, 'bridge.json');
       await writeFile(configPath, JSON.stringify(config));
       // Two letters as the receiver keeps them for an unmapped account, written by a real outbox.
-      const outbox = await openOutbox({ dir: join(dir, 'outbox'), ackAfter: 'persisted', maxBytes: 1e9, deliveredTimeoutSeconds: 10, maxAgeHours: 72 }, {
-        logger: createLogger({ level: 'silent' }),
-        start: false,
-      });
+      const outbox = await openOutbox(
+        { dir: join(dir, 'outbox'), ackAfter: 'persisted', maxBytes: 1e9, deliveredTimeoutSeconds: 10, maxAgeHours: 72 },
+        {
+          logger: createLogger({ level: 'silent' }),
+          start: false,
+        },
+      );
       await outbox.keepNotForwarded([
         { eventId: 'e-1', account: '1234', reason: 'unmapped-account', message: 'no location' },
         { eventId: 'e-2', account: '5678', reason: 'unmapped-camera', message: 'no camera' },
@@ -76,7 +84,10 @@ describe('outbox discard', () => {
 
       const done = await runCli(['outbox', 'discard', '--reason', 'unmapped-camera', '--config', configPath]);
       expect(done.code).toBe(0);
-      const lines = done.stdout.trim().split('\n').map((l) => JSON.parse(l));
+      const lines = done.stdout
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l));
       expect(lines).toEqual([expect.objectContaining({ id: 'e-2', reason: 'unmapped-camera' }), { discarded: 1, ids: ['e-2'] }]);
       const status = JSON.parse((await runCli(['outbox', 'status', '--config', configPath])).stdout);
       expect(status.deadLetters).toBe(1);

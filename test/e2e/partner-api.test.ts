@@ -26,16 +26,51 @@ describe('panel → bridge → Partner Event API emulator', () => {
   it('delivers mapped bodies in order with JWT auth, and logs no secret', async () => {
     emulator = await startEmulator({ quiet: true });
     const accounts = {
-      '1234': { key: KEY_HEX, keyEncoding: 'hex', locationId: 'Z6RSOG', recorderId: 'Z6RANV', cameraId: 'cam-default', zones: { '15': { cameraId: 'cam-15', name: 'Back door' } }, users: { '3': 'Alice' } },
+      '1234': {
+        key: KEY_HEX,
+        keyEncoding: 'hex',
+        locationId: 'Z6RSOG',
+        recorderId: 'Z6RANV',
+        cameraId: 'cam-default',
+        zones: { '15': { cameraId: 'cam-15', name: 'Back door' } },
+        users: { '3': 'Alice' },
+      },
     };
     const { sink } = await emulatorSink(emulator);
     bridge = await startTestBridge({ accounts, sink, log: { level: 'debug' } });
 
     const now = new Date();
     const frames = [
-      buildRequest({ token: 'SIA-DCS', sequence: '0001', receiver: '1', line: '1', account: '1234', data: '#1234|Nri1/BA15', timestamp: now, key }),
-      buildRequest({ token: 'ADM-CID', sequence: '0002', receiver: '1', line: '1', account: '1234', data: '#1234|3401 01 003', timestamp: now, key }),
-      buildRequest({ token: 'SIA-DCS', sequence: '0003', receiver: '1', line: '1', account: '1234', data: '#1234|Nri1/BR15', timestamp: now, key }),
+      buildRequest({
+        token: 'SIA-DCS',
+        sequence: '0001',
+        receiver: '1',
+        line: '1',
+        account: '1234',
+        data: '#1234|Nri1/BA15',
+        timestamp: now,
+        key,
+      }),
+      buildRequest({
+        token: 'ADM-CID',
+        sequence: '0002',
+        receiver: '1',
+        line: '1',
+        account: '1234',
+        data: '#1234|3401 01 003',
+        timestamp: now,
+        key,
+      }),
+      buildRequest({
+        token: 'SIA-DCS',
+        sequence: '0003',
+        receiver: '1',
+        line: '1',
+        account: '1234',
+        data: '#1234|Nri1/BR15',
+        timestamp: now,
+        key,
+      }),
     ];
     const panel = await TcpPanel.open(bridge.bridge.port('tcp'));
     panel.write(Buffer.concat(frames));
@@ -49,7 +84,17 @@ describe('panel → bridge → Partner Event API emulator', () => {
       const parsed = parseFrame(f, { keysFor: () => [key] });
       if (!parsed.ok) throw new Error('fixture frame');
       const events = decodePayload(parsed.message).events;
-      const mapped = mapFrame(sourceFromDc09(parsed.message, events, { account: '1234', receivedAt: now, peer: null, transport: 'tcp', raw: '', skewFlagged: false }), config)[0]!;
+      const mapped = mapFrame(
+        sourceFromDc09(parsed.message, events, {
+          account: '1234',
+          receivedAt: now,
+          peer: null,
+          transport: 'tcp',
+          raw: '',
+          skewFlagged: false,
+        }),
+        config,
+      )[0]!;
       if (!mapped.forwarded) throw new Error('fixture should forward');
       return mapped.body;
     });
@@ -61,7 +106,10 @@ describe('panel → bridge → Partner Event API emulator', () => {
 
     await bridge.stop();
     const logs = bridge.logs();
-    const pemBody = emulator.privateKeyPem!.split('\n').filter((l) => l && !l.startsWith('-----')).join('');
+    const pemBody = emulator
+      .privateKeyPem!.split('\n')
+      .filter((l) => l && !l.startsWith('-----'))
+      .join('');
     expect(logs).not.toContain(KEY_HEX);
     expect(logs).not.toContain(pemBody.slice(0, 40));
     const token = String(emulator.events()[0]!.headers.authorization).slice('Bearer '.length);

@@ -21,25 +21,36 @@ describe('SIGHUP reload', () => {
   it('adds an account on a kept-open connection and keeps the old config when the new file is invalid', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'hup-'));
     const configPath = join(dir, 'bridge.json');
-    const base = { listeners: [{ protocol: 'dc09', transport: 'tcp', host: '127.0.0.1', port: 0 }], accounts: { '1111': { locationId: 'L1', cameraId: 'c1' } }, log: { level: 'info' } };
+    const base = {
+      listeners: [{ protocol: 'dc09', transport: 'tcp', host: '127.0.0.1', port: 0 }],
+      accounts: { '1111': { locationId: 'L1', cameraId: 'c1' } },
+      log: { level: 'info' },
+    };
     await writeFile(configPath, JSON.stringify(base));
     child = spawn(process.execPath, [BIN, 'serve', '--config', configPath], { stdio: ['ignore', 'pipe', 'pipe'] });
     const lines: string[] = [];
     const waiters: { pattern: RegExp; resolve: (line: string) => void }[] = [];
     createInterface({ input: child.stdout! }).on('line', (line) => {
       lines.push(line);
-      for (const w of waiters.splice(0)) (w.pattern.test(line) ? w.resolve(line) : waiters.push(w));
+      for (const w of waiters.splice(0)) w.pattern.test(line) ? w.resolve(line) : waiters.push(w);
     });
     const waitForLog = (pattern: RegExp) =>
       new Promise<string>((resolve, reject) => {
         const found = lines.find((l) => pattern.test(l));
         if (found) return resolve(found);
         const timer = setTimeout(() => reject(new Error(`no log line ${pattern}: ${lines.join('\n')}`)), 8000);
-        waiters.push({ pattern, resolve: (l) => { clearTimeout(timer); resolve(l); } });
+        waiters.push({
+          pattern,
+          resolve: (l) => {
+            clearTimeout(timer);
+            resolve(l);
+          },
+        });
       });
     const port = Number(/"port":(\d+)/.exec(await waitForLog(/"msg":"listening"/))![1]);
     const panel = await TcpPanel.open(port);
-    const frame = (seq: string) => buildRequest({ token: 'SIA-DCS', sequence: seq, line: '0', account: '2222', data: '#2222|NBA1', timestamp: new Date() });
+    const frame = (seq: string) =>
+      buildRequest({ token: 'SIA-DCS', sequence: seq, line: '0', account: '2222', data: '#2222|NBA1', timestamp: new Date() });
 
     panel.write(frame('0001'));
     expect(text((await panel.waitForReplies(1))[0])).toContain('"NAK"'); // unknown account, rejected
@@ -51,7 +62,10 @@ describe('SIGHUP reload', () => {
     expect(text((await panel.waitForReplies(2))[1])).toContain('"ACK"0002');
 
     // A section the running bridge keeps until restarted is named in a warning; the accounts still reload.
-    await writeFile(configPath, JSON.stringify({ ...base, log: { level: 'debug' }, accounts: { ...base.accounts, '2222': { locationId: 'L2', cameraId: 'c2' } } }));
+    await writeFile(
+      configPath,
+      JSON.stringify({ ...base, log: { level: 'debug' }, accounts: { ...base.accounts, '2222': { locationId: 'L2', cameraId: 'c2' } } }),
+    );
     child.kill('SIGHUP');
     expect(await waitForLog(/changes need a restart/)).toContain('"sections":["log"]');
 

@@ -21,7 +21,12 @@ describe('Sur-Gard receiver output into the Partner API', () => {
     emulator = await startEmulator({ quiet: true });
     const accounts = {
       '7037': { locationId: 'LOC-7037', cameraId: 'cam-7037', zones: { '4': { cameraId: 'cam-z4', name: 'Stock room' } } },
-      SG1: { locationId: 'LOC-CS', cameraId: 'cam-cs', supervision: { intervalSeconds: 1, graceSeconds: 0.5 }, signalToMonitoringCenter: { alarm: true, trouble: true, arming: false } },
+      SG1: {
+        locationId: 'LOC-CS',
+        cameraId: 'cam-cs',
+        supervision: { intervalSeconds: 1, graceSeconds: 0.5 },
+        signalToMonitoringCenter: { alarm: true, trouble: true, arming: false },
+      },
     };
     const { sink } = await emulatorSink(emulator);
     bridge = await startTestBridge({
@@ -37,7 +42,11 @@ describe('Sur-Gard receiver output into the Partner API', () => {
     socket.on('data', (d) => acks.push(...d));
 
     socket.write(withTerminator(buildSurgardHeartbeat()));
-    socket.write(withTerminator(buildSurgardCid({ receiver: '01', line: '1', account: '7037', qualifier: 'E', code: '130', group: '01', zone: '004' })));
+    socket.write(
+      withTerminator(
+        buildSurgardCid({ receiver: '01', line: '1', account: '7037', qualifier: 'E', code: '130', group: '01', zone: '004' }),
+      ),
+    );
     socket.write(withTerminator(buildSurgardSia({ receiver: '01', line: '1', data: '#7037|Nri1/CL3' })));
     await until(() => acks.length === 3);
     expect(acks).toEqual([0x06, 0x06, 0x06]);
@@ -50,7 +59,12 @@ describe('Sur-Gard receiver output into the Partner API', () => {
     // Silence: the pseudo-account's window (interval + grace) passes → one communication failure.
     await until(() => emulator!.events().length === 3, 8000);
     const failure = emulator.events()[2]!.body as any;
-    expect(failure).toMatchObject({ location_id: 'LOC-CS', event_type: 'trouble', event_status: 'active', should_signal_to_monitoring_center: true });
+    expect(failure).toMatchObject({
+      location_id: 'LOC-CS',
+      event_type: 'trouble',
+      event_status: 'active',
+      should_signal_to_monitoring_center: true,
+    });
     await new Promise((r) => setTimeout(r, 1800));
     expect(emulator.events()).toHaveLength(3); // no repeats while it stays down
 

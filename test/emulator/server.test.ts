@@ -180,10 +180,7 @@ describe('POST /oauth/token', () => {
   });
 
   it('accepts a matching client_id form field and an assertion lifetime of exactly 300 s', async () => {
-    const res = await tokenRequest(
-      emu,
-      tokenForm(emu, await makeAssertion(emu, { expIn: 300 }), { client_id: emu.clientId }),
-    );
+    const res = await tokenRequest(emu, tokenForm(emu, await makeAssertion(emu, { expIn: 300 }), { client_id: emu.clientId }));
     expect(res.status).toBe(200);
   });
 
@@ -459,10 +456,7 @@ describe('uploads', () => {
   it('returns signed URLs pointing back at the emulator', async () => {
     const uploads = await mediaEvent();
     expect(uploads.snapshots.map((s) => s.seq)).toEqual([1, 2]);
-    const urls = [...uploads.snapshots, uploads.short_mp4, uploads.event_mp4].flatMap((p) => [
-      p.upload_put_url,
-      p.callback_put_url,
-    ]);
+    const urls = [...uploads.snapshots, uploads.short_mp4, uploads.event_mp4].flatMap((p) => [p.upload_put_url, p.callback_put_url]);
     expect(new Set(urls).size).toBe(8);
     for (const url of urls) {
       expect(url.startsWith(`${emu.url}/_`)).toBe(true);
@@ -608,8 +602,23 @@ describe('emulate-api command', () => {
 
   it('parses its options', async () => {
     const args = await parse([
-      'emulate-api', '--port', '0', '--client-id', 'c1', '--api-key', 'k', '--failure-rate', '0.5',
-      '--disarmed-location', 'A', '--disarmed-location', 'B', '--latency-ms', '20', '--token-lifetime', '60',
+      'emulate-api',
+      '--port',
+      '0',
+      '--client-id',
+      'c1',
+      '--api-key',
+      'k',
+      '--failure-rate',
+      '0.5',
+      '--disarmed-location',
+      'A',
+      '--disarmed-location',
+      'B',
+      '--latency-ms',
+      '20',
+      '--token-lifetime',
+      '60',
     ]);
     expect(args).toMatchObject({
       port: 0,

@@ -29,12 +29,26 @@ const config = (over: Partial<MapperConfig> = {}): MapperConfig => ({ accounts: 
 /** Decodes a clear DC-09 frame with the given data and returns the mapper's input. */
 function frameFor(token: 'SIA-DCS' | 'ADM-CID', data: string, extra: { timestamp?: Date | null; account?: string } = {}): SourceFrame {
   const acct = extra.account ?? '1234';
-  const bytes = buildRequest({ token, sequence: '0001', line: '0', account: acct, data, timestamp: extra.timestamp === undefined ? receivedAt : extra.timestamp });
+  const bytes = buildRequest({
+    token,
+    sequence: '0001',
+    line: '0',
+    account: acct,
+    data,
+    timestamp: extra.timestamp === undefined ? receivedAt : extra.timestamp,
+  });
   const parsed = parseFrame(bytes);
   if (!parsed.ok) throw new Error(parsed.error.message);
   const payload = decodePayload(parsed.message);
   if (payload.dataError) throw new Error(payload.dataError);
-  return sourceFromDc09(parsed.message, payload.events, { account: acct.toUpperCase(), receivedAt, peer: '127.0.0.1:5000', transport: 'tcp', raw: bytes.toString('latin1'), skewFlagged: false });
+  return sourceFromDc09(parsed.message, payload.events, {
+    account: acct.toUpperCase(),
+    receivedAt,
+    peer: '127.0.0.1:5000',
+    transport: 'tcp',
+    raw: bytes.toString('latin1'),
+    skewFlagged: false,
+  });
 }
 
 function expectValid(body: unknown) {
@@ -54,7 +68,10 @@ describe('every built-in code maps to a valid body or an explicit reason', () =>
   for (const info of CID_CODES.values()) {
     for (const q of ['1', '3', '6']) {
       it(`Contact ID ${q}${info.code}`, () => {
-        const [mapped] = mapFrame(frameFor('ADM-CID', formatCidData({ account: '1234', qualifier: q, code: info.code, group: '01', zone: '015' })), config());
+        const [mapped] = mapFrame(
+          frameFor('ADM-CID', formatCidData({ account: '1234', qualifier: q, code: info.code, group: '01', zone: '015' })),
+          config(),
+        );
         if (mapped!.forwarded) expectValid(mapped!.body);
         else expect(['ignored', 'unknown-code']).toContain(mapped!.reason);
       });
@@ -94,7 +111,11 @@ describe('built-in classification', () => {
   it('does not forward unknown codes unless configured, then as trouble', () => {
     const frame = frameFor('ADM-CID', '#1234|1900 00 001');
     expect(mapFrame(frame, config())[0]).toMatchObject({ forwarded: false, reason: 'unknown-code', configKey: 'mapping.codes["cid:900"]' });
-    expect(mapFrame(frameFor('SIA-DCS', '#1234|NQQ1'), config())[0]).toMatchObject({ forwarded: false, reason: 'unknown-code', configKey: 'mapping.codes["sia:QQ"]' });
+    expect(mapFrame(frameFor('SIA-DCS', '#1234|NQQ1'), config())[0]).toMatchObject({
+      forwarded: false,
+      reason: 'unknown-code',
+      configKey: 'mapping.codes["sia:QQ"]',
+    });
     const [forwarded] = mapFrame(frame, config({ mapping: mapping({ forwardUnknown: true }) }));
     expect(forwarded!.forwarded && forwarded!.body).toMatchObject({ event_type: 'trouble', event_status: 'active' });
   });
@@ -130,15 +151,28 @@ describe('resolution of zones, users, areas and ids', () => {
     const trouble = mapFrame(frameFor('SIA-DCS', '#1234|NAT'), config())[0]!;
     expect(alarm.forwarded && alarm.body.should_signal_to_monitoring_center).toBe(true);
     expect(trouble).toMatchObject({ forwarded: true, body: { should_signal_to_monitoring_center: false } });
-    const overridden = mapFrame(frameFor('SIA-DCS', '#1234|NAT'), config({ mapping: mapping({ codes: { 'sia:AT': { type: 'trouble', signal: true } } }) }))[0]!;
+    const overridden = mapFrame(
+      frameFor('SIA-DCS', '#1234|NAT'),
+      config({ mapping: mapping({ codes: { 'sia:AT': { type: 'trouble', signal: true } } }) }),
+    )[0]!;
     expect(overridden.forwarded && overridden.body.should_signal_to_monitoring_center).toBe(true);
     // An override type that names an Object.prototype member is just an unknown type: no signal.
-    const odd = mapFrame(frameFor('SIA-DCS', '#1234|NAT'), config({ mapping: mapping({ codes: { 'sia:AT': { type: 'constructor', status: 'active' } } }) }))[0]!;
+    const odd = mapFrame(
+      frameFor('SIA-DCS', '#1234|NAT'),
+      config({ mapping: mapping({ codes: { 'sia:AT': { type: 'constructor', status: 'active' } } }) }),
+    )[0]!;
     expect(odd).toMatchObject({ forwarded: true, body: { event_type: 'constructor', should_signal_to_monitoring_center: false } });
   });
 
   it('applies zone uploads over account uploads, none for arming', () => {
-    const cfg = config({ accounts: { '1234': account({ uploads: { snapshots: 1, shortMp4: false, eventMp4: false }, zones: { '15': { cameraId: 'c15', uploads: { snapshots: 3, shortMp4: true, eventMp4: true } } } }) } });
+    const cfg = config({
+      accounts: {
+        '1234': account({
+          uploads: { snapshots: 1, shortMp4: false, eventMp4: false },
+          zones: { '15': { cameraId: 'c15', uploads: { snapshots: 3, shortMp4: true, eventMp4: true } } },
+        }),
+      },
+    });
     const zone = mapFrame(frameFor('SIA-DCS', '#1234|NBA15'), cfg)[0]!;
     const other = mapFrame(frameFor('SIA-DCS', '#1234|NBA2'), cfg)[0]!;
     const arming = mapFrame(frameFor('SIA-DCS', '#1234|NCL1'), cfg)[0]!;
@@ -161,7 +195,17 @@ describe('resolution of zones, users, areas and ids', () => {
 
 describe('overrides', () => {
   it('cid:Q:EEE beats cid:EEE, sia:XX and "ignore"', () => {
-    const cfg = config({ mapping: mapping({ codes: { 'cid:137': { type: 'trouble' }, 'cid:401': { type: 'trouble', status: 'inactive' }, 'cid:1:401': { type: 'arming', status: 'active' }, 'sia:PE': { type: 'alarm', status: 'active' }, 'sia:BA': 'ignore' } }) });
+    const cfg = config({
+      mapping: mapping({
+        codes: {
+          'cid:137': { type: 'trouble' },
+          'cid:401': { type: 'trouble', status: 'inactive' },
+          'cid:1:401': { type: 'arming', status: 'active' },
+          'sia:PE': { type: 'alarm', status: 'active' },
+          'sia:BA': 'ignore',
+        },
+      }),
+    });
     const tamper = mapFrame(frameFor('ADM-CID', '#1234|1137 01 015'), cfg)[0]!;
     const tamperRestore = mapFrame(frameFor('ADM-CID', '#1234|3137 01 015'), cfg)[0]!;
     const open = mapFrame(frameFor('ADM-CID', '#1234|1401 01 003'), cfg)[0]!;
@@ -191,7 +235,10 @@ describe('unmapped input', () => {
   });
 
   it('placeholder ids only when explicitly enabled', () => {
-    const [mapped] = mapFrame(frameFor('SIA-DCS', '#9999|NBA7', { account: '9999' }), config({ mapping: mapping({ placeholderIds: true }) }));
+    const [mapped] = mapFrame(
+      frameFor('SIA-DCS', '#9999|NBA7', { account: '9999' }),
+      config({ mapping: mapping({ placeholderIds: true }) }),
+    );
     expect(mapped!.forwarded && mapped!.body).toMatchObject({ location_id: 'account-9999', camera_id: 'account-9999-zone-7' });
   });
 });
@@ -210,7 +257,10 @@ describe('deterministic event ids', () => {
   it('a retransmission with another sequence number keeps the id', () => {
     const f1 = frameFor('SIA-DCS', '#1234|NBA1');
     const f2 = { ...f1, sequence: '0002', raw: 'different bytes', receivedAt: new Date(receivedAt.getTime() + 11_000) };
-    const id = (f: SourceFrame) => { const m = mapFrame(f, config())[0]!; return m.forwarded ? m.body.event_id : m.eventId; };
+    const id = (f: SourceFrame) => {
+      const m = mapFrame(f, config())[0]!;
+      return m.forwarded ? m.body.event_id : m.eventId;
+    };
     expect(id(f2)).toBe(id(f1));
   });
 
@@ -223,26 +273,41 @@ describe('deterministic event ids', () => {
 describe('property: any generated SIA or CID frame maps to valid bodies or a documented reason', () => {
   const reasons = ['ignored', 'unknown-code', 'unmapped-account', 'unmapped-camera'];
   const siaCode = fc.oneof(fc.constantFrom(...SIA_CODES.keys()), fc.stringMatching(/^[A-Z]{2}$/));
-  const siaData = fc.tuple(fc.array(fc.tuple(fc.constantFrom('', 'ri1/', 'id3/', 'pi2/'), siaCode, fc.stringMatching(/^\d{0,4}$/)), { minLength: 1, maxLength: 4 }))
+  const siaData = fc
+    .tuple(
+      fc.array(fc.tuple(fc.constantFrom('', 'ri1/', 'id3/', 'pi2/'), siaCode, fc.stringMatching(/^\d{0,4}$/)), {
+        minLength: 1,
+        maxLength: 4,
+      }),
+    )
     .map(([items]) => `#1234|N${items.map(([mod, code, addr]) => `${mod}${code}${addr}`).join('/')}`);
-  const cidData = fc.record({
-    qualifier: fc.constantFrom('1', '3', '6'),
-    code: fc.oneof(fc.constantFrom(...CID_CODES.keys()), fc.stringMatching(/^[0-9]{3}$/)),
-    group: fc.stringMatching(/^\d{2}$/),
-    zone: fc.stringMatching(/^\d{3}$/),
-  }).map((f) => formatCidData({ account: '1234', ...f }));
+  const cidData = fc
+    .record({
+      qualifier: fc.constantFrom('1', '3', '6'),
+      code: fc.oneof(fc.constantFrom(...CID_CODES.keys()), fc.stringMatching(/^[0-9]{3}$/)),
+      group: fc.stringMatching(/^\d{2}$/),
+      zone: fc.stringMatching(/^\d{3}$/),
+    })
+    .map((f) => formatCidData({ account: '1234', ...f }));
   it('holds', () => {
     fc.assert(
-      fc.property(fc.oneof(siaData.map((d) => ['SIA-DCS', d] as const), cidData.map((d) => ['ADM-CID', d] as const)), fc.boolean(), ([token, data], known) => {
-        const cfg = known ? config() : config({ accounts: {} });
-        const frame = frameFor(token, data);
-        const mapped = mapFrame(frame, cfg);
-        expect(mapped).toHaveLength(frame.events.length);
-        for (const m of mapped) {
-          if (m.forwarded) expectValid(m.body);
-          else expect(reasons).toContain(m.reason);
-        }
-      }),
+      fc.property(
+        fc.oneof(
+          siaData.map((d) => ['SIA-DCS', d] as const),
+          cidData.map((d) => ['ADM-CID', d] as const),
+        ),
+        fc.boolean(),
+        ([token, data], known) => {
+          const cfg = known ? config() : config({ accounts: {} });
+          const frame = frameFor(token, data);
+          const mapped = mapFrame(frame, cfg);
+          expect(mapped).toHaveLength(frame.events.length);
+          for (const m of mapped) {
+            if (m.forwarded) expectValid(m.body);
+            else expect(reasons).toContain(m.reason);
+          }
+        },
+      ),
       { numRuns: 300 },
     );
   });

@@ -15,17 +15,30 @@ describe('readAccountWrapper (docs/dc09.md §8, docs/sia-dcs.md §1, docs/contac
   });
 
   it('says where a wrapper goes wrong', () => {
-    expect(readAccountWrapper('#|NBA1')).toEqual({ error: 'account after "#" must be 1-16 letters or digits closed by "|": found "|" at offset 1 after 0 account characters' });
-    expect(readAccountWrapper('#12-3|NBA1')).toEqual({ error: 'account after "#" must be 1-16 letters or digits closed by "|": found "-" at offset 3 after 2 account characters' });
-    expect(readAccountWrapper('#1234')).toEqual({ error: 'account after "#" must be 1-16 letters or digits closed by "|": found end of data at offset 5 after 4 account characters' });
-    expect(readAccountWrapper(`#${'1'.repeat(17)}|`)).toEqual({ error: 'account after "#" is too long: 17 letters or digits from offset 1, at most 16' });
+    expect(readAccountWrapper('#|NBA1')).toEqual({
+      error: 'account after "#" must be 1-16 letters or digits closed by "|": found "|" at offset 1 after 0 account characters',
+    });
+    expect(readAccountWrapper('#12-3|NBA1')).toEqual({
+      error: 'account after "#" must be 1-16 letters or digits closed by "|": found "-" at offset 3 after 2 account characters',
+    });
+    expect(readAccountWrapper('#1234')).toEqual({
+      error: 'account after "#" must be 1-16 letters or digits closed by "|": found end of data at offset 5 after 4 account characters',
+    });
+    expect(readAccountWrapper(`#${'1'.repeat(17)}|`)).toEqual({
+      error: 'account after "#" is too long: 17 letters or digits from offset 1, at most 16',
+    });
     expect(readAccountWrapper(`#${'A'.repeat(16)}|`)).toEqual({ account: 'A'.repeat(16), bodyStart: 18 });
   });
 
   it('accepts exactly #, 1-16 letters or digits and |; SIA, Contact ID and the frame parser agree on every wrapper', () => {
     const accountChar = fc.constantFrom('1', '9', 'A', 'K', 'z', 'é', '-', ' ', '#');
     const account = fc.array(accountChar, { maxLength: 18 }).map((chars) => chars.join(''));
-    const prefix = fc.oneof(fc.constant(''), fc.constant('|'), account.map((a) => `#${a}|`), account.map((a) => `#${a}`));
+    const prefix = fc.oneof(
+      fc.constant(''),
+      fc.constant('|'),
+      account.map((a) => `#${a}|`),
+      account.map((a) => `#${a}`),
+    );
     const body = fc.constantFrom('1130 01 015', '  ', 'NBA1', '');
     fc.assert(
       fc.property(prefix, body, (head, rest) => {

@@ -20,8 +20,14 @@ describe('decodePayload (docs/dc09.md §8)', () => {
   });
 
   it('decodes Contact ID data the same way, and reports data that does not decode', () => {
-    expect(decodePayload({ token: 'ADM-CID', data: '1234|1130 01 015' })).toMatchObject({ dataError: null, events: [{ protocol: 'cid', code: '130', zone: '015' }] });
-    expect(decodePayload({ token: 'SIA-DCS', data: '#1234|BA1^open' })).toMatchObject({ events: [], dataError: expect.stringMatching(/never closed/) });
+    expect(decodePayload({ token: 'ADM-CID', data: '1234|1130 01 015' })).toMatchObject({
+      dataError: null,
+      events: [{ protocol: 'cid', code: '130', zone: '015' }],
+    });
+    expect(decodePayload({ token: 'SIA-DCS', data: '#1234|BA1^open' })).toMatchObject({
+      events: [],
+      dataError: expect.stringMatching(/never closed/),
+    });
     expect(decodePayload({ token: 'NULL', data: 'anything' })).toEqual({ events: [], dataError: null });
   });
 });

@@ -35,7 +35,12 @@ export async function startTestBridge(overrides: Record<string, unknown> = {}, o
   const dir = await mkdtemp(join(tmpdir(), 'bridge-'));
   const config = parseConfig({ ...BASE_CONFIG, ...overrides }, join(dir, 'bridge.json'));
   let logText = '';
-  const destination = new Writable({ write(chunk, _enc, cb) { logText += chunk.toString(); cb(); } });
+  const destination = new Writable({
+    write(chunk, _enc, cb) {
+      logText += chunk.toString();
+      cb();
+    },
+  });
   const logger = createLogger({ level: config.log.level, destination });
   const bridge = await startBridge(config, { logger, ...options });
   return {
@@ -45,7 +50,11 @@ export async function startTestBridge(overrides: Record<string, unknown> = {}, o
     logs: () => logText,
     events: async () => {
       try {
-        return (await readFile(join(dir, 'events.ndjson'), 'utf8')).trim().split('\n').filter(Boolean).map((l) => JSON.parse(l));
+        return (await readFile(join(dir, 'events.ndjson'), 'utf8'))
+          .trim()
+          .split('\n')
+          .filter(Boolean)
+          .map((l) => JSON.parse(l));
       } catch {
         return [];
       }
@@ -55,7 +64,9 @@ export async function startTestBridge(overrides: Record<string, unknown> = {}, o
 }
 
 /** A link whose replies are single bytes (Sur-Gard, Lupusec): writes bytes, collects the reply bytes. */
-export async function byteLink(port: number): Promise<{ socket: Socket; replies: () => number[]; waitFor: (n: number) => Promise<number[]> }> {
+export async function byteLink(
+  port: number,
+): Promise<{ socket: Socket; replies: () => number[]; waitFor: (n: number) => Promise<number[]> }> {
   const socket = await new Promise<Socket>((resolve, reject) => {
     const s = connect({ host: '127.0.0.1', port }, () => resolve(s));
     s.once('error', reject);
@@ -111,7 +122,13 @@ export class TcpPanel {
     if (this.replies.length >= count || this.closed) return Promise.resolve(this.replies);
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`timed out waiting for ${count} replies (have ${this.replies.length})`)), timeoutMs);
-      this.waiters.push({ count, resolve: () => { clearTimeout(timer); resolve(this.replies); } });
+      this.waiters.push({
+        count,
+        resolve: () => {
+          clearTimeout(timer);
+          resolve(this.replies);
+        },
+      });
     });
   }
 
@@ -119,7 +136,10 @@ export class TcpPanel {
     if (this.closed) return Promise.resolve();
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error('connection not closed')), timeoutMs);
-      this.socket.once('close', () => { clearTimeout(timer); resolve(); });
+      this.socket.once('close', () => {
+        clearTimeout(timer);
+        resolve();
+      });
     });
   }
 
@@ -132,8 +152,15 @@ export class TcpPanel {
 export function udpExchange(port: number, bytes: Buffer, timeoutMs = 3000): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const socket = createSocket('udp4');
-    const timer = setTimeout(() => { socket.close(); reject(new Error('no UDP reply')); }, timeoutMs);
-    socket.on('message', (reply) => { clearTimeout(timer); socket.close(); resolve(reply); });
+    const timer = setTimeout(() => {
+      socket.close();
+      reject(new Error('no UDP reply'));
+    }, timeoutMs);
+    socket.on('message', (reply) => {
+      clearTimeout(timer);
+      socket.close();
+      resolve(reply);
+    });
     socket.send(bytes, port, '127.0.0.1');
   });
 }

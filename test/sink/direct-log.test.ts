@@ -8,16 +8,26 @@ const event = (n: number): OutgoingEvent => ({ account: 'A', body: { event_id: `
 
 describe('directLog', () => {
   it('rejects (→ NAK) when the sink does not take the event', async () => {
-    const refusing: Sink = { name: 'refusing', deliver: async () => ({ kind: 'retry', reason: 'disk full' }), close: async () => undefined };
+    const refusing: Sink = {
+      name: 'refusing',
+      deliver: async () => ({ kind: 'retry', reason: 'disk full' }),
+      close: async () => undefined,
+    };
     await expect(directLog(refusing).append([event(1)])).rejects.toThrow(/did not take/);
-    const err = await directLog(refusing).append([event(1)]).catch((e: unknown) => e);
+    const err = await directLog(refusing)
+      .append([event(1)])
+      .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(RefusalError);
     expect(err).toMatchObject({ refusal: 'write-failed', stored: false });
   });
 
   it('resolves once the sink took every event, in order; refuses after close', async () => {
     const written: string[] = [];
-    const sink: Sink = { name: 'list', deliver: async (e) => (written.push(e.body.event_id), { kind: 'accepted' }), close: async () => undefined };
+    const sink: Sink = {
+      name: 'list',
+      deliver: async (e) => (written.push(e.body.event_id), { kind: 'accepted' }),
+      close: async () => undefined,
+    };
     const log = directLog(sink);
     await log.append([event(1), event(2)]);
     expect(written).toEqual(['A-1', 'A-2']);

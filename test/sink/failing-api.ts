@@ -38,12 +38,22 @@ export async function startFailingApi(failing: ReadonlySet<string>): Promise<Fai
         return;
       }
       if (!accepted.has(body.event_id)) accepted.set(body.event_id, Date.now());
-      res.writeHead(201, { 'content-type': 'application/json' }).end(JSON.stringify({ status: 'accepted', response_id: `r-${body.event_id}` }));
+      res
+        .writeHead(201, { 'content-type': 'application/json' })
+        .end(JSON.stringify({ status: 'accepted', response_id: `r-${body.event_id}` }));
     });
   });
   const { base, close } = await listenLoopback(server);
   const sink = createPartnerApiSink(
-    { type: 'partner-api', baseUrl: base, auth: { apiKey: 'test-api-key' }, timeoutSeconds: 5, connections: 8, maxRetryAgeSeconds: 3600, maxQueuedEvents: 100_000 },
+    {
+      type: 'partner-api',
+      baseUrl: base,
+      auth: { apiKey: 'test-api-key' },
+      timeoutSeconds: 5,
+      connections: 8,
+      maxRetryAgeSeconds: 3600,
+      maxQueuedEvents: 100_000,
+    },
     { logger: createLogger({ level: 'silent' }) },
   );
   return {

@@ -31,9 +31,7 @@ interface ObjectSchema {
   properties: Record<string, PropertySchema>;
 }
 
-const schema = JSON.parse(
-  readFileSync(new URL('../../schema/partner-event.schema.json', import.meta.url), 'utf8'),
-) as ObjectSchema;
+const schema = JSON.parse(readFileSync(new URL('../../schema/partner-event.schema.json', import.meta.url), 'utf8')) as ObjectSchema;
 
 function validBody(): Record<string, unknown> {
   return {
@@ -238,9 +236,33 @@ describe('schema/partner-event.schema.json agrees with the validator', () => {
   }
 
   const probeValues: unknown[] = [
-    '1.0', '1.1', '', ' ', 'x', 'alarm', 'arming', 'other', 'active', 'inactive', 'Active',
-    '2025-11-20T01:46:25.534Z', '2025-11-20T01:46:25Z', '2025-11-20T01:46:25.1234Z', '2025-11-20T01:46:25+01:00',
-    true, false, 0, 1, -1, 2.5, 9007199254740991, 9007199254740992, null, [], {}, { a: 1 },
+    '1.0',
+    '1.1',
+    '',
+    ' ',
+    'x',
+    'alarm',
+    'arming',
+    'other',
+    'active',
+    'inactive',
+    'Active',
+    '2025-11-20T01:46:25.534Z',
+    '2025-11-20T01:46:25Z',
+    '2025-11-20T01:46:25.1234Z',
+    '2025-11-20T01:46:25+01:00',
+    true,
+    false,
+    0,
+    1,
+    -1,
+    2.5,
+    9007199254740991,
+    9007199254740992,
+    null,
+    [],
+    {},
+    { a: 1 },
   ];
 
   it('gives the same verdict for every field set to every probe value, removed, or with an extra field', () => {

@@ -33,9 +33,17 @@ describe('backoff', () => {
 
 describe('deliverWithRetry', () => {
   it('calls the sink again with the same event until the outcome is final', async () => {
-    const outcomes: DeliveryOutcome[] = [{ kind: 'retry', reason: 'HTTP 503' }, { kind: 'retry', reason: 'HTTP 503' }, { kind: 'accepted' }];
+    const outcomes: DeliveryOutcome[] = [
+      { kind: 'retry', reason: 'HTTP 503' },
+      { kind: 'retry', reason: 'HTTP 503' },
+      { kind: 'accepted' },
+    ];
     const seen: string[] = [];
-    const sink: Sink = { name: 'scripted', deliver: async (e) => (seen.push(e.body.event_id), outcomes.shift()!), close: async () => undefined };
+    const sink: Sink = {
+      name: 'scripted',
+      deliver: async (e) => (seen.push(e.body.event_id), outcomes.shift()!),
+      close: async () => undefined,
+    };
     expect(await deliverWithRetry(sink, event, { maxAgeMs: 10_000, baseDelayMs: 2 })).toEqual({ kind: 'accepted' });
     expect(seen).toEqual(['evt-1', 'evt-1', 'evt-1']);
   });

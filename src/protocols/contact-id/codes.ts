@@ -5,16 +5,7 @@
 
 /** Category an event code has before its qualifier is applied (docs/contact-id.md §3 "Cat" column, spelled out). */
 export type CidBaseCategory =
-  | 'alarm'
-  | 'supervisory'
-  | 'trouble'
-  | 'opening'
-  | 'access'
-  | 'bypass'
-  | 'test'
-  | 'system'
-  | 'cancel'
-  | 'unknown';
+  'alarm' | 'supervisory' | 'trouble' | 'opening' | 'access' | 'bypass' | 'test' | 'system' | 'cancel' | 'unknown';
 
 /** What CCC designates for a code (docs/contact-id.md §3 "CCC is" column). */
 export type CidAddressKind = 'zone' | 'user';
@@ -254,9 +245,7 @@ function toCodeInfo([code, key, description, address]: TableRow): CidCodeInfo {
 }
 
 /** Every known code, keyed by upper-case EEE. */
-export const CID_CODES: ReadonlyMap<string, CidCodeInfo> = new Map(
-  TABLE_ROWS.map((row) => [row[0], toCodeInfo(row)] as const),
-);
+export const CID_CODES: ReadonlyMap<string, CidCodeInfo> = new Map(TABLE_ROWS.map((row) => [row[0], toCodeInfo(row)] as const));
 
 /** Looks EEE up (case-insensitive); unknown codes come back as category `unknown`, address `zone`. */
 export function lookupCidCode(code: string): CidCodeInfo {

@@ -10,14 +10,11 @@ import { toCidEvent } from './event.js';
 import { HEX_DIGIT, quoteForError } from './fields.js';
 import { normaliseQualifier, type CidQualifier } from './qualifier.js';
 
-
 /**
  * docs/contact-id.md §4: `QEEE GG CCC`, spaces optional. Q may be a Sur-Gard letter (docs/surgard.md §2); EEE, GG and
  * CCC are taken as hex digits, as DTMF allows.
  */
-const DATA_EVENT = new RegExp(
-  `^([136ERPerp]) *(${HEX_DIGIT}{3}) *(${HEX_DIGIT}{2}) *(${HEX_DIGIT}{3})$`,
-);
+const DATA_EVENT = new RegExp(`^([136ERPerp]) *(${HEX_DIGIT}{3}) *(${HEX_DIGIT}{2}) *(${HEX_DIGIT}{3})$`);
 
 /** docs/contact-id.md §4: Hikvision's NULL filler `0000 00 000`, the only use of qualifier 0. */
 const HIKVISION_NULL_FILLER = /^0 *000 *00 *000$/;
@@ -39,8 +36,7 @@ const CHECKED_MESSAGE = new RegExp(
 const DTMF_ACCOUNT = new RegExp(`^${HEX_DIGIT}{1,4}$`);
 
 export type CidDtmfParseResult =
-  | { ok: true; account: string; messageType: '18' | '98'; event: CidEvent; checksumOk: boolean }
-  | { ok: false; error: string };
+  { ok: true; account: string; messageType: '18' | '98'; event: CidEvent; checksumOk: boolean } | { ok: false; error: string };
 
 /**
  * Decodes an ADM-CID data block (`#acct|QEEE GG CCC`). An empty event part and Hikvision's NULL
@@ -64,7 +60,11 @@ function parseBlock(data: string): DataDecodeResult {
   if (match === null) {
     const checked = parseCidMessage(body, account);
     if (checked !== null) return { ok: true, account, events: [checked] };
-    return { ok: false, account, error: `not a Contact ID event ${quoteForError(body)} (expected QEEE GG CCC or [AAAA] 18 Q EEE GG CCC S)` };
+    return {
+      ok: false,
+      account,
+      error: `not a Contact ID event ${quoteForError(body)} (expected QEEE GG CCC or [AAAA] 18 Q EEE GG CCC S)`,
+    };
   }
   const [, qualifier = '', code = '', group = '', zone = ''] = match;
   // DATA_EVENT admits only 1/3/6 and E/R/P, all of which normalise.
@@ -82,9 +82,11 @@ export function parseCidMessage(text: string, account: string | null): CidEvent 
   const match = CHECKED_MESSAGE.exec(text);
   if (match === null) return null;
   const [digits, messageAccount, , qualifier = '', code = '', group = '', zone = ''] = match;
-  const checksumOk = messageAccount !== undefined
-    ? cidDigitsSumOk(digits)
-    : cidDigitsSumOk(digits) || (account !== null && DTMF_ACCOUNT.test(account) && cidDigitsSumOk(`${account.padStart(4, '0')}${digits}`));
+  const checksumOk =
+    messageAccount !== undefined
+      ? cidDigitsSumOk(digits)
+      : cidDigitsSumOk(digits) ||
+        (account !== null && DTMF_ACCOUNT.test(account) && cidDigitsSumOk(`${account.padStart(4, '0')}${digits}`));
   // CHECKED_MESSAGE admits only the digits 1, 3 and 6 as Q.
   const event = toCidEvent({ qualifier: qualifier as CidQualifier, code, group, zone });
   event.checksumOk = checksumOk;

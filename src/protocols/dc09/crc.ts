@@ -37,7 +37,12 @@ const CR = 0x0d;
  * docs/dc09.md §3: checks a declared CRC against `bytes[start, end)`, where `end` is the frame's CR. Eldes panels cover that CR
  * too; `includesCr` says the CRC matched only that way (replies then mirror it).
  */
-export function checkFrameCrc(bytes: Uint8Array, start: number, end: number, declared: number): { ok: boolean; includesCr: boolean; computed: number } {
+export function checkFrameCrc(
+  bytes: Uint8Array,
+  start: number,
+  end: number,
+  declared: number,
+): { ok: boolean; includesCr: boolean; computed: number } {
   const computed = crc16arc(bytes, start, end);
   const includesCr = computed !== declared && crc16UpdateByte(computed, CR) === declared;
   return { ok: computed === declared || includesCr, includesCr, computed };

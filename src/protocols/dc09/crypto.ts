@@ -81,7 +81,8 @@ function contextsFor(key: Uint8Array): KeyContexts {
 
 /** Decrypts whole blocks (AES-CBC, zero IV); `cipherText.length` must be a multiple of 16. */
 export function decryptBlocks(key: Uint8Array, cipherText: Uint8Array): Buffer {
-  if (cipherText.length % BLOCK !== 0) throw new RangeError(`cipher text must be whole ${BLOCK}-byte blocks, got ${cipherText.length} bytes`);
+  if (cipherText.length % BLOCK !== 0)
+    throw new RangeError(`cipher text must be whole ${BLOCK}-byte blocks, got ${cipherText.length} bytes`);
   const plain = contextsFor(key).decipher.update(cipherText);
   for (let i = BLOCK; i < plain.length; i++) plain[i] = plain[i]! ^ cipherText[i - BLOCK]!;
   return plain;

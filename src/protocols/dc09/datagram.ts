@@ -6,9 +6,7 @@
  */
 import { Dc09Framer } from './framer.js';
 
-export type DatagramFrame =
-  | { ok: true; frame: Buffer }
-  | { ok: false; reason: 'no-frame' | 'several-frames' | 'bytes-outside-frame' };
+export type DatagramFrame = { ok: true; frame: Buffer } | { ok: false; reason: 'no-frame' | 'several-frames' | 'bytes-outside-frame' };
 
 const isPadding = (b: number) => b === 0x00 || b === 0x0a || b === 0x0d;
 

@@ -64,7 +64,9 @@ export class Dc09Framer {
   push(chunk: Uint8Array): FramerOutput {
     const buf: Buffer =
       this.pending.length === 0
-        ? Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.length)
+        ? Buffer.isBuffer(chunk)
+          ? chunk
+          : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.length)
         : Buffer.concat([this.pending, chunk]);
     const frames: Buffer[] = [];
     let junkBytes = 0;

@@ -61,7 +61,12 @@ export function detectHeader(bytes: Uint8Array, lf: number): FrameHeaderShape | 
     return { form: 'ascii', bodyStart: lf + 9, declaredLength: hexNumber(bytes, lf + 6, 3), declaredCrc: hexNumber(bytes, lf + 1, 4) };
   }
   if (bytes[lf + 3] === ZERO && bytes[lf + 7] === QUOTE) {
-    return { form: 'binary', bodyStart: lf + 7, declaredLength: hexNumber(bytes, lf + 4, 3), declaredCrc: (bytes[lf + 1]! << 8) | bytes[lf + 2]! };
+    return {
+      form: 'binary',
+      bodyStart: lf + 7,
+      declaredLength: hexNumber(bytes, lf + 4, 3),
+      declaredCrc: (bytes[lf + 1]! << 8) | bytes[lf + 2]!,
+    };
   }
   return null;
 }
@@ -101,7 +106,8 @@ function parseHeader(body: string): Header | { error: Dc09ErrorCode; message: st
     return { token: 'NAK', encrypted: false, sequence: '0000', receiver: '0', line: '0', account: null, dataStart: NAK_HEADER.length - 1 };
   }
   const close = body.indexOf('"', 1);
-  if (body.charCodeAt(0) !== QUOTE || close < 2) return { error: 'header', message: 'ID token is not enclosed in double quotes', partial: {} };
+  if (body.charCodeAt(0) !== QUOTE || close < 2)
+    return { error: 'header', message: 'ID token is not enclosed in double quotes', partial: {} };
   let token = body.slice(1, close);
   const encrypted = token.startsWith('*');
   if (encrypted) token = token.slice(1);
@@ -132,7 +138,11 @@ function parseHeader(body: string): Header | { error: Dc09ErrorCode; message: st
     while (at + 1 + n < body.length && isAlnum(body.charCodeAt(at + 1 + n))) n++;
     account = body.slice(at + 1, at + 1 + n);
     if (!ACCOUNT_CHARS.test(account)) {
-      return { error: 'account', message: `account "${account}" must be 1-16 characters [0-9A-Za-z]`, partial: { token, encrypted, sequence, receiver, line } };
+      return {
+        error: 'account',
+        message: `account "${account}" must be 1-16 characters [0-9A-Za-z]`,
+        partial: { token, encrypted, sequence, receiver, line },
+      };
     }
     at += 1 + n;
   }
@@ -321,9 +331,18 @@ export function parseFrame(bytes: Uint8Array, options: ParseOptions = {}): Parse
     return {
       ok: true,
       message: {
-        token, encrypted, sequence, receiver, line, account,
-        dataAccount: dataAccountFor(token, plain.data), data: plain.data, pad: plain.pad,
-        ...plain.trailer, crc, length,
+        token,
+        encrypted,
+        sequence,
+        receiver,
+        line,
+        account,
+        dataAccount: dataAccountFor(token, plain.data),
+        data: plain.data,
+        pad: plain.pad,
+        ...plain.trailer,
+        crc,
+        length,
       },
       key,
     };

@@ -68,7 +68,14 @@ export interface ReplyContext {
 }
 
 // Positional fields, not an options object: one allocation per frame instead of two.
-function decision(kind: ReplyKind, frame: Buffer | null, reason: ReplyReason, account: string | null, skewSeconds: number | null = null, skewFlagged = false): ReplyDecision {
+function decision(
+  kind: ReplyKind,
+  frame: Buffer | null,
+  reason: ReplyReason,
+  account: string | null,
+  skewSeconds: number | null = null,
+  skewFlagged = false,
+): ReplyDecision {
   return { kind, frame, reason, skewSeconds, skewFlagged, account };
 }
 
@@ -139,7 +146,14 @@ export function decideReply(result: ParseResult, policy: ReplyPolicy, context: R
   if (message.encrypted) {
     // An encrypted request is only ever parsed with the key that decrypted it; the *ACK uses that key (docs/dc09.md §11).
     if (!result.key) return decision('NAK', buildNak(now, form), 'no-key', account);
-    return decision('ACK', buildEncryptedAck(address, result.key, now, form, context.padSource), 'accepted', account, skewSeconds, skewFlagged);
+    return decision(
+      'ACK',
+      buildEncryptedAck(address, result.key, now, form, context.padSource),
+      'accepted',
+      account,
+      skewSeconds,
+      skewFlagged,
+    );
   }
   return decision('ACK', buildAck(address, form), 'accepted', account, skewSeconds, skewFlagged);
 }

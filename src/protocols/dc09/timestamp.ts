@@ -33,9 +33,14 @@ function digitsAt(text: string, at: number, count: number): number {
 export function parseTimestamp(text: string, at = 0): Date | null {
   if (text.length - at < TIMESTAMP_LENGTH) return null;
   if (
-    text[at] !== '_' || text[at + 3] !== ':' || text[at + 6] !== ':' || text[at + 9] !== ',' ||
-    text[at + 12] !== '-' || text[at + 15] !== '-'
-  ) return null;
+    text[at] !== '_' ||
+    text[at + 3] !== ':' ||
+    text[at + 6] !== ':' ||
+    text[at + 9] !== ',' ||
+    text[at + 12] !== '-' ||
+    text[at + 15] !== '-'
+  )
+    return null;
   const hour = digitsAt(text, at + 1, 2);
   const minute = digitsAt(text, at + 4, 2);
   const second = digitsAt(text, at + 7, 2);

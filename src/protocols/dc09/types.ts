@@ -70,5 +70,4 @@ export interface Dc09Error {
 
 export type ParseResult =
   /** `key` is the AES key that decrypted an encrypted message (the `*ACK` must use the same one). */
-  | { ok: true; message: Dc09Message; key?: Uint8Array }
-  | { ok: false; error: Dc09Error };
+  { ok: true; message: Dc09Message; key?: Uint8Array } | { ok: false; error: Dc09Error };

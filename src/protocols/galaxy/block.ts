@@ -28,9 +28,7 @@ export interface GalaxyBlock {
   data: string;
 }
 
-export type GalaxyBlockResult =
-  | { ok: true; block: GalaxyBlock }
-  | { ok: false; code: 'header' | 'length' | 'parity'; error: string };
+export type GalaxyBlockResult = { ok: true; block: GalaxyBlock } | { ok: false; code: 'header' | 'length' | 'parity'; error: string };
 
 /** 0xFF ^ the XOR of every byte in [start, end). */
 export function galaxyParity(bytes: Uint8Array, start = 0, end = bytes.length): number {
@@ -68,7 +66,11 @@ export const galaxyBlockLength = (header: number): number => (header & GALAXY_MA
 /** Parses one whole block (as the framer cuts it). Never throws. */
 export function parseGalaxyBlock(bytes: Uint8Array): GalaxyBlockResult {
   if (bytes.length === 0 || !isGalaxyHeader(bytes[0]!)) {
-    return { ok: false, code: 'header', error: `a Galaxy block starts with a header byte 0x40-0x7F, found ${bytes.length === 0 ? 'nothing' : `0x${hex(bytes[0]!)}`}` };
+    return {
+      ok: false,
+      code: 'header',
+      error: `a Galaxy block starts with a header byte 0x40-0x7F, found ${bytes.length === 0 ? 'nothing' : `0x${hex(bytes[0]!)}`}`,
+    };
   }
   const expected = galaxyBlockLength(bytes[0]!);
   if (bytes.length !== expected) {

@@ -62,7 +62,12 @@ export function decodeGalaxyForCli(bytes: Uint8Array): GalaxyCliReport {
   const ack = { kind: 'ACK' as const, frame: escapeFrame(GALAXY_ACK) };
   switch (message.kind) {
     case 'bad-block':
-      return { ...base, ok: false, reply: { kind: 'NAK', frame: escapeFrame(GALAXY_REJECT) }, error: { code: message.code, message: message.error } };
+      return {
+        ...base,
+        ok: false,
+        reply: { kind: 'NAK', frame: escapeFrame(GALAXY_REJECT) },
+        error: { code: message.code, message: message.error },
+      };
     case 'account':
       return { ...base, ok: true, account: message.account, reply: ack };
     case 'event':

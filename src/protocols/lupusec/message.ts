@@ -32,7 +32,10 @@ export function parseLupusecMessage(bytes: Uint8Array): LupusecResult {
   const event = match ? parseCidMessage(match[2]!, null) : null;
   if (!match || !event) {
     const shown = text.length > 48 ? `${text.slice(0, 48)}…` : text;
-    return { ok: false, error: `not a Lupusec Contact ID message ${JSON.stringify(shown)} (expected [<subscriber of 1-16 characters> 18QEEEGGZZZC], Q 1/3/6)` };
+    return {
+      ok: false,
+      error: `not a Lupusec Contact ID message ${JSON.stringify(shown)} (expected [<subscriber of 1-16 characters> 18QEEEGGZZZC], Q 1/3/6)`,
+    };
   }
   return { ok: true, message: { subscriber: match[1]!, event } };
 }
@@ -49,7 +52,9 @@ export interface LupusecMessageInput extends CidEventInput {
 export function buildLupusecMessage(input: LupusecMessageInput): Buffer {
   const { subscriber } = input;
   if (!/^[\x21-\x5a\x5c\x5e-\x7e](?:[\x20-\x5a\x5c\x5e-\x7e]{0,14}[\x21-\x5a\x5c\x5e-\x7e])?$/.test(subscriber)) {
-    throw new RangeError(`Lupusec subscriber must be 1-${LUPUSEC_MAX_SUBSCRIBER} printable characters without brackets or outer spaces, got ${JSON.stringify(subscriber)}`);
+    throw new RangeError(
+      `Lupusec subscriber must be 1-${LUPUSEC_MAX_SUBSCRIBER} printable characters without brackets or outer spaces, got ${JSON.stringify(subscriber)}`,
+    );
   }
   // The same fields as a DTMF message without its account and check digit.
   const digits = buildCidDtmf({ ...input, account: 0 }).slice(4, 15);
@@ -74,7 +79,22 @@ export function decodeLupusecForCli(bytes: Uint8Array): LupusecCliReport {
   const result = parseLupusecMessage(bytes);
   const raw = escapeFrame(bytes);
   if (!result.ok) {
-    return { ok: false, format: 'lupusec-cid', account: null, events: [], raw, reply: { kind: 'NAK', frame: escapeFrame(LUPUSEC_NAK) }, error: { code: 'unparseable', message: result.error } };
+    return {
+      ok: false,
+      format: 'lupusec-cid',
+      account: null,
+      events: [],
+      raw,
+      reply: { kind: 'NAK', frame: escapeFrame(LUPUSEC_NAK) },
+      error: { code: 'unparseable', message: result.error },
+    };
   }
-  return { ok: true, format: 'lupusec-cid', account: result.message.subscriber, events: [result.message.event], raw, reply: { kind: 'ACK', frame: escapeFrame(LUPUSEC_ACK) } };
+  return {
+    ok: true,
+    format: 'lupusec-cid',
+    account: result.message.subscriber,
+    events: [result.message.event],
+    raw,
+    reply: { kind: 'ACK', frame: escapeFrame(LUPUSEC_ACK) },
+  };
 }

@@ -428,22 +428,20 @@ function buildCodeMap(groups: readonly (readonly CodeRow[])[]): ReadonlyMap<stri
     for (const [code, category, address, description] of rows) {
       // A repeated code would silently shadow a row: fail at load time instead (a table-editing mistake).
       if (map.has(code)) throw new Error(`SIA code table lists ${code} twice`);
-      map.set(code, Object.freeze({
-        category: CATEGORY_BY_KEY[category],
-        description,
-        address: ADDRESS_BY_KEY[address],
-      }));
+      map.set(
+        code,
+        Object.freeze({
+          category: CATEGORY_BY_KEY[category],
+          description,
+          address: ADDRESS_BY_KEY[address],
+        }),
+      );
     }
   }
   return map;
 }
 
-export const SIA_CODES: ReadonlyMap<string, SiaCodeInfo> = buildCodeMap([
-  COMMON_CODES,
-  AJAX_CODES,
-  ZONE_PATTERN_CODES,
-  DC03_CODES,
-]);
+export const SIA_CODES: ReadonlyMap<string, SiaCodeInfo> = buildCodeMap([COMMON_CODES, AJAX_CODES, ZONE_PATTERN_CODES, DC03_CODES]);
 
 /** The table row for a two-letter code, or undefined when the code is not in the table. */
 export function lookupSiaCode(code: string): SiaCodeInfo | undefined {

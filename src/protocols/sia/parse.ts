@@ -70,9 +70,7 @@ function parseBlock(raw: string): DataDecodeResult {
     // docs/dc09.md §8: `[Nri1/WA000]`-style data may also lack the function letter; N is the default.
     outcome = scanItems(data, bodyStart, 'N');
   }
-  return 'error' in outcome
-    ? { ok: false, account, error: outcome.error }
-    : { ok: true, account, events: outcome.events };
+  return 'error' in outcome ? { ok: false, account, error: outcome.error } : { ok: true, account, events: outcome.events };
 }
 
 /** Scans `item ( '/' item )* [ '|A' text ]` from `start` to the end of `data`. */

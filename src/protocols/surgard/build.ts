@@ -5,9 +5,7 @@
  */
 import { toFixedField } from '../contact-id/fields.js';
 import { normaliseQualifier } from '../contact-id/index.js';
-import {
-  CID_ACCOUNT, CID_MESSAGE_TYPE, CR, DC4, HEARTBEAT_GAP, HEARTBEAT_TRAILER, LINE, RECEIVER,
-} from './fields.js';
+import { CID_ACCOUNT, CID_MESSAGE_TYPE, CR, DC4, HEARTBEAT_GAP, HEARTBEAT_TRAILER, LINE, RECEIVER } from './fields.js';
 
 export interface SurgardCidInput {
   /** RR: a number is zero-padded to 2 (`1` → `01`). */

@@ -5,10 +5,22 @@
 export { SurgardFramer, type SurgardFramerOptions, type SurgardFramerOutput } from './framer.js';
 export { splitGlued } from './glued.js';
 export {
-  decodeSurgardForCli, parseSurgardRecord, SURGARD_ACK, SURGARD_NAK,
-  type SurgardCliReport, type SurgardErrorCode, type SurgardRecord, type SurgardResult,
+  decodeSurgardForCli,
+  parseSurgardRecord,
+  SURGARD_ACK,
+  SURGARD_NAK,
+  type SurgardCliReport,
+  type SurgardErrorCode,
+  type SurgardRecord,
+  type SurgardResult,
 } from './parse.js';
 export {
-  buildSurgardCid, buildSurgardHeartbeat, buildSurgardSia, withTerminator,
-  type SurgardCidInput, type SurgardHeartbeatInput, type SurgardSiaInput, type SurgardTerminator,
+  buildSurgardCid,
+  buildSurgardHeartbeat,
+  buildSurgardSia,
+  withTerminator,
+  type SurgardCidInput,
+  type SurgardHeartbeatInput,
+  type SurgardSiaInput,
+  type SurgardTerminator,
 } from './build.js';

@@ -9,7 +9,15 @@ import { normaliseQualifier, toCidEvent, type CidQualifier } from '../contact-id
 import type { CidEvent, PanelEvent } from '../events.js';
 import { parseSiaData } from '../sia/index.js';
 import {
-  CID_ACCOUNT, CID_MESSAGE_TYPE, CID_MIN_LENGTH, CID_TAIL, CID_TAIL_LENGTH, HEARTBEAT, LINE, RECEIVER, SIA_RECORD,
+  CID_ACCOUNT,
+  CID_MESSAGE_TYPE,
+  CID_MIN_LENGTH,
+  CID_TAIL,
+  CID_TAIL_LENGTH,
+  HEARTBEAT,
+  LINE,
+  RECEIVER,
+  SIA_RECORD,
 } from './fields.js';
 
 /** docs/surgard.md §1: the automation side answers every accepted record, heartbeats included, with ACK 0x06. */
@@ -30,9 +38,7 @@ export type SurgardRecord =
  */
 export type SurgardErrorCode = 'unsupported' | 'unrecognised' | 'malformed' | 'ambiguous' | 'bad-data' | 'not-text';
 
-export type SurgardResult =
-  | { ok: true; record: SurgardRecord }
-  | { ok: false; error: string; raw: string; code: SurgardErrorCode };
+export type SurgardResult = { ok: true; record: SurgardRecord } | { ok: false; error: string; raw: string; code: SurgardErrorCode };
 
 const fail = (code: SurgardErrorCode, error: string, raw: string): SurgardResult => ({ ok: false, error, raw, code });
 
@@ -213,7 +219,15 @@ export function decodeSurgardForCli(text: string | Buffer): SurgardCliReport {
   const raw = escapeFrame(bytes);
   if (!result.ok) {
     return {
-      ok: false, format: 'surgard', kind: null, receiver: null, line: null, account: null, data: null, events: [], raw,
+      ok: false,
+      format: 'surgard',
+      kind: null,
+      receiver: null,
+      line: null,
+      account: null,
+      data: null,
+      events: [],
+      raw,
       reply: { kind: 'NAK', frame: escapeFrame(SURGARD_NAK) },
       error: { code: result.code, message: result.error },
     };

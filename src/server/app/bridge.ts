@@ -83,7 +83,12 @@ function countingSink(sink: Sink, metrics: BridgeMetrics, health: DeliveryHealth
 }
 
 /** The durable log `config` asks for, delivering to the configured sink (returned too: closed after the log). */
-export async function logFor(config: BridgeConfig, logger: Logger, metrics: BridgeMetrics, health: DeliveryHealth): Promise<OpenedLog & { sink: Sink }> {
+export async function logFor(
+  config: BridgeConfig,
+  logger: Logger,
+  metrics: BridgeMetrics,
+  health: DeliveryHealth,
+): Promise<OpenedLog & { sink: Sink }> {
   const sink = countingSink(sinkFor(config, logger, metrics, health), metrics, health);
   return { ...(await openLog(config, sink, logger)), sink };
 }
@@ -92,7 +97,9 @@ export async function startBridge(config: BridgeConfig, options: BridgeOptions):
   const { logger } = options;
   const metrics = options.metrics ?? new BridgeMetrics();
   const health: DeliveryHealth = { lastDelivery: null, lastToken: null };
-  const { log, outbox, sink } = options.log ? { log: options.log, outbox: null, sink: null } : await logFor(config, logger, metrics, health);
+  const { log, outbox, sink } = options.log
+    ? { log: options.log, outbox: null, sink: null }
+    : await logFor(config, logger, metrics, health);
   const setOutboxGauges = (box: Outbox) => {
     const status = box.status();
     metrics.outboxDepth.set(status.depth);
@@ -109,7 +116,15 @@ export async function startBridge(config: BridgeConfig, options: BridgeOptions):
     supervisor.activity(account, `${peer.address}:${peer.port}`, peer.transport, at);
     options.onPanelActivity?.(account, peer, at);
   };
-  const pipeline = new Pipeline({ config, log, logger, metrics, onPanelActivity, ...(options.now ? { now: options.now } : {}), ...(options.activity ? { activity: options.activity } : {}) });
+  const pipeline = new Pipeline({
+    config,
+    log,
+    logger,
+    metrics,
+    onPanelActivity,
+    ...(options.now ? { now: options.now } : {}),
+    ...(options.activity ? { activity: options.activity } : {}),
+  });
   const supervisor = new Supervisor({
     config: () => pipeline.currentConfig,
     statePath: options.supervisionStatePath ?? defaultSupervisionStatePath(config),
@@ -131,20 +146,24 @@ export async function startBridge(config: BridgeConfig, options: BridgeOptions):
   const receiver = config.receiver;
   // One cap for all TCP listeners together, shared fairly between source addresses.
   const slots = tcpSlots(receiver.maxConnections, receiver.maxConnectionsPerSource);
-  const udpRateLimit = receiver.udpDatagramsPerSecondPerSource === null ? null : { perSecond: receiver.udpDatagramsPerSecondPerSource, burst: receiver.udpBurstPerSource };
+  const udpRateLimit =
+    receiver.udpDatagramsPerSecondPerSource === null
+      ? null
+      : { perSecond: receiver.udpDatagramsPerSecondPerSource, burst: receiver.udpBurstPerSource };
   try {
     for (const [i, listener] of config.listeners.entries()) {
       const tcp = { listener, pipeline, logger, metrics, slots, idleTimeoutSeconds: receiver.idleTimeoutSeconds };
       const clock = options.now ? { now: options.now } : {};
-      const running = await (listener.protocol === 'surgard'
-        ? startSurgardListener(tcp)
-        : listener.protocol === 'galaxy'
-        ? startGalaxyListener({ ...tcp, onPanelActivity, ...clock })
-        : listener.protocol === 'lupusec-cid'
-        ? startLupusecListener({ ...tcp, onPanelActivity, ...clock })
-        : listener.transport === 'tcp'
-        ? startTcpListener({ ...tcp, maxFrameBytes: receiver.maxFrameBytes })
-        : startUdpListener({ listener, pipeline, logger, metrics, maxFrameBytes: receiver.maxFrameBytes, rateLimit: udpRateLimit })
+      const running = await (
+        listener.protocol === 'surgard'
+          ? startSurgardListener(tcp)
+          : listener.protocol === 'galaxy'
+            ? startGalaxyListener({ ...tcp, onPanelActivity, ...clock })
+            : listener.protocol === 'lupusec-cid'
+              ? startLupusecListener({ ...tcp, onPanelActivity, ...clock })
+              : listener.transport === 'tcp'
+                ? startTcpListener({ ...tcp, maxFrameBytes: receiver.maxFrameBytes })
+                : startUdpListener({ listener, pipeline, logger, metrics, maxFrameBytes: receiver.maxFrameBytes, rateLimit: udpRateLimit })
       ).catch((err: unknown) => {
         throw listenFailure(err, `listeners[${i}]`, `${listener.protocol}/${listener.transport}`, listener.host, listener.port);
       });

@@ -16,7 +16,11 @@ import { receiveDc09, receiveSurgard } from '../pipeline/receive.js';
 
 /** Never print a camera password, nor credentials in a snapshot URL, kept with an event's media source. */
 function withoutSecrets<T>(value: T): T {
-  return JSON.parse(JSON.stringify(value, (key, v) => (key === 'password' ? '[Redacted]' : key === 'snapshotUrl' && typeof v === 'string' ? redactUrl(v) : v))) as T;
+  return JSON.parse(
+    JSON.stringify(value, (key, v) =>
+      key === 'password' ? '[Redacted]' : key === 'snapshotUrl' && typeof v === 'string' ? redactUrl(v) : v,
+    ),
+  ) as T;
 }
 
 /**
@@ -74,15 +78,22 @@ export interface DiscardReport {
 /** A choice from a request body; throws UsageError naming the field that is wrong. */
 export function parseChoice(value: unknown): DeadLetterChoice {
   if (value === undefined) return {};
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new UsageError('expected a JSON object with ids, account, reason or all');
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    throw new UsageError('expected a JSON object with ids, account, reason or all');
   const { ids, account, reason, all, ...rest } = value as Record<string, unknown>;
   const unknown = Object.keys(rest);
   if (unknown.length > 0) throw new UsageError(`unknown field ${JSON.stringify(unknown[0])}: expected ids, account, reason or all`);
-  if (ids !== undefined && !(Array.isArray(ids) && ids.every((id) => typeof id === 'string'))) throw new UsageError('ids: expected a list of event ids');
+  if (ids !== undefined && !(Array.isArray(ids) && ids.every((id) => typeof id === 'string')))
+    throw new UsageError('ids: expected a list of event ids');
   if (account !== undefined && typeof account !== 'string') throw new UsageError('account: expected a string');
   if (reason !== undefined && typeof reason !== 'string') throw new UsageError('reason: expected a string');
   if (all !== undefined && typeof all !== 'boolean') throw new UsageError('all: expected true or false');
-  return { ...(ids ? { ids: ids as string[] } : {}), ...(account ? { account } : {}), ...(reason ? { reason } : {}), ...(all ? { all } : {}) };
+  return {
+    ...(ids ? { ids: ids as string[] } : {}),
+    ...(account ? { account } : {}),
+    ...(reason ? { reason } : {}),
+    ...(all ? { all } : {}),
+  };
 }
 
 function filterOf(choice: DeadLetterChoice): DeadLetterFilter {
@@ -96,7 +107,11 @@ function filterOf(choice: DeadLetterChoice): DeadLetterFilter {
 /** Re-queues the chosen dead letters (all by default) with their original event ids, mapped with `config`. */
 export async function retryLetters(outbox: Outbox, config: BridgeConfig, choice: DeadLetterChoice): Promise<RetryReport> {
   const result = await outbox.retryDead({ ...filterOf(choice), remap: (letter) => remapLetter(letter, config) });
-  return { requeued: result.requeued.length, ids: result.requeued, skipped: result.skipped.map((l) => ({ id: l.id, reason: l.reason, configKey: l.configKey ?? null })) };
+  return {
+    requeued: result.requeued.length,
+    ids: result.requeued,
+    skipped: result.skipped.map((l) => ({ id: l.id, reason: l.reason, configKey: l.configKey ?? null })),
+  };
 }
 
 /** `discard` drops nothing by accident: it needs ids, an account, a reason, or `all`. */
@@ -130,7 +145,8 @@ export function parseViewRequest(value: unknown): ListRequest {
   const unknown = Object.keys(rest);
   if (unknown.length > 0) throw new UsageError(`unknown field ${JSON.stringify(unknown[0])}: expected dead or limit`);
   if (typeof dead !== 'boolean') throw new UsageError('dead: expected true or false');
-  if (typeof limit !== 'number' || !Number.isSafeInteger(limit) || limit < 0) throw new UsageError('limit: expected a whole number of rows');
+  if (typeof limit !== 'number' || !Number.isSafeInteger(limit) || limit < 0)
+    throw new UsageError('limit: expected a whole number of rows');
   return { dead, limit };
 }
 

@@ -21,18 +21,29 @@ export function journalDamageCheck(damage: JournalDamageReport & Partial<OutboxD
   const duplicates = damage.duplicateEvents ?? 0;
   const unreadable = damage.unreadableEvents ?? 0;
   if (damage.ranges === 0 && duplicates === 0 && unreadable === 0) return null;
-  const unknown = damage.uncountedRanges > 0 ? ` (and an unknown number in ${damage.uncountedRanges} range(s) no commit marker follows)` : '';
-  const parts = damage.ranges > 0 ? [`${damage.lostEvents} event(s)${unknown} lost in ${damage.bytes} damaged journal bytes found at start; copies in ${join(dir, QUARANTINE_DIR)}`] : [];
+  const unknown =
+    damage.uncountedRanges > 0 ? ` (and an unknown number in ${damage.uncountedRanges} range(s) no commit marker follows)` : '';
+  const parts =
+    damage.ranges > 0
+      ? [
+          `${damage.lostEvents} event(s)${unknown} lost in ${damage.bytes} damaged journal bytes found at start; copies in ${join(dir, QUARANTINE_DIR)}`,
+        ]
+      : [];
   if (duplicates > 0) parts.push(`${duplicates} event record(s) with a sequence number seen before skipped at start`);
   if (unreadable > 0) parts.push(`${unreadable} pending event(s) unreadable at delivery, moved to the dead letters`);
   return { ok: true, degraded: true, detail: parts.join('; ') };
 }
 
 export async function readiness(config: BridgeConfig, bridge: RunningBridge): Promise<Readiness> {
-  const checks: Record<string, ReadinessCheck> = { listeners: { ok: bridge.listeners.length > 0, detail: `${bridge.listeners.length} bound` } };
+  const checks: Record<string, ReadinessCheck> = {
+    listeners: { ok: bridge.listeners.length > 0, detail: `${bridge.listeners.length} bound` },
+  };
   if (config.outbox && bridge.outbox) {
     const { state, damage } = bridge.outbox.status();
-    const writable = await access(config.outbox.dir, constants.W_OK).then(() => null, (e: unknown) => String(e));
+    const writable = await access(config.outbox.dir, constants.W_OK).then(
+      () => null,
+      (e: unknown) => String(e),
+    );
     checks.outbox = { ok: writable === null && state === 'running', detail: writable ?? `state ${state}` };
     const journal = journalDamageCheck(damage, config.outbox.dir);
     if (journal) checks.journal = journal;

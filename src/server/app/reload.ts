@@ -11,7 +11,12 @@ export const RESTART_SECTIONS = ['listeners', 'sink', 'outbox', 'http', 'log'] a
  * Reloads `path` into the running bridge; an invalid file keeps the running configuration (logged, with the file).
  * Resolves true once reloaded; never rejects.
  */
-export async function reloadConfig(path: string, bridge: RunningBridge, logger: Logger, overrides: Partial<BridgeConfig> = {}): Promise<boolean> {
+export async function reloadConfig(
+  path: string,
+  bridge: RunningBridge,
+  logger: Logger,
+  overrides: Partial<BridgeConfig> = {},
+): Promise<boolean> {
   let next: BridgeConfig;
   try {
     // Sections given on the command line (`serve --listen`) stay as given.
@@ -23,16 +28,31 @@ export async function reloadConfig(path: string, bridge: RunningBridge, logger: 
   const current = bridge.pipeline.currentConfig;
   const needRestart = RESTART_SECTIONS.filter((section) => JSON.stringify(next[section]) !== JSON.stringify(current[section]));
   if (needRestart.length > 0) {
-    logger.warn({ file: path, sections: needRestart }, `${needRestart.join(', ')} changes need a restart; accounts, keys, receiver settings and mapping were reloaded`);
+    logger.warn(
+      { file: path, sections: needRestart },
+      `${needRestart.join(', ')} changes need a restart; accounts, keys, receiver settings and mapping were reloaded`,
+    );
   }
-  bridge.pipeline.reconfigure({ ...next, listeners: current.listeners, sink: current.sink, outbox: current.outbox, http: current.http, log: current.log });
+  bridge.pipeline.reconfigure({
+    ...next,
+    listeners: current.listeners,
+    sink: current.sink,
+    outbox: current.outbox,
+    http: current.http,
+    log: current.log,
+  });
   bridge.supervisor.reconfigure();
   logger.info({ file: path, accounts: Object.keys(next.accounts).length }, 'configuration reloaded');
   return true;
 }
 
 /** The SIGHUP handler of `serve`: reloads `path`, or says there is no file when the bridge runs on the embedded default. */
-export function onSighup(path: string | undefined, bridge: RunningBridge, logger: Logger, overrides: Partial<BridgeConfig> = {}): () => void {
+export function onSighup(
+  path: string | undefined,
+  bridge: RunningBridge,
+  logger: Logger,
+  overrides: Partial<BridgeConfig> = {},
+): () => void {
   return () => {
     if (path) void reloadConfig(path, bridge, logger, overrides);
     else logger.warn('SIGHUP: running on the embedded default, there is no configuration file to reload');

@@ -18,19 +18,26 @@ import { listenFailure } from '../../startup-error.js';
  * outbox (`status` and `list` then show the live state: attempts, last reason, next attempt). Retried letters are
  * mapped with the configuration in force (after a SIGHUP, the fixed one).
  */
-export function outboxActions(bridge: RunningBridge, token: string, logger: Logger, outboxDir: string): StatusServerOptions['outboxActions'] {
+export function outboxActions(
+  bridge: RunningBridge,
+  token: string,
+  logger: Logger,
+  outboxDir: string,
+): StatusServerOptions['outboxActions'] {
   const outbox = bridge.outbox;
   if (!outbox) return undefined;
-  const answer = <R>(parse: (request: unknown) => R, work: (parsed: R) => Promise<unknown>): OutboxAction => async (request) => {
-    try {
-      return { status: 200, body: await work(parse(request)) };
-    } catch (err) {
-      if (err instanceof UsageError) return { status: 400, body: { error: err.message } };
-      if (err instanceof OutboxClosedError) return { status: 503, body: { error: `the bridge is stopping: ${err.message}` } };
-      logger.error({ err: describeError(err) }, 'outbox action failed');
-      return { status: 500, body: { error: describeError(err) } };
-    }
-  };
+  const answer =
+    <R>(parse: (request: unknown) => R, work: (parsed: R) => Promise<unknown>): OutboxAction =>
+    async (request) => {
+      try {
+        return { status: 200, body: await work(parse(request)) };
+      } catch (err) {
+        if (err instanceof UsageError) return { status: 400, body: { error: err.message } };
+        if (err instanceof OutboxClosedError) return { status: 503, body: { error: `the bridge is stopping: ${err.message}` } };
+        logger.error({ err: describeError(err) }, 'outbox action failed');
+        return { status: 500, body: { error: describeError(err) } };
+      }
+    };
   return {
     token,
     retry: answer(parseChoice, (choice) => retryLetters(outbox, bridge.pipeline.currentConfig, choice)),
@@ -53,7 +60,12 @@ export interface StatusHandle {
  * token is published only once the server listens, so a command that finds the token finds the server too. A token
  * an earlier bridge left behind (SIGKILL) is removed first, whether or not this one publishes its own.
  */
-export async function startStatus(config: BridgeConfig, bridge: RunningBridge, logger: Logger, activity = new ActivityRecorder()): Promise<StatusHandle | null> {
+export async function startStatus(
+  config: BridgeConfig,
+  bridge: RunningBridge,
+  logger: Logger,
+  activity = new ActivityRecorder(),
+): Promise<StatusHandle | null> {
   const outboxDir = config.outbox && bridge.outbox ? config.outbox.dir : null;
   if (outboxDir) await clearControlToken(outboxDir);
   const http = config.http;
@@ -62,8 +74,14 @@ export async function startStatus(config: BridgeConfig, bridge: RunningBridge, l
   const actions = token && outboxDir ? outboxActions(bridge, token, logger, outboxDir) : undefined;
   const auth = http.auth ? await loadConsoleAuth(http.auth) : null;
   const server = await startStatusServer({
-    host: http.host, port: http.port, registry: bridge.metrics.registry, logger, auth, outboxActions: actions,
-    readiness: () => readiness(config, bridge), console: createConsole({ activity, bridge, readiness: () => readiness(config, bridge), actions, auth, logger }),
+    host: http.host,
+    port: http.port,
+    registry: bridge.metrics.registry,
+    logger,
+    auth,
+    outboxActions: actions,
+    readiness: () => readiness(config, bridge),
+    console: createConsole({ activity, bridge, readiness: () => readiness(config, bridge), actions, auth, logger }),
   }).catch((err: unknown) => {
     throw listenFailure(err, 'http', 'status server', http.host, http.port);
   });

@@ -125,7 +125,7 @@ export function summarizeEvent(event: MappedEvent, source: SourceFrame): EventSu
     zone: p.protocol === 'cid' ? p.zone : p.address || null,
     forwarded: event.forwarded,
     outcome: event.forwarded ? `${event.body.event_type} ${event.body.event_status}` : event.reason,
-    configKey: event.forwarded ? null : event.configKey ?? null,
+    configKey: event.forwarded ? null : (event.configKey ?? null),
     peer: source.peer,
   };
 }
@@ -154,10 +154,22 @@ export class ActivityRecorder implements ActivityObserver {
       }
       // A copy: the frame may be a view into a large socket chunk, which the ring would otherwise keep alive.
       const bytes = Buffer.from(frame.bytes.subarray(0, MAX_FRAME_BYTES_KEPT));
-      pushBounded(state.frames, { at: frame.at, peer: frame.peer, reply: frame.reply, reason: frame.reason, bytes }, this.limits.framesPerAccount);
+      pushBounded(
+        state.frames,
+        { at: frame.at, peer: frame.peer, reply: frame.reply, reason: frame.reason, bytes },
+        this.limits.framesPerAccount,
+      );
     }
     if (rejected && this.subscribers.size > 0) {
-      this.publish({ kind: 'rejection', at: frame.at.toISOString(), account: frame.account, peer: frame.peer, transport: frame.transport, reply: frame.reply, reason: frame.reason });
+      this.publish({
+        kind: 'rejection',
+        at: frame.at.toISOString(),
+        account: frame.account,
+        peer: frame.peer,
+        transport: frame.transport,
+        reply: frame.reply,
+        reason: frame.reason,
+      });
     }
   }
 

@@ -6,10 +6,20 @@ import type { PanelEvent } from '../../protocols/events.js';
 import type { BridgeMetrics } from './metrics.js';
 import type { RateLimitedWarn } from './rate-limited-log.js';
 
-export function noteChecksumMismatches(events: readonly PanelEvent[], protocol: 'dc09' | 'lupusec-cid', metrics: BridgeMetrics, warn: RateLimitedWarn, fields: Record<string, unknown>): void {
+export function noteChecksumMismatches(
+  events: readonly PanelEvent[],
+  protocol: 'dc09' | 'lupusec-cid',
+  metrics: BridgeMetrics,
+  warn: RateLimitedWarn,
+  fields: Record<string, unknown>,
+): void {
   for (const event of events) {
     if (event.protocol !== 'cid' || event.checksumOk !== false) continue;
     metrics.cidChecksumMismatches.inc({ protocol });
-    warn.warn('cid-checksum', { ...fields, code: `${event.qualifier}${event.code}` }, 'Contact ID check digit does not follow DC-05: event decoded and forwarded');
+    warn.warn(
+      'cid-checksum',
+      { ...fields, code: `${event.qualifier}${event.code}` },
+      'Contact ID check digit does not follow DC-05: event decoded and forwarded',
+    );
   }
 }

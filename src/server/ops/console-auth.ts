@@ -21,11 +21,15 @@ async function readSecret(key: string, file: string): Promise<string> {
     text = await readFile(file, 'utf8');
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code ?? 'error';
-    throw new ConsoleAuthError(`${key}: cannot read ${file} (${code}): expected a file holding the secret on one line, readable by the bridge's user`);
+    throw new ConsoleAuthError(
+      `${key}: cannot read ${file} (${code}): expected a file holding the secret on one line, readable by the bridge's user`,
+    );
   }
   const secret = text.replace(/\r?\n$/, '');
   if (secret.length < 8 || /[\r\n]/.test(secret)) {
-    throw new ConsoleAuthError(`${key}: ${file} holds ${secret.length < 8 ? 'fewer than 8 characters' : 'more than one line'}: expected one line of at least 8 characters (e.g. openssl rand -hex 32 > ${file})`);
+    throw new ConsoleAuthError(
+      `${key}: ${file} holds ${secret.length < 8 ? 'fewer than 8 characters' : 'more than one line'}: expected one line of at least 8 characters (e.g. openssl rand -hex 32 > ${file})`,
+    );
   }
   return secret;
 }
@@ -65,6 +69,11 @@ export function authorized(req: IncomingMessage, auth: ConsoleAuth | null): bool
 export function refuseUnauthorized(req: IncomingMessage, res: ServerResponse): void {
   req.resume();
   const body = '{"error":"authentication required: see http.auth in the configuration"}\n';
-  res.writeHead(401, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body), 'www-authenticate': 'Basic realm="alarm-bridge", charset="UTF-8"', 'cache-control': 'no-store' });
+  res.writeHead(401, {
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': Buffer.byteLength(body),
+    'www-authenticate': 'Basic realm="alarm-bridge", charset="UTF-8"',
+    'cache-control': 'no-store',
+  });
   res.end(req.method === 'HEAD' ? undefined : body);
 }

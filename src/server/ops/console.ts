@@ -43,7 +43,6 @@ export interface ConsoleDeps {
   now?: () => Date;
 }
 
-
 const CONTENT_TYPES: Readonly<Record<string, string>> = {
   '.html': 'text/html; charset=utf-8',
   '.css': 'text/css; charset=utf-8',
@@ -53,7 +52,8 @@ const CONTENT_TYPES: Readonly<Record<string, string>> = {
 };
 
 const SECURITY_HEADERS: Readonly<Record<string, string>> = {
-  'content-security-policy': "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'",
+  'content-security-policy':
+    "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'",
   'x-content-type-options': 'nosniff',
   'referrer-policy': 'no-referrer',
   'x-frame-options': 'DENY',
@@ -90,13 +90,21 @@ function loadStaticFiles(): Map<string, { type: string; bytes: Buffer }> {
   return files;
 }
 
-function send(res: ServerResponse, status: number, type: string, body: string | Buffer, head = false, extra: Record<string, string> = {}): void {
+function send(
+  res: ServerResponse,
+  status: number,
+  type: string,
+  body: string | Buffer,
+  head = false,
+  extra: Record<string, string> = {},
+): void {
   if (res.headersSent || res.destroyed) return;
   res.writeHead(status, { 'content-type': type, 'content-length': Buffer.byteLength(body), ...SECURITY_HEADERS, ...extra });
   res.end(head ? undefined : body);
 }
 
-const sendJson = (res: ServerResponse, status: number, value: unknown, head = false) => send(res, status, 'application/json; charset=utf-8', `${JSON.stringify(value)}\n`, head);
+const sendJson = (res: ServerResponse, status: number, value: unknown, head = false) =>
+  send(res, status, 'application/json; charset=utf-8', `${JSON.stringify(value)}\n`, head);
 
 /** The host part of a Host header (without port or IPv6 brackets). */
 function hostName(header: string | undefined): string {
@@ -140,8 +148,15 @@ const iso = (date: Date | null | undefined) => (date ? date.toISOString() : null
 function letterView(letter: StoredDeadLetter) {
   const partial = letter.partial as { event_type?: unknown } | undefined;
   return {
-    id: letter.id, account: letter.account, reason: letter.reason, detail: letter.detail ?? null, configKey: letter.configKey ?? null,
-    deadAt: letter.deadAt, acceptedAt: letter.acceptedAt ?? null, attempts: letter.attempts ?? null, status: letter.status ?? null,
+    id: letter.id,
+    account: letter.account,
+    reason: letter.reason,
+    detail: letter.detail ?? null,
+    configKey: letter.configKey ?? null,
+    deadAt: letter.deadAt,
+    acceptedAt: letter.acceptedAt ?? null,
+    attempts: letter.attempts ?? null,
+    status: letter.status ?? null,
     eventType: letter.event?.body.event_type ?? (typeof partial?.event_type === 'string' ? partial.event_type : null),
   };
 }
@@ -157,7 +172,8 @@ export function createConsole(deps: ConsoleDeps): ConsoleRoutes {
   async function overview() {
     const config = bridge.pipeline.currentConfig;
     const replies: Record<string, number> = {};
-    for (const v of (await bridge.metrics.replies.get()).values) replies[String(v.labels.kind)] = (replies[String(v.labels.kind)] ?? 0) + v.value;
+    for (const v of (await bridge.metrics.replies.get()).values)
+      replies[String(v.labels.kind)] = (replies[String(v.labels.kind)] ?? 0) + v.value;
     let ready: Readiness;
     try {
       ready = await deps.readiness();
@@ -170,10 +186,21 @@ export function createConsole(deps: ConsoleDeps): ConsoleRoutes {
       now: now().toISOString(),
       ready: ready.ready && Object.values(ready.checks).every((c) => c.ok),
       checks: ready.checks,
-      listeners: config.listeners.map((l, i) => ({ protocol: l.protocol, transport: l.transport, host: l.host, port: bridge.listeners[i]?.port ?? l.port })),
+      listeners: config.listeners.map((l, i) => ({
+        protocol: l.protocol,
+        transport: l.transport,
+        host: l.host,
+        port: bridge.listeners[i]?.port ?? l.port,
+      })),
       minutes: activity.series(now()),
       replies,
-      outbox: outbox && { depth: outbox.depth, oldestAgeSeconds: outbox.oldestAgeSeconds, deadLetters: outbox.deadLetters, state: outbox.state, inFlight: outbox.inFlight },
+      outbox: outbox && {
+        depth: outbox.depth,
+        oldestAgeSeconds: outbox.oldestAgeSeconds,
+        deadLetters: outbox.deadLetters,
+        state: outbox.state,
+        inFlight: outbox.inFlight,
+      },
       lastDelivery: last && { outcome: last.outcome.kind, ...deliveryCheck(last), at: new Date(last.atMs).toISOString() },
       token: bridge.health.lastToken,
       sink: config.sink.type,
@@ -206,7 +233,14 @@ export function createConsole(deps: ConsoleDeps): ConsoleRoutes {
 
   function frameView(frame: RecentFrame, keysFor: ReturnType<typeof accountDirectory>['keysFor']) {
     const result = parseFrame(frame.bytes, { keysFor });
-    return { at: frame.at.toISOString(), peer: frame.peer, reply: frame.reply, reason: frame.reason, raw: escapeFrame(frame.bytes), decoded: frameReport(result, decideReply(result, DECODE_POLICY, { now: frame.at })) };
+    return {
+      at: frame.at.toISOString(),
+      peer: frame.peer,
+      reply: frame.reply,
+      reason: frame.reason,
+      raw: escapeFrame(frame.bytes),
+      decoded: frameReport(result, decideReply(result, DECODE_POLICY, { now: frame.at })),
+    };
   }
 
   function account(name: string) {
@@ -223,7 +257,12 @@ export function createConsole(deps: ConsoleDeps): ConsoleRoutes {
 
   function stream(res: ServerResponse): void {
     if (streams.size >= MAX_STREAMS) return sendJson(res, 503, { error: `at most ${MAX_STREAMS} live streams at once` });
-    res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', ...SECURITY_HEADERS, connection: 'keep-alive', 'x-accel-buffering': 'no' });
+    res.writeHead(200, {
+      'content-type': 'text/event-stream; charset=utf-8',
+      ...SECURITY_HEADERS,
+      connection: 'keep-alive',
+      'x-accel-buffering': 'no',
+    });
     res.write(': alarm-bridge live events\n\n');
     streams.add(res);
     const unsubscribe = activity.subscribe((item: LiveItem) => {
@@ -244,20 +283,29 @@ export function createConsole(deps: ConsoleDeps): ConsoleRoutes {
   }
 
   async function action(req: IncomingMessage, res: ServerResponse, run: OutboxAction | undefined): Promise<void> {
-    if (req.method !== 'POST') return void (req.resume(), send(res, 405, 'application/json; charset=utf-8', '{"error":"method not allowed"}\n', false, { allow: 'POST' }));
+    if (req.method !== 'POST')
+      return void (
+        req.resume(),
+        send(res, 405, 'application/json; charset=utf-8', '{"error":"method not allowed"}\n', false, { allow: 'POST' })
+      );
     const token = req.headers['x-csrf-token'];
     if (typeof token !== 'string' || !sameSecret(token, csrf) || !sameOrigin(req)) {
       req.resume();
-      logger.warn({ peer: req.socket.remoteAddress, url: req.url?.slice(0, 200), origin: req.headers.origin?.slice(0, 200) }, 'console action refused: CSRF token or origin wrong');
+      logger.warn(
+        { peer: req.socket.remoteAddress, url: req.url?.slice(0, 200), origin: req.headers.origin?.slice(0, 200) },
+        'console action refused: CSRF token or origin wrong',
+      );
       return sendJson(res, 403, { error: 'CSRF token missing or wrong, or another origin: reload the console page' });
     }
-    if (mediaType(req.headers['content-type']) !== 'application/json') return void (req.resume(), sendJson(res, 415, { error: 'expected content-type: application/json' }));
+    if (mediaType(req.headers['content-type']) !== 'application/json')
+      return void (req.resume(), sendJson(res, 415, { error: 'expected content-type: application/json' }));
     if (!run) return void (req.resume(), sendJson(res, 404, { error: 'no outbox: there are no dead letters' }));
     const body = await readRequestBody(req, MAX_ACTION_BODY_BYTES);
     if (body.tooLarge) return sendJson(res, 413, { error: `request body over ${MAX_ACTION_BODY_BYTES} bytes` });
     const request = parseJson(body.bytes) as { ids?: unknown } | undefined;
     // The console acts on the letters the operator picked, never on "all of them" by an empty choice.
-    if (!request || !Array.isArray(request.ids) || request.ids.length === 0) return sendJson(res, 400, { error: 'expected {"ids": [event ids]}' });
+    if (!request || !Array.isArray(request.ids) || request.ids.length === 0)
+      return sendJson(res, 400, { error: 'expected {"ids": [event ids]}' });
     const answer = await run({ ids: request.ids });
     logger.info({ url: req.url, ids: request.ids.length, status: answer.status }, 'console dead-letter action');
     const reply = answer.body as { letters?: unknown } | null;
@@ -271,19 +319,27 @@ export function createConsole(deps: ConsoleDeps): ConsoleRoutes {
     if (path === '/api/dead-letters/discard') return action(req, res, deps.actions?.discard);
     req.resume();
     const head = req.method === 'HEAD';
-    if (req.method !== 'GET' && !head) return send(res, 405, 'application/json; charset=utf-8', '{"error":"method not allowed"}\n', false, { allow: 'GET, HEAD' });
+    if (req.method !== 'GET' && !head)
+      return send(res, 405, 'application/json; charset=utf-8', '{"error":"method not allowed"}\n', false, { allow: 'GET, HEAD' });
     if (path === '/api/overview') return sendJson(res, 200, await overview(), head);
     if (path === '/api/accounts') return sendJson(res, 200, accounts(), head);
     if (path === '/api/events') return head ? send(res, 200, 'text/event-stream; charset=utf-8', '', true) : stream(res);
     if (path === '/api/dead-letters') {
       const letters = bridge.outbox ? ((await bridge.outbox.list({ dead: true, limit: DEAD_LETTERS_SHOWN })) as StoredDeadLetter[]) : null;
-      return sendJson(res, 200, { outbox: bridge.outbox !== null, letters: (letters ?? []).map(letterView), limit: DEAD_LETTERS_SHOWN }, head);
+      return sendJson(
+        res,
+        200,
+        { outbox: bridge.outbox !== null, letters: (letters ?? []).map(letterView), limit: DEAD_LETTERS_SHOWN },
+        head,
+      );
     }
     if (path.startsWith('/api/accounts/')) {
       const name = decodedSegment(path.slice('/api/accounts/'.length));
       if (name === null) return sendJson(res, 400, { error: 'the account in the path is not valid percent-encoding' }, head);
       const found = account(name);
-      return found ? sendJson(res, 200, found, head) : sendJson(res, 404, { error: 'no such account (not configured, not seen since start)' }, head);
+      return found
+        ? sendJson(res, 200, found, head)
+        : sendJson(res, 404, { error: 'no such account (not configured, not seen since start)' }, head);
     }
     sendJson(res, 404, { error: 'not found' }, head);
   }
@@ -307,7 +363,8 @@ export function createConsole(deps: ConsoleDeps): ConsoleRoutes {
         return true;
       }
       req.resume();
-      if (req.method !== 'GET' && req.method !== 'HEAD') send(res, 405, 'application/json; charset=utf-8', '{"error":"method not allowed"}\n', false, { allow: 'GET, HEAD' });
+      if (req.method !== 'GET' && req.method !== 'HEAD')
+        send(res, 405, 'application/json; charset=utf-8', '{"error":"method not allowed"}\n', false, { allow: 'GET, HEAD' });
       else if (page) send(res, 200, CONTENT_TYPES['.html']!, index, req.method === 'HEAD');
       else send(res, 200, asset!.type, asset!.bytes, req.method === 'HEAD');
       return true;

@@ -69,9 +69,21 @@ export function registerDefaultMetrics(registry: Registry): void {
   collectDefaultMetrics({ register: registry, prefix: DEFAULT_METRICS_PREFIX });
 }
 
-function send(res: ServerResponse, status: number, contentType: string, body: string, head: boolean, extraHeaders: Record<string, string> = {}): void {
+function send(
+  res: ServerResponse,
+  status: number,
+  contentType: string,
+  body: string,
+  head: boolean,
+  extraHeaders: Record<string, string> = {},
+): void {
   if (res.headersSent || res.destroyed) return;
-  res.writeHead(status, { 'content-type': contentType, 'content-length': Buffer.byteLength(body), 'cache-control': 'no-store', ...extraHeaders });
+  res.writeHead(status, {
+    'content-type': contentType,
+    'content-length': Buffer.byteLength(body),
+    'cache-control': 'no-store',
+    ...extraHeaders,
+  });
   res.end(head ? undefined : body);
 }
 
@@ -90,10 +102,14 @@ function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
 }
 
 const ROUTES = new Set(['/healthz', '/readyz', '/metrics']);
-const OUTBOX_ROUTES: Readonly<Record<string, 'retry' | 'discard' | 'status' | 'list'>> = { '/outbox/retry': 'retry', '/outbox/discard': 'discard', '/outbox/status': 'status', '/outbox/list': 'list' };
+const OUTBOX_ROUTES: Readonly<Record<string, 'retry' | 'discard' | 'status' | 'list'>> = {
+  '/outbox/retry': 'retry',
+  '/outbox/discard': 'discard',
+  '/outbox/status': 'status',
+  '/outbox/list': 'list',
+};
 /** An action request names event ids, an account or a reason: a few KB at most. */
 const MAX_ACTION_BODY_BYTES = 1024 * 1024;
-
 
 /**
  * A client on this host: over loopback, or to an address of this host from that same address (what a local client
@@ -113,13 +129,19 @@ export async function startStatusServer(options: StatusServerOptions): Promise<R
   async function readiness(): Promise<{ status: number; body: Readiness & { status: string } }> {
     let result: Readiness;
     try {
-      result = await withTimeout(Promise.resolve().then(() => options.readiness()), readinessTimeoutMs);
+      result = await withTimeout(
+        Promise.resolve().then(() => options.readiness()),
+        readinessTimeoutMs,
+      );
     } catch (err) {
       result = { ready: false, checks: { readiness: { ok: false, detail: errorText(err) } } };
     }
     const ready = result.ready && Object.values(result.checks).every((c) => c.ok);
     const degraded = Object.values(result.checks).some((c) => c.degraded === true);
-    return { status: ready ? 200 : 503, body: { status: ready ? (degraded ? 'degraded' : 'ready') : 'not ready', ready, checks: result.checks } };
+    return {
+      status: ready ? 200 : 503,
+      body: { status: ready ? (degraded ? 'degraded' : 'ready') : 'not ready', ready, checks: result.checks },
+    };
   }
 
   async function outboxAction(req: IncomingMessage, res: ServerResponse, action: OutboxAction, token: string): Promise<void> {
@@ -134,8 +156,13 @@ export async function startStatusServer(options: StatusServerOptions): Promise<R
     }
     const given = bearerToken(req.headers.authorization);
     if (given === null || !sameSecret(given, token)) {
-      logger.warn({ peer: req.socket.remoteAddress, url: req.url?.slice(0, 200), tokenGiven: given !== null }, 'outbox action refused: control token missing or wrong');
-      return refuse(401, "control token missing or wrong: this server's bridge does not hold the outbox the client read its token from", { 'www-authenticate': 'Bearer' });
+      logger.warn(
+        { peer: req.socket.remoteAddress, url: req.url?.slice(0, 200), tokenGiven: given !== null },
+        'outbox action refused: control token missing or wrong',
+      );
+      return refuse(401, "control token missing or wrong: this server's bridge does not hold the outbox the client read its token from", {
+        'www-authenticate': 'Bearer',
+      });
     }
     if (mediaType(req.headers['content-type']) !== 'application/json') return refuse(415, 'expected content-type: application/json');
     const tooLarge = `request body over ${MAX_ACTION_BODY_BYTES} bytes`;
@@ -207,7 +234,11 @@ export async function startStatusServer(options: StatusServerOptions): Promise<R
   await bound(server, (done) => server.listen(options.port, options.host, done));
   server.on('error', (err) => logger.error({ err: errorText(err) }, 'status server error'));
   const port = (server.address() as AddressInfo).port;
-  const paths = [...ROUTES, ...Object.keys(OUTBOX_ROUTES).filter((path) => options.outboxActions?.[OUTBOX_ROUTES[path]!]), ...(options.console ? ['/ (operator console)'] : [])];
+  const paths = [
+    ...ROUTES,
+    ...Object.keys(OUTBOX_ROUTES).filter((path) => options.outboxActions?.[OUTBOX_ROUTES[path]!]),
+    ...(options.console ? ['/ (operator console)'] : []),
+  ];
   logger.info({ host: options.host, port }, `status server listening (${paths.join(', ')})`);
 
   let closing: Promise<void> | null = null;

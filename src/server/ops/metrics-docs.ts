@@ -12,6 +12,11 @@ export async function renderMetricsList(): Promise<string> {
     const { name, help, labelNames } = m as unknown as { name: string; help: string; labelNames?: string[] };
     lines.push(`| \`${name}\` | ${types.get(name)} | ${labelNames?.join(', ') || '—'} | ${help} |`);
   }
-  lines.push('', 'Plus the default Node.js process metrics with the `alarm_bridge_` prefix (CPU, memory, event loop lag, handles).', '', METRICS_END);
+  lines.push(
+    '',
+    'Plus the default Node.js process metrics with the `alarm_bridge_` prefix (CPU, memory, event loop lag, handles).',
+    '',
+    METRICS_END,
+  );
   return lines.join('\n');
 }

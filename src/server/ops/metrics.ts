@@ -6,30 +6,117 @@ import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 
 export class BridgeMetrics {
   readonly registry = new Registry();
-  readonly frames = new Counter({ name: 'alarm_bridge_frames_total', help: 'Frames received, by transport, token and result', labelNames: ['transport', 'token', 'result'] as const, registers: [this.registry] });
-  readonly replies = new Counter({ name: 'alarm_bridge_replies_total', help: 'Replies sent to panels, by kind', labelNames: ['kind'] as const, registers: [this.registry] });
-  readonly rejections = new Counter({ name: 'alarm_bridge_rejections_total', help: 'Frames or bytes rejected, by reason', labelNames: ['reason'] as const, registers: [this.registry] });
-  readonly events = new Counter({ name: 'alarm_bridge_events_total', help: 'Panel events, by outcome of mapping (forwarded, ignored, unknown-code, unmapped-account, unmapped-camera, duplicate, undecodable-data)', labelNames: ['outcome'] as const, registers: [this.registry] });
-  readonly cidChecksumMismatches = new Counter({ name: 'alarm_bridge_cid_checksum_mismatches_total', help: 'Contact ID events whose DC-05 check digit was wrong (decoded and forwarded all the same), by source protocol', labelNames: ['protocol'] as const, registers: [this.registry] });
+  readonly frames = new Counter({
+    name: 'alarm_bridge_frames_total',
+    help: 'Frames received, by transport, token and result',
+    labelNames: ['transport', 'token', 'result'] as const,
+    registers: [this.registry],
+  });
+  readonly replies = new Counter({
+    name: 'alarm_bridge_replies_total',
+    help: 'Replies sent to panels, by kind',
+    labelNames: ['kind'] as const,
+    registers: [this.registry],
+  });
+  readonly rejections = new Counter({
+    name: 'alarm_bridge_rejections_total',
+    help: 'Frames or bytes rejected, by reason',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
+  readonly events = new Counter({
+    name: 'alarm_bridge_events_total',
+    help: 'Panel events, by outcome of mapping (forwarded, ignored, unknown-code, unmapped-account, unmapped-camera, duplicate, undecodable-data)',
+    labelNames: ['outcome'] as const,
+    registers: [this.registry],
+  });
+  readonly cidChecksumMismatches = new Counter({
+    name: 'alarm_bridge_cid_checksum_mismatches_total',
+    help: 'Contact ID events whose DC-05 check digit was wrong (decoded and forwarded all the same), by source protocol',
+    labelNames: ['protocol'] as const,
+    registers: [this.registry],
+  });
   readonly ackLatency = new Histogram({
     name: 'alarm_bridge_ack_latency_seconds',
     help: 'Time from a complete frame to its reply being written',
     buckets: [0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
     registers: [this.registry],
   });
-  readonly openConnections = new Gauge({ name: 'alarm_bridge_open_connections', help: 'Open TCP connections from panels', labelNames: ['listener'] as const, registers: [this.registry] });
-  readonly junkBytes = new Counter({ name: 'alarm_bridge_junk_bytes_total', help: 'Bytes dropped because they were not part of a frame', labelNames: ['transport'] as const, registers: [this.registry] });
-  readonly deliveries = new Counter({ name: 'alarm_bridge_deliveries_total', help: 'Delivery attempts to the sink, by outcome', labelNames: ['outcome'] as const, registers: [this.registry] });
-  readonly apiLatency = new Histogram({ name: 'alarm_bridge_api_latency_seconds', help: 'Partner Event API request latency', buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10], registers: [this.registry] });
-  readonly tokenRefreshes = new Counter({ name: 'alarm_bridge_token_refreshes_total', help: 'Access-token requests, by result', labelNames: ['result'] as const, registers: [this.registry] });
-  readonly outboxDepth = new Gauge({ name: 'alarm_bridge_outbox_depth', help: 'Events accepted but not yet delivered', registers: [this.registry] });
+  readonly openConnections = new Gauge({
+    name: 'alarm_bridge_open_connections',
+    help: 'Open TCP connections from panels',
+    labelNames: ['listener'] as const,
+    registers: [this.registry],
+  });
+  readonly junkBytes = new Counter({
+    name: 'alarm_bridge_junk_bytes_total',
+    help: 'Bytes dropped because they were not part of a frame',
+    labelNames: ['transport'] as const,
+    registers: [this.registry],
+  });
+  readonly deliveries = new Counter({
+    name: 'alarm_bridge_deliveries_total',
+    help: 'Delivery attempts to the sink, by outcome',
+    labelNames: ['outcome'] as const,
+    registers: [this.registry],
+  });
+  readonly apiLatency = new Histogram({
+    name: 'alarm_bridge_api_latency_seconds',
+    help: 'Partner Event API request latency',
+    buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers: [this.registry],
+  });
+  readonly tokenRefreshes = new Counter({
+    name: 'alarm_bridge_token_refreshes_total',
+    help: 'Access-token requests, by result',
+    labelNames: ['result'] as const,
+    registers: [this.registry],
+  });
+  readonly outboxDepth = new Gauge({
+    name: 'alarm_bridge_outbox_depth',
+    help: 'Events accepted but not yet delivered',
+    registers: [this.registry],
+  });
   readonly outboxBytes = new Gauge({ name: 'alarm_bridge_outbox_bytes', help: 'Bytes of journal on disk', registers: [this.registry] });
-  readonly outboxOldestAge = new Gauge({ name: 'alarm_bridge_outbox_oldest_age_seconds', help: 'Age of the oldest undelivered event', registers: [this.registry] });
-  readonly outboxLostEvents = new Gauge({ name: 'alarm_bridge_outbox_lost_events', help: 'Events lost in damaged journal bytes found at start (copied to quarantine/)', registers: [this.registry] });
-  readonly outboxDamagedBytes = new Gauge({ name: 'alarm_bridge_outbox_damaged_bytes', help: 'Damaged journal bytes skipped at start (copied to quarantine/)', registers: [this.registry] });
-  readonly outboxDuplicateEvents = new Gauge({ name: 'alarm_bridge_outbox_duplicate_events', help: 'Journal event records skipped at start because an earlier record had the same sequence number', registers: [this.registry] });
-  readonly outboxUnreadableEvents = new Gauge({ name: 'alarm_bridge_outbox_unreadable_events', help: 'Pending events whose journal record could not be read back for delivery (moved to the dead letters)', registers: [this.registry] });
-  readonly supervisedAccounts = new Gauge({ name: 'alarm_bridge_supervised_accounts', help: 'Accounts under supervision', registers: [this.registry] });
-  readonly accountsInFailure = new Gauge({ name: 'alarm_bridge_accounts_in_failure', help: 'Supervised accounts currently in communication failure', registers: [this.registry] });
-  readonly supervisionEvents = new Counter({ name: 'alarm_bridge_supervision_events_total', help: 'Synthetic supervision events (fail = communication failure, restore), by whether the durable log took them', labelNames: ['kind', 'result'] as const, registers: [this.registry] });
+  readonly outboxOldestAge = new Gauge({
+    name: 'alarm_bridge_outbox_oldest_age_seconds',
+    help: 'Age of the oldest undelivered event',
+    registers: [this.registry],
+  });
+  readonly outboxLostEvents = new Gauge({
+    name: 'alarm_bridge_outbox_lost_events',
+    help: 'Events lost in damaged journal bytes found at start (copied to quarantine/)',
+    registers: [this.registry],
+  });
+  readonly outboxDamagedBytes = new Gauge({
+    name: 'alarm_bridge_outbox_damaged_bytes',
+    help: 'Damaged journal bytes skipped at start (copied to quarantine/)',
+    registers: [this.registry],
+  });
+  readonly outboxDuplicateEvents = new Gauge({
+    name: 'alarm_bridge_outbox_duplicate_events',
+    help: 'Journal event records skipped at start because an earlier record had the same sequence number',
+    registers: [this.registry],
+  });
+  readonly outboxUnreadableEvents = new Gauge({
+    name: 'alarm_bridge_outbox_unreadable_events',
+    help: 'Pending events whose journal record could not be read back for delivery (moved to the dead letters)',
+    registers: [this.registry],
+  });
+  readonly supervisedAccounts = new Gauge({
+    name: 'alarm_bridge_supervised_accounts',
+    help: 'Accounts under supervision',
+    registers: [this.registry],
+  });
+  readonly accountsInFailure = new Gauge({
+    name: 'alarm_bridge_accounts_in_failure',
+    help: 'Supervised accounts currently in communication failure',
+    registers: [this.registry],
+  });
+  readonly supervisionEvents = new Counter({
+    name: 'alarm_bridge_supervision_events_total',
+    help: 'Synthetic supervision events (fail = communication failure, restore), by whether the durable log took them',
+    labelNames: ['kind', 'result'] as const,
+    registers: [this.registry],
+  });
 }

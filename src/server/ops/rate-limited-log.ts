@@ -18,7 +18,8 @@ export class RateLimitedWarn {
     const t = this.now();
     let w = this.windows.get(reason);
     if (!w || t - w.start >= this.windowMs) {
-      if (w && w.suppressed > 0) this.logger.warn({ reason, suppressed: w.suppressed }, `suppressed ${w.suppressed} more "${reason}" warnings in the last window`);
+      if (w && w.suppressed > 0)
+        this.logger.warn({ reason, suppressed: w.suppressed }, `suppressed ${w.suppressed} more "${reason}" warnings in the last window`);
       w = { start: t, count: 0, suppressed: 0 };
       this.windows.set(reason, w);
     }

@@ -275,7 +275,10 @@ export class Supervisor {
       // The failure event was not accepted yet: drop it; a restore follows only if it is accepted after all.
       job.cancelled = true;
       job.returned = arrival;
-      this.options.logger.info({ account: track.account, peer, transport }, 'supervision: panel reported again before its failure event was accepted; no failure is sent');
+      this.options.logger.info(
+        { account: track.account, peer, transport },
+        'supervision: panel reported again before its failure event was accepted; no failure is sent',
+      );
     } else if (track.reported) {
       this.enqueueRestore(track, track.reported, arrival);
     }
@@ -292,14 +295,29 @@ export class Supervisor {
 
   /** Accounts currently in communication failure (declared, not yet back). */
   accountsInFailure(): string[] {
-    return [...this.tracks.values()].filter((t) => t.settings && t.down).map((t) => t.account).sort();
+    return [...this.tracks.values()]
+      .filter((t) => t.settings && t.down)
+      .map((t) => t.account)
+      .sort();
   }
 
   /** Last-seen view of one account (for status pages and tests). */
-  status(account: string): { supervised: boolean; lastSeen: Date | null; peer: string | null; transport: SupervisionTransport | null; inFailure: boolean } | null {
+  status(account: string): {
+    supervised: boolean;
+    lastSeen: Date | null;
+    peer: string | null;
+    transport: SupervisionTransport | null;
+    inFailure: boolean;
+  } | null {
     const track = this.tracks.get(account.toUpperCase());
     if (!track) return null;
-    return { supervised: track.settings !== null, lastSeen: track.lastSeen === null ? null : new Date(track.lastSeen), peer: track.peer, transport: track.transport, inFailure: track.down };
+    return {
+      supervised: track.settings !== null,
+      lastSeen: track.lastSeen === null ? null : new Date(track.lastSeen),
+      peer: track.peer,
+      transport: track.transport,
+      inFailure: track.down,
+    };
   }
 
   /** Resolves once no emission is in progress (an emission waiting to retry keeps it pending). */
@@ -350,7 +368,21 @@ export class Supervisor {
       const settings = supervisionFor(config, account);
       let track = this.tracks.get(account);
       if (!track) {
-        track = { account, settings: null, lastSeen: null, peer: null, transport: null, supervisedSince: at, seenLive: false, down: false, reported: null, failJob: null, timer: null, timerDue: 0, queue: Promise.resolve() };
+        track = {
+          account,
+          settings: null,
+          lastSeen: null,
+          peer: null,
+          transport: null,
+          supervisedSince: at,
+          seenLive: false,
+          down: false,
+          reported: null,
+          failJob: null,
+          timer: null,
+          timerDue: 0,
+          queue: Promise.resolve(),
+        };
         this.tracks.set(account, track);
       }
       if (settings && !track.settings) track.supervisedSince = at;
@@ -432,22 +464,33 @@ export class Supervisor {
     track.failJob = job;
     const snapshot = { lastSeen: track.lastSeen, peer: track.peer, transport: track.transport, declaredAt: now };
     const silentFor = seconds(now - (snapshot.lastSeen ?? track.supervisedSince));
-    const lastSeenText = snapshot.lastSeen === null
-      ? `never seen since supervision started ${iso(track.supervisedSince)}`
-      : `last seen ${iso(snapshot.lastSeen)} from ${snapshot.peer ?? 'unknown peer'} over ${snapshot.transport ?? 'unknown transport'}`;
+    const lastSeenText =
+      snapshot.lastSeen === null
+        ? `never seen since supervision started ${iso(track.supervisedSince)}`
+        : `last seen ${iso(snapshot.lastSeen)} from ${snapshot.peer ?? 'unknown peer'} over ${snapshot.transport ?? 'unknown transport'}`;
     const text = `communication failure: no report for ${silentFor} s (${lastSeenText})`;
-    this.options.logger.warn({ account: track.account, lastSeen: snapshot.lastSeen === null ? null : iso(snapshot.lastSeen), peer: snapshot.peer, transport: snapshot.transport, silentSeconds: silentFor }, `supervision: ${track.account} ${text}`);
-    const source = (receivedAt: Date) => syntheticFrame({
-      account: track.account,
-      code: 'YC',
-      data: `supervision|fail|${snapshot.lastSeen === null ? 'never' : iso(snapshot.lastSeen)}`,
-      idTime: snapshot.lastSeen === null ? null : new Date(snapshot.lastSeen),
-      occurredAt: new Date(snapshot.declaredAt),
-      receivedAt,
-      peer: snapshot.peer,
-      transport: snapshot.transport,
-      text,
-    });
+    this.options.logger.warn(
+      {
+        account: track.account,
+        lastSeen: snapshot.lastSeen === null ? null : iso(snapshot.lastSeen),
+        peer: snapshot.peer,
+        transport: snapshot.transport,
+        silentSeconds: silentFor,
+      },
+      `supervision: ${track.account} ${text}`,
+    );
+    const source = (receivedAt: Date) =>
+      syntheticFrame({
+        account: track.account,
+        code: 'YC',
+        data: `supervision|fail|${snapshot.lastSeen === null ? 'never' : iso(snapshot.lastSeen)}`,
+        idTime: snapshot.lastSeen === null ? null : new Date(snapshot.lastSeen),
+        occurredAt: new Date(snapshot.declaredAt),
+        receivedAt,
+        peer: snapshot.peer,
+        transport: snapshot.transport,
+        text,
+      });
     this.enqueue(track, async () => {
       const accepted = await this.deliver(track.account, 'fail', source, () => job.cancelled);
       if (track.failJob === job) track.failJob = null;
@@ -462,18 +505,22 @@ export class Supervisor {
   private enqueueRestore(track: Track, failure: ReportedFailure, arrival: Arrival): void {
     const since = failure.lastSeen ?? failure.declaredAt;
     const text = `communication restored: report after ${seconds(arrival.at - since)} s of silence (from ${arrival.peer} over ${arrival.transport})`;
-    this.options.logger.info({ account: track.account, peer: arrival.peer, transport: arrival.transport }, `supervision: ${track.account} ${text}`);
-    const source = (receivedAt: Date) => syntheticFrame({
-      account: track.account,
-      code: 'YK',
-      data: `supervision|restore|${failure.lastSeen === null ? 'never' : iso(failure.lastSeen)}`,
-      idTime: new Date(arrival.at),
-      occurredAt: new Date(arrival.at),
-      receivedAt,
-      peer: arrival.peer,
-      transport: arrival.transport,
-      text,
-    });
+    this.options.logger.info(
+      { account: track.account, peer: arrival.peer, transport: arrival.transport },
+      `supervision: ${track.account} ${text}`,
+    );
+    const source = (receivedAt: Date) =>
+      syntheticFrame({
+        account: track.account,
+        code: 'YK',
+        data: `supervision|restore|${failure.lastSeen === null ? 'never' : iso(failure.lastSeen)}`,
+        idTime: new Date(arrival.at),
+        occurredAt: new Date(arrival.at),
+        receivedAt,
+        peer: arrival.peer,
+        transport: arrival.transport,
+        text,
+      });
     this.enqueue(track, async () => {
       const accepted = await this.deliver(track.account, 'restore', source, () => false);
       if (accepted && track.reported === failure) {
@@ -490,7 +537,12 @@ export class Supervisor {
   }
 
   /** Offers the event until accepted; false when given up (cancelled or stopping). */
-  private async deliver(account: string, kind: 'fail' | 'restore', source: (receivedAt: Date) => SourceFrame, cancelled: () => boolean): Promise<boolean> {
+  private async deliver(
+    account: string,
+    kind: 'fail' | 'restore',
+    source: (receivedAt: Date) => SourceFrame,
+    cancelled: () => boolean,
+  ): Promise<boolean> {
     const { emit, metrics, logger } = this.options;
     for (;;) {
       if (cancelled() || this.stopped) return false;
@@ -554,7 +606,9 @@ export class Supervisor {
         lastSeen: t.lastSeen === null ? null : iso(t.lastSeen),
         peer: t.peer,
         transport: t.transport,
-        failure: t.reported ? { lastSeen: t.reported.lastSeen === null ? null : iso(t.reported.lastSeen), declaredAt: iso(t.reported.declaredAt) } : null,
+        failure: t.reported
+          ? { lastSeen: t.reported.lastSeen === null ? null : iso(t.reported.lastSeen), declaredAt: iso(t.reported.declaredAt) }
+          : null,
       };
     }
     return { version: STATE_VERSION, savedAt: iso(this.nowMs()), accounts };
@@ -581,7 +635,11 @@ export class Supervisor {
     } catch (err) {
       this.dirty = true;
       // Logged when the failure starts, not on every retry (an unwritable path would flood the log once a second).
-      if (!this.saveFailing) this.options.logger.error({ statePath: path, err: errorMessage(err) }, 'supervision: state file not written; retrying quietly until it works');
+      if (!this.saveFailing)
+        this.options.logger.error(
+          { statePath: path, err: errorMessage(err) },
+          'supervision: state file not written; retrying quietly until it works',
+        );
       this.saveFailing = true;
       this.markDirty();
     }
@@ -594,12 +652,16 @@ export class Supervisor {
       text = await readFile(path, 'utf8');
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return {};
-      this.options.logger.warn({ statePath: path, err: errorMessage(err) }, 'supervision: state file unreadable; starting without last-seen times');
+      this.options.logger.warn(
+        { statePath: path, err: errorMessage(err) },
+        'supervision: state file unreadable; starting without last-seen times',
+      );
       return {};
     }
     try {
       const parsed = JSON.parse(text) as Partial<StateFile>;
-      if (parsed.version !== STATE_VERSION || typeof parsed.accounts !== 'object' || parsed.accounts === null) throw new Error(`unsupported version ${String(parsed.version)}`);
+      if (parsed.version !== STATE_VERSION || typeof parsed.accounts !== 'object' || parsed.accounts === null)
+        throw new Error(`unsupported version ${String(parsed.version)}`);
       const out: Record<string, StateEntry> = {};
       for (const [account, raw] of Object.entries(parsed.accounts)) {
         if (typeof raw !== 'object' || raw === null) continue;
@@ -610,12 +672,18 @@ export class Supervisor {
           lastSeen: typeof entry.lastSeen === 'string' ? entry.lastSeen : null,
           peer: typeof entry.peer === 'string' ? entry.peer : null,
           transport,
-          failure: failure && typeof failure.declaredAt === 'string' ? { lastSeen: typeof failure.lastSeen === 'string' ? failure.lastSeen : null, declaredAt: failure.declaredAt } : null,
+          failure:
+            failure && typeof failure.declaredAt === 'string'
+              ? { lastSeen: typeof failure.lastSeen === 'string' ? failure.lastSeen : null, declaredAt: failure.declaredAt }
+              : null,
         };
       }
       return out;
     } catch (err) {
-      this.options.logger.warn({ statePath: path, err: errorMessage(err) }, 'supervision: state file is not valid; starting without last-seen times');
+      this.options.logger.warn(
+        { statePath: path, err: errorMessage(err) },
+        'supervision: state file is not valid; starting without last-seen times',
+      );
       return {};
     }
   }

@@ -61,7 +61,12 @@ export class DuplicateFilter {
     this.expire(nowMs);
     const previous = this.entries.get(key);
     // A timestamped key contains the content already; an untimestamped one (the account) must also match it.
-    if (previous && previous.expires > nowMs && previous.content === content && (previous.accepted === true || (await previous.accepted) !== 'refused')) {
+    if (
+      previous &&
+      previous.expires > nowMs &&
+      previous.content === content &&
+      (previous.accepted === true || (await previous.accepted) !== 'refused')
+    ) {
       return 'duplicate';
     }
     const accepted = accept();

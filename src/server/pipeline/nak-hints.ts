@@ -8,7 +8,8 @@ const acct = (account: string | null) => `accounts["${account ?? '<account>'}"]`
 
 const HINTS: Readonly<Partial<Record<ReplyReason, (account: string | null) => string>>> = {
   'unknown-account': (a) => `add ${acct(a)} (or set receiver.unknownAccounts to "accept")`,
-  'clear-text-for-encrypted-account': (a) => `${acct(a)}.key is set, so the panel must encrypt: turn on its DC-09 encryption with that key, or remove the key`,
+  'clear-text-for-encrypted-account': (a) =>
+    `${acct(a)}.key is set, so the panel must encrypt: turn on its DC-09 encryption with that key, or remove the key`,
   'no-key': (a) => `the panel encrypts: add ${acct(a)}.key (the panel's AES key)`,
   'decryption-failed': (a) => `${acct(a)}.key (and keyEncoding) must be the panel's AES key`,
   'timestamp-out-of-window': (a) => `set the panel's clock (NTP), or widen ${acct(a)}.timestampWindow or receiver.timestampWindow`,

@@ -96,38 +96,109 @@ export class Pipeline {
     if (!result.ok) {
       metrics.frames.inc({ transport: peer.transport, token: tokenLabel(result.error.partial.token), result: 'error' });
       metrics.rejections.inc({ reason: result.error.code });
-      this.deps.activity?.frame({ at: now, peer: from, transport: peer.transport, account: result.error.partial.account ?? null, reply: decision.kind, reason: result.error.code, bytes: frame });
-      this.warn.warn(result.error.code, { peer: from, transport: peer.transport, error: result.error.message, reply: decision.kind, hint: nakHint(decision.reason, decision.account), frame: escapeFrame(frame.subarray(0, 256)) }, `rejected frame: ${result.error.message}`);
+      this.deps.activity?.frame({
+        at: now,
+        peer: from,
+        transport: peer.transport,
+        account: result.error.partial.account ?? null,
+        reply: decision.kind,
+        reason: result.error.code,
+        bytes: frame,
+      });
+      this.warn.warn(
+        result.error.code,
+        {
+          peer: from,
+          transport: peer.transport,
+          error: result.error.message,
+          reply: decision.kind,
+          hint: nakHint(decision.reason, decision.account),
+          frame: escapeFrame(frame.subarray(0, 256)),
+        },
+        `rejected frame: ${result.error.message}`,
+      );
       return decision;
     }
     const message = result.message;
-    if (logger.isLevelEnabled('debug')) logger.debug({ peer: from, transport: peer.transport, frame: source?.raw ?? escapeFrame(frame) }, 'frame');
+    if (logger.isLevelEnabled('debug'))
+      logger.debug({ peer: from, transport: peer.transport, frame: source?.raw ?? escapeFrame(frame) }, 'frame');
     if (decision.kind !== 'ACK') {
-      metrics.frames.inc({ transport: peer.transport, token: tokenLabel(message.token), result: decision.kind === 'none' ? 'ignored' : 'rejected' });
-      this.deps.activity?.frame({ at: now, peer: from, transport: peer.transport, account: message.account ?? null, reply: decision.kind, reason: decision.reason, bytes: frame });
+      metrics.frames.inc({
+        transport: peer.transport,
+        token: tokenLabel(message.token),
+        result: decision.kind === 'none' ? 'ignored' : 'rejected',
+      });
+      this.deps.activity?.frame({
+        at: now,
+        peer: from,
+        transport: peer.transport,
+        account: message.account ?? null,
+        reply: decision.kind,
+        reason: decision.reason,
+        bytes: frame,
+      });
       if (decision.kind !== 'none') {
         metrics.rejections.inc({ reason: decision.reason });
-        this.warn.warn(decision.reason, { peer: from, transport: peer.transport, account: decision.account, dc09Token: message.token, sequence: message.sequence, skewSeconds: decision.skewSeconds, reply: decision.kind, hint: nakHint(decision.reason, decision.account) }, `answered ${decision.kind}: ${decision.reason}`);
+        this.warn.warn(
+          decision.reason,
+          {
+            peer: from,
+            transport: peer.transport,
+            account: decision.account,
+            dc09Token: message.token,
+            sequence: message.sequence,
+            skewSeconds: decision.skewSeconds,
+            reply: decision.kind,
+            hint: nakHint(decision.reason, decision.account),
+          },
+          `answered ${decision.kind}: ${decision.reason}`,
+        );
       }
       return decision;
     }
     const account = decision.account ?? '';
     this.deps.onPanelActivity?.(account, peer, now);
     if (decision.skewFlagged) {
-      this.warn.warn('clock-skew', { peer: from, account, skewSeconds: decision.skewSeconds }, `panel clock is ${Math.round(decision.skewSeconds ?? 0)} s off; accepted (clear text), event time taken from receipt`);
+      this.warn.warn(
+        'clock-skew',
+        { peer: from, account, skewSeconds: decision.skewSeconds },
+        `panel clock is ${Math.round(decision.skewSeconds ?? 0)} s off; accepted (clear text), event time taken from receipt`,
+      );
     }
     if (source) noteChecksumMismatches(source.events, 'dc09', metrics, this.warn, { peer: from, account });
     // Link tests (NULL) carry no events: no source frame, nothing to map or keep.
     // A data block that does not decode is still ACKed (a NAK or DUH would make the panel resend it forever,
     // docs/dc09.md §11) — and kept for the operator as a dead letter with the raw frame.
-    const accepted = !source || (dataError ? await this.keepUndecodable(source, dataError, peer) : await this.acceptSource(source, message.token));
+    const accepted =
+      !source || (dataError ? await this.keepUndecodable(source, dataError, peer) : await this.acceptSource(source, message.token));
     if (!accepted) {
       metrics.frames.inc({ transport: peer.transport, token: tokenLabel(message.token), result: 'not-accepted' });
-      this.deps.activity?.frame({ at: now, peer: from, transport: peer.transport, account, reply: 'NAK', reason: 'not-accepted', bytes: frame });
-      return { ...decision, kind: 'NAK', reason: 'not-accepted', frame: buildNak(now, { crcForm: message.crc.form, crcIncludesCr: message.crc.includesCr }) };
+      this.deps.activity?.frame({
+        at: now,
+        peer: from,
+        transport: peer.transport,
+        account,
+        reply: 'NAK',
+        reason: 'not-accepted',
+        bytes: frame,
+      });
+      return {
+        ...decision,
+        kind: 'NAK',
+        reason: 'not-accepted',
+        frame: buildNak(now, { crcForm: message.crc.form, crcIncludesCr: message.crc.includesCr }),
+      };
     }
     metrics.frames.inc({ transport: peer.transport, token: tokenLabel(message.token), result: 'accepted' });
-    this.deps.activity?.frame({ at: now, peer: from, transport: peer.transport, account, reply: decision.kind, reason: decision.reason, bytes: frame });
+    this.deps.activity?.frame({
+      at: now,
+      peer: from,
+      transport: peer.transport,
+      account,
+      reply: decision.kind,
+      reason: decision.reason,
+      bytes: frame,
+    });
     this.logFrame(message, source ? eventCodes(source) : [], account, from, peer.transport, decision);
     return decision;
   }
@@ -143,7 +214,11 @@ export class Pipeline {
     if (!parsed.ok) {
       metrics.frames.inc({ transport: 'tcp', token: 'surgard', result: 'error' });
       metrics.rejections.inc({ reason: decision.reason });
-      this.warn.warn(decision.reason, { peer: peerText(peer), raw: escapeFrame(record), error: parsed.error }, `Sur-Gard record refused (NAK): ${parsed.error}`);
+      this.warn.warn(
+        decision.reason,
+        { peer: peerText(peer), raw: escapeFrame(record), error: parsed.error },
+        `Sur-Gard record refused (NAK): ${parsed.error}`,
+      );
       return decision;
     }
     if (!source) {
@@ -159,18 +234,34 @@ export class Pipeline {
     // The record's own account reported (its supervision resets) and so did the receiver link.
     if (source.account) this.deps.onPanelActivity?.(source.account, peer, now);
     if (heartbeatAccount) this.deps.onPanelActivity?.(heartbeatAccount, peer, now);
-    logger.info({ peer: peerText(peer), account: source.account, receiver, line, codes: eventCodes(source) }, `Sur-Gard ${kind} ${source.account}`);
+    logger.info(
+      { peer: peerText(peer), account: source.account, receiver, line, codes: eventCodes(source) },
+      `Sur-Gard ${kind} ${source.account}`,
+    );
     return decision;
   }
 
   /** Keeps a frame whose data block did not decode as a dead letter (`undecodable-data`); true once kept. */
   async keepUndecodable(source: SourceFrame, error: string, peer: Peer): Promise<boolean> {
     this.deps.metrics.events.inc({ outcome: 'undecodable-data' });
-    this.warn.warn('undecodable-data', { peer: peerText(peer), account: source.account, dc09Token: source.token, data: source.data, error }, 'data block did not decode; frame ACKed and kept as a dead letter');
+    this.warn.warn(
+      'undecodable-data',
+      { peer: peerText(peer), account: source.account, dc09Token: source.token, data: source.data, error },
+      'data block did not decode; frame ACKed and kept as a dead letter',
+    );
     const { log } = this.deps;
     if (!log.keepNotForwarded) return true;
     try {
-      await log.keepNotForwarded([{ eventId: frameEventId(source, 0), account: source.account, reason: 'undecodable-data', message: `${error}; raw frame ${source.raw}`, source, index: 0 }]);
+      await log.keepNotForwarded([
+        {
+          eventId: frameEventId(source, 0),
+          account: source.account,
+          reason: 'undecodable-data',
+          message: `${error}; raw frame ${source.raw}`,
+          source,
+          index: 0,
+        },
+      ]);
       return true;
     } catch (err) {
       this.deps.logger.error({ account: source.account, err: errorMessage(err) }, 'could not keep an undecodable frame: answering NAK');
@@ -187,7 +278,10 @@ export class Pipeline {
     const result = await this.duplicates.filter(source, token, () => this.mapAndAccept(source));
     if (result === 'duplicate') {
       this.deps.metrics.events.inc({ outcome: 'duplicate' }, source.events.length);
-      this.deps.logger.info({ account: source.account, dc09Token: token, peer: source.peer, sequence: source.sequence }, 'retransmission of an accepted frame: answered, not forwarded again');
+      this.deps.logger.info(
+        { account: source.account, dc09Token: token, peer: source.peer, sequence: source.sequence },
+        'retransmission of an accepted frame: answered, not forwarded again',
+      );
       return true;
     }
     return result === 'accepted';
@@ -214,14 +308,23 @@ export class Pipeline {
     } catch (err) {
       const refusal = err instanceof RefusalError ? err : null;
       this.deps.metrics.rejections.inc({ reason: refusal ? REFUSAL_REASONS[refusal.refusal] : 'not-accepted' });
-      this.deps.logger.error({ account: source.account, err: errorMessage(err), events: outgoing.length }, 'events not accepted: answering NAK so the panel retries');
+      this.deps.logger.error(
+        { account: source.account, err: errorMessage(err), events: outgoing.length },
+        'events not accepted: answering NAK so the panel retries',
+      );
       return refusal?.stored ? 'persisted-not-delivered' : 'refused';
     }
   }
 
   /** Logs an event that is not forwarded; true when the operator needs it kept (all but ignored codes). */
   private noteNotForwarded(event: Extract<MappedEvent, { forwarded: false }>): boolean {
-    const fields = { account: event.account, code: event.panelEvent.code, reason: event.reason, event_id: event.eventId, configKey: event.configKey };
+    const fields = {
+      account: event.account,
+      code: event.panelEvent.code,
+      reason: event.reason,
+      event_id: event.eventId,
+      configKey: event.configKey,
+    };
     if (event.reason === 'ignored') {
       this.deps.logger.debug(fields, event.message);
       return false;
@@ -241,12 +344,28 @@ export class Pipeline {
     return true;
   }
 
-  private logFrame(message: Dc09Message, codes: string[], account: string, from: string, transport: Peer['transport'], decision: ReplyDecision): void {
+  private logFrame(
+    message: Dc09Message,
+    codes: string[],
+    account: string,
+    from: string,
+    transport: Peer['transport'],
+    decision: ReplyDecision,
+  ): void {
     // Link tests (NULL) arrive every few seconds per panel: debug, not info (and not even built when debug is off).
     const level = codes.length > 0 ? 'info' : 'debug';
     if (!this.deps.logger.isLevelEnabled(level)) return;
     this.deps.logger[level](
-      { peer: from, transport, account, dc09Token: message.token, encrypted: message.encrypted, sequence: message.sequence, codes, reply: decision.kind },
+      {
+        peer: from,
+        transport,
+        account,
+        dc09Token: message.token,
+        encrypted: message.encrypted,
+        sequence: message.sequence,
+        codes,
+        reply: decision.kind,
+      },
       codes.length > 0 ? `${message.token} ${account} ${codes.join(' ')}` : `${message.token} ${account}`,
     );
   }

@@ -39,8 +39,12 @@ export function receiveDc09(frame: Buffer, directory: AccountDirectory, now: Dat
   const payload = decodePayload(result.message);
   if (payload.events.length === 0 && !payload.dataError) return { result, decision, source: null, dataError: null };
   const source = sourceFromDc09(result.message, payload.events, {
-    account: receipt.account ?? decision.account ?? '', receivedAt: now, peer: receipt.peer, transport: receipt.transport,
-    raw: receipt.raw ?? escapeFrame(frame), skewFlagged: decision.skewFlagged,
+    account: receipt.account ?? decision.account ?? '',
+    receivedAt: now,
+    peer: receipt.peer,
+    transport: receipt.transport,
+    raw: receipt.raw ?? escapeFrame(frame),
+    skewFlagged: decision.skewFlagged,
   });
   return { result, decision, source, dataError: payload.dataError };
 }
@@ -67,7 +71,8 @@ export interface SurgardReceipt {
 export function receiveSurgard(record: Buffer, now: Date, receipt: Pick<Receipt, 'raw'> & { peer: string }): SurgardReceipt {
   const parsed = parseSurgardRecord(record);
   if (!parsed.ok) return { parsed, decision: { kind: 'NAK', frame: SURGARD_NAK, reason: `surgard-${parsed.code}` }, source: null };
-  if (parsed.record.kind === 'heartbeat') return { parsed, decision: { kind: 'ACK', frame: SURGARD_ACK, reason: 'heartbeat' }, source: null };
+  if (parsed.record.kind === 'heartbeat')
+    return { parsed, decision: { kind: 'ACK', frame: SURGARD_ACK, reason: 'heartbeat' }, source: null };
   const source = sourceFromSurgard(parsed.record, now, receipt.peer, receipt.raw ?? escapeFrame(record));
   return { parsed, decision: { kind: 'ACK', frame: SURGARD_ACK, reason: 'accepted' }, source };
 }

@@ -17,8 +17,7 @@ export interface SlotHolder {
 
 export type Admission<T> =
   /** `evict`: a connection already released from its slot, which the caller closes. */
-  | { admit: true; evict: T | null }
-  | { admit: false; reason: 'max-connections' | 'max-connections-per-source' };
+  { admit: true; evict: T | null } | { admit: false; reason: 'max-connections' | 'max-connections-per-source' };
 
 export class ConnectionSlots<T extends SlotHolder> {
   private readonly bySource = new Map<string, Set<T>>();

@@ -34,20 +34,37 @@ export async function startGalaxyListener(options: GalaxyListenerOptions): Promi
   const now = options.now ?? (() => new Date());
   const count = (kind: string, result: string) => metrics.frames.inc({ transport: 'tcp', token: `galaxy-${kind}`, result });
 
-  const acceptEvent = async (message: Extract<GalaxyMessage, { kind: 'event' }>, raw: string, session: Session, peer: Peer): Promise<Reply> => {
+  const acceptEvent = async (
+    message: Extract<GalaxyMessage, { kind: 'event' }>,
+    raw: string,
+    session: Session,
+    peer: Peer,
+  ): Promise<Reply> => {
     const at = now();
     const peerText = `${peer.address}:${peer.port}`;
     const { decoded } = message;
     const source = sourceFromNative({
-      protocol: 'galaxy', token: 'SIA-DCS', account: session.account ?? '', data: message.data, events: decoded.ok ? decoded.events : [], receivedAt: at, peer: peerText, raw,
+      protocol: 'galaxy',
+      token: 'SIA-DCS',
+      account: session.account ?? '',
+      data: message.data,
+      events: decoded.ok ? decoded.events : [],
+      receivedAt: at,
+      peer: peerText,
+      raw,
     });
     // An event block that does not decode is still answered (a reject would make the panel resend it forever) and
     // kept as a dead letter with its raw bytes.
-    const accepted = decoded.ok ? await pipeline.acceptSource(source, source.token) : await pipeline.keepUndecodable(source, decoded.error, peer);
+    const accepted = decoded.ok
+      ? await pipeline.acceptSource(source, source.token)
+      : await pipeline.keepUndecodable(source, decoded.error, peer);
     count('event', accepted ? 'accepted' : 'not-accepted');
     if (!accepted) return REJECT;
     if (source.account) options.onPanelActivity?.(source.account, peer, at);
-    logger.info({ peer: peerText, account: source.account, codes: source.events.map((e) => e.code) }, `Galaxy event ${source.account} ${message.data}`);
+    logger.info(
+      { peer: peerText, account: source.account, codes: source.events.map((e) => e.code) },
+      `Galaxy event ${source.account} ${message.data}`,
+    );
     return ACK;
   };
 
@@ -57,7 +74,11 @@ export async function startGalaxyListener(options: GalaxyListenerOptions): Promi
       case 'bad-block':
         count('block', 'error');
         metrics.rejections.inc({ reason: `galaxy-${message.code}` });
-        warn.warn(`galaxy-${message.code}`, { peer: peerText, raw: escapeFrame(block), error: message.error }, `Galaxy block rejected: ${message.error}`);
+        warn.warn(
+          `galaxy-${message.code}`,
+          { peer: peerText, raw: escapeFrame(block), error: message.error },
+          `Galaxy block rejected: ${message.error}`,
+        );
         return REJECT;
       case 'account':
         // Repeats of the account block (sent every 50-100 ms until answered) only set the same account again.
@@ -77,7 +98,10 @@ export async function startGalaxyListener(options: GalaxyListenerOptions): Promi
         return ACK;
       case 'other':
         count('other', 'accepted');
-        logger.debug({ peer: peerText, account: session.account, function: message.function, data: message.data }, 'Galaxy block acknowledged, nothing to forward');
+        logger.debug(
+          { peer: peerText, account: session.account, function: message.function, data: message.data },
+          'Galaxy block acknowledged, nothing to forward',
+        );
         return ACK;
     }
   };

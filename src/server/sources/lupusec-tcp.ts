@@ -38,14 +38,24 @@ export async function startLupusecListener(options: LupusecListenerOptions): Pro
     const at = now();
     const { subscriber, event } = parsed.message;
     const source = sourceFromNative({
-      protocol: 'lupusec-cid', token: 'ADM-CID', account: subscriber, data: bytes.toString('latin1'), events: [event], receivedAt: at, peer: peerText, raw,
+      protocol: 'lupusec-cid',
+      token: 'ADM-CID',
+      account: subscriber,
+      data: bytes.toString('latin1'),
+      events: [event],
+      receivedAt: at,
+      peer: peerText,
+      raw,
     });
     noteChecksumMismatches(source.events, 'lupusec-cid', metrics, warn, { peer: peerText, account: source.account, raw });
     const accepted = await pipeline.acceptSource(source, source.token);
     metrics.frames.inc({ transport: 'tcp', token: 'lupusec-cid', result: accepted ? 'accepted' : 'not-accepted' });
     if (!accepted) return LUPUSEC_NAK;
     options.onPanelActivity?.(source.account, peer, at);
-    logger.info({ peer: peerText, account: source.account, codes: [`${event.qualifier}${event.code}`] }, `Lupusec Contact ID ${source.account}`);
+    logger.info(
+      { peer: peerText, account: source.account, codes: [`${event.qualifier}${event.code}`] },
+      `Lupusec Contact ID ${source.account}`,
+    );
     return LUPUSEC_ACK;
   };
 

@@ -31,7 +31,12 @@ export async function startSurgardListener(options: SurgardListenerOptions): Pro
       return (chunk) => {
         const out = framer.push(chunk);
         if (out.junkBytes > 0) metrics.junkBytes.inc({ transport: 'tcp' }, out.junkBytes);
-        if (out.overflowed) warn.warn('surgard-oversized', { peer: `${connection.peer.address}:${connection.peer.port}` }, 'Sur-Gard record over the size cap dropped');
+        if (out.overflowed)
+          warn.warn(
+            'surgard-oversized',
+            { peer: `${connection.peer.address}:${connection.peer.port}` },
+            'Sur-Gard record over the size cap dropped',
+          );
         for (const record of out.records) {
           connection.reply(() => pipeline.handleSurgard(record, connection.peer, heartbeatAccount), process.hrtime.bigint());
         }

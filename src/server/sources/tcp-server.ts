@@ -102,18 +102,39 @@ export async function serveTcp(options: TcpServerOptions): Promise<RunningListen
     const admission = slots.admit(peer.address);
     if (!admission.admit) {
       metrics.rejections.inc({ reason: admission.reason });
-      warn.warn(admission.reason, { peer: peerText(peer), listener: name, maxConnections: slots.maxConnections, maxConnectionsPerSource: slots.maxPerSource }, REFUSALS[admission.reason]);
+      warn.warn(
+        admission.reason,
+        { peer: peerText(peer), listener: name, maxConnections: slots.maxConnections, maxConnectionsPerSource: slots.maxPerSource },
+        REFUSALS[admission.reason],
+      );
       socket.destroy();
       return;
     }
     if (admission.evict) {
       const victim = admission.evict;
       metrics.rejections.inc({ reason: 'connection-evicted' });
-      warn.warn('connection-evicted', { peer: `${victim.source}:${victim.socket.remotePort}`, for: peerText(peer), listener: name, idleSeconds: Math.round((performance.now() - victim.lastActiveMs) / 1000), heldBySource: slots.heldBy(victim.source) + 1 }, 'maxConnections reached: closed the longest-idle connection of the source holding the most for one from a source under its fair share');
+      warn.warn(
+        'connection-evicted',
+        {
+          peer: `${victim.source}:${victim.socket.remotePort}`,
+          for: peerText(peer),
+          listener: name,
+          idleSeconds: Math.round((performance.now() - victim.lastActiveMs) / 1000),
+          heldBySource: slots.heldBy(victim.source) + 1,
+        },
+        'maxConnections reached: closed the longest-idle connection of the source holding the most for one from a source under its fair share',
+      );
       victim.socket.destroy();
     }
     let queued = 0;
-    const slot = { source: peer.address, socket, lastActiveMs: performance.now(), get busy() { return queued > 0; } };
+    const slot = {
+      source: peer.address,
+      socket,
+      lastActiveMs: performance.now(),
+      get busy() {
+        return queued > 0;
+      },
+    };
     slots.add(slot);
     chains.set(socket, Promise.resolve());
     gauge.inc();
@@ -122,30 +143,33 @@ export async function serveTcp(options: TcpServerOptions): Promise<RunningListen
       peer,
       reply(work, receivedAt) {
         if (++queued >= MAX_QUEUED_FRAMES && !socket.isPaused()) socket.pause();
-        chains.set(socket, chains.get(socket)!.then(async () => {
-          try {
-            let result: { frame: Buffer | null; kind: string };
+        chains.set(
+          socket,
+          chains.get(socket)!.then(async () => {
             try {
-              result = await work();
-            } catch (err) {
-              // A bug must cost this frame an answer, not the process: no reply means the panel retries.
-              logger.error({ peer: peerText(peer), listener: name, err: errorStack(err) }, 'frame processing failed');
-              return;
+              let result: { frame: Buffer | null; kind: string };
+              try {
+                result = await work();
+              } catch (err) {
+                // A bug must cost this frame an answer, not the process: no reply means the panel retries.
+                logger.error({ peer: peerText(peer), listener: name, err: errorStack(err) }, 'frame processing failed');
+                return;
+              }
+              const { frame, kind } = result;
+              if (!frame || socket.destroyed) return;
+              socket.write(frame);
+              slot.lastActiveMs = performance.now();
+              metrics.replies.inc({ kind });
+              metrics.ackLatency.observe(Number(process.hrtime.bigint() - receivedAt) / 1e9);
+              options.afterReply?.(connection);
+            } finally {
+              // Counted until answered, not until started: a close-after-reply timer must not end the connection
+              // while a frame is still being accepted (its ACK would be lost).
+              queued--;
+              if (queued <= MAX_QUEUED_FRAMES / 4 && socket.isPaused() && !closing) socket.resume();
             }
-            const { frame, kind } = result;
-            if (!frame || socket.destroyed) return;
-            socket.write(frame);
-            slot.lastActiveMs = performance.now();
-            metrics.replies.inc({ kind });
-            metrics.ackLatency.observe(Number(process.hrtime.bigint() - receivedAt) / 1e9);
-            options.afterReply?.(connection);
-          } finally {
-            // Counted until answered, not until started: a close-after-reply timer must not end the connection
-            // while a frame is still being accepted (its ACK would be lost).
-            queued--;
-            if (queued <= MAX_QUEUED_FRAMES / 4 && socket.isPaused() && !closing) socket.resume();
-          }
-        }));
+          }),
+        );
       },
       get queued() {
         return queued;
@@ -192,11 +216,13 @@ export async function serveTcp(options: TcpServerOptions): Promise<RunningListen
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       // Frames already received are answered; nothing new is read.
       for (const socket of chains.keys()) socket.pause();
-      await Promise.all([...chains].map(async ([socket, chain]) => {
-        await chain;
-        socket.end();
-        setTimeout(() => socket.destroy(), 1000).unref();
-      }));
+      await Promise.all(
+        [...chains].map(async ([socket, chain]) => {
+          await chain;
+          socket.end();
+          setTimeout(() => socket.destroy(), 1000).unref();
+        }),
+      );
       await closed;
     },
   };

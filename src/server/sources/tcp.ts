@@ -32,7 +32,12 @@ export function startTcpListener(options: TcpListenerOptions): Promise<RunningLi
       ? {
           afterReply: (c) => {
             clearTimeout(closeTimers.get(c));
-            closeTimers.set(c, setTimeout(() => { if (c.queued === 0) c.socket.end(); }, closeAfter).unref());
+            closeTimers.set(
+              c,
+              setTimeout(() => {
+                if (c.queued === 0) c.socket.end();
+              }, closeAfter).unref(),
+            );
           },
         }
       : {}),

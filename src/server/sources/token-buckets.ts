@@ -30,7 +30,8 @@ export class TokenBuckets {
   private nextSweepMs = -Infinity;
 
   constructor(options: TokenBucketOptions) {
-    if (!(options.perSecond > 0) || !(options.burst >= 1)) throw new RangeError(`perSecond must be > 0 and burst >= 1, got ${options.perSecond} and ${options.burst}`);
+    if (!(options.perSecond > 0) || !(options.burst >= 1))
+      throw new RangeError(`perSecond must be > 0 and burst >= 1, got ${options.perSecond} and ${options.burst}`);
     this.perMs = options.perSecond / 1000;
     this.burst = options.burst;
     this.maxSources = options.maxSources ?? 10_000;

@@ -43,14 +43,21 @@ type Refusal = Extract<DatagramFrame, { ok: false }>['reason'];
 const REFUSALS: Readonly<Record<Refusal, { reason: string; message: string }>> = {
   'no-frame': { reason: 'not-a-frame', message: 'datagram holds no DC-09 frame' },
   'several-frames': { reason: 'udp-several-frames', message: 'datagram holds more than one frame: not answered (one frame per datagram)' },
-  'bytes-outside-frame': { reason: 'udp-bytes-outside-frame', message: 'datagram holds bytes besides its frame and NUL/CR/LF padding: not answered' },
+  'bytes-outside-frame': {
+    reason: 'udp-bytes-outside-frame',
+    message: 'datagram holds bytes besides its frame and NUL/CR/LF padding: not answered',
+  },
 };
 
 /**
  * The reply one datagram gets, or null: not exactly one frame, a frame that needs no answer, or a reply larger than
  * the datagram (a short frame's NAK, 47 bytes, would otherwise amplify a forged request). Never rejects.
  */
-export async function answerDatagram(datagram: Buffer, peer: Peer, context: DatagramContext): Promise<{ frame: Buffer; kind: string } | null> {
+export async function answerDatagram(
+  datagram: Buffer,
+  peer: Peer,
+  context: DatagramContext,
+): Promise<{ frame: Buffer; kind: string } | null> {
   const { metrics, warn } = context;
   const found = frameOfDatagram(datagram, context.maxFrameBytes);
   if (!found.ok) {
@@ -63,7 +70,11 @@ export async function answerDatagram(datagram: Buffer, peer: Peer, context: Data
   if (!decision.frame) return null;
   if (decision.frame.length > datagram.length) {
     metrics.rejections.inc({ reason: 'udp-reply-larger-than-request' });
-    warn.warn('udp-reply-larger-than-request', { peer: `${peer.address}:${peer.port}`, bytes: datagram.length, reply: decision.kind, replyBytes: decision.frame.length }, `${decision.kind} not sent: it would be larger than the datagram it answers`);
+    warn.warn(
+      'udp-reply-larger-than-request',
+      { peer: `${peer.address}:${peer.port}`, bytes: datagram.length, reply: decision.kind, replyBytes: decision.frame.length },
+      `${decision.kind} not sent: it would be larger than the datagram it answers`,
+    );
     return null;
   }
   return { frame: decision.frame, kind: decision.kind };
@@ -84,7 +95,11 @@ export async function startUdpListener(options: UdpListenerOptions): Promise<Run
     if (closing) return;
     if (buckets && !buckets.take(rinfo.address)) {
       rateLimited.inc();
-      warn.warn('udp-rate-limited', { address: rinfo.address }, 'datagrams dropped unread: source address over receiver.udpDatagramsPerSecondPerSource');
+      warn.warn(
+        'udp-rate-limited',
+        { address: rinfo.address },
+        'datagrams dropped unread: source address over receiver.udpDatagramsPerSecondPerSource',
+      );
       return;
     }
     const received = process.hrtime.bigint();
@@ -95,7 +110,9 @@ export async function startUdpListener(options: UdpListenerOptions): Promise<Run
       metrics.replies.inc({ kind: reply.kind });
       metrics.ackLatency.observe(Number(process.hrtime.bigint() - received) / 1e9);
     });
-    const guarded = work.catch((err: unknown) => logger.error({ peer: `${rinfo.address}:${rinfo.port}`, listener: name, err: errorStack(err) }, 'frame processing failed'));
+    const guarded = work.catch((err: unknown) =>
+      logger.error({ peer: `${rinfo.address}:${rinfo.port}`, listener: name, err: errorStack(err) }, 'frame processing failed'),
+    );
     inFlight.add(guarded);
     void guarded.finally(() => inFlight.delete(guarded));
   });

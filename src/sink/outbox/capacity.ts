@@ -48,7 +48,10 @@ export class Capacity {
 
   maxBytesReached(): OutboxFullError {
     this.noteFull('max-bytes');
-    return new OutboxFullError('max-bytes', `outbox is full: ${this.journal.bytes} journal bytes + ${this.dead.bytes} dead-letter bytes, maxBytes ${this.config.maxBytes}`);
+    return new OutboxFullError(
+      'max-bytes',
+      `outbox is full: ${this.journal.bytes} journal bytes + ${this.dead.bytes} dead-letter bytes, maxBytes ${this.config.maxBytes}`,
+    );
   }
 
   /** A write failed with ENOSPC (or EDQUOT). */

@@ -56,7 +56,10 @@ export function matchLetters(letters: readonly StoredDeadLetter[], filter: DeadL
 }
 
 /** What re-queueing letters comes to: each event id once, with its original id, and the lines it frees. */
-export function requeuePlan(letters: readonly StoredDeadLetter[], remap: RetryDeadOptions['remap']): { chosen: Map<string, { event: OutgoingEvent; lines: number[] }>; skipped: StoredDeadLetter[] } {
+export function requeuePlan(
+  letters: readonly StoredDeadLetter[],
+  remap: RetryDeadOptions['remap'],
+): { chosen: Map<string, { event: OutgoingEvent; lines: number[] }>; skipped: StoredDeadLetter[] } {
   const chosen = new Map<string, { event: OutgoingEvent; lines: number[] }>();
   const skipped: StoredDeadLetter[] = [];
   for (const letter of letters) {
@@ -114,7 +117,10 @@ export class DeadLetterActions {
       const letters = matchLetters(await this.store.readAll(), filter, true);
       if (letters.length > 0) {
         await this.store.remove(new Set(letters.map((l) => l.line)));
-        this.logger.warn({ discarded: letters.length, event_ids: letters.map((l) => l.id) }, 'outbox: dead letters discarded by the operator');
+        this.logger.warn(
+          { discarded: letters.length, event_ids: letters.map((l) => l.id) },
+          'outbox: dead letters discarded by the operator',
+        );
       }
       return letters;
     });

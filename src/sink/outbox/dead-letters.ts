@@ -111,7 +111,10 @@ export class DeadLetterStore {
       store.lines++;
     }
     if (damaged.length > 0) {
-      logger?.error({ file: store.path, lines: damaged.slice(0, 20) }, `outbox: ${damaged.length} dead-letter line(s) unreadable; listed as unreadable-line, the other letters are kept`);
+      logger?.error(
+        { file: store.path, lines: damaged.slice(0, 20) },
+        `outbox: ${damaged.length} dead-letter line(s) unreadable; listed as unreadable-line, the other letters are kept`,
+      );
     }
     store.size = end;
     if (!readOnly) {

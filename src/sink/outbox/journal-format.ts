@@ -94,7 +94,13 @@ function checkSeq(seq: number): void {
 }
 
 /** An event record's frame with everything but the payload filled in; the payload goes at `payloadAt`. */
-function eventFrame(seq: number, acceptedAt: number, account: string, id: string, payloadBytes: number): { frame: Buffer; payloadAt: number } {
+function eventFrame(
+  seq: number,
+  acceptedAt: number,
+  account: string,
+  id: string,
+  payloadBytes: number,
+): { frame: Buffer; payloadAt: number } {
   checkSeq(seq);
   const accountBytes = Buffer.byteLength(account, 'utf8');
   const idBytes = Buffer.byteLength(id, 'utf8');
@@ -115,7 +121,13 @@ function eventFrame(seq: number, acceptedAt: number, account: string, id: string
  * An event record built straight from the event's JSON text: the text is encoded once, into the frame, and the
  * returned `payload` is a view of those bytes (what the outbox keeps for later attempts).
  */
-export function encodeEventRecord(seq: number, acceptedAt: number, account: string, id: string, json: string): { frame: Buffer; payload: Buffer } {
+export function encodeEventRecord(
+  seq: number,
+  acceptedAt: number,
+  account: string,
+  id: string,
+  json: string,
+): { frame: Buffer; payload: Buffer } {
   const { frame, payloadAt } = eventFrame(seq, acceptedAt, account, id, Buffer.byteLength(json, 'utf8'));
   frame.write(json, payloadAt, 'utf8');
   return { frame: seal(frame), payload: frame.subarray(payloadAt) };
@@ -247,7 +259,10 @@ export interface SegmentScan {
   records: number;
 }
 
-type Item = { kind: 'record'; record: ScannedRecord; offset: number; end: number } | { kind: 'commit'; commit: Commit; end: number } | { kind: 'damage'; start: number; end: number; reason: string };
+type Item =
+  | { kind: 'record'; record: ScannedRecord; offset: number; end: number }
+  | { kind: 'commit'; commit: Commit; end: number }
+  | { kind: 'damage'; start: number; end: number; reason: string };
 
 /**
  * Hands records, commit markers and damaged ranges to `visit` in file order (every unreadable byte range
@@ -255,7 +270,8 @@ type Item = { kind: 'record'; record: ScannedRecord; offset: number; end: number
  * array of them behind (issue #15: start-up with a million pending events).
  */
 function walk(buf: Buffer, from: number, version: 1 | 2, damagedFrom: number | null, visit: (item: Item) => boolean | void): void {
-  let damage: { start: number; reason: string } | null = damagedFrom === null ? null : { start: damagedFrom, reason: 'not an outbox journal segment (bad magic)' };
+  let damage: { start: number; reason: string } | null =
+    damagedFrom === null ? null : { start: damagedFrom, reason: 'not an outbox journal segment (bad magic)' };
   let offset = from;
   while (offset < buf.length) {
     const read = readRecord(buf, offset, version);
@@ -266,7 +282,14 @@ function walk(buf: Buffer, from: number, version: 1 | 2, damagedFrom: number | n
     }
     if (damage && visit({ kind: 'damage', start: damage.start, end: offset, reason: damage.reason }) === false) return;
     damage = null;
-    if (visit(read.item.type === 'commit' ? { kind: 'commit', commit: read.item, end: read.end } : { kind: 'record', record: read.item, offset, end: read.end }) === false) return;
+    if (
+      visit(
+        read.item.type === 'commit'
+          ? { kind: 'commit', commit: read.item, end: read.end }
+          : { kind: 'record', record: read.item, offset, end: read.end },
+      ) === false
+    )
+      return;
     offset = read.end;
   }
   if (damage) visit({ kind: 'damage', start: damage.start, end: buf.length, reason: damage.reason });
@@ -280,11 +303,26 @@ function tornReasonOf(cut: Item): string {
  * Reads one segment, handing each readable record to `onRecord` in file order. Never throws: damage is reported in
  * the result; in the newest segment (`isLast`) an unfinished batch at the end is reported as `tornReason`.
  */
-export function scanSegment(buf: Buffer, isLast: boolean, onRecord: (record: ScannedRecord, offset: number, size: number) => void): SegmentScan {
-  const empty = (tornReason: string | null, damage: DamagedRange[] = []): SegmentScan => ({ version: SEGMENT_FORMAT_VERSION, badMagic: false, validEnd: 0, tornReason, damage, events: 0, records: 0 });
+export function scanSegment(
+  buf: Buffer,
+  isLast: boolean,
+  onRecord: (record: ScannedRecord, offset: number, size: number) => void,
+): SegmentScan {
+  const empty = (tornReason: string | null, damage: DamagedRange[] = []): SegmentScan => ({
+    version: SEGMENT_FORMAT_VERSION,
+    badMagic: false,
+    validEnd: 0,
+    tornReason,
+    damage,
+    events: 0,
+    records: 0,
+  });
   if (buf.length < SEGMENT_MAGIC.length) {
     // A crash right after the file was created: only the newest segment can be caught like that.
-    if (isLast) return empty(buf.length === 0 || SEGMENT_MAGIC.subarray(0, buf.length).equals(buf) ? 'incomplete segment header' : 'short segment header');
+    if (isLast)
+      return empty(
+        buf.length === 0 || SEGMENT_MAGIC.subarray(0, buf.length).equals(buf) ? 'incomplete segment header' : 'short segment header',
+      );
     return empty(null, [{ start: 0, end: buf.length, reason: 'not an outbox journal segment (short header)', lostEvents: null }]);
   }
   const head = buf.subarray(0, SEGMENT_MAGIC.length);

@@ -311,7 +311,15 @@ export class Journal {
     }
     this.found.push({ ...range, segment, file, quarantine: copy });
     this.logger.error(
-      { file, start: range.start, end: range.end, bytes: range.end - range.start, lostEvents: range.lostEvents, reason: range.reason, quarantine: copy },
+      {
+        file,
+        start: range.start,
+        end: range.end,
+        bytes: range.end - range.start,
+        lostEvents: range.lostEvents,
+        reason: range.reason,
+        quarantine: copy,
+      },
       'outbox journal: damaged bytes skipped; the events in them cannot be delivered',
     );
   }

@@ -63,7 +63,9 @@ export class Ledger<E extends LedgerEvent> {
    * @param revive builds the live event of a scanned event record found at `offset` (`size` bytes) in `segment`
    *               (the scan's buffers are views of the segment file: copy what is kept).
    */
-  constructor(private readonly revive: (record: Extract<ScannedRecord, { type: 'event' }>, segment: number, offset: number, size: number) => E) {}
+  constructor(
+    private readonly revive: (record: Extract<ScannedRecord, { type: 'event' }>, segment: number, offset: number, size: number) => E,
+  ) {}
 
   private segment(n: number): SegmentInfo {
     let info = this.segments.get(n);
@@ -157,7 +159,11 @@ export class Ledger<E extends LedgerEvent> {
     const firstCarrying = doomed.findIndex((n) => carryOf(n).length > 0);
     if (firstCarrying < 0) return { free: doomed, carry: [], rest: [] };
     const rest = doomed.slice(firstCarrying);
-    return { free: doomed.slice(0, firstCarrying), carry: [...new Map(rest.flatMap(carryOf).map((c) => [c.seq, c] as const)).values()], rest };
+    return {
+      free: doomed.slice(0, firstCarrying),
+      carry: [...new Map(rest.flatMap(carryOf).map((c) => [c.seq, c] as const)).values()],
+      rest,
+    };
   }
 
   /** The segment's file is gone. */

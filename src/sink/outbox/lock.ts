@@ -90,7 +90,10 @@ async function removeStaleLock(path: string, mine: string): Promise<void> {
   const guard = `${path}.takeover`;
   if (!(await linkInto(mine, guard))) {
     // mtime is when the holder wrote its pid file, at most a few seconds before it took the guard.
-    const since = await stat(guard).then((s) => Date.now() - s.mtimeMs, () => 0);
+    const since = await stat(guard).then(
+      (s) => Date.now() - s.mtimeMs,
+      () => 0,
+    );
     if (since > GUARD_STALE_MS) await unlink(guard).catch(() => undefined);
     await delay(5 + Math.random() * 20);
     return;

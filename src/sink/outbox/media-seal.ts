@@ -70,7 +70,10 @@ export class MediaSeal {
     if (media) return { ...event, media } as OutgoingEvent;
     if (!this.warned) {
       this.warned = true;
-      this.logger.warn({ keyFile: this.keyFile, event_id: event.body.event_id }, 'outbox: a stored camera source cannot be decrypted with the key file (was it replaced?); such events are delivered without a snapshot');
+      this.logger.warn(
+        { keyFile: this.keyFile, event_id: event.body.event_id },
+        'outbox: a stored camera source cannot be decrypted with the key file (was it replaced?); such events are delivered without a snapshot',
+      );
     }
     return event as OutgoingEvent;
   }

@@ -25,7 +25,17 @@ import { DeadLetterActions, letterOf, type DeadLetterFilter, type RetryDeadOptio
 import { DeadLetterStore, type DeadLetter, type StoredDeadLetter } from './dead-letters.js';
 import { Capacity } from './capacity.js';
 import { DeliveryFailedError, DeliveryTimeoutError, isNoSpace, OutboxClosedError, OutboxWriteError } from './errors.js';
-import { encodeEventRecord, makeDurableDir, segmentBytesFor, Journal, type JournalDamageReport, type JournalFileOps, type JournalStats, type OutcomeKind, type Placement } from './journal.js';
+import {
+  encodeEventRecord,
+  makeDurableDir,
+  segmentBytesFor,
+  Journal,
+  type JournalDamageReport,
+  type JournalFileOps,
+  type JournalStats,
+  type OutcomeKind,
+  type Placement,
+} from './journal.js';
 import { Ledger, type CarriedOutcome, type DuplicateEvent } from './ledger.js';
 import { lockDir, type DirLock } from './lock.js';
 import { Entry } from './entry.js';
@@ -152,13 +162,19 @@ export async function openOutbox(config: OutboxConfig, deps: OutboxDeps): Promis
       onRecord: (record, segment, file, offset, size) => {
         const duplicate = ledger.add(record, segment, file, offset, size);
         if (duplicate && ledger.duplicates.length <= DUPLICATES_LOGGED) {
-          deps.logger.error({ ...duplicate }, 'outbox journal: event record with a sequence number seen before skipped (the first one is kept)');
+          deps.logger.error(
+            { ...duplicate },
+            'outbox journal: event record with a sequence number seen before skipped (the first one is kept)',
+          );
         }
       },
     });
     ledger.recovered();
     if (ledger.duplicates.length > DUPLICATES_LOGGED) {
-      deps.logger.error({ duplicates: ledger.duplicates.length, logged: DUPLICATES_LOGGED }, 'outbox journal: more event records with a sequence number seen before were skipped');
+      deps.logger.error(
+        { duplicates: ledger.duplicates.length, logged: DUPLICATES_LOGGED },
+        'outbox journal: more event records with a sequence number seen before were skipped',
+      );
     }
     const dead = await DeadLetterStore.open(config.dir, readOnly, deps.logger);
     // Camera credentials are stored encrypted; a read-only view shows them sealed and needs no key.
@@ -260,10 +276,15 @@ export class Outbox implements DurableLog {
       timers: { now: this.clock, set: (fire, ms) => setTimeout(fire, ms), clear: (t) => clearTimeout(t as NodeJS.Timeout) },
       logger: this.logger,
     });
-    this.letters = new DeadLetterActions(dead, this.logger, () => this.assertWritable(), (events) => {
-      const at = this.clock();
-      return this.persist(events.map((event) => this.newEntry(event, at)));
-    });
+    this.letters = new DeadLetterActions(
+      dead,
+      this.logger,
+      () => this.assertWritable(),
+      (events) => {
+        const at = this.clock();
+        return this.persist(events.map((event) => this.newEntry(event, at)));
+      },
+    );
     // Reloaded events go back in their original order, per account.
     for (const entry of this.live.values()) this.enqueue(entry);
     if (!readOnly) this.scheduleCompaction();
@@ -409,7 +430,16 @@ export class Outbox implements DurableLog {
           }
         };
       }
-      timer = setTimeout(() => fail(new DeliveryTimeoutError([...open].map((e) => e.id ?? ''), timeoutMs)), timeoutMs);
+      timer = setTimeout(
+        () =>
+          fail(
+            new DeliveryTimeoutError(
+              [...open].map((e) => e.id ?? ''),
+              timeoutMs,
+            ),
+          ),
+        timeoutMs,
+      );
     });
     // The timeout can fire before `append` awaits the promise (a slow fsync): never an unhandled rejection.
     promise.catch(() => undefined);
@@ -524,7 +554,13 @@ export class Outbox implements DurableLog {
     this.durably([() => this.writeOutcomes(batch)]);
   }
 
-  private finishDead(entry: Entry, reason: 'permanent' | 'max-age' | 'unreadable', detail: string, status?: number, response?: unknown): void {
+  private finishDead(
+    entry: Entry,
+    reason: 'permanent' | 'max-age' | 'unreadable',
+    detail: string,
+    status?: number,
+    response?: unknown,
+  ): void {
     this.settle(entry, false, `${reason}: ${detail}`);
     this.dropFresh(entry);
     const letter: DeadLetter = {
@@ -552,8 +588,7 @@ export class Outbox implements DurableLog {
         else if (typeof stored === 'string') {
           this.unreadable(entry, stored);
           await this.dead.append([{ ...letter, detail: `${detail}; its journal record cannot be read: ${stored}` }]);
-        }
-        else await this.dead.append([{ ...letter, id: entry.id ?? letter.id, event: storedEvent(stored) as OutgoingEvent }]);
+        } else await this.dead.append([{ ...letter, id: entry.id ?? letter.id, event: storedEvent(stored) as OutgoingEvent }]);
         this.release(entry);
       },
       () => this.writeOutcomes([{ entry, outcome: 'dead', detail: { reason, ...(status !== undefined ? { status } : {}) } }]),
@@ -563,9 +598,17 @@ export class Outbox implements DurableLog {
   private async writeOutcomes(batch: readonly PendingOutcome[]): Promise<void> {
     const at = iso(this.clock());
     const segment = await this.journal.append(
-      batch.map(({ entry, outcome, detail }) => ({ type: 'outcome' as const, seq: entry.seq, outcome, detail: { id: entry.id ?? '', at, ...detail } })),
+      batch.map(({ entry, outcome, detail }) => ({
+        type: 'outcome' as const,
+        seq: entry.seq,
+        outcome,
+        detail: { id: entry.id ?? '', at, ...detail },
+      })),
     );
-    this.ledger.outcomesWritten(segment, batch.map(({ entry, outcome }): CarriedOutcome => ({ seq: entry.seq, home: entry.home, outcome, id: entry.id ?? '' })));
+    this.ledger.outcomesWritten(
+      segment,
+      batch.map(({ entry, outcome }): CarriedOutcome => ({ seq: entry.seq, home: entry.home, outcome, id: entry.id ?? '' })),
+    );
     this.noteSegment(segment);
   }
 
@@ -730,7 +773,12 @@ export class Outbox implements DurableLog {
       deadLetters: this.dead.count,
       state: this.state(),
       inFlight: this.scheduler.running,
-      damage: { ...this.journal.damageReport(), duplicateEvents: this.ledger.duplicates.length, duplicates: this.ledger.duplicates, unreadableEvents: this.unreadableEvents },
+      damage: {
+        ...this.journal.damageReport(),
+        duplicateEvents: this.ledger.duplicates.length,
+        duplicates: this.ledger.duplicates,
+        unreadableEvents: this.unreadableEvents,
+      },
     };
   }
 

@@ -95,7 +95,7 @@ export class SeqIndex<E> {
     let after = Number.NEGATIVE_INFINITY;
     let i = this.head;
     let layout = this.layout;
-    for (;; i++) {
+    for (; ; i++) {
       if (layout !== this.layout) {
         layout = this.layout;
         i = this.lowerBound(after);

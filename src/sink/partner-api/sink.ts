@@ -90,9 +90,7 @@ function asTarget(v: unknown): UploadTarget | null {
 function parseUploads(v: unknown): UploadSet | null {
   if (!v || typeof v !== 'object') return null;
   const o = v as Record<string, unknown>;
-  const snapshots = Array.isArray(o.snapshots)
-    ? o.snapshots.map(asTarget).filter((t): t is UploadTarget => t !== null)
-    : [];
+  const snapshots = Array.isArray(o.snapshots) ? o.snapshots.map(asTarget).filter((t): t is UploadTarget => t !== null) : [];
   const set: UploadSet = { snapshots, shortMp4: asTarget(o.short_mp4), eventMp4: asTarget(o.event_mp4) };
   return set.snapshots.length || set.shortMp4 || set.eventMp4 ? set : null;
 }
@@ -118,7 +116,8 @@ function isJpeg(buf: Buffer): boolean {
 }
 
 /** What `sink.auth.privateKeyFile` must hold, and how to make one. */
-const PRIVATE_KEY_FORMAT = 'expected a PKCS#8 PEM RSA private key ("-----BEGIN PRIVATE KEY-----"); make one with: openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out partner.key';
+const PRIVATE_KEY_FORMAT =
+  'expected a PKCS#8 PEM RSA private key ("-----BEGIN PRIVATE KEY-----"); make one with: openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out partner.key';
 
 export function createPartnerApiSink(config: PartnerApiSinkConfig, deps: PartnerApiSinkDeps): PartnerApiSink {
   const log = deps.logger.child({ component: 'partner-api' });
@@ -167,7 +166,9 @@ export function createPartnerApiSink(config: PartnerApiSinkConfig, deps: Partner
     } catch (err) {
       // Unreadable file: its error code (ENOENT, EACCES, …); unusable content: loadPrivateKey's reason, which never quotes the key.
       const code = (err as NodeJS.ErrnoException).code;
-      const problem = code ? `cannot read ${auth.privateKeyFile} (${code})` : `${auth.privateKeyFile}: ${errorMessage(err).replace(/^the (private )?key /, '')}`;
+      const problem = code
+        ? `cannot read ${auth.privateKeyFile} (${code})`
+        : `${auth.privateKeyFile}: ${errorMessage(err).replace(/^the (private )?key /, '')}`;
       throw new StartupError(`sink.auth.privateKeyFile: ${problem}`, PRIVATE_KEY_FORMAT, code);
     }
     tokens = createTokenProvider({
@@ -259,7 +260,7 @@ export function createPartnerApiSink(config: PartnerApiSinkConfig, deps: Partner
     const response = json ?? (raw && raw.length ? raw.toString('utf8').slice(0, 2000) : undefined);
     const detail =
       json && typeof json === 'object'
-        ? str((json as Record<string, unknown>).message) ?? str((json as Record<string, unknown>).error)
+        ? (str((json as Record<string, unknown>).message) ?? str((json as Record<string, unknown>).error))
         : undefined;
     return { kind: 'permanent', status, reason: `HTTP ${status}${detail ? `: ${detail}` : ''}`, response };
   }
@@ -332,13 +333,7 @@ export function createPartnerApiSink(config: PartnerApiSinkConfig, deps: Partner
   }
 
   /** One media step with up to `mediaRetries` retries (full-jitter backoff); logs only redacted URLs. */
-  async function step<T>(
-    eventId: string,
-    name: string,
-    seq: number | undefined,
-    url: string,
-    fn: () => Promise<T>,
-  ): Promise<T> {
+  async function step<T>(eventId: string, name: string, seq: number | undefined, url: string, fn: () => Promise<T>): Promise<T> {
     for (let attemptNo = 0; ; attemptNo++) {
       try {
         return await fn();

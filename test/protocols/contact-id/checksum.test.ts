@@ -3,7 +3,14 @@ import { cidChecksum, cidDigitValue, isCidChecksumValid } from '../../../src/pro
 
 describe('cidDigitValue (docs/contact-id.md §1)', () => {
   it.each([
-    ['0', 10], ['1', 1], ['9', 9], ['A', 10], ['a', 10], ['b', 11], ['C', 12], ['F', 15],
+    ['0', 10],
+    ['1', 1],
+    ['9', 9],
+    ['A', 10],
+    ['a', 10],
+    ['b', 11],
+    ['C', 12],
+    ['F', 15],
   ])('%s counts %i', (digit, value) => {
     expect(cidDigitValue(digit)).toBe(value);
   });

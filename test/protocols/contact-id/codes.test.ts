@@ -15,11 +15,23 @@ describe('Contact ID code table (docs/contact-id.md §3)', () => {
   });
 
   it.each([
-    ['141', 'trouble'], ['142', 'trouble'],
-    ['370', 'trouble'], ['371', 'trouble'], ['372', 'trouble'],
-    ['385', 'trouble'], ['386', 'trouble'], ['387', 'trouble'], ['388', 'trouble'],
-    ['520', 'bypass'], ['521', 'bypass'], ['522', 'bypass'], ['523', 'bypass'],
-    ['524', 'bypass'], ['525', 'bypass'], ['526', 'bypass'], ['527', 'bypass'],
+    ['141', 'trouble'],
+    ['142', 'trouble'],
+    ['370', 'trouble'],
+    ['371', 'trouble'],
+    ['372', 'trouble'],
+    ['385', 'trouble'],
+    ['386', 'trouble'],
+    ['387', 'trouble'],
+    ['388', 'trouble'],
+    ['520', 'bypass'],
+    ['521', 'bypass'],
+    ['522', 'bypass'],
+    ['523', 'bypass'],
+    ['524', 'bypass'],
+    ['525', 'bypass'],
+    ['526', 'bypass'],
+    ['527', 'bypass'],
     // docs/contact-id.md §4: 350–360 → YC/YK, the whole range.
     ...['350', '351', '352', '353', '354', '355', '356', '357', '358', '359', '360'].map((code) => [code, 'trouble']),
   ])('expands the ranges of the reference: %s is %s', (code, category) => {
@@ -48,9 +60,7 @@ describe('Contact ID code table (docs/contact-id.md §3)', () => {
 
   it('marks exactly the OC rows as open/close codes, all in the 400s', () => {
     const openClose = [...CID_CODES.values()].filter((info) => info.openClose).map((info) => info.code);
-    expect(openClose).toEqual([
-      '400', '401', '402', '403', '407', '408', '409', '441', '442', '450', '451', '452', '456', '458', '463',
-    ]);
+    expect(openClose).toEqual(['400', '401', '402', '403', '407', '408', '409', '441', '442', '450', '451', '452', '456', '458', '463']);
   });
 
   it('returns an unknown entry for codes outside the table', () => {

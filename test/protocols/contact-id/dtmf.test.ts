@@ -9,8 +9,15 @@ describe('parseCidDtmf (docs/contact-id.md §1)', () => {
       messageType: '18',
       checksumOk: true,
       event: {
-        protocol: 'cid', qualifier: '1', code: '131', group: '01', zone: '015',
-        addressKind: 'zone', category: 'alarm', description: 'Perimeter', known: true,
+        protocol: 'cid',
+        qualifier: '1',
+        code: '131',
+        group: '01',
+        zone: '015',
+        addressKind: 'zone',
+        category: 'alarm',
+        description: 'Perimeter',
+        known: true,
       },
     });
     expect(parseCidDtmf('1234183401010016')).toMatchObject({
@@ -53,9 +60,7 @@ describe('buildCidDtmf (docs/contact-id.md §1)', () => {
 
   it('pads the account and writes message type 98 on request', () => {
     // 8 zeros count 80, the rest 34: 114 → S = 6
-    expect(buildCidDtmf({ account: '12', messageType: '98', qualifier: '6', code: '602', group: '0', zone: '0' })).toBe(
-      '0012986602000006',
-    );
+    expect(buildCidDtmf({ account: '12', messageType: '98', qualifier: '6', code: '602', group: '0', zone: '0' })).toBe('0012986602000006');
   });
 
   it.each([
@@ -72,9 +77,7 @@ describe('buildCidDtmf (docs/contact-id.md §1)', () => {
 
 describe('formatCidData (docs/contact-id.md §4)', () => {
   it('writes the data block with and without the account wrapper', () => {
-    expect(formatCidData({ account: '00AAAA', qualifier: '3', code: '407', group: '01', zone: '001' })).toBe(
-      '#00AAAA|3407 01 001',
-    );
+    expect(formatCidData({ account: '00AAAA', qualifier: '3', code: '407', group: '01', zone: '001' })).toBe('#00AAAA|3407 01 001');
     expect(formatCidData({ qualifier: 'E', code: 130, group: 1, zone: 15 })).toBe('1130 01 015');
     expect(formatCidData({ account: null, qualifier: 'P', code: '602', group: '99', zone: '999' })).toBe('6602 99 999');
   });

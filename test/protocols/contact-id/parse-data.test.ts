@@ -14,8 +14,14 @@ const SAMPLES = [
     data: '#9999|1900 00 001',
     account: '9999',
     event: {
-      qualifier: '1', code: '900', group: '00', zone: '001',
-      category: 'unknown', addressKind: 'zone', known: false, description: 'Unknown Contact ID code 900',
+      qualifier: '1',
+      code: '900',
+      group: '00',
+      zone: '001',
+      category: 'unknown',
+      addressKind: 'zone',
+      known: false,
+      description: 'Unknown Contact ID code 900',
     },
   },
   {
@@ -136,10 +142,12 @@ describe('the whole DC-05 string inside ADM-CID (field dialect, docs/contact-id.
   ])('%s: %s decodes, checksumOk %s', (_name, data, checksumOk) => {
     const result = parseCidData(data);
     expect(result).toMatchObject({ ok: true, account: data.slice(1, data.indexOf('|')) });
-    expect(result.ok && result.events).toEqual([expect.objectContaining({ qualifier: '1', code: '131', group: '01', zone: '015', category: 'alarm', checksumOk })]);
+    expect(result.ok && result.events).toEqual([
+      expect.objectContaining({ qualifier: '1', code: '131', group: '01', zone: '015', category: 'alarm', checksumOk }),
+    ]);
   });
 
-  it('the short form carries no checksumOk (DC-09\'s CRC covers it)', () => {
+  it("the short form carries no checksumOk (DC-09's CRC covers it)", () => {
     const result = parseCidData('#1234|1131 01 015');
     expect(result.ok && result.events[0]).not.toHaveProperty('checksumOk');
   });

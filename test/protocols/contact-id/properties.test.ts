@@ -14,9 +14,7 @@ const qualifierSymbol = fc.constantFrom('1', '3', '6', 'E', 'R', 'P', 'e', 'r', 
 const eventFields = fc.record({ qualifier: qualifierSymbol, code: hexField(3), group: hexField(2), zone: hexField(3) });
 
 /** Text made of the characters the decoders care about, so that near-misses are tried often. */
-const cidLikeText = fc
-  .array(fc.constantFrom(...'#|0123456789AaBbEeFfGPpRr -'.split('')), { maxLength: 30 })
-  .map((chars) => chars.join(''));
+const cidLikeText = fc.array(fc.constantFrom(...'#|0123456789AaBbEeFfGPpRr -'.split('')), { maxLength: 30 }).map((chars) => chars.join(''));
 
 describe('decoders never throw', () => {
   it('parseCidData and parseCidDtmf return a result for any string', () => {
@@ -127,7 +125,10 @@ describe('the whole DC-05 string inside ADM-CID', () => {
         if (!result.ok) return;
         expect(result.events[0]).toMatchObject({ qualifier: f.qualifier, code: f.code, group: f.group, zone: f.zone });
         // With AAAA only the right digit sums to a multiple of 15; without, the account-covering digit holds too.
-        if (withAccount) expect(result.events[0]).toMatchObject({ checksumOk: wrong === right || (right === '0' && wrong === 'A') || (right === 'A' && wrong === '0') });
+        if (withAccount)
+          expect(result.events[0]).toMatchObject({
+            checksumOk: wrong === right || (right === '0' && wrong === 'A') || (right === 'A' && wrong === '0'),
+          });
         else if (wrong === right) expect(result.events[0]).toMatchObject({ checksumOk: true });
       }),
       { numRuns: 500 },

@@ -1,16 +1,17 @@
 import { describe, expect, it } from 'vitest';
-import {
-  cidCategory,
-  lookupCidCode,
-  normaliseQualifier,
-  type CidBaseCategory,
-} from '../../../src/protocols/contact-id/index.js';
+import { cidCategory, lookupCidCode, normaliseQualifier, type CidBaseCategory } from '../../../src/protocols/contact-id/index.js';
 
 describe('normaliseQualifier (docs/contact-id.md §2, docs/surgard.md §2)', () => {
   it.each([
-    ['1', '1'], ['3', '3'], ['6', '6'],
-    ['E', '1'], ['R', '3'], ['P', '6'],
-    ['e', '1'], ['r', '3'], ['p', '6'],
+    ['1', '1'],
+    ['3', '3'],
+    ['6', '6'],
+    ['E', '1'],
+    ['R', '3'],
+    ['P', '6'],
+    ['e', '1'],
+    ['r', '3'],
+    ['p', '6'],
   ])('%s → %s', (input, expected) => {
     expect(normaliseQualifier(input)).toBe(expected);
   });

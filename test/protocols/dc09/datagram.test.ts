@@ -4,7 +4,8 @@ import { buildRequest, frameOfDatagram, type RequestFrame } from '../../../src/p
 
 const MAX = 4096;
 const latin1 = (text: string) => Buffer.from(text, 'latin1');
-const request = (over: Partial<RequestFrame> = {}) => buildRequest({ token: 'SIA-DCS', sequence: '0001', line: '0', account: '1234', data: '#1234|NBA1', timestamp: null, ...over });
+const request = (over: Partial<RequestFrame> = {}) =>
+  buildRequest({ token: 'SIA-DCS', sequence: '0001', line: '0', account: '1234', data: '#1234|NBA1', timestamp: null, ...over });
 
 describe('frameOfDatagram: one frame per datagram (docs/dc09.md §1)', () => {
   it('returns the frame of a datagram that is exactly one frame', () => {
@@ -23,8 +24,9 @@ describe('frameOfDatagram: one frame per datagram (docs/dc09.md §1)', () => {
 
   it('finds a binary-CRC frame whose CRC bytes look like padding', () => {
     // Search for a sequence whose binary CRC holds a NUL, CR or LF byte (docs/dc09.md §3): it must not be taken for padding.
-    const frame = Array.from({ length: 2000 }, (_, i) => request({ crcForm: 'binary', sequence: String(i).padStart(4, '0') }))
-      .find((f) => [f[1], f[2]].some((b) => b === 0 || b === 0x0a || b === 0x0d))!;
+    const frame = Array.from({ length: 2000 }, (_, i) => request({ crcForm: 'binary', sequence: String(i).padStart(4, '0') })).find((f) =>
+      [f[1], f[2]].some((b) => b === 0 || b === 0x0a || b === 0x0d),
+    )!;
     expect(frameOfDatagram(Buffer.concat([frame, latin1('\0')]), MAX)).toEqual({ ok: true, frame });
   });
 
@@ -43,13 +45,15 @@ describe('frameOfDatagram: one frame per datagram (docs/dc09.md §1)', () => {
     expect(frameOfDatagram(datagram, MAX)).toEqual({ ok: false, reason });
   });
 
-  const frames = fc.record({
-    token: fc.constantFrom('SIA-DCS', 'ADM-CID', 'NULL', 'X'),
-    sequence: fc.integer({ min: 0, max: 9999 }).map((n) => String(n).padStart(4, '0')),
-    data: fc.constantFrom('#1234|NBA1', '#1234|1130 01 015', ''),
-    crcForm: fc.constantFrom('ascii' as const, 'binary' as const),
-    crcIncludesCr: fc.boolean(),
-  }).map((f) => request(f));
+  const frames = fc
+    .record({
+      token: fc.constantFrom('SIA-DCS', 'ADM-CID', 'NULL', 'X'),
+      sequence: fc.integer({ min: 0, max: 9999 }).map((n) => String(n).padStart(4, '0')),
+      data: fc.constantFrom('#1234|NBA1', '#1234|1130 01 015', ''),
+      crcForm: fc.constantFrom('ascii' as const, 'binary' as const),
+      crcIncludesCr: fc.boolean(),
+    })
+    .map((f) => request(f));
   const padding = fc.array(fc.constantFrom(0x00, 0x0a, 0x0d), { maxLength: 6 }).map((bytes) => Buffer.from(bytes));
 
   it('property: any frame with any NUL/CR/LF padding after it is found, byte for byte', () => {

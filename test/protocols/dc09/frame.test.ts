@@ -2,12 +2,29 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { checkFrameCrc } from '../../../src/protocols/dc09/crc.js';
 import {
-  buildAck, buildDuh, buildEncryptedAck, buildNak, buildRequest, crc16arc, Dc09Framer, formatTimestamp, frameBody,
-  occurrenceTime, parseFrame, parseKey, parseTimestamp, type Dc09Message, type PadSource, type RequestFrame,
+  buildAck,
+  buildDuh,
+  buildEncryptedAck,
+  buildNak,
+  buildRequest,
+  crc16arc,
+  Dc09Framer,
+  formatTimestamp,
+  frameBody,
+  occurrenceTime,
+  parseFrame,
+  parseKey,
+  parseTimestamp,
+  type Dc09Message,
+  type PadSource,
+  type RequestFrame,
 } from '../../../src/protocols/dc09/index.js';
 
 const latin1 = (text: string) => Buffer.from(text, 'latin1');
-const fixedPad = (char: string): PadSource => (n) => char.repeat(n);
+const fixedPad =
+  (char: string): PadSource =>
+  (n) =>
+    char.repeat(n);
 
 describe('CRC-16/ARC (docs/dc09.md §3)', () => {
   it('has the catalogue check value', () => {
@@ -44,7 +61,10 @@ describe('CRC-16/ARC (docs/dc09.md §3)', () => {
     const cases: [string, Buffer][] = [
       ['lower-case hex', latin1(`\n${hex(crc16arc(latin1(body)))}0040${body}\r`)],
       ['CR included', latin1(`\n${hex(crc16arc(latin1(`${body}\r`))).toUpperCase()}0040${body}\r`)],
-      ['binary', Buffer.concat([latin1('\n'), Buffer.from([crc16arc(latin1(body)) >> 8, crc16arc(latin1(body)) & 0xff]), latin1(`0040${body}\r`)])],
+      [
+        'binary',
+        Buffer.concat([latin1('\n'), Buffer.from([crc16arc(latin1(body)) >> 8, crc16arc(latin1(body)) & 0xff]), latin1(`0040${body}\r`)]),
+      ],
     ];
     for (const [name, frame] of cases) {
       const parsed = parseFrame(frame); // the declared length is wrong on purpose; the CRC is right
@@ -76,7 +96,8 @@ describe('timestamps (docs/dc09.md §10)', () => {
 const table: { name: string; build: () => Buffer; bytes: string; expect: Partial<Dc09Message> }[] = [
   {
     name: 'NULL with timestamp (Pyronix, docs/dc09.md §2 worked example)',
-    build: () => buildRequest({ token: 'NULL', sequence: '0000', line: '0', account: '1409', data: '', timestamp: new Date('2026-08-27T20:38:07Z') }),
+    build: () =>
+      buildRequest({ token: 'NULL', sequence: '0000', line: '0', account: '1409', data: '', timestamp: new Date('2026-08-27T20:38:07Z') }),
     bytes: '\nEA740027"NULL"0000L0#1409[]_20:38:07,08-27-2026\r',
     expect: { token: 'NULL', sequence: '0000', line: '0', account: '1409', data: '', receiver: null },
   },
@@ -88,13 +109,24 @@ const table: { name: string; build: () => Buffer; bytes: string; expect: Partial
   },
   {
     name: 'ADM-CID with binary CRC (Trikdis, docs/dc09.md §3)',
-    build: () => buildRequest({ token: 'ADM-CID', sequence: '0002', receiver: '1', line: '1', account: '9413', data: '#9413|1602 99 999', timestamp: new Date('2023-08-30T23:05:30Z'), crcForm: 'binary' }),
+    build: () =>
+      buildRequest({
+        token: 'ADM-CID',
+        sequence: '0002',
+        receiver: '1',
+        line: '1',
+        account: '9413',
+        data: '#9413|1602 99 999',
+        timestamp: new Date('2023-08-30T23:05:30Z'),
+        crcForm: 'binary',
+      }),
     bytes: '\n0n003D"ADM-CID"0002R1L1#9413[#9413|1602 99 999]_23:05:30,08-30-2023\r',
     expect: { token: 'ADM-CID', crc: { value: 0x306e, ok: true, form: 'binary', includesCr: false } },
   },
   {
     name: 'ADM-CID with CRC and length over the CR (Eldes, docs/dc09.md §3)',
-    build: () => buildRequest({ token: 'ADM-CID', sequence: '0056', line: '9999', account: '9999', data: '#9999|1900 00 001', crcIncludesCr: true }),
+    build: () =>
+      buildRequest({ token: 'ADM-CID', sequence: '0056', line: '9999', account: '9999', data: '#9999|1900 00 001', crcIncludesCr: true }),
     bytes: '\nF19A002B"ADM-CID"0056L9999#9999[#9999|1900 00 001]\r',
     expect: { line: '9999', crc: { value: 0xf19a, ok: true, form: 'ascii', includesCr: true }, length: 0x2b },
   },
@@ -124,9 +156,25 @@ const table: { name: string; build: () => Buffer; bytes: string; expect: Partial
   },
   {
     name: 'extended data blocks (docs/dc09.md §9)',
-    build: () => buildRequest({ token: 'SIA-DCS', sequence: '0003', line: '0', account: '55', data: '#55|NBA1', xdata: [{ id: 'M', value: '0026B9E4268B' }, { id: 'Q', value: 'raw' }] }),
+    build: () =>
+      buildRequest({
+        token: 'SIA-DCS',
+        sequence: '0003',
+        line: '0',
+        account: '55',
+        data: '#55|NBA1',
+        xdata: [
+          { id: 'M', value: '0026B9E4268B' },
+          { id: 'Q', value: 'raw' },
+        ],
+      }),
     bytes: '',
-    expect: { xdata: [{ id: 'M', value: '0026B9E4268B' }, { id: 'Q', value: 'raw' }] },
+    expect: {
+      xdata: [
+        { id: 'M', value: '0026B9E4268B' },
+        { id: 'Q', value: 'raw' },
+      ],
+    },
   },
 ];
 
@@ -146,7 +194,13 @@ describe('encryption (docs/dc09.md §12)', () => {
   const key = Buffer.from('3A1F6B8C9D4E7F20123456789ABCDEF0', 'hex');
 
   it('reproduces the synthetic encrypted ACK (CRC 89A9)', () => {
-    const ack = buildEncryptedAck({ sequence: '0002', receiver: '1', line: '1', account: '1234' }, key, new Date('2024-01-01T12:00:01Z'), {}, () => '}m@0cGmzh)');
+    const ack = buildEncryptedAck(
+      { sequence: '0002', receiver: '1', line: '1', account: '1234' },
+      key,
+      new Date('2024-01-01T12:00:01Z'),
+      {},
+      () => '}m@0cGmzh)',
+    );
     expect(ack.subarray(1, 5).toString('latin1')).toBe('89A9');
     const parsed = parseFrame(ack, { keysFor: () => [key] });
     expect(parsed.ok && parsed.message).toMatchObject({ token: 'ACK', encrypted: true, pad: '}m@0cGmzh)', data: '' });
@@ -161,7 +215,15 @@ describe('encryption (docs/dc09.md §12)', () => {
   });
 
   it('reports a wrong key as a typed error, not garbage', () => {
-    const frame = buildRequest({ token: 'SIA-DCS', sequence: '0001', line: '0', account: '1234', data: '#1234|NBA1', key, timestamp: new Date() });
+    const frame = buildRequest({
+      token: 'SIA-DCS',
+      sequence: '0001',
+      line: '0',
+      account: '1234',
+      data: '#1234|NBA1',
+      key,
+      timestamp: new Date(),
+    });
     const wrong = Buffer.alloc(16, 7);
     const parsed = parseFrame(frame, { keysFor: () => [wrong] });
     expect(parsed.ok).toBe(false);
@@ -185,7 +247,16 @@ describe('encryption (docs/dc09.md §12)', () => {
     for (const pad of ['ab]cdefghij', 'ab|cdefghij', '|]|]|]', ']', '|', '\x01|BA\x02\x03\x04\x05\x06\x07\t', '|NBA1\x02', '|113001015']) {
       const rest = '|#1234|Nri1/BA01]_12:00:00,01-01-2024';
       const padded = pad.padEnd(pad.length + ((16 - ((pad.length + rest.length) % 16)) % 16), 'x');
-      const frame = buildRequest({ token: 'SIA-DCS', sequence: '0001', line: '0', account: '1234', data: '#1234|Nri1/BA01', key, timestamp: new Date('2024-01-01T12:00:00Z'), padSource: () => padded });
+      const frame = buildRequest({
+        token: 'SIA-DCS',
+        sequence: '0001',
+        line: '0',
+        account: '1234',
+        data: '#1234|Nri1/BA01',
+        key,
+        timestamp: new Date('2024-01-01T12:00:00Z'),
+        padSource: () => padded,
+      });
       const parsed = parseFrame(frame, { keysFor: () => [key] });
       expect(parsed.ok && parsed.message.data, pad).toBe('#1234|Nri1/BA01');
     }
@@ -195,7 +266,16 @@ describe('encryption (docs/dc09.md §12)', () => {
     const rest = '|Nri1/BA001]_12:00:00,01-01-2024';
     const padded = '\x01|BA\x02\x03\x04\x05\x06'.padEnd(16, '\x05');
     expect((padded.length + rest.length) % 16).toBe(0);
-    const frame = buildRequest({ token: 'SIA-DCS', sequence: '0001', line: '0', account: '1234', data: 'Nri1/BA001', key, timestamp: new Date('2024-01-01T12:00:00Z'), padSource: () => padded });
+    const frame = buildRequest({
+      token: 'SIA-DCS',
+      sequence: '0001',
+      line: '0',
+      account: '1234',
+      data: 'Nri1/BA001',
+      key,
+      timestamp: new Date('2024-01-01T12:00:00Z'),
+      padSource: () => padded,
+    });
     const parsed = parseFrame(frame, { keysFor: () => [key] });
     expect(parsed.ok && parsed.message).toMatchObject({ data: 'Nri1/BA001', pad: padded });
   });
@@ -224,7 +304,15 @@ describe('error codes', () => {
   const cases: [string, Buffer, string][] = [
     ['missing LF', latin1(`0000${good}\r`), 'framing'],
     ['bad CRC', latin1(`\n0000${'0'}${good.length.toString(16).padStart(3, '0').toUpperCase()}${good}\r`), 'crc'],
-    ['bad length', (() => { const f = frameBody(good); f.write('0FFF', 5, 'latin1'); return f; })(), 'length'],
+    [
+      'bad length',
+      (() => {
+        const f = frameBody(good);
+        f.write('0FFF', 5, 'latin1');
+        return f;
+      })(),
+      'length',
+    ],
     ['bad sequence', frameBody('"SIA-DCS"01L0#1234[#1234|NBA1]'), 'header'],
     ['account too long', frameBody('"SIA-DCS"0001L0#12345678901234567[]'), 'account'],
     ['no data block', frameBody('"SIA-DCS"0001L0#1234'), 'header'],
@@ -257,12 +345,22 @@ const account = fc.stringMatching(/^[0-9A-Za-z]{1,16}$/);
 const seconds = fc.integer({ min: Date.UTC(2000, 0, 1) / 1000, max: Date.UTC(2099, 11, 31) / 1000 }).map((s) => new Date(s * 1000));
 const dataTail = fc.string({ unit: fc.constantFrom(...'#|ABCNOPRTZabcdefgir0123456789/^ -:'.split('')), maxLength: 60 });
 /** Data blocks as panels send them: empty, or starting with an account wrapper (what the pad heuristic keys on). */
-const dataText = fc.oneof(fc.constant(''), fc.tuple(fc.stringMatching(/^[0-9A-Z]{1,6}$/), dataTail).map(([acct, tail]) => `#${acct}|N${tail}`));
+const dataText = fc.oneof(
+  fc.constant(''),
+  fc.tuple(fc.stringMatching(/^[0-9A-Z]{1,6}$/), dataTail).map(([acct, tail]) => `#${acct}|N${tail}`),
+);
 const xdata = fc.array(
-  fc.record({ id: fc.constantFrom(...'XYZHVMPILRSOACJNTK'.split('')), value: fc.string({ unit: fc.constantFrom(...'ab01.:_ -'.split('')), maxLength: 20 }) }),
+  fc.record({
+    id: fc.constantFrom(...'XYZHVMPILRSOACJNTK'.split('')),
+    value: fc.string({ unit: fc.constantFrom(...'ab01.:_ -'.split('')), maxLength: 20 }),
+  }),
   { maxLength: 3 },
 );
-const keyBytes = fc.oneof(fc.uint8Array({ minLength: 16, maxLength: 16 }), fc.uint8Array({ minLength: 24, maxLength: 24 }), fc.uint8Array({ minLength: 32, maxLength: 32 }));
+const keyBytes = fc.oneof(
+  fc.uint8Array({ minLength: 16, maxLength: 16 }),
+  fc.uint8Array({ minLength: 24, maxLength: 24 }),
+  fc.uint8Array({ minLength: 32, maxLength: 32 }),
+);
 
 const requestArb = fc.record({
   token: fc.constantFrom('SIA-DCS', 'ADM-CID', 'NULL'),
@@ -286,7 +384,14 @@ describe('properties', () => {
         if (!parsed.ok) return;
         const { token, sequence, receiver, line, account: acct, data, xdata: x, timestamp } = parsed.message;
         expect({ token, sequence, receiver, line, account: acct, data, xdata: x, timestamp }).toEqual({
-          token: m.token, sequence: m.sequence, receiver: m.receiver, line: m.line, account: m.account, data: m.data, xdata: m.xdata, timestamp: m.timestamp,
+          token: m.token,
+          sequence: m.sequence,
+          receiver: m.receiver,
+          line: m.line,
+          account: m.account,
+          data: m.data,
+          xdata: m.xdata,
+          timestamp: m.timestamp,
         });
         expect(parsed.message.crc).toMatchObject({ ok: true, form: m.crcForm, includesCr: m.crcIncludesCr });
       }),
@@ -301,7 +406,14 @@ describe('properties', () => {
         const parsed = parseFrame(buildRequest(frame), { keysFor: () => [key] });
         expect(parsed.ok).toBe(true);
         if (!parsed.ok) return;
-        expect(parsed.message).toMatchObject({ encrypted: true, token: m.token, data: m.data, xdata: m.xdata, timestamp: frame.timestamp, account: frame.account });
+        expect(parsed.message).toMatchObject({
+          encrypted: true,
+          token: m.token,
+          data: m.data,
+          xdata: m.xdata,
+          timestamp: frame.timestamp,
+          account: frame.account,
+        });
         expect(parsed.message.pad).not.toMatch(/[|[\]]/);
       }),
       { numRuns: 200 },
@@ -329,30 +441,45 @@ describe('properties', () => {
 
   it('the framer yields the same frames for every chunking of a stream', () => {
     const frameArb = requestArb.map((m) => buildRequest(m));
-    const junkArb = fc.oneof(fc.constant(Buffer.alloc(0)), fc.constant(latin1('\0')), fc.constant(latin1('GET / HTTP/1.1\r\nHost: x\r\n\r\n')));
+    const junkArb = fc.oneof(
+      fc.constant(Buffer.alloc(0)),
+      fc.constant(latin1('\0')),
+      fc.constant(latin1('GET / HTTP/1.1\r\nHost: x\r\n\r\n')),
+    );
     fc.assert(
-      fc.property(fc.array(fc.tuple(junkArb, frameArb), { minLength: 1, maxLength: 6 }), fc.array(fc.integer({ min: 1, max: 40 }), { minLength: 1, maxLength: 50 }), (parts, cuts) => {
-        const frames = parts.map(([, f]) => f);
-        const stream = Buffer.concat(parts.flatMap(([junk, f]) => [junk, f]));
-        const framer = new Dc09Framer();
-        const out: Buffer[] = [];
-        let at = 0;
-        let i = 0;
-        while (at < stream.length) {
-          const size = cuts[i++ % cuts.length]!;
-          out.push(...framer.push(stream.subarray(at, at + size)).frames);
-          at += size;
-        }
-        expect(out.map((f) => f.toString('latin1'))).toEqual(frames.map((f) => f.toString('latin1')));
-        expect(framer.bufferedBytes).toBe(0);
-      }),
+      fc.property(
+        fc.array(fc.tuple(junkArb, frameArb), { minLength: 1, maxLength: 6 }),
+        fc.array(fc.integer({ min: 1, max: 40 }), { minLength: 1, maxLength: 50 }),
+        (parts, cuts) => {
+          const frames = parts.map(([, f]) => f);
+          const stream = Buffer.concat(parts.flatMap(([junk, f]) => [junk, f]));
+          const framer = new Dc09Framer();
+          const out: Buffer[] = [];
+          let at = 0;
+          let i = 0;
+          while (at < stream.length) {
+            const size = cuts[i++ % cuts.length]!;
+            out.push(...framer.push(stream.subarray(at, at + size)).frames);
+            at += size;
+          }
+          expect(out.map((f) => f.toString('latin1'))).toEqual(frames.map((f) => f.toString('latin1')));
+          expect(framer.bufferedBytes).toBe(0);
+        },
+      ),
       { numRuns: 300 },
     );
   });
 });
 
 describe('framer', () => {
-  const a = buildRequest({ token: 'NULL', sequence: '0000', line: '0', account: 'CCC', data: '', timestamp: new Date('2026-03-10T02:48:01Z') });
+  const a = buildRequest({
+    token: 'NULL',
+    sequence: '0000',
+    line: '0',
+    account: 'CCC',
+    data: '',
+    timestamp: new Date('2026-03-10T02:48:01Z'),
+  });
   const b = buildRequest({ token: 'NULL', sequence: '0000', line: '0', account: 'CCC', data: '' });
 
   it('splits two frames from one segment (Ajax, docs/dc09.md §1)', () => {
@@ -399,7 +526,15 @@ describe('framer', () => {
   });
 
   it('does not cut a split frame at a CR inside Win-1252 xdata (length-based framing, docs/dc09.md §1)', () => {
-    const f = buildRequest({ token: 'SIA-DCS', sequence: '0001', line: '0', account: '1234', data: '#1234|NBA1', xdata: [{ id: 'I', value: 'line1\rline2' }], timestamp: new Date('2026-01-31T12:00:00Z') });
+    const f = buildRequest({
+      token: 'SIA-DCS',
+      sequence: '0001',
+      line: '0',
+      account: '1234',
+      data: '#1234|NBA1',
+      xdata: [{ id: 'I', value: 'line1\rline2' }],
+      timestamp: new Date('2026-01-31T12:00:00Z'),
+    });
     const cut = f.indexOf(0x0d) + 1;
     const framer = new Dc09Framer();
     expect(framer.push(Buffer.concat([f.subarray(0, cut), Buffer.from('l', 'latin1')])).frames).toHaveLength(0);
@@ -409,7 +544,14 @@ describe('framer', () => {
   });
 
   it('handles the Eldes length (CR counted) split right after the CR', () => {
-    const eldes = buildRequest({ token: 'ADM-CID', sequence: '0056', line: '9999', account: '9999', data: '#9999|1900 00 001', crcIncludesCr: true });
+    const eldes = buildRequest({
+      token: 'ADM-CID',
+      sequence: '0056',
+      line: '9999',
+      account: '9999',
+      data: '#9999|1900 00 001',
+      crcIncludesCr: true,
+    });
     const framer = new Dc09Framer();
     expect(framer.push(eldes).frames).toHaveLength(1);
   });
@@ -426,7 +568,16 @@ describe('framer', () => {
 describe('builders keep pads printable without | [ ]', () => {
   it('fixed pads are applied', () => {
     const key = Buffer.alloc(16, 3);
-    const frame = buildRequest({ token: 'NULL', sequence: '0000', line: '0', account: 'A', data: '', key, timestamp: new Date(0), padSource: fixedPad('p') });
+    const frame = buildRequest({
+      token: 'NULL',
+      sequence: '0000',
+      line: '0',
+      account: 'A',
+      data: '',
+      key,
+      timestamp: new Date(0),
+      padSource: fixedPad('p'),
+    });
     const parsed = parseFrame(frame, { keysFor: () => [key] });
     expect(parsed.ok && parsed.message.pad).toMatch(/^p+$/);
   });

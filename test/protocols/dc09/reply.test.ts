@@ -1,6 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import {
-  buildRequest, decideReply, DEFAULT_WINDOW, frameBody, parseFrame, type AccountSettings, type ReplyPolicy,
+  buildRequest,
+  decideReply,
+  DEFAULT_WINDOW,
+  frameBody,
+  parseFrame,
+  type AccountSettings,
+  type ReplyPolicy,
 } from '../../../src/protocols/dc09/index.js';
 
 const now = new Date('2026-11-26T12:00:00Z');
@@ -28,7 +34,16 @@ function reply(frame: Buffer, p = policy()) {
 }
 const text = (b: Buffer | null) => b?.toString('latin1') ?? null;
 const clear = (over: Partial<Parameters<typeof buildRequest>[0]> = {}) =>
-  buildRequest({ token: 'SIA-DCS', sequence: '0007', receiver: null, line: '0', account: '1234', data: '#1234|NBA1', timestamp: now, ...over });
+  buildRequest({
+    token: 'SIA-DCS',
+    sequence: '0007',
+    receiver: null,
+    line: '0',
+    account: '1234',
+    data: '#1234|NBA1',
+    timestamp: now,
+    ...over,
+  });
 
 describe('reply policy (docs/dc09.md §11, docs/dc09.md §17)', () => {
   it('ACKs a valid clear frame echoing seq, L and #acct and omitting R when absent', () => {
@@ -88,11 +103,23 @@ describe('reply policy (docs/dc09.md §11, docs/dc09.md §17)', () => {
   });
 
   it('NAKs clear text for an account that has a key', () => {
-    expect(reply(clear({ account: 'SECURE', data: '' })).decision).toMatchObject({ kind: 'NAK', reason: 'clear-text-for-encrypted-account' });
+    expect(reply(clear({ account: 'SECURE', data: '' })).decision).toMatchObject({
+      kind: 'NAK',
+      reason: 'clear-text-for-encrypted-account',
+    });
   });
 
   it('answers an encrypted frame with an encrypted *ACK under the same key', () => {
-    const f = buildRequest({ token: 'SIA-DCS', sequence: '0002', receiver: '1', line: '1', account: 'SECURE', data: '#SECURE|NBA1', key, timestamp: now });
+    const f = buildRequest({
+      token: 'SIA-DCS',
+      sequence: '0002',
+      receiver: '1',
+      line: '1',
+      account: 'SECURE',
+      data: '#SECURE|NBA1',
+      key,
+      timestamp: now,
+    });
     const { decision } = reply(f);
     expect(decision.kind).toBe('ACK');
     expect(text(decision.frame)).toContain('"*ACK"0002R1L1#SECURE[');
@@ -101,13 +128,31 @@ describe('reply policy (docs/dc09.md §11, docs/dc09.md §17)', () => {
   });
 
   it('NAKs a wrong key', () => {
-    const f = buildRequest({ token: 'NULL', sequence: '0000', line: '0', account: 'SECURE', data: '', key: Buffer.alloc(16, 9), timestamp: now });
+    const f = buildRequest({
+      token: 'NULL',
+      sequence: '0000',
+      line: '0',
+      account: 'SECURE',
+      data: '',
+      key: Buffer.alloc(16, 9),
+      timestamp: now,
+    });
     expect(reply(f).decision).toMatchObject({ kind: 'NAK', reason: 'decryption-failed' });
   });
 
   it('enforces the window on encrypted frames (-40 s / +20 s by default)', () => {
     const at = (offset: number) =>
-      reply(buildRequest({ token: 'NULL', sequence: '0000', line: '0', account: 'SECURE', data: '', key, timestamp: new Date(now.getTime() + offset * 1000) })).decision;
+      reply(
+        buildRequest({
+          token: 'NULL',
+          sequence: '0000',
+          line: '0',
+          account: 'SECURE',
+          data: '',
+          key,
+          timestamp: new Date(now.getTime() + offset * 1000),
+        }),
+      ).decision;
     expect(at(-40).kind).toBe('ACK');
     expect(at(-41)).toMatchObject({ kind: 'NAK', reason: 'timestamp-out-of-window', skewSeconds: -41 });
     expect(at(20).kind).toBe('ACK');
@@ -115,7 +160,15 @@ describe('reply policy (docs/dc09.md §11, docs/dc09.md §17)', () => {
   });
 
   it('uses the per-account window', () => {
-    const f = buildRequest({ token: 'NULL', sequence: '0000', line: '0', account: 'WIDE', data: '', key, timestamp: new Date(now.getTime() - 300_000) });
+    const f = buildRequest({
+      token: 'NULL',
+      sequence: '0000',
+      line: '0',
+      account: 'WIDE',
+      data: '',
+      key,
+      timestamp: new Date(now.getTime() - 300_000),
+    });
     expect(reply(f).decision.kind).toBe('ACK');
   });
 

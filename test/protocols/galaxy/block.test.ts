@@ -14,11 +14,15 @@ const ROUND_TRIP: ReadonlyArray<readonly [name: string, block: GalaxyBlock, byte
   ['event VNti11:45/id001/pi010/CL', { function: 'N', data: 'ti11:45/id001/pi010/CL' }, withAscii('56 4E', 'ti11:45/id001/pi010/CL', 'F5')],
   ['event QNti12:16/va1440/RP', { function: 'N', data: 'ti12:16/va1440/RP' }, withAscii('51 4E', 'ti12:16/va1440/RP', 'D7')],
   ['event JNti11:46/BV', { function: 'N', data: 'ti11:46/BV' }, withAscii('4A 4E', 'ti11:46/BV', 'E5')],
-  ['63 data bytes', { function: 'A', data: 'x'.repeat(63) }, (() => {
-    const b = Buffer.concat([hex('7F 41'), Buffer.from('x'.repeat(63)), hex('00')]);
-    b[b.length - 1] = 0xff ^ b.subarray(0, -1).reduce((x, y) => x ^ y, 0);
-    return b;
-  })()],
+  [
+    '63 data bytes',
+    { function: 'A', data: 'x'.repeat(63) },
+    (() => {
+      const b = Buffer.concat([hex('7F 41'), Buffer.from('x'.repeat(63)), hex('00')]);
+      b[b.length - 1] = 0xff ^ b.subarray(0, -1).reduce((x, y) => x ^ y, 0);
+      return b;
+    })(),
+  ],
 ];
 
 describe('Galaxy blocks round trip (docs/sia-dcs.md §4)', () => {
@@ -38,7 +42,11 @@ describe('Galaxy blocks round trip (docs/sia-dcs.md §4)', () => {
 
 describe('bad blocks', () => {
   it('a wrong parity byte is reported with both values', () => {
-    expect(parseGalaxyBlock(withAscii('46 23', '027178', '99'))).toEqual({ ok: false, code: 'parity', error: 'parity byte 0x99 should be 0x91' });
+    expect(parseGalaxyBlock(withAscii('46 23', '027178', '99'))).toEqual({
+      ok: false,
+      code: 'parity',
+      error: 'parity byte 0x99 should be 0x91',
+    });
   });
 
   it('a length that does not match the header, or no header byte', () => {

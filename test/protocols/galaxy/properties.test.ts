@@ -27,34 +27,54 @@ function frameInChunks(bytes: Buffer, cuts: number[]) {
 
 describe('Galaxy codec properties', () => {
   it('arbitrary bytes never throw: framer, parser and reader', () => {
-    fc.assert(fc.property(fc.uint8Array({ maxLength: 200 }), (bytes) => {
-      const out = new GalaxyFramer().push(bytes);
-      for (const block of out.blocks) {
-        expect(typeof parseGalaxyBlock(block).ok).toBe('boolean');
-        expect(typeof readGalaxyBlock(block).kind).toBe('string');
-      }
-      expect(typeof parseGalaxyBlock(bytes).ok).toBe('boolean');
-    }), { numRuns: 2000 });
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 200 }), (bytes) => {
+        const out = new GalaxyFramer().push(bytes);
+        for (const block of out.blocks) {
+          expect(typeof parseGalaxyBlock(block).ok).toBe('boolean');
+          expect(typeof readGalaxyBlock(block).kind).toBe('string');
+        }
+        expect(typeof parseGalaxyBlock(bytes).ok).toBe('boolean');
+      }),
+      { numRuns: 2000 },
+    );
   });
 
   it('build → parse gives the block back', () => {
-    fc.assert(fc.property(blockArb, (block) => {
-      expect(parseGalaxyBlock(buildGalaxyBlock(block))).toEqual({ ok: true, block });
-    }), { numRuns: 1000 });
+    fc.assert(
+      fc.property(blockArb, (block) => {
+        expect(parseGalaxyBlock(buildGalaxyBlock(block))).toEqual({ ok: true, block });
+      }),
+      { numRuns: 1000 },
+    );
   });
 
   it('any chunking yields the same blocks, hellos and junk count', () => {
-    const stream = fc.array(fc.oneof(blockArb.map((b) => buildGalaxyBlock(b)), fc.constant(Buffer.from([5, 1])), fc.uint8Array({ maxLength: 4 }).map((a) => Buffer.from(a))), { maxLength: 10 })
+    const stream = fc
+      .array(
+        fc.oneof(
+          blockArb.map((b) => buildGalaxyBlock(b)),
+          fc.constant(Buffer.from([5, 1])),
+          fc.uint8Array({ maxLength: 4 }).map((a) => Buffer.from(a)),
+        ),
+        { maxLength: 10 },
+      )
       .map((parts) => Buffer.concat(parts));
-    fc.assert(fc.property(stream, fc.array(fc.nat(), { maxLength: 10 }), (bytes, cuts) => {
-      expect(frameInChunks(bytes, cuts)).toEqual(frameInChunks(bytes, []));
-    }), { numRuns: 1000 });
+    fc.assert(
+      fc.property(stream, fc.array(fc.nat(), { maxLength: 10 }), (bytes, cuts) => {
+        expect(frameInChunks(bytes, cuts)).toEqual(frameInChunks(bytes, []));
+      }),
+      { numRuns: 1000 },
+    );
   });
 
   it('built blocks in a stream come out exactly as built, whatever the chunking', () => {
-    fc.assert(fc.property(fc.array(blockArb, { maxLength: 8 }), fc.array(fc.nat(), { maxLength: 10 }), (blocks, cuts) => {
-      const built = blocks.map((b) => buildGalaxyBlock(b));
-      expect(frameInChunks(Buffer.concat(built), cuts)).toEqual({ blocks: built.map((b) => b.toString('hex')), hellos: 0, junk: 0 });
-    }), { numRuns: 500 });
+    fc.assert(
+      fc.property(fc.array(blockArb, { maxLength: 8 }), fc.array(fc.nat(), { maxLength: 10 }), (blocks, cuts) => {
+        const built = blocks.map((b) => buildGalaxyBlock(b));
+        expect(frameInChunks(Buffer.concat(built), cuts)).toEqual({ blocks: built.map((b) => b.toString('hex')), hellos: 0, junk: 0 });
+      }),
+      { numRuns: 500 },
+    );
   });
 });

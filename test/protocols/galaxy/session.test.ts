@@ -10,13 +10,26 @@ describe('readGalaxyBlock: what a block means to the receiver (docs/sia-dcs.md ย
 
   it('new and old event blocks decode with the DC-03 grammar and the SIA tables (docs/sia-dcs.md ยง1)', () => {
     const n = readGalaxyBlock(block('N', 'ti11:46/BA1011'));
-    expect(n).toMatchObject({ kind: 'event', data: 'Nti11:46/BA1011', decoded: { ok: true, events: [{ protocol: 'sia', code: 'BA', address: '1011', function: 'N', category: 'alarm', modifiers: { ti: '11:46' } }] } });
+    expect(n).toMatchObject({
+      kind: 'event',
+      data: 'Nti11:46/BA1011',
+      decoded: {
+        ok: true,
+        events: [{ protocol: 'sia', code: 'BA', address: '1011', function: 'N', category: 'alarm', modifiers: { ti: '11:46' } }],
+      },
+    });
     const o = readGalaxyBlock(block('O', 'ti11:45/id001/pi010/CL'));
-    expect(o).toMatchObject({ kind: 'event', decoded: { ok: true, events: [{ code: 'CL', function: 'O', user: '001', area: '010', category: 'closing' }] } });
+    expect(o).toMatchObject({
+      kind: 'event',
+      decoded: { ok: true, events: [{ code: 'CL', function: 'O', user: '001', area: '010', category: 'closing' }] },
+    });
   });
 
   it('an event block whose data is off-grammar still reads as an event, with the decode error', () => {
-    expect(readGalaxyBlock(block('N', 'BA1^open'))).toMatchObject({ kind: 'event', decoded: { ok: false, error: expect.stringMatching(/never closed/) } });
+    expect(readGalaxyBlock(block('N', 'BA1^open'))).toMatchObject({
+      kind: 'event',
+      decoded: { ok: false, error: expect.stringMatching(/never closed/) },
+    });
   });
 
   it('text, end of data, other functions and bad parity', () => {

@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { buildLupusecMessage, LUPUSEC_ACK, LUPUSEC_NAK, parseLupusecMessage, type LupusecMessageInput } from '../../../src/protocols/lupusec/index.js';
+import {
+  buildLupusecMessage,
+  LUPUSEC_ACK,
+  LUPUSEC_NAK,
+  parseLupusecMessage,
+  type LupusecMessageInput,
+} from '../../../src/protocols/lupusec/index.js';
 
 const latin1 = (text: string) => Buffer.from(text, 'latin1');
 
@@ -8,9 +14,17 @@ const latin1 = (text: string) => Buffer.from(text, 'latin1');
  * digit B although DC-05 over the digits sent gives F (they already sum to 60): the builder writes the digit it is given.
  */
 const ROUND_TRIP: ReadonlyArray<readonly [name: string, input: LupusecMessageInput, bytes: string]> = [
-  ['published example', { subscriber: 'test', qualifier: '1', code: '602', group: '01', zone: '010', checkDigit: 'B' }, '[test 18160201010B]'],
+  [
+    'published example',
+    { subscriber: 'test', qualifier: '1', code: '602', group: '01', zone: '010', checkDigit: 'B' },
+    '[test 18160201010B]',
+  ],
   ['burglary, DC-05 digit', { subscriber: '1234', qualifier: '1', code: '130', group: '01', zone: '015' }, '[1234 181130010159]'],
-  ['restore, 16-character subscriber', { subscriber: 'Haus-am-See-0001', qualifier: '3', code: '401', group: '02', zone: '003' }, '[Haus-am-See-0001 18340102003D]'],
+  [
+    'restore, 16-character subscriber',
+    { subscriber: 'Haus-am-See-0001', qualifier: '3', code: '401', group: '02', zone: '003' },
+    '[Haus-am-See-0001 18340102003D]',
+  ],
   ['subscriber with a space', { subscriber: 'my house', qualifier: '1', code: '110', group: '00', zone: '004' }, '[my house 181110000049]'],
 ];
 
@@ -21,7 +35,13 @@ describe('Lupusec messages round trip (docs/contact-id.md §5)', () => {
 
   it.each(ROUND_TRIP)('%s: parse gives the subscriber and event', (_name, input, bytes) => {
     const result = parseLupusecMessage(latin1(bytes));
-    expect(result).toMatchObject({ ok: true, message: { subscriber: input.subscriber, event: { protocol: 'cid', qualifier: input.qualifier, code: input.code, group: input.group, zone: input.zone } } });
+    expect(result).toMatchObject({
+      ok: true,
+      message: {
+        subscriber: input.subscriber,
+        event: { protocol: 'cid', qualifier: input.qualifier, code: input.code, group: input.group, zone: input.zone },
+      },
+    });
   });
 
   it('replies are the single bytes ACK 0x06 and NAK 0x15', () => {
@@ -31,7 +51,10 @@ describe('Lupusec messages round trip (docs/contact-id.md §5)', () => {
 
 describe('check digit (not reliable in the field: flagged, not refused)', () => {
   it('the published example decodes with checksumOk false; a DC-05 digit gives true', () => {
-    expect(parseLupusecMessage(latin1('[test 18160201010B]'))).toMatchObject({ ok: true, message: { event: { code: '602', category: 'test', checksumOk: false } } });
+    expect(parseLupusecMessage(latin1('[test 18160201010B]'))).toMatchObject({
+      ok: true,
+      message: { event: { code: '602', category: 'test', checksumOk: false } },
+    });
     expect(parseLupusecMessage(latin1('[test 18160201010F]'))).toMatchObject({ ok: true, message: { event: { checksumOk: true } } });
   });
 });
@@ -46,7 +69,10 @@ describe('messages that cannot be parsed', () => {
     ['no closing bracket (cut by the framer)', '[test 18160201010B'],
     ['not hex', '[test 1816020101XB]'],
   ])('%s: %s', (_name, text) => {
-    expect(parseLupusecMessage(latin1(text))).toMatchObject({ ok: false, error: expect.stringMatching(/^not a Lupusec Contact ID message/) });
+    expect(parseLupusecMessage(latin1(text))).toMatchObject({
+      ok: false,
+      error: expect.stringMatching(/^not a Lupusec Contact ID message/),
+    });
   });
 
   it('the builder refuses a subscriber it cannot send', () => {

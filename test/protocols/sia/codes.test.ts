@@ -37,12 +37,23 @@ const NON_ZONE_CODES = new Set(Object.values(SECTION_2_3_NON_ZONE_ADDRESSES).fla
 
 /** Categories chosen for the Ajax additions after docs/sia-dcs.md §3 (see the comment on AJAX_CODES in codes.ts). */
 const AJAX_CATEGORIES: ReadonlyArray<readonly [string, EventCategory]> = [
-  ['PC', 'system'], ['PD', 'system'], ['PE', 'system'], ['PG', 'system'],
-  ['PF', 'trouble'], ['PO', 'trouble-restore'], ['SM', 'trouble'],
-  ['ZY', 'system'], ['ZZ', 'system'],
-  ['AF', 'closing'], ['CB', 'closing'], ['NB', 'closing'],
-  ['OB', 'opening'], ['ND', 'opening'], ['NO', 'opening'],
-  ['CC', 'trouble'], ['NE', 'trouble'],
+  ['PC', 'system'],
+  ['PD', 'system'],
+  ['PE', 'system'],
+  ['PG', 'system'],
+  ['PF', 'trouble'],
+  ['PO', 'trouble-restore'],
+  ['SM', 'trouble'],
+  ['ZY', 'system'],
+  ['ZZ', 'system'],
+  ['AF', 'closing'],
+  ['CB', 'closing'],
+  ['NB', 'closing'],
+  ['OB', 'opening'],
+  ['ND', 'opening'],
+  ['NO', 'opening'],
+  ['CC', 'trouble'],
+  ['NE', 'trouble'],
 ];
 
 /** A sample of the rows added from the fuller DC-03 list that docs/sia-dcs.md §3 points to (see DC03_CODES in codes.ts). */
@@ -80,8 +91,7 @@ describe('SIA_CODES table', () => {
   });
 
   it.each(
-    Object.entries(SECTION_2_3_BY_CATEGORY).flatMap(([category, list]) =>
-      words(list ?? '').map((code) => [code, category] as const)),
+    Object.entries(SECTION_2_3_BY_CATEGORY).flatMap(([category, list]) => words(list ?? '').map((code) => [code, category] as const)),
   )('docs/sia-dcs.md §3 %s is %s', (code, category) => {
     expect(lookupSiaCode(code)?.category).toBe(category);
   });

@@ -1,6 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import {
-  buildSurgardCid, buildSurgardHeartbeat, buildSurgardSia, parseSurgardRecord, splitGlued, SurgardFramer, withTerminator,
+  buildSurgardCid,
+  buildSurgardHeartbeat,
+  buildSurgardSia,
+  parseSurgardRecord,
+  splitGlued,
+  SurgardFramer,
+  withTerminator,
 } from '../../../src/protocols/surgard/index.js';
 
 const latin1 = (text: string) => Buffer.from(text, 'latin1');
@@ -44,7 +50,7 @@ describe('terminators (docs/surgard.md §1)', () => {
     expect(out.junkBytes).toBe(0);
   });
 
-  it('keeps the heartbeat\'s trailing spaces', () => {
+  it("keeps the heartbeat's trailing spaces", () => {
     expect(feed(new SurgardFramer(), [withTerminator(HEARTBEAT)]).records).toEqual([HEARTBEAT]);
   });
 
@@ -75,9 +81,23 @@ describe('glued records (docs/surgard.md §1: split on the record pattern)', () 
   });
 
   it.each([2, 3, 4, 5, 6])('%i copies glued, one terminator at the end', (n) => {
-    for (const record of [CID, CID_3, HEARTBEAT, SIA, LONG_ACCOUNT, '5011123418113001015', buildSurgardCid({
-      receiver: 2, line: 3, account: '123456', qualifier: 'P', code: 602, group: 0, zone: 0,
-    })]) {
+    for (const record of [
+      CID,
+      CID_3,
+      HEARTBEAT,
+      SIA,
+      LONG_ACCOUNT,
+      '5011123418113001015',
+      buildSurgardCid({
+        receiver: 2,
+        line: 3,
+        account: '123456',
+        qualifier: 'P',
+        code: 602,
+        group: 0,
+        zone: 0,
+      }),
+    ]) {
       const glued = record.repeat(n);
       expect(splitGlued(glued)).toEqual(Array(n).fill(record));
       expect(feed(new SurgardFramer(), [withTerminator(glued)]).records).toEqual(Array(n).fill(record));
@@ -130,15 +150,18 @@ describe('glued records (docs/surgard.md §1: split on the record pattern)', () 
 
 describe('chunking', () => {
   const stream = Buffer.concat([
-    withTerminator(CID), withTerminator(HEARTBEAT, 'cr'), latin1('\n'), withTerminator(SIA), withTerminator(CID_3),
-    withTerminator(`${CID}${CID}`), withTerminator(buildSurgardHeartbeat({ line: '001' })),
+    withTerminator(CID),
+    withTerminator(HEARTBEAT, 'cr'),
+    latin1('\n'),
+    withTerminator(SIA),
+    withTerminator(CID_3),
+    withTerminator(`${CID}${CID}`),
+    withTerminator(buildSurgardHeartbeat({ line: '001' })),
     withTerminator(buildSurgardSia({ receiver: 12, line: '003', data: 'Nri2/CL501' }), 'cr'),
     // A record whose first 20 characters are a record too (account 12341 read as 1234 + tail 1E1300101).
     withTerminator(LONG_ACCOUNT),
   ]);
-  const expected = [
-    CID, HEARTBEAT, SIA, CID_3, CID, CID, buildSurgardHeartbeat({ line: '001' }), 'S12003[Nri2/CL501]', LONG_ACCOUNT,
-  ];
+  const expected = [CID, HEARTBEAT, SIA, CID_3, CID, CID, buildSurgardHeartbeat({ line: '001' }), 'S12003[Nri2/CL501]', LONG_ACCOUNT];
 
   it('gives the same records when split at every offset', () => {
     for (let i = 0; i <= stream.length; i++) {

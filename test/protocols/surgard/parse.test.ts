@@ -1,7 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import {
-  buildSurgardCid, buildSurgardHeartbeat, buildSurgardSia, decodeSurgardForCli, parseSurgardRecord, SURGARD_ACK,
-  SURGARD_NAK, withTerminator, type SurgardResult,
+  buildSurgardCid,
+  buildSurgardHeartbeat,
+  buildSurgardSia,
+  decodeSurgardForCli,
+  parseSurgardRecord,
+  SURGARD_ACK,
+  SURGARD_NAK,
+  withTerminator,
+  type SurgardResult,
 } from '../../../src/protocols/surgard/index.js';
 
 function record(result: SurgardResult) {
@@ -13,14 +20,22 @@ describe('reference examples (docs/surgard.md §1, docs/surgard.md §2)', () => 
   it.each([
     ['5011 181234E14401002', { line: '1', account: '1234', qualifier: '1', code: '144', group: '01', zone: '002', category: 'alarm' }],
     ['5011 187037E13001004', { line: '1', account: '7037', qualifier: '1', code: '130', group: '01', zone: '004', category: 'alarm' }],
-    ['501001 187037R30100000', { line: '001', account: '7037', qualifier: '3', code: '301', group: '00', zone: '000', category: 'trouble-restore' }],
+    [
+      '501001 187037R30100000',
+      { line: '001', account: '7037', qualifier: '3', code: '301', group: '00', zone: '000', category: 'trouble-restore' },
+    ],
     ['5011123418113001015', { line: '1', account: '1234', qualifier: '1', code: '130', group: '01', zone: '015', category: 'alarm' }],
   ])('Contact ID %s', (text, want) => {
     const r = record(parseSurgardRecord(text));
     expect(r).toMatchObject({ kind: 'cid', receiver: '01', line: want.line, account: want.account, raw: text });
     if (r.kind !== 'cid') return;
     expect(r.event).toMatchObject({
-      protocol: 'cid', qualifier: want.qualifier, code: want.code, group: want.group, zone: want.zone, category: want.category,
+      protocol: 'cid',
+      qualifier: want.qualifier,
+      code: want.code,
+      group: want.group,
+      zone: want.zone,
+      category: want.category,
     });
   });
 
@@ -40,9 +55,12 @@ describe('reference examples (docs/surgard.md §1, docs/surgard.md §2)', () => 
   });
 
   it('the builders write the reference examples', () => {
-    expect(buildSurgardCid({ receiver: 1, line: 1, account: '1234', qualifier: 'E', code: 144, group: 1, zone: 2 })).toBe('5011 181234E14401002');
-    expect(buildSurgardCid({ receiver: '01', line: '001', account: '7037', qualifier: 'R', code: '301', group: '00', zone: '000' }))
-      .toBe('501001 187037R30100000');
+    expect(buildSurgardCid({ receiver: 1, line: 1, account: '1234', qualifier: 'E', code: 144, group: 1, zone: 2 })).toBe(
+      '5011 181234E14401002',
+    );
+    expect(buildSurgardCid({ receiver: '01', line: '001', account: '7037', qualifier: 'R', code: '301', group: '00', zone: '000' })).toBe(
+      '501001 187037R30100000',
+    );
     expect(buildSurgardHeartbeat()).toBe('1011           @    ');
     expect(buildSurgardHeartbeat({ line: '001' })).toBe('101001           @    ');
     expect(buildSurgardSia({ receiver: '01', line: '1', data: '#1234|Nri1/BA001' })).toBe('S011[#1234|Nri1/BA001]');
@@ -53,9 +71,15 @@ describe('reference examples (docs/surgard.md §1, docs/surgard.md §2)', () => 
 
 describe('Contact ID qualifier (docs/contact-id.md §2: E/R/P = 1/3/6)', () => {
   it.each([
-    ['E', '1'], ['1', '1'], ['e', '1'],
-    ['R', '3'], ['3', '3'], ['r', '3'],
-    ['P', '6'], ['6', '6'], ['p', '6'],
+    ['E', '1'],
+    ['1', '1'],
+    ['e', '1'],
+    ['R', '3'],
+    ['3', '3'],
+    ['r', '3'],
+    ['P', '6'],
+    ['6', '6'],
+    ['p', '6'],
   ])('%s → %s', (symbol, digit) => {
     const r = record(parseSurgardRecord(`5011 181234${symbol}13001015`));
     expect(r.kind === 'cid' && r.event.qualifier).toBe(digit);
@@ -63,7 +87,9 @@ describe('Contact ID qualifier (docs/contact-id.md §2: E/R/P = 1/3/6)', () => {
 
   it('open/close codes: E = opening, R = closing, P = status', () => {
     const category = (q: string) => {
-      const r = record(parseSurgardRecord(buildSurgardCid({ receiver: 1, line: 1, account: '1234', qualifier: q, code: 401, group: 1, zone: 3 })));
+      const r = record(
+        parseSurgardRecord(buildSurgardCid({ receiver: 1, line: 1, account: '1234', qualifier: q, code: 401, group: 1, zone: 3 })),
+      );
       return r.kind === 'cid' ? r.event.category : null;
     };
     expect([category('E'), category('R'), category('P')]).toEqual(['opening', 'closing', 'status']);
@@ -148,8 +174,22 @@ describe('tolerance and errors', () => {
 
   it('garbage is ok:false with the raw text, never a throw', () => {
     const inputs: unknown[] = [
-      '', '   ', 'hello', '5011', '5011 18', 'S', 'S011', '1', '1011', '1011 @ @', '5011 181234X13001015',
-      '5011 181234E1300101G', '5ZZ1 181234E13001015', '\x00\xff\x14', 'S011[]]', '@@@@@@@@@@@@@@@@@@@@@',
+      '',
+      '   ',
+      'hello',
+      '5011',
+      '5011 18',
+      'S',
+      'S011',
+      '1',
+      '1011',
+      '1011 @ @',
+      '5011 181234X13001015',
+      '5011 181234E1300101G',
+      '5ZZ1 181234E13001015',
+      '\x00\xff\x14',
+      'S011[]]',
+      '@@@@@@@@@@@@@@@@@@@@@',
     ];
     for (const input of inputs) {
       const result = parseSurgardRecord(input as string);
@@ -168,8 +208,18 @@ describe('tolerance and errors', () => {
 describe('builders reject bad fields', () => {
   const base = { receiver: '01', line: '1', account: '1234', qualifier: 'E', code: 130, group: 1, zone: 15 };
   it.each([
-    { receiver: '1' }, { receiver: 123 }, { receiver: 'AB' }, { line: '' }, { line: '12345' }, { account: '123' }, { account: '12345678901' },
-    { account: 'GHIJ' }, { qualifier: 'X' }, { qualifier: 'EE' }, { code: 1000 }, { group: 'ZZ' },
+    { receiver: '1' },
+    { receiver: 123 },
+    { receiver: 'AB' },
+    { line: '' },
+    { line: '12345' },
+    { account: '123' },
+    { account: '12345678901' },
+    { account: 'GHIJ' },
+    { qualifier: 'X' },
+    { qualifier: 'EE' },
+    { code: 1000 },
+    { group: 'ZZ' },
   ])('%o', (bad) => {
     expect(() => buildSurgardCid({ ...base, ...bad })).toThrow(RangeError);
   });
@@ -199,16 +249,29 @@ describe('decodeSurgardForCli', () => {
   });
   it('reports heartbeats and SIA records', () => {
     expect(decodeSurgardForCli('1011           @    ')).toMatchObject({
-      ok: true, kind: 'heartbeat', account: null, data: null, events: [], reply: { kind: 'ACK' },
+      ok: true,
+      kind: 'heartbeat',
+      account: null,
+      data: null,
+      events: [],
+      reply: { kind: 'ACK' },
     });
     expect(decodeSurgardForCli(Buffer.from('S011[#1234|Nri1/BA001]'))).toMatchObject({
-      ok: true, kind: 'sia', account: '1234', data: '#1234|Nri1/BA001', events: [expect.objectContaining({ code: 'BA' })],
+      ok: true,
+      kind: 'sia',
+      account: '1234',
+      data: '#1234|Nri1/BA001',
+      events: [expect.objectContaining({ code: 'BA' })],
     });
   });
   it('reports an error with a NAK', () => {
     const report = decodeSurgardForCli('1061      7002    TH');
     expect(report).toMatchObject({
-      ok: false, kind: null, events: [], reply: { kind: 'NAK', frame: '\\x15' }, error: { code: 'unsupported' },
+      ok: false,
+      kind: null,
+      events: [],
+      reply: { kind: 'NAK', frame: '\\x15' },
+      error: { code: 'unsupported' },
     });
     expect(JSON.parse(JSON.stringify(report))).toEqual(report);
   });

@@ -2,8 +2,16 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { normaliseQualifier } from '../../../src/protocols/contact-id/index.js';
 import {
-  buildSurgardCid, buildSurgardHeartbeat, buildSurgardSia, decodeSurgardForCli, parseSurgardRecord, splitGlued,
-  SurgardFramer, withTerminator, type SurgardCidInput, type SurgardRecord,
+  buildSurgardCid,
+  buildSurgardHeartbeat,
+  buildSurgardSia,
+  decodeSurgardForCli,
+  parseSurgardRecord,
+  splitGlued,
+  SurgardFramer,
+  withTerminator,
+  type SurgardCidInput,
+  type SurgardRecord,
 } from '../../../src/protocols/surgard/index.js';
 
 const chars = (alphabet: string, min: number, max: number) =>
@@ -20,12 +28,15 @@ const qualifier = fc.oneof(letterQualifier, fc.constantFrom('1', '3', '6'));
 const eventFields = fc.record({ qualifier, code: chars(HEX, 3, 3), group: chars(HEX, 2, 2), zone: chars(HEX, 3, 3) });
 
 const cidInput = (overrides: Partial<Record<keyof SurgardCidInput, fc.Arbitrary<unknown>>> = {}) =>
-  fc.record({ receiver, line, account, spaceBefore18: fc.constant(true), ...overrides }).chain((head) =>
-    eventFields.map((fields) => ({ ...head, ...fields }) as SurgardCidInput));
+  fc
+    .record({ receiver, line, account, spaceBefore18: fc.constant(true), ...overrides })
+    .chain((head) => eventFields.map((fields) => ({ ...head, ...fields }) as SurgardCidInput));
 
-const siaItem = fc.tuple(fc.option(chars(DIGITS, 1, 2)), fc.constantFrom('BA', 'BR', 'CL', 'OP', 'FA', 'YT'), chars(DIGITS, 3, 3))
+const siaItem = fc
+  .tuple(fc.option(chars(DIGITS, 1, 2)), fc.constantFrom('BA', 'BR', 'CL', 'OP', 'FA', 'YT'), chars(DIGITS, 3, 3))
   .map(([area, code, address]) => `${area === null ? '' : `ri${area}/`}${code}${address}`);
-const siaData = fc.tuple(fc.option(chars(ALNUM, 1, 16)), fc.array(siaItem, { minLength: 1, maxLength: 4 }))
+const siaData = fc
+  .tuple(fc.option(chars(ALNUM, 1, 16)), fc.array(siaItem, { minLength: 1, maxLength: 4 }))
   .map(([acct, items]) => `${acct === null ? '' : `#${acct}|`}N${items.join('/')}`);
 
 const terminator = fc.constantFrom('dc4' as const, 'cr' as const);
@@ -53,10 +64,15 @@ function cidOf(record: SurgardRecord | undefined) {
 function expectSameCid(input: SurgardCidInput, record: SurgardRecord | undefined): void {
   const cid = cidOf(record);
   expect({ receiver: cid.receiver, line: cid.line, account: cid.account }).toEqual({
-    receiver: input.receiver, line: input.line, account: input.account,
+    receiver: input.receiver,
+    line: input.line,
+    account: input.account,
   });
   expect(cid.event).toMatchObject({
-    qualifier: normaliseQualifier(input.qualifier), code: input.code, group: input.group, zone: input.zone,
+    qualifier: normaliseQualifier(input.qualifier),
+    code: input.code,
+    group: input.group,
+    zone: input.zone,
   });
 }
 
@@ -80,7 +96,9 @@ describe('build → frame with random chunking → parse (docs/surgard.md §2)',
 
   it('Contact ID without the space, MLR2 / System III widths and a letter qualifier', () => {
     const input = cidInput({
-      line: fc.oneof(chars(ALNUM, 1, 1), chars(ALNUM, 3, 3)), account: chars(HEX, 4, 4), spaceBefore18: fc.constant(false),
+      line: fc.oneof(chars(ALNUM, 1, 1), chars(ALNUM, 3, 3)),
+      account: chars(HEX, 4, 4),
+      spaceBefore18: fc.constant(false),
     }).chain((i) => letterQualifier.map((q) => ({ ...i, qualifier: q })));
     fc.assert(
       fc.property(input, terminator, cuts, (i, term, at) => {
@@ -127,7 +145,10 @@ describe('build → frame with random chunking → parse (docs/surgard.md §2)',
         expect(records).toHaveLength(1);
         const record = parsed(records[0]);
         expect(record).toMatchObject({ kind: 'sia', receiver: rr, line: l, data });
-        const items = data.slice(data.indexOf('|') + 1).split('/').filter((item) => /[A-Z]{2}\d{3}$/.test(item));
+        const items = data
+          .slice(data.indexOf('|') + 1)
+          .split('/')
+          .filter((item) => /[A-Z]{2}\d{3}$/.test(item));
         expect(record.kind === 'sia' && record.events.length).toBe(items.length);
       }),
     );
@@ -176,7 +197,10 @@ describe('glued records through the framer', () => {
 
 describe('never throws', () => {
   const recordLike = chars(`${DIGITS}ABCDEFERPS#|[]/@ \n\r\x14Nri`, 0, 60);
-  const bytes = fc.oneof(fc.uint8Array({ maxLength: 120 }), recordLike.map((t) => new Uint8Array(Buffer.from(t, 'latin1'))));
+  const bytes = fc.oneof(
+    fc.uint8Array({ maxLength: 120 }),
+    recordLike.map((t) => new Uint8Array(Buffer.from(t, 'latin1'))),
+  );
 
   it('parseSurgardRecord, decodeSurgardForCli and splitGlued on arbitrary input', () => {
     fc.assert(

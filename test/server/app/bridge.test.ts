@@ -17,7 +17,9 @@ describe('delivery health', () => {
       expect(b.bridge.health.lastDelivery).toBeNull();
       const before = Date.now();
       const panel = await TcpPanel.open(b.bridge.port('tcp'));
-      panel.write(buildRequest({ token: 'SIA-DCS', sequence: '0001', line: '0', account: '1234', data: '#1234|NBA1', timestamp: new Date() }));
+      panel.write(
+        buildRequest({ token: 'SIA-DCS', sequence: '0001', line: '0', account: '1234', data: '#1234|NBA1', timestamp: new Date() }),
+      );
       await panel.waitForReplies(1);
       for (let i = 0; i < 200 && !b.bridge.health.lastDelivery; i++) await new Promise((r) => setTimeout(r, 10));
       const last = b.bridge.health.lastDelivery;

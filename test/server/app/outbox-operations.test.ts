@@ -5,7 +5,12 @@ describe('parseChoice (the body of POST /outbox/retry|discard)', () => {
   it('takes ids, account, reason and all; an empty body chooses nothing', () => {
     expect(parseChoice(undefined)).toEqual({});
     expect(parseChoice({})).toEqual({});
-    expect(parseChoice({ ids: ['e-1', 'e-2'], account: '1234', reason: 'unmapped-camera', all: true })).toEqual({ ids: ['e-1', 'e-2'], account: '1234', reason: 'unmapped-camera', all: true });
+    expect(parseChoice({ ids: ['e-1', 'e-2'], account: '1234', reason: 'unmapped-camera', all: true })).toEqual({
+      ids: ['e-1', 'e-2'],
+      account: '1234',
+      reason: 'unmapped-camera',
+      all: true,
+    });
     expect(parseChoice({ all: false, account: '' })).toEqual({});
   });
 

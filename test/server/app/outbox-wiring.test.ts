@@ -34,13 +34,22 @@ describe('receiver + outbox', () => {
     await b.stop();
 
     const configPath = join(b.dir, 'bridge.json');
-    const fixed = { accounts: { ...accounts, '5555': { locationId: 'LOC5', cameraId: 'cam5' } }, outbox: { dir: 'outbox' }, sink: { type: 'file', path: 'events.ndjson' } };
+    const fixed = {
+      accounts: { ...accounts, '5555': { locationId: 'LOC5', cameraId: 'cam5' } },
+      outbox: { dir: 'outbox' },
+      sink: { type: 'file', path: 'events.ndjson' },
+    };
     await writeFile(configPath, JSON.stringify(fixed));
     const dead = await runCli(['outbox', 'list', '--dead', '--config', configPath]);
     const letter = JSON.parse(dead.stdout.trim());
     expect(letter).toMatchObject({ reason: 'unmapped-account', configKey: 'accounts["5555"].locationId', account: '5555' });
     // The warning names the event by the one log key for event ids.
-    const warned = b.logs().split('\n').filter(Boolean).map((l) => JSON.parse(l)).find((r) => r.reason === 'unmapped-account');
+    const warned = b
+      .logs()
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l))
+      .find((r) => r.reason === 'unmapped-account');
     expect(warned).toMatchObject({ event_id: letter.id, account: '5555' });
     expect(warned).not.toHaveProperty('eventId');
     const retried = await runCli(['outbox', 'retry', '--config', configPath]);
@@ -49,7 +58,11 @@ describe('receiver + outbox', () => {
     expect(JSON.parse(status.stdout)).toMatchObject({ depth: 1, deadLetters: 0 });
 
     // A restarted bridge on the same outbox delivers the re-queued letter.
-    const resumed = await startTestBridge({ ...fixed, outbox: { dir: join(b.dir, 'outbox') }, sink: { type: 'file', path: join(b.dir, 'events.ndjson') } });
+    const resumed = await startTestBridge({
+      ...fixed,
+      outbox: { dir: join(b.dir, 'outbox') },
+      sink: { type: 'file', path: join(b.dir, 'events.ndjson') },
+    });
     running.push(resumed);
     await until(async () => (await b.events()).length === 2);
     const events = await b.events();
@@ -66,11 +79,17 @@ describe('receiver + outbox', () => {
     panel.end();
     const actions = outboxActions(b.bridge, 'token', createLogger({ level: 'silent' }), b.config.outbox!.dir)!;
     expect(actions.token).toBe('token');
-    expect(await actions.retry({ account: '5555' })).toMatchObject({ status: 200, body: { requeued: 0, skipped: [{ reason: 'unmapped-camera', configKey: expect.any(String) }] } });
+    expect(await actions.retry({ account: '5555' })).toMatchObject({
+      status: 200,
+      body: { requeued: 0, skipped: [{ reason: 'unmapped-camera', configKey: expect.any(String) }] },
+    });
     expect(await actions.discard({})).toMatchObject({ status: 400, body: { error: expect.stringMatching(/choose the dead letters/) } });
     expect(await actions.discard({ ids: 'e1' })).toMatchObject({ status: 400, body: { error: 'ids: expected a list of event ids' } });
     // The live views of `outbox status|list`.
-    expect(await actions.status!(undefined)).toMatchObject({ status: 200, body: { dir: b.config.outbox!.dir, state: 'running', deadLetters: 1 } });
+    expect(await actions.status!(undefined)).toMatchObject({
+      status: 200,
+      body: { dir: b.config.outbox!.dir, state: 'running', deadLetters: 1 },
+    });
     expect(await actions.list!({ dead: true })).toMatchObject({ status: 200, body: [{ account: '5555', reason: 'unmapped-camera' }] });
     expect(await actions.list!({ dead: 1 })).toMatchObject({ status: 400, body: { error: 'dead: expected true or false' } });
     await b.stop();
@@ -82,7 +101,9 @@ describe('receiver + outbox', () => {
     const b = await startTestBridge({ accounts: { '1234': { locationId: 'LOC', cameraId: 'cam' } }, outbox: { dir: 'outbox' } });
     running.push(b);
     const panel = await TcpPanel.open(b.bridge.port('tcp'));
-    panel.write(buildRequest({ token: 'ADM-CID', sequence: '0001', line: '0', account: '1234', data: '#1234|1130 003', timestamp: new Date() }));
+    panel.write(
+      buildRequest({ token: 'ADM-CID', sequence: '0001', line: '0', account: '1234', data: '#1234|1130 003', timestamp: new Date() }),
+    );
     const [reply] = await panel.waitForReplies(1);
     expect(text(reply)).toContain('"ACK"');
     const [letter] = await b.bridge.outbox!.list({ dead: true });
@@ -91,7 +112,11 @@ describe('receiver + outbox', () => {
   });
 
   it('counts dead letters against maxBytes: a flood of unmapped events ends in NAKs, not an endless file', async () => {
-    const b = await startTestBridge({ accounts: { '5555': { cameraId: 'c' } }, outbox: { dir: 'outbox', maxBytes: 6000 }, receiver: { duplicateWindowSeconds: 0 } });
+    const b = await startTestBridge({
+      accounts: { '5555': { cameraId: 'c' } },
+      outbox: { dir: 'outbox', maxBytes: 6000 },
+      receiver: { duplicateWindowSeconds: 0 },
+    });
     running.push(b);
     const panel = await TcpPanel.open(b.bridge.port('tcp'));
     const kinds: string[] = [];

@@ -20,12 +20,21 @@ const AT = Date.UTC(2026, 10, 26, 12, 0, 0);
 
 describe('deliveryCheck', () => {
   it('passes after an accepted or discarded delivery, with the time', () => {
-    expect(deliveryCheck({ outcome: { kind: 'accepted' }, atMs: AT })).toEqual({ ok: true, detail: 'accepted at 2026-11-26T12:00:00.000Z' });
-    expect(deliveryCheck({ outcome: { kind: 'discarded', reason: null }, atMs: AT })).toEqual({ ok: true, detail: 'discarded at 2026-11-26T12:00:00.000Z' });
+    expect(deliveryCheck({ outcome: { kind: 'accepted' }, atMs: AT })).toEqual({
+      ok: true,
+      detail: 'accepted at 2026-11-26T12:00:00.000Z',
+    });
+    expect(deliveryCheck({ outcome: { kind: 'discarded', reason: null }, atMs: AT })).toEqual({
+      ok: true,
+      detail: 'discarded at 2026-11-26T12:00:00.000Z',
+    });
   });
 
   it('fails after a retry or a refusal, with the reason', () => {
-    expect(deliveryCheck({ outcome: { kind: 'retry', reason: 'HTTP 503' }, atMs: AT })).toEqual({ ok: false, detail: 'retry: HTTP 503 at 2026-11-26T12:00:00.000Z' });
+    expect(deliveryCheck({ outcome: { kind: 'retry', reason: 'HTTP 503' }, atMs: AT })).toEqual({
+      ok: false,
+      detail: 'retry: HTTP 503 at 2026-11-26T12:00:00.000Z',
+    });
     expect(deliveryCheck({ outcome: { kind: 'permanent', status: 400, reason: 'HTTP 400' }, atMs: AT }).ok).toBe(false);
   });
 });
@@ -49,11 +58,17 @@ describe('readiness', () => {
     const b = await bridge();
     b.bridge.health.lastDelivery = { outcome: { kind: 'retry', reason: 'HTTP 503' }, atMs: AT };
     let report = await readiness(b.config, b.bridge);
-    expect(report).toMatchObject({ ready: false, checks: { delivery: { ok: false, detail: 'retry: HTTP 503 at 2026-11-26T12:00:00.000Z' } } });
+    expect(report).toMatchObject({
+      ready: false,
+      checks: { delivery: { ok: false, detail: 'retry: HTTP 503 at 2026-11-26T12:00:00.000Z' } },
+    });
     b.bridge.health.lastDelivery = { outcome: { kind: 'accepted' }, atMs: AT };
     b.bridge.health.lastToken = { ok: false, at: '2026-11-26T12:00:01.000Z' };
     report = await readiness(b.config, b.bridge);
-    expect(report).toMatchObject({ ready: false, checks: { delivery: { ok: true }, token: { ok: false, detail: 'failed at 2026-11-26T12:00:01.000Z' } } });
+    expect(report).toMatchObject({
+      ready: false,
+      checks: { delivery: { ok: true }, token: { ok: false, detail: 'failed at 2026-11-26T12:00:01.000Z' } },
+    });
     b.bridge.health.lastToken = { ok: true, at: '2026-11-26T12:00:02.000Z' };
     expect((await readiness(b.config, b.bridge)).ready).toBe(true);
   });

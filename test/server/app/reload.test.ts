@@ -21,8 +21,21 @@ async function setup() {
   running.push(b);
   const path = join(b.dir, 'bridge.json');
   let logText = '';
-  const logger = createLogger({ level: 'debug', destination: new Writable({ write(chunk, _enc, cb) { logText += chunk.toString(); cb(); } }) });
-  const records = () => logText.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>);
+  const logger = createLogger({
+    level: 'debug',
+    destination: new Writable({
+      write(chunk, _enc, cb) {
+        logText += chunk.toString();
+        cb();
+      },
+    }),
+  });
+  const records = () =>
+    logText
+      .trim()
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
   return { b, path, logger, records, write: (json: unknown) => writeFile(path, typeof json === 'string' ? json : JSON.stringify(json)) };
 }
 
@@ -48,10 +61,19 @@ describe('reloadConfig', () => {
 
   it('names the sections that need a restart and keeps them as they run; the rest is reloaded', async () => {
     const s = await setup();
-    await s.write({ ...base, log: { level: 'warn' }, sink: { type: 'file', path: 'other.ndjson' }, receiver: { duplicateWindowSeconds: 7 } });
+    await s.write({
+      ...base,
+      log: { level: 'warn' },
+      sink: { type: 'file', path: 'other.ndjson' },
+      receiver: { duplicateWindowSeconds: 7 },
+    });
     expect(await reloadConfig(s.path, s.b.bridge, s.logger)).toBe(true);
     const warning = s.records().find((r) => r.level === 40);
-    expect(warning).toMatchObject({ file: s.path, sections: ['sink', 'log'], msg: expect.stringMatching(/^sink, log changes need a restart/) });
+    expect(warning).toMatchObject({
+      file: s.path,
+      sections: ['sink', 'log'],
+      msg: expect.stringMatching(/^sink, log changes need a restart/),
+    });
     const current = s.b.bridge.pipeline.currentConfig;
     expect(current.log.level).toBe('debug');
     expect(current.sink).toEqual(s.b.config.sink);
@@ -68,7 +90,11 @@ describe('reloadConfig', () => {
     expect(s.b.bridge.pipeline.currentConfig).toBe(before);
     const errors = s.records().filter((r) => r.level === 50);
     expect(errors).toHaveLength(2);
-    expect(errors[0]).toMatchObject({ file: s.path, msg: 'configuration reload rejected; the running configuration stays', err: expect.stringContaining('locationId') });
+    expect(errors[0]).toMatchObject({
+      file: s.path,
+      msg: 'configuration reload rejected; the running configuration stays',
+      err: expect.stringContaining('locationId'),
+    });
   });
 });
 
@@ -77,14 +103,17 @@ describe('onSighup', () => {
     const s = await setup();
     await s.write({ ...base, accounts: {} });
     onSighup(s.path, s.b.bridge, s.logger)();
-    for (let i = 0; i < 200 && !s.records().some((r) => r.msg === 'configuration reloaded'); i++) await new Promise((r) => setTimeout(r, 10));
+    for (let i = 0; i < 200 && !s.records().some((r) => r.msg === 'configuration reloaded'); i++)
+      await new Promise((r) => setTimeout(r, 10));
     expect(s.b.bridge.pipeline.currentConfig.accounts).toEqual({});
   });
 
   it('says there is no file to reload on the embedded default', async () => {
     const s = await setup();
     onSighup(undefined, s.b.bridge, s.logger)();
-    expect(s.records()).toEqual([expect.objectContaining({ level: 40, msg: 'SIGHUP: running on the embedded default, there is no configuration file to reload' })]);
+    expect(s.records()).toEqual([
+      expect.objectContaining({ level: 40, msg: 'SIGHUP: running on the embedded default, there is no configuration file to reload' }),
+    ]);
     expect(s.b.bridge.pipeline.currentConfig).toBe(s.b.config);
   });
 });

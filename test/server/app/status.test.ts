@@ -25,7 +25,11 @@ async function bridgeWith(overrides: Record<string, unknown>): Promise<TestBridg
 }
 
 const retry = (port: number, token: string | null) =>
-  fetch(`http://127.0.0.1:${port}/outbox/retry`, { method: 'POST', headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) }, body: '{}' });
+  fetch(`http://127.0.0.1:${port}/outbox/retry`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    body: '{}',
+  });
 
 describe('startStatus: status server and control token', () => {
   it('publishes the token the server accepts once it listens; withdrawing it and closing leave nothing behind', async () => {
@@ -80,4 +84,3 @@ describe('startStatus: status server and control token', () => {
     expect(await freePort(port)).toBe(port);
   });
 });
-

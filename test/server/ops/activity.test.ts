@@ -6,15 +6,58 @@ import { ActivityRecorder, CHART_MINUTES, type FrameActivity, type LiveItem } fr
 const T0 = Date.parse('2026-03-01T10:00:00Z');
 const at = (seconds: number) => new Date(T0 + seconds * 1000);
 
-const frame = (seconds: number, account: string | null, reply: FrameActivity['reply'] = 'ACK', bytes = Buffer.from(`frame-${seconds}`)): FrameActivity =>
-  ({ at: at(seconds), peer: '127.0.0.1:5000', transport: 'tcp', account, reply, reason: reply === 'ACK' ? 'accepted' : 'unknown-account', bytes });
+const frame = (
+  seconds: number,
+  account: string | null,
+  reply: FrameActivity['reply'] = 'ACK',
+  bytes = Buffer.from(`frame-${seconds}`),
+): FrameActivity => ({
+  at: at(seconds),
+  peer: '127.0.0.1:5000',
+  transport: 'tcp',
+  account,
+  reply,
+  reason: reply === 'ACK' ? 'accepted' : 'unknown-account',
+  bytes,
+});
 
 function mapped(account: string, seconds: number, forwarded = true): [MappedEvent, SourceFrame] {
-  const panelEvent = { protocol: 'sia', code: 'BA', address: '3', addressKind: 'zone', area: null, user: null, modifiers: {}, text: null, function: 'N', category: 'alarm', description: 'Burglary alarm', known: true } as const;
+  const panelEvent = {
+    protocol: 'sia',
+    code: 'BA',
+    address: '3',
+    addressKind: 'zone',
+    area: null,
+    user: null,
+    modifiers: {},
+    text: null,
+    function: 'N',
+    category: 'alarm',
+    description: 'Burglary alarm',
+    known: true,
+  } as const;
   const source = { receivedAt: at(seconds), peer: '127.0.0.1:5000' } as SourceFrame;
   const event: MappedEvent = forwarded
-    ? { forwarded: true, index: 0, account, panelEvent, rule: 'BA', body: { event_id: `id-${seconds}`, event_type: 'alarm', event_status: 'active' } as never, media: { snapshotUrl: 'http://u:secret@cam/snap', password: 'secret' } }
-    : { forwarded: false, index: 0, account, panelEvent, eventId: `id-${seconds}`, reason: 'unmapped-camera', message: 'no camera', configKey: `accounts["${account}"].cameraId`, source };
+    ? {
+        forwarded: true,
+        index: 0,
+        account,
+        panelEvent,
+        rule: 'BA',
+        body: { event_id: `id-${seconds}`, event_type: 'alarm', event_status: 'active' } as never,
+        media: { snapshotUrl: 'http://u:secret@cam/snap', password: 'secret' },
+      }
+    : {
+        forwarded: false,
+        index: 0,
+        account,
+        panelEvent,
+        eventId: `id-${seconds}`,
+        reason: 'unmapped-camera',
+        message: 'no camera',
+        configKey: `accounts["${account}"].cameraId`,
+        source,
+      };
   return [event, source];
 }
 
@@ -86,9 +129,43 @@ describe('ActivityRecorder', () => {
     stop();
     r.event(...mapped('1234', 5));
     expect(seen).toEqual([
-      { kind: 'event', at: at(1).toISOString(), account: '1234', eventId: 'id-1', code: 'BA', description: 'Burglary alarm', category: 'alarm', zone: '3', forwarded: true, outcome: 'alarm active', configKey: null, peer: '127.0.0.1:5000' },
-      { kind: 'event', at: at(2).toISOString(), account: '5555', eventId: 'id-2', code: 'BA', description: 'Burglary alarm', category: 'alarm', zone: '3', forwarded: false, outcome: 'unmapped-camera', configKey: 'accounts["5555"].cameraId', peer: '127.0.0.1:5000' },
-      { kind: 'rejection', at: at(4).toISOString(), account: null, peer: '127.0.0.1:5000', transport: 'tcp', reply: 'DUH', reason: 'unknown-account' },
+      {
+        kind: 'event',
+        at: at(1).toISOString(),
+        account: '1234',
+        eventId: 'id-1',
+        code: 'BA',
+        description: 'Burglary alarm',
+        category: 'alarm',
+        zone: '3',
+        forwarded: true,
+        outcome: 'alarm active',
+        configKey: null,
+        peer: '127.0.0.1:5000',
+      },
+      {
+        kind: 'event',
+        at: at(2).toISOString(),
+        account: '5555',
+        eventId: 'id-2',
+        code: 'BA',
+        description: 'Burglary alarm',
+        category: 'alarm',
+        zone: '3',
+        forwarded: false,
+        outcome: 'unmapped-camera',
+        configKey: 'accounts["5555"].cameraId',
+        peer: '127.0.0.1:5000',
+      },
+      {
+        kind: 'rejection',
+        at: at(4).toISOString(),
+        account: null,
+        peer: '127.0.0.1:5000',
+        transport: 'tcp',
+        reply: 'DUH',
+        reason: 'unknown-account',
+      },
     ]);
     expect(JSON.stringify(seen)).not.toContain('secret');
   });

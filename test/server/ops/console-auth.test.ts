@@ -20,9 +20,13 @@ describe('loadConsoleAuth', () => {
 
   it('names the key, the file and what is expected when the file is missing, short or has several lines', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'console-auth-'));
-    await expect(loadConsoleAuth({ tokenFile: join(dir, 'missing') })).rejects.toThrow(`http.auth.tokenFile: cannot read ${join(dir, 'missing')} (ENOENT): expected a file holding the secret on one line, readable by the bridge's user`);
+    await expect(loadConsoleAuth({ tokenFile: join(dir, 'missing') })).rejects.toThrow(
+      `http.auth.tokenFile: cannot read ${join(dir, 'missing')} (ENOENT): expected a file holding the secret on one line, readable by the bridge's user`,
+    );
     await writeFile(join(dir, 'short'), 'abc\n');
-    await expect(loadConsoleAuth({ user: 'op', passwordFile: join(dir, 'short') })).rejects.toThrow(/^http\.auth\.passwordFile: .*short holds fewer than 8 characters: expected one line of at least 8 characters \(e\.g\. openssl rand -hex 32 > /);
+    await expect(loadConsoleAuth({ user: 'op', passwordFile: join(dir, 'short') })).rejects.toThrow(
+      /^http\.auth\.passwordFile: .*short holds fewer than 8 characters: expected one line of at least 8 characters \(e\.g\. openssl rand -hex 32 > /,
+    );
     await writeFile(join(dir, 'two'), 'line-one-long\nline-two-long\n');
     await expect(loadConsoleAuth({ tokenFile: join(dir, 'two') })).rejects.toThrow(/two holds more than one line/);
   });

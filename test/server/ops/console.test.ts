@@ -26,11 +26,24 @@ afterEach(async () => {
 
 async function startConsole(http: Record<string, unknown> = {}, files: Record<string, string> = {}) {
   const activity = new ActivityRecorder();
-  test = await startTestBridge({
-    accounts: { '1234': { key: KEY, keyEncoding: 'hex', locationId: 'LOC-1', cameraId: 'CAM-1', snapshotUrl: 'http://192.0.2.1/snap.jpg', snapshotPassword: 'cam-password-xyz' }, '5555': { locationId: 'LOC-5' } },
-    outbox: { dir: 'outbox' },
-    http: { host: '127.0.0.1', port: 0, ...http },
-  }, { activity });
+  test = await startTestBridge(
+    {
+      accounts: {
+        '1234': {
+          key: KEY,
+          keyEncoding: 'hex',
+          locationId: 'LOC-1',
+          cameraId: 'CAM-1',
+          snapshotUrl: 'http://192.0.2.1/snap.jpg',
+          snapshotPassword: 'cam-password-xyz',
+        },
+        '5555': { locationId: 'LOC-5' },
+      },
+      outbox: { dir: 'outbox' },
+      http: { host: '127.0.0.1', port: 0, ...http },
+    },
+    { activity },
+  );
   for (const [name, text] of Object.entries(files)) await writeFile(join(test.dir, name), text);
   status = await startStatus(test.config, test.bridge, createLogger({ level: 'silent' }), activity);
   const base = `http://127.0.0.1:${status!.port}`;
@@ -39,14 +52,26 @@ async function startConsole(http: Record<string, unknown> = {}, files: Record<st
     return { status: res.statusCode, headers: res.headers, text: await res.body.text() };
   };
   const post = async (path: string, body: unknown, headers: Record<string, string>) => {
-    const res = await request(`${base}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
+    const res = await request(`${base}${path}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...headers },
+      body: JSON.stringify(body),
+    });
     return { status: res.statusCode, json: (await res.body.json()) as any };
   };
   return { base, get, post, port: status!.port, bridge: test };
 }
 
 const frame = (account: string, seq: string, data: string, key?: string) =>
-  buildRequest({ token: 'SIA-DCS', sequence: seq, line: '0', account, data, timestamp: new Date(), ...(key ? { key: Buffer.from(key, 'hex') } : {}) });
+  buildRequest({
+    token: 'SIA-DCS',
+    sequence: seq,
+    line: '0',
+    account,
+    data,
+    timestamp: new Date(),
+    ...(key ? { key: Buffer.from(key, 'hex') } : {}),
+  });
 
 async function send(port: number, ...frames: Buffer[]): Promise<void> {
   const panel = await TcpPanel.open(port);
@@ -62,7 +87,7 @@ describe('operator console routes', () => {
     expect(page.status).toBe(200);
     expect(page.headers['content-type']).toMatch(/^text\/html/);
     expect(page.headers['content-security-policy']).toMatch(/default-src 'self'/);
-    expect(page.text).toMatch(/<meta name="csrf-token" content="[A-Za-z0-9_-]{43}">/);
+    expect(page.text).toMatch(/<meta name="csrf-token" content="[A-Za-z0-9_-]{43}" ?\/?>/);
     expect((await c.get('/console/app.js')).headers['content-type']).toMatch(/^text\/javascript/);
     expect((await c.get('/console/../../../package.json')).status).toBe(404);
     expect((await c.get('/console/nothing.js')).status).toBe(404);
@@ -80,7 +105,10 @@ describe('operator console routes', () => {
     expect(overview.outbox).toMatchObject({ depth: expect.any(Number), deadLetters: 1 });
     expect(overview.listeners[0]).toEqual({ protocol: 'dc09', transport: 'tcp', host: '127.0.0.1', port: c.bridge.bridge.port('tcp') });
     const accounts = JSON.parse((await c.get('/api/accounts')).text);
-    expect(accounts.map((a: any) => [a.account, a.encrypted, a.eventsToday])).toEqual([['1234', true, 1], ['5555', false, 1]]);
+    expect(accounts.map((a: any) => [a.account, a.encrypted, a.eventsToday])).toEqual([
+      ['1234', true, 1],
+      ['5555', false, 1],
+    ]);
     expect(accounts[0].lastSeen).toMatch(/^\d{4}-/);
     const one = JSON.parse((await c.get('/api/accounts/1234')).text);
     expect(one.events[0]).toMatchObject({ code: 'BA', forwarded: true });
@@ -88,7 +116,11 @@ describe('operator console routes', () => {
     expect((await c.get('/api/accounts/9999')).status).toBe(404);
     expect((await c.get('/api/accounts/%E0%A4%A')).status).toBe(400);
     const letters = JSON.parse((await c.get('/api/dead-letters')).text);
-    expect(letters.letters[0]).toMatchObject({ account: '5555', reason: 'unmapped-camera', configKey: 'accounts["5555"].zones["7"].cameraId' });
+    expect(letters.letters[0]).toMatchObject({
+      account: '5555',
+      reason: 'unmapped-camera',
+      configKey: 'accounts["5555"].zones["7"].cameraId',
+    });
     for (const path of ['/', '/api/overview', '/api/accounts', '/api/accounts/1234', '/api/dead-letters']) {
       const text = (await c.get(path)).text;
       for (const secret of [KEY, KEY.toUpperCase(), 'cam-password-xyz']) expect(text).not.toContain(secret);
@@ -100,7 +132,9 @@ describe('operator console routes', () => {
     const res = await request(`${c.base}/api/events`);
     expect(res.headers['content-type']).toMatch(/^text\/event-stream/);
     let received = '';
-    res.body.on('data', (chunk: Buffer) => { received += chunk.toString(); });
+    res.body.on('data', (chunk: Buffer) => {
+      received += chunk.toString();
+    });
     const port = c.bridge.bridge.port('tcp');
     await send(port, frame('1234', '0003', '#1234|NBA2', KEY));
     // Clear text for an account with a key: NAKed, and shown as a rejection.
@@ -125,12 +159,19 @@ describe('operator console routes', () => {
     const origin = `http://127.0.0.1:${c.port}`;
     expect((await c.post('/api/dead-letters/discard', { ids: [id] }, {})).status).toBe(403);
     expect((await c.post('/api/dead-letters/discard', { ids: [id] }, { 'x-csrf-token': 'wrong' })).status).toBe(403);
-    expect((await c.post('/api/dead-letters/discard', { ids: [id] }, { 'x-csrf-token': csrf, origin: 'http://attacker.example' })).status).toBe(403);
-    expect((await c.post('/api/dead-letters/discard', { ids: [id] }, { 'x-csrf-token': csrf, origin: `http://127.0.0.1:${c.port + 1}` })).status).toBe(403);
+    expect(
+      (await c.post('/api/dead-letters/discard', { ids: [id] }, { 'x-csrf-token': csrf, origin: 'http://attacker.example' })).status,
+    ).toBe(403);
+    expect(
+      (await c.post('/api/dead-letters/discard', { ids: [id] }, { 'x-csrf-token': csrf, origin: `http://127.0.0.1:${c.port + 1}` })).status,
+    ).toBe(403);
     expect((await c.post('/api/dead-letters/discard', { ids: [id] }, { 'x-csrf-token': csrf, origin: 'null' })).status).toBe(403);
     expect((await c.post('/api/dead-letters/discard', {}, { 'x-csrf-token': csrf, origin })).status).toBe(400);
     const retry = await c.post('/api/dead-letters/retry', { ids: [id] }, { 'x-csrf-token': csrf, origin });
-    expect(retry).toEqual({ status: 200, json: { requeued: 0, ids: [], skipped: [{ id, reason: 'unmapped-camera', configKey: 'accounts["5555"].zones["7"].cameraId' }] } });
+    expect(retry).toEqual({
+      status: 200,
+      json: { requeued: 0, ids: [], skipped: [{ id, reason: 'unmapped-camera', configKey: 'accounts["5555"].zones["7"].cameraId' }] },
+    });
     const discard = await c.post('/api/dead-letters/discard', { ids: [id] }, { 'x-csrf-token': csrf, origin });
     expect(discard).toEqual({ status: 200, json: { discarded: 1, ids: [id] } });
     expect(JSON.parse((await c.get('/api/dead-letters')).text).letters).toEqual([]);
@@ -147,7 +188,9 @@ describe('operator console routes', () => {
     for (const path of ['/', '/api/overview', '/metrics']) {
       expect(await code(path), path).toBe(401);
       expect(await code(path, { authorization: 'Bearer token-0123456789abcdef' }), path).toBe(200);
-      expect(await code(path, { authorization: `Basic ${Buffer.from('anyone:token-0123456789abcdef').toString('base64')}` }), path).toBe(200);
+      expect(await code(path, { authorization: `Basic ${Buffer.from('anyone:token-0123456789abcdef').toString('base64')}` }), path).toBe(
+        200,
+      );
       expect(await code(path, { authorization: 'Bearer token-0123456789abcdeX' }), path).toBe(401);
     }
     expect(await code('/healthz')).toBe(200);

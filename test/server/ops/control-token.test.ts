@@ -2,7 +2,14 @@ import { mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { bearerToken, clearControlToken, CONTROL_TOKEN_FILE, newControlToken, publishControlToken, readControlToken } from '../../../src/server/ops/control-token.js';
+import {
+  bearerToken,
+  clearControlToken,
+  CONTROL_TOKEN_FILE,
+  newControlToken,
+  publishControlToken,
+  readControlToken,
+} from '../../../src/server/ops/control-token.js';
 
 const dirs: string[] = [];
 afterEach(async () => {

@@ -2,7 +2,14 @@ import { request } from 'node:http';
 import { connect } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createLogger } from '../../../src/log.js';
-import { isLocalPeer, registerDefaultMetrics, startStatusServer, type OutboxAction, type Readiness, type RunningStatusServer } from '../../../src/server/ops/http-status.js';
+import {
+  isLocalPeer,
+  registerDefaultMetrics,
+  startStatusServer,
+  type OutboxAction,
+  type Readiness,
+  type RunningStatusServer,
+} from '../../../src/server/ops/http-status.js';
 import { BridgeMetrics } from '../../../src/server/ops/metrics.js';
 
 const logger = createLogger({ level: 'silent' });
@@ -12,20 +19,33 @@ afterEach(async () => {
   await Promise.all(servers.splice(0).map((s) => s.close()));
 });
 
-async function start(readiness: () => Promise<Readiness>, metrics = new BridgeMetrics(), extra: { readinessTimeoutMs?: number; outboxActions?: { retry: OutboxAction; discard: OutboxAction; token: string }; logger?: typeof logger } = {}) {
+async function start(
+  readiness: () => Promise<Readiness>,
+  metrics = new BridgeMetrics(),
+  extra: {
+    readinessTimeoutMs?: number;
+    outboxActions?: { retry: OutboxAction; discard: OutboxAction; token: string };
+    logger?: typeof logger;
+  } = {},
+) {
   const server = await startStatusServer({ host: '127.0.0.1', port: 0, registry: metrics.registry, readiness, logger, ...extra });
   servers.push(server);
   return { server, metrics, base: `http://127.0.0.1:${server.port}` };
 }
 
-const allReady = async (): Promise<Readiness> => ({ ready: true, checks: { listeners: { ok: true }, outbox: { ok: true, detail: 'writable' } } });
+const allReady = async (): Promise<Readiness> => ({
+  ready: true,
+  checks: { listeners: { ok: true }, outbox: { ok: true, detail: 'writable' } },
+});
 
 /** Raw bytes in, raw response text out (for requests fetch would not send). */
 function raw(port: number, bytes: string): Promise<string> {
   return new Promise((resolve, reject) => {
     const socket = connect({ host: '127.0.0.1', port }, () => socket.end(bytes));
     let text = '';
-    socket.on('data', (chunk) => { text += chunk.toString('latin1'); });
+    socket.on('data', (chunk) => {
+      text += chunk.toString('latin1');
+    });
     socket.on('close', () => resolve(text));
     socket.on('error', reject);
   });
@@ -49,11 +69,15 @@ describe('status server', () => {
 
   it('GET /readyz answers 503 when a check fails, when the probe throws and when it hangs', async () => {
     let mode: 'failing' | 'throwing' | 'hanging' = 'failing';
-    const { base } = await start(async () => {
-      if (mode === 'throwing') throw new Error('outbox directory vanished');
-      if (mode === 'hanging') return new Promise<Readiness>(() => undefined);
-      return { ready: false, checks: { listeners: { ok: true }, delivery: { ok: false, detail: 'last 5 deliveries failed: 503' } } };
-    }, new BridgeMetrics(), { readinessTimeoutMs: 200 });
+    const { base } = await start(
+      async () => {
+        if (mode === 'throwing') throw new Error('outbox directory vanished');
+        if (mode === 'hanging') return new Promise<Readiness>(() => undefined);
+        return { ready: false, checks: { listeners: { ok: true }, delivery: { ok: false, detail: 'last 5 deliveries failed: 503' } } };
+      },
+      new BridgeMetrics(),
+      { readinessTimeoutMs: 200 },
+    );
     let res = await fetch(`${base}/readyz`);
     expect(res.status).toBe(503);
     expect(await res.json()).toMatchObject({ ready: false, checks: { delivery: { ok: false, detail: 'last 5 deliveries failed: 503' } } });
@@ -70,7 +94,10 @@ describe('status server', () => {
   });
 
   it('GET /readyz answers 200 with status "degraded" when a check passes degraded (journal damage skipped at start)', async () => {
-    const { base } = await start(async () => ({ ready: true, checks: { listeners: { ok: true }, journal: { ok: true, degraded: true, detail: '2 event(s) lost' } } }));
+    const { base } = await start(async () => ({
+      ready: true,
+      checks: { listeners: { ok: true }, journal: { ok: true, degraded: true, detail: '2 event(s) lost' } },
+    }));
     const res = await fetch(`${base}/readyz`);
     expect(res.status).toBe(200);
     expect(await res.json()).toMatchObject({ status: 'degraded', ready: true, checks: { journal: { ok: true, degraded: true } } });
@@ -124,7 +151,9 @@ describe('status server', () => {
     const head = await new Promise<{ status: number; body: string }>((resolve, reject) => {
       const req = request({ host: '127.0.0.1', port: server.port, path: '/healthz', method: 'HEAD' }, (res) => {
         let body = '';
-        res.on('data', (c) => { body += String(c); });
+        res.on('data', (c) => {
+          body += String(c);
+        });
         res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
       });
       req.on('error', reject);
@@ -146,7 +175,9 @@ describe('status server', () => {
 
   it('rejects start when the port is taken, and close() does not wait for keep-alive clients', async () => {
     const { server, base } = await start(allReady);
-    await expect(startStatusServer({ host: '127.0.0.1', port: server.port, registry: new BridgeMetrics().registry, readiness: allReady, logger })).rejects.toMatchObject({ code: 'EADDRINUSE' });
+    await expect(
+      startStatusServer({ host: '127.0.0.1', port: server.port, registry: new BridgeMetrics().registry, readiness: allReady, logger }),
+    ).rejects.toMatchObject({ code: 'EADDRINUSE' });
     const res = await fetch(`${base}/healthz`, { headers: { connection: 'keep-alive' } });
     expect(res.status).toBe(200);
     const started = Date.now();
@@ -160,10 +191,12 @@ describe('status server: outbox actions', () => {
   const TOKEN = 'test-control-token';
   /** Actions that answer what they were asked, so the test sees the parsed body arrive. */
   function echoActions(calls: unknown[]) {
-    const echo = (name: string): OutboxAction => async (request) => {
-      calls.push({ name, request });
-      return request === 'boom' ? { status: 400, body: { error: 'bad choice' } } : { status: 200, body: { name, request } };
-    };
+    const echo =
+      (name: string): OutboxAction =>
+      async (request) => {
+        calls.push({ name, request });
+        return request === 'boom' ? { status: 400, body: { error: 'bad choice' } } : { status: 200, body: { name, request } };
+      };
     return { retry: echo('retry'), discard: echo('discard'), token: TOKEN };
   }
   const post = (url: string, body: string, headers: Record<string, string> = {}) =>
@@ -181,7 +214,11 @@ describe('status server: outbox actions', () => {
     const refused = await post(`${base}/outbox/discard`, '"boom"');
     expect(refused.status).toBe(400);
     expect(await refused.json()).toEqual({ error: 'bad choice' });
-    expect(calls).toEqual([{ name: 'retry', request: { account: '1234' } }, { name: 'discard', request: undefined }, { name: 'discard', request: 'boom' }]);
+    expect(calls).toEqual([
+      { name: 'retry', request: { account: '1234' } },
+      { name: 'discard', request: undefined },
+      { name: 'discard', request: 'boom' },
+    ]);
   });
 
   it('answers 401 without the control token or with another, and logs the refusal without the token', async () => {
@@ -214,7 +251,11 @@ describe('status server: outbox actions', () => {
       const res = await post(`${base}/outbox/discard`, '{"all":true}', { 'content-type': type });
       expect(res.status).toBe(415);
     }
-    const untyped = await fetch(`${base}/outbox/discard`, { method: 'POST', headers: { authorization: `Bearer ${TOKEN}` }, body: new Uint8Array(Buffer.from('{"all":true}')) });
+    const untyped = await fetch(`${base}/outbox/discard`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${TOKEN}` },
+      body: new Uint8Array(Buffer.from('{"all":true}')),
+    });
     expect(untyped.status).toBe(415);
     expect(calls).toEqual([]);
   });
@@ -230,7 +271,10 @@ describe('status server: outbox actions', () => {
     // Without a declared length the body is read to its end and dropped past the limit: the client still gets 413.
     const chunk = `${'x'.repeat(64 * 1024)}`;
     const chunks = Array.from({ length: 20 }, () => `${chunk.length.toString(16)}\r\n${chunk}\r\n`).join('');
-    const reply = await raw(server.port, `POST /outbox/discard HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\nauthorization: Bearer ${TOKEN}\r\ntransfer-encoding: chunked\r\nconnection: close\r\n\r\n${chunks}0\r\n\r\n`);
+    const reply = await raw(
+      server.port,
+      `POST /outbox/discard HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\nauthorization: Bearer ${TOKEN}\r\ntransfer-encoding: chunked\r\nconnection: close\r\n\r\n${chunks}0\r\n\r\n`,
+    );
     expect(reply).toMatch(/^HTTP\/1\.1 413 /);
     expect(calls).toEqual([]);
     // The ordinary routes still work on the same server.

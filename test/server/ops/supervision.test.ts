@@ -11,7 +11,13 @@ import { createLogger } from '../../../src/log.js';
 import { mapFrame, type SourceFrame } from '../../../src/mapper/index.js';
 import { validatePartnerEvent } from '../../../src/sink/partner-event-schema.js';
 import { BridgeMetrics } from '../../../src/server/ops/metrics.js';
-import { defaultSupervisionStatePath, SUPERVISION_TOKEN, Supervisor, supervisionFor, type SupervisorTimers } from '../../../src/server/ops/supervision.js';
+import {
+  defaultSupervisionStatePath,
+  SUPERVISION_TOKEN,
+  Supervisor,
+  supervisionFor,
+  type SupervisorTimers,
+} from '../../../src/server/ops/supervision.js';
 
 /** A manual clock: `advance` fires due timers in order and lets the promises they start run. */
 class FakeClock implements SupervisorTimers {
@@ -55,15 +61,18 @@ afterEach(async () => {
 });
 
 function makeConfig(over: Record<string, unknown> = {}): BridgeConfig {
-  return parseConfig({
-    sink: { type: 'file', path: 'events.ndjson' },
-    receiver: { unknownAccounts: 'accept', supervision: { intervalSeconds: 90, graceSeconds: 30 } },
-    accounts: {
-      '1234': { locationId: 'LOC-1', cameraId: 'CAM-1' },
-      abcd: { locationId: 'LOC-2', cameraId: 'CAM-2', supervision: { intervalSeconds: 600, graceSeconds: 0 } },
+  return parseConfig(
+    {
+      sink: { type: 'file', path: 'events.ndjson' },
+      receiver: { unknownAccounts: 'accept', supervision: { intervalSeconds: 90, graceSeconds: 30 } },
+      accounts: {
+        '1234': { locationId: 'LOC-1', cameraId: 'CAM-1' },
+        abcd: { locationId: 'LOC-2', cameraId: 'CAM-2', supervision: { intervalSeconds: 600, graceSeconds: 0 } },
+      },
+      ...over,
     },
-    ...over,
-  }, join(dir, 'bridge.json'));
+    join(dir, 'bridge.json'),
+  );
 }
 
 interface Harness {
@@ -82,7 +91,15 @@ function makeSupervisor(config: BridgeConfig, clock: FakeClock, statePath = join
   const accept = { value: true };
   const metrics = new BridgeMetrics();
   let logText = '';
-  const logger = createLogger({ level: 'debug', destination: new Writable({ write(chunk, _e, cb) { logText += chunk.toString(); cb(); } }) });
+  const logger = createLogger({
+    level: 'debug',
+    destination: new Writable({
+      write(chunk, _e, cb) {
+        logText += chunk.toString();
+        cb();
+      },
+    }),
+  });
   const supervisor = new Supervisor({
     config: () => current,
     statePath,
@@ -96,7 +113,17 @@ function makeSupervisor(config: BridgeConfig, clock: FakeClock, statePath = join
     timers: clock,
     retryMs: 30_000,
   });
-  return { supervisor, clock, metrics, emitted, accept, logs: () => logText, setConfig: (c) => { current = c; } };
+  return {
+    supervisor,
+    clock,
+    metrics,
+    emitted,
+    accept,
+    logs: () => logText,
+    setConfig: (c) => {
+      current = c;
+    },
+  };
 }
 
 /** The Partner Event API body the pipeline would post for a synthetic frame. */
@@ -134,8 +161,16 @@ describe('Supervisor', () => {
     expect(fail.data).toBe(`supervision|fail|${new Date(T0).toISOString()}`);
     const failBody = bodyOf(fail, config);
     expect(failBody).toMatchObject({ event_type: 'trouble', event_status: 'active', location_id: 'LOC-1', camera_id: 'CAM-1' });
-    expect(failBody.payload).toMatchObject({ code: 'YC', category: 'trouble', token: SUPERVISION_TOKEN, peer: '10.0.0.5:40000', transport: 'tcp' });
-    expect((failBody.payload as { text: string }).text).toBe(`communication failure: no report for 120 s (last seen ${new Date(T0).toISOString()} from 10.0.0.5:40000 over tcp)`);
+    expect(failBody.payload).toMatchObject({
+      code: 'YC',
+      category: 'trouble',
+      token: SUPERVISION_TOKEN,
+      peer: '10.0.0.5:40000',
+      transport: 'tcp',
+    });
+    expect((failBody.payload as { text: string }).text).toBe(
+      `communication failure: no report for 120 s (last seen ${new Date(T0).toISOString()} from 10.0.0.5:40000 over tcp)`,
+    );
     expect(failBody.event_time).toBe(new Date(T0 + WINDOW_MS).toISOString());
     expect(await gauge(h.metrics, 'accountsInFailure')).toBe(1);
     expect(h.supervisor.accountsInFailure()).toEqual(['1234']);
@@ -161,8 +196,12 @@ describe('Supervisor', () => {
     h.supervisor.activity('1234', '10.0.0.6:40001', 'udp', new Date(back + 1000));
     await h.supervisor.settled();
     expect(h.emitted.filter((s) => s.account === '1234')).toHaveLength(2);
-    expect((await h.metrics.supervisionEvents.get()).values.map((v) => [v.labels.kind, v.labels.result, v.value]))
-      .toEqual(expect.arrayContaining([['fail', 'accepted', 1], ['restore', 'accepted', 1]]));
+    expect((await h.metrics.supervisionEvents.get()).values.map((v) => [v.labels.kind, v.labels.result, v.value])).toEqual(
+      expect.arrayContaining([
+        ['fail', 'accepted', 1],
+        ['restore', 'accepted', 1],
+      ]),
+    );
     await h.supervisor.stop();
   });
 
@@ -202,7 +241,10 @@ describe('Supervisor', () => {
   it('does not supervise unknown accounts, nor configured accounts without supervision', async () => {
     const config = makeConfig({
       receiver: { unknownAccounts: 'accept', supervision: null },
-      accounts: { '1234': { locationId: 'LOC-1', cameraId: 'CAM-1' }, '5555': { locationId: 'LOC-5', cameraId: 'CAM-5', supervision: { intervalSeconds: 60, graceSeconds: 0 } } },
+      accounts: {
+        '1234': { locationId: 'LOC-1', cameraId: 'CAM-1' },
+        '5555': { locationId: 'LOC-5', cameraId: 'CAM-5', supervision: { intervalSeconds: 60, graceSeconds: 0 } },
+      },
     });
     const clock = new FakeClock(T0);
     const h = makeSupervisor(config, clock);
@@ -246,7 +288,12 @@ describe('Supervisor', () => {
     first.supervisor.activity('1234', '10.0.0.5:40000', 'tcp', clock.now());
     await first.supervisor.stop();
     const saved = JSON.parse(await readFile(statePath, 'utf8'));
-    expect(saved.accounts['1234']).toMatchObject({ lastSeen: new Date(T0).toISOString(), peer: '10.0.0.5:40000', transport: 'tcp', failure: null });
+    expect(saved.accounts['1234']).toMatchObject({
+      lastSeen: new Date(T0).toISOString(),
+      peer: '10.0.0.5:40000',
+      transport: 'tcp',
+      failure: null,
+    });
     expect((await readdir(join(dir, 'state'))).filter((f) => f.endsWith('.tmp'))).toEqual([]);
 
     // Down for 10 minutes (longer than the window): the new process must not fire at once.
@@ -254,7 +301,13 @@ describe('Supervisor', () => {
     const clock2 = new FakeClock(restartAt);
     const second = makeSupervisor(config, clock2, statePath);
     await second.supervisor.start();
-    expect(second.supervisor.status('1234')).toMatchObject({ supervised: true, lastSeen: new Date(T0), peer: '10.0.0.5:40000', transport: 'tcp', inFailure: false });
+    expect(second.supervisor.status('1234')).toMatchObject({
+      supervised: true,
+      lastSeen: new Date(T0),
+      peer: '10.0.0.5:40000',
+      transport: 'tcp',
+      inFailure: false,
+    });
     await clock2.advance(WINDOW_MS - 1000);
     await second.supervisor.settled();
     expect(second.emitted.filter((s) => s.account === '1234')).toHaveLength(0);
@@ -263,7 +316,9 @@ describe('Supervisor', () => {
     const fails = second.emitted.filter((s) => s.account === '1234');
     expect(fails).toHaveLength(1);
     expect(fails[0]!.data).toBe(`supervision|fail|${new Date(T0).toISOString()}`);
-    expect((fails[0]!.events[0] as { text: string }).text).toContain(`no report for ${(600_000 + WINDOW_MS) / 1000} s (last seen ${new Date(T0).toISOString()} from 10.0.0.5:40000 over tcp)`);
+    expect((fails[0]!.events[0] as { text: string }).text).toContain(
+      `no report for ${(600_000 + WINDOW_MS) / 1000} s (last seen ${new Date(T0).toISOString()} from 10.0.0.5:40000 over tcp)`,
+    );
     await second.supervisor.stop();
   });
 
@@ -347,10 +402,17 @@ describe('Supervisor', () => {
     const clock = new FakeClock(T0);
     const h = makeSupervisor(config, clock);
     let release: (ok: boolean) => void = () => undefined;
-    const gate = new Promise<boolean>((r) => { release = r; });
+    const gate = new Promise<boolean>((r) => {
+      release = r;
+    });
     const emitted: SourceFrame[] = [];
     const supervisor = new Supervisor({
-      config: () => config, statePath: join(dir, 'supervision.json'), logger: createLogger({ level: 'silent' }), metrics: h.metrics, now: clock.now, timers: clock,
+      config: () => config,
+      statePath: join(dir, 'supervision.json'),
+      logger: createLogger({ level: 'silent' }),
+      metrics: h.metrics,
+      now: clock.now,
+      timers: clock,
       emit: (source) => {
         emitted.push(source);
         return emitted.length === 1 ? gate : Promise.resolve(true);
@@ -371,7 +433,16 @@ describe('Supervisor', () => {
   it('restores at start when a frame arrived before start() for an account on record as failed', async () => {
     const statePath = join(dir, 'supervision.json');
     const failedAt = new Date(T0 - 3600_000).toISOString();
-    await writeFile(statePath, JSON.stringify({ version: 1, savedAt: failedAt, accounts: { '1234': { lastSeen: failedAt, peer: '10.0.0.5:1', transport: 'tcp', failure: { lastSeen: failedAt, declaredAt: failedAt } } } }));
+    await writeFile(
+      statePath,
+      JSON.stringify({
+        version: 1,
+        savedAt: failedAt,
+        accounts: {
+          '1234': { lastSeen: failedAt, peer: '10.0.0.5:1', transport: 'tcp', failure: { lastSeen: failedAt, declaredAt: failedAt } },
+        },
+      }),
+    );
     const config = makeConfig({ accounts: { '1234': { locationId: 'LOC-1', cameraId: 'CAM-1' } } });
     const clock = new FakeClock(T0);
     const h = makeSupervisor(config, clock, statePath);
@@ -383,7 +454,10 @@ describe('Supervisor', () => {
     expect(bodyOf(h.emitted[0]!, config)).toMatchObject({ event_type: 'trouble', event_status: 'inactive' });
     expect(h.supervisor.status('1234')).toMatchObject({ lastSeen: new Date(T0), transport: 'udp', inFailure: false });
     await h.supervisor.stop();
-    expect(JSON.parse(await readFile(statePath, 'utf8')).accounts['1234']).toMatchObject({ failure: null, lastSeen: new Date(T0).toISOString() });
+    expect(JSON.parse(await readFile(statePath, 'utf8')).accounts['1234']).toMatchObject({
+      failure: null,
+      lastSeen: new Date(T0).toISOString(),
+    });
   });
 
   it('writes the state file debounced and atomically', async () => {
@@ -432,7 +506,14 @@ describe('Supervisor', () => {
     expect(h.supervisor.status('1234')).toMatchObject({ supervised: true, lastSeen: null });
     await h.supervisor.stop();
 
-    await writeFile(statePath, JSON.stringify({ version: 1, savedAt: new Date(T0).toISOString(), accounts: { '1234': { lastSeen: new Date(T0 - 1000).toISOString(), peer: 7 }, ABCD: 'garbage' } }));
+    await writeFile(
+      statePath,
+      JSON.stringify({
+        version: 1,
+        savedAt: new Date(T0).toISOString(),
+        accounts: { '1234': { lastSeen: new Date(T0 - 1000).toISOString(), peer: 7 }, ABCD: 'garbage' },
+      }),
+    );
     const again = makeSupervisor(makeConfig(), clock, statePath);
     await again.supervisor.start();
     expect(again.supervisor.status('1234')).toMatchObject({ supervised: true, lastSeen: new Date(T0 - 1000) });
@@ -446,7 +527,9 @@ describe('Supervisor', () => {
     h.supervisor.activity('1234', '10.0.0.5:1', 'tcp', clock.now());
     h.supervisor.activity('ABCD', '10.0.0.7:1', 'tcp', clock.now());
     await clock.advance(60_000);
-    h.setConfig(makeConfig({ accounts: { abcd: { locationId: 'LOC-2', cameraId: 'CAM-2' }, '7777': { locationId: 'LOC-7', cameraId: 'CAM-7' } } }));
+    h.setConfig(
+      makeConfig({ accounts: { abcd: { locationId: 'LOC-2', cameraId: 'CAM-2' }, '7777': { locationId: 'LOC-7', cameraId: 'CAM-7' } } }),
+    );
     h.supervisor.reconfigure();
     expect(await gauge(h.metrics, 'supervisedAccounts')).toBe(2);
     expect(h.supervisor.status('1234')).toBeNull();
@@ -466,7 +549,11 @@ describe('Supervisor', () => {
   it('puts the state file in the outbox directory, else next to the config file', () => {
     const config = makeConfig();
     expect(defaultSupervisionStatePath(config)).toBe(join(dir, 'supervision.json'));
-    expect(defaultSupervisionStatePath({ ...config, outbox: { dir: '/var/lib/bridge/outbox', ackAfter: 'persisted', maxBytes: 1, deliveredTimeoutSeconds: 1, maxAgeHours: 1 } }))
-      .toBe('/var/lib/bridge/outbox/supervision.json');
+    expect(
+      defaultSupervisionStatePath({
+        ...config,
+        outbox: { dir: '/var/lib/bridge/outbox', ackAfter: 'persisted', maxBytes: 1, deliveredTimeoutSeconds: 1, maxAgeHours: 1 },
+      }),
+    ).toBe('/var/lib/bridge/outbox/supervision.json');
   });
 });

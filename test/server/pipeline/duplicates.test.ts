@@ -6,7 +6,10 @@ const at = (seconds: number) => new Date(t0 + seconds * 1000);
 
 /** A frame received `seconds` after t0; `stamped` gives it a panel timestamp (t0). */
 const frame = (seconds: number, data = '#1234|NBA1', options: { account?: string; stamped?: boolean } = {}): DuplicateKeyFields => ({
-  account: options.account ?? '1234', data, timestamp: options.stamped ? at(0) : null, receivedAt: at(seconds),
+  account: options.account ?? '1234',
+  data,
+  timestamp: options.stamped ? at(0) : null,
+  receivedAt: at(seconds),
 });
 
 /** A filter with a 120 s window (changeable) and an acceptor that counts its calls. */
@@ -14,17 +17,33 @@ function setup(options: { windowSeconds?: number; maxKeys?: number } = {}) {
   let windowSeconds = options.windowSeconds ?? 120;
   const filter = new DuplicateFilter({ windowMs: () => windowSeconds * 1000, ...(options.maxKeys ? { maxKeys: options.maxKeys } : {}) });
   let calls = 0;
-  const run = (f: DuplicateKeyFields, result: AcceptResult = 'accepted', token = 'SIA-DCS') => filter.filter(f, token, async () => {
-    calls++;
-    return result;
-  });
+  const run = (f: DuplicateKeyFields, result: AcceptResult = 'accepted', token = 'SIA-DCS') =>
+    filter.filter(f, token, async () => {
+      calls++;
+      return result;
+    });
   /** A first frame whose acceptance is still under way until `finish`. */
   const pending = () => {
     let finish!: (r: AcceptResult) => void;
-    const first = filter.filter(frame(0), 'SIA-DCS', () => new Promise((resolve) => { finish = resolve; }));
+    const first = filter.filter(
+      frame(0),
+      'SIA-DCS',
+      () =>
+        new Promise((resolve) => {
+          finish = resolve;
+        }),
+    );
     return { first, finish: (r: AcceptResult) => finish(r) };
   };
-  return { filter, run, pending, calls: () => calls, setWindow: (s: number) => { windowSeconds = s; } };
+  return {
+    filter,
+    run,
+    pending,
+    calls: () => calls,
+    setWindow: (s: number) => {
+      windowSeconds = s;
+    },
+  };
 }
 
 describe('DuplicateFilter', () => {
@@ -61,18 +80,24 @@ describe('DuplicateFilter', () => {
     { first: 'accepted', copy: 'duplicate', calls: 0 },
     { first: 'persisted-not-delivered', copy: 'duplicate', calls: 0 },
     { first: 'refused', copy: 'accepted', calls: 1 },
-  ] as const)('a copy that arrives while the first is being accepted waits for it: first $first, copy $copy', async ({ first: outcome, copy: expected, calls }) => {
-    const d = setup();
-    const { first, finish } = d.pending();
-    let copyDone = false;
-    const copy = d.run(frame(1)).then((r) => { copyDone = true; return r; });
-    await new Promise((r) => setImmediate(r));
-    expect(copyDone).toBe(false);
-    finish(outcome);
-    expect(await first).toBe(outcome);
-    expect(await copy).toBe(expected);
-    expect(d.calls()).toBe(calls);
-  });
+  ] as const)(
+    'a copy that arrives while the first is being accepted waits for it: first $first, copy $copy',
+    async ({ first: outcome, copy: expected, calls }) => {
+      const d = setup();
+      const { first, finish } = d.pending();
+      let copyDone = false;
+      const copy = d.run(frame(1)).then((r) => {
+        copyDone = true;
+        return r;
+      });
+      await new Promise((r) => setImmediate(r));
+      expect(copyDone).toBe(false);
+      finish(outcome);
+      expect(await first).toBe(outcome);
+      expect(await copy).toBe(expected);
+      expect(d.calls()).toBe(calls);
+    },
+  );
 
   it('forgets a refused frame (its retransmission is processed anew) and remembers a persisted-not-delivered one', async () => {
     const d = setup();

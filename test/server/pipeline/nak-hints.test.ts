@@ -10,24 +10,37 @@ afterEach(async () => {
   running = null;
 });
 
-const logLines = (b: TestBridge) => b.logs().trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+const logLines = (b: TestBridge) =>
+  b
+    .logs()
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
 
 describe('NAK hints', () => {
   it('logs the key to add or the setting to change with each refusal, over a real socket', async () => {
     running = await startTestBridge({
-      accounts: { '1234': { key: '00112233445566778899aabbccddeeff', locationId: 'L', cameraId: 'C' }, '5678': { locationId: 'L', cameraId: 'C' } },
+      accounts: {
+        '1234': { key: '00112233445566778899aabbccddeeff', locationId: 'L', cameraId: 'C' },
+        '5678': { locationId: 'L', cameraId: 'C' },
+      },
       receiver: { clearTimestamps: 'enforce' },
       log: { level: 'warn' },
     });
     const panel = await TcpPanel.open(running.bridge.port('tcp'));
-    const frame = (account: string, seq: string, timestamp = new Date()) => buildRequest({ token: 'SIA-DCS', sequence: seq, line: '0', account, data: `#${account}|NBA1`, timestamp });
+    const frame = (account: string, seq: string, timestamp = new Date()) =>
+      buildRequest({ token: 'SIA-DCS', sequence: seq, line: '0', account, data: `#${account}|NBA1`, timestamp });
     panel.write(frame('9999', '0001'));
     panel.write(frame('1234', '0002'));
     panel.write(frame('5678', '0003', new Date(Date.now() - 3_600_000)));
     const replies = await panel.waitForReplies(3);
     panel.end();
     expect(replies.map((r) => text(r).includes('"NAK"'))).toEqual([true, true, true]);
-    const hints = Object.fromEntries(logLines(running).filter((l) => l.reply === 'NAK').map((l) => [l.reason, l.hint]));
+    const hints = Object.fromEntries(
+      logLines(running)
+        .filter((l) => l.reply === 'NAK')
+        .map((l) => [l.reason, l.hint]),
+    );
     expect(hints).toEqual({
       'unknown-account': 'add accounts["9999"] (or set receiver.unknownAccounts to "accept")',
       'clear-text-for-encrypted-account': expect.stringMatching(/^accounts\["1234"\]\.key is set, so the panel must encrypt/),

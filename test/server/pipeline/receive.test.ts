@@ -3,19 +3,33 @@ import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../../src/config/load.js';
 import { buildAck, buildRequest, type RequestFrame } from '../../../src/protocols/dc09/index.js';
 import { escapeFrame } from '../../../src/protocols/escape.js';
-import { buildSurgardCid, buildSurgardHeartbeat, buildSurgardSia, SURGARD_ACK, SURGARD_NAK, withTerminator } from '../../../src/protocols/surgard/index.js';
+import {
+  buildSurgardCid,
+  buildSurgardHeartbeat,
+  buildSurgardSia,
+  SURGARD_ACK,
+  SURGARD_NAK,
+  withTerminator,
+} from '../../../src/protocols/surgard/index.js';
 import { accountDirectory } from '../../../src/server/pipeline/policy.js';
 import { receiveDc09, receiveSurgard, type Receipt } from '../../../src/server/pipeline/receive.js';
 
 const key = Buffer.from('000102030405060708090A0B0C0D0E0F', 'hex');
-const config = parseConfig({
-  accounts: { '1234': { locationId: 'LOC', cameraId: 'cam' }, SECURE: { key: key.toString('hex'), keyEncoding: 'hex', locationId: 'LOC2', cameraId: 'cam2' } },
-}, 'receive-test.json');
+const config = parseConfig(
+  {
+    accounts: {
+      '1234': { locationId: 'LOC', cameraId: 'cam' },
+      SECURE: { key: key.toString('hex'), keyEncoding: 'hex', locationId: 'LOC2', cameraId: 'cam2' },
+    },
+  },
+  'receive-test.json',
+);
 const directory = accountDirectory(config);
 const now = new Date('2026-11-26T12:00:00Z');
 const tcp: Receipt = { peer: '127.0.0.1:5000', transport: 'tcp' };
 
-const request = (overrides: Partial<RequestFrame>) => buildRequest({ token: 'SIA-DCS', sequence: '0001', line: '0', account: '1234', data: '#1234|Nri1/BA15', timestamp: now, ...overrides });
+const request = (overrides: Partial<RequestFrame>) =>
+  buildRequest({ token: 'SIA-DCS', sequence: '0001', line: '0', account: '1234', data: '#1234|Nri1/BA15', timestamp: now, ...overrides });
 const withBadCrc = (frame: Buffer) => {
   const copy = Buffer.from(frame);
   copy[1] = copy[1] === 0x30 ? 0x31 : 0x30;
@@ -37,7 +51,19 @@ const dc09Cases: Dc09Case[] = [
     name: 'a clear SIA frame of a configured account: ACK, its events in the source',
     frame: request({ data: '#1234|Nri1/BA15/RP0' }),
     decision: { kind: 'ACK', reason: 'accepted', skewFlagged: false },
-    source: { protocol: 'dc09', account: '1234', token: 'SIA-DCS', data: '#1234|Nri1/BA15/RP0', encrypted: false, peer: '127.0.0.1:5000', transport: 'tcp', receivedAt: now, timestamp: now, timestampTrusted: true, events: [{ code: 'BA' }, { code: 'RP' }] },
+    source: {
+      protocol: 'dc09',
+      account: '1234',
+      token: 'SIA-DCS',
+      data: '#1234|Nri1/BA15/RP0',
+      encrypted: false,
+      peer: '127.0.0.1:5000',
+      transport: 'tcp',
+      receivedAt: now,
+      timestamp: now,
+      timestampTrusted: true,
+      events: [{ code: 'BA' }, { code: 'RP' }],
+    },
   },
   {
     name: 'a Contact ID frame: ACK, Contact ID events',
@@ -129,15 +155,27 @@ describe('receiveDc09', () => {
   it('never throws on arbitrary bytes, framed or not', () => {
     const bytes = fc.uint8Array({ maxLength: 300 }).map((b) => Buffer.from(b));
     // Well-framed requests (valid CRC and length) with arbitrary data, so the data decoders see it too.
-    const framed = fc.tuple(fc.constantFrom('SIA-DCS', 'ADM-CID', 'NULL', 'XYZ'), fc.string({ maxLength: 200 })).map(([token, data]) => request({ token, data }));
-    fc.assert(fc.property(fc.oneof(bytes, framed, bytes.map((b) => Buffer.concat([Buffer.from([0x0a]), b]))), (frame) => {
-      const got = receiveDc09(frame, directory, now, tcp);
-      // A source exists only for a frame that parsed; an ACK or DUH only for one that did too.
-      if (!got.result.ok) {
-        expect(got.source).toBeNull();
-        expect(['NAK', 'none']).toContain(got.decision.kind);
-      }
-    }), { numRuns: 2000 });
+    const framed = fc
+      .tuple(fc.constantFrom('SIA-DCS', 'ADM-CID', 'NULL', 'XYZ'), fc.string({ maxLength: 200 }))
+      .map(([token, data]) => request({ token, data }));
+    fc.assert(
+      fc.property(
+        fc.oneof(
+          bytes,
+          framed,
+          bytes.map((b) => Buffer.concat([Buffer.from([0x0a]), b])),
+        ),
+        (frame) => {
+          const got = receiveDc09(frame, directory, now, tcp);
+          // A source exists only for a frame that parsed; an ACK or DUH only for one that did too.
+          if (!got.result.ok) {
+            expect(got.source).toBeNull();
+            expect(['NAK', 'none']).toContain(got.decision.kind);
+          }
+        },
+      ),
+      { numRuns: 2000 },
+    );
   });
 });
 
@@ -157,9 +195,22 @@ const surgardCases: SurgardCase[] = [
   },
   {
     name: 'a Contact ID record: ACK (once accepted), mapped like ADM-CID, timed by the given clock',
-    record: withTerminator(buildSurgardCid({ receiver: '01', line: '1', account: '1234', qualifier: 'E', code: '130', group: '01', zone: '004' })),
+    record: withTerminator(
+      buildSurgardCid({ receiver: '01', line: '1', account: '1234', qualifier: 'E', code: '130', group: '01', zone: '004' }),
+    ),
     decision: { kind: 'ACK', reason: 'accepted', frame: SURGARD_ACK },
-    source: { protocol: 'surgard', token: 'ADM-CID', account: '1234', receiver: '01', line: '1', receivedAt: now, peer: '127.0.0.1:6000', transport: 'tcp', timestamp: null, events: [{ protocol: 'cid', code: '130', zone: '004' }] },
+    source: {
+      protocol: 'surgard',
+      token: 'ADM-CID',
+      account: '1234',
+      receiver: '01',
+      line: '1',
+      receivedAt: now,
+      peer: '127.0.0.1:6000',
+      transport: 'tcp',
+      timestamp: null,
+      events: [{ protocol: 'cid', code: '130', zone: '004' }],
+    },
   },
   {
     name: 'a SIA record: ACK (once accepted), mapped like SIA-DCS',
@@ -185,14 +236,19 @@ describe('receiveSurgard', () => {
   });
 
   it('keeps the raw text it is given (a stored record)', () => {
-    const record = withTerminator(buildSurgardCid({ receiver: '01', line: '1', account: '1234', qualifier: 'E', code: '130', group: '01', zone: '004' }));
+    const record = withTerminator(
+      buildSurgardCid({ receiver: '01', line: '1', account: '1234', qualifier: 'E', code: '130', group: '01', zone: '004' }),
+    );
     expect(receiveSurgard(record, now, { peer: '', raw: 'KEPT' }).source?.raw).toBe('KEPT');
   });
 
   it('never throws on arbitrary bytes; a NAK carries no source', () => {
-    fc.assert(fc.property(fc.uint8Array({ maxLength: 200 }), (bytes) => {
-      const got = receiveSurgard(Buffer.from(bytes), now, { peer: 'p' });
-      if (got.decision.kind === 'NAK') expect(got.source).toBeNull();
-    }), { numRuns: 2000 });
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 200 }), (bytes) => {
+        const got = receiveSurgard(Buffer.from(bytes), now, { peer: 'p' });
+        if (got.decision.kind === 'NAK') expect(got.source).toBeNull();
+      }),
+      { numRuns: 2000 },
+    );
   });
 });

@@ -31,7 +31,8 @@ function refusingLog(refusal: () => Error): DurableLog & { appends: OutgoingEven
   };
 }
 
-const frame = (sequence: string) => buildRequest({ token: 'SIA-DCS', sequence, line: '0', account: '1234', data: '#1234|NBA1', timestamp: new Date() });
+const frame = (sequence: string) =>
+  buildRequest({ token: 'SIA-DCS', sequence, line: '0', account: '1234', data: '#1234|NBA1', timestamp: new Date() });
 
 async function rejectionReasons(b: TestBridge): Promise<Record<string, number>> {
   const metric = await b.bridge.metrics.rejections.get();
@@ -62,7 +63,10 @@ describe('refusals of the durable log', () => {
 
   it('a refusal whose events stay stored (ackAfter "delivered" timing out) is NAKed, and its retransmission is not appended again', async () => {
     const log = refusingLog(() => new DeliveryTimeoutError(['evt'], 10));
-    running = await startTestBridge({ accounts: { '1234': { locationId: 'LOC', cameraId: 'cam' } }, receiver: { duplicateWindowSeconds: 120 } }, { log });
+    running = await startTestBridge(
+      { accounts: { '1234': { locationId: 'LOC', cameraId: 'cam' } }, receiver: { duplicateWindowSeconds: 120 } },
+      { log },
+    );
     const panel = await TcpPanel.open(running.bridge.port('tcp'));
     const sent = frame('0001');
     panel.write(sent);

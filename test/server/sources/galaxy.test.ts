@@ -12,7 +12,12 @@ afterEach(async () => {
 });
 
 async function galaxyBridge(overrides: Record<string, unknown> = {}): Promise<TestBridge> {
-  running = await startTestBridge({ accounts, receiver: { duplicateWindowSeconds: 0 }, listeners: [{ protocol: 'galaxy', transport: 'tcp', host: '127.0.0.1', port: 0 }], ...overrides });
+  running = await startTestBridge({
+    accounts,
+    receiver: { duplicateWindowSeconds: 0 },
+    listeners: [{ protocol: 'galaxy', transport: 'tcp', host: '127.0.0.1', port: 0 }],
+    ...overrides,
+  });
   return running;
 }
 
@@ -65,8 +70,19 @@ describe('Galaxy listener (docs/sia-dcs.md §4)', () => {
     expect(await p.waitFor(5)).toEqual([ACK, ACK, ACK, ACK, ACK]);
     await p.waitClosed();
     const events = await b.events();
-    expect(events.map((e) => [e.location_id, e.camera_id, e.event_type])).toEqual([['LOC-G', 'cam-1011', 'alarm'], ['LOC-G', 'cam', 'arming']]);
-    expect(events[0].payload).toMatchObject({ protocol: 'sia', token: 'SIA-DCS', account: '123456', code: 'BA', zone: '1011', zoneName: 'Hall', transport: 'tcp' });
+    expect(events.map((e) => [e.location_id, e.camera_id, e.event_type])).toEqual([
+      ['LOC-G', 'cam-1011', 'alarm'],
+      ['LOC-G', 'cam', 'arming'],
+    ]);
+    expect(events[0].payload).toMatchObject({
+      protocol: 'sia',
+      token: 'SIA-DCS',
+      account: '123456',
+      code: 'BA',
+      zone: '1011',
+      zoneName: 'Hall',
+      transport: 'tcp',
+    });
     expect(events[1].payload).toMatchObject({ code: 'CL', user: '001', area: '010' });
     expect(b.logs()).toContain('HALL PIR');
   });
@@ -107,7 +123,10 @@ describe('Galaxy listener (docs/sia-dcs.md §4)', () => {
       },
       close: async () => undefined,
     };
-    running = await startTestBridge({ accounts, listeners: [{ protocol: 'galaxy', transport: 'tcp', host: '127.0.0.1', port: 0 }] }, { log });
+    running = await startTestBridge(
+      { accounts, listeners: [{ protocol: 'galaxy', transport: 'tcp', host: '127.0.0.1', port: 0 }] },
+      { log },
+    );
     const p = await panel(running.bridge.port('tcp', 'galaxy'));
     p.socket.write(Buffer.concat([block('#', '123456'), block('N', 'ti11:46/BA1011')]));
     expect(await p.waitFor(2)).toEqual([ACK, REJECT]);

@@ -11,7 +11,12 @@ afterEach(async () => {
 
 async function lupusecBridge(): Promise<TestBridge> {
   // Periodic tests are ignored by default; the published example is one, so it is mapped here to reach the sink.
-  running = await startTestBridge({ accounts, receiver: { duplicateWindowSeconds: 0 }, mapping: { codes: { 'cid:602': { type: 'test', status: 'active' } } }, listeners: [{ protocol: 'lupusec-cid', transport: 'tcp', host: '127.0.0.1', port: 0 }] });
+  running = await startTestBridge({
+    accounts,
+    receiver: { duplicateWindowSeconds: 0 },
+    mapping: { codes: { 'cid:602': { type: 'test', status: 'active' } } },
+    listeners: [{ protocol: 'lupusec-cid', transport: 'tcp', host: '127.0.0.1', port: 0 }],
+  });
   return running;
 }
 
@@ -26,7 +31,16 @@ describe('Lupusec Contact ID listener (docs/contact-id.md §5)', () => {
     expect(await p.waitFor(1)).toEqual([0x06]);
     const [event] = await b.events();
     expect(event).toMatchObject({ location_id: 'LOC-L', camera_id: 'cam-10', event_type: 'test' });
-    expect(event.payload).toMatchObject({ protocol: 'cid', token: 'ADM-CID', account: 'TEST', code: '602', qualifier: '1', zone: '010', zoneName: 'Garage', area: '01' });
+    expect(event.payload).toMatchObject({
+      protocol: 'cid',
+      token: 'ADM-CID',
+      account: 'TEST',
+      code: '602',
+      qualifier: '1',
+      zone: '010',
+      zoneName: 'Garage',
+      area: '01',
+    });
   });
 
   it('a wrong check digit is counted and logged, not refused', async () => {
@@ -35,8 +49,13 @@ describe('Lupusec Contact ID listener (docs/contact-id.md §5)', () => {
     p.socket.write(buildLupusecMessage({ subscriber: 'Test', qualifier: '1', code: '130', group: '01', zone: '010', checkDigit: '1' }));
     p.socket.write(buildLupusecMessage({ subscriber: 'Test', qualifier: '3', code: '130', group: '01', zone: '010' }));
     expect(await p.waitFor(2)).toEqual([0x06, 0x06]);
-    expect((await b.events()).map((e) => [e.event_type, e.event_status])).toEqual([['alarm', 'active'], ['alarm', 'inactive']]);
-    expect(await b.bridge.metrics.registry.getSingleMetricAsString('alarm_bridge_cid_checksum_mismatches_total')).toContain('alarm_bridge_cid_checksum_mismatches_total{protocol="lupusec-cid"} 1');
+    expect((await b.events()).map((e) => [e.event_type, e.event_status])).toEqual([
+      ['alarm', 'active'],
+      ['alarm', 'inactive'],
+    ]);
+    expect(await b.bridge.metrics.registry.getSingleMetricAsString('alarm_bridge_cid_checksum_mismatches_total')).toContain(
+      'alarm_bridge_cid_checksum_mismatches_total{protocol="lupusec-cid"} 1',
+    );
     expect(b.logs()).toMatch(/check digit does not follow DC-05/);
   });
 

@@ -26,7 +26,15 @@ afterEach(async () => {
 
 let seq = 0;
 const frame = (data = '#1234|Nri1/BA1', over: Partial<Parameters<typeof buildRequest>[0]> = {}) =>
-  buildRequest({ token: 'SIA-DCS', sequence: String(++seq % 10000).padStart(4, '0'), line: '0', account: '1234', data, timestamp: new Date(), ...over });
+  buildRequest({
+    token: 'SIA-DCS',
+    sequence: String(++seq % 10000).padStart(4, '0'),
+    line: '0',
+    account: '1234',
+    data,
+    timestamp: new Date(),
+    ...over,
+  });
 
 describe('TCP listener (issue #4)', () => {
   it('ACKs one frame and writes the mapped event', async () => {
@@ -152,7 +160,10 @@ describe('TCP listener (issue #4)', () => {
       },
       close: async () => undefined,
     };
-    const b = await bridge({ listeners: [{ protocol: 'dc09', transport: 'tcp', host: '127.0.0.1', port: 0, closeAfterReplyMs: 200 }] }, { log: slowSecond });
+    const b = await bridge(
+      { listeners: [{ protocol: 'dc09', transport: 'tcp', host: '127.0.0.1', port: 0, closeAfterReplyMs: 200 }] },
+      { log: slowSecond },
+    );
     const panel = await TcpPanel.open(b.bridge.port('tcp'));
     panel.write(frame('#1234|NBA1'));
     await panel.waitForReplies(1);
@@ -198,7 +209,12 @@ describe('encryption, windows, duplicates, failures', () => {
 
   it('without keyEncoding a 32-hex-digit key also works as 32 ASCII characters (AES-256, Home Assistant style)', async () => {
     const text32 = '3A1F6B8C9D4E7F20123456789ABCDEF0';
-    const b = await bridge({ accounts: { HA: { key: text32, locationId: 'L', cameraId: 'c' }, STRICT: { key: text32, keyEncoding: 'hex', locationId: 'L', cameraId: 'c' } } });
+    const b = await bridge({
+      accounts: {
+        HA: { key: text32, locationId: 'L', cameraId: 'c' },
+        STRICT: { key: text32, keyEncoding: 'hex', locationId: 'L', cameraId: 'c' },
+      },
+    });
     const panel = await TcpPanel.open(b.bridge.port('tcp'));
     panel.write(frame('#HA|NBA1', { account: 'HA', key: Buffer.from(text32, 'hex') }));
     panel.write(frame('#HA|NBA2', { account: 'HA', key: Buffer.from(text32, 'latin1') }));
@@ -255,7 +271,14 @@ describe('encryption, windows, duplicates, failures', () => {
     let release!: () => void;
     const gate = new Promise<void>((r) => (release = r));
     const written: unknown[] = [];
-    const slow: DurableLog = { ...holdsNothing, append: async (events) => { await gate; written.push(...events); }, close: async () => undefined };
+    const slow: DurableLog = {
+      ...holdsNothing,
+      append: async (events) => {
+        await gate;
+        written.push(...events);
+      },
+      close: async () => undefined,
+    };
     const b = await bridge({}, { log: slow });
     const panel = await TcpPanel.open(b.bridge.port('tcp'));
     panel.write(frame());
@@ -277,8 +300,13 @@ describe('Contact ID check digit inside ADM-CID (field dialect)', () => {
     panel.write(frame('#1234|1234183131010156', { token: 'ADM-CID' }));
     const replies = await panel.waitForReplies(2);
     expect(replies.map((r) => text(r))).toEqual([expect.stringContaining('"ACK"'), expect.stringContaining('"ACK"')]);
-    expect((await b.events()).map((e) => [e.event_type, e.event_status])).toEqual([['alarm', 'active'], ['alarm', 'inactive']]);
-    expect(await b.bridge.metrics.registry.getSingleMetricAsString('alarm_bridge_cid_checksum_mismatches_total')).toContain('{protocol="dc09"} 1');
+    expect((await b.events()).map((e) => [e.event_type, e.event_status])).toEqual([
+      ['alarm', 'active'],
+      ['alarm', 'inactive'],
+    ]);
+    expect(await b.bridge.metrics.registry.getSingleMetricAsString('alarm_bridge_cid_checksum_mismatches_total')).toContain(
+      '{protocol="dc09"} 1',
+    );
     expect(b.logs()).toMatch(/check digit does not follow DC-05/);
     panel.end();
   });
@@ -312,7 +340,9 @@ describe('property: chunking does not change the replies', () => {
         fc.array(fc.constantFrom('#1234|NBA1', '#1234|1130 01 015', '', '#1234|NRP'), { minLength: 1, maxLength: 8 }),
         fc.array(fc.integer({ min: 1, max: 30 }), { minLength: 1, maxLength: 10 }),
         async (datas, cuts) => {
-          const frames = datas.map((data, i) => frame(data, { token: data.includes(' ') ? 'ADM-CID' : data === '' ? 'NULL' : 'SIA-DCS', sequence: String(i).padStart(4, '0') }));
+          const frames = datas.map((data, i) =>
+            frame(data, { token: data.includes(' ') ? 'ADM-CID' : data === '' ? 'NULL' : 'SIA-DCS', sequence: String(i).padStart(4, '0') }),
+          );
           const stream = Buffer.concat(frames);
           const panel = await TcpPanel.open(port);
           let at = 0;

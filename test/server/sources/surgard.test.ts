@@ -14,7 +14,11 @@ afterEach(async () => {
 });
 
 async function surgardBridge(): Promise<TestBridge> {
-  running = await startTestBridge({ accounts, receiver: { duplicateWindowSeconds: 0 }, listeners: [{ protocol: 'surgard', transport: 'tcp', host: '127.0.0.1', port: 0 }] });
+  running = await startTestBridge({
+    accounts,
+    receiver: { duplicateWindowSeconds: 0 },
+    listeners: [{ protocol: 'surgard', transport: 'tcp', host: '127.0.0.1', port: 0 }],
+  });
   return running;
 }
 
@@ -25,7 +29,11 @@ describe('Sur-Gard listener (issue #8)', () => {
   it('ACKs a Contact ID record once mapped like its DC-09 equivalent; keeps receiver and line', async () => {
     const b = await surgardBridge();
     const l = await link(b.bridge.port('tcp', 'surgard'));
-    l.socket.write(withTerminator(buildSurgardCid({ receiver: '01', line: '1', account: '1234', qualifier: 'E', code: '130', group: '01', zone: '004' })));
+    l.socket.write(
+      withTerminator(
+        buildSurgardCid({ receiver: '01', line: '1', account: '1234', qualifier: 'E', code: '130', group: '01', zone: '004' }),
+      ),
+    );
     expect(await l.waitFor(1)).toEqual([0x06]);
     const [event] = await b.events();
     expect(event).toMatchObject({ location_id: 'LOC', camera_id: 'cam-4', event_type: 'alarm', event_status: 'active' });
@@ -56,29 +64,60 @@ describe('Sur-Gard listener (issue #8)', () => {
     const fixed = new Date('2026-11-26T12:00:00Z');
     const activity: { account: string; at: Date }[] = [];
     running = await startTestBridge(
-      { accounts, receiver: { duplicateWindowSeconds: 0 }, listeners: [{ protocol: 'surgard', transport: 'tcp', host: '127.0.0.1', port: 0, heartbeatAccount: 'RCV1' }] },
+      {
+        accounts,
+        receiver: { duplicateWindowSeconds: 0 },
+        listeners: [{ protocol: 'surgard', transport: 'tcp', host: '127.0.0.1', port: 0, heartbeatAccount: 'RCV1' }],
+      },
       { now: () => fixed, onPanelActivity: (account, _peer, at) => activity.push({ account, at }) },
     );
     const l = await link(running.bridge.port('tcp', 'surgard'));
     l.socket.write(withTerminator(buildSurgardHeartbeat()));
-    l.socket.write(withTerminator(buildSurgardCid({ receiver: '01', line: '1', account: '1234', qualifier: 'E', code: '130', group: '01', zone: '004' })));
+    l.socket.write(
+      withTerminator(
+        buildSurgardCid({ receiver: '01', line: '1', account: '1234', qualifier: 'E', code: '130', group: '01', zone: '004' }),
+      ),
+    );
     expect(await l.waitFor(2)).toEqual([0x06, 0x06]);
     const [event] = await running.events();
     expect(event.payload).toMatchObject({ receivedAt: fixed.toISOString() });
-    expect(activity).toEqual([{ account: 'RCV1', at: fixed }, { account: '1234', at: fixed }, { account: 'RCV1', at: fixed }]);
+    expect(activity).toEqual([
+      { account: 'RCV1', at: fixed },
+      { account: '1234', at: fixed },
+      { account: 'RCV1', at: fixed },
+    ]);
     l.socket.end();
   });
 
   it('NAKs a record whose events cannot be stored (outbox at maxBytes), so the receiver sends it again', async () => {
-    running = await startTestBridge({ accounts, receiver: { duplicateWindowSeconds: 0 }, outbox: { dir: 'outbox', maxBytes: 2000 }, listeners: [{ protocol: 'surgard', transport: 'tcp', host: '127.0.0.1', port: 0 }] });
+    running = await startTestBridge({
+      accounts,
+      receiver: { duplicateWindowSeconds: 0 },
+      outbox: { dir: 'outbox', maxBytes: 2000 },
+      listeners: [{ protocol: 'surgard', transport: 'tcp', host: '127.0.0.1', port: 0 }],
+    });
     const l = await link(running.bridge.port('tcp', 'surgard'));
     for (let i = 0; i < 12; i++) {
-      l.socket.write(withTerminator(buildSurgardCid({ receiver: '01', line: '1', account: '1234', qualifier: 'E', code: '130', group: '01', zone: String(i + 1).padStart(3, '0') })));
+      l.socket.write(
+        withTerminator(
+          buildSurgardCid({
+            receiver: '01',
+            line: '1',
+            account: '1234',
+            qualifier: 'E',
+            code: '130',
+            group: '01',
+            zone: String(i + 1).padStart(3, '0'),
+          }),
+        ),
+      );
       await l.waitFor(i + 1);
     }
     const replies = l.replies();
     expect(replies).toContain(0x15);
-    const counted = (await running.bridge.metrics.frames.get()).values.find((v) => v.labels.token === 'surgard-cid' && v.labels.result === 'not-accepted');
+    const counted = (await running.bridge.metrics.frames.get()).values.find(
+      (v) => v.labels.token === 'surgard-cid' && v.labels.result === 'not-accepted',
+    );
     expect(counted?.value).toBe(replies.filter((r) => r === 0x15).length);
     l.socket.end();
   });
@@ -94,9 +133,19 @@ describe('Sur-Gard listener (issue #8)', () => {
 
 describe('decode --format surgard', () => {
   it('decodes records like frames', async () => {
-    const { code, stdout } = await runCli(['decode', '--format', 'surgard', '5011 181234E14401002\\x14', '1011           @    ', 'garbage']);
+    const { code, stdout } = await runCli([
+      'decode',
+      '--format',
+      'surgard',
+      '5011 181234E14401002\\x14',
+      '1011           @    ',
+      'garbage',
+    ]);
     expect(code).toBe(1);
-    const [cid, hb, bad] = stdout.trim().split('\n').map((l) => JSON.parse(l));
+    const [cid, hb, bad] = stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(cid).toMatchObject({ ok: true, kind: 'cid', account: '1234', reply: { kind: 'ACK' } });
     expect(cid.events[0]).toMatchObject({ protocol: 'cid', qualifier: '1', code: '144', group: '01', zone: '002' });
     expect(hb).toMatchObject({ ok: true, kind: 'heartbeat' });
@@ -105,6 +154,11 @@ describe('decode --format surgard', () => {
 
   it('splits glued records like the listener', async () => {
     const { stdout } = await runCli(['decode', '--format', 'surgard', '5011 181234E144010025011 181234E14401002\\x14']);
-    expect(stdout.trim().split('\n').map((l) => JSON.parse(l).kind)).toEqual(['cid', 'cid']);
+    expect(
+      stdout
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l).kind),
+    ).toEqual(['cid', 'cid']);
   });
 });

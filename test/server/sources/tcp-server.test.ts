@@ -19,7 +19,15 @@ afterEach(async () => {
 });
 
 let seq = 0;
-const nullFrame = () => buildRequest({ token: 'NULL', sequence: String(++seq % 10000).padStart(4, '0'), line: '0', account: '1234', data: '', timestamp: new Date() });
+const nullFrame = () =>
+  buildRequest({
+    token: 'NULL',
+    sequence: String(++seq % 10000).padStart(4, '0'),
+    line: '0',
+    account: '1234',
+    data: '',
+    timestamp: new Date(),
+  });
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function openConnections(b: TestBridge): Promise<number> {
@@ -38,10 +46,16 @@ async function untilOpen(b: TestBridge, n: number): Promise<void> {
 
 /** `count` silent connections from `localAddress`, each kept open. */
 async function fill(port: number, count: number, localAddress = '127.0.0.1'): Promise<Socket[]> {
-  const opened = await Promise.all(Array.from({ length: count }, () => new Promise<Socket>((resolve, reject) => {
-    const s = connect({ host: '127.0.0.1', port, localAddress }, () => resolve(s));
-    s.once('error', reject);
-  })));
+  const opened = await Promise.all(
+    Array.from(
+      { length: count },
+      () =>
+        new Promise<Socket>((resolve, reject) => {
+          const s = connect({ host: '127.0.0.1', port, localAddress }, () => resolve(s));
+          s.once('error', reject);
+        }),
+    ),
+  );
   for (const s of opened) s.on('error', () => undefined);
   sockets.push(...opened);
   return opened;
@@ -148,7 +162,9 @@ describe('idle timeout counts frames, not bytes', () => {
     const panel = await TcpPanel.open(b.bridge.port('tcp'));
     const frame = nullFrame();
     let at = 0;
-    const dribble = setInterval(() => { if (!panel.closed && at < frame.length - 1) panel.write(frame.subarray(at, ++at)); }, 300);
+    const dribble = setInterval(() => {
+      if (!panel.closed && at < frame.length - 1) panel.write(frame.subarray(at, ++at));
+    }, 300);
     try {
       await panel.waitForClose(5000);
       expect(panel.replies).toHaveLength(0);

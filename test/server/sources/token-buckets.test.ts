@@ -7,7 +7,8 @@ function clock(start = 1000) {
   return { now: () => t, advance: (ms: number) => (t += ms) };
 }
 
-const takeN = (buckets: TokenBuckets, source: string, n: number) => Array.from({ length: n }, () => buckets.take(source)).filter(Boolean).length;
+const takeN = (buckets: TokenBuckets, source: string, n: number) =>
+  Array.from({ length: n }, () => buckets.take(source)).filter(Boolean).length;
 
 describe('TokenBuckets', () => {
   it('lets a burst through at once, then refuses until tokens come back at the rate', () => {
@@ -40,7 +41,10 @@ describe('TokenBuckets', () => {
     expect(buckets.trackedSources).toBe(1);
   });
 
-  const schedules = fc.array(fc.record({ waitMs: fc.integer({ min: 0, max: 500 }), source: fc.constantFrom('a', 'b', 'c'), tries: fc.integer({ min: 1, max: 30 }) }), { maxLength: 40 });
+  const schedules = fc.array(
+    fc.record({ waitMs: fc.integer({ min: 0, max: 500 }), source: fc.constantFrom('a', 'b', 'c'), tries: fc.integer({ min: 1, max: 30 }) }),
+    { maxLength: 40 },
+  );
 
   /** Tokens granted per source over the schedule, and the time it took. */
   function run(perSecond: number, burst: number, maxSources: number, schedule: { waitMs: number; source: string; tries: number }[]) {

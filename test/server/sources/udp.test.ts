@@ -42,7 +42,8 @@ async function udpPanel(address = '127.0.0.1') {
   await new Promise<void>((resolve) => socket.bind({ address, port: 0 }, resolve));
   return {
     replies,
-    send: (port: number, bytes: Buffer) => new Promise<void>((resolve, reject) => socket.send(bytes, port, '127.0.0.1', (err) => (err ? reject(err) : resolve()))),
+    send: (port: number, bytes: Buffer) =>
+      new Promise<void>((resolve, reject) => socket.send(bytes, port, '127.0.0.1', (err) => (err ? reject(err) : resolve()))),
     waitFor: (count: number, timeoutMs = 3000) =>
       new Promise<Buffer[]>((resolve, reject) => {
         const timer = setTimeout(() => reject(new Error(`have ${replies.length} replies, want ${count}`)), timeoutMs);
@@ -110,39 +111,60 @@ describe('UDP: no reply larger than its request', () => {
     expect(await rejections(b, 'udp-reply-larger-than-request')).toBe(1);
   });
 
-  const datagrams = fc.oneof(
-    // Requests as panels send them, answered ACK, *ACK, NAK or DUH, then possibly damaged.
-    { weight: 3, arbitrary: fc.record({
-      token: fc.constantFrom('SIA-DCS', 'ADM-CID', 'NULL', 'X', 'ZZ-TOP'),
-      sequence: fc.integer({ min: 0, max: 9999 }).map((n) => String(n).padStart(4, '0')),
-      account: fc.constantFrom('1234', '9999', 'SECURE', '1'),
-      data: fc.constantFrom('#1234|NBA1', '#1234|1130 01 015', '', '#9|NRP'),
-      encrypted: fc.boolean(),
-      skewSeconds: fc.constantFrom(0, -3600, null),
-      crcForm: fc.constantFrom('ascii' as const, 'binary' as const),
-      withReceiver: fc.boolean(),
-    }).map((f) => buildRequest({
-      token: f.token, sequence: f.sequence, account: f.account, data: f.data, line: '0', crcForm: f.crcForm,
-      ...(f.withReceiver ? { receiver: '12' } : {}),
-      timestamp: f.skewSeconds === null ? null : new Date(Date.now() + f.skewSeconds * 1000),
-      key: f.encrypted ? key : null,
-    })) },
-    // The smallest frames there are: short or empty bodies.
-    fc.string({ maxLength: 12 }).map((body) => frameBody(body)),
-    fc.constantFrom('"X"0[]', '"NULL"0[]', '"ACK"0[]', '"*X"0[00]').map((body) => frameBody(body)),
-  ).chain((datagram) => fc.oneof(
-    { weight: 2, arbitrary: fc.constant(datagram) },
-    fc.tuple(fc.nat(), fc.integer({ min: 1, max: 255 })).map(([at, xor]) => {
-      const damaged = Buffer.from(datagram);
-      damaged[at % damaged.length]! ^= xor;
-      return damaged;
-    }),
-    fc.nat().map((cut) => datagram.subarray(0, 1 + (cut % datagram.length))),
-  ));
+  const datagrams = fc
+    .oneof(
+      // Requests as panels send them, answered ACK, *ACK, NAK or DUH, then possibly damaged.
+      {
+        weight: 3,
+        arbitrary: fc
+          .record({
+            token: fc.constantFrom('SIA-DCS', 'ADM-CID', 'NULL', 'X', 'ZZ-TOP'),
+            sequence: fc.integer({ min: 0, max: 9999 }).map((n) => String(n).padStart(4, '0')),
+            account: fc.constantFrom('1234', '9999', 'SECURE', '1'),
+            data: fc.constantFrom('#1234|NBA1', '#1234|1130 01 015', '', '#9|NRP'),
+            encrypted: fc.boolean(),
+            skewSeconds: fc.constantFrom(0, -3600, null),
+            crcForm: fc.constantFrom('ascii' as const, 'binary' as const),
+            withReceiver: fc.boolean(),
+          })
+          .map((f) =>
+            buildRequest({
+              token: f.token,
+              sequence: f.sequence,
+              account: f.account,
+              data: f.data,
+              line: '0',
+              crcForm: f.crcForm,
+              ...(f.withReceiver ? { receiver: '12' } : {}),
+              timestamp: f.skewSeconds === null ? null : new Date(Date.now() + f.skewSeconds * 1000),
+              key: f.encrypted ? key : null,
+            }),
+          ),
+      },
+      // The smallest frames there are: short or empty bodies.
+      fc.string({ maxLength: 12 }).map((body) => frameBody(body)),
+      fc.constantFrom('"X"0[]', '"NULL"0[]', '"ACK"0[]', '"*X"0[00]').map((body) => frameBody(body)),
+    )
+    .chain((datagram) =>
+      fc.oneof(
+        { weight: 2, arbitrary: fc.constant(datagram) },
+        fc.tuple(fc.nat(), fc.integer({ min: 1, max: 255 })).map(([at, xor]) => {
+          const damaged = Buffer.from(datagram);
+          damaged[at % damaged.length]! ^= xor;
+          return damaged;
+        }),
+        fc.nat().map((cut) => datagram.subarray(0, 1 + (cut % datagram.length))),
+      ),
+    );
 
   it('property: whatever the datagram, a reply is never larger than it', async () => {
     const b = await bridge({ receiver: { duplicateWindowSeconds: 0 } });
-    const context = { pipeline: b.bridge.pipeline, metrics: b.bridge.metrics, warn: new RateLimitedWarn(createLogger({ level: 'silent' })), maxFrameBytes: 4096 };
+    const context = {
+      pipeline: b.bridge.pipeline,
+      metrics: b.bridge.metrics,
+      warn: new RateLimitedWarn(createLogger({ level: 'silent' })),
+      maxFrameBytes: 4096,
+    };
     const peer = { address: '192.0.2.7', port: 4000, transport: 'udp' as const };
     const kinds = new Set<string>();
     await fc.assert(

@@ -23,7 +23,9 @@ describe('Capacity', () => {
     expect(refused).toMatchObject({ kind: 'max-bytes', refusal: 'log-full', stored: false });
     expect(room.refuse(200)).toBeInstanceOf(OutboxFullError);
     expect(room.full).toBe(true);
-    expect(lines.filter((l) => l.msg === 'outbox full: new frames are NAKed until space is available')).toEqual([expect.objectContaining({ kind: 'max-bytes', depth: 7 })]);
+    expect(lines.filter((l) => l.msg === 'outbox full: new frames are NAKed until space is available')).toEqual([
+      expect.objectContaining({ kind: 'max-bytes', depth: 7 }),
+    ]);
     room.written();
     expect(room.full).toBe(false);
     expect(lines.filter((l) => l.msg === 'outbox: accepting again')).toHaveLength(1);
@@ -38,7 +40,10 @@ describe('Capacity', () => {
     journal.bytes = 400;
     room.freed();
     expect(room.full).toBe(false);
-    expect(room.diskIsFull(Object.assign(new Error('no space'), { code: 'ENOSPC' }))).toMatchObject({ kind: 'disk-full', refusal: 'log-full' });
+    expect(room.diskIsFull(Object.assign(new Error('no space'), { code: 'ENOSPC' }))).toMatchObject({
+      kind: 'disk-full',
+      refusal: 'log-full',
+    });
     room.freed();
     expect(room.full).toBe(true);
     room.written();

@@ -6,9 +6,19 @@ import type { StoredDeadLetter } from '../../../src/sink/outbox/dead-letters.js'
 import { makeEvent } from './helpers.js';
 
 const letter = (line: number, id: string, account: string, reason: string, withEvent = true): StoredDeadLetter => ({
-  line, id, account, reason, deadAt: '2026-01-15T10:00:00.000Z', ...(withEvent ? { event: makeEvent(account, line) } : {}),
+  line,
+  id,
+  account,
+  reason,
+  deadAt: '2026-01-15T10:00:00.000Z',
+  ...(withEvent ? { event: makeEvent(account, line) } : {}),
 });
-const letters = [letter(0, 'e1', 'ab12', 'permanent'), letter(1, 'e2', 'CD34', 'unmapped-camera', false), letter(2, 'e1', 'AB12', 'max-age'), letter(3, '', '', 'unreadable-line', false)];
+const letters = [
+  letter(0, 'e1', 'ab12', 'permanent'),
+  letter(1, 'e2', 'CD34', 'unmapped-camera', false),
+  letter(2, 'e1', 'AB12', 'max-age'),
+  letter(3, '', '', 'unreadable-line', false),
+];
 
 describe('matchLetters', () => {
   it('selects by ids, account (any case) and reason together; unreadable lines only when asked', () => {
@@ -39,11 +49,24 @@ describe('letterOf', () => {
   it('keeps the reason, detail, config key and the source frame with its index', () => {
     const source = { raw: 'raw frame' } as SourceFrame;
     const at = '2026-01-15T10:00:00.000Z';
-    expect(letterOf({ eventId: 'e', account: 'A', reason: 'unmapped-camera', message: 'no camera', configKey: 'k', source, index: 2 }, at)).toEqual({
-      id: 'e', account: 'A', reason: 'unmapped-camera', detail: 'no camera', configKey: 'k', deadAt: at, acceptedAt: at, source: { frame: source, index: 2 },
+    expect(
+      letterOf({ eventId: 'e', account: 'A', reason: 'unmapped-camera', message: 'no camera', configKey: 'k', source, index: 2 }, at),
+    ).toEqual({
+      id: 'e',
+      account: 'A',
+      reason: 'unmapped-camera',
+      detail: 'no camera',
+      configKey: 'k',
+      deadAt: at,
+      acceptedAt: at,
+      source: { frame: source, index: 2 },
     });
     expect(letterOf({ eventId: 'e', account: 'A', reason: 'unmapped-account', receivedAt: new Date(0) }, at)).toEqual({
-      id: 'e', account: 'A', reason: 'unmapped-account', deadAt: at, acceptedAt: '1970-01-01T00:00:00.000Z',
+      id: 'e',
+      account: 'A',
+      reason: 'unmapped-account',
+      deadAt: at,
+      acceptedAt: '1970-01-01T00:00:00.000Z',
     });
   });
 });

@@ -9,7 +9,14 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DEAD_LETTER_FILE, DEAD_LETTER_VERSION, DeadLetterStore, parseLetterLine } from '../../../src/sink/outbox/dead-letters.js';
 import { capturingLogger, makeEvent, tempDir } from './helpers.js';
 
-const letter = (id: string) => ({ id, account: '1234', reason: 'permanent', detail: 'HTTP 400', deadAt: '2026-01-15T10:00:00.000Z', event: makeEvent('1234', 1) });
+const letter = (id: string) => ({
+  id,
+  account: '1234',
+  reason: 'permanent',
+  detail: 'HTTP 400',
+  deadAt: '2026-01-15T10:00:00.000Z',
+  event: makeEvent('1234', 1),
+});
 
 describe('DeadLetterStore', () => {
   let dir: string;
@@ -22,9 +29,18 @@ describe('DeadLetterStore', () => {
   it('writes the format version on every line, 0600, and reads the letters back without it', async () => {
     const store = await DeadLetterStore.open(dir);
     await store.append([letter('a'), letter('b')]);
-    const lines = (await readFile(join(dir, DEAD_LETTER_FILE), 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
-    expect(lines.map((l) => [l.v, l.id])).toEqual([[DEAD_LETTER_VERSION, 'a'], [DEAD_LETTER_VERSION, 'b']]);
-    expect(await store.readAll()).toEqual([{ ...letter('a'), line: 0 }, { ...letter('b'), line: 1 }]);
+    const lines = (await readFile(join(dir, DEAD_LETTER_FILE), 'utf8'))
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(lines.map((l) => [l.v, l.id])).toEqual([
+      [DEAD_LETTER_VERSION, 'a'],
+      [DEAD_LETTER_VERSION, 'b'],
+    ]);
+    expect(await store.readAll()).toEqual([
+      { ...letter('a'), line: 0 },
+      { ...letter('b'), line: 1 },
+    ]);
     expect((await stat(join(dir, DEAD_LETTER_FILE))).mode & 0o777).toBe(0o600);
     await store.close();
   });
@@ -38,7 +54,10 @@ describe('DeadLetterStore', () => {
     await appendFile(path, `${JSON.stringify({ v: 99, ...letter('future') })}\n${JSON.stringify({ v: 1, id: 'x' })}\n[1,2]\n`);
     const { logger, lines } = capturingLogger();
     const store = await DeadLetterStore.open(dir, false, logger);
-    expect(lines.find((l) => String(l.msg).includes('dead-letter line(s) unreadable'))).toMatchObject({ level: 50, msg: expect.stringContaining('4 dead-letter line(s)') });
+    expect(lines.find((l) => String(l.msg).includes('dead-letter line(s) unreadable'))).toMatchObject({
+      level: 50,
+      msg: expect.stringContaining('4 dead-letter line(s)'),
+    });
     await store.append([letter('new')]);
     const all = await store.readAll();
     expect(all.map((l) => [l.line, l.id, l.reason])).toEqual([

@@ -31,7 +31,11 @@ async function traced(root: string, body: string): Promise<string[]> {
     ${body}
   `;
   const log = join(root, 'strace.log');
-  await run(STRACE!, ['-f', '-qq', '-y', '-o', log, '-e', 'trace=%file,fsync,fdatasync', process.execPath, '--input-type=module', '-e', script], { timeout: 25_000 });
+  await run(
+    STRACE!,
+    ['-f', '-qq', '-y', '-o', log, '-e', 'trace=%file,fsync,fdatasync', process.execPath, '--input-type=module', '-e', script],
+    { timeout: 25_000 },
+  );
   const text = await readFile(log, 'utf8');
   // With several threads a call can be split: "<pid> fsync(18</dir> <unfinished ...>" … "<pid> <... fsync resumed>) = 0".
   const pending = new Map<string, string>();
@@ -67,12 +71,19 @@ describe.runIf(STRACE)('outbox durability (system calls)', () => {
     const root = await mkdtemp(join(tmpdir(), 'outbox-sync-'));
     dirs.push(root);
     const outboxDir = join(root, 'a', 'b', 'outbox');
-    const ops = await traced(root, `
+    const ops = await traced(
+      root,
+      `
       const outbox = await openOutbox(config, { logger, start: false });
       await outbox.keepNotForwarded([{ eventId: 'e1', account: '1234', reason: 'unmapped-camera' }]);
       await outbox.close();
-    `);
-    for (const [made, parent] of [[join(root, 'a'), root], [join(root, 'a', 'b'), join(root, 'a')], [outboxDir, join(root, 'a', 'b')]] as const) {
+    `,
+    );
+    for (const [made, parent] of [
+      [join(root, 'a'), root],
+      [join(root, 'a', 'b'), join(root, 'a')],
+      [outboxDir, join(root, 'a', 'b')],
+    ] as const) {
       const at = ops.indexOf(`mkdir ${made}`);
       expect(at, `mkdir ${made}`).toBeGreaterThanOrEqual(0);
       expect(ops.indexOf(`fsync ${parent}`, at), `fsync ${parent} after its new entry`).toBeGreaterThan(at);
@@ -90,7 +101,9 @@ describe.runIf(STRACE)('outbox durability (system calls)', () => {
     const root = await mkdtemp(join(tmpdir(), 'outbox-sync-'));
     dirs.push(root);
     const outboxDir = join(root, 'a', 'b', 'outbox');
-    const ops = await traced(root, `
+    const ops = await traced(
+      root,
+      `
       const sink = { deliver: async () => ({ kind: 'accepted' }) };
       const outbox = await openOutbox(config, { logger, sink, segmentBytes: 2048 });
       const event = (n) => ({ account: '1234', body: { version: '1.0', location_id: 'L', camera_id: 'C', event_id: 'e' + n, event_type: 'alarm', event_status: 'active', event_time: new Date().toISOString(), sent_at: '', should_signal_to_monitoring_center: true, upload_snapshot_count: 0, upload_short_mp4: false, upload_event_mp4: false, payload: { n } } });
@@ -103,7 +116,8 @@ describe.runIf(STRACE)('outbox durability (system calls)', () => {
         if (n >= 40) await new Promise((r) => setTimeout(r, 20));
       }
       await outbox.close();
-    `);
+    `,
+    );
     const count = (pattern: RegExp) => ops.filter((op) => pattern.test(op)).length;
     const created = count(/^create .*\/\d{8}\.journal$/);
     const deleted = count(/^unlink .*\/\d{8}\.journal$/);

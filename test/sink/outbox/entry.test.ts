@@ -6,11 +6,27 @@ import { makeEvent } from './helpers.js';
 describe('Entry', () => {
   it('a recovered event: its position and scheduling fields, no id, no attempt state', () => {
     const entry = new Entry(7, '1234', 1_700_000_000_123, 3, 4096, 600);
-    expect({ seq: entry.seq, account: entry.account, acceptedAt: entry.acceptedAt, home: entry.home, at: entry.at, size: entry.size }).toEqual({
-      seq: 7, account: '1234', acceptedAt: 1_700_000_000_123, home: 3, at: 4096, size: 600,
+    expect({
+      seq: entry.seq,
+      account: entry.account,
+      acceptedAt: entry.acceptedAt,
+      home: entry.home,
+      at: entry.at,
+      size: entry.size,
+    }).toEqual({
+      seq: 7,
+      account: '1234',
+      acceptedAt: 1_700_000_000_123,
+      home: 3,
+      at: 4096,
+      size: 600,
     });
     expect({ id: entry.id, fresh: entry.fresh, attempts: entry.attempts, lastReason: entry.lastReason, onFinal: entry.onFinal }).toEqual({
-      id: null, fresh: null, attempts: 0, lastReason: null, onFinal: null,
+      id: null,
+      fresh: null,
+      attempts: 0,
+      lastReason: null,
+      onFinal: null,
     });
     // Clearing what was never set changes nothing.
     entry.fresh = null;
@@ -29,7 +45,12 @@ describe('Entry', () => {
     entry.lastReason = 'HTTP 503';
     const onFinal = () => undefined;
     entry.onFinal = onFinal;
-    expect({ fresh: entry.fresh, attempts: entry.attempts, lastReason: entry.lastReason, onFinal: entry.onFinal }).toEqual({ fresh: event, attempts: 1, lastReason: 'HTTP 503', onFinal });
+    expect({ fresh: entry.fresh, attempts: entry.attempts, lastReason: entry.lastReason, onFinal: entry.onFinal }).toEqual({
+      fresh: event,
+      attempts: 1,
+      lastReason: 'HTTP 503',
+      onFinal,
+    });
     entry.fresh = null;
     entry.onFinal = null;
     expect([entry.fresh, entry.onFinal, entry.attempts]).toEqual([null, null, 1]);

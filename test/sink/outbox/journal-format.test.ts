@@ -25,8 +25,22 @@ const fixture = (name: string) => readFile(new URL(`../../fixtures/outbox/${name
 /** The records of the version 2 fixture: two events in one batch, then an outcome. */
 const FIXTURE_BATCHES: JournalRecord[][] = [
   [
-    { type: 'event', seq: 1, acceptedAt: Date.UTC(2026, 0, 15, 10, 0, 1), account: '1234', id: 'evt-v2-1', payload: Buffer.from('{"body":{"event_id":"evt-v2-1"},"account":"1234"}') },
-    { type: 'event', seq: 2, acceptedAt: Date.UTC(2026, 0, 15, 10, 0, 2), account: 'ÄBC', id: 'evt-v2-2', payload: Buffer.from('{"body":{"event_id":"evt-v2-2"},"account":"ÄBC"}') },
+    {
+      type: 'event',
+      seq: 1,
+      acceptedAt: Date.UTC(2026, 0, 15, 10, 0, 1),
+      account: '1234',
+      id: 'evt-v2-1',
+      payload: Buffer.from('{"body":{"event_id":"evt-v2-1"},"account":"1234"}'),
+    },
+    {
+      type: 'event',
+      seq: 2,
+      acceptedAt: Date.UTC(2026, 0, 15, 10, 0, 2),
+      account: 'ÄBC',
+      id: 'evt-v2-2',
+      payload: Buffer.from('{"body":{"event_id":"evt-v2-2"},"account":"ÄBC"}'),
+    },
   ],
   [{ type: 'outcome', seq: 1, outcome: 'delivered', detail: { id: 'evt-v2-1', at: '2026-01-15T10:00:05.000Z' } }],
 ];
@@ -80,7 +94,11 @@ describe('journal format', () => {
     await journal.close();
     expect(await readFile(join(dir, segmentFileName(1)))).toEqual(expected);
     const { records, scan } = scanAll(expected);
-    expect(records.map((r) => [r.type, r.seq])).toEqual([['event', 1], ['event', 2], ['outcome', 1]]);
+    expect(records.map((r) => [r.type, r.seq])).toEqual([
+      ['event', 1],
+      ['event', 2],
+      ['outcome', 1],
+    ]);
     expect(records[1]).toMatchObject({ account: 'ÄBC', id: 'evt-v2-2', acceptedAt: Date.UTC(2026, 0, 15, 10, 0, 2) });
     expect(scan).toMatchObject({ version: 2, validEnd: expected.length, tornReason: null, damage: [], events: 2, records: 3 });
   });
@@ -89,7 +107,12 @@ describe('journal format', () => {
     const v1 = await fixture('00000001.journal-v1');
     expect(v1.subarray(0, 8)).toEqual(SEGMENT_MAGIC_V1);
     const { records, scan } = scanAll(v1);
-    expect(records.map((r) => [r.type, r.seq])).toEqual([['event', 1], ['event', 2], ['outcome', 1], ['event', 3]]);
+    expect(records.map((r) => [r.type, r.seq])).toEqual([
+      ['event', 1],
+      ['event', 2],
+      ['outcome', 1],
+      ['event', 3],
+    ]);
     expect(scan).toMatchObject({ version: 1, validEnd: v1.length, tornReason: null, damage: [] });
     // A torn tail in a version 1 segment is cut as before.
     const torn = scanAll(v1.subarray(0, v1.length - 5));
@@ -97,11 +120,18 @@ describe('journal format', () => {
     expect(torn.scan.tornReason).toMatch(/incomplete record/);
   });
 
-  it('decodeEventFrame: one event record read back on its own, with the scan\'s checks; anything else is a reason', () => {
+  it("decodeEventFrame: one event record read back on its own, with the scan's checks; anything else is a reason", () => {
     fc.assert(
       fc.property(fc.integer({ min: 0, max: 2 ** 48 - 1 }), fc.string(), fc.string(), fc.string(), (seq, account, id, json) => {
         const { frame } = encodeEventRecord(seq, 1_700_000_000_123, account, id, json);
-        expect(decodeEventFrame(frame)).toEqual({ type: 'event', seq, acceptedAt: 1_700_000_000_123, account, id, payload: Buffer.from(json, 'utf8') });
+        expect(decodeEventFrame(frame)).toEqual({
+          type: 'event',
+          seq,
+          acceptedAt: 1_700_000_000_123,
+          account,
+          id,
+          payload: Buffer.from(json, 'utf8'),
+        });
         expect(decodeEventFrame(frame.subarray(0, frame.length - 1))).toMatch(/^incomplete record/);
         expect(decodeEventFrame(Buffer.concat([frame, Buffer.alloc(1)]))).toMatch(/^record length/);
         const flipped = Buffer.from(frame);
@@ -109,7 +139,9 @@ describe('journal format', () => {
         expect(decodeEventFrame(flipped)).toBe('checksum mismatch');
       }),
     );
-    expect(decodeEventFrame(encodeRecord({ type: 'outcome', seq: 1, outcome: 'delivered', detail: {} }))).toBe('outcome record where an event record was expected');
+    expect(decodeEventFrame(encodeRecord({ type: 'outcome', seq: 1, outcome: 'delivered', detail: {} }))).toBe(
+      'outcome record where an event record was expected',
+    );
     expect(decodeEventFrame(Buffer.alloc(30))).toBe('bad record length');
   });
 
@@ -118,7 +150,11 @@ describe('journal format', () => {
     const unfinished = Buffer.concat([buf, encodeRecord({ type: 'outcome', seq: 2, outcome: 'dead', detail: {} })]);
     const { records, scan } = scanAll(unfinished);
     expect(records).toHaveLength(3);
-    expect(scan).toMatchObject({ validEnd: buf.length, tornReason: 'records after the last commit marker (a batch whose write did not finish)', damage: [] });
+    expect(scan).toMatchObject({
+      validEnd: buf.length,
+      tornReason: 'records after the last commit marker (a batch whose write did not finish)',
+      damage: [],
+    });
     // In an older segment the same record is read (a later segment proves the batch was finished).
     expect(scanAll(unfinished, false).records).toHaveLength(4);
   });
@@ -127,7 +163,14 @@ describe('journal format', () => {
     const batches: JournalRecord[][] = Array.from({ length: 12 }, (_, b) =>
       Array.from({ length: 1 + (b % 3) }, (_, i) => {
         const seq = b * 3 + i + 1;
-        return { type: 'event', seq, acceptedAt: seq, account: `A${b % 4}`, id: `e${seq}`, payload: Buffer.from(JSON.stringify({ seq, pad: 'x'.repeat(seq * 7) })) };
+        return {
+          type: 'event',
+          seq,
+          acceptedAt: seq,
+          account: `A${b % 4}`,
+          id: `e${seq}`,
+          payload: Buffer.from(JSON.stringify({ seq, pad: 'x'.repeat(seq * 7) })),
+        };
       }),
     );
     const { buf, starts, committedAt } = segmentOf(batches);
@@ -146,7 +189,7 @@ describe('journal format', () => {
           const { records, scan } = scanAll(damaged, isLast);
           const read = new Set(records.map((r) => r.seq));
           // Records before the damage are read: in the newest segment, those of batches whose commit marker is intact.
-          const untouched = seqs.filter((_, i) => (isLast ? committedAt[i]! : starts[i + 1] ?? buf.length) <= at);
+          const untouched = seqs.filter((_, i) => (isLast ? committedAt[i]! : (starts[i + 1] ?? buf.length)) <= at);
           for (const seq of untouched) expect(read.has(seq)).toBe(true);
           if (!isLast) {
             const after = seqs.filter((_, i) => starts[i]! >= end);

@@ -76,12 +76,16 @@ describe('Journal', () => {
     await again.close();
   });
 
-  it('appendFrames says where each caller\'s records went; readEvent reads one back through the record checks', async () => {
+  it("appendFrames says where each caller's records went; readEvent reads one back through the record checks", async () => {
     const { journal } = await openJournal(dir);
     const [f0, ...frames] = [eventRecord(9), eventRecord(1), eventRecord(2, 'ABC'), eventRecord(3)].map(encodeRecord);
     // The first append is written alone; the two made while it runs share the next write: each caller gets the
     // positions of its own records.
-    const [first, a, b] = await Promise.all([journal.appendFrames([f0!]), journal.appendFrames(frames.slice(0, 2)), journal.appendFrames(frames.slice(2))]);
+    const [first, a, b] = await Promise.all([
+      journal.appendFrames([f0!]),
+      journal.appendFrames(frames.slice(0, 2)),
+      journal.appendFrames(frames.slice(2)),
+    ]);
     expect(first).toEqual({ segment: 1, positions: [SEGMENT_MAGIC.length] });
     const batch = SEGMENT_MAGIC.length + f0!.length + COMMIT_BYTES;
     expect(a).toEqual({ segment: 1, positions: [batch, batch + frames[0]!.length] });
@@ -89,9 +93,14 @@ describe('Journal', () => {
 
     const second = await journal.readEvent(1, a.positions[1]!, frames[1]!.length);
     expect(second).toMatchObject({ type: 'event', seq: 2, account: 'ABC', id: 'evt-2' });
-    expect(JSON.parse((second as { payload: Buffer }).payload.toString('utf8'))).toEqual({ account: 'ABC', body: { event_id: 'evt-2', text: 'ä "q"\n' } });
+    expect(JSON.parse((second as { payload: Buffer }).payload.toString('utf8'))).toEqual({
+      account: 'ABC',
+      body: { event_id: 'evt-2', text: 'ä "q"\n' },
+    });
     // Wrong size, past the end, a segment that is not there: reasons, never a throw.
-    expect(await journal.readEvent(1, a.positions[1]!, frames[1]!.length - 1)).toBe(`incomplete record (${frames[1]!.length - RECORD_HEADER_BYTES} byte body, ${frames[1]!.length - 1 - RECORD_HEADER_BYTES} present)`);
+    expect(await journal.readEvent(1, a.positions[1]!, frames[1]!.length - 1)).toBe(
+      `incomplete record (${frames[1]!.length - RECORD_HEADER_BYTES} byte body, ${frames[1]!.length - 1 - RECORD_HEADER_BYTES} present)`,
+    );
     expect(await journal.readEvent(1, 1_000_000, 40)).toMatch(/only 0 of 40 bytes/);
     expect(await journal.readEvent(9, 8, 40)).toMatch(/ENOENT/);
     // A flipped byte on disk after the write.
@@ -239,7 +248,15 @@ describe('Journal', () => {
       // Record 2 is the damaged range; its batch's commit marker, intact, tells one event was lost.
       const end = starts[2]! - COMMIT_BYTES;
       expect(journal.damage).toEqual([
-        { segment: 1, file, start: starts[1], end, reason: 'checksum mismatch', lostEvents: 1, quarantine: join(dir, QUARANTINE_DIR, `${segmentFileName(1)}.${starts[1]}-${end}.bin`) },
+        {
+          segment: 1,
+          file,
+          start: starts[1],
+          end,
+          reason: 'checksum mismatch',
+          lostEvents: 1,
+          quarantine: join(dir, QUARANTINE_DIR, `${segmentFileName(1)}.${starts[1]}-${end}.bin`),
+        },
       ]);
       expect(await readFile(journal.damage[0]!.quarantine!)).toEqual(damaged.subarray(starts[1], end));
       expect(lines.find((l) => l.msg === damageLog)).toMatchObject({ level: 50, file, start: starts[1], end, lostEvents: 1 });
@@ -257,7 +274,9 @@ describe('Journal', () => {
       await flip(join(dir, segmentFileName(1)), starts[1]! + 1);
       const { journal, seen } = await openJournal(dir);
       expect(seen.map((s) => (s.record as { seq: number }).seq)).toEqual([1, 3]);
-      expect(journal.damage).toMatchObject([{ start: starts[1], end: starts[2]! - COMMIT_BYTES, reason: 'bad record length', lostEvents: 1 }]);
+      expect(journal.damage).toMatchObject([
+        { start: starts[1], end: starts[2]! - COMMIT_BYTES, reason: 'bad record length', lostEvents: 1 },
+      ]);
       await journal.close();
     });
 
@@ -274,7 +293,9 @@ describe('Journal', () => {
       await handle.close();
       const { journal, seen } = await openJournal(dir);
       // Each record ends where its batch's commit marker starts.
-      const lost = starts.map((at, i) => ({ at, end: (starts[i + 1] ?? size) - COMMIT_BYTES, seq: i + 1 })).filter((r) => r.end > pageAt && r.at < pageAt + 4096);
+      const lost = starts
+        .map((at, i) => ({ at, end: (starts[i + 1] ?? size) - COMMIT_BYTES, seq: i + 1 }))
+        .filter((r) => r.end > pageAt && r.at < pageAt + 4096);
       const read = seen.map((s) => (s.record as { seq: number }).seq);
       expect(lost.length).toBeGreaterThan(10);
       expect(read).toEqual(Array.from({ length: count }, (_, i) => i + 1).filter((seq) => !lost.some((l) => l.seq === seq)));
@@ -335,7 +356,12 @@ describe('Journal', () => {
   it('reads a segment written by format version 1 and appends to a new segment after it', async () => {
     await copyFile(new URL('../../fixtures/outbox/00000001.journal-v1', import.meta.url), join(dir, segmentFileName(1)));
     const { journal, seen } = await openJournal(dir);
-    expect(seen.map((s) => [s.record.type, s.record.seq])).toEqual([['event', 1], ['event', 2], ['outcome', 1], ['event', 3]]);
+    expect(seen.map((s) => [s.record.type, s.record.seq])).toEqual([
+      ['event', 1],
+      ['event', 2],
+      ['outcome', 1],
+      ['event', 3],
+    ]);
     expect(seen[3]!.record).toMatchObject({ account: 'ABCD', id: 'evt-v1-3' });
     expect(journal.damage).toEqual([]);
     await journal.append([eventRecord(4)]);
@@ -359,77 +385,84 @@ describe('Journal', () => {
     expect((await stat(created)).mode & 0o777).toBe(0o700);
   });
 
-  it('power cut: writes interrupted at random points before their fsync never refuse a start nor lose an acknowledged record', { timeout: 120_000 }, async () => {
-    const powerOff = Object.assign(new Error('power cut'), { code: 'EIO' });
-    let runs = 0;
-    let damaged = 0;
-    await fc.assert(
-      fc.asyncProperty(
-        fc.integer({ min: 1, max: 30 }),
-        fc.oneof(fc.constant(1), fc.double({ min: 0, max: 1, noNaN: true })),
-        fc.option(fc.record({ at: fc.double({ min: 0, max: 1, noNaN: true }), length: fc.integer({ min: 1, max: 4096 }), zeros: fc.boolean() })),
-        fc.array(fc.integer({ min: 1, max: 4 }), { minLength: 5, maxLength: 15 }),
-        async (crashAt, reached, hole, groups) => {
-          const live = join(dir, `live-${crashAt}-${Math.random().toString(36).slice(2)}`);
-          const image = `${live}-image`;
-          let writes = 0;
-          let off = false;
-          const fileOps: JournalFileOps = {
-            async write(fh, data, position) {
-              if (off) throw powerOff;
-              if (++writes !== crashAt) return defaultFileOps.write(fh, data, position);
-              // What of this write reached the platters before the power went: a prefix, maybe with a hole in it
-              // (pages written out of order) holding zeros or garbage.
-              const landed = Buffer.from(data.subarray(0, Math.floor(data.length * reached)));
-              if (hole && landed.length > 0) {
-                const from = Math.floor(landed.length * hole.at);
-                const to = Math.min(landed.length, from + hole.length);
-                landed.fill(hole.zeros ? 0 : 0xa5, from, to);
+  it(
+    'power cut: writes interrupted at random points before their fsync never refuse a start nor lose an acknowledged record',
+    { timeout: 120_000 },
+    async () => {
+      const powerOff = Object.assign(new Error('power cut'), { code: 'EIO' });
+      let runs = 0;
+      let damaged = 0;
+      await fc.assert(
+        fc.asyncProperty(
+          fc.integer({ min: 1, max: 30 }),
+          fc.oneof(fc.constant(1), fc.double({ min: 0, max: 1, noNaN: true })),
+          fc.option(
+            fc.record({ at: fc.double({ min: 0, max: 1, noNaN: true }), length: fc.integer({ min: 1, max: 4096 }), zeros: fc.boolean() }),
+          ),
+          fc.array(fc.integer({ min: 1, max: 4 }), { minLength: 5, maxLength: 15 }),
+          async (crashAt, reached, hole, groups) => {
+            const live = join(dir, `live-${crashAt}-${Math.random().toString(36).slice(2)}`);
+            const image = `${live}-image`;
+            let writes = 0;
+            let off = false;
+            const fileOps: JournalFileOps = {
+              async write(fh, data, position) {
+                if (off) throw powerOff;
+                if (++writes !== crashAt) return defaultFileOps.write(fh, data, position);
+                // What of this write reached the platters before the power went: a prefix, maybe with a hole in it
+                // (pages written out of order) holding zeros or garbage.
+                const landed = Buffer.from(data.subarray(0, Math.floor(data.length * reached)));
+                if (hole && landed.length > 0) {
+                  const from = Math.floor(landed.length * hole.at);
+                  const to = Math.min(landed.length, from + hole.length);
+                  landed.fill(hole.zeros ? 0 : 0xa5, from, to);
+                }
+                await defaultFileOps.write(fh, landed, position);
+                off = true;
+                await cp(live, image, { recursive: true });
+                throw powerOff;
+              },
+              async sync(fh) {
+                if (off) throw powerOff;
+                return defaultFileOps.sync(fh);
+              },
+            };
+            const acked: number[] = [];
+            let seq = 0;
+            runs++;
+            try {
+              const { journal } = await openJournal(live, { fileOps, segmentBytes: 1024 });
+              for (const size of groups) {
+                const batch = Array.from({ length: size }, () => ++seq);
+                const results = await Promise.allSettled(batch.map((n) => journal.append([eventRecord(n)]).then(() => n)));
+                for (const r of results) if (r.status === 'fulfilled') acked.push(r.value);
+                if (off) break;
               }
-              await defaultFileOps.write(fh, landed, position);
-              off = true;
-              await cp(live, image, { recursive: true });
-              throw powerOff;
-            },
-            async sync(fh) {
-              if (off) throw powerOff;
-              return defaultFileOps.sync(fh);
-            },
-          };
-          const acked: number[] = [];
-          let seq = 0;
-          runs++;
-          try {
-            const { journal } = await openJournal(live, { fileOps, segmentBytes: 1024 });
-            for (const size of groups) {
-              const batch = Array.from({ length: size }, () => ++seq);
-              const results = await Promise.allSettled(batch.map((n) => journal.append([eventRecord(n)]).then(() => n)));
-              for (const r of results) if (r.status === 'fulfilled') acked.push(r.value);
-              if (off) break;
+              await journal.close().catch(() => undefined);
+            } catch (err) {
+              if (err !== powerOff) throw err;
             }
-            await journal.close().catch(() => undefined);
-          } catch (err) {
-            if (err !== powerOff) throw err;
-          }
-          if (!off) await cp(live, image, { recursive: true });
+            if (!off) await cp(live, image, { recursive: true });
 
-          const { journal, seen } = await openJournal(image);
-          const read = seen.filter((s) => s.record.type === 'event').map((s) => s.record.seq);
-          for (const n of acked) expect(read).toContain(n);
-          // Recovery leaves a journal that takes appends and reads back cleanly.
-          await journal.append([eventRecord(1000)]);
-          await journal.close();
-          const { seen: after, journal: reread } = await openJournal(image, { readOnly: true });
-          expect(after.map((s) => s.record.seq)).toEqual([...seen.map((s) => s.record.seq), 1000]);
-          const ranges = (damage: typeof journal.damage) => damage.map(({ segment, start, end, lostEvents }) => ({ segment, start, end, lostEvents }));
-          expect(ranges(reread.damage)).toEqual(ranges(journal.damage));
-          damaged += journal.damage.length > 0 ? 1 : 0;
-        },
-      ),
-      { numRuns: 40 },
-    );
-    console.log(`power cut: ${runs} runs, ${damaged} with damage before the last commit marker`);
-  });
+            const { journal, seen } = await openJournal(image);
+            const read = seen.filter((s) => s.record.type === 'event').map((s) => s.record.seq);
+            for (const n of acked) expect(read).toContain(n);
+            // Recovery leaves a journal that takes appends and reads back cleanly.
+            await journal.append([eventRecord(1000)]);
+            await journal.close();
+            const { seen: after, journal: reread } = await openJournal(image, { readOnly: true });
+            expect(after.map((s) => s.record.seq)).toEqual([...seen.map((s) => s.record.seq), 1000]);
+            const ranges = (damage: typeof journal.damage) =>
+              damage.map(({ segment, start, end, lostEvents }) => ({ segment, start, end, lostEvents }));
+            expect(ranges(reread.damage)).toEqual(ranges(journal.damage));
+            damaged += journal.damage.length > 0 ? 1 : 0;
+          },
+        ),
+        { numRuns: 40 },
+      );
+      console.log(`power cut: ${runs} runs, ${damaged} with damage before the last commit marker`);
+    },
+  );
 
   it('cuts the fragment of a write that failed with ENOSPC, so later records follow good ones', async () => {
     let failNext = false;

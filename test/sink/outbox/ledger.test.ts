@@ -4,8 +4,19 @@ import { describe, expect, it } from 'vitest';
 import type { OutcomeKind, ScannedRecord } from '../../../src/sink/outbox/journal.js';
 import { Ledger, type LedgerEvent } from '../../../src/sink/outbox/ledger.js';
 
-const revive = (record: Extract<ScannedRecord, { type: 'event' }>, segment: number): LedgerEvent => ({ seq: record.seq, id: record.id, home: segment });
-const event = (seq: number): ScannedRecord => ({ type: 'event', seq, acceptedAt: 0, account: 'A', id: `e${seq}`, payload: Buffer.alloc(0) });
+const revive = (record: Extract<ScannedRecord, { type: 'event' }>, segment: number): LedgerEvent => ({
+  seq: record.seq,
+  id: record.id,
+  home: segment,
+});
+const event = (seq: number): ScannedRecord => ({
+  type: 'event',
+  seq,
+  acceptedAt: 0,
+  account: 'A',
+  id: `e${seq}`,
+  payload: Buffer.alloc(0),
+});
 const outcome = (seq: number, kind: OutcomeKind = 'delivered'): ScannedRecord => ({ type: 'outcome', seq, outcome: kind });
 
 /** A ledger rebuilt from segments of records, as a journal scan hands them over. */
@@ -17,7 +28,10 @@ function recovered(segments: ScannedRecord[][]): Ledger<LedgerEvent> {
 
 describe('Ledger recovery', () => {
   it('keeps events without an outcome live, in journal order, and counts them per segment', () => {
-    const ledger = recovered([[event(1), event(2), outcome(1)], [event(3), outcome(2), event(4)]]);
+    const ledger = recovered([
+      [event(1), event(2), outcome(1)],
+      [event(3), outcome(2), event(4)],
+    ]);
     expect([...ledger.live.keys()]).toEqual([3, 4]);
     expect(ledger.live.get(3)).toEqual({ seq: 3, id: 'e3', home: 2 });
     expect(ledger.pendingIn(1)).toBe(0);
@@ -49,7 +63,11 @@ describe('Ledger compaction plan', () => {
     // Segment 1 keeps event 1 (pending); segment 2 is finished but carries the outcome of event 2 of segment 1.
     const ledger = recovered([[event(1), event(2)], [outcome(2, 'dead'), event(3), outcome(3)], [event(4), outcome(4)], [event(5)]]);
     expect(ledger.pendingIn(1)).toBe(1);
-    expect(ledger.compactionPlan([1, 2, 3, 4], 4)).toEqual({ free: [], carry: [{ seq: 2, home: 1, outcome: 'dead', id: 'e2' }], rest: [2, 3] });
+    expect(ledger.compactionPlan([1, 2, 3, 4], 4)).toEqual({
+      free: [],
+      carry: [{ seq: 2, home: 1, outcome: 'dead', id: 'e2' }],
+      rest: [2, 3],
+    });
   });
 
   it('drops carried outcomes whose event segment goes too', () => {
@@ -59,14 +77,20 @@ describe('Ledger compaction plan', () => {
 
   it('follows live appends, releases and outcomes written to a later segment', () => {
     const ledger = new Ledger(revive);
-    const [a, b] = [{ seq: 1, id: 'a', home: 0 }, { seq: 2, id: 'b', home: 0 }];
+    const [a, b] = [
+      { seq: 1, id: 'a', home: 0 },
+      { seq: 2, id: 'b', home: 0 },
+    ];
     ledger.appended([a, b], 1);
     expect(a.home).toBe(1);
     ledger.settled(a);
     expect(ledger.release(a)).toBe(false);
     ledger.settled(b);
     expect(ledger.release(b)).toBe(true);
-    ledger.outcomesWritten(2, [{ seq: 1, home: 1, outcome: 'delivered', id: 'a' }, { seq: 3, home: 2, outcome: 'delivered', id: 'c' }]);
+    ledger.outcomesWritten(2, [
+      { seq: 1, home: 1, outcome: 'delivered', id: 'a' },
+      { seq: 3, home: 2, outcome: 'delivered', id: 'c' },
+    ]);
     expect(ledger.live.size).toBe(0);
     // Segment 1 goes as it is; segment 2 (not active) carries a's outcome, whose event goes with segment 1.
     expect(ledger.compactionPlan([1, 2, 3], 3)).toEqual({ free: [1, 2], carry: [], rest: [] });

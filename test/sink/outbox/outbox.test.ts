@@ -27,7 +27,17 @@ import { MAX_RETRY_AFTER_MS } from '../../../src/sink/retry.js';
 import type { SourceFrame } from '../../../src/mapper/index.js';
 import type { OutgoingEvent } from '../../../src/sink/types.js';
 import { FAILING_ACCOUNTS, otherAccountDelayMs, startFailingApi } from '../failing-api.js';
-import { capturingLogger, countingFileOps, fullDiskFileOps, makeEvent, outboxConfig, RecordingSink, silentLogger, tempDir, until } from './helpers.js';
+import {
+  capturingLogger,
+  countingFileOps,
+  fullDiskFileOps,
+  makeEvent,
+  outboxConfig,
+  RecordingSink,
+  silentLogger,
+  tempDir,
+  until,
+} from './helpers.js';
 
 describe('Outbox', () => {
   let dir: string;
@@ -42,11 +52,7 @@ describe('Outbox', () => {
     await cleanup();
   });
 
-  async function open(
-    sink: RecordingSink | null,
-    config: Partial<OutboxConfig> = {},
-    deps: Partial<OutboxDeps> = {},
-  ): Promise<Outbox> {
+  async function open(sink: RecordingSink | null, config: Partial<OutboxConfig> = {}, deps: Partial<OutboxDeps> = {}): Promise<Outbox> {
     const outbox = await openOutbox(outboxConfig(dir, config), {
       logger: silentLogger,
       ...(sink ? { sink } : { start: false }),
@@ -88,7 +94,10 @@ describe('Outbox', () => {
   describe('pending events kept as journal positions (bounded memory, issue #15)', () => {
     /** The journal's only segment, and the byte positions of its event records. */
     async function eventRecords(): Promise<{ file: string; starts: number[] }> {
-      const file = join(dir, (await readdir(dir)).find((n) => n.endsWith('.journal'))!);
+      const file = join(
+        dir,
+        (await readdir(dir)).find((n) => n.endsWith('.journal'))!,
+      );
       const starts: number[] = [];
       scanSegment(await readFile(file), false, (record, offset) => {
         if (record.type === 'event') starts.push(offset);
@@ -142,7 +151,11 @@ describe('Outbox', () => {
       expect(letter!.detail).toContain('checksum mismatch');
       expect(letter!.event).toBeUndefined();
       expect(outbox.status().damage.unreadableEvents).toBe(1);
-      expect(lines.find((l) => String(l.msg).includes('cannot be read back from the journal'))).toMatchObject({ level: 50, reason: 'checksum mismatch', offset: starts[1] });
+      expect(lines.find((l) => String(l.msg).includes('cannot be read back from the journal'))).toMatchObject({
+        level: 50,
+        reason: 'checksum mismatch',
+        offset: starts[1],
+      });
     });
 
     it('an event sequence number recorded twice: start keeps the first, reports the second (file, offset) and delivers every event', async () => {
@@ -161,8 +174,16 @@ describe('Outbox', () => {
       const outbox = await open(sink, {}, { logger });
       await sink.waitForAccepted(2);
       expect(ids(sink.accepted)).toEqual(['evt-4001-1', 'evt-4001-2']);
-      expect(outbox.status().damage).toMatchObject({ duplicateEvents: 1, duplicates: [{ seq: 1, segment: 1, file, offset: bytes.length }] });
-      expect(lines.find((l) => String(l.msg).includes('sequence number seen before'))).toMatchObject({ level: 50, seq: 1, file, offset: bytes.length });
+      expect(outbox.status().damage).toMatchObject({
+        duplicateEvents: 1,
+        duplicates: [{ seq: 1, segment: 1, file, offset: bytes.length }],
+      });
+      expect(lines.find((l) => String(l.msg).includes('sequence number seen before'))).toMatchObject({
+        level: 50,
+        seq: 1,
+        file,
+        offset: bytes.length,
+      });
       await until(() => outbox.status().depth === 0, 5_000, 'depth 0');
       await sleep(100);
       expect(sink.accepted).toHaveLength(2);
@@ -245,7 +266,14 @@ describe('Outbox', () => {
   describe('compaction', () => {
     it('retries a failing compaction on one timer, however many refusals asked for one', async () => {
       const journal = await Journal.open(dir, { logger: silentLogger, segmentBytes: 1, onRecord() {} });
-      const event = (seq: number, account: string, id: string) => ({ type: 'event' as const, seq, acceptedAt: Date.now(), account, id, payload: Buffer.from(JSON.stringify({ account, body: { event_id: id } })) });
+      const event = (seq: number, account: string, id: string) => ({
+        type: 'event' as const,
+        seq,
+        acceptedAt: Date.now(),
+        account,
+        id,
+        payload: Buffer.from(JSON.stringify({ account, body: { event_id: id } })),
+      });
       await journal.append([event(1, 'STUCK', 'K'), event(2, 'A', 'A')]);
       await journal.append([{ type: 'outcome', seq: 2, outcome: 'delivered', detail: { id: 'A' } }]);
       await journal.append([{ type: 'outcome', seq: 999, outcome: 'delivered', detail: { id: 'x' } }]);
@@ -271,7 +299,14 @@ describe('Outbox', () => {
     it('never deletes an outcome before its event: a compaction cut short (no room to copy outcomes) brings nothing back', async () => {
       // Segments: 1 = events K (stuck) and A; 2 = A's outcome and event B; 3 = B's outcome; 4 = filler (active).
       const journal = await Journal.open(dir, { logger: silentLogger, segmentBytes: 1, onRecord() {} });
-      const event = (seq: number, account: string, id: string) => ({ type: 'event' as const, seq, acceptedAt: Date.now(), account, id, payload: Buffer.from(JSON.stringify({ account, body: { event_id: id } })) });
+      const event = (seq: number, account: string, id: string) => ({
+        type: 'event' as const,
+        seq,
+        acceptedAt: Date.now(),
+        account,
+        id,
+        payload: Buffer.from(JSON.stringify({ account, body: { event_id: id } })),
+      });
       const outcome = (seq: number) => ({ type: 'outcome' as const, seq, outcome: 'delivered' as const, detail: { id: 'x' } });
       await journal.append([event(1, 'STUCK', 'K'), event(2, 'A', 'A')]);
       await journal.append([outcome(2), event(3, 'B', 'B')]);
@@ -300,11 +335,7 @@ describe('Outbox', () => {
       await sink.waitForAccepted(200);
       await until(() => outbox.status().depth === 0, 5_000, 'depth 0');
       // The last outcomes may still be on their way to disk, then compaction runs.
-      await until(
-        () => outbox.journalStats().records >= 400 && (outbox.status().bytes < 3 * 4096),
-        5_000,
-        'compaction',
-      );
+      await until(() => outbox.journalStats().records >= 400 && outbox.status().bytes < 3 * 4096, 5_000, 'compaction');
       const segments = (await readdir(dir)).filter((n) => n.endsWith('.journal'));
       expect(segments.length).toBeLessThanOrEqual(2);
       await closeAll();
@@ -390,8 +421,11 @@ describe('Outbox', () => {
       await until(() => outbox.status().depth === 0, 5_000, 'everything delivered');
       // The panel retries its refused frame: it is taken once the delivered segment has been compacted away.
       let retried = false;
-      for (const deadline = Date.now() + 5_000; !retried && Date.now() < deadline; ) {
-        retried = await outbox.append([makeEvent('S1', accepted)]).then(() => true, () => false);
+      for (const deadline = Date.now() + 5_000; !retried && Date.now() < deadline;) {
+        retried = await outbox.append([makeEvent('S1', accepted)]).then(
+          () => true,
+          () => false,
+        );
         if (!retried) await sleep(20);
       }
       expect(retried).toBe(true);
@@ -449,12 +483,16 @@ describe('Outbox', () => {
 
     it('starts at most one new segment per full spell, however many frames it refuses', async () => {
       const sink = new RecordingSink();
-      sink.behaviour = (event) => (event.account === 'STUCK' ? { kind: 'retry', afterMs: 3_000_000, reason: 'API refuses this one' } : { kind: 'accepted' });
+      sink.behaviour = (event) =>
+        event.account === 'STUCK' ? { kind: 'retry', afterMs: 3_000_000, reason: 'API refuses this one' } : { kind: 'accepted' };
       const outbox = await open(sink, { maxBytes: 50_000 });
       // Stuck events spread over the segments hold the budget; the segment being written ends up with none.
       for (let n = 0; ; n++) {
         const account = n % 4 === 0 && outbox.status().bytes < 40_000 ? 'STUCK' : 'A';
-        const ok = await outbox.append([makeEvent(account, n)]).then(() => true, () => false);
+        const ok = await outbox.append([makeEvent(account, n)]).then(
+          () => true,
+          () => false,
+        );
         if (!ok) break;
         await sleep(1);
       }
@@ -529,7 +567,9 @@ describe('Outbox', () => {
     await sleep(100);
     expect(reopened.status().depth).toBe(0);
     expect(again.accepted).toHaveLength(0);
-    expect(ids(sink.accepted).sort()).toEqual([...Array.from({ length: 24 }, (_, i) => `evt-F${(i + 1) % 3}-${i + 1}`), 'evt-F9-99'].sort());
+    expect(ids(sink.accepted).sort()).toEqual(
+      [...Array.from({ length: 24 }, (_, i) => `evt-F${(i + 1) % 3}-${i + 1}`), 'evt-F9-99'].sort(),
+    );
   });
 
   it('delivers per account in order while accounts run in parallel up to the cap (random delays and retries)', async () => {
@@ -611,20 +651,25 @@ describe('Outbox', () => {
   describe('camera credentials at rest', () => {
     const PASSWORD = 'Cam-Pa55word-6f1d';
     const TOKEN = 'X-Amz-Signature=9b2c77aa51e0d3f4';
-    const withMedia = (n: number, account = 'M1'): OutgoingEvent => ({ ...makeEvent(account, n), media: { snapshotUrl: `https://cam.example/snap.jpg?${TOKEN}&n=${n}`, username: 'viewer', password: PASSWORD } });
+    const withMedia = (n: number, account = 'M1'): OutgoingEvent => ({
+      ...makeEvent(account, n),
+      media: { snapshotUrl: `https://cam.example/snap.jpg?${TOKEN}&n=${n}`, username: 'viewer', password: PASSWORD },
+    });
 
     /** Every file under the outbox directory, as bytes. */
     async function everyFile(root: string): Promise<Array<{ name: string; bytes: Buffer }>> {
       const out: Array<{ name: string; bytes: Buffer }> = [];
       for (const entry of await readdir(root, { withFileTypes: true, recursive: true })) {
-        if (entry.isFile()) out.push({ name: join(entry.parentPath, entry.name), bytes: await readFile(join(entry.parentPath, entry.name)) });
+        if (entry.isFile())
+          out.push({ name: join(entry.parentPath, entry.name), bytes: await readFile(join(entry.parentPath, entry.name)) });
       }
       return out;
     }
 
     it('no camera password or URL token is found in the outbox directory; delivery after a restart still gets them', async () => {
       const refusing = new RecordingSink();
-      refusing.behaviour = (event) => (event.body.event_id === 'evt-M2-3' ? { kind: 'permanent', status: 400, reason: 'HTTP 400' } : { kind: 'retry', reason: 'API down' });
+      refusing.behaviour = (event) =>
+        event.body.event_id === 'evt-M2-3' ? { kind: 'permanent', status: 400, reason: 'HTTP 400' } : { kind: 'retry', reason: 'API down' };
       const outbox = await open(refusing, {}, { maxDelayMs: 60_000, baseDelayMs: 60_000 });
       await outbox.append([withMedia(1), withMedia(2)]);
       await outbox.append([withMedia(3, 'M2')]);
@@ -637,7 +682,9 @@ describe('Outbox', () => {
       await closeAll();
 
       const files = await everyFile(dir);
-      expect(files.map((f) => f.name)).toEqual(expect.arrayContaining([join(dir, DEAD_LETTER_FILE), join(dir, '00000001.journal'), join(dir, 'media.key')]));
+      expect(files.map((f) => f.name)).toEqual(
+        expect.arrayContaining([join(dir, DEAD_LETTER_FILE), join(dir, '00000001.journal'), join(dir, 'media.key')]),
+      );
       for (const { name, bytes } of files) {
         expect(bytes.includes(PASSWORD), name).toBe(false);
         expect(bytes.includes(TOKEN), name).toBe(false);
@@ -791,8 +838,23 @@ describe('Outbox', () => {
       const sink = new RecordingSink();
       const outbox = await open(sink);
       const frame: SourceFrame = {
-        protocol: 'dc09', token: 'SIA-DCS', encrypted: false, account: 'U1', receiver: null, line: null, sequence: '0001', data: '#U1|NBA1', xdata: [],
-        timestamp: null, timestampTrusted: false, occurredAt: null, receivedAt: new Date(0), peer: null, transport: 'tcp', raw: 'raw', events: [],
+        protocol: 'dc09',
+        token: 'SIA-DCS',
+        encrypted: false,
+        account: 'U1',
+        receiver: null,
+        line: null,
+        sequence: '0001',
+        data: '#U1|NBA1',
+        xdata: [],
+        timestamp: null,
+        timestampTrusted: false,
+        occurredAt: null,
+        receivedAt: new Date(0),
+        peer: null,
+        transport: 'tcp',
+        raw: 'raw',
+        events: [],
       };
       await outbox.keepNotForwarded([
         {

@@ -1,12 +1,7 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { decodeProtectedHeader, jwtVerify } from 'jose';
 import { describe, expect, it } from 'vitest';
-import {
-  createClientAssertion,
-  loadPrivateKey,
-  parseRetryAfter,
-  refreshMarginSeconds,
-} from '../../../src/sink/partner-api/token.js';
+import { createClientAssertion, loadPrivateKey, parseRetryAfter, refreshMarginSeconds } from '../../../src/sink/partner-api/token.js';
 
 const pair = generateKeyPairSync('rsa', { modulusLength: 2048 });
 const pkcs8 = pair.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();

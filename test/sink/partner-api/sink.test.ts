@@ -147,7 +147,11 @@ describe('partner-api sink: delivery', () => {
   });
 
   it('waits at most an hour whatever Retry-After says, instead of giving a fresh event up', async () => {
-    const slowDown: Sink = { name: 'slow-down', deliver: async () => ({ kind: 'retry', afterMs: 100 * 24 * 3600 * 1000, reason: 'HTTP 429' }), close: async () => undefined };
+    const slowDown: Sink = {
+      name: 'slow-down',
+      deliver: async () => ({ kind: 'retry', afterMs: 100 * 24 * 3600 * 1000, reason: 'HTTP 429' }),
+      close: async () => undefined,
+    };
     const stop = new AbortController();
     const waits: number[] = [];
     const outcome = await deliverWithRetry(slowDown, makeEvent(1), {
@@ -250,9 +254,13 @@ describe('partner-api sink: media uploads', () => {
   it('fetches the snapshot, PUTs it with Content-Length and image/jpeg, then hits the callback', async () => {
     const camera = await snapshots({ username: 'viewer', password: 'cam-pass-123' });
     const h = await harness();
-    const event = makeEvent(1, { upload_snapshot_count: 2, upload_short_mp4: true }, {
-      media: { snapshotUrl: camera.url, username: 'viewer', password: 'cam-pass-123' },
-    });
+    const event = makeEvent(
+      1,
+      { upload_snapshot_count: 2, upload_short_mp4: true },
+      {
+        media: { snapshotUrl: camera.url, username: 'viewer', password: 'cam-pass-123' },
+      },
+    );
     expect((await h.sink.deliver(event)).kind).toBe('accepted');
     await h.sink.mediaIdle();
 
@@ -298,9 +306,7 @@ describe('partner-api sink: media uploads', () => {
     const camera = await snapshots();
     camera.failures.push(503, 503, 503, 503, 503);
     const h = await harness();
-    const outcome = await h.sink.deliver(
-      makeEvent(1, { upload_snapshot_count: 1 }, { media: { snapshotUrl: camera.url } }),
-    );
+    const outcome = await h.sink.deliver(makeEvent(1, { upload_snapshot_count: 1 }, { media: { snapshotUrl: camera.url } }));
     expect(outcome.kind).toBe('accepted');
     await h.sink.mediaIdle();
     expect(camera.requests).toHaveLength(4); // first try + 3 retries

@@ -1,11 +1,7 @@
 import { createPrivateKey } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startEmulator, type Emulator } from '../../../src/emulator/server.js';
-import {
-  createTokenProvider,
-  TokenRequestError,
-  type TokenProviderOptions,
-} from '../../../src/sink/partner-api/token.js';
+import { createTokenProvider, TokenRequestError, type TokenProviderOptions } from '../../../src/sink/partner-api/token.js';
 import { captureLog, startTokenServer, type TokenAnswer } from './harness.js';
 
 const cleanups: Array<() => Promise<void>> = [];
@@ -90,9 +86,7 @@ describe('token provider against the emulator', () => {
 
 describe('token provider against a scripted endpoint', () => {
   it('sends the RFC 7523 form and never repeats an assertion', async () => {
-    const server = await scriptedTokenServer([
-      { status: 200, body: { access_token: 'tok-1', token_type: 'Bearer', expires_in: 3600 } },
-    ]);
+    const server = await scriptedTokenServer([{ status: 200, body: { access_token: 'tok-1', token_type: 'Bearer', expires_in: 3600 } }]);
     const tokens = createTokenProvider({
       tokenUrl: server.url,
       audience: 'https://api.example/',
@@ -140,7 +134,10 @@ describe('token provider against a scripted endpoint', () => {
 
   it('refuses answers without an access token or with another token type', async () => {
     const key = (await emulator()).privateKeyPem!;
-    for (const body of [{ token_type: 'Bearer', expires_in: 60 }, { access_token: 'x', token_type: 'mac' }]) {
+    for (const body of [
+      { token_type: 'Bearer', expires_in: 60 },
+      { access_token: 'x', token_type: 'mac' },
+    ]) {
       const server = await scriptedTokenServer([{ status: 200, body }]);
       const tokens = createTokenProvider({ tokenUrl: server.url, audience: 'a', assertionAudience: 'b', clientId: 'c', privateKey: key });
       await expect(tokens.getToken()).rejects.toThrow(TokenRequestError);

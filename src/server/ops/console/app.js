@@ -18,8 +18,14 @@ function connectLive() {
   };
   source.addEventListener('event', add);
   source.addEventListener('rejection', add);
-  source.onopen = () => { live.connected = true; for (const l of live.listeners) l(); };
-  source.onerror = () => { live.connected = false; for (const l of live.listeners) l(); };
+  source.onopen = () => {
+    live.connected = true;
+    for (const l of live.listeners) l();
+  };
+  source.onerror = () => {
+    live.connected = false;
+    for (const l of live.listeners) l();
+  };
 }
 
 const ROUTES = [

@@ -36,12 +36,28 @@ export function rateChart(minutes) {
     const y = (v) => PAD.top + ih - (v / s.max) * ih;
     const points = s.values.map((v, i) => `${x(i).toFixed(1)},${y(v).toFixed(1)}`).join(' ');
     root.append(svg('polyline', { points, fill: 'none', stroke: s.color, 'stroke-width': 2, 'stroke-linejoin': 'round' }));
-    const label = svg('text', { x: s.side === 'left' ? PAD.left - 6 : W - PAD.right + 6, y: PAD.top + 10, 'text-anchor': s.side === 'left' ? 'end' : 'start', 'font-size': 11, fill: s.color });
+    const label = svg('text', {
+      x: s.side === 'left' ? PAD.left - 6 : W - PAD.right + 6,
+      y: PAD.top + 10,
+      'text-anchor': s.side === 'left' ? 'end' : 'start',
+      'font-size': 11,
+      fill: s.color,
+    });
     label.textContent = `${s.max}${s.unit}`;
     root.append(label);
   }
-  for (const [i, text] of [[0, '-60 min'], [30, '-30 min'], [minutes.length - 1, 'now']]) {
-    const t = svg('text', { x: x(i), y: H - 6, 'text-anchor': i === 0 ? 'start' : i === 30 ? 'middle' : 'end', 'font-size': 11, fill: '#6b7385' });
+  for (const [i, text] of [
+    [0, '-60 min'],
+    [30, '-30 min'],
+    [minutes.length - 1, 'now'],
+  ]) {
+    const t = svg('text', {
+      x: x(i),
+      y: H - 6,
+      'text-anchor': i === 0 ? 'start' : i === 30 ? 'middle' : 'end',
+      'font-size': 11,
+      fill: '#6b7385',
+    });
     t.textContent = text;
     root.append(t);
   }

@@ -23,7 +23,11 @@ export async function getJson(path) {
 
 export async function postJson(path, body) {
   const csrf = document.querySelector('meta[name="csrf-token"]').content;
-  const res = await fetch(path, { method: 'POST', headers: { 'content-type': 'application/json', 'x-csrf-token': csrf }, body: JSON.stringify(body) });
+  const res = await fetch(path, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'x-csrf-token': csrf },
+    body: JSON.stringify(body),
+  });
   const answer = await res.json().catch(() => ({}));
   if (!res.ok) throw new Error(answer.error ?? `HTTP ${res.status}`);
   return answer;

@@ -27,29 +27,21 @@ export function benchDecode(seconds = 1.5): DecodeFigures {
   const key = Buffer.alloc(32, 0x5a);
   const now = new Date();
   const datas = ['#1234|Nri1/BA01', '#1234|Nri1/id3/CL1', '#1234|1130 01 015', '#1234|Nri2/FA12^Kitchen^'];
-  const clear = datas.map((data, i) =>
-    buildRequest({
-      token: data.includes(' ') ? 'ADM-CID' : 'SIA-DCS',
-      sequence: String(i).padStart(4, '0'),
-      receiver: '1',
-      line: '1',
-      account: '1234',
-      data,
-      timestamp: now,
-    }),
-  );
-  const encrypted = datas.map((data, i) =>
-    buildRequest({
-      token: data.includes(' ') ? 'ADM-CID' : 'SIA-DCS',
-      sequence: String(i).padStart(4, '0'),
-      receiver: '1',
-      line: '1',
-      account: '1234',
-      data,
-      timestamp: now,
-      key,
-    }),
-  );
+  const frames = (key?: Buffer) =>
+    datas.map((data, i) =>
+      buildRequest({
+        token: data.includes(' ') ? 'ADM-CID' : 'SIA-DCS',
+        sequence: String(i).padStart(4, '0'),
+        receiver: '1',
+        line: '1',
+        account: '1234',
+        data,
+        timestamp: now,
+        ...(key ? { key } : {}),
+      }),
+    );
+  const clear = frames();
+  const encrypted = frames(key);
   const keys = [key];
   const options = { keysFor: () => keys };
   const settings = { keys, timestampWindow: { pastSeconds: 1e9, futureSeconds: 1e9 } };

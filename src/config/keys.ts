@@ -567,7 +567,8 @@ export const TOP_KEYS = {
     {
       type: 'object',
       default: {},
-      description: 'Panel accounts keyed by account number (1-16 characters 0-9, A-Z; matched case-insensitively).',
+      description:
+        'Panel accounts keyed by account number (1-16 printable characters without spaces or brackets, usually 0-9 and A-F; a Lupusec subscriber as configured in the panel; matched case-insensitively).',
     },
     '.<account>',
     ACCOUNT_KEYS,

@@ -375,7 +375,12 @@ function supervisionConfig(cx: Context, value: unknown, at: string, expected: st
 
 // accounts -------------------------------------------------------------------------------------------------------
 
-const ACCOUNT_NUMBER = /^[0-9A-Za-z]{1,16}$/;
+/**
+ * 1-16 printable characters without spaces or brackets: DC-09 panels send 0-9 and A-F, but a Lupusec subscriber is
+ * free text (docs/contact-id.md §5) and is configured as the account.
+ */
+const ACCOUNT_NUMBER = /^[\x21-\x5a\x5c\x5e-\x7e]{1,16}$/;
+const ACCOUNT_NUMBER_TEXT = 'an account number of 1-16 printable characters without spaces or brackets';
 const DECIMAL = /^[0-9]{1,9}$/;
 
 function accountsConfig(cx: Context, value: unknown, at: string, receiver: ReceiverConfig): Record<string, AccountConfig> {
@@ -386,7 +391,7 @@ function accountsConfig(cx: Context, value: unknown, at: string, receiver: Recei
   for (const [number, raw] of entries) {
     const where = entry(at, number);
     if (!ACCOUNT_NUMBER.test(number)) {
-      cx.problems.add(where, `the account number ${JSON.stringify(number)}`, 'an account number of 1-16 characters 0-9, A-Z or a-z');
+      cx.problems.add(where, `the account number ${JSON.stringify(number)}`, ACCOUNT_NUMBER_TEXT);
       continue;
     }
     const id = number.toUpperCase();

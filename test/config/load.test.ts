@@ -415,13 +415,20 @@ describe('accounts', () => {
     );
   });
 
-  it('must be 1-16 characters 0-9, A-Z, a-z', () => {
-    const error = configError({ accounts: { '12-4': {}, '': {}, '12345678901234567': {}, '1234567890123456': {} } });
-    expect(error.problems.map((p) => p.path)).toEqual(['accounts["12-4"]', 'accounts[""]', 'accounts["12345678901234567"]']);
+  it('must be 1-16 printable characters without spaces or brackets (a Lupusec subscriber such as my-house is one)', () => {
+    const error = configError({
+      accounts: { '12 4': {}, '': {}, '12345678901234567': {}, '1234567890123456': {}, 'my-house': {}, '[12]': {} },
+    });
+    expect(error.problems.map((p) => p.path)).toEqual([
+      'accounts["12 4"]',
+      'accounts[""]',
+      'accounts["12345678901234567"]',
+      'accounts["[12]"]',
+    ]);
     expect(error.problems[0]).toEqual({
-      path: 'accounts["12-4"]',
-      found: 'the account number "12-4"',
-      expected: 'an account number of 1-16 characters 0-9, A-Z or a-z',
+      path: 'accounts["12 4"]',
+      found: 'the account number "12 4"',
+      expected: 'an account number of 1-16 printable characters without spaces or brackets',
     });
   });
 

@@ -2,7 +2,10 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { buildLupusecMessage } from '../../../src/protocols/lupusec/index.js';
 import { byteLink, startTestBridge, type TestBridge } from '../harness.js';
 
-const accounts = { TEST: { locationId: 'LOC-L', cameraId: 'cam', zones: { '10': { cameraId: 'cam-10', name: 'Garage' } } } };
+const accounts = {
+  TEST: { locationId: 'LOC-L', cameraId: 'cam', zones: { '10': { cameraId: 'cam-10', name: 'Garage' } } },
+  'my-house.1': { locationId: 'LOC-H', cameraId: 'cam-h' },
+};
 let running: TestBridge | null = null;
 afterEach(async () => {
   await running?.stop();
@@ -41,6 +44,15 @@ describe('Lupusec Contact ID listener (docs/contact-id.md §5)', () => {
       zoneName: 'Garage',
       area: '01',
     });
+  });
+
+  it('a free-text subscriber (my-house.1) is configured and matched as the account', async () => {
+    const b = await lupusecBridge();
+    const p = await panel(b.bridge.port('tcp', 'lupusec-cid'));
+    p.socket.write(buildLupusecMessage({ subscriber: 'My-House.1', qualifier: '1', code: '130', group: '01', zone: '003' }));
+    expect(await p.waitFor(1)).toEqual([0x06]);
+    const [event] = await b.events();
+    expect(event).toMatchObject({ location_id: 'LOC-H', camera_id: 'cam-h', event_type: 'alarm', event_status: 'active' });
   });
 
   it('a wrong check digit is counted and logged, not refused', async () => {

@@ -4,18 +4,6 @@
  */
 import { RefusalError } from '../refusal.js';
 
-/** The journal holds a damaged record that is not a torn tail; start-up must stop (issue #6: nothing silently skipped). */
-export class OutboxCorruptError extends Error {
-  override readonly name = 'OutboxCorruptError';
-  constructor(
-    readonly file: string,
-    readonly offset: number,
-    readonly reason: string,
-  ) {
-    super(`outbox journal ${file} is corrupt at byte ${offset}: ${reason}`);
-  }
-}
-
 /**
  * `maxBytes` reached or the disk is full: the frame is NAKed (the panel keeps the event and retries) and nothing
  * already accepted is dropped (issue #6).

@@ -4,23 +4,21 @@
  * received meanwhile. Without an `http` section the command says how to proceed instead.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { chmod, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { chmod, mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import { createServer as createHttpServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/log.js';
 import { buildRequest } from '../../src/protocols/dc09/index.js';
 import { CONTROL_TOKEN_FILE, newControlToken, publishControlToken } from '../../src/server/ops/control-token.js';
 import { openOutbox } from '../../src/sink/outbox/index.js';
 import { runCli } from '../cli/run-cli.js';
-import { freePort, TcpPanel, text } from '../server/harness.js';
+import { freePort, readSinkEvents, TcpPanel, text } from '../server/harness.js';
 import { emulatorSink, until } from './api-harness.js';
 import { startEmulator } from '../../src/emulator/server.js';
-import { spawnBridge } from './bridge-process.js';
+import { BIN, spawnBridge } from './bridge-process.js';
 
-const BIN = new URL('../../bin/alarm-bridge.js', import.meta.url).pathname;
 let child: ChildProcess | null = null;
 const dirs: string[] = [];
 afterEach(async () => {
@@ -47,13 +45,9 @@ describe('outbox retry and discard on a running bridge', () => {
       log: { level: 'info' },
     };
     await writeFile(configPath, JSON.stringify(broken));
-    child = spawn(process.execPath, [BIN, 'serve', '--config', configPath], { stdio: ['ignore', 'pipe', 'inherit'] });
-    const lines: string[] = [];
-    createInterface({ input: child.stdout! }).on('line', (line) => lines.push(line));
-    const logged = async (pattern: RegExp) => {
-      await until(() => lines.some((l) => pattern.test(l)), 10_000);
-      return lines.find((l) => pattern.test(l))!;
-    };
+    const bridge = spawnBridge(['serve', '--config', configPath]);
+    child = bridge.child;
+    const logged = bridge.logged;
     const port = Number(/"port":(\d+)/.exec(await logged(/"msg":"listening"/))![1]);
     await logged(/status server listening/);
 
@@ -75,12 +69,7 @@ describe('outbox retry and discard on a running bridge', () => {
     const retried = await runCli(['outbox', 'retry', '--account', '1234', '--config', configPath]);
     expect(retried.code).toBe(0);
     expect(JSON.parse(retried.stdout)).toMatchObject({ requeued: 1, skipped: [] });
-    const events = async () =>
-      (await readFile(join(dir, 'events.ndjson'), 'utf8').catch(() => ''))
-        .trim()
-        .split('\n')
-        .filter(Boolean)
-        .map((l) => JSON.parse(l));
+    const events = () => readSinkEvents(join(dir, 'events.ndjson'));
     await until(async () => (await events()).length === 1);
     expect((await events())[0]).toMatchObject({ location_id: 'LOC-1', camera_id: 'CAM-1', event_type: 'alarm' });
 
@@ -173,12 +162,7 @@ describe('outbox retry and discard on a running bridge', () => {
     const retried = await runCli(['outbox', 'retry', '--config', configPath]);
     expect(retried.code).toBe(0);
     expect(JSON.parse(retried.stdout)).toMatchObject({ requeued: 1, ids: [letter.id] });
-    const events = async () =>
-      (await readFile(join(dir, 'events.ndjson'), 'utf8').catch(() => ''))
-        .trim()
-        .split('\n')
-        .filter(Boolean)
-        .map((l) => JSON.parse(l));
+    const events = () => readSinkEvents(join(dir, 'events.ndjson'));
     await until(async () => (await events()).length === 1);
     expect((await events())[0]).toMatchObject({ event_id: letter.id, event_type: 'trouble', location_id: 'LOC-1', camera_id: 'CAM-1' });
     expect(await deadLetters()).toEqual([]);

@@ -21,6 +21,16 @@ export interface TestBridge {
 }
 
 /** What a test bridge runs unless overridden: DC-09 on TCP and UDP (ephemeral ports), the file sink, debug logs. */
+/** The request bodies a file sink wrote so far (none while the file does not exist yet). */
+export async function readSinkEvents(path: string): Promise<any[]> {
+  const text = await readFile(path, 'utf8').catch(() => '');
+  return text
+    .trim()
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l));
+}
+
 export const BASE_CONFIG = {
   listeners: [
     { protocol: 'dc09', transport: 'tcp', host: '127.0.0.1', port: 0 },
@@ -48,17 +58,7 @@ export async function startTestBridge(overrides: Record<string, unknown> = {}, o
     config,
     dir,
     logs: () => logText,
-    events: async () => {
-      try {
-        return (await readFile(join(dir, 'events.ndjson'), 'utf8'))
-          .trim()
-          .split('\n')
-          .filter(Boolean)
-          .map((l) => JSON.parse(l));
-      } catch {
-        return [];
-      }
-    },
+    events: () => readSinkEvents(join(dir, 'events.ndjson')),
     stop: () => bridge.stop(),
   };
 }

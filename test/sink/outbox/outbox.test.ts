@@ -264,17 +264,18 @@ describe('Outbox', () => {
   });
 
   describe('compaction', () => {
+    /** An event record as the outbox journals it, written straight to a journal to lay out segments by hand. */
+    const journalEvent = (seq: number, account: string, id: string) => ({
+      type: 'event' as const,
+      seq,
+      acceptedAt: Date.now(),
+      account,
+      id,
+      payload: Buffer.from(JSON.stringify({ account, body: { event_id: id } })),
+    });
     it('retries a failing compaction on one timer, however many refusals asked for one', async () => {
       const journal = await Journal.open(dir, { logger: silentLogger, segmentBytes: 1, onRecord() {} });
-      const event = (seq: number, account: string, id: string) => ({
-        type: 'event' as const,
-        seq,
-        acceptedAt: Date.now(),
-        account,
-        id,
-        payload: Buffer.from(JSON.stringify({ account, body: { event_id: id } })),
-      });
-      await journal.append([event(1, 'STUCK', 'K'), event(2, 'A', 'A')]);
+      await journal.append([journalEvent(1, 'STUCK', 'K'), journalEvent(2, 'A', 'A')]);
       await journal.append([{ type: 'outcome', seq: 2, outcome: 'delivered', detail: { id: 'A' } }]);
       await journal.append([{ type: 'outcome', seq: 999, outcome: 'delivered', detail: { id: 'x' } }]);
       await journal.close();
@@ -299,17 +300,9 @@ describe('Outbox', () => {
     it('never deletes an outcome before its event: a compaction cut short (no room to copy outcomes) brings nothing back', async () => {
       // Segments: 1 = events K (stuck) and A; 2 = A's outcome and event B; 3 = B's outcome; 4 = filler (active).
       const journal = await Journal.open(dir, { logger: silentLogger, segmentBytes: 1, onRecord() {} });
-      const event = (seq: number, account: string, id: string) => ({
-        type: 'event' as const,
-        seq,
-        acceptedAt: Date.now(),
-        account,
-        id,
-        payload: Buffer.from(JSON.stringify({ account, body: { event_id: id } })),
-      });
       const outcome = (seq: number) => ({ type: 'outcome' as const, seq, outcome: 'delivered' as const, detail: { id: 'x' } });
-      await journal.append([event(1, 'STUCK', 'K'), event(2, 'A', 'A')]);
-      await journal.append([outcome(2), event(3, 'B', 'B')]);
+      await journal.append([journalEvent(1, 'STUCK', 'K'), journalEvent(2, 'A', 'A')]);
+      await journal.append([outcome(2), journalEvent(3, 'B', 'B')]);
       await journal.append([outcome(3)]);
       await journal.append([outcome(999)]);
       await journal.close();

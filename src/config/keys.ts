@@ -11,7 +11,7 @@
  * for the keys of a map. `when` restricts a key to one variant of its object (the sink's `type`, the auth mode).
  */
 
-import { boolean, host, httpUrl, integer, nullable, number, oneOf, port, secret, text, type Rule } from './check.js';
+import { boolean, host, httpUrl, integer, nullable, number, oneOf, port, rule, secret, text, type Rule } from './check.js';
 
 export type Variant = 'file sink' | 'partner-api sink' | 'JWT auth' | 'API key auth';
 
@@ -513,6 +513,72 @@ export const OUTBOX_KEYS = {
   }),
 };
 
+// cluster (docs/cluster.md) --------------------------------------------------------------------------------------
+
+/** `nats://host:port` (or tls://), a list of one or more. */
+const natsServers: Rule<string[]> = rule('a list of NATS server URLs such as ["nats://10.0.0.1:4222"]', (v) =>
+  Array.isArray(v) && v.length > 0 && v.every((u) => typeof u === 'string' && /^(nats|tls):\/\/[^\s/]+$/.test(u))
+    ? (v as string[])
+    : undefined,
+);
+
+export const CLUSTER_NATS_TLS_KEYS = {
+  caFile: unset({ type: 'path', rule: pathRule, description: 'CA certificate (PEM) the NATS servers are checked against.' }),
+  certFile: unset({ type: 'path', rule: pathRule, description: "This bridge's client certificate (PEM), with keyFile." }),
+  keyFile: unset({ type: 'path', rule: pathRule, description: "The client certificate's private key (PEM)." }),
+};
+
+export const CLUSTER_NATS_KEYS = {
+  servers: required({
+    type: 'array of URLs',
+    rule: natsServers,
+    description: 'The NATS servers to connect to (any of them; the client learns no others).',
+  }),
+  user: unset({ type: 'string', rule: text(), description: 'User name, with password.' }),
+  password: unset({ type: 'string', rule: secret(), description: 'Password, with user.' }),
+  token: unset({ type: 'string', rule: secret(), description: 'Authentication token (instead of user and password).' }),
+  credsFile: unset({ type: 'path', rule: pathRule, description: 'NATS credentials file (JWT and NKey seed).' }),
+  tls: object(
+    { type: 'object', default: UNSET, description: 'TLS to the NATS servers (paths relative to the config file).' },
+    CLUSTER_NATS_TLS_KEYS,
+  ),
+};
+
+export const CLUSTER_KEYS = {
+  nats: object({ type: 'object', default: REQUIRED, description: 'How to reach the NATS JetStream cluster.' }, CLUSTER_NATS_KEYS),
+  stream: setting({
+    type: 'string',
+    rule: rule('a JetStream stream name of letters, digits, "_" or "-"', (v) =>
+      typeof v === 'string' && /^[A-Za-z0-9_-]{1,64}$/.test(v) ? v : undefined,
+    ),
+    default: 'ALARM_EVENTS',
+    description: 'Stream holding accepted events; its KV buckets and dead-letter stream are named after it.',
+  }),
+  replicas: setting({
+    type: 'integer 1-5',
+    rule: integer(1, 5),
+    default: 3,
+    description: 'Copies of each event; a frame is ACKed once a quorum of them stored it.',
+  }),
+  instance: inherited("the machine's host name", {
+    type: 'string',
+    rule: rule('1-64 letters, digits, ".", "_" or "-"', (v) => (typeof v === 'string' && /^[A-Za-z0-9._-]{1,64}$/.test(v) ? v : undefined)),
+    description: "This bridge's name in the cluster (leases, logs, `/readyz`); unique per instance.",
+  }),
+  publishTimeoutSeconds: setting({
+    type: 'number > 0',
+    rule: positiveSeconds,
+    default: 5,
+    description: 'How long a frame waits for the stream to store its events before it is NAKed.',
+  }),
+  maxAgeHours: setting({
+    type: 'number > 0',
+    rule: positiveSeconds,
+    default: 72,
+    description: 'Undelivered events older than this go to the dead letters (as `outbox.maxAgeHours`).',
+  }),
+};
+
 export const HTTP_AUTH_KEYS = {
   tokenFile: unset({
     type: 'path',
@@ -582,6 +648,15 @@ export const TOP_KEYS = {
       description: 'Durable journal: frames are ACKed once their events are on disk (null: no outbox).',
     },
     OUTBOX_KEYS,
+  ),
+  cluster: object(
+    {
+      type: 'object or null',
+      default: null,
+      description:
+        'Cluster mode: events are stored in a replicated NATS JetStream stream shared by several bridges instead of the local outbox (null: single machine; docs/cluster.md).',
+    },
+    CLUSTER_KEYS,
   ),
   http: object(
     {

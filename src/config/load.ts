@@ -5,6 +5,7 @@
  */
 
 import { readFile } from 'node:fs/promises';
+import { hostname } from 'node:os';
 import * as nodePath from 'node:path';
 
 import {
@@ -31,6 +32,9 @@ import {
   ACCOUNT_TEXT,
   ACCOUNT_UPLOADS_KEYS,
   AUTH_KEYS,
+  CLUSTER_KEYS,
+  CLUSTER_NATS_KEYS,
+  CLUSTER_NATS_TLS_KEYS,
   CODE_KEYS,
   defaultsOf,
   HTTP_AUTH_KEYS,
@@ -57,6 +61,7 @@ import {
 import type {
   AccountConfig,
   BridgeConfig,
+  ClusterConfig,
   CodeOverride,
   HttpAuthConfig,
   HttpConfig,
@@ -222,6 +227,7 @@ function read(json: unknown, cx: Context): Omit<BridgeConfig, 'source'> | undefi
     mapping: section(top, TOP_KEYS.mapping, (v, at) => mappingConfig(cx, v, at)),
     sink: section(top, TOP_KEYS.sink, (v, at) => sinkConfig(cx, v, at)),
     outbox: section(top, TOP_KEYS.outbox, (v, at) => outboxConfig(cx, v, at)),
+    cluster: clusterConfig(cx, top),
     http: section(top, TOP_KEYS.http, (v, at) => httpConfig(cx, v, at)),
     log: section(top, TOP_KEYS.log, (v, at) => logConfig(cx, v, at)),
   };
@@ -741,6 +747,78 @@ function outboxConfig(cx: Context, value: unknown, at: string): OutboxConfig | n
     deliveredTimeoutSeconds: valueOf(f, OUTBOX_KEYS.deliveredTimeoutSeconds),
     maxAgeHours: valueOf(f, OUTBOX_KEYS.maxAgeHours),
   };
+}
+
+// cluster (docs/cluster.md §2) ------------------------------------------------------------------------------------
+
+const CLUSTER_EXPECTED = `an object with the keys ${keysOf('cluster').join(', ')} (nats required), or null`;
+
+/** `cluster`, which replaces the outbox: both set is a problem naming both. */
+function clusterConfig(cx: Context, top: Fields): ClusterConfig | null {
+  const value = top.has('cluster') ? top.raw['cluster'] : null;
+  if (value === null) return null;
+  const at = top.path('cluster');
+  const f = objectAt(cx.problems, at, value, keysOf('cluster'), { expected: CLUSTER_EXPECTED });
+  if (f === undefined) return null;
+  if (top.has('outbox') && top.raw['outbox'] !== null) {
+    cx.problems.add(
+      at,
+      'both "cluster" and "outbox"',
+      'one of them: in cluster mode the events are kept in the NATS JetStream stream, not in a local outbox (set "outbox" to null or remove it)',
+    );
+  }
+  const nats = f.nested('nats', (v, natsAt) => clusterNatsConfig(cx, v, natsAt), undefined);
+  if (!f.has('nats')) cx.problems.add(f.path('nats'), 'nothing (the key is missing)', '{ "servers": ["nats://127.0.0.1:4222"] }');
+  return {
+    nats: nats ?? { servers: [] },
+    stream: valueOf(f, CLUSTER_KEYS.stream),
+    replicas: valueOf(f, CLUSTER_KEYS.replicas),
+    instance: optionalOf(f, CLUSTER_KEYS.instance) ?? hostname(),
+    publishTimeoutSeconds: valueOf(f, CLUSTER_KEYS.publishTimeoutSeconds),
+    maxAgeHours: valueOf(f, CLUSTER_KEYS.maxAgeHours),
+  };
+}
+
+function clusterNatsConfig(cx: Context, value: unknown, at: string): ClusterConfig['nats'] | undefined {
+  const f = objectAt(cx.problems, at, value, keysOf('cluster.nats'));
+  if (f === undefined) return undefined;
+  const nats: ClusterConfig['nats'] = { servers: requiredOf(f, CLUSTER_NATS_KEYS.servers) };
+  const [user, password, token, credsFile] = [
+    optionalOf(f, CLUSTER_NATS_KEYS.user),
+    optionalOf(f, CLUSTER_NATS_KEYS.password),
+    optionalOf(f, CLUSTER_NATS_KEYS.token),
+    optionalOf(f, CLUSTER_NATS_KEYS.credsFile),
+  ];
+  if ((user === undefined) !== (password === undefined)) {
+    cx.problems.add(f.path(user === undefined ? 'user' : 'password'), 'nothing (the key is missing)', 'user and password together');
+  }
+  if (user !== undefined) nats.user = user;
+  if (password !== undefined) nats.password = password;
+  if (token !== undefined) nats.token = token;
+  if (credsFile !== undefined) nats.credsFile = resolvePath(cx, credsFile);
+  const tls = f.nested(
+    'tls',
+    (v, tlsAt) => {
+      const t = objectAt(cx.problems, tlsAt, v, keysOf('cluster.nats.tls'));
+      if (t === undefined) return undefined;
+      const out: NonNullable<ClusterConfig['nats']['tls']> = {};
+      for (const name of ['caFile', 'certFile', 'keyFile'] as const) {
+        const file = optionalOf(t, CLUSTER_NATS_TLS_KEYS[name]);
+        if (file !== undefined) out[name] = resolvePath(cx, file);
+      }
+      if ((out.certFile === undefined) !== (out.keyFile === undefined)) {
+        cx.problems.add(
+          t.path(out.certFile === undefined ? 'certFile' : 'keyFile'),
+          'nothing (the key is missing)',
+          'certFile and keyFile together',
+        );
+      }
+      return out;
+    },
+    undefined,
+  );
+  if (tls !== undefined) nats.tls = tls;
+  return nats;
 }
 
 function httpConfig(cx: Context, value: unknown, at: string): HttpConfig | null {

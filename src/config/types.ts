@@ -150,6 +150,23 @@ export interface OutboxConfig {
   maxAgeHours: number;
 }
 
+/** Cluster mode (docs/cluster.md): the durable log is a replicated NATS JetStream stream. */
+export interface ClusterConfig {
+  nats: {
+    servers: string[];
+    user?: string;
+    password?: string;
+    token?: string;
+    credsFile?: string;
+    tls?: { caFile?: string; certFile?: string; keyFile?: string };
+  };
+  stream: string;
+  replicas: number;
+  instance: string;
+  publishTimeoutSeconds: number;
+  maxAgeHours: number;
+}
+
 /** Who may use the operator console: a bearer token, or a user and password; each secret read from its file at start. */
 export type HttpAuthConfig = { tokenFile: string } | { user: string; passwordFile: string };
 
@@ -174,6 +191,7 @@ export interface BridgeConfig {
   mapping: MappingConfig;
   sink: SinkConfig;
   outbox: OutboxConfig | null;
+  cluster: ClusterConfig | null;
   http: HttpConfig | null;
   log: LogConfig;
 }

@@ -1,5 +1,5 @@
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -73,6 +73,7 @@ describe('defaults', () => {
       mapping: { codes: {}, forwardUnknown: false, placeholderIds: true },
       sink: { type: 'file', path: 'events.ndjson' },
       outbox: null,
+      cluster: null,
       http: null,
       log: { level: 'info' },
     });
@@ -238,7 +239,7 @@ describe('config.example.json', () => {
     // http.auth names secret files the example cannot ship (its console is on 127.0.0.1, where auth is optional).
     const documented = CONFIG_KEYS.filter((k) => k.when !== 'file sink' && k.when !== 'API key auth')
       .map((k) => k.key)
-      .filter((k) => !k.startsWith('receiver.supervision.') && !k.startsWith('http.auth'));
+      .filter((k) => !k.startsWith('receiver.supervision.') && !k.startsWith('http.auth') && !k.startsWith('cluster'));
     expect([...used].sort()).toEqual([...documented].sort());
   });
 });
@@ -744,5 +745,70 @@ describe('http.auth', () => {
     expect(configError({ http: { host: '0.0.0.0', auth: null } }).message).toMatch(
       /^config\.json: http\.auth: found null, expected \{ "tokenFile"/,
     );
+  });
+});
+
+describe('cluster (docs/cluster.md §2)', () => {
+  const NATS = { servers: ['nats://127.0.0.1:4222'] };
+  const CLUSTER_EXAMPLE = path.join(REPO, 'config.cluster.example.json');
+
+  it('config.cluster.example.json loads and shows every cluster key but the other credentials (token, credsFile)', async () => {
+    const config = await loadConfigFile(CLUSTER_EXAMPLE);
+    expect(config.outbox).toBeNull();
+    expect(config.cluster).toMatchObject({ stream: 'ALARM_EVENTS', replicas: 3, instance: 'bridge-a', publishTimeoutSeconds: 5 });
+    expect(config.cluster?.nats.tls?.caFile).toBe(path.join(REPO, 'nats-ca.pem'));
+    const json = JSON.parse(await readFile(CLUSTER_EXAMPLE, 'utf8')) as { cluster: Record<string, unknown> };
+    const used: string[] = [];
+    const walk = (value: unknown, at: string): void => {
+      if (typeof value !== 'object' || value === null || Array.isArray(value)) return;
+      for (const [key, child] of Object.entries(value)) {
+        used.push(`${at}.${key}`);
+        walk(child, `${at}.${key}`);
+      }
+    };
+    walk(json.cluster, 'cluster');
+    const documented = CONFIG_KEYS.map((k) => k.key).filter(
+      (k) => k.startsWith('cluster.') && k !== 'cluster.nats.token' && k !== 'cluster.nats.credsFile',
+    );
+    expect(used.sort()).toEqual(documented.sort());
+  });
+
+  it('defaults: stream ALARM_EVENTS, 3 replicas, 5 s publish timeout, the host name as instance', () => {
+    const config = parseConfig({ cluster: { nats: NATS } }, SOURCE);
+    expect(config.cluster).toEqual({
+      nats: NATS,
+      stream: 'ALARM_EVENTS',
+      replicas: 3,
+      instance: hostname(),
+      publishTimeoutSeconds: 5,
+      maxAgeHours: 72,
+    });
+  });
+
+  it('cluster and outbox together: one problem naming both', () => {
+    const error = configError({ cluster: { nats: NATS }, outbox: {} });
+    expect(error.problems).toContainEqual(expect.objectContaining({ path: 'cluster', found: 'both "cluster" and "outbox"' }));
+    expect(error.message).toMatch(/outbox/);
+  });
+
+  it('names the key of each mistake: servers missing or not NATS URLs, user without password, certFile without keyFile', () => {
+    expect(configError({ cluster: {} }).problems).toContainEqual(expect.objectContaining({ path: 'cluster.nats' }));
+    expect(configError({ cluster: { nats: { servers: ['http://x:1'] } } }).problems).toContainEqual(
+      expect.objectContaining({ path: 'cluster.nats.servers' }),
+    );
+    expect(configError({ cluster: { nats: { ...NATS, user: 'u' } } }).problems).toContainEqual(
+      expect.objectContaining({ path: 'cluster.nats.password' }),
+    );
+    expect(configError({ cluster: { nats: { ...NATS, tls: { certFile: 'c.pem' } } } }).problems).toContainEqual(
+      expect.objectContaining({ path: 'cluster.nats.tls.keyFile' }),
+    );
+    expect(configError({ cluster: { nats: NATS, replicas: 0 } }).problems).toContainEqual(
+      expect.objectContaining({ path: 'cluster.replicas' }),
+    );
+  });
+
+  it('never repeats the NATS password or token in a problem', () => {
+    const error = configError({ cluster: { nats: { servers: 'nats://x:1', password: 's3cret-pw', token: 7 } } });
+    expect(error.message).not.toContain('s3cret-pw');
   });
 });

@@ -2,6 +2,7 @@
 import type { BridgeConfig, ListenerConfig } from '../../config/types.js';
 import type { Logger } from '../../log.js';
 import { listenFailure } from '../../startup-error.js';
+import type { ClusterLog } from '../../sink/cluster/cluster-log.js';
 import type { DurableLog } from '../../sink/durable-log.js';
 import { createFileSink } from '../../sink/file-sink.js';
 import { openLog, type OpenedLog } from '../../sink/open-log.js';
@@ -36,6 +37,8 @@ export interface RunningBridge {
   readonly pipeline: Pipeline;
   /** The durable outbox when configured. */
   readonly outbox: Outbox | null;
+  /** The JetStream log in cluster mode (docs/cluster.md). */
+  readonly cluster: ClusterLog | null;
   readonly health: DeliveryHealth;
   readonly supervisor: Supervisor;
   readonly metrics: BridgeMetrics;
@@ -97,8 +100,8 @@ export async function startBridge(config: BridgeConfig, options: BridgeOptions):
   const { logger } = options;
   const metrics = options.metrics ?? new BridgeMetrics();
   const health: DeliveryHealth = { lastDelivery: null, lastToken: null };
-  const { log, outbox, sink } = options.log
-    ? { log: options.log, outbox: null, sink: null }
+  const { log, outbox, cluster, sink } = options.log
+    ? { log: options.log, outbox: null, cluster: null, sink: null }
     : await logFor(config, logger, metrics, health);
   const setOutboxGauges = (box: Outbox) => {
     const status = box.status();
@@ -178,6 +181,7 @@ export async function startBridge(config: BridgeConfig, options: BridgeOptions):
   return {
     pipeline,
     outbox,
+    cluster,
     health,
     supervisor,
     metrics,

@@ -1,0 +1,68 @@
+/**
+ * The durable log of cluster mode (docs/cluster.md §3): `append` publishes each event to the replicated events stream
+ * with its event_id as the message id, and resolves once JetStream acknowledged every one of them (stored on a
+ * quorum of `cluster.replicas`); a timeout, a lost quorum or an unreachable NATS is a refusal, so the frame is NAKed.
+ */
+import type { ClusterConfig } from '../../config/types.js';
+import { describeError, type Logger } from '../../log.js';
+import { RefusalError, type DurableLog, type LogStatus } from '../durable-log.js';
+import type { OutgoingEvent } from '../types.js';
+import { connectCluster, type ClusterConnection } from './connection.js';
+import { ensureClusterStores, type ClusterStores } from './streams.js';
+
+/** What the rest of the bridge sees of the cluster: the connection, the stores, this instance's settings. */
+export interface ClusterRuntime {
+  readonly config: ClusterConfig;
+  readonly connection: ClusterConnection;
+  readonly stores: ClusterStores;
+}
+
+export interface ClusterLog extends DurableLog {
+  readonly runtime: ClusterRuntime;
+}
+
+/** The message stored for one event: what delivery needs, as JSON (docs/cluster.md §3). */
+export function encodeEvent(event: OutgoingEvent): Uint8Array {
+  return Buffer.from(JSON.stringify(event), 'utf8');
+}
+
+export interface OpenClusterLogOptions {
+  logger: Logger;
+  /** `receiver.duplicateWindowSeconds`: the stream's duplicate window is at least this (docs/cluster.md §4). */
+  duplicateWindowSeconds: number;
+}
+
+export async function openClusterLog(config: ClusterConfig, options: OpenClusterLogOptions): Promise<ClusterLog> {
+  const { logger } = options;
+  const connection = await connectCluster(config, logger);
+  let stores: ClusterStores;
+  try {
+    stores = await ensureClusterStores(connection, config, options.duplicateWindowSeconds);
+  } catch (err) {
+    await connection.close();
+    throw err;
+  }
+  const runtime: ClusterRuntime = { config, connection, stores };
+  const timeout = config.publishTimeoutSeconds * 1000;
+  let closed = false;
+  const publish = (event: OutgoingEvent) =>
+    connection.js.publish(stores.names.eventSubject(event.account), encodeEvent(event), { msgID: event.body.event_id, timeout });
+  return {
+    runtime,
+    async append(events: readonly OutgoingEvent[]) {
+      if (closed) throw new RefusalError('closed', 'the cluster log is closing');
+      try {
+        await Promise.all(events.map(publish));
+      } catch (err) {
+        throw new RefusalError('write-failed', `the events stream did not store the events: ${describeError(err)}`);
+      }
+    },
+    status(): LogStatus {
+      return { depth: 0, oldestAgeSeconds: 0, state: closed ? 'closed' : 'running', inFlight: 0 };
+    },
+    async close() {
+      closed = true;
+      await connection.close();
+    },
+  };
+}

@@ -1,0 +1,116 @@
+/**
+ * Real `nats-server` processes (Debian's package) for the cluster tests: one node, or three clustered with
+ * JetStream. Every port is on 127.0.0.1 and the cluster advertises no other address (`no_advertise`), so test
+ * traffic stays on loopback. A missing binary fails the test with the command that installs it.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+import { freePort } from '../server/harness.js';
+
+export function natsServerBinary(): string {
+  for (const candidate of ['/usr/sbin/nats-server', '/usr/bin/nats-server', '/usr/local/bin/nats-server']) {
+    if (existsSync(candidate)) return candidate;
+  }
+  const which = spawnSync('sh', ['-c', 'command -v nats-server'], { encoding: 'utf8' });
+  if (which.status === 0 && which.stdout.trim() !== '') return which.stdout.trim();
+  throw new Error("nats-server is not installed: run 'apt-get install -y nats-server' (npm test's pretest does it as root)");
+}
+
+export interface NatsNode {
+  readonly name: string;
+  readonly clientPort: number;
+  readonly clusterPort: number;
+  readonly url: string;
+  process: ChildProcess | null;
+  /** Output of the current process (for a failing test's message). */
+  output: string;
+}
+
+export interface NatsCluster {
+  readonly nodes: readonly NatsNode[];
+  /** Client URLs of every node, for `cluster.nats.servers`. */
+  readonly urls: string[];
+  /** SIGKILLs a node (its JetStream files stay, as after a crash). */
+  kill(index: number): Promise<void>;
+  /** Starts a killed node again with its files. */
+  restart(index: number): Promise<void>;
+  /** Stops every node and removes the files. */
+  stop(): Promise<void>;
+}
+
+function configFor(node: NatsNode, all: readonly NatsNode[], storeDir: string): string {
+  const lines = [
+    `server_name: ${node.name}`,
+    `listen: 127.0.0.1:${node.clientPort}`,
+    `jetstream { store_dir: "${storeDir}", max_memory_store: 64MB, max_file_store: 2GB }`,
+  ];
+  if (all.length > 1) {
+    const routes = all.filter((n) => n !== node).map((n) => `nats-route://127.0.0.1:${n.clusterPort}`);
+    lines.push(`cluster { name: alarm-test, listen: 127.0.0.1:${node.clusterPort}, no_advertise: true, routes: [${routes.join(', ')}] }`);
+  }
+  return lines.join('\n') + '\n';
+}
+
+async function waitForPort(node: NatsNode, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!node.output.includes('Server is ready')) {
+    if (node.process === null || node.process.exitCode !== null) throw new Error(`nats-server ${node.name} exited:\n${node.output}`);
+    if (Date.now() > deadline) throw new Error(`nats-server ${node.name} not ready in ${timeoutMs} ms:\n${node.output}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+/** Starts `size` nodes (1 or 3) and waits until every one is ready for clients. */
+export async function startNatsCluster(size: 1 | 3 = 3): Promise<NatsCluster> {
+  const binary = natsServerBinary();
+  const dir = await mkdtemp(join(tmpdir(), 'alarm-bridge-nats-'));
+  const nodes: NatsNode[] = [];
+  for (let i = 0; i < size; i++) {
+    const clientPort = await freePort();
+    const clusterPort = await freePort();
+    nodes.push({ name: `n${i + 1}`, clientPort, clusterPort, url: `nats://127.0.0.1:${clientPort}`, process: null, output: '' });
+  }
+  const start = async (node: NatsNode) => {
+    const store = join(dir, node.name);
+    await mkdir(store, { recursive: true });
+    const config = join(dir, `${node.name}.conf`);
+    await writeFile(config, configFor(node, nodes, store));
+    node.output = '';
+    const child = spawn(binary, ['-c', config], { stdio: ['ignore', 'pipe', 'pipe'] });
+    node.process = child;
+    const collect = (chunk: Buffer) => {
+      node.output = (node.output + chunk.toString('utf8')).slice(-20_000);
+    };
+    child.stdout.on('data', collect);
+    child.stderr.on('data', collect);
+    await waitForPort(node, 15_000);
+  };
+  const stopNode = async (node: NatsNode, signal: NodeJS.Signals) => {
+    const child = node.process;
+    if (child === null || child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise((r) => child.once('exit', r));
+    child.kill(signal);
+    await exited;
+  };
+  try {
+    await Promise.all(nodes.map(start));
+  } catch (err) {
+    await Promise.all(nodes.map((n) => stopNode(n, 'SIGKILL')));
+    await rm(dir, { recursive: true, force: true });
+    throw err;
+  }
+  return {
+    nodes,
+    urls: nodes.map((n) => n.url),
+    kill: (index) => stopNode(nodes[index] as NatsNode, 'SIGKILL'),
+    restart: (index) => start(nodes[index] as NatsNode),
+    async stop() {
+      await Promise.all(nodes.map((n) => stopNode(n, 'SIGTERM')));
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}

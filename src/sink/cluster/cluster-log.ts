@@ -8,6 +8,7 @@ import { describeError, type Logger } from '../../log.js';
 import { RefusalError, type DurableLog, type LogStatus } from '../durable-log.js';
 import type { OutgoingEvent } from '../types.js';
 import { connectCluster, type ClusterConnection } from './connection.js';
+import { ClusterRole } from './role.js';
 import { ensureClusterStores, type ClusterStores } from './streams.js';
 
 /** What the rest of the bridge sees of the cluster: the connection, the stores, this instance's settings. */
@@ -15,6 +16,8 @@ export interface ClusterRuntime {
   readonly config: ClusterConfig;
   readonly connection: ClusterConnection;
   readonly stores: ClusterStores;
+  /** Delivering (holds the lease) or standby. */
+  readonly role: ClusterRole;
 }
 
 export interface ClusterLog extends DurableLog {
@@ -42,7 +45,7 @@ export async function openClusterLog(config: ClusterConfig, options: OpenCluster
     await connection.close();
     throw err;
   }
-  const runtime: ClusterRuntime = { config, connection, stores };
+  const runtime: ClusterRuntime = { config, connection, stores, role: new ClusterRole() };
   const timeout = config.publishTimeoutSeconds * 1000;
   let closed = false;
   const publish = (event: OutgoingEvent) =>

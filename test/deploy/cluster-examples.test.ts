@@ -1,0 +1,85 @@
+/**
+ * The cluster deployment examples (docs/cluster.md §10) pass the servers' own checks (`nats-server -t`, `haproxy -c`)
+ * and agree with config.cluster.example.json and with each other on ports, user and store directory.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { natsServerBinary } from '../cluster/nats-servers.js';
+
+const ROOT = new URL('../../', import.meta.url);
+const path = (file: string) => new URL(file, ROOT).pathname;
+const read = (file: string) => readFile(path(file), 'utf8');
+
+function haproxyBinary(): string {
+  const which = spawnSync('sh', ['-c', 'command -v haproxy || ls /usr/sbin/haproxy'], { encoding: 'utf8' });
+  const found = which.stdout.trim().split('\n')[0];
+  if (which.status !== 0 || !found)
+    throw new Error("haproxy is not installed: run 'apt-get install -y haproxy' (npm test's pretest does it as root)");
+  return found;
+}
+
+const check = (binary: string, args: string[]) => {
+  const run = spawnSync(binary, args, { encoding: 'utf8' });
+  return { code: run.status, output: `${run.stdout}${run.stderr}` };
+};
+
+describe('deploy/nats-server.conf', () => {
+  it('passes nats-server -t, which refuses a broken copy', async () => {
+    const ok = check(natsServerBinary(), ['-t', '-c', path('deploy/nats-server.conf')]);
+    expect(ok.output).toContain('is valid');
+    expect(ok.code).toBe(0);
+    const dir = await mkdtemp(join(tmpdir(), 'nats-conf-'));
+    try {
+      const broken = join(dir, 'broken.conf');
+      await writeFile(broken, (await read('deploy/nats-server.conf')).replace('store_dir:', 'store_directory:'));
+      expect(check(natsServerBinary(), ['-t', '-c', broken]).code).not.toBe(0);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('keeps JetStream in the directory the systemd drop-in creates, and has the user the example bridge uses', async () => {
+    const conf = await read('deploy/nats-server.conf');
+    const dropIn = await read('deploy/nats-server.service.d/alarm-bridge.conf');
+    const stateDirectory = /^StateDirectory=(\S+)$/m.exec(dropIn)?.[1];
+    expect(/store_dir: (\S+)/.exec(conf)?.[1]).toBe(`/var/lib/${stateDirectory}`);
+    const example = JSON.parse(await read('config.cluster.example.json'));
+    expect(conf).toContain(`{ user: ${example.cluster.nats.user}, password:`);
+    const clientPort = /^listen: [\d.]+:(\d+)$/m.exec(conf)?.[1];
+    for (const server of example.cluster.nats.servers as string[]) expect(new URL(server).port).toBe(clientPort);
+    // Three servers, each listed as a route, matching the example bridge's servers.
+    const routeHosts = [...conf.matchAll(/nats-route:\/\/[^@\s]+@([\d.]+):\d+/g)].map((m) => m[1]);
+    expect(routeHosts).toEqual((example.cluster.nats.servers as string[]).map((s) => new URL(s).hostname));
+  });
+});
+
+describe('deploy/haproxy.cfg', () => {
+  it('passes haproxy -c, which refuses a broken copy', async () => {
+    const ok = check(haproxyBinary(), ['-c', '-f', path('deploy/haproxy.cfg')]);
+    expect(ok.output).toContain('Configuration file is valid');
+    expect(ok.code).toBe(0);
+    const dir = await mkdtemp(join(tmpdir(), 'haproxy-cfg-'));
+    try {
+      const broken = join(dir, 'broken.cfg');
+      await writeFile(broken, (await read('deploy/haproxy.cfg')).replace('default-server send-proxy-v2', 'default-server send-proxy-v9'));
+      expect(check(haproxyBinary(), ['-c', '-f', broken]).code).not.toBe(0);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("sends PROXY v2 to each bridge's DC-09 port and checks /readyz on its status server port", async () => {
+    const cfg = await read('deploy/haproxy.cfg');
+    const example = JSON.parse(await read('config.cluster.example.json'));
+    const tcp = (example.listeners as Array<{ transport: string; port: number }>).find((l) => l.transport === 'tcp')!;
+    expect(/^\s*option httpchk GET \/readyz$/m.test(cfg)).toBe(true);
+    const defaults = /^\s*default-server (.*)$/m.exec(cfg)?.[1] ?? '';
+    expect(defaults.split(/\s+/)).toEqual(expect.arrayContaining(['send-proxy-v2', 'check', 'port', String(example.http.port)]));
+    const servers = [...cfg.matchAll(/^\s*server \S+ [\d.]+:(\d+)/gm)].map((m) => Number(m[1]));
+    expect(servers).toHaveLength(3);
+    for (const port of servers) expect(port).toBe(tcp.port);
+  });
+});

@@ -26,20 +26,34 @@ const check = (binary: string, args: string[]) => {
   return { code: run.status, output: `${run.stdout}${run.stderr}` };
 };
 
+/** Runs a server's own configuration check on `file` and on a copy broken by `breakIt`: the first passes, the second not. */
+async function expectCheckedAndRefused(
+  file: string,
+  command: (file: string) => [string, string[]],
+  valid: string,
+  breakIt: (text: string) => string,
+) {
+  const ok = check(...command(path(file)));
+  expect(ok.output).toContain(valid);
+  expect(ok.code).toBe(0);
+  const dir = await mkdtemp(join(tmpdir(), 'deploy-check-'));
+  try {
+    const broken = join(dir, 'broken');
+    await writeFile(broken, breakIt(await read(file)));
+    expect(check(...command(broken)).code).not.toBe(0);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
 describe('deploy/nats-server.conf', () => {
-  it('passes nats-server -t, which refuses a broken copy', async () => {
-    const ok = check(natsServerBinary(), ['-t', '-c', path('deploy/nats-server.conf')]);
-    expect(ok.output).toContain('is valid');
-    expect(ok.code).toBe(0);
-    const dir = await mkdtemp(join(tmpdir(), 'nats-conf-'));
-    try {
-      const broken = join(dir, 'broken.conf');
-      await writeFile(broken, (await read('deploy/nats-server.conf')).replace('store_dir:', 'store_directory:'));
-      expect(check(natsServerBinary(), ['-t', '-c', broken]).code).not.toBe(0);
-    } finally {
-      await rm(dir, { recursive: true, force: true });
-    }
-  });
+  it('passes nats-server -t, which refuses a broken copy', () =>
+    expectCheckedAndRefused(
+      'deploy/nats-server.conf',
+      (f) => [natsServerBinary(), ['-t', '-c', f]],
+      'is valid',
+      (text) => text.replace('store_dir:', 'store_directory:'),
+    ));
 
   it('keeps JetStream in the directory the systemd drop-in creates, and has the user the example bridge uses', async () => {
     const conf = await read('deploy/nats-server.conf');
@@ -57,19 +71,13 @@ describe('deploy/nats-server.conf', () => {
 });
 
 describe('deploy/haproxy.cfg', () => {
-  it('passes haproxy -c, which refuses a broken copy', async () => {
-    const ok = check(haproxyBinary(), ['-c', '-f', path('deploy/haproxy.cfg')]);
-    expect(ok.output).toContain('Configuration file is valid');
-    expect(ok.code).toBe(0);
-    const dir = await mkdtemp(join(tmpdir(), 'haproxy-cfg-'));
-    try {
-      const broken = join(dir, 'broken.cfg');
-      await writeFile(broken, (await read('deploy/haproxy.cfg')).replace('default-server send-proxy-v2', 'default-server send-proxy-v9'));
-      expect(check(haproxyBinary(), ['-c', '-f', broken]).code).not.toBe(0);
-    } finally {
-      await rm(dir, { recursive: true, force: true });
-    }
-  });
+  it('passes haproxy -c, which refuses a broken copy', () =>
+    expectCheckedAndRefused(
+      'deploy/haproxy.cfg',
+      (f) => [haproxyBinary(), ['-c', '-f', f]],
+      'Configuration file is valid',
+      (text) => text.replace('default-server send-proxy-v2', 'default-server send-proxy-v9'),
+    ));
 
   it("sends PROXY v2 to each bridge's DC-09 port and checks /readyz on its status server port", async () => {
     const cfg = await read('deploy/haproxy.cfg');

@@ -1,5 +1,5 @@
 /**
- * `alarm-bridge simulate --to HOST:PORT --panels N --rate R --duration S`: a load generator of DC-09 panels on
+ * `alarm-bridge simulate --to HOST:PORT[,HOST:PORT…] --panels N --rate R --duration S`: a load generator of DC-09 panels on
  * kept-open TCP connections (issue 7, "Replay and simulation"; the benchmarks drive the receiver with it).
  *
  * Panels connect in batches (no SYN flood), then send for the duration: closed loop with `--rate 0` (a panel sends
@@ -67,8 +67,8 @@ export type SimFrameKind = 'sia' | 'cid' | 'null';
 const FRAME_KINDS: readonly SimFrameKind[] = ['sia', 'cid', 'null'];
 
 export interface SimulateOptions {
-  /** `HOST:PORT` or a parsed target. */
-  to: string | Target;
+  /** `HOST:PORT` or a parsed target; several receivers: panel i connects to receiver i mod their number. */
+  to: string | Target | ReadonlyArray<string | Target>;
   panels: number;
   /** Frames per second per panel; 0 = closed loop. */
   rate: number;
@@ -185,7 +185,9 @@ function dataFor(kind: SimFrameKind, account: string, n: number): { token: strin
 
 export async function runSimulate(options: SimulateOptions): Promise<SimulateReport> {
   checkOptions(options);
-  const target = typeof options.to === 'string' ? parseTarget(options.to) : options.to;
+  const targets = (Array.isArray(options.to) ? options.to : [options.to]).map((t: string | Target) =>
+    typeof t === 'string' ? parseTarget(t) : t,
+  );
   const encrypted = options.encrypted === true || (options.key !== undefined && options.key !== null);
   const key = encrypted ? (options.key ?? Buffer.from(DEFAULT_SIM_KEY_HEX, 'hex')) : null;
   const mix = options.mix ?? ['sia'];
@@ -284,6 +286,7 @@ export async function runSimulate(options: SimulateOptions): Promise<SimulateRep
 
   const open = (panel: Panel): Promise<boolean> =>
     new Promise((resolve) => {
+      const target = targets[panel.index % targets.length]!;
       const socket = connect({ host: target.host, port: target.port, noDelay: true });
       openSockets.add(socket);
       let established = false;
@@ -464,7 +467,11 @@ export interface SimulateArgs {
 
 function builder(y: Argv) {
   return y
-    .option('to', { type: 'string', demandOption: true, describe: 'receiver as HOST:PORT' })
+    .option('to', {
+      type: 'string',
+      demandOption: true,
+      describe: 'receiver as HOST:PORT; several comma-separated: the panels are spread over them in turn',
+    })
     .option('panels', { type: 'number', default: 1, describe: 'simulated panels, each on its own kept-open TCP connection' })
     .option('rate', {
       type: 'number',
@@ -497,7 +504,7 @@ export const simulateCommand: CommandModule<object, SimulateArgs> = {
     process.once('SIGINT', onSignal);
     try {
       const report = await runSimulate({
-        to: argv.to,
+        to: argv.to.split(','),
         panels: argv.panels,
         rate: argv.rate,
         durationSeconds: argv.duration,

@@ -118,6 +118,33 @@ describe('simulate', () => {
     expect(await settledConnections()).toBe(0);
   });
 
+  it('spreads the panels over several receivers in turn', async () => {
+    // Two fresh receivers: frames of the tests before (same accounts, same second) would count as retransmissions.
+    const receivers = [
+      await startTestBridge({ accounts, log: { level: 'warn' } }),
+      await startTestBridge({ accounts, log: { level: 'warn' } }),
+    ];
+    const stop = new AbortController();
+    try {
+      const report = await runSimulate({
+        to: [`127.0.0.1:${receivers[0]!.bridge.port('tcp')}`, { host: '127.0.0.1', port: receivers[1]!.bridge.port('tcp') }],
+        panels: 4,
+        rate: 0,
+        durationSeconds: 30,
+        encrypted: true,
+        framesPerPanel: 1,
+        onIdle: () => stop.abort(),
+        signal: stop.signal,
+      });
+      expect(report).toMatchObject({ connected: 4, acked: 4, errors: 0 });
+      const accountsOf = async (receiver: TestBridge) => (await receiver.events()).map((e) => e.payload.account).sort();
+      expect(await accountsOf(receivers[0]!)).toEqual(['SIM0001', 'SIM0003']);
+      expect(await accountsOf(receivers[1]!)).toEqual(['SIM0002', 'SIM0004']);
+    } finally {
+      await Promise.all(receivers.map((r) => r.stop()));
+    }
+  });
+
   it('counts connection failures as errors', async () => {
     const report = await runSimulate({ to: '127.0.0.1:1', panels: 2, rate: 0, durationSeconds: 0.1 });
     expect(report).toMatchObject({ connected: 0, frames: 0, errors: 2, errorKinds: { connect: 2 } });

@@ -3,12 +3,11 @@
  * answers every DC-09 frame (each ends with CR) with one fixed, valid encrypted ACK and does nothing else — no
  * decoding, no sink, no log. The load generator drives it exactly as it drives the bridge, so the bridge's figures
  * read as a share of what this machine and this load generator allow. Sends `ready` with the port; `gauge-start`
- * and `gauge-stop` measure this process like the bridge's (process-gauge.ts); stops on `stop`.
+ * and `gauge-stop` measure this process like the bridge's (serveGauge); stops on `stop`.
  */
 import { createServer, type Socket } from 'node:net';
 import { buildEncryptedAck } from '../src/protocols/dc09/build.js';
-import { onParent, tellParent } from './child.js';
-import { startProcessGauge, type ProcessGauge } from './process-gauge.js';
+import { onParent, serveGauge, tellParent } from './child.js';
 import { ACCOUNT_PREFIX, BENCH_KEY_HEX } from './setup.js';
 
 const CR = 0x0d;
@@ -37,15 +36,7 @@ server.listen(0, '127.0.0.1', () => {
   tellParent({ type: 'ready', port: typeof address === 'object' && address ? address.port : 0 });
 });
 
-let gauge: ProcessGauge | null = null;
-onParent('gauge-start', () => {
-  gauge = startProcessGauge();
-  tellParent({ type: 'gauge-started' });
-});
-onParent('gauge-stop', () => {
-  tellParent({ type: 'gauge', figures: gauge?.stop() ?? null });
-  gauge = null;
-});
+serveGauge();
 onParent('stop', () => {
   for (const socket of sockets) socket.destroy();
   server.close(() => {

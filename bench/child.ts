@@ -3,6 +3,8 @@
  * parent and the child run on separate cores and talk in `{ type, ... }` messages.
  */
 import { fork, type ChildProcess } from 'node:child_process';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { startProcessGauge, type ProcessFigures, type ProcessGauge } from './process-gauge.js';
 
 export interface BenchMessage {
   type: string;
@@ -76,4 +78,36 @@ export function onParent(type: string, handler: (message: BenchMessage) => void)
     const message = raw as BenchMessage;
     if (message?.type === type) handler(message);
   });
+}
+
+/** In a child: measures this process between the parent's `gauge-start` and `gauge-stop` (process-gauge.ts). */
+export function serveGauge(): void {
+  let gauge: ProcessGauge | null = null;
+  onParent('gauge-start', () => {
+    gauge = startProcessGauge();
+    tellParent({ type: 'gauge-started' });
+  });
+  onParent('gauge-stop', () => {
+    tellParent({ type: 'gauge', figures: gauge?.stop() ?? null });
+    gauge = null;
+  });
+}
+
+/** In the parent: starts a child's gauge (`serveGauge`); `stop` returns what the child measured. */
+export async function gaugeChild(child: BenchChild): Promise<{ stop(): Promise<ProcessFigures> }> {
+  child.send({ type: 'gauge-start' });
+  await child.next('gauge-started');
+  return {
+    stop: async () => {
+      child.send({ type: 'gauge-stop' });
+      return (await child.next<{ type: 'gauge'; figures: ProcessFigures }>('gauge')).figures;
+    },
+  };
+}
+
+/** In the parent: asks a child to `stop`, gives it 5 s to exit, then kills it. */
+export async function stopChild(child: BenchChild): Promise<void> {
+  child.send({ type: 'stop' });
+  await Promise.race([child.exited(), sleep(5_000)]);
+  child.process.kill();
 }

@@ -20,7 +20,7 @@ import { FILE_SINK_DELIVERIES_IN_FLIGHT } from '../src/sink/open-log.js';
 import { openOutbox, type Outbox } from '../src/sink/outbox/index.js';
 import type { Sink } from '../src/sink/types.js';
 import { BACKLOG_EVENTS, fillBacklog } from './backlog.js';
-import { startChild } from './child.js';
+import { gaugeChild, startChild, stopChild } from './child.js';
 import { startProcessGauge, type ProcessFigures } from './process-gauge.js';
 import { benchConfigJson, benchLogger, BENCH_KEY_HEX, QUICK, round, withTempDir } from './setup.js';
 import type { SimulateChildOptions } from './simulate-child.js';
@@ -39,6 +39,8 @@ export interface ReceiverVariant {
   latencyOnly?: Phase;
   /** Edits the bridge configuration JSON (e.g. adds `"outbox": { "dir": join(dir, "outbox") }`). */
   configure?(json: Record<string, unknown>, dir: string): Record<string, unknown>;
+  /** Starts the answering processes itself (e.g. several bridges in their own processes), instead of one bridge here. */
+  server?(phase: Phase, dir: string): Promise<PhaseServer>;
 }
 
 /** The machine's limit: a server that answers every frame with a fixed ACK and does nothing else (issue 17). */
@@ -153,9 +155,11 @@ async function countLines(path: string): Promise<number> {
   return lines;
 }
 
-/** What a phase drives: the bridge of a variant in this process, or the ACK-limit child. */
-interface PhaseServer {
+/** What a phase drives: the bridge of a variant in this process, the ACK-limit child, or a variant's own servers. */
+export interface PhaseServer {
   port: number;
+  /** Several receivers: the load generator spreads its panels over them (else `port` alone). */
+  ports?: number[];
   /** Called when the measured window opens. */
   windowOpens(): void;
   /** Measures the process that answers the frames (this one for the bridge) until `stop` is called. */
@@ -211,24 +215,11 @@ async function startLimitServer(): Promise<PhaseServer> {
   const { port } = await child.next<{ type: 'ready'; port: number }>('ready', 30_000);
   return {
     port,
-    gauge: async () => {
-      child.send({ type: 'gauge-start' });
-      await child.next('gauge-started');
-      return {
-        stop: async () => {
-          child.send({ type: 'gauge-stop' });
-          return (await child.next<{ type: 'gauge'; figures: ProcessFigures }>('gauge')).figures;
-        },
-      };
-    },
+    gauge: () => gaugeChild(child),
     windowOpens: () => undefined,
     journal: () => null,
     pending: () => null,
-    stop: async () => {
-      child.send({ type: 'stop' });
-      await Promise.race([child.exited(), sleep(5_000)]);
-      child.process.kill();
-    },
+    stop: () => stopChild(child),
   };
 }
 
@@ -246,10 +237,14 @@ interface PhaseRun {
 /** Runs one phase against a fresh server of the variant; returns the simulator's report and what the server did. */
 async function runPhase(variant: ReceiverVariant, phase: Phase): Promise<PhaseRun> {
   return withTempDir(`receiver-${variant.name}`, async (dir) => {
-    const server = variant.limit ? await startLimitServer() : await startBridgeServer(variant, phase, dir);
+    const server = variant.server
+      ? await variant.server(phase, dir)
+      : variant.limit
+        ? await startLimitServer()
+        : await startBridgeServer(variant, phase, dir);
     try {
       const options: SimulateChildOptions = {
-        to: `127.0.0.1:${server.port}`,
+        to: (server.ports ?? [server.port]).map((port) => `127.0.0.1:${port}`),
         panels: phase.panels,
         rate: phase.rate,
         durationSeconds: phase.durationSeconds,
@@ -357,7 +352,7 @@ function throughputGoal(variant: ReceiverVariant, fps: number, limit: LimitPhase
     parts.push(`>= ${share}x the limit's frames/s`);
     meets &&= fps >= share * limit.framesPerSecond;
   }
-  return { text: parts.join(' and ') || 'none (the limit)', meets };
+  return { text: parts.join(' and ') || (variant.limit ? 'none (the limit)' : 'none'), meets };
 }
 
 function latencyGoal(variant: ReceiverVariant, p99: number, limit: LimitPhase | null): { text: string; meets: boolean } {
@@ -372,7 +367,7 @@ function latencyGoal(variant: ReceiverVariant, p99: number, limit: LimitPhase | 
     parts.push(`p99 within ${over} ms of the limit's`);
     meets &&= p99 <= limit.latencyMs.p99 + over;
   }
-  return { text: parts.join(' and ') || 'none (the limit)', meets };
+  return { text: parts.join(' and ') || (variant.limit ? 'none (the limit)' : 'none'), meets };
 }
 
 /** One variant's throughput (median of the runs) and latency phases, compared with the limit's when given. */

@@ -8,7 +8,8 @@ import { onParent, tellParent } from './child.js';
 
 /** SimulateOptions as JSON: the key as hex (it makes the frames encrypted), no callbacks. */
 export type SimulateChildOptions = Omit<SimulateOptions, 'to' | 'key' | 'encrypted' | 'onConnected' | 'onIdle' | 'signal'> & {
-  to: string;
+  /** `HOST:PORT`, or several: the panels are spread over them. */
+  to: string | string[];
   keyHex?: string;
 };
 

@@ -1,5 +1,5 @@
 /**
- * Writes PROXY protocol headers (docs/proxy-protocol.md §2–§4): what a load balancer sends, for tests and tools.
+ * Writes PROXY protocol headers (docs/proxy-protocol.md §2-4): what a load balancer sends, for tests and tools.
  * v1 LOCAL is the `UNKNOWN` line; v2 LOCAL has no address. Addresses are taken in any valid spelling.
  */
 import { V1_PREFIX, V2_FIXED_BYTES, V2_SIGNATURE, type ProxyHeader } from './header.js';

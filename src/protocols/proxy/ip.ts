@@ -1,5 +1,5 @@
 /**
- * IP addresses between their bytes and their text (docs/proxy-protocol.md §2, §4): strict dotted-quad IPv4 (no
+ * IP addresses between their bytes and their text (docs/proxy-protocol.md §2): strict dotted-quad IPv4 (no
  * leading zeros) and IPv6 in hex groups with at most one `::`, optionally ending in a dotted quad. Text is written
  * the canonical way (lower case, longest run of zero groups as `::`, IPv4-mapped as `::ffff:a.b.c.d`), the way
  * Node reports a socket's address, so one source is one key whichever way a proxy spelled it.

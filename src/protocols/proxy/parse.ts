@@ -1,5 +1,5 @@
 /**
- * Reads a PROXY protocol header (v1 or v2) from the first bytes of a TCP stream (docs/proxy-protocol.md §2–§4).
+ * Reads a PROXY protocol header (v1 or v2) from the first bytes of a TCP stream (docs/proxy-protocol.md §2-4).
  * Pure and prefix-stable: once the bytes so far decide (a header or a rejection), more bytes never change the
  * answer, so a reader may call it again on each longer prefix. Garbage is rejected as soon as a byte proves it.
  */
@@ -42,7 +42,7 @@ function parseV1(bytes: Uint8Array): ProxyParse {
     if (bytes[i] !== V1_PREFIX.charCodeAt(i)) return invalid('not-proxy-protocol');
   }
   for (let i = 0; i < window; i++) {
-    // Only CRLF ends the line: a lone LF, or a CR followed by anything else, is malformed (§2).
+    // Only CRLF ends the line: a lone LF, or a CR followed by anything else, is malformed (docs/proxy-protocol.md §2).
     if (bytes[i] === LF) return invalid('v1-malformed');
     if (bytes[i] !== CR) continue;
     if (i + 1 >= V1_MAX_BYTES) return invalid('v1-too-long');
@@ -56,7 +56,7 @@ function parseV1(bytes: Uint8Array): ProxyParse {
 function v1Line(line: string, consumed: number): ProxyParse {
   const fields = line.split(' ');
   if (fields[0] !== V1_PREFIX) return invalid('v1-malformed');
-  // UNKNOWN: whatever follows up to the CRLF is ignored and the socket's own addresses stand (§2).
+  // UNKNOWN: whatever follows up to the CRLF is ignored and the socket's own addresses stand (docs/proxy-protocol.md §2).
   if (fields[1] === 'UNKNOWN') return { kind: 'local', version: 1, consumed };
   const spec = fields[1] === 'TCP4' || fields[1] === 'TCP6' ? V1_FAMILIES[fields[1]] : undefined;
   if (!spec || fields.length !== 6) return invalid('v1-malformed');
@@ -80,7 +80,7 @@ function v1Line(line: string, consumed: number): ProxyParse {
 const COMMAND_LOCAL = 0x0;
 const COMMAND_PROXY = 0x1;
 const TRANSPORT_STREAM = 0x1;
-/** Address family nibble → its address block's length and, for the families the bridge takes over, how to read it (§4). */
+/** Address family nibble → its address block's length and, for the families the bridge takes over, how to read it (docs/proxy-protocol.md §4). */
 const V2_FAMILIES: Readonly<
   Record<number, { block: number; read?: (b: Uint8Array, at: number) => Omit<ProxiedHeader, 'kind' | 'version'> }>
 > = {
@@ -111,14 +111,14 @@ function parseV2(bytes: Uint8Array): ProxyParse {
   if (bytes.length < V2_FIXED_BYTES) return INCOMPLETE;
   const length = (bytes[14]! << 8) | bytes[15]!;
   const consumed = V2_FIXED_BYTES + length;
-  // LOCAL: the family byte and any address are ignored (§3).
+  // LOCAL: the family byte and any address are ignored (docs/proxy-protocol.md §3).
   if (command === COMMAND_LOCAL) return bytes.length < consumed ? INCOMPLETE : { kind: 'local', version: 2, consumed };
   const family = V2_FAMILIES[bytes[13]! >> 4];
   const transport = bytes[13]! & 0x0f;
   if (!family || transport > MAX_TRANSPORT) return invalid('v2-bad-family');
   if (length < family.block) return invalid('v2-short-address');
   if (bytes.length < consumed) return INCOMPLETE;
-  // Unspecified, Unix and datagram connections carry no TCP peer: the socket's own address stands (§4).
+  // Unspecified, Unix and datagram connections carry no TCP peer: the socket's own address stands (docs/proxy-protocol.md §4).
   if (!family.read || transport !== TRANSPORT_STREAM) return { kind: 'local', version: 2, consumed };
   return { kind: 'proxied', version: 2, ...family.read(bytes, V2_FIXED_BYTES), consumed };
 }

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { encodeProxyHeader } from '../../../src/protocols/proxy/index.js';
 import { latin1, proxied, ROUND_TRIP } from './examples.js';
 
-describe('PROXY header writer (docs/proxy-protocol.md §2–§4)', () => {
+describe('PROXY header writer (docs/proxy-protocol.md §2-4)', () => {
   it.each(ROUND_TRIP)('%s: gives the bytes', (_name, header, bytes) => {
     expect(encodeProxyHeader(header).toString('hex')).toBe(bytes.toString('hex'));
   });

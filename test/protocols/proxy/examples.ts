@@ -1,4 +1,4 @@
-/** Headers and their bytes (docs/proxy-protocol.md §2–§4), shared by the parser's and the writer's tests. */
+/** Headers and their bytes (docs/proxy-protocol.md §2-4), shared by the parser's and the writer's tests. */
 import type { ProxiedHeader, ProxyHeader } from '../../../src/protocols/proxy/index.js';
 
 export const V2_SIGNATURE_HEX = '0d0a0d0a000d0a515549540a';

@@ -4,7 +4,7 @@ import { hex, latin1, proxied, ROUND_TRIP, V2_SIGNATURE_HEX } from './examples.j
 
 const SIG = V2_SIGNATURE_HEX;
 
-describe('PROXY header parser (docs/proxy-protocol.md §2–§4)', () => {
+describe('PROXY header parser (docs/proxy-protocol.md §2-4)', () => {
   it.each(ROUND_TRIP)('%s: gives the header and its length', (_name, header, bytes) => {
     expect(parseProxyHeader(bytes)).toEqual({ ...header, consumed: bytes.length });
   });

@@ -39,7 +39,7 @@ const anyBytes = fc.oneof(
   mutated,
 );
 
-describe('PROXY header properties (docs/proxy-protocol.md §2–§4)', () => {
+describe('PROXY header properties (docs/proxy-protocol.md §2-4)', () => {
   it('round trip: parse(encode(h)) is h, whatever follows the header', () => {
     fc.assert(
       fc.property(header, rest, (h, tail) => {

@@ -27,8 +27,11 @@ export type ProxyRejection =
   'not-proxy-protocol' | 'v1-malformed' | 'v1-too-long' | 'v2-bad-version' | 'v2-bad-command' | 'v2-bad-family' | 'v2-short-address';
 
 export type ProxyParse =
-  /** The bytes so far start a header; read more. */
-  | { readonly kind: 'incomplete' }
+  /**
+   * The bytes so far start a header; read more. `need`: fewer bytes than this give the same answer, so a reader
+   * may hold chunks until it has them (a v2 header dripped byte by byte is then parsed once, not per byte).
+   */
+  | { readonly kind: 'incomplete'; readonly need: number }
   /** `consumed`: the header's length; the connection's own data starts there. */
   | (ProxyHeader & { readonly consumed: number })
   | { readonly kind: 'invalid'; readonly reason: ProxyRejection };

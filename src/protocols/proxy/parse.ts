@@ -14,14 +14,16 @@ import {
 } from './header.js';
 import { formatIpv4, formatIpv6, parseIpv4, parseIpv6 } from './ip.js';
 
-const INCOMPLETE: ProxyParse = { kind: 'incomplete' };
+const incomplete = (need: number): ProxyParse => ({ kind: 'incomplete', need });
+/** Undecided until the next byte. */
+const nextByte = (bytes: Uint8Array) => incomplete(bytes.length + 1);
 const invalid = (reason: ProxyRejection): ProxyParse => ({ kind: 'invalid', reason });
 
 const CR = 0x0d;
 const LF = 0x0a;
 
 export function parseProxyHeader(bytes: Uint8Array): ProxyParse {
-  if (bytes.length === 0) return INCOMPLETE;
+  if (bytes.length === 0) return nextByte(bytes);
   if (bytes[0] === V1_PREFIX.charCodeAt(0)) return parseV1(bytes);
   if (bytes[0] === V2_SIGNATURE[0]) return parseV2(bytes);
   return invalid('not-proxy-protocol');
@@ -46,11 +48,11 @@ function parseV1(bytes: Uint8Array): ProxyParse {
     if (bytes[i] === LF) return invalid('v1-malformed');
     if (bytes[i] !== CR) continue;
     if (i + 1 >= V1_MAX_BYTES) return invalid('v1-too-long');
-    if (i + 1 >= bytes.length) return INCOMPLETE;
+    if (i + 1 >= bytes.length) return nextByte(bytes);
     if (bytes[i + 1] !== LF) return invalid('v1-malformed');
     return v1Line(Buffer.from(bytes.buffer, bytes.byteOffset, i).toString('latin1'), i + 2);
   }
-  return bytes.length >= V1_MAX_BYTES ? invalid('v1-too-long') : INCOMPLETE;
+  return bytes.length >= V1_MAX_BYTES ? invalid('v1-too-long') : nextByte(bytes);
 }
 
 function v1Line(line: string, consumed: number): ProxyParse {
@@ -104,20 +106,20 @@ function parseV2(bytes: Uint8Array): ProxyParse {
   for (let i = 1; i < Math.min(bytes.length, V2_SIGNATURE.length); i++) {
     if (bytes[i] !== V2_SIGNATURE[i]) return invalid('not-proxy-protocol');
   }
-  if (bytes.length <= 12) return INCOMPLETE;
+  if (bytes.length <= 12) return nextByte(bytes);
   if (bytes[12]! >> 4 !== 2) return invalid('v2-bad-version');
   const command = bytes[12]! & 0x0f;
   if (command !== COMMAND_LOCAL && command !== COMMAND_PROXY) return invalid('v2-bad-command');
-  if (bytes.length < V2_FIXED_BYTES) return INCOMPLETE;
+  if (bytes.length < V2_FIXED_BYTES) return nextByte(bytes);
   const length = (bytes[14]! << 8) | bytes[15]!;
   const consumed = V2_FIXED_BYTES + length;
   // LOCAL: the family byte and any address are ignored (docs/proxy-protocol.md §3).
-  if (command === COMMAND_LOCAL) return bytes.length < consumed ? INCOMPLETE : { kind: 'local', version: 2, consumed };
+  if (command === COMMAND_LOCAL) return bytes.length < consumed ? incomplete(consumed) : { kind: 'local', version: 2, consumed };
   const family = V2_FAMILIES[bytes[13]! >> 4];
   const transport = bytes[13]! & 0x0f;
   if (!family || transport > MAX_TRANSPORT) return invalid('v2-bad-family');
   if (length < family.block) return invalid('v2-short-address');
-  if (bytes.length < consumed) return INCOMPLETE;
+  if (bytes.length < consumed) return incomplete(consumed);
   // Unspecified, Unix and datagram connections carry no TCP peer: the socket's own address stands (docs/proxy-protocol.md §4).
   if (!family.read || transport !== TRANSPORT_STREAM) return { kind: 'local', version: 2, consumed };
   return { kind: 'proxied', version: 2, ...family.read(bytes, V2_FIXED_BYTES), consumed };

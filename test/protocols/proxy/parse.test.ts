@@ -76,18 +76,19 @@ describe('PROXY header parser (docs/proxy-protocol.md §2-4)', () => {
     expect(parseProxyHeader(line)).toEqual({ kind: 'local', version: 1, consumed: 107 });
   });
 
-  const INCOMPLETE: ReadonlyArray<readonly [name: string, bytes: Buffer]> = [
-    ['nothing', Buffer.alloc(0)],
-    ['PRO', latin1('PRO')],
-    ['v1 cut in an address', latin1('PROXY TCP4 192.0.2')],
-    ['v1 cut between CR and LF', latin1('PROXY UNKNOWN\r')],
-    ['v2 signature only', hex(SIG)],
-    ['v2 without the length', hex(`${SIG} 21 11 00`)],
-    ['v2 IPv4 without its last byte', hex(`${SIG} 21 11 000c c000020a c6336401 c738 2f`)],
-    ['v2 LOCAL with an address block cut', hex(`${SIG} 20 11 000c 7f00`)],
+  const INCOMPLETE: ReadonlyArray<readonly [name: string, bytes: Buffer, need: number]> = [
+    ['nothing', Buffer.alloc(0), 1],
+    ['PRO', latin1('PRO'), 4],
+    ['v1 cut in an address', latin1('PROXY TCP4 192.0.2'), 19],
+    ['v1 cut between CR and LF', latin1('PROXY UNKNOWN\r'), 15],
+    ['v2 signature only', hex(SIG), 13],
+    ['v2 without the length', hex(`${SIG} 21 11 00`), 16],
+    ['v2 IPv4 without its last byte', hex(`${SIG} 21 11 000c c000020a c6336401 c738 2f`), 28],
+    ['v2 LOCAL with an address block cut', hex(`${SIG} 20 11 000c 7f00`), 28],
+    ['v2 with the longest length', hex(`${SIG} 21 11 ffff 7f00`), 65551],
   ];
 
-  it.each(INCOMPLETE)('%s: needs more bytes', (_name, bytes) => {
-    expect(parseProxyHeader(bytes)).toEqual({ kind: 'incomplete' });
+  it.each(INCOMPLETE)('%s: needs more bytes', (_name, bytes, need) => {
+    expect(parseProxyHeader(bytes)).toEqual({ kind: 'incomplete', need });
   });
 });

@@ -60,7 +60,7 @@ describe('PROXY header properties (docs/proxy-protocol.md §2-4)', () => {
     );
   });
 
-  it('split anywhere: a prefix needs more bytes or already gives the answer of the whole', () => {
+  it('split anywhere: a prefix needs more bytes (and no fewer than it says) or already gives the answer of the whole', () => {
     fc.assert(
       fc.property(
         fc.oneof(
@@ -72,6 +72,8 @@ describe('PROXY header properties (docs/proxy-protocol.md §2-4)', () => {
           const whole = parseProxyHeader(bytes);
           const prefix = parseProxyHeader(bytes.subarray(0, cut % (bytes.length + 1)));
           if (prefix.kind !== 'incomplete') expect(prefix).toEqual(whole);
+          // Nothing shorter than `need` decides either.
+          else if (prefix.need - 1 <= bytes.length) expect(parseProxyHeader(bytes.subarray(0, prefix.need - 1)).kind).toBe('incomplete');
         },
       ),
       { numRuns: 2000 },

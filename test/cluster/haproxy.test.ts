@@ -3,11 +3,17 @@
  * each panel's own address, not the balancer's. The panel connects from 127.0.0.2; HAProxy reaches the bridge
  * from 127.0.0.1.
  */
+import { spawnSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { connect, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseConfig } from '../../src/config/load.js';
 import { buildRequest, Dc09Framer } from '../../src/protocols/dc09/index.js';
 import { startTestBridge, text, type TestBridge } from '../server/harness.js';
-import { startHaproxy, type Haproxy } from './haproxy.js';
+import { haproxyBinary, startHaproxy, type Haproxy } from './haproxy.js';
 
 const ACCOUNTS = { '1234': { locationId: 'LOC', cameraId: 'cam' } };
 const PANEL_ADDRESS = '127.0.0.2';
@@ -63,5 +69,28 @@ describe.each(['send-proxy-v2', 'send-proxy'] as const)('a bridge behind HAProxy
     // The readiness probe may leave a connection HAProxy closes before its header ('closed'): anything else is a bad header.
     const rejected = (await bridge.bridge.metrics.proxyHeaderRejected.get()).values.filter((v) => v.labels.reason !== 'closed');
     expect(rejected).toEqual([]);
+  });
+});
+
+describe('the HAProxy setup in docs/proxy-protocol.md §6', () => {
+  const guide = readFileSync(new URL('../../docs/proxy-protocol.md', import.meta.url), 'utf8');
+  const section = guide.slice(guide.indexOf('## 6. '), guide.indexOf('## 7. '));
+  const block = (language: string) => new RegExp(`\`\`\`${language}\n([\\s\\S]*?)\`\`\``).exec(section)?.[1] ?? '';
+
+  it('is a configuration haproxy -c accepts', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'alarm-bridge-haproxy-doc-'));
+    try {
+      writeFileSync(join(dir, 'haproxy.cfg'), block(''));
+      const check = spawnSync(haproxyBinary(), ['-c', '-f', join(dir, 'haproxy.cfg')], { encoding: 'utf8' });
+      expect(check.stdout + check.stderr).toContain('Configuration file is valid');
+      expect(block('')).toContain('send-proxy-v2');
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("and a bridge listener the bridge's config loader accepts", () => {
+    const listener = JSON.parse(block('json')) as Record<string, unknown>;
+    expect(parseConfig({ listeners: [listener] }, 'bridge.json').listeners[0]).toMatchObject({ proxyProtocol: true, transport: 'tcp' });
   });
 });

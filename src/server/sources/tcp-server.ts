@@ -86,7 +86,6 @@ const peerText = (peer: Peer) => `${peer.address}:${peer.port}`;
  */
 const MAX_QUEUED_FRAMES = 256;
 
-/** `rejections` metric reason and log line of a refused connection. */
 /** How long a connection to a `proxyProtocol` listener has to send its header (docs/proxy-protocol.md §5). */
 const PROXY_HEADER_TIMEOUT_MS = 5000;
 
@@ -99,10 +98,11 @@ const HEADER_REJECTIONS: Record<Extract<ProxyHeaderOutcome, { ok: false }>['reas
   'v2-bad-command': 'connection closed: PROXY protocol v2 header with an unknown command',
   'v2-bad-family': 'connection closed: PROXY protocol v2 header with an unknown address family or transport',
   'v2-short-address': 'connection closed: PROXY protocol v2 header too short for its addresses',
-  timeout: 'connection closed: no complete PROXY protocol header within 5 s',
+  timeout: `connection closed: no complete PROXY protocol header within ${PROXY_HEADER_TIMEOUT_MS / 1000} s`,
   closed: 'connection closed before its PROXY protocol header was complete',
 };
 
+/** `rejections` metric reason and log line of a refused connection. */
 const REFUSALS = {
   'max-connections': 'connection refused: maxConnections reached and its source holds its fair share',
   'max-connections-per-source': 'connection refused: maxConnectionsPerSource reached',

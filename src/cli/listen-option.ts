@@ -10,7 +10,7 @@ const EXPECTED = 'expected HOST:PORT (TCP and UDP), tcp://HOST:PORT or udp://HOS
 const HOST_NAME = /^[A-Za-z0-9]([A-Za-z0-9.-]{0,253})$/;
 
 function listener(transport: ListenerConfig['transport'], host: string, port: number): ListenerConfig {
-  return { protocol: 'dc09', transport, host, port, closeAfterReplyMs: null };
+  return { protocol: 'dc09', transport, host, port, closeAfterReplyMs: null, proxyProtocol: false };
 }
 
 /** The listeners one `--listen` value stands for; a UsageError naming the option and the expected form otherwise. */

@@ -121,6 +121,13 @@ export const LISTENER_KEYS = {
     default: null,
     description: 'TCP only: close the connection this long after each reply (some Ajax hubs need it); null keeps it open.',
   }),
+  proxyProtocol: setting({
+    type: 'boolean',
+    rule: boolean,
+    default: false,
+    description:
+      "TCP only: every connection starts with a PROXY protocol v1/v2 header (HAProxy `send-proxy-v2`) naming the panel's address, used for logs, supervision and per-source limits; a connection without a valid one is closed (docs/proxy-protocol.md). Only for a port the load balancer alone can reach.",
+  }),
   heartbeatAccount: unset({
     type: 'account string',
     rule: text(ACCOUNT_TEXT),

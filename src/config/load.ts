@@ -308,6 +308,7 @@ function listenerConfig(cx: Context, value: unknown, at: string): ListenerConfig
     host: valueOf(f, LISTENER_KEYS.host),
     port: requiredOf(f, LISTENER_KEYS.port),
     closeAfterReplyMs: valueOf(f, LISTENER_KEYS.closeAfterReplyMs),
+    proxyProtocol: valueOf(f, LISTENER_KEYS.proxyProtocol),
   };
   const heartbeatAccount = optionalOf(f, LISTENER_KEYS.heartbeatAccount);
   if (heartbeatAccount !== undefined) {
@@ -322,6 +323,13 @@ function listenerConfig(cx: Context, value: unknown, at: string): ListenerConfig
     } else {
       listener.heartbeatAccount = heartbeatAccount.toUpperCase();
     }
+  }
+  if (transport === 'udp' && listener.proxyProtocol) {
+    cx.problems.add(
+      f.path('proxyProtocol'),
+      describe(true),
+      'false or no key on a UDP listener (PROXY protocol headers apply to TCP only)',
+    );
   }
   if (transport === 'udp' && listener.closeAfterReplyMs !== null) {
     cx.problems.add(

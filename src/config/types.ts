@@ -17,6 +17,8 @@ export interface ListenerConfig {
   port: number;
   /** TCP only: close the socket this long after a reply (Ajax needs a delay, docs/dc09.md §1); null = keep open. */
   closeAfterReplyMs: number | null;
+  /** TCP only: connections start with a PROXY protocol header naming the panel's address (docs/proxy-protocol.md §5). */
+  proxyProtocol: boolean;
   /**
    * Sur-Gard only: the (pseudo-)account the receiver's heartbeats report for. Configure that account with
    * `supervision` (and ids) and a silent receiver raises a trouble event, its return a restore (issue #8).

@@ -17,6 +17,7 @@ const dc09 = (transport: 'tcp' | 'udp', host: string, port: number) => ({
   host,
   port,
   closeAfterReplyMs: null,
+  proxyProtocol: false,
 });
 
 describe('serve --listen', () => {

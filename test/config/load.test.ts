@@ -52,8 +52,8 @@ describe('defaults', () => {
     expect(defaultConfig()).toEqual({
       source: null,
       listeners: [
-        { protocol: 'dc09', transport: 'tcp', host: '0.0.0.0', port: 12128, closeAfterReplyMs: null },
-        { protocol: 'dc09', transport: 'udp', host: '0.0.0.0', port: 12128, closeAfterReplyMs: null },
+        { protocol: 'dc09', transport: 'tcp', host: '0.0.0.0', port: 12128, closeAfterReplyMs: null, proxyProtocol: false },
+        { protocol: 'dc09', transport: 'udp', host: '0.0.0.0', port: 12128, closeAfterReplyMs: null, proxyProtocol: false },
       ],
       receiver: {
         unknownAccounts: 'accept',
@@ -107,7 +107,7 @@ describe('defaults', () => {
       },
       SOURCE,
     );
-    expect(config.listeners).toEqual([{ ...listener, host: '0.0.0.0', closeAfterReplyMs: null }]);
+    expect(config.listeners).toEqual([{ ...listener, host: '0.0.0.0', closeAfterReplyMs: null, proxyProtocol: false }]);
     expect(config.receiver.badCrc).toBe('silent');
     expect(config.receiver.unknownAccounts).toBe('reject');
     expect(config.receiver.timestampWindow).toEqual({ pastSeconds: 5, futureSeconds: 20 });
@@ -606,6 +606,21 @@ describe('listeners', () => {
     expect(configError({ listeners: [{ ...listener, transport: 'udp', closeAfterReplyMs: 500 }] }).problems[0]?.path).toBe(
       'listeners[0].closeAfterReplyMs',
     );
+  });
+
+  it.each(['dc09', 'surgard', 'galaxy', 'lupusec-cid'])('proxyProtocol is allowed on a TCP %s listener, off by default', (protocol) => {
+    const tcp = { protocol, transport: 'tcp', port: 1025 };
+    expect(parseConfig({ listeners: [{ ...tcp, proxyProtocol: true }] }, SOURCE).listeners[0]?.proxyProtocol).toBe(true);
+    expect(parseConfig({ listeners: [{ ...tcp, proxyProtocol: false }] }, SOURCE).listeners[0]?.proxyProtocol).toBe(false);
+    expect(parseConfig({ listeners: [tcp] }, SOURCE).listeners[0]?.proxyProtocol).toBe(false);
+  });
+
+  it('proxyProtocol on a UDP listener names the key; a non-boolean is refused', () => {
+    expect(configError({ listeners: [{ ...listener, transport: 'udp', proxyProtocol: true }] }).message).toBe(
+      'config.json: listeners[0].proxyProtocol: found true (boolean), expected false or no key on a UDP listener (PROXY protocol headers apply to TCP only)',
+    );
+    expect(parseConfig({ listeners: [{ ...listener, transport: 'udp', proxyProtocol: false }] }, SOURCE).listeners).toHaveLength(1);
+    expect(configError({ listeners: [{ ...listener, proxyProtocol: 'yes' }] }).problems[0]?.path).toBe('listeners[0].proxyProtocol');
   });
 
   it('a socket is bound once, except port 0', () => {

@@ -13,7 +13,7 @@ const docsDir = join(root, 'docs');
 const SCANNED = ['src', 'test', 'bench'];
 const SELF = fileURLToPath(import.meta.url);
 /** The protocol notes this test owns; their internal `§N` references are checked too. */
-const PROTOCOL_NOTES = ['dc09', 'sia-dcs', 'contact-id', 'surgard', 'partner-event-api'].map((name) => `${name}.md`);
+const PROTOCOL_NOTES = ['dc09', 'sia-dcs', 'contact-id', 'surgard', 'partner-event-api', 'proxy-protocol'].map((name) => `${name}.md`);
 
 type DocSections = ReadonlyMap<string, ReadonlySet<string>>;
 

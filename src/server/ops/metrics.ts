@@ -24,6 +24,12 @@ export class BridgeMetrics {
     labelNames: ['reason'] as const,
     registers: [this.registry],
   });
+  readonly proxyHeaderRejected = new Counter({
+    name: 'alarm_bridge_proxy_header_rejected_total',
+    help: 'Connections to a proxyProtocol listener closed for lack of a valid PROXY protocol header, by listener and reason',
+    labelNames: ['listener', 'reason'] as const,
+    registers: [this.registry],
+  });
   readonly events = new Counter({
     name: 'alarm_bridge_events_total',
     help: 'Panel events, by outcome of mapping (forwarded, ignored, unknown-code, unmapped-account, unmapped-camera, duplicate, undecodable-data)',

@@ -38,10 +38,13 @@ export class ConnectionSlots<T extends SlotHolder> {
     return this.bySource.get(source)?.size ?? 0;
   }
 
-  /** Whether a new connection from `source` may take a slot, and which connection gives its slot up for it. */
-  admit(source: string): Admission<T> {
+  /**
+   * Whether a new connection from `source` may take a slot, and which connection gives its slot up for it.
+   * `perSource: false` leaves `maxPerSource` out (a load balancer's connection before it names its panel).
+   */
+  admit(source: string, { perSource = true } = {}): Admission<T> {
     const held = this.heldBy(source);
-    if (this.maxPerSource !== null && held >= this.maxPerSource) return { admit: false, reason: 'max-connections-per-source' };
+    if (perSource && this.maxPerSource !== null && held >= this.maxPerSource) return { admit: false, reason: 'max-connections-per-source' };
     if (this.count < this.maxConnections) return { admit: true, evict: null };
     const sources = this.bySource.size + (held === 0 ? 1 : 0);
     if (held >= Math.floor(this.maxConnections / sources)) return { admit: false, reason: 'max-connections' };

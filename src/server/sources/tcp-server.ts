@@ -1,6 +1,7 @@
 /**
- * What every TCP listener shares (DC-09 and Sur-Gard): connection tracking, fair slots under the cap, idle timeout,
- * replies written in the order their frames arrived, graceful close (finish frames in flight, then end the sockets).
+ * What every TCP listener shares (DC-09, Sur-Gard, Galaxy, Lupusec): connection tracking, fair slots under the cap,
+ * idle timeout, replies written in the order their frames arrived, graceful close (finish frames in flight, then end
+ * the sockets), and behind a load balancer the PROXY protocol header that names the panel (docs/proxy-protocol.md §5).
  */
 import type { EventEmitter } from 'node:events';
 import { createServer, type Server, type Socket } from 'node:net';
@@ -10,6 +11,7 @@ import type { BridgeMetrics } from '../ops/metrics.js';
 import type { Peer } from '../pipeline/pipeline.js';
 import { RateLimitedWarn } from '../ops/rate-limited-log.js';
 import { ConnectionSlots, type SlotHolder } from './connection-slots.js';
+import { readProxyHeader, type ProxyHeaderOutcome } from './proxy-header.js';
 
 export interface RunningListener {
   readonly name: string;
@@ -32,6 +34,7 @@ export function bound(emitter: EventEmitter, start: (done: () => void) => void):
 /** A connection's claim on one of the slots. */
 export interface TcpSlot extends SlotHolder {
   readonly socket: Socket;
+  readonly peer: Peer;
 }
 
 /** The slots every TCP listener of a bridge shares (`receiver.maxConnections`, `receiver.maxConnectionsPerSource`). */
@@ -83,6 +86,22 @@ const peerText = (peer: Peer) => `${peer.address}:${peer.port}`;
  */
 const MAX_QUEUED_FRAMES = 256;
 
+/** How long a connection to a `proxyProtocol` listener has to send its header (docs/proxy-protocol.md §5). */
+const PROXY_HEADER_TIMEOUT_MS = 5000;
+
+/** Log line of a connection closed for its PROXY header, by `proxyHeaderRejected` reason (docs/proxy-protocol.md §5). */
+const HEADER_REJECTIONS: Record<Extract<ProxyHeaderOutcome, { ok: false }>['reason'], string> = {
+  'not-proxy-protocol': 'connection closed: it did not start with a PROXY protocol header',
+  'v1-malformed': 'connection closed: malformed PROXY protocol v1 header',
+  'v1-too-long': 'connection closed: PROXY protocol v1 header without CRLF within 107 bytes',
+  'v2-bad-version': 'connection closed: PROXY protocol v2 header with an unknown version',
+  'v2-bad-command': 'connection closed: PROXY protocol v2 header with an unknown command',
+  'v2-bad-family': 'connection closed: PROXY protocol v2 header with an unknown address family or transport',
+  'v2-short-address': 'connection closed: PROXY protocol v2 header too short for its addresses',
+  timeout: `connection closed: no complete PROXY protocol header within ${PROXY_HEADER_TIMEOUT_MS / 1000} s`,
+  closed: 'connection closed before its PROXY protocol header was complete',
+};
+
 /** `rejections` metric reason and log line of a refused connection. */
 const REFUSALS = {
   'max-connections': 'connection refused: maxConnections reached and its source holds its fair share',
@@ -95,11 +114,12 @@ export async function serveTcp(options: TcpServerOptions): Promise<RunningListen
   const gauge = metrics.openConnections.labels({ listener: name });
   const chains = new Map<Socket, Promise<void>>();
   const idleMs = options.idleTimeoutSeconds * 1000;
+  const { proxyProtocol } = listener;
   let closing = false;
 
-  const server: Server = createServer({ noDelay: true }, (socket) => {
-    const peer: Peer = { address: socket.remoteAddress ?? '?', port: socket.remotePort ?? 0, transport: 'tcp' };
-    const admission = slots.admit(peer.address);
+  /** Claims a slot for `peer` (closing the connection evicted for it), or refuses and closes `socket`. */
+  const claim = (peer: Peer, socket: Socket, perSource: boolean): boolean => {
+    const admission = slots.admit(peer.address, { perSource });
     if (!admission.admit) {
       metrics.rejections.inc({ reason: admission.reason });
       warn.warn(
@@ -108,7 +128,7 @@ export async function serveTcp(options: TcpServerOptions): Promise<RunningListen
         REFUSALS[admission.reason],
       );
       socket.destroy();
-      return;
+      return false;
     }
     if (admission.evict) {
       const victim = admission.evict;
@@ -116,7 +136,7 @@ export async function serveTcp(options: TcpServerOptions): Promise<RunningListen
       warn.warn(
         'connection-evicted',
         {
-          peer: `${victim.source}:${victim.socket.remotePort}`,
+          peer: peerText(victim.peer),
           for: peerText(peer),
           listener: name,
           idleSeconds: Math.round((performance.now() - victim.lastActiveMs) / 1000),
@@ -126,9 +146,22 @@ export async function serveTcp(options: TcpServerOptions): Promise<RunningListen
       );
       victim.socket.destroy();
     }
+    return true;
+  };
+
+  const server: Server = createServer({ noDelay: true }, (socket) => {
+    // Behind a load balancer this is the balancer's address until the PROXY header names the panel's.
+    let peer: Peer = { address: socket.remoteAddress ?? '?', port: socket.remotePort ?? 0, transport: 'tcp' };
+    // Connections awaiting their header all come from the balancer: only the panel's address has a per-source cap.
+    if (!claim(peer, socket, !proxyProtocol)) return;
     let queued = 0;
     const slot = {
-      source: peer.address,
+      get source() {
+        return peer.address;
+      },
+      get peer() {
+        return peer;
+      },
       socket,
       lastActiveMs: performance.now(),
       get busy() {
@@ -140,7 +173,9 @@ export async function serveTcp(options: TcpServerOptions): Promise<RunningListen
     gauge.inc();
     const connection: Connection = {
       socket,
-      peer,
+      get peer() {
+        return peer;
+      },
       reply(work, receivedAt) {
         if (++queued >= MAX_QUEUED_FRAMES && !socket.isPaused()) socket.pause();
         chains.set(
@@ -188,7 +223,7 @@ export async function serveTcp(options: TcpServerOptions): Promise<RunningListen
       logger.debug({ peer: peerText(peer), listener: name }, 'idle connection closed');
       socket.destroy();
     };
-    let idleTimer = setTimeout(checkIdle, idleMs);
+    let idleTimer: NodeJS.Timeout | undefined;
     socket.on('error', (err) => logger.debug({ peer: peerText(peer), err: err.message }, 'connection error'));
     socket.on('close', () => {
       clearTimeout(idleTimer);
@@ -196,11 +231,45 @@ export async function serveTcp(options: TcpServerOptions): Promise<RunningListen
       chains.delete(socket);
       gauge.dec();
     });
-    const onData = options.onConnection(connection);
-    socket.on('data', (chunk: Buffer) => {
-      if (onData(chunk)) slot.lastActiveMs = performance.now();
+    /** Hands the connection to its protocol: from here on each chunk goes straight to the protocol's handler. */
+    const serve = (first?: Buffer) => {
+      slot.lastActiveMs = performance.now();
+      idleTimer = setTimeout(checkIdle, idleMs);
+      const onData = options.onConnection(connection);
+      const handle = (chunk: Buffer) => {
+        if (onData(chunk)) slot.lastActiveMs = performance.now();
+      };
+      socket.on('data', handle);
+      if (first && first.length > 0) handle(first);
+    };
+    if (!proxyProtocol) return serve();
+    readProxyHeader(socket, PROXY_HEADER_TIMEOUT_MS, (outcome) => {
+      if (!outcome.ok) return rejectHeader(socket, peer, outcome);
+      const { header, rest } = outcome;
+      if (header.kind === 'proxied') {
+        // The slot moves to the panel's address, where its own per-source cap and fair share apply.
+        slots.release(slot);
+        const via = peerText(peer);
+        peer = { address: header.source.address, port: header.source.port, transport: 'tcp' };
+        if (!claim(peer, socket, true)) return;
+        slots.add(slot);
+        logger.debug({ peer: peerText(peer), via, listener: name }, 'PROXY header');
+      }
+      serve(rest);
     });
   });
+
+  const rejectHeader = (socket: Socket, peer: Peer, outcome: Extract<ProxyHeaderOutcome, { ok: false }>) => {
+    socket.destroy();
+    // A bridge shutting down ends connections still waiting for their header: not the balancer's fault.
+    if (closing) return;
+    const { reason, bytes } = outcome;
+    metrics.proxyHeaderRejected.inc({ listener: name, reason });
+    const fields = { peer: peerText(peer), listener: name, bytes };
+    // A plain TCP health check opens and closes without a byte: worth a count, not a warning.
+    if (reason === 'closed' && bytes === 0) logger.debug({ reason, ...fields }, HEADER_REJECTIONS[reason]);
+    else warn.warn(reason, fields, HEADER_REJECTIONS[reason]);
+  };
   server.on('error', (err) => logger.error({ listener: name, err: err.message }, 'listener error'));
 
   await bound(server, (done) => server.listen({ host: listener.host, port: listener.port }, done));

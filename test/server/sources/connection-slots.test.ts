@@ -66,6 +66,16 @@ describe('ConnectionSlots', () => {
     expect(slots.admit('B')).toMatchObject({ admit: true });
   });
 
+  it('perSource: false leaves maxPerSource out (a balancer connection before its PROXY header), not the global cap', () => {
+    const slots = new ConnectionSlots<Held>(3, 1);
+    connect(slots, 'LB');
+    expect(slots.admit('LB')).toEqual({ admit: false, reason: 'max-connections-per-source' });
+    expect(slots.admit('LB', { perSource: false })).toEqual({ admit: true, evict: null });
+    connect(slots, 'B');
+    connect(slots, 'C');
+    expect(slots.admit('LB', { perSource: false })).toEqual({ admit: false, reason: 'max-connections' });
+  });
+
   it('releasing twice (evicted, then its socket closes) gives the slot back once', () => {
     const slots = new ConnectionSlots<Held>(2);
     const a = connect(slots, 'A') as { holder: Held };

@@ -82,7 +82,10 @@ describe('deploy/haproxy.cfg', () => {
   it("sends PROXY v2 to each bridge's DC-09 port and checks /readyz on its status server port", async () => {
     const cfg = await read('deploy/haproxy.cfg');
     const example = JSON.parse(await read('config.cluster.example.json'));
-    const tcp = (example.listeners as Array<{ transport: string; port: number }>).find((l) => l.transport === 'tcp')!;
+    const tcp = (example.listeners as Array<{ transport: string; port: number; proxyProtocol?: boolean }>).find(
+      (l) => l.transport === 'tcp',
+    )!;
+    expect(tcp.proxyProtocol).toBe(true);
     expect(/^\s*option httpchk GET \/readyz$/m.test(cfg)).toBe(true);
     const defaults = /^\s*default-server (.*)$/m.exec(cfg)?.[1] ?? '';
     expect(defaults.split(/\s+/)).toEqual(expect.arrayContaining(['send-proxy-v2', 'check', 'port', String(example.http.port)]));

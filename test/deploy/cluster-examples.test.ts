@@ -3,7 +3,7 @@
  * and agree with config.cluster.example.json and with each other on ports, user and store directory.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -67,6 +67,32 @@ describe('deploy/nats-server.conf', () => {
     // Three servers, each listed as a route, matching the example bridge's servers.
     const routeHosts = [...conf.matchAll(/nats-route:\/\/[^@\s]+@([\d.]+):\d+/g)].map((m) => m[1]);
     expect(routeHosts).toEqual((example.cluster.nats.servers as string[]).map((s) => new URL(s).hostname));
+  });
+});
+
+describe('deploy/nats-server.service.d/alarm-bridge.conf', () => {
+  /** systemd's own check of Debian's nats-server.service with the drop-in beside it: what it says about the drop-in. */
+  async function verifyDropIn(dropIn: string): Promise<string> {
+    const dir = await mkdtemp(join(tmpdir(), 'nats-unit-'));
+    try {
+      await writeFile(join(dir, 'nats-server.service'), await readFile('/lib/systemd/system/nats-server.service'));
+      await mkdir(join(dir, 'nats-server.service.d'));
+      await writeFile(join(dir, 'nats-server.service.d', 'alarm-bridge.conf'), dropIn);
+      const run = spawnSync('systemd-analyze', ['verify', 'nats-server.service'], {
+        encoding: 'utf8',
+        env: { ...process.env, SYSTEMD_UNIT_PATH: `${dir}:` },
+      });
+      expect(run.error).toBeUndefined();
+      return `${run.stdout}${run.stderr}`;
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  }
+
+  it("extends Debian's nats-server.service with settings systemd knows (systemd-analyze verify)", async () => {
+    const dropIn = await read('deploy/nats-server.service.d/alarm-bridge.conf');
+    expect(await verifyDropIn(dropIn)).not.toContain('alarm-bridge.conf');
+    expect(await verifyDropIn(`${dropIn}StateDirectoryMod=0750\n`)).toMatch(/alarm-bridge\.conf:\d+: Unknown key/);
   });
 });
 

@@ -10,6 +10,7 @@ import type { Outbox } from '../../sink/outbox/index.js';
 import { createPartnerApiSink } from '../../sink/partner-api/sink.js';
 import type { DeliveryOutcome, Sink } from '../../sink/types.js';
 import type { ActivityObserver } from '../ops/activity.js';
+import { watchClusterMetrics } from '../ops/cluster-metrics.js';
 import { BridgeMetrics } from '../ops/metrics.js';
 import { Pipeline, type Peer } from '../pipeline/pipeline.js';
 import { startGalaxyListener } from '../sources/galaxy-tcp.js';
@@ -128,6 +129,9 @@ export async function startBridge(config: BridgeConfig, options: BridgeOptions):
     ...(options.now ? { now: options.now } : {}),
     ...(options.activity ? { activity: options.activity } : {}),
   });
+  // Cluster mode: stored snapshot references resolve against the accounts in force (a reload applies); gauges.
+  cluster?.runtime.followAccounts(() => pipeline.currentConfig.accounts);
+  const stopClusterMetrics = cluster ? watchClusterMetrics(cluster, metrics) : null;
   const supervisor = new Supervisor({
     config: () => pipeline.currentConfig,
     statePath: options.supervisionStatePath ?? defaultSupervisionStatePath(config),
@@ -142,6 +146,7 @@ export async function startBridge(config: BridgeConfig, options: BridgeOptions):
     await Promise.allSettled(listeners.map((l) => l.listener.close()));
     await supervisor.stop();
     if (outboxGauges) clearInterval(outboxGauges);
+    stopClusterMetrics?.();
     await log.close();
     await sink?.close();
   };

@@ -47,8 +47,6 @@ const accountEvent = eventWith('1234', '9', {
 const panelEvent = eventWith('5678', '1', { snapshotUrl: 'https://panel.example/v/abc.jpg' });
 const plainEvent = eventWith('5678', '1');
 
-const roundTrip = (event: OutgoingEvent, inForce = accounts) => decodeEventMessage(encodeEventMessage(event, ACCEPTED, inForce), inForce);
-
 describe('event message', () => {
   it.each([
     ['without media', plainEvent, undefined],

@@ -4,6 +4,7 @@ import { buildRequest } from '../../../src/protocols/dc09/index.js';
 import { decodeEventMessage, readEventMessage } from '../../../src/sink/cluster/event-message.js';
 import { ensureClusterStores } from '../../../src/sink/cluster/streams.js';
 import { startNatsCluster, type NatsCluster } from '../../cluster/nats-servers.js';
+import { UNDELIVERABLE_SINK } from '../../cluster/undeliverable-sink.js';
 import { until } from '../../e2e/api-harness.js';
 import { startTestBridge, TcpPanel, text, type TestBridge } from '../../server/harness.js';
 
@@ -40,6 +41,7 @@ const frame = (account: string, data: string, seq: string, timestamp = new Date(
 async function clusterBridge(stream: string, cluster: Record<string, unknown> = {}): Promise<TestBridge> {
   const b = await startTestBridge({
     accounts: ACCOUNTS,
+    sink: UNDELIVERABLE_SINK,
     cluster: { nats: { servers: nats.urls }, replicas: 1, instance: `bridge-${running.length + 1}`, stream, ...cluster },
   });
   running.push(b);

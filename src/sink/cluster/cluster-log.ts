@@ -10,6 +10,7 @@ import { performance } from 'node:perf_hooks';
 import type { ClusterConfig } from '../../config/types.js';
 import { describeError, type Logger } from '../../log.js';
 import { RefusalError, type DurableLog, type LogStatus, type Refusal } from '../durable-log.js';
+import { StartupError } from '../../startup-error.js';
 import type { OutgoingEvent } from '../types.js';
 import { StoreAvailability } from './availability.js';
 import { connectCluster, type ClusterConnection } from './connection.js';
@@ -56,6 +57,38 @@ export interface OpenClusterLogOptions {
   duplicateWindowSeconds: number;
   /** The accounts of the configuration (until the bridge passes its own source with `followAccounts`). */
   accounts?: () => Accounts;
+  /** Default STORES_WAIT_MS. */
+  storesWaitMs?: number;
+}
+
+/** How long start-up waits for JetStream to answer (a fresh cluster elects its meta leader first). */
+export const STORES_WAIT_MS = 30_000;
+
+/** The stores, retried while JetStream does not answer yet, with a progress line every few seconds. */
+async function waitForStores(connection: ClusterConnection, config: ClusterConfig, options: OpenClusterLogOptions): Promise<ClusterStores> {
+  const started = Date.now();
+  let lastReport = started;
+  for (;;) {
+    try {
+      return await ensureClusterStores(connection, config, options.duplicateWindowSeconds);
+    } catch (err) {
+      const waited = Date.now() - started;
+      if (waited >= (options.storesWaitMs ?? STORES_WAIT_MS)) {
+        throw new StartupError(
+          `cluster.stream: JetStream did not set up stream ${config.stream} with ${config.replicas} replicas in ${Math.round(waited / 1000)} s (${describeError(err)})`,
+          'check that the NATS servers run with JetStream enabled, that at least a quorum of cluster.replicas of them are up, and that cluster.replicas is not larger than the number of servers',
+        );
+      }
+      if (Date.now() - lastReport >= 5000) {
+        lastReport = Date.now();
+        options.logger.info(
+          { stream: config.stream, waitedSeconds: Math.round(waited / 1000), err: describeError(err) },
+          'waiting for JetStream',
+        );
+      }
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+  }
 }
 
 interface PublishFailure {
@@ -90,7 +123,7 @@ export async function openClusterLog(config: ClusterConfig, options: OpenCluster
   const connection = await connectCluster(config, logger);
   let stores: ClusterStores;
   try {
-    stores = await ensureClusterStores(connection, config, options.duplicateWindowSeconds);
+    stores = await waitForStores(connection, config, options);
   } catch (err) {
     await connection.close();
     throw err;

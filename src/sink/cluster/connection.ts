@@ -83,7 +83,8 @@ export async function connectCluster(cluster: ClusterConfig, logger: Logger): Pr
     }
   })().catch(() => undefined);
   const js = jetstream(nc, { timeout: cluster.publishTimeoutSeconds * 1000 });
-  const jsm = await jetstreamManager(nc, { timeout: cluster.publishTimeoutSeconds * 1000 });
+  // The JetStream API is checked by the stores' set-up, which waits for it (a fresh cluster elects its leader first).
+  const jsm = await jetstreamManager(nc, { timeout: cluster.publishTimeoutSeconds * 1000, checkAPI: false });
   logger.info({ servers, instance: cluster.instance }, 'NATS: connected');
   return {
     nc,

@@ -1,5 +1,9 @@
 /** The cluster log against real nats-server processes on loopback (docs/cluster.md §3). */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { parseConfig } from '../../../src/config/load.js';
+import { createLogger } from '../../../src/log.js';
+import { openClusterLog } from '../../../src/sink/cluster/cluster-log.js';
+import { StartupError } from '../../../src/startup-error.js';
 import { buildRequest } from '../../../src/protocols/dc09/index.js';
 import { decodeEventMessage, readEventMessage } from '../../../src/sink/cluster/event-message.js';
 import { ensureClusterStores } from '../../../src/sink/cluster/streams.js';
@@ -78,6 +82,18 @@ async function rejections(b: TestBridge): Promise<Record<string, number>> {
 }
 
 describe('cluster log', () => {
+  it('start-up: more replicas than NATS servers is an error naming cluster.stream and what to check', async () => {
+    const config = parseConfig({ cluster: { nats: { servers: nats.urls }, replicas: 3, stream: 'TOO_MANY' } }, '/tmp/bridge.json');
+    const error = await openClusterLog(config.cluster!, {
+      logger: createLogger({ level: 'silent' }),
+      duplicateWindowSeconds: 120,
+      storesWaitMs: 1000,
+    }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(StartupError);
+    expect((error as StartupError).what).toMatch(/^cluster\.stream: JetStream did not set up stream TOO_MANY with 3 replicas/);
+    expect((error as StartupError).fix).toMatch(/cluster\.replicas/);
+  }, 30_000);
+
   it('ACKs a frame once its events are in the stream, each with its event_id as message id', async () => {
     const b = await clusterBridge('ACK_CONTRACT');
     expect(await exchange(b, frame('1234', '#1234|NBA1', '0001'))).toContain('"ACK"');

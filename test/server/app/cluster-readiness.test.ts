@@ -1,7 +1,7 @@
 /**
- * Cluster mode readiness against three real nats-server nodes (docs/cluster.md §9, §11): with a quorum `/readyz`
- * answers 200; with two of three servers gone frames are NAKed and `/readyz` answers 503; once they are back, frames
- * are ACKed again without any help and every ACKed event is in the stream.
+ * Cluster mode readiness against three real nats-server nodes (docs/cluster.md §9; docs/cluster.md §11): with a
+ * quorum `/readyz` answers 200; with two of three servers gone frames are NAKed and `/readyz` answers 503; once they
+ * are back, frames are ACKed again without any help and every ACKed event is in the stream.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../../src/log.js';

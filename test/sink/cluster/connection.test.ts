@@ -1,6 +1,7 @@
 /**
- * The connection to NATS (docs/cluster.md §2, §11): a bridge whose NATS servers do not answer does not start (status
- * 2, the error names `cluster.nats.servers`); the NATS password and token never reach a log line or an error.
+ * The connection to NATS (docs/cluster.md §2; docs/cluster.md §11): a bridge whose NATS servers do not answer does
+ * not start (status 2, the error names `cluster.nats.servers`); the NATS password and token never reach a log line
+ * or an error.
  */
 import { spawn } from 'node:child_process';
 import { mkdtemp, writeFile } from 'node:fs/promises';

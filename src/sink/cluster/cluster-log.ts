@@ -97,21 +97,31 @@ interface PublishFailure {
   what: string;
 }
 
+const LOST = (err: Error) => `the NATS connection is lost (${describeError(err)})`;
+
+/** Errors (by name: the cause's when there is one, else the error's own) that mean the store did not answer, and how to say so. */
+const UNAVAILABLE: Readonly<Record<string, (err: Error, timeoutSeconds: number) => string>> = {
+  TimeoutError: (_err, timeoutSeconds) => `no acknowledgement within ${timeoutSeconds} s (no quorum, or the servers are overloaded)`,
+  NoResponders: () => 'no responders: no server stores the events stream',
+  JetStreamNotEnabled: () => 'no responders: no server stores the events stream',
+  ClosedConnectionError: LOST,
+  ConnectionError: LOST,
+  DrainingConnectionError: LOST,
+  // What remains of a request that failed without an answer: "connection disconnected", "connection closed".
+  RequestError: LOST,
+};
+
 /**
- * Why a publish failed: the store did not answer (timeout, no responders, a 503 from JetStream, the connection lost)
- * is `store-unavailable`; anything else about the message itself is `write-failed`.
+ * Why a publish failed: the store did not answer (timeout, no responders, JetStream's 503, the connection lost) is
+ * `store-unavailable`; anything else, about the message itself, is `write-failed`.
  */
 export function publishFailure(err: unknown, timeoutSeconds: number): PublishFailure {
-  const name = err instanceof Error ? err.name : '';
-  const status = (err as { status?: unknown }).status;
-  const unavailable = (what: string): PublishFailure => ({ refusal: 'store-unavailable', what });
-  if (name === 'TimeoutError')
-    return unavailable(`no acknowledgement within ${timeoutSeconds} s (no quorum, or the servers are overloaded)`);
-  if (name === 'JetStreamNotEnabled' || name === 'NoRespondersError')
-    return unavailable('no responders: no server stores the events stream');
-  if (status === 503) return unavailable(`the stream is unavailable (503 ${describeError(err)})`);
-  if (name === 'ClosedConnectionError' || name === 'ConnectionError' || name === 'DrainingConnectionError') {
-    return unavailable(`the NATS connection is lost (${describeError(err)})`);
+  if (!(err instanceof Error)) return { refusal: 'write-failed', what: describeError(err) };
+  const cause = err.cause instanceof Error ? err.cause : null;
+  const describe = UNAVAILABLE[(cause ?? err).name];
+  if (describe) return { refusal: 'store-unavailable', what: describe(cause ?? err, timeoutSeconds) };
+  if ((err as { status?: unknown }).status === 503) {
+    return { refusal: 'store-unavailable', what: `the stream is unavailable (503 ${describeError(err)})` };
   }
   return { refusal: 'write-failed', what: describeError(err) };
 }

@@ -2,7 +2,9 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../../src/config/load.js';
 import { createLogger } from '../../../src/log.js';
-import { openClusterLog } from '../../../src/sink/cluster/cluster-log.js';
+import { errors } from '@nats-io/transport-node';
+import { JetStreamApiError } from '@nats-io/jetstream';
+import { openClusterLog, publishFailure } from '../../../src/sink/cluster/cluster-log.js';
 import { StartupError } from '../../../src/startup-error.js';
 import { buildRequest } from '../../../src/protocols/dc09/index.js';
 import { decodeEventMessage, readEventMessage } from '../../../src/sink/cluster/event-message.js';
@@ -80,6 +82,44 @@ async function rejections(b: TestBridge): Promise<Record<string, number>> {
   const metric = await b.bridge.metrics.rejections.get();
   return Object.fromEntries(metric.values.map((v) => [String(v.labels.reason), v.value]));
 }
+
+describe('publish failures', () => {
+  const disconnected = new errors.RequestError('connection disconnected');
+  it.each([
+    ['a timeout', new errors.TimeoutError(), 'store-unavailable', /no acknowledgement within 5 s/],
+    ['a request timing out', new errors.RequestError('timeout', { cause: new errors.TimeoutError() }), 'store-unavailable', /within 5 s/],
+    [
+      'no responders',
+      new errors.RequestError('', { cause: new errors.NoRespondersError('ALARM_EVENTS.events.1234') }),
+      'store-unavailable',
+      /no responders/,
+    ],
+    [
+      'a 503',
+      new JetStreamApiError({ code: 503, err_code: 10008, description: 'JetStream system temporarily unavailable' }),
+      'store-unavailable',
+      /503/,
+    ],
+    ['a closed connection', new errors.ClosedConnectionError(), 'store-unavailable', /connection is lost/],
+    ['a request cut by a disconnection', disconnected, 'store-unavailable', /connection is lost \(RequestError: connection disconnected\)/],
+    [
+      'a permission violation',
+      new errors.PermissionViolationError('not allowed', 'publish', 'ALARM_EVENTS.events.1234'),
+      'write-failed',
+      /not allowed/,
+    ],
+    [
+      'a message too large',
+      new JetStreamApiError({ code: 400, err_code: 10054, description: 'message size exceeds maximum allowed' }),
+      'write-failed',
+      /size/,
+    ],
+  ])('%s is %s', (_name, err, refusal, what) => {
+    const failure = publishFailure(err, 5);
+    expect(failure.refusal).toBe(refusal);
+    expect(failure.what).toMatch(what);
+  });
+});
 
 describe('cluster log', () => {
   it('start-up: more replicas than NATS servers is an error naming cluster.stream and what to check', async () => {

@@ -130,7 +130,7 @@ export async function startBridge(config: BridgeConfig, options: BridgeOptions):
     ...(options.activity ? { activity: options.activity } : {}),
   });
   // Cluster mode: stored snapshot references resolve against the accounts in force (a reload applies); gauges.
-  cluster?.runtime.followAccounts(() => pipeline.currentConfig.accounts);
+  cluster?.followAccounts(() => pipeline.currentConfig.accounts);
   const stopClusterMetrics = cluster ? watchClusterMetrics(cluster, metrics) : null;
   const supervisor = new Supervisor({
     config: () => pipeline.currentConfig,

@@ -26,10 +26,6 @@ export interface ClusterRuntime {
   readonly stores: ClusterStores;
   /** Delivering (holds the lease) or standby. */
   readonly role: ClusterRole;
-  /** The accounts in force: stored snapshot references are resolved against them at delivery (docs/cluster.md §3). */
-  accounts(): Accounts;
-  /** Reads the accounts from `source` from now on (the bridge passes its pipeline's, so a reload applies). */
-  followAccounts(source: () => Accounts): void;
 }
 
 /** What readiness and the metrics show of the cluster (docs/cluster.md §9). */
@@ -49,6 +45,13 @@ export interface ClusterLog extends DurableLog {
   health(): ClusterHealth;
   /** Calls `listener` with the seconds each accepted append waited for JetStream's acknowledgements. */
   onPublished(listener: (seconds: number) => void): void;
+  /**
+   * The accounts in force: what a stored snapshot reference is resolved against at delivery
+   * (`decodeEventMessage(data, log.accounts())`, docs/cluster.md §3).
+   */
+  accounts(): Accounts;
+  /** Reads the accounts from `source` from now on (the bridge passes its pipeline's, so a reload applies). */
+  followAccounts(source: () => Accounts): void;
 }
 
 export interface OpenClusterLogOptions {
@@ -139,16 +142,7 @@ export async function openClusterLog(config: ClusterConfig, options: OpenCluster
     throw err;
   }
   let accounts = options.accounts ?? (() => ({}));
-  const runtime: ClusterRuntime = {
-    config,
-    connection,
-    stores,
-    role: new ClusterRole(),
-    accounts: () => accounts(),
-    followAccounts(source) {
-      accounts = source;
-    },
-  };
+  const runtime: ClusterRuntime = { config, connection, stores, role: new ClusterRole() };
   const stream = watchStream(connection, stores.names.events);
   await stream.refresh();
   const availability = new StoreAvailability(logger, config.nats.servers);
@@ -203,6 +197,10 @@ export async function openClusterLog(config: ClusterConfig, options: OpenCluster
     },
     onPublished(listener) {
       publishListeners.push(listener);
+    },
+    accounts: () => accounts(),
+    followAccounts(source) {
+      accounts = source;
     },
     async close() {
       closed = true;

@@ -164,13 +164,19 @@ describe('cluster log', () => {
     const [stored] = await storedMessages(b, 'MEDIA');
     const raw = Buffer.from(stored!.data).toString('utf8');
     for (const secret of [CAMERA_PASSWORD, 'zone-signature', 'cam-user']) expect(raw).not.toContain(secret);
-    expect(decodeEventMessage(stored!.data, b.bridge.pipeline.currentConfig.accounts)).toMatchObject({
+    const log = b.bridge.cluster!;
+    expect(decodeEventMessage(stored!.data, log.accounts())).toMatchObject({
       ok: true,
       event: {
         account: '5555',
         media: { snapshotUrl: expect.stringContaining('zone-signature'), username: 'cam-user', password: CAMERA_PASSWORD },
       },
     });
+    // A reload's accounts are the ones delivery resolves against from then on.
+    const { pipeline } = b.bridge;
+    const zones = { '7': { snapshotUrl: 'http://127.0.0.1:9/zone7.jpg', snapshotPassword: 'rotated' } };
+    pipeline.reconfigure({ ...pipeline.currentConfig, accounts: { '5555': { ...pipeline.currentConfig.accounts['5555']!, zones } } });
+    expect(decodeEventMessage(stored!.data, log.accounts())).toMatchObject({ ok: true, event: { media: { password: 'rotated' } } });
   }, 30_000);
 
   it('a retransmission of a timestamped frame to another instance is stored once, and both ACK', async () => {

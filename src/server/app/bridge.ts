@@ -129,9 +129,6 @@ export async function startBridge(config: BridgeConfig, options: BridgeOptions):
     ...(options.now ? { now: options.now } : {}),
     ...(options.activity ? { activity: options.activity } : {}),
   });
-  // Cluster mode: stored snapshot references resolve against the accounts in force (a reload applies); gauges.
-  cluster?.followAccounts(() => pipeline.currentConfig.accounts);
-  const stopClusterMetrics = cluster ? watchClusterMetrics(cluster, metrics) : null;
   const supervisor = new Supervisor({
     config: () => pipeline.currentConfig,
     statePath: options.supervisionStatePath ?? defaultSupervisionStatePath(config),
@@ -141,6 +138,9 @@ export async function startBridge(config: BridgeConfig, options: BridgeOptions):
     ...(options.now ? { now: options.now } : {}),
   });
   await supervisor.start();
+  // Cluster mode: stored snapshot references resolve against the accounts in force (a reload applies); gauges.
+  cluster?.followAccounts(() => pipeline.currentConfig.accounts);
+  const stopClusterMetrics = cluster ? watchClusterMetrics(cluster, metrics) : null;
   /** Listeners first (nothing new comes in, frames in flight are answered), then supervision, the log, the sink. */
   const shutdown = async () => {
     await Promise.allSettled(listeners.map((l) => l.listener.close()));

@@ -157,6 +157,7 @@ export async function openClusterLog(config: ClusterConfig, options: OpenCluster
     runtime,
     async append(events: readonly OutgoingEvent[]) {
       if (closed) throw new RefusalError('closed', 'the cluster log is closing');
+      if (events.length === 0) return;
       if (!connection.connected) refuse(NOT_CONNECTED);
       const acceptedAt = new Date().toISOString();
       const inForce = accounts();

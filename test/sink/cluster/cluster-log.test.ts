@@ -205,6 +205,11 @@ describe('cluster log', () => {
     expect(warnings).toHaveLength(1);
     expect(warnings[0]).toContain(nats.urls[0]!.replace('nats://', ''));
 
+    // Nothing to store is no sign of recovery.
+    await b.bridge.cluster!.append([]);
+    expect(b.logs()).not.toContain('stores events again');
+    expect(b.bridge.cluster!.health().publishProblem).toMatch(/no responders|503/);
+
     await ensureClusterStores(runtime.connection, runtime.config, 120);
     expect(await exchange(b, frame('1234', '#1234|NBA4', '0004'))).toContain('"ACK"');
     expect(

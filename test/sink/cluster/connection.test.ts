@@ -29,8 +29,9 @@ beforeAll(async () => {
 }, 30_000);
 afterAll(() => Promise.all([withPassword?.stop(), withToken?.stop()]));
 
+/** Each sequence number its own event (the same data and time twice would be a retransmission). */
 const frame = (seq: string) =>
-  buildRequest({ token: 'SIA-DCS', sequence: seq, line: '0', account: '1234', data: '#1234|NBA1', timestamp: new Date() });
+  buildRequest({ token: 'SIA-DCS', sequence: seq, line: '0', account: '1234', data: `#1234|NBA${Number(seq)}`, timestamp: new Date() });
 
 async function ack(b: TestBridge, seq: string): Promise<string> {
   const panel = await TcpPanel.open(b.bridge.port('tcp'));

@@ -10,6 +10,7 @@ import type { Outbox } from '../../sink/outbox/index.js';
 import { createPartnerApiSink } from '../../sink/partner-api/sink.js';
 import type { DeliveryOutcome, Sink } from '../../sink/types.js';
 import type { ActivityObserver } from '../ops/activity.js';
+import { watchClusterMetrics } from '../ops/cluster-metrics.js';
 import { BridgeMetrics } from '../ops/metrics.js';
 import { Pipeline, type Peer } from '../pipeline/pipeline.js';
 import { startGalaxyListener } from '../sources/galaxy-tcp.js';
@@ -137,11 +138,15 @@ export async function startBridge(config: BridgeConfig, options: BridgeOptions):
     ...(options.now ? { now: options.now } : {}),
   });
   await supervisor.start();
+  // Cluster mode: stored snapshot references resolve against the accounts in force (a reload applies); gauges.
+  cluster?.followAccounts(() => pipeline.currentConfig.accounts);
+  const stopClusterMetrics = cluster ? watchClusterMetrics(cluster, metrics) : null;
   /** Listeners first (nothing new comes in, frames in flight are answered), then supervision, the log, the sink. */
   const shutdown = async () => {
     await Promise.allSettled(listeners.map((l) => l.listener.close()));
     await supervisor.stop();
     if (outboxGauges) clearInterval(outboxGauges);
+    stopClusterMetrics?.();
     await log.close();
     await sink?.close();
   };

@@ -46,6 +46,7 @@ const REFUSAL_REASONS: Readonly<Record<Refusal, string>> = {
   'queue-full': 'queue-full',
   'delivery-failed': 'not-accepted',
   'write-failed': 'not-accepted',
+  'store-unavailable': 'store-unavailable',
   closed: 'not-accepted',
 };
 

@@ -1,5 +1,5 @@
 /**
- * Small helpers for the shared state bucket (`<stream>_STATE`, docs/cluster.md §4 and §7): key names, a bounded wait
+ * Small helpers for the shared state bucket (`<stream>_STATE`, docs/cluster.md §4 and docs/cluster.md §7): key names, a bounded wait
  * for an answer, and reading a JSON value.
  */
 import type { KvEntry } from '@nats-io/kv';

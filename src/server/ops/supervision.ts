@@ -595,12 +595,12 @@ export class Supervisor {
       const accepted = await this.deliver(track.account, 'fail', source, () => job.cancelled);
       if (track.failJob === job) track.failJob = null;
       if (!accepted) {
-        if (job.returned) await this.persist('drop the failure', () => this.store.failureDropped(track.account, failure));
+        if (job.returned) await this.persist('drop the failure', () => this.store.failureDropped(track.account, failure), true);
         return;
       }
       const reported: FailureRecord = { ...failure, phase: 'reported' };
       track.reported = reported;
-      await this.persist('record the failure', () => this.store.failureReported(track.account, reported));
+      await this.persist('record the failure', () => this.store.failureReported(track.account, reported), true);
       if (job.returned) this.enqueueRestore(track, reported, job.returned);
     });
   }
@@ -629,7 +629,7 @@ export class Supervisor {
       const accepted = await this.deliver(track.account, 'restore', source, () => false);
       if (accepted && track.reported === failure) {
         track.reported = null;
-        await this.persist('record the restore', () => this.store.restored(track.account, failure));
+        await this.persist('record the restore', () => this.store.restored(track.account, failure), true);
       }
     });
   }
@@ -663,10 +663,13 @@ export class Supervisor {
     }
   }
 
-  /** Asks the store until it answers; null when given up (stopping, or no longer delivering). */
-  private async persist<T>(what: string, ask: () => Promise<T>): Promise<T | null> {
+  /**
+   * Asks the store until it answers; null when given up. A claim (or a read) is given up when this instance stops or
+   * no longer delivers; a record of what happened (`record`) is still tried once then, so the next instance finds it.
+   */
+  private async persist<T>(what: string, ask: () => Promise<T>, record = false): Promise<T | null> {
     for (let failing = false; ; failing = true) {
-      if (this.stopped || !this.leading) return null;
+      if ((this.stopped || !this.leading) && (failing || !record)) return null;
       try {
         const answer = await ask();
         if (failing) this.options.logger.info({ ...this.store.where }, `supervision: could ${what} again`);

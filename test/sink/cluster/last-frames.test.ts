@@ -3,43 +3,24 @@
  * nats-server, the accounts' last frames in the state bucket.
  */
 import { Writable } from 'node:stream';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createLogger } from '../../../src/log.js';
 import { buildRequest } from '../../../src/protocols/dc09/index.js';
 import { KvLastFrames } from '../../../src/sink/cluster/last-frames.js';
 import { until } from '../../e2e/api-harness.js';
-import { startNatsCluster, type NatsCluster } from '../../cluster/nats-servers.js';
-import { watchPublications, type Publications } from '../../cluster/published-events.js';
+import { clusterSuite } from '../../cluster/cluster-suite.js';
+import { startNatsCluster } from '../../cluster/nats-servers.js';
 import { startTestBridge, text, udpExchange, type TestBridge } from '../../server/harness.js';
 
-let nats: NatsCluster;
-let running: TestBridge[] = [];
-let watching: Publications[] = [];
-beforeAll(async () => {
-  nats = await startNatsCluster(1);
-}, 30_000);
-afterAll(() => nats?.stop());
-afterEach(async () => {
-  await Promise.allSettled(running.map((b) => b.stop()));
-  await Promise.allSettled(watching.map((w) => w.close()));
-  running = [];
-  watching = [];
-});
+const suite = clusterSuite();
 
 /** A clear SIA-DCS frame without a timestamp. */
 const untimestamped = (data: string, sequence: string) => buildRequest({ token: 'SIA-DCS', sequence, line: '0', account: '1234', data });
 
 /** Bridges A and B on the stream `stream`, and what they publish there. */
 async function twoBridges(stream: string) {
-  const bridge = (instance: string) =>
-    startTestBridge({
-      accounts: { '1234': { locationId: 'LOC', cameraId: 'cam' } },
-      cluster: { nats: { servers: nats.urls }, replicas: 1, instance, stream },
-    });
-  const [a, b] = await Promise.all([bridge('bridge-a'), bridge('bridge-b')]);
-  running.push(a, b);
-  const published = await watchPublications(nats.urls, stream);
-  watching.push(published);
+  const [a, b] = await Promise.all([suite.bridge('bridge-a', stream), suite.bridge('bridge-b', stream)]);
+  const published = await suite.watch(stream);
   const send = async (to: TestBridge, frame: Buffer) => {
     const reply = text(await udpExchange(to.bridge.port('udp'), frame));
     expect(reply).toContain('"ACK"');

@@ -1,0 +1,123 @@
+/**
+ * Supervision across instances (docs/cluster.md §7) against a real nats-server: the state bucket's `seen` and `fail`
+ * keys, and two bridges where only the delivering one raises a communication failure and its restore, once.
+ */
+import { describe, expect, it } from 'vitest';
+import { createLogger } from '../../../src/log.js';
+import { buildRequest } from '../../../src/protocols/dc09/index.js';
+import type { FailureRecord } from '../../../src/server/ops/supervision-store.js';
+import { KvSupervisionStore } from '../../../src/sink/cluster/supervision-store.js';
+import { until } from '../../e2e/api-harness.js';
+import { clusterSuite } from '../../cluster/cluster-suite.js';
+import { text, udpExchange, type TestBridge } from '../../server/harness.js';
+
+const suite = clusterSuite();
+
+const silent = createLogger({ level: 'silent' });
+
+/** A bridge on `stream` whose account 1234 must report every 1 s (+ 1 s grace). */
+const bridge = (instance: string, stream: string) =>
+  suite.bridge(instance, stream, {
+    accounts: { '1234': { locationId: 'LOC', cameraId: 'cam', supervision: { intervalSeconds: 1, graceSeconds: 1 } } },
+  });
+
+const linkTest = (sequence: string) =>
+  buildRequest({ token: 'NULL', sequence, line: '0', account: '1234', data: '', timestamp: new Date() });
+
+async function report(to: TestBridge, sequence: string): Promise<void> {
+  expect(text(await udpExchange(to.bridge.port('udp'), linkTest(sequence)))).toContain('"ACK"');
+}
+
+const failure = (lastSeen: number): FailureRecord => ({
+  lastSeen,
+  peer: '127.0.0.1:4000',
+  transport: 'udp',
+  declaredAt: lastSeen + 2000,
+  phase: 'declared',
+  returned: null,
+});
+
+describe('KvSupervisionStore', () => {
+  it('lets one instance claim a failure; the other gets the one on record, and changes against a stale revision fail', async () => {
+    const b = await bridge('bridge-a', 'SUPCLAIM');
+    const stores = b.bridge.cluster!.runtime.stores;
+    const first = new KvSupervisionStore(stores, { logger: silent, instance: 'a' });
+    const second = new KvSupervisionStore(stores, { logger: silent, instance: 'b' });
+    const mine = failure(1000);
+    expect(await first.claimFailure('1234', mine)).toBe(mine);
+    const theirs = await second.claimFailure('1234', failure(5000));
+    expect(theirs).toEqual(mine);
+    await first.failureReported('1234', { ...mine, phase: 'reported' });
+    // The second store read the key before that change: its claim of the restore is refused.
+    expect(await second.claimRestore('1234', theirs, { at: 9000, peer: '127.0.0.1:4001', transport: 'tcp' })).toBe(false);
+    expect(await first.claimRestore('1234', mine, { at: 9000, peer: '127.0.0.1:4001', transport: 'tcp' })).toBe(true);
+    const onRecord = (await new KvSupervisionStore(stores, { logger: silent, instance: 'c' }).load()).get('1234');
+    expect(onRecord?.failure).toMatchObject({ phase: 'restoring', lastSeen: 1000, returned: { at: 9000, transport: 'tcp' } });
+    await first.restored('1234');
+    expect((await first.load()).get('1234')?.failure ?? null).toBeNull();
+    // Over: the next outage is claimed anew.
+    expect(await second.claimFailure('1234', failure(20_000))).toMatchObject({ lastSeen: 20_000 });
+  }, 30_000);
+
+  it('writes an account last frame at most once per interval, the latest at its end, and tells followers', async () => {
+    const b = await bridge('bridge-a', 'SUPSEEN');
+    const stores = b.bridge.cluster!.runtime.stores;
+    const store = new KvSupervisionStore(stores, { logger: silent, instance: 'a', seenIntervalMs: 400 });
+    const follower = new KvSupervisionStore(stores, { logger: silent, instance: 'b' });
+    const heard: number[] = [];
+    const stop = await follower.follow((account, arrival) => {
+      if (account === '1234') heard.push(arrival.at);
+    });
+    try {
+      for (const at of [1, 2, 3]) store.seen('1234', { at, peer: '127.0.0.1:4000', transport: 'tcp' });
+      await until(() => heard.length >= 1);
+      expect(heard).toEqual([1]);
+      await until(() => heard.length >= 2);
+      expect(heard).toEqual([1, 3]);
+      expect((await follower.load()).get('1234')?.seen).toEqual({ at: 3, peer: '127.0.0.1:4000', transport: 'tcp' });
+    } finally {
+      stop();
+      await store.close();
+    }
+  }, 30_000);
+});
+
+describe('supervision across two bridges', () => {
+  it('raises one trouble from the delivering instance, whichever instance the panel talked to; one restore; none again after a restart', async () => {
+    const stream = 'SUPTWO';
+    const a = await bridge('bridge-a', stream);
+    let b = await bridge('bridge-b', stream);
+    const published = await suite.watch(stream);
+    b.bridge.cluster!.runtime.role.set('delivering');
+    await b.bridge.supervisor.settled();
+
+    // The panel reports to A (standby) and goes silent: B, delivering, raises the failure.
+    await report(a, '0001');
+    await until(() => published.withCode('YC').length === 1, 10_000);
+    expect(b.logs()).toContain('supervision: 1234 communication failure');
+    expect(a.logs()).not.toContain('communication failure');
+    expect(a.bridge.supervisor.accountsInFailure()).toEqual([]);
+
+    // B restarts (standby) and A takes delivery over: the failure is on record, nothing is raised again.
+    await b.stop();
+    b = await bridge('bridge-b2', stream);
+    a.bridge.cluster!.runtime.role.set('delivering');
+    await a.bridge.supervisor.settled();
+    expect(a.bridge.supervisor.accountsInFailure()).toEqual(['1234']);
+    await new Promise((r) => setTimeout(r, 2500)); // more than a window (2 s)
+    expect(published.withCode('YC')).toHaveLength(1);
+
+    // The panel reports to B (standby): A sees it in the bucket and sends the one restore.
+    await report(b, '0002');
+    await until(() => published.withCode('YK').length === 1, 10_000);
+    expect(a.logs()).toContain('supervision: 1234 communication restored');
+    expect(b.logs()).not.toContain('communication restored');
+    await a.bridge.supervisor.settled();
+    await new Promise((r) => setTimeout(r, 300));
+    expect(published.events.map((e) => e.body.payload.code)).toEqual(['YC', 'YK']);
+    expect(published.events.map((e) => [e.body.event_type, e.body.event_status])).toEqual([
+      ['trouble', 'active'],
+      ['trouble', 'inactive'],
+    ]);
+  }, 45_000);
+});

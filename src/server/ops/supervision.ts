@@ -321,6 +321,11 @@ export class Supervisor {
     return this.now().getTime();
   }
 
+  /** Still the instance that raises events (a role change waiting its turn already counts). */
+  private get raising(): boolean {
+    return this.leading && !this.stopped && (this.options.role?.delivering ?? true);
+  }
+
   /** Brings the tracks in line with the configuration. */
   private sync(at: number): void {
     const config = this.options.config();
@@ -649,7 +654,7 @@ export class Supervisor {
   ): Promise<boolean> {
     const { emit, metrics, logger } = this.options;
     for (;;) {
-      if (cancelled() || this.stopped || !this.leading) return false;
+      if (cancelled() || !this.raising) return false;
       let accepted = false;
       try {
         accepted = await emit(source(this.now()));
@@ -669,7 +674,7 @@ export class Supervisor {
    */
   private async persist<T>(what: string, ask: () => Promise<T>, record = false): Promise<T | null> {
     for (let failing = false; ; failing = true) {
-      if ((this.stopped || !this.leading) && (failing || !record)) return null;
+      if (!this.raising && (failing || !record)) return null;
       try {
         const answer = await ask();
         if (failing) this.options.logger.info({ ...this.store.where }, `supervision: could ${what} again`);

@@ -11,6 +11,7 @@ import { createLogger } from '../../../src/log.js';
 import { mapFrame, type SourceFrame } from '../../../src/mapper/index.js';
 import { validatePartnerEvent } from '../../../src/sink/partner-event-schema.js';
 import { BridgeMetrics } from '../../../src/server/ops/metrics.js';
+import { ClusterRole } from '../../../src/sink/cluster/role.js';
 import {
   defaultSupervisionStatePath,
   SUPERVISION_TOKEN,
@@ -85,7 +86,12 @@ interface Harness {
   setConfig: (c: BridgeConfig) => void;
 }
 
-function makeSupervisor(config: BridgeConfig, clock: FakeClock, statePath = join(dir, 'state', 'supervision.json')): Harness {
+function makeSupervisor(
+  config: BridgeConfig,
+  clock: FakeClock,
+  statePath = join(dir, 'state', 'supervision.json'),
+  role?: ClusterRole,
+): Harness {
   let current = config;
   const emitted: SourceFrame[] = [];
   const accept = { value: true };
@@ -112,6 +118,7 @@ function makeSupervisor(config: BridgeConfig, clock: FakeClock, statePath = join
     now: clock.now,
     timers: clock,
     retryMs: 30_000,
+    ...(role ? { role } : {}),
   });
   return {
     supervisor,
@@ -543,6 +550,48 @@ describe('Supervisor', () => {
     await clock.advance(10 * WINDOW_MS);
     await h.supervisor.settled();
     expect(h.emitted).toHaveLength(2);
+    await h.supervisor.stop();
+  });
+
+  it('with a cluster role only the delivering instance raises: standby records, delivering gets a full window, standby again stops', async () => {
+    const config = makeConfig({ accounts: { '1234': { locationId: 'LOC-1', cameraId: 'CAM-1' } } });
+    const clock = new FakeClock(T0);
+    const role = new ClusterRole();
+    const h = makeSupervisor(config, clock, join(dir, 'supervision.json'), role);
+    await h.supervisor.start();
+    h.supervisor.activity('1234', '10.0.0.5:1', 'tcp', clock.now());
+    await clock.advance(10 * WINDOW_MS);
+    await h.supervisor.settled();
+    expect(h.emitted).toHaveLength(0);
+    expect(h.supervisor.status('1234')).toMatchObject({ lastSeen: new Date(T0), inFailure: false });
+
+    role.set('delivering');
+    await h.supervisor.settled();
+    await clock.advance(WINDOW_MS - 1000);
+    await h.supervisor.settled();
+    expect(h.emitted).toHaveLength(0);
+    await clock.advance(1000);
+    await h.supervisor.settled();
+    expect(h.emitted.map((s) => s.data)).toEqual([`supervision|fail|${new Date(T0).toISOString()}`]);
+    expect(h.supervisor.accountsInFailure()).toEqual(['1234']);
+
+    // Standby again: the panel's return is recorded, the restore is the delivering instance's to send.
+    role.set('standby');
+    await h.supervisor.settled();
+    expect(h.supervisor.accountsInFailure()).toEqual([]);
+    h.supervisor.activity('1234', '10.0.0.5:2', 'tcp', clock.now());
+    await clock.advance(10 * WINDOW_MS);
+    await h.supervisor.settled();
+    expect(h.emitted).toHaveLength(1);
+
+    // Delivering once more: the failure on record is taken over and ended by the frame seen meanwhile.
+    role.set('delivering');
+    await h.supervisor.settled();
+    expect(h.emitted.map((s) => s.data)).toEqual([
+      `supervision|fail|${new Date(T0).toISOString()}`,
+      `supervision|restore|${new Date(T0).toISOString()}`,
+    ]);
+    expect(bodyOf(h.emitted[1]!, config)).toMatchObject({ event_type: 'trouble', event_status: 'inactive' });
     await h.supervisor.stop();
   });
 

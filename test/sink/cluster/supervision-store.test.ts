@@ -4,7 +4,9 @@
  */
 import { describe, expect, it } from 'vitest';
 import { createLogger } from '../../../src/log.js';
+import { frameEventId } from '../../../src/mapper/index.js';
 import { buildRequest } from '../../../src/protocols/dc09/index.js';
+import { SUPERVISION_TOKEN } from '../../../src/server/ops/supervision.js';
 import type { FailureRecord } from '../../../src/server/ops/supervision-store.js';
 import { KvSupervisionStore } from '../../../src/sink/cluster/supervision-store.js';
 import { until } from '../../e2e/api-harness.js';
@@ -15,10 +17,10 @@ const suite = clusterSuite();
 
 const silent = createLogger({ level: 'silent' });
 
-/** A bridge on `stream` whose account 1234 must report every 1 s (+ 1 s grace). */
-const bridge = (instance: string, stream: string) =>
+/** A bridge on `stream` whose account 1234 must report every `intervalSeconds` (+ 1 s grace). */
+const bridge = (instance: string, stream: string, intervalSeconds = 1) =>
   suite.bridge(instance, stream, {
-    accounts: { '1234': { locationId: 'LOC', cameraId: 'cam', supervision: { intervalSeconds: 1, graceSeconds: 1 } } },
+    accounts: { '1234': { locationId: 'LOC', cameraId: 'cam', supervision: { intervalSeconds, graceSeconds: 1 } } },
   });
 
 const linkTest = (sequence: string) =>
@@ -114,10 +116,44 @@ describe('supervision across two bridges', () => {
     expect(b.logs()).not.toContain('communication restored');
     await a.bridge.supervisor.settled();
     await new Promise((r) => setTimeout(r, 300));
-    expect(published.events.map((e) => e.body.payload.code)).toEqual(['YC', 'YK']);
-    expect(published.events.map((e) => [e.body.event_type, e.body.event_status])).toEqual([
-      ['trouble', 'active'],
-      ['trouble', 'inactive'],
+    // (A new silence of a full window after the restore is a new outage: only what came before it counts here.)
+    const outage = published.events.slice(0, published.events.findIndex((e) => e.body.payload.code === 'YK') + 1);
+    expect(outage.map((e) => [e.body.payload.code, e.body.event_type, e.body.event_status])).toEqual([
+      ['YC', 'trouble', 'active'],
+      ['YK', 'trouble', 'inactive'],
     ]);
+    expect(published.withCode('YK')).toHaveLength(1);
   }, 45_000);
+
+  it('a bridge that starts delivering finishes what another left unfinished, with the very same events', async () => {
+    const stream = 'SUPADOPT';
+    const lastSeen = Date.now() - 60_000;
+    const idOf = (data: string, at: number) =>
+      frameEventId({ account: '1234', token: SUPERVISION_TOKEN, data, timestamp: new Date(at), receivedAt: new Date() }, 0);
+    let a = await bridge('bridge-a', stream, 60);
+    const published = await suite.watch(stream);
+    const standby = await bridge('bridge-z', stream, 60);
+    const elsewhere = new KvSupervisionStore(standby.bridge.cluster!.runtime.stores, { logger: silent, instance: 'gone' });
+    // An instance declared the failure and died before its event was known to be stored.
+    await elsewhere.claimFailure('1234', failure(lastSeen));
+    a.bridge.cluster!.runtime.role.set('delivering');
+    await until(() => published.withCode('YC').length === 1);
+    const failId = idOf(`supervision|fail|${new Date(lastSeen).toISOString()}`, lastSeen);
+    expect(published.withCode('YC')[0]!.msgId).toBe(failId);
+    await a.bridge.supervisor.settled();
+    const reported = (await elsewhere.load()).get('1234')!.failure!;
+    expect(reported.phase).toBe('reported');
+
+    // Another instance claimed the restore and died: the next delivering bridge sends that restore.
+    const returned = { at: lastSeen + 30_000, peer: '127.0.0.1:4000', transport: 'udp' as const };
+    await a.stop();
+    expect(await elsewhere.claimRestore('1234', reported, returned)).toBe(true);
+    a = await bridge('bridge-a2', stream, 60);
+    a.bridge.cluster!.runtime.role.set('delivering');
+    await until(() => published.withCode('YK').length === 1);
+    expect(published.withCode('YK')[0]!.msgId).toBe(idOf(`supervision|restore|${new Date(lastSeen).toISOString()}`, returned.at));
+    await a.bridge.supervisor.settled();
+    expect((await elsewhere.load()).get('1234')?.failure ?? null).toBeNull();
+    expect(published.events.map((e) => e.body.payload.code)).toEqual(['YC', 'YK']);
+  }, 30_000);
 });

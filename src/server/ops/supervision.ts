@@ -17,8 +17,8 @@
  *   instance records the frames it receives and only the delivering instance runs the timers and raises failures and
  *   restores (docs/cluster.md §7). An instance that starts delivering gives every account one full window.
  * - Event ids: the synthetic frame's `data` is `supervision|fail|<last seen ISO>` (or `…|restore|…`) and its
- *   timestamp is the last-seen time (restore: the time of the frame that ended the failure), so the mapper's
- *   deterministic id of one failure is the same across retries and restarts. For these events the payload's
+ *   timestamp is the last-seen time (never seen: the declaration time; restore: the time of the frame that ended the
+ *   failure), so the mapper's deterministic id of one failure is the same across retries and restarts. For these events the payload's
  *   `panelTime` is therefore the last-seen time; `event_time` is when the failure was declared (or ended).
  * - An event the durable log refuses (outbox full, …) is retried every `retryMs`. If the panel comes back before the
  *   failure event was accepted, the failure is dropped and no restore is sent.
@@ -590,7 +590,8 @@ export class Supervisor {
           account: track.account,
           code: 'YC',
           data: `supervision|fail|${failure.lastSeen === null ? 'never' : iso(failure.lastSeen)}`,
-          idTime: failure.lastSeen === null ? null : new Date(failure.lastSeen),
+          // Never seen: the declaration time, kept in the store, gives the same id to every offer of this failure.
+          idTime: new Date(failure.lastSeen ?? failure.declaredAt),
           occurredAt: new Date(failure.declaredAt),
           receivedAt,
           peer: failure.peer,

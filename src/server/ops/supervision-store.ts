@@ -172,9 +172,9 @@ export class FileSupervisionStore implements SupervisionStore {
     this.markDirty();
   }
 
-  async failureDropped(): Promise<void> {}
+  async failureDropped(_account: string, _failure: FailureRecord): Promise<void> {}
 
-  async claimRestore(): Promise<boolean> {
+  async claimRestore(_account: string, _failure: FailureRecord, _returned: Arrival): Promise<boolean> {
     return true;
   }
 

@@ -59,7 +59,7 @@ export interface DuplicateFilterOptions {
 }
 
 /** What a frame without a timestamp is compared by across instances. */
-export const contentDigest = (content: string): string => createHash('sha256').update(content, 'utf8').digest('base64url').slice(0, 22);
+const contentDigest = (content: string): string => createHash('sha256').update(content, 'utf8').digest('base64url').slice(0, 22);
 
 export class DuplicateFilter {
   private readonly entries = new Map<string, Entry>();
@@ -96,8 +96,16 @@ export class DuplicateFilter {
     }
     const windowMs = this.options.windowMs();
     if (windowMs <= 0) return accept();
-    const outcome = shared ? this.acceptUnlessSharedCopy(shared, frame.account, content, nowMs, windowMs, localCopy, accept) : accept();
-    const entry: Entry = { expires: nowMs + windowMs, content, accepted: outcome.then((r) => (r === 'duplicate' ? 'accepted' : r)) };
+    let accepted: Promise<AcceptResult>;
+    let outcome: Promise<AcceptResult | 'duplicate'>;
+    if (shared) {
+      outcome = this.acceptUnlessSharedCopy(shared, frame.account, content, nowMs, windowMs, localCopy, accept);
+      // A copy of another instance's frame counts as accepted for copies that wait on it here.
+      accepted = outcome.then((r) => (r === 'duplicate' ? 'accepted' : r));
+    } else {
+      outcome = accepted = accept();
+    }
+    const entry: Entry = { expires: nowMs + windowMs, content, accepted };
     if (previous) this.entries.delete(key); // re-inserted at the end: insertion order is expiry order
     this.entries.set(key, entry);
     if (this.entries.size > this.maxKeys) this.entries.delete(this.entries.keys().next().value!);

@@ -18,8 +18,9 @@
  *   restores (docs/cluster.md §7). An instance that starts delivering gives every account one full window.
  * - Event ids: the synthetic frame's `data` is `supervision|fail|<last seen ISO>` (or `…|restore|…`) and its
  *   timestamp is the last-seen time (never seen: the declaration time; restore: the time of the frame that ended the
- *   failure), so the mapper's deterministic id of one failure is the same across retries and restarts. For these events the payload's
- *   `panelTime` is therefore the last-seen time; `event_time` is when the failure was declared (or ended).
+ *   failure), so the mapper's deterministic id of one failure is the same across retries, restarts and instances.
+ *   For these events the payload's `panelTime` is therefore the last-seen time; `event_time` is when the failure was
+ *   declared (or ended).
  * - An event the durable log refuses (outbox full, …) is retried every `retryMs`. If the panel comes back before the
  *   failure event was accepted, the failure is dropped and no restore is sent.
  */

@@ -138,24 +138,19 @@ export class KvSupervisionStore implements SupervisionStore {
   }
 
   async failureReported(account: string, failure: FailureRecord): Promise<void> {
-    await this.change(account, 'record the reported failure', (revision) =>
-      this.kv.update(stateKey('fail', account), this.encodeFailure(account, failure), revision),
-    );
+    await this.advance(account, failure, 'record the reported failure', 'declared');
   }
 
   async failureDropped(account: string): Promise<void> {
-    await this.remove(account, 'drop the failure');
+    await this.advance(account, null, 'drop the failure', 'declared');
   }
 
   async claimRestore(account: string, failure: FailureRecord, returned: Arrival): Promise<boolean> {
-    const restoring: FailureRecord = { ...failure, phase: 'restoring', returned };
-    return this.change(account, 'claim the restore', (revision) =>
-      this.kv.update(stateKey('fail', account), this.encodeFailure(account, restoring), revision),
-    );
+    return this.advance(account, { ...failure, phase: 'restoring', returned }, 'claim the restore', 'reported');
   }
 
   async restored(account: string): Promise<void> {
-    await this.remove(account, 'record the restore');
+    await this.advance(account, null, 'record the restore', 'restoring');
   }
 
   /** Shared state is not forgotten when this instance's configuration drops an account: others may still have it. */
@@ -216,31 +211,33 @@ export class KvSupervisionStore implements SupervisionStore {
     void write.finally(() => this.writing.delete(write));
   }
 
-  /** A revision-checked change of the account's `fail` key; false when another instance changed it meanwhile. */
-  private async change(account: string, what: string, write: (revision: number) => Promise<number>): Promise<boolean> {
-    let revision = this.revisions.get(account);
-    if (revision === undefined) {
-      const entry = await this.kv.get(stateKey('fail', account));
-      if (entry?.operation === 'PUT') revision = entry.revision;
-    }
-    try {
-      if (revision !== undefined) {
-        this.revisions.set(account, await write(revision));
-        return true;
+  /**
+   * Moves the account's failure on from phase `from` (to `next`, or deleted when null), with a revision check: a
+   * failure moves only forward (declared, reported, restoring, gone), so when another instance moved it first, or it
+   * is in another phase, this instance leaves it to that instance and answers false.
+   */
+  private async advance(account: string, next: FailureRecord | null, what: string, from: FailureRecord['phase']): Promise<boolean> {
+    const key = stateKey('fail', account);
+    for (let attempt = 0; attempt < 3; attempt++) {
+      let revision = this.revisions.get(account);
+      if (revision === undefined) {
+        const entry = await this.kv.get(key);
+        if (entry === null || decodeFailure(entryObject(entry))?.failure.phase !== from) break;
+        revision = entry.revision;
       }
-    } catch (err) {
-      if (!isWrongRevision(err)) throw err;
-      this.revisions.delete(account);
+      try {
+        if (next) this.revisions.set(account, await this.kv.update(key, this.encodeFailure(account, next), revision));
+        else {
+          await this.kv.delete(key, { previousSeq: revision });
+          this.revisions.delete(account);
+        }
+        return true;
+      } catch (err) {
+        if (!isWrongRevision(err)) throw err;
+        this.revisions.delete(account); // read the key again: who moved it, and where to
+      }
     }
-    this.options.logger.warn({ account }, `supervision: did not ${what}: another instance changed this failure meanwhile`);
+    this.options.logger.info({ account }, `supervision: did not ${what}: another instance carries this failure on`);
     return false;
-  }
-
-  private async remove(account: string, what: string): Promise<void> {
-    const removed = await this.change(account, what, async (revision) => {
-      await this.kv.delete(stateKey('fail', account), { previousSeq: revision });
-      return 0;
-    });
-    if (removed) this.revisions.delete(account);
   }
 }

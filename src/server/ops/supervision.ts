@@ -216,19 +216,27 @@ export class Supervisor {
     this.sync(this.nowMs());
   }
 
-  /** Reads the state and arms the timers (in cluster mode: once delivering). Frames seen before this call count. */
+  /**
+   * Reads the state and arms the timers (in cluster mode: once delivering). Frames seen before this call count. A
+   * store that does not answer does not stop the bridge: it starts without the state and reads it again to deliver.
+   */
   async start(): Promise<void> {
     if (this.started) return;
-    const records = await this.store.load();
+    const records = await this.store.load().catch((err: unknown) => {
+      this.options.logger.error({ ...this.store.where, err: errorMessage(err) }, 'supervision: state unreadable at start');
+      return null;
+    });
     this.started = true;
-    this.leading = this.options.role?.delivering ?? true;
+    const delivering = this.options.role?.delivering ?? true;
+    this.leading = delivering && records !== null;
     this.options.role?.onChange((role) => this.follow(role === 'delivering'));
-    this.adoptAll(records, this.nowMs());
+    this.adoptAll(records ?? new Map(), this.nowMs());
     if (this.leading) await this.followOthers();
+    else if (delivering) this.follow(true);
     this.updateGauges();
     const supervised = [...this.tracks.values()].filter((t) => t.settings).length;
     this.options.logger.info(
-      { ...this.store.where, supervised, inFailure: this.countDown(), ...(this.options.role ? { raisesFailures: this.leading } : {}) },
+      { ...this.store.where, supervised, inFailure: this.countDown(), ...(this.options.role ? { raisesFailures: delivering } : {}) },
       'supervision started',
     );
   }

@@ -11,6 +11,7 @@ import { createLogger } from '../../../src/log.js';
 import { mapFrame, type SourceFrame } from '../../../src/mapper/index.js';
 import { validatePartnerEvent } from '../../../src/sink/partner-event-schema.js';
 import { BridgeMetrics } from '../../../src/server/ops/metrics.js';
+import { FileSupervisionStore, type SupervisionStore } from '../../../src/server/ops/supervision-store.js';
 import { ClusterRole } from '../../../src/sink/cluster/role.js';
 import {
   defaultSupervisionStatePath,
@@ -593,6 +594,73 @@ describe('Supervisor', () => {
     ]);
     expect(bodyOf(h.emitted[1]!, config)).toMatchObject({ event_type: 'trouble', event_status: 'inactive' });
     await h.supervisor.stop();
+  });
+
+  it('starts when its store cannot be read, and reads it again before it raises anything', async () => {
+    const statePath = join(dir, 'supervision.json');
+    const failedAt = new Date(T0 - 3600_000).toISOString();
+    await writeFile(
+      statePath,
+      JSON.stringify({
+        version: 1,
+        savedAt: failedAt,
+        accounts: {
+          '1234': { lastSeen: failedAt, peer: '10.0.0.5:1', transport: 'tcp', failure: { lastSeen: failedAt, declaredAt: failedAt } },
+        },
+      }),
+    );
+    const clock = new FakeClock(T0);
+    const h = makeSupervisor(makeConfig(), clock);
+    const file = new FileSupervisionStore({
+      path: statePath,
+      logger: createLogger({ level: 'silent' }),
+      timers: clock,
+      now: clock.now,
+      debounceMs: 1000,
+    });
+    let unreadable = true;
+    // The store's first read fails (a state bucket that does not answer yet); everything else is the file store.
+    const store = new Proxy(file, {
+      get(target, name) {
+        if (name === 'load' && unreadable) {
+          unreadable = false;
+          return () => Promise.reject(new Error('no answer'));
+        }
+        const value: unknown = Reflect.get(target, name, target);
+        return typeof value === 'function' ? value.bind(target) : value;
+      },
+    }) as SupervisionStore;
+    const emitted: SourceFrame[] = [];
+    let logText = '';
+    const supervisor = new Supervisor({
+      config: () => makeConfig(),
+      store,
+      emit: async (source) => {
+        emitted.push(source);
+        return true;
+      },
+      logger: createLogger({
+        level: 'info',
+        destination: new Writable({
+          write(chunk, _e, cb) {
+            logText += chunk.toString();
+            cb();
+          },
+        }),
+      }),
+      metrics: h.metrics,
+      now: clock.now,
+      timers: clock,
+    });
+    await supervisor.start();
+    await supervisor.settled();
+    expect(logText).toContain('supervision: state unreadable at start');
+    // Read on the second attempt: the failure on record is known, so no second failure after a window.
+    expect(supervisor.accountsInFailure()).toEqual(['1234']);
+    await clock.advance(WINDOW_MS);
+    await supervisor.settled();
+    expect(emitted).toEqual([]);
+    await supervisor.stop();
   });
 
   it('puts the state file in the outbox directory, else next to the config file', () => {

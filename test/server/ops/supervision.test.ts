@@ -144,6 +144,15 @@ function bodyOf(source: SourceFrame, config: BridgeConfig) {
   return first.body;
 }
 
+/** A state file where account 1234 was last seen an hour before T0 and its failure is on record; the time, as ISO. */
+async function writeFailedState(statePath: string): Promise<string> {
+  const failedAt = new Date(T0 - 3600_000).toISOString();
+  const failure = { lastSeen: failedAt, declaredAt: failedAt };
+  const accounts = { '1234': { lastSeen: failedAt, peer: '10.0.0.5:1', transport: 'tcp', failure } };
+  await writeFile(statePath, JSON.stringify({ version: 1, savedAt: failedAt, accounts }));
+  return failedAt;
+}
+
 async function gauge(metrics: BridgeMetrics, name: 'supervisedAccounts' | 'accountsInFailure'): Promise<number> {
   return (await metrics[name].get()).values[0]?.value ?? 0;
 }
@@ -440,17 +449,7 @@ describe('Supervisor', () => {
 
   it('restores at start when a frame arrived before start() for an account on record as failed', async () => {
     const statePath = join(dir, 'supervision.json');
-    const failedAt = new Date(T0 - 3600_000).toISOString();
-    await writeFile(
-      statePath,
-      JSON.stringify({
-        version: 1,
-        savedAt: failedAt,
-        accounts: {
-          '1234': { lastSeen: failedAt, peer: '10.0.0.5:1', transport: 'tcp', failure: { lastSeen: failedAt, declaredAt: failedAt } },
-        },
-      }),
-    );
+    const failedAt = await writeFailedState(statePath);
     const config = makeConfig({ accounts: { '1234': { locationId: 'LOC-1', cameraId: 'CAM-1' } } });
     const clock = new FakeClock(T0);
     const h = makeSupervisor(config, clock, statePath);
@@ -598,17 +597,7 @@ describe('Supervisor', () => {
 
   it('starts when its store cannot be read, and reads it again before it raises anything', async () => {
     const statePath = join(dir, 'supervision.json');
-    const failedAt = new Date(T0 - 3600_000).toISOString();
-    await writeFile(
-      statePath,
-      JSON.stringify({
-        version: 1,
-        savedAt: failedAt,
-        accounts: {
-          '1234': { lastSeen: failedAt, peer: '10.0.0.5:1', transport: 'tcp', failure: { lastSeen: failedAt, declaredAt: failedAt } },
-        },
-      }),
-    );
+    await writeFailedState(statePath);
     const clock = new FakeClock(T0);
     const h = makeSupervisor(makeConfig(), clock);
     const file = new FileSupervisionStore({

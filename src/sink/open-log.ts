@@ -26,7 +26,11 @@ export interface OpenedLog {
 /** Opens the log that delivers to `sink`; close the sink after the log. */
 export async function openLog(config: BridgeConfig, sink: Sink, logger: Logger): Promise<OpenedLog> {
   if (config.cluster) {
-    const cluster = await openClusterLog(config.cluster, { logger, duplicateWindowSeconds: config.receiver.duplicateWindowSeconds });
+    const cluster = await openClusterLog(config.cluster, {
+      logger,
+      duplicateWindowSeconds: config.receiver.duplicateWindowSeconds,
+      accounts: () => config.accounts,
+    });
     return { log: cluster, outbox: null, cluster };
   }
   if (config.outbox) {

@@ -42,12 +42,20 @@ export interface NatsCluster {
   stop(): Promise<void>;
 }
 
-function configFor(node: NatsNode, all: readonly NatsNode[], storeDir: string): string {
+export interface NatsOptions {
+  /** Clients must authenticate: with this user and password, or this token. */
+  authorization?: { user: string; password: string } | { token: string };
+}
+
+function configFor(node: NatsNode, all: readonly NatsNode[], storeDir: string, options: NatsOptions): string {
   const lines = [
     `server_name: ${node.name}`,
     `listen: 127.0.0.1:${node.clientPort}`,
     `jetstream { store_dir: "${storeDir}", max_memory_store: 64MB, max_file_store: 2GB }`,
   ];
+  const auth = options.authorization;
+  if (auth)
+    lines.push(`authorization { ${'token' in auth ? `token: "${auth.token}"` : `user: "${auth.user}", password: "${auth.password}"`} }`);
   if (all.length > 1) {
     const routes = all.filter((n) => n !== node).map((n) => `nats-route://127.0.0.1:${n.clusterPort}`);
     lines.push(`cluster { name: alarm-test, listen: 127.0.0.1:${node.clusterPort}, no_advertise: true, routes: [${routes.join(', ')}] }`);
@@ -65,7 +73,7 @@ async function waitForPort(node: NatsNode, timeoutMs: number): Promise<void> {
 }
 
 /** Starts `size` nodes (1 or 3) and waits until every one is ready for clients. */
-export async function startNatsCluster(size: 1 | 3 = 3): Promise<NatsCluster> {
+export async function startNatsCluster(size: 1 | 3 = 3, options: NatsOptions = {}): Promise<NatsCluster> {
   const binary = natsServerBinary();
   const dir = await mkdtemp(join(tmpdir(), 'alarm-bridge-nats-'));
   const nodes: NatsNode[] = [];
@@ -78,7 +86,7 @@ export async function startNatsCluster(size: 1 | 3 = 3): Promise<NatsCluster> {
     const store = join(dir, node.name);
     await mkdir(store, { recursive: true });
     const config = join(dir, `${node.name}.conf`);
-    await writeFile(config, configFor(node, nodes, store));
+    await writeFile(config, configFor(node, nodes, store, options));
     node.output = '';
     const child = spawn(binary, ['-c', config], { stdio: ['ignore', 'pipe', 'pipe'] });
     node.process = child;

@@ -3,6 +3,8 @@ import type { BridgeConfig, ListenerConfig } from '../../config/types.js';
 import type { Logger } from '../../log.js';
 import { listenFailure } from '../../startup-error.js';
 import type { ClusterLog } from '../../sink/cluster/cluster-log.js';
+import { KvLastFrames } from '../../sink/cluster/last-frames.js';
+import { KvSupervisionStore } from '../../sink/cluster/supervision-store.js';
 import type { DurableLog } from '../../sink/durable-log.js';
 import { createFileSink } from '../../sink/file-sink.js';
 import { openLog, type OpenedLog } from '../../sink/open-log.js';
@@ -10,6 +12,7 @@ import type { Outbox } from '../../sink/outbox/index.js';
 import { createPartnerApiSink } from '../../sink/partner-api/sink.js';
 import type { DeliveryOutcome, Sink } from '../../sink/types.js';
 import type { ActivityObserver } from '../ops/activity.js';
+import { watchClusterMetrics } from '../ops/cluster-metrics.js';
 import { BridgeMetrics } from '../ops/metrics.js';
 import { Pipeline, type Peer } from '../pipeline/pipeline.js';
 import { startGalaxyListener } from '../sources/galaxy-tcp.js';
@@ -119,6 +122,8 @@ export async function startBridge(config: BridgeConfig, options: BridgeOptions):
     supervisor.activity(account, `${peer.address}:${peer.port}`, peer.transport, at);
     options.onPanelActivity?.(account, peer, at);
   };
+  // Cluster mode: the duplicate rule and supervision share their state through the state bucket (docs/cluster.md §4, docs/cluster.md §7).
+  const shared = cluster?.runtime;
   const pipeline = new Pipeline({
     config,
     log,
@@ -127,21 +132,28 @@ export async function startBridge(config: BridgeConfig, options: BridgeOptions):
     onPanelActivity,
     ...(options.now ? { now: options.now } : {}),
     ...(options.activity ? { activity: options.activity } : {}),
+    ...(shared ? { lastFrames: new KvLastFrames(shared.stores, logger) } : {}),
   });
   const supervisor = new Supervisor({
     config: () => pipeline.currentConfig,
-    statePath: options.supervisionStatePath ?? defaultSupervisionStatePath(config),
+    ...(shared
+      ? { store: new KvSupervisionStore(shared.stores, { logger, instance: shared.config.instance }), role: shared.role }
+      : { statePath: options.supervisionStatePath ?? defaultSupervisionStatePath(config) }),
     emit: (source) => pipeline.acceptSource(source, source.token),
     logger,
     metrics,
     ...(options.now ? { now: options.now } : {}),
   });
   await supervisor.start();
+  // Cluster mode: stored snapshot references resolve against the accounts in force (a reload applies); gauges.
+  cluster?.followAccounts(() => pipeline.currentConfig.accounts);
+  const stopClusterMetrics = cluster ? watchClusterMetrics(cluster, metrics) : null;
   /** Listeners first (nothing new comes in, frames in flight are answered), then supervision, the log, the sink. */
   const shutdown = async () => {
     await Promise.allSettled(listeners.map((l) => l.listener.close()));
     await supervisor.stop();
     if (outboxGauges) clearInterval(outboxGauges);
+    stopClusterMetrics?.();
     await log.close();
     await sink?.close();
   };

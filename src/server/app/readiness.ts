@@ -1,7 +1,11 @@
-/** `/readyz`: listeners bound, outbox writable and accepting, last delivery and token exchange not failing. */
+/**
+ * `/readyz`: listeners bound, outbox writable and accepting (or, in cluster mode, NATS connected and the events stream
+ * with a quorum), last delivery and token exchange not failing.
+ */
 import { access, constants } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { BridgeConfig } from '../../config/types.js';
+import type { ClusterLog } from '../../sink/cluster/cluster-log.js';
 import { QUARANTINE_DIR, type JournalDamageReport, type OutboxDamageReport } from '../../sink/outbox/index.js';
 import type { Readiness, ReadinessCheck } from '../ops/status-types.js';
 import type { DeliveryHealth, RunningBridge } from './bridge.js';
@@ -34,6 +38,30 @@ export function journalDamageCheck(damage: JournalDamageReport & Partial<OutboxD
   return { ok: true, degraded: true, detail: parts.join('; ') };
 }
 
+/**
+ * Cluster mode (docs/cluster.md §9): `nats` and `stream` fail while frames would be NAKed (disconnected, or the
+ * stream without a quorum of current copies); `role` and `pending` inform.
+ */
+export function clusterChecks(cluster: ClusterLog): Record<string, ReadinessCheck> {
+  const { connected, server, stream, publishProblem } = cluster.health();
+  const copies = `${stream.current}/${stream.replicas} copies current`;
+  const streamDetail = !connected
+    ? 'not reachable: NATS disconnected'
+    : !stream.reachable
+      ? `not reachable: ${stream.error ?? 'no answer'}`
+      : `leader ${stream.leader ?? '(none)'}, ${copies}, ${stream.quorum ? 'quorum' : 'no quorum'}`;
+  const { depth, oldestAgeSeconds } = cluster.status();
+  return {
+    nats: { ok: connected, detail: connected ? `connected to ${server ?? 'a server'}` : 'disconnected (reconnecting)' },
+    stream: {
+      ok: connected && stream.reachable && stream.quorum,
+      detail: publishProblem === null ? streamDetail : `${streamDetail}; last publish: ${publishProblem}`,
+    },
+    role: { ok: true, detail: `${cluster.runtime.config.instance} ${cluster.runtime.role.current}` },
+    pending: { ok: true, detail: depth > 0 ? `${depth} event(s), oldest ${Math.round(oldestAgeSeconds)} s` : '0 events' },
+  };
+}
+
 export async function readiness(config: BridgeConfig, bridge: RunningBridge): Promise<Readiness> {
   const checks: Record<string, ReadinessCheck> = {
     listeners: { ok: bridge.listeners.length > 0, detail: `${bridge.listeners.length} bound` },
@@ -48,6 +76,7 @@ export async function readiness(config: BridgeConfig, bridge: RunningBridge): Pr
     const journal = journalDamageCheck(damage, config.outbox.dir);
     if (journal) checks.journal = journal;
   }
+  if (bridge.cluster) Object.assign(checks, clusterChecks(bridge.cluster));
   const { lastDelivery, lastToken } = bridge.health;
   if (lastDelivery) checks.delivery = deliveryCheck(lastDelivery);
   if (lastToken) checks.token = { ok: lastToken.ok, detail: `${lastToken.ok ? 'obtained' : 'failed'} at ${lastToken.at}` };

@@ -1,7 +1,8 @@
 /**
  * The operator console on the status server: static pages (`/`, `/console/*`, plain HTML/CSS/ES modules read from
  * `console/` beside this module's source) and the JSON they use:
- * - `GET /api/overview`: listeners, the last hour per minute, replies by kind, outbox, last delivery, token, readiness;
+ * - `GET /api/overview`: listeners, the last hour per minute, replies by kind, outbox (or, in cluster mode, this
+ *   instance, its role and the stream backlog), last delivery, token, readiness;
  * - `GET /api/accounts`, `GET /api/accounts/<account>` (recent events, raw frames decoded as `decode` shows them);
  * - `GET /api/events`: Server-Sent Events of mapped events and rejections;
  * - `GET /api/dead-letters`, `POST /api/dead-letters/retry|discard` (`{ "ids": [...] }`, the functions behind
@@ -34,7 +35,7 @@ import type { ConsoleRoutes, OutboxAction, Readiness } from './status-types.js';
 
 export interface ConsoleDeps {
   activity: ActivityRecorder;
-  bridge: Pick<RunningBridge, 'pipeline' | 'outbox' | 'health' | 'supervisor' | 'metrics' | 'listeners'>;
+  bridge: Pick<RunningBridge, 'pipeline' | 'outbox' | 'cluster' | 'health' | 'supervisor' | 'metrics' | 'listeners'>;
   readiness: () => Promise<Readiness>;
   /** Dead-letter retry and discard (with an outbox). */
   actions?: { retry: OutboxAction; discard: OutboxAction } | undefined;
@@ -181,6 +182,7 @@ export function createConsole(deps: ConsoleDeps): ConsoleRoutes {
       ready = { ready: false, checks: { readiness: { ok: false, detail: describeError(err) } } };
     }
     const outbox = bridge.outbox?.status() ?? null;
+    const cluster = bridge.cluster;
     const last = bridge.health.lastDelivery;
     return {
       now: now().toISOString(),
@@ -200,6 +202,13 @@ export function createConsole(deps: ConsoleDeps): ConsoleRoutes {
         deadLetters: outbox.deadLetters,
         state: outbox.state,
         inFlight: outbox.inFlight,
+      },
+      cluster: cluster && {
+        instance: cluster.runtime.config.instance,
+        role: cluster.runtime.role.current,
+        connected: cluster.runtime.connection.connected,
+        pending: cluster.status().depth,
+        oldestAgeSeconds: cluster.status().oldestAgeSeconds,
       },
       lastDelivery: last && { outcome: last.outcome.kind, ...deliveryCheck(last), at: new Date(last.atMs).toISOString() },
       token: bridge.health.lastToken,

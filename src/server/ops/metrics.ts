@@ -125,4 +125,31 @@ export class BridgeMetrics {
     labelNames: ['kind', 'result'] as const,
     registers: [this.registry],
   });
+  readonly clusterPublish = new Histogram({
+    name: 'alarm_bridge_cluster_publish_seconds',
+    help: "Cluster mode: time from publishing a frame's events to JetStream acknowledging every one of them",
+    buckets: [0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+    registers: [this.registry],
+  });
+  readonly clusterPending = new Gauge({
+    name: 'alarm_bridge_cluster_pending',
+    help: 'Cluster mode: events in the events stream not yet finally delivered, discarded or dead-lettered',
+    registers: [this.registry],
+  });
+  readonly clusterRole = new Gauge({
+    name: 'alarm_bridge_cluster_role',
+    help: "Cluster mode: 1 for this instance's role (delivering or standby), 0 for the other",
+    labelNames: ['role'] as const,
+    registers: [this.registry],
+  });
+  readonly clusterLeaseChanges = new Counter({
+    name: 'alarm_bridge_cluster_lease_changes_total',
+    help: "Cluster mode: changes of this instance's role (the delivery lease taken or lost)",
+    registers: [this.registry],
+  });
+  readonly clusterConnected = new Gauge({
+    name: 'alarm_bridge_cluster_connected',
+    help: 'Cluster mode: 1 while connected to a NATS server, else 0',
+    registers: [this.registry],
+  });
 }

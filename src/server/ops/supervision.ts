@@ -12,18 +12,18 @@
  * - Start-up grace: no account is declared failed before one full window (interval + grace) has passed since the
  *   supervisor started (or since the account became supervised through a reload). A panel cannot be blamed for not
  *   reporting while the bridge was not listening, and its next periodic report may be up to one interval away.
- * - State: last seen (time, peer, transport) and the failure that was reported but not yet restored are kept in a
- *   JSON file, written atomically (temp file + rename), at most once per `saveDebounceMs` and on `stop()`.
- *   A failure is only recorded once the durable log took its event; one that was declared but not accepted before a
- *   crash is declared again after the start-up grace (same deterministic event id, see below).
+ * - State: last seen (time, peer, transport) and the failure that was declared and not yet restored are kept in a
+ *   `SupervisionStore` (supervision-store.ts): a JSON file, or in cluster mode the shared state bucket, where every
+ *   instance records the frames it receives and only the delivering instance runs the timers and raises failures and
+ *   restores (docs/cluster.md §7). An instance that starts delivering gives every account one full window.
  * - Event ids: the synthetic frame's `data` is `supervision|fail|<last seen ISO>` (or `…|restore|…`) and its
- *   timestamp is the last-seen time (restore: the time of the frame that ended the failure), so the mapper's
- *   deterministic id of one failure is the same across retries and restarts. For these events the payload's
- *   `panelTime` is therefore the last-seen time; `event_time` is when the failure was declared (or ended).
+ *   timestamp is the last-seen time (never seen: the declaration time; restore: the time of the frame that ended the
+ *   failure), so the mapper's deterministic id of one failure is the same across retries, restarts and instances.
+ *   For these events the payload's `panelTime` is therefore the last-seen time; `event_time` is when the failure was
+ *   declared (or ended).
  * - An event the durable log refuses (outbox full, …) is retried every `retryMs`. If the panel comes back before the
  *   failure event was accepted, the failure is dropped and no restore is sent.
  */
-import { mkdir, open, readFile, rename } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import type { BridgeConfig, SupervisionConfig } from '../../config/types.js';
 import { errorMessage, type Logger } from '../../log.js';
@@ -31,50 +31,49 @@ import type { SourceFrame } from '../../mapper/frame.js';
 import type { SiaEvent } from '../../protocols/events.js';
 import { lookupSiaCode } from '../../protocols/sia/codes.js';
 import type { BridgeMetrics } from './metrics.js';
+import {
+  FileSupervisionStore,
+  type AccountRecord,
+  type Arrival,
+  type FailureRecord,
+  type SupervisionStore,
+  type SupervisionTransport,
+  type SupervisorTimers,
+} from './supervision-store.js';
 
-export type SupervisionTransport = 'tcp' | 'udp';
+export type { SupervisionTransport, SupervisorTimers } from './supervision-store.js';
 
-/** Timer functions (injectable for tests). Handles are opaque. */
-export interface SupervisorTimers {
-  setTimeout(callback: () => void, ms: number): unknown;
-  clearTimeout(handle: unknown): void;
+/** Which instance supervises (cluster mode): the delivering one (docs/cluster.md §7). `ClusterRole` is one. */
+export interface SupervisionRole {
+  readonly delivering: boolean;
+  onChange(listener: (role: 'delivering' | 'standby') => void): void;
 }
 
 export interface SupervisorOptions {
   /** The current configuration (read again on `reconfigure()`). */
   config: () => Pick<BridgeConfig, 'accounts' | 'receiver'>;
-  /** JSON state file (see `defaultSupervisionStatePath`). */
-  statePath: string;
+  /** JSON state file (see `defaultSupervisionStatePath`), used when no `store` is given. */
+  statePath?: string;
+  /** Where the state lives (cluster mode: the state bucket); default a `FileSupervisionStore` at `statePath`. */
+  store?: SupervisionStore;
+  /** Cluster mode: timers run and events are raised only while this instance delivers. Default: always. */
+  role?: SupervisionRole;
   /** Maps and accepts a synthetic frame (the bridge passes `pipeline.acceptSource`); true once accepted. */
   emit: (source: SourceFrame) => Promise<boolean>;
   logger: Logger;
   metrics: BridgeMetrics;
   now?: () => Date;
   timers?: SupervisorTimers;
-  /** Delay before offering a refused event again. Default 30 s. */
+  /** Delay before offering a refused event again (or asking a store that did not answer). Default 30 s. */
   retryMs?: number;
-  /** At most one state write per this many ms. Default 1 s. */
+  /** At most one state file write per this many ms. Default 1 s. */
   saveDebounceMs?: number;
 }
 
 /** Token of the synthetic frames (goes into the event id and the payload's `token`). */
 export const SUPERVISION_TOKEN = 'SUPERVISION';
 
-const STATE_VERSION = 1;
 const MAX_TIMER_MS = 2_147_483_647;
-
-/** A failure whose event was accepted and that has not been restored yet. */
-interface ReportedFailure {
-  /** Last frame before the failure (ms), null when the account was never seen. */
-  lastSeen: number | null;
-  declaredAt: number;
-}
-
-interface Arrival {
-  at: number;
-  peer: string;
-  transport: SupervisionTransport;
-}
 
 interface FailJob {
   /** Set when the panel came back (or supervision ended) before the event was accepted. */
@@ -91,29 +90,15 @@ interface Track {
   transport: SupervisionTransport | null;
   /** Start of the current supervision (start-up or the reload that added the account). */
   supervisedSince: number;
-  /** Seen by `activity()` since this process started (takes precedence over the state file). */
-  seenLive: boolean;
   /** Declared failed and waiting for a frame. */
   down: boolean;
-  reported: ReportedFailure | null;
+  /** The failure on record (declared, reported or being restored), null when there is none. */
+  reported: FailureRecord | null;
   failJob: FailJob | null;
   timer: unknown;
   timerDue: number;
   /** This account's emissions, one after the other (a restore never overtakes its failure). */
   queue: Promise<void>;
-}
-
-interface StateEntry {
-  lastSeen: string | null;
-  peer: string | null;
-  transport: SupervisionTransport | null;
-  failure: { lastSeen: string | null; declaredAt: string } | null;
-}
-
-interface StateFile {
-  version: number;
-  savedAt: string;
-  accounts: Record<string, StateEntry>;
 }
 
 const defaultTimers: SupervisorTimers = {
@@ -144,12 +129,6 @@ export function supervisionFor(config: Pick<BridgeConfig, 'accounts' | 'receiver
 const windowMs = (s: SupervisionConfig) => (s.intervalSeconds + s.graceSeconds) * 1000;
 const iso = (ms: number) => new Date(ms).toISOString();
 const seconds = (ms: number) => Math.max(0, Math.round(ms / 1000));
-
-function parseTime(value: unknown): number | null {
-  if (typeof value !== 'string') return null;
-  const ms = Date.parse(value);
-  return Number.isFinite(ms) ? ms : null;
-}
 
 function siaEvent(code: 'YC' | 'YK', text: string): SiaEvent {
   const info = lookupSiaCode(code);
@@ -209,42 +188,57 @@ export class Supervisor {
   private readonly timers: SupervisorTimers;
   private readonly now: () => Date;
   private readonly retryMs: number;
-  private readonly saveDebounceMs: number;
+  private readonly store: SupervisionStore;
   private readonly sleeps = new Set<{ handle: unknown; wake: () => void }>();
   private started = false;
   private stopped = false;
-  private dirty = false;
-  private saveFailing = false;
-  private saveTimer: unknown = null;
-  private saving: Promise<void> = Promise.resolve();
+  /** Runs the timers and raises events: always in one process; in cluster mode while delivering. */
+  private leading = false;
+  private unfollow: (() => void) | null = null;
+  /** Role changes, one after the other. */
+  private leadership: Promise<void> = Promise.resolve();
   private stopping: Promise<void> | null = null;
 
   constructor(private readonly options: SupervisorOptions) {
     this.timers = options.timers ?? defaultTimers;
     this.now = options.now ?? (() => new Date());
     this.retryMs = options.retryMs ?? 30_000;
-    this.saveDebounceMs = options.saveDebounceMs ?? 1000;
+    if (!options.store && options.statePath === undefined) throw new Error('Supervisor: give a store or a statePath');
+    this.store =
+      options.store ??
+      new FileSupervisionStore({
+        path: options.statePath!,
+        logger: options.logger,
+        timers: this.timers,
+        now: this.now,
+        debounceMs: options.saveDebounceMs ?? 1000,
+      });
     this.sync(this.nowMs());
   }
 
-  /** Reads the state file and arms the timers. Frames seen before this call count. */
+  /**
+   * Reads the state and arms the timers (in cluster mode: once delivering). Frames seen before this call count. A
+   * store that does not answer does not stop the bridge: it starts without the state and reads it again to deliver.
+   */
   async start(): Promise<void> {
     if (this.started) return;
-    const state = await this.load();
-    const startedAt = this.nowMs();
+    const records = await this.store.load().catch((err: unknown) => {
+      this.options.logger.error({ ...this.store.where, err: errorMessage(err) }, 'supervision: state unreadable at start');
+      return null;
+    });
     this.started = true;
-    for (const [account, entry] of Object.entries(state)) {
-      const track = this.tracks.get(account);
-      if (track) this.restore(track, entry);
-    }
-    for (const track of this.tracks.values()) {
-      track.supervisedSince = startedAt;
-      this.arm(track);
-    }
+    const delivering = this.options.role?.delivering ?? true;
+    this.leading = delivering && records !== null;
+    this.options.role?.onChange((role) => this.follow(role === 'delivering'));
+    this.adoptAll(records ?? new Map(), this.nowMs());
+    if (this.leading) await this.followOthers();
+    else if (delivering) this.follow(true);
     this.updateGauges();
-    if (this.dirty) this.markDirty();
     const supervised = [...this.tracks.values()].filter((t) => t.settings).length;
-    this.options.logger.info({ statePath: this.options.statePath, supervised, inFailure: this.countDown() }, 'supervision started');
+    this.options.logger.info(
+      { ...this.store.where, supervised, inFailure: this.countDown(), ...(this.options.role ? { raisesFailures: delivering } : {}) },
+      'supervision started',
+    );
   }
 
   /**
@@ -261,28 +255,8 @@ export class Supervisor {
       track.peer = peer;
       track.transport = transport;
     }
-    track.seenLive = true;
-    this.markDirty();
-    if (!track.down) {
-      this.arm(track);
-      return;
-    }
-    track.down = false;
-    this.updateGauges();
-    const arrival: Arrival = { at: atMs, peer, transport };
-    const job = track.failJob;
-    if (job) {
-      // The failure event was not accepted yet: drop it; a restore follows only if it is accepted after all.
-      job.cancelled = true;
-      job.returned = arrival;
-      this.options.logger.info(
-        { account: track.account, peer, transport },
-        'supervision: panel reported again before its failure event was accepted; no failure is sent',
-      );
-    } else if (track.reported) {
-      this.enqueueRestore(track, track.reported, arrival);
-    }
-    this.arm(track);
+    this.store.seen(track.account, { at: atMs, peer, transport });
+    this.reported(track, { at: atMs, peer, transport });
   }
 
   /** Re-reads which accounts are supervised and with what window (SIGHUP). Failures in progress are kept. */
@@ -290,7 +264,6 @@ export class Supervisor {
     if (this.stopped) return;
     this.sync(this.nowMs());
     this.updateGauges();
-    this.markDirty();
   }
 
   /** Accounts currently in communication failure (declared, not yet back). */
@@ -320,37 +293,33 @@ export class Supervisor {
     };
   }
 
-  /** Resolves once no emission is in progress (an emission waiting to retry keeps it pending). */
+  /** Resolves once no role change and no emission is in progress (an emission waiting to retry keeps it pending). */
   async settled(): Promise<void> {
     for (;;) {
+      const leadership = this.leadership;
+      await leadership;
       const queues = [...this.tracks.values()].map((t) => t.queue);
       await Promise.all(queues);
-      if ([...this.tracks.values()].every((t, i) => t.queue === queues[i])) return;
+      if (this.leadership === leadership && [...this.tracks.values()].every((t, i) => t.queue === queues[i])) return;
     }
   }
 
-  /** Writes the state file now if anything changed. */
-  async flush(): Promise<void> {
-    if (this.saveTimer !== null) {
-      this.timers.clearTimeout(this.saveTimer);
-      this.saveTimer = null;
-    }
-    this.saving = this.saving.then(() => this.save());
-    await this.saving;
+  /** Writes the state now if anything changed. */
+  flush(): Promise<void> {
+    return this.store.flush();
   }
 
   /** Stops the timers, abandons retries (they are redone after the next start), writes the state. */
   stop(): Promise<void> {
     this.stopping ??= (async () => {
       this.stopped = true;
+      this.unfollow?.();
+      this.unfollow = null;
       for (const track of this.tracks.values()) this.disarm(track);
-      for (const sleep of this.sleeps) {
-        this.timers.clearTimeout(sleep.handle);
-        sleep.wake();
-      }
-      this.sleeps.clear();
+      this.wakeSleepers();
+      await this.leadership;
       await Promise.allSettled([...this.tracks.values()].map((t) => t.queue));
-      await this.flush();
+      await this.store.close();
     })();
     return this.stopping;
   }
@@ -359,6 +328,11 @@ export class Supervisor {
 
   private nowMs(): number {
     return this.now().getTime();
+  }
+
+  /** Still the instance that raises events (a role change waiting its turn already counts). */
+  private get raising(): boolean {
+    return this.leading && !this.stopped && (this.options.role?.delivering ?? true);
   }
 
   /** Brings the tracks in line with the configuration. */
@@ -375,7 +349,6 @@ export class Supervisor {
           peer: null,
           transport: null,
           supervisedSince: at,
-          seenLive: false,
           down: false,
           reported: null,
           failJob: null,
@@ -395,6 +368,7 @@ export class Supervisor {
       if (config.accounts[account]) continue;
       this.unsupervise(track);
       this.tracks.delete(account);
+      this.store.forget(account);
     }
   }
 
@@ -408,23 +382,137 @@ export class Supervisor {
     track.down = track.reported !== null;
   }
 
-  private restore(track: Track, entry: StateEntry): void {
-    const lastSeen = parseTime(entry.lastSeen);
-    if (lastSeen !== null && (track.lastSeen === null || lastSeen > track.lastSeen)) {
-      track.lastSeen = lastSeen;
-      track.peer = entry.peer;
-      track.transport = entry.transport;
+  /** A frame from the account (this instance's or, in cluster mode, another's): restarts its window or ends its failure. */
+  private reported(track: Track, arrival: Arrival): void {
+    if (!this.leading) return;
+    if (!track.down) {
+      this.arm(track);
+      return;
     }
-    if (!entry.failure) return;
-    const declaredAt = parseTime(entry.failure.declaredAt);
-    if (declaredAt === null) return;
-    track.reported = { lastSeen: parseTime(entry.failure.lastSeen), declaredAt };
-    if (track.seenLive && track.settings && track.lastSeen !== null && track.peer !== null && track.transport !== null) {
-      // A frame arrived between construction and start: the failure already ended.
-      this.enqueueRestore(track, track.reported, { at: track.lastSeen, peer: track.peer, transport: track.transport });
-    } else {
-      track.down = true;
+    track.down = false;
+    this.updateGauges();
+    const job = track.failJob;
+    if (job) {
+      // The failure event was not accepted yet: drop it; a restore follows only if it is accepted after all.
+      job.cancelled = true;
+      job.returned = arrival;
+      this.options.logger.info(
+        { account: track.account, peer: arrival.peer, transport: arrival.transport },
+        'supervision: panel reported again before its failure event was accepted; no failure is sent',
+      );
+    } else if (track.reported) {
+      this.enqueueRestore(track, track.reported, arrival);
     }
+    this.arm(track);
+  }
+
+  /** A frame another instance recorded (cluster mode): counts when it is newer than what this instance knows. */
+  private othersSighting(account: string, arrival: Arrival): void {
+    const track = this.tracks.get(account.toUpperCase());
+    if (this.stopped || !track?.settings || (track.lastSeen !== null && arrival.at <= track.lastSeen)) return;
+    track.lastSeen = arrival.at;
+    track.peer = arrival.peer;
+    track.transport = arrival.transport;
+    this.reported(track, arrival);
+  }
+
+  /**
+   * Takes the stored state over (at start, or when this instance starts delivering): last-seen times, and failures
+   * on record, finishing what another instance (or an earlier run) left unfinished with the same events.
+   */
+  private adoptAll(records: Map<string, AccountRecord>, since: number): void {
+    for (const [account, record] of records) {
+      const track = this.tracks.get(account);
+      if (!track) {
+        this.store.forget(account);
+        continue;
+      }
+      const seen = record.seen;
+      if (seen !== null && (track.lastSeen === null || seen.at > track.lastSeen)) {
+        track.lastSeen = seen.at;
+        track.peer = seen.peer;
+        track.transport = seen.transport;
+      }
+      if (record.failure && this.leading) this.adoptFailure(track, record.failure);
+    }
+    for (const track of this.tracks.values()) {
+      track.supervisedSince = since;
+      this.arm(track);
+    }
+  }
+
+  private adoptFailure(track: Track, failure: FailureRecord): void {
+    track.reported = failure;
+    if (failure.phase === 'restoring' && failure.returned) {
+      this.enqueueRestore(track, failure, failure.returned, true);
+      return;
+    }
+    // A frame after the failure's last one (here, or recorded by another instance) has ended it already.
+    const { lastSeen, peer, transport } = track;
+    const back =
+      lastSeen !== null && peer !== null && transport !== null && lastSeen > (failure.lastSeen ?? Number.NEGATIVE_INFINITY)
+        ? { at: lastSeen, peer, transport }
+        : null;
+    if (failure.phase === 'declared') {
+      // Its event may be stored already: offered again (same event id), then restored if the panel is back.
+      track.down = back === null;
+      this.raise(track, failure, true, back);
+      return;
+    }
+    track.down = true;
+    if (back) this.reported(track, back);
+  }
+
+  /** Cluster mode: the role changed. Delivering: read the shared state and run; standby: stop raising. */
+  private follow(delivering: boolean): void {
+    this.leadership = this.leadership
+      .then(() => (delivering ? this.lead() : this.standDown()))
+      .catch((err: unknown) => this.options.logger.error({ err: errorMessage(err) }, 'supervision: role change failed'));
+  }
+
+  private async lead(): Promise<void> {
+    if (this.leading || this.stopped) return;
+    this.leading = true;
+    const since = this.nowMs();
+    for (const track of this.tracks.values()) track.supervisedSince = since;
+    // Others' frames from now on first, then what is on record: nothing falls between the two.
+    await this.followOthers();
+    const records = await this.persist('read the state', () => this.store.load());
+    if (records === null) return;
+    this.adoptAll(records, since);
+    this.updateGauges();
+    this.options.logger.info(
+      { ...this.store.where, inFailure: this.countDown() },
+      'supervision: this instance delivers now and raises communication failures (every account gets one full window)',
+    );
+  }
+
+  private standDown(): void {
+    if (!this.leading) return;
+    this.leading = false;
+    this.unfollow?.();
+    this.unfollow = null;
+    for (const track of this.tracks.values()) {
+      this.disarm(track);
+      // What is unfinished stays on record for the delivering instance, which finishes it with the same events.
+      if (track.failJob) track.failJob.cancelled = true;
+      track.failJob = null;
+      track.down = false;
+      track.reported = null;
+    }
+    this.wakeSleepers();
+    this.updateGauges();
+    this.options.logger.info('supervision: this instance is standby; the delivering instance raises communication failures');
+  }
+
+  private async followOthers(): Promise<void> {
+    if (!this.store.follow || this.unfollow) return;
+    const stop = await this.persist('follow the other instances', () =>
+      this.store.follow!((account, arrival) => this.othersSighting(account, arrival)),
+    );
+    if (stop === null) return;
+    if (this.leading && !this.stopped) this.unfollow = stop;
+    else stop();
   }
 
   private deadline(track: Track, settings: SupervisionConfig): number {
@@ -432,7 +520,7 @@ export class Supervisor {
   }
 
   private arm(track: Track): void {
-    if (!this.started || this.stopped || !track.settings || track.down) return;
+    if (!this.started || this.stopped || !this.leading || !track.settings || track.down) return;
     const due = this.deadline(track, track.settings);
     // A timer that fires earlier re-arms itself for the later deadline: activity never has to clear timers.
     if (track.timer !== null && track.timerDue <= due) return;
@@ -452,7 +540,7 @@ export class Supervisor {
   }
 
   private check(track: Track): void {
-    if (this.stopped || !track.settings || track.down || this.tracks.get(track.account) !== track) return;
+    if (this.stopped || !this.leading || !track.settings || track.down || this.tracks.get(track.account) !== track) return;
     const now = this.nowMs();
     if (now < this.deadline(track, track.settings)) {
       this.arm(track);
@@ -460,49 +548,79 @@ export class Supervisor {
     }
     track.down = true;
     this.updateGauges();
-    const job: FailJob = { cancelled: false, returned: null };
-    track.failJob = job;
-    const snapshot = { lastSeen: track.lastSeen, peer: track.peer, transport: track.transport, declaredAt: now };
-    const silentFor = seconds(now - (snapshot.lastSeen ?? track.supervisedSince));
-    const lastSeenText =
-      snapshot.lastSeen === null
-        ? `never seen since supervision started ${iso(track.supervisedSince)}`
-        : `last seen ${iso(snapshot.lastSeen)} from ${snapshot.peer ?? 'unknown peer'} over ${snapshot.transport ?? 'unknown transport'}`;
-    const text = `communication failure: no report for ${silentFor} s (${lastSeenText})`;
+    const failure: FailureRecord = {
+      lastSeen: track.lastSeen,
+      peer: track.peer,
+      transport: track.transport,
+      declaredAt: now,
+      phase: 'declared',
+      returned: null,
+    };
     this.options.logger.warn(
       {
         account: track.account,
-        lastSeen: snapshot.lastSeen === null ? null : iso(snapshot.lastSeen),
-        peer: snapshot.peer,
-        transport: snapshot.transport,
-        silentSeconds: silentFor,
+        lastSeen: failure.lastSeen === null ? null : iso(failure.lastSeen),
+        peer: failure.peer,
+        transport: failure.transport,
+        silentSeconds: seconds(now - (failure.lastSeen ?? track.supervisedSince)),
       },
-      `supervision: ${track.account} ${text}`,
+      `supervision: ${track.account} ${this.failureText(track, failure)}`,
     );
-    const source = (receivedAt: Date) =>
-      syntheticFrame({
-        account: track.account,
-        code: 'YC',
-        data: `supervision|fail|${snapshot.lastSeen === null ? 'never' : iso(snapshot.lastSeen)}`,
-        idTime: snapshot.lastSeen === null ? null : new Date(snapshot.lastSeen),
-        occurredAt: new Date(snapshot.declaredAt),
-        receivedAt,
-        peer: snapshot.peer,
-        transport: snapshot.transport,
-        text,
-      });
+    this.raise(track, failure, false);
+  }
+
+  private failureText(track: Track, failure: FailureRecord): string {
+    const silentFor = seconds(failure.declaredAt - (failure.lastSeen ?? track.supervisedSince));
+    const lastSeenText =
+      failure.lastSeen === null
+        ? `never seen since supervision started ${iso(track.supervisedSince)}`
+        : `last seen ${iso(failure.lastSeen)} from ${failure.peer ?? 'unknown peer'} over ${failure.transport ?? 'unknown transport'}`;
+    return `communication failure: no report for ${silentFor} s (${lastSeenText})`;
+  }
+
+  /**
+   * Offers the failure event until accepted, after claiming the failure in the store (unless `claimed`: taken over
+   * from the store); records it as reported once accepted.
+   */
+  private raise(track: Track, declared: FailureRecord, claimed: boolean, returned: Arrival | null = null): void {
+    const job: FailJob = { cancelled: false, returned };
+    track.failJob = job;
+    const text = this.failureText(track, declared);
     this.enqueue(track, async () => {
+      const failure = claimed ? declared : await this.persist('claim the failure', () => this.store.claimFailure(track.account, declared));
+      if (failure === null || failure !== declared) {
+        if (track.failJob === job) track.failJob = null;
+        // Another instance declared this failure first: finish it as it stands on record.
+        if (failure !== null && !job.cancelled) this.adoptFailure(track, failure);
+        return;
+      }
+      const source = (receivedAt: Date) =>
+        syntheticFrame({
+          account: track.account,
+          code: 'YC',
+          data: `supervision|fail|${failure.lastSeen === null ? 'never' : iso(failure.lastSeen)}`,
+          // Never seen: the declaration time, kept in the store, gives the same id to every offer of this failure.
+          idTime: new Date(failure.lastSeen ?? failure.declaredAt),
+          occurredAt: new Date(failure.declaredAt),
+          receivedAt,
+          peer: failure.peer,
+          transport: failure.transport,
+          text,
+        });
       const accepted = await this.deliver(track.account, 'fail', source, () => job.cancelled);
       if (track.failJob === job) track.failJob = null;
-      if (!accepted) return;
-      const failure: ReportedFailure = { lastSeen: snapshot.lastSeen, declaredAt: snapshot.declaredAt };
-      track.reported = failure;
-      this.markDirty();
-      if (job.returned) this.enqueueRestore(track, failure, job.returned);
+      if (!accepted) {
+        if (job.returned) await this.persist('drop the failure', () => this.store.failureDropped(track.account, failure), true);
+        return;
+      }
+      const reported: FailureRecord = { ...failure, phase: 'reported' };
+      track.reported = reported;
+      await this.persist('record the failure', () => this.store.failureReported(track.account, reported), true);
+      if (job.returned) this.enqueueRestore(track, reported, job.returned);
     });
   }
 
-  private enqueueRestore(track: Track, failure: ReportedFailure, arrival: Arrival): void {
+  private enqueueRestore(track: Track, failure: FailureRecord, arrival: Arrival, claimed = false): void {
     const since = failure.lastSeen ?? failure.declaredAt;
     const text = `communication restored: report after ${seconds(arrival.at - since)} s of silence (from ${arrival.peer} over ${arrival.transport})`;
     this.options.logger.info(
@@ -522,10 +640,11 @@ export class Supervisor {
         text,
       });
     this.enqueue(track, async () => {
+      if (!claimed && !(await this.persist('claim the restore', () => this.store.claimRestore(track.account, failure, arrival)))) return;
       const accepted = await this.deliver(track.account, 'restore', source, () => false);
       if (accepted && track.reported === failure) {
         track.reported = null;
-        this.markDirty();
+        await this.persist('record the restore', () => this.store.restored(track.account, failure), true);
       }
     });
   }
@@ -536,7 +655,7 @@ export class Supervisor {
     });
   }
 
-  /** Offers the event until accepted; false when given up (cancelled or stopping). */
+  /** Offers the event until accepted; false when given up (cancelled, stopping, or no longer delivering). */
   private async deliver(
     account: string,
     kind: 'fail' | 'restore',
@@ -545,7 +664,7 @@ export class Supervisor {
   ): Promise<boolean> {
     const { emit, metrics, logger } = this.options;
     for (;;) {
-      if (cancelled() || this.stopped) return false;
+      if (cancelled() || !this.raising) return false;
       let accepted = false;
       try {
         accepted = await emit(source(this.now()));
@@ -556,6 +675,28 @@ export class Supervisor {
       if (accepted) return true;
       logger.warn({ account, kind, retryInSeconds: this.retryMs / 1000 }, 'supervision: event not accepted; retrying');
       await this.sleep(this.retryMs);
+    }
+  }
+
+  /**
+   * Asks the store until it answers; null when given up. A claim (or a read) is given up when this instance stops or
+   * no longer delivers; a record of what happened (`record`) is still tried once then, so the next instance finds it.
+   */
+  private async persist<T>(what: string, ask: () => Promise<T>, record = false): Promise<T | null> {
+    for (let failing = false; ; failing = true) {
+      if (!this.raising && (failing || !record)) return null;
+      try {
+        const answer = await ask();
+        if (failing) this.options.logger.info({ ...this.store.where }, `supervision: could ${what} again`);
+        return answer;
+      } catch (err) {
+        if (!failing)
+          this.options.logger.error(
+            { ...this.store.where, err: errorMessage(err), retryInSeconds: this.retryMs / 1000 },
+            `supervision: could not ${what}; retrying`,
+          );
+        await this.sleep(this.retryMs);
+      }
     }
   }
 
@@ -574,6 +715,14 @@ export class Supervisor {
     });
   }
 
+  private wakeSleepers(): void {
+    for (const sleep of this.sleeps) {
+      this.timers.clearTimeout(sleep.handle);
+      sleep.wake();
+    }
+    this.sleeps.clear();
+  }
+
   private countDown(): number {
     let n = 0;
     for (const t of this.tracks.values()) if (t.settings && t.down) n++;
@@ -585,106 +734,5 @@ export class Supervisor {
     for (const t of this.tracks.values()) if (t.settings) supervised++;
     this.options.metrics.supervisedAccounts.set(supervised);
     this.options.metrics.accountsInFailure.set(this.countDown());
-  }
-
-  // state file --------------------------------------------------------------------------------------------------
-
-  private markDirty(): void {
-    this.dirty = true;
-    if (this.saveTimer !== null || this.stopped || !this.started) return;
-    this.saveTimer = this.timers.setTimeout(() => {
-      this.saveTimer = null;
-      this.saving = this.saving.then(() => this.save());
-    }, this.saveDebounceMs);
-  }
-
-  private snapshot(): StateFile {
-    const accounts: Record<string, StateEntry> = {};
-    for (const t of this.tracks.values()) {
-      if (t.lastSeen === null && !t.reported) continue;
-      accounts[t.account] = {
-        lastSeen: t.lastSeen === null ? null : iso(t.lastSeen),
-        peer: t.peer,
-        transport: t.transport,
-        failure: t.reported
-          ? { lastSeen: t.reported.lastSeen === null ? null : iso(t.reported.lastSeen), declaredAt: iso(t.reported.declaredAt) }
-          : null,
-      };
-    }
-    return { version: STATE_VERSION, savedAt: iso(this.nowMs()), accounts };
-  }
-
-  private async save(): Promise<void> {
-    if (!this.dirty) return;
-    this.dirty = false;
-    const path = this.options.statePath;
-    const temp = `${path}.${process.pid}.tmp`;
-    try {
-      // Private like the outbox's files (issue #15): it names accounts and their panels' addresses.
-      await mkdir(dirname(path), { recursive: true, mode: 0o700 });
-      const handle = await open(temp, 'w', 0o600);
-      try {
-        await handle.writeFile(`${JSON.stringify(this.snapshot(), null, 1)}\n`, 'utf8');
-        await handle.datasync();
-      } finally {
-        await handle.close();
-      }
-      await rename(temp, path);
-      if (this.saveFailing) this.options.logger.info({ statePath: path }, 'supervision: state file written again');
-      this.saveFailing = false;
-    } catch (err) {
-      this.dirty = true;
-      // Logged when the failure starts, not on every retry (an unwritable path would flood the log once a second).
-      if (!this.saveFailing)
-        this.options.logger.error(
-          { statePath: path, err: errorMessage(err) },
-          'supervision: state file not written; retrying quietly until it works',
-        );
-      this.saveFailing = true;
-      this.markDirty();
-    }
-  }
-
-  private async load(): Promise<Record<string, StateEntry>> {
-    const path = this.options.statePath;
-    let text: string;
-    try {
-      text = await readFile(path, 'utf8');
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return {};
-      this.options.logger.warn(
-        { statePath: path, err: errorMessage(err) },
-        'supervision: state file unreadable; starting without last-seen times',
-      );
-      return {};
-    }
-    try {
-      const parsed = JSON.parse(text) as Partial<StateFile>;
-      if (parsed.version !== STATE_VERSION || typeof parsed.accounts !== 'object' || parsed.accounts === null)
-        throw new Error(`unsupported version ${String(parsed.version)}`);
-      const out: Record<string, StateEntry> = {};
-      for (const [account, raw] of Object.entries(parsed.accounts)) {
-        if (typeof raw !== 'object' || raw === null) continue;
-        const entry = raw as Partial<StateEntry>;
-        const transport = entry.transport === 'tcp' || entry.transport === 'udp' ? entry.transport : null;
-        const failure = entry.failure && typeof entry.failure === 'object' ? entry.failure : null;
-        out[account.toUpperCase()] = {
-          lastSeen: typeof entry.lastSeen === 'string' ? entry.lastSeen : null,
-          peer: typeof entry.peer === 'string' ? entry.peer : null,
-          transport,
-          failure:
-            failure && typeof failure.declaredAt === 'string'
-              ? { lastSeen: typeof failure.lastSeen === 'string' ? failure.lastSeen : null, declaredAt: failure.declaredAt }
-              : null,
-        };
-      }
-      return out;
-    } catch (err) {
-      this.options.logger.warn(
-        { statePath: path, err: errorMessage(err) },
-        'supervision: state file is not valid; starting without last-seen times',
-      );
-      return {};
-    }
   }
 }

@@ -16,7 +16,7 @@ import { accountDirectory, type AccountDirectory } from './policy.js';
 import { nakHint } from './nak-hints.js';
 import { RateLimitedWarn } from '../ops/rate-limited-log.js';
 import type { ActivityObserver } from '../ops/activity.js';
-import { DuplicateFilter, type AcceptResult } from './duplicates.js';
+import { DuplicateFilter, type AcceptResult, type LastFrameStore } from './duplicates.js';
 import { receiveDc09, receiveSurgard, type SurgardDecision } from './receive.js';
 import { noteChecksumMismatches } from '../ops/cid-checksum.js';
 
@@ -37,6 +37,8 @@ export interface PipelineDeps {
   onPanelActivity?: (account: string, peer: Peer, at: Date) => void;
   /** The operator console's recorder: told of each answered DC-09 frame and each mapped event. */
   activity?: ActivityObserver;
+  /** The accounts' last frames shared with other instances (cluster mode); default: this instance's memory alone. */
+  lastFrames?: LastFrameStore;
 }
 
 /** `rejections` metric reason for each refusal of the log (an unexpected error: `not-accepted`). */
@@ -46,6 +48,7 @@ const REFUSAL_REASONS: Readonly<Record<Refusal, string>> = {
   'queue-full': 'queue-full',
   'delivery-failed': 'not-accepted',
   'write-failed': 'not-accepted',
+  'store-unavailable': 'store-unavailable',
   closed: 'not-accepted',
 };
 
@@ -64,7 +67,7 @@ const MAX_WARNED_CODES = 10_000;
 export class Pipeline {
   private config: BridgeConfig;
   private directory: AccountDirectory;
-  private readonly duplicates = new DuplicateFilter({ windowMs: () => this.config.receiver.duplicateWindowSeconds * 1000 });
+  private readonly duplicates: DuplicateFilter;
   private readonly warned = new Set<string>();
   private readonly warn: RateLimitedWarn;
   private readonly now: () => Date;
@@ -74,6 +77,10 @@ export class Pipeline {
     this.directory = accountDirectory(deps.config);
     this.warn = new RateLimitedWarn(deps.logger);
     this.now = deps.now ?? (() => new Date());
+    this.duplicates = new DuplicateFilter({
+      windowMs: () => this.config.receiver.duplicateWindowSeconds * 1000,
+      ...(deps.lastFrames ? { lastFrames: deps.lastFrames } : {}),
+    });
   }
 
   /** Swaps in a new configuration (SIGHUP): accounts, keys and mapping; connections stay up. */

@@ -1,15 +1,22 @@
 /**
  * The durable log of cluster mode (docs/cluster.md §3): `append` publishes each event to the replicated events stream
  * with its event_id as the message id, and resolves once JetStream acknowledged every one of them (stored on a
- * quorum of `cluster.replicas`); a timeout, a lost quorum or an unreachable NATS is a refusal, so the frame is NAKed.
+ * quorum of `cluster.replicas`); a timeout, a lost quorum or an unreachable NATS is a `store-unavailable` refusal, so
+ * the frame is NAKed. While the connection is down a frame is refused at once; the client reconnects by itself and
+ * the next frame is published again.
  */
+import { performance } from 'node:perf_hooks';
+
 import type { ClusterConfig } from '../../config/types.js';
 import { describeError, type Logger } from '../../log.js';
-import { RefusalError, type DurableLog, type LogStatus } from '../durable-log.js';
+import { RefusalError, type DurableLog, type LogStatus, type Refusal } from '../durable-log.js';
 import { StartupError } from '../../startup-error.js';
 import type { OutgoingEvent } from '../types.js';
+import { StoreAvailability } from './availability.js';
 import { connectCluster, type ClusterConnection } from './connection.js';
+import { encodeEventMessage, type Accounts } from './event-message.js';
 import { ClusterRole } from './role.js';
+import { watchStream, type StreamHealth } from './stream-health.js';
 import { ensureClusterStores, type ClusterStores } from './streams.js';
 
 /** What the rest of the bridge sees of the cluster: the connection, the stores, this instance's settings. */
@@ -21,19 +28,38 @@ export interface ClusterRuntime {
   readonly role: ClusterRole;
 }
 
-export interface ClusterLog extends DurableLog {
-  readonly runtime: ClusterRuntime;
+/** What readiness and the metrics show of the cluster (docs/cluster.md §9). */
+export interface ClusterHealth {
+  /** The client holds a connection to a NATS server. */
+  connected: boolean;
+  /** The server it is connected to (host:port), or null. */
+  server: string | null;
+  /** The events stream as last looked at (at most a second ago). */
+  stream: StreamHealth;
+  /** What the last refused publish met, or null while publishes are stored. */
+  publishProblem: string | null;
 }
 
-/** The message stored for one event: what delivery needs, as JSON (docs/cluster.md §3). */
-export function encodeEvent(event: OutgoingEvent): Uint8Array {
-  return Buffer.from(JSON.stringify(event), 'utf8');
+export interface ClusterLog extends DurableLog {
+  readonly runtime: ClusterRuntime;
+  health(): ClusterHealth;
+  /** Calls `listener` with the seconds each accepted append waited for JetStream's acknowledgements. */
+  onPublished(listener: (seconds: number) => void): void;
+  /**
+   * The accounts in force: what a stored snapshot reference is resolved against at delivery
+   * (`decodeEventMessage(data, log.accounts())`, docs/cluster.md §3).
+   */
+  accounts(): Accounts;
+  /** Reads the accounts from `source` from now on (the bridge passes its pipeline's, so a reload applies). */
+  followAccounts(source: () => Accounts): void;
 }
 
 export interface OpenClusterLogOptions {
   logger: Logger;
   /** `receiver.duplicateWindowSeconds`: the stream's duplicate window is at least this (docs/cluster.md §4). */
   duplicateWindowSeconds: number;
+  /** The accounts of the configuration (until the bridge passes its own source with `followAccounts`). */
+  accounts?: () => Accounts;
   /** Default STORES_WAIT_MS. */
   storesWaitMs?: number;
 }
@@ -68,6 +94,43 @@ async function waitForStores(connection: ClusterConnection, config: ClusterConfi
   }
 }
 
+interface PublishFailure {
+  refusal: Refusal;
+  /** What happened, for the log line and the NAK's error (no secret in it). */
+  what: string;
+}
+
+const LOST = (err: Error) => `the NATS connection is lost (${describeError(err)})`;
+
+/** Errors (by name: the cause's when there is one, else the error's own) that mean the store did not answer, and how to say so. */
+const UNAVAILABLE: Readonly<Record<string, (err: Error, timeoutSeconds: number) => string>> = {
+  TimeoutError: (_err, timeoutSeconds) => `no acknowledgement within ${timeoutSeconds} s (no quorum, or the servers are overloaded)`,
+  NoResponders: () => 'no responders: no server stores the events stream',
+  JetStreamNotEnabled: () => 'no responders: no server stores the events stream',
+  ClosedConnectionError: LOST,
+  ConnectionError: LOST,
+  DrainingConnectionError: LOST,
+  // What remains of a request that failed without an answer: "connection disconnected", "connection closed".
+  RequestError: LOST,
+};
+
+/**
+ * Why a publish failed: the store did not answer (timeout, no responders, JetStream's 503, the connection lost) is
+ * `store-unavailable`; anything else, about the message itself, is `write-failed`.
+ */
+export function publishFailure(err: unknown, timeoutSeconds: number): PublishFailure {
+  if (!(err instanceof Error)) return { refusal: 'write-failed', what: describeError(err) };
+  const cause = err.cause instanceof Error ? err.cause : null;
+  const describe = UNAVAILABLE[(cause ?? err).name];
+  if (describe) return { refusal: 'store-unavailable', what: describe(cause ?? err, timeoutSeconds) };
+  if ((err as { status?: unknown }).status === 503) {
+    return { refusal: 'store-unavailable', what: `the stream is unavailable (503 ${describeError(err)})` };
+  }
+  return { refusal: 'write-failed', what: describeError(err) };
+}
+
+const NOT_CONNECTED: PublishFailure = { refusal: 'store-unavailable', what: 'NATS disconnected (the client is reconnecting)' };
+
 export async function openClusterLog(config: ClusterConfig, options: OpenClusterLogOptions): Promise<ClusterLog> {
   const { logger } = options;
   const connection = await connectCluster(config, logger);
@@ -78,26 +141,71 @@ export async function openClusterLog(config: ClusterConfig, options: OpenCluster
     await connection.close();
     throw err;
   }
+  let accounts = options.accounts ?? (() => ({}));
   const runtime: ClusterRuntime = { config, connection, stores, role: new ClusterRole() };
-  const timeout = config.publishTimeoutSeconds * 1000;
+  const stream = watchStream(connection, stores.names.events);
+  await stream.refresh();
+  const availability = new StoreAvailability(logger, config.nats.servers);
+  const timeoutSeconds = config.publishTimeoutSeconds;
+  const publishListeners: Array<(seconds: number) => void> = [];
   let closed = false;
-  const publish = (event: OutgoingEvent) =>
-    connection.js.publish(stores.names.eventSubject(event.account), encodeEvent(event), { msgID: event.body.event_id, timeout });
+  const refuse = (failure: PublishFailure): never => {
+    if (failure.refusal === 'store-unavailable') availability.refused(failure.what);
+    throw new RefusalError(failure.refusal, `the events stream did not store the events: ${failure.what}`);
+  };
   return {
     runtime,
     async append(events: readonly OutgoingEvent[]) {
       if (closed) throw new RefusalError('closed', 'the cluster log is closing');
+      if (events.length === 0) return;
+      if (!connection.connected) refuse(NOT_CONNECTED);
+      const acceptedAt = new Date().toISOString();
+      const inForce = accounts();
+      const started = performance.now();
       try {
-        await Promise.all(events.map(publish));
+        await Promise.all(
+          events.map((event) =>
+            connection.js.publish(stores.names.eventSubject(event.account), encodeEventMessage(event, acceptedAt, inForce), {
+              msgID: event.body.event_id,
+              timeout: timeoutSeconds * 1000,
+            }),
+          ),
+        );
       } catch (err) {
-        throw new RefusalError('write-failed', `the events stream did not store the events: ${describeError(err)}`);
+        refuse(publishFailure(err, timeoutSeconds));
       }
+      const seconds = (performance.now() - started) / 1000;
+      for (const listener of publishListeners) listener(seconds);
+      availability.stored();
     },
     status(): LogStatus {
-      return { depth: 0, oldestAgeSeconds: 0, state: closed ? 'closed' : 'running', inFlight: 0 };
+      const { pending, oldestMs } = stream.last;
+      return {
+        depth: pending,
+        oldestAgeSeconds: oldestMs === null ? 0 : Math.max(0, (Date.now() - oldestMs) / 1000),
+        state: closed ? 'closed' : 'running',
+        inFlight: 0,
+      };
+    },
+    health() {
+      const connected = connection.connected;
+      return {
+        connected,
+        server: connected ? connection.nc.getServer() : null,
+        stream: stream.last,
+        publishProblem: availability.unavailable,
+      };
+    },
+    onPublished(listener) {
+      publishListeners.push(listener);
+    },
+    accounts: () => accounts(),
+    followAccounts(source) {
+      accounts = source;
     },
     async close() {
       closed = true;
+      stream.stop();
       await connection.close();
     },
   };

@@ -9,7 +9,7 @@ import type { Kvm } from '@nats-io/kv';
 import type { ConnectionOptions, NatsConnection } from '@nats-io/transport-node';
 
 import type { ClusterConfig } from '../../config/types.js';
-import { describeError, type Logger } from '../../log.js';
+import { describeError, redactUrl, type Logger } from '../../log.js';
 import { StartupError } from '../../startup-error.js';
 
 export interface ClusterConnection {
@@ -59,12 +59,14 @@ export async function connectCluster(cluster: ClusterConfig, logger: Logger): Pr
     import('@nats-io/jetstream'),
     import('@nats-io/kv'),
   ]);
+  // A server URL may carry a user and password: logs and errors name only its scheme, host and port.
+  const servers = cluster.nats.servers.map(redactUrl);
   let nc: NatsConnection;
   try {
     nc = await connect(await natsOptions(cluster));
   } catch (err) {
     throw new StartupError(
-      `cluster.nats.servers: no NATS server answered at ${cluster.nats.servers.join(', ')} (${describeError(err)})`,
+      `cluster.nats.servers: no NATS server answered at ${servers.join(', ')} (${describeError(err)})`,
       'start the NATS servers, or correct cluster.nats.servers (and the credentials in cluster.nats) in the configuration',
     );
   }
@@ -83,7 +85,7 @@ export async function connectCluster(cluster: ClusterConfig, logger: Logger): Pr
   const js = jetstream(nc, { timeout: cluster.publishTimeoutSeconds * 1000 });
   // The JetStream API is checked by the stores' set-up, which waits for it (a fresh cluster elects its leader first).
   const jsm = await jetstreamManager(nc, { timeout: cluster.publishTimeoutSeconds * 1000, checkAPI: false });
-  logger.info({ servers: cluster.nats.servers, instance: cluster.instance }, 'NATS: connected');
+  logger.info({ servers, instance: cluster.instance }, 'NATS: connected');
   return {
     nc,
     js,

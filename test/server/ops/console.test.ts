@@ -13,6 +13,8 @@ import { buildRequest } from '../../../src/protocols/dc09/index.js';
 import { ActivityRecorder } from '../../../src/server/ops/activity.js';
 import { startTestBridge, TcpPanel, type TestBridge } from '../harness.js';
 import { until } from '../../e2e/api-harness.js';
+import { startNatsCluster } from '../../cluster/nats-servers.js';
+import { UNDELIVERABLE_SINK } from '../../cluster/undeliverable-sink.js';
 
 const KEY = 'a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8f90';
 let test: TestBridge | null = null;
@@ -198,4 +200,39 @@ describe('operator console routes', () => {
     // With credentials the Host header may be a DNS name (an operator's bookmark).
     expect(await code('/api/overview', { authorization: 'Bearer token-0123456789abcdef', host: 'bridge.example' })).toBe(200);
   });
+});
+
+describe('operator console in cluster mode', () => {
+  it('shows this instance, its role, the connection and the stream backlog, and the cluster readiness checks', async () => {
+    const nats = await startNatsCluster(1);
+    try {
+      test = await startTestBridge({
+        accounts: { '1234': { locationId: 'LOC-1', cameraId: 'CAM-1' } },
+        sink: UNDELIVERABLE_SINK,
+        http: { host: '127.0.0.1', port: 0 },
+        cluster: { nats: { servers: nats.urls, user: 'bridge', password: 'nats-secret-in-console' }, replicas: 1, instance: 'bridge-c' },
+      });
+      status = await startStatus(test.config, test.bridge, createLogger({ level: 'silent' }));
+      await send(test.bridge.port('tcp'), frame('1234', '0001', '#1234|NBA1'));
+      const get = async () => (await request(`http://127.0.0.1:${status!.port}/api/overview`)).body.text();
+      await until(async () => JSON.parse(await get()).cluster.pending === 1, 5000);
+      const text = await get();
+      const overview = JSON.parse(text);
+      expect(overview.cluster).toMatchObject({
+        instance: 'bridge-c',
+        role: expect.stringMatching(/^(standby|delivering)$/),
+        connected: true,
+        pending: 1,
+      });
+      expect(overview.outbox).toBeNull();
+      expect(Object.keys(overview.checks)).toEqual(expect.arrayContaining(['nats', 'stream', 'role', 'pending']));
+      expect(text).not.toContain('nats-secret-in-console');
+    } finally {
+      await status?.close();
+      await test?.stop();
+      status = null;
+      test = null;
+      await nats.stop();
+    }
+  }, 30_000);
 });

@@ -11,6 +11,8 @@ import { createLogger } from '../../../src/log.js';
 import { mapFrame, type SourceFrame } from '../../../src/mapper/index.js';
 import { validatePartnerEvent } from '../../../src/sink/partner-event-schema.js';
 import { BridgeMetrics } from '../../../src/server/ops/metrics.js';
+import { FileSupervisionStore, type SupervisionStore } from '../../../src/server/ops/supervision-store.js';
+import { ClusterRole } from '../../../src/sink/cluster/role.js';
 import {
   defaultSupervisionStatePath,
   SUPERVISION_TOKEN,
@@ -85,7 +87,12 @@ interface Harness {
   setConfig: (c: BridgeConfig) => void;
 }
 
-function makeSupervisor(config: BridgeConfig, clock: FakeClock, statePath = join(dir, 'state', 'supervision.json')): Harness {
+function makeSupervisor(
+  config: BridgeConfig,
+  clock: FakeClock,
+  statePath = join(dir, 'state', 'supervision.json'),
+  role?: ClusterRole,
+): Harness {
   let current = config;
   const emitted: SourceFrame[] = [];
   const accept = { value: true };
@@ -112,6 +119,7 @@ function makeSupervisor(config: BridgeConfig, clock: FakeClock, statePath = join
     now: clock.now,
     timers: clock,
     retryMs: 30_000,
+    ...(role ? { role } : {}),
   });
   return {
     supervisor,
@@ -134,6 +142,15 @@ function bodyOf(source: SourceFrame, config: BridgeConfig) {
   if (!first?.forwarded) throw new Error(`not forwarded: ${JSON.stringify(first)}`);
   expect(validatePartnerEvent(first.body).ok).toBe(true);
   return first.body;
+}
+
+/** A state file where account 1234 was last seen an hour before T0 and its failure is on record; the time, as ISO. */
+async function writeFailedState(statePath: string): Promise<string> {
+  const failedAt = new Date(T0 - 3600_000).toISOString();
+  const failure = { lastSeen: failedAt, declaredAt: failedAt };
+  const accounts = { '1234': { lastSeen: failedAt, peer: '10.0.0.5:1', transport: 'tcp', failure } };
+  await writeFile(statePath, JSON.stringify({ version: 1, savedAt: failedAt, accounts }));
+  return failedAt;
 }
 
 async function gauge(metrics: BridgeMetrics, name: 'supervisedAccounts' | 'accountsInFailure'): Promise<number> {
@@ -432,17 +449,7 @@ describe('Supervisor', () => {
 
   it('restores at start when a frame arrived before start() for an account on record as failed', async () => {
     const statePath = join(dir, 'supervision.json');
-    const failedAt = new Date(T0 - 3600_000).toISOString();
-    await writeFile(
-      statePath,
-      JSON.stringify({
-        version: 1,
-        savedAt: failedAt,
-        accounts: {
-          '1234': { lastSeen: failedAt, peer: '10.0.0.5:1', transport: 'tcp', failure: { lastSeen: failedAt, declaredAt: failedAt } },
-        },
-      }),
-    );
+    const failedAt = await writeFailedState(statePath);
     const config = makeConfig({ accounts: { '1234': { locationId: 'LOC-1', cameraId: 'CAM-1' } } });
     const clock = new FakeClock(T0);
     const h = makeSupervisor(config, clock, statePath);
@@ -544,6 +551,105 @@ describe('Supervisor', () => {
     await h.supervisor.settled();
     expect(h.emitted).toHaveLength(2);
     await h.supervisor.stop();
+  });
+
+  it('with a cluster role only the delivering instance raises: standby records, delivering gets a full window, standby again stops', async () => {
+    const config = makeConfig({ accounts: { '1234': { locationId: 'LOC-1', cameraId: 'CAM-1' } } });
+    const clock = new FakeClock(T0);
+    const role = new ClusterRole();
+    const h = makeSupervisor(config, clock, join(dir, 'supervision.json'), role);
+    await h.supervisor.start();
+    h.supervisor.activity('1234', '10.0.0.5:1', 'tcp', clock.now());
+    await clock.advance(10 * WINDOW_MS);
+    await h.supervisor.settled();
+    expect(h.emitted).toHaveLength(0);
+    expect(h.supervisor.status('1234')).toMatchObject({ lastSeen: new Date(T0), inFailure: false });
+
+    role.set('delivering');
+    await h.supervisor.settled();
+    await clock.advance(WINDOW_MS - 1000);
+    await h.supervisor.settled();
+    expect(h.emitted).toHaveLength(0);
+    await clock.advance(1000);
+    await h.supervisor.settled();
+    expect(h.emitted.map((s) => s.data)).toEqual([`supervision|fail|${new Date(T0).toISOString()}`]);
+    expect(h.supervisor.accountsInFailure()).toEqual(['1234']);
+
+    // Standby again: the panel's return is recorded, the restore is the delivering instance's to send.
+    role.set('standby');
+    await h.supervisor.settled();
+    expect(h.supervisor.accountsInFailure()).toEqual([]);
+    h.supervisor.activity('1234', '10.0.0.5:2', 'tcp', clock.now());
+    await clock.advance(10 * WINDOW_MS);
+    await h.supervisor.settled();
+    expect(h.emitted).toHaveLength(1);
+
+    // Delivering once more: the failure on record is taken over and ended by the frame seen meanwhile.
+    role.set('delivering');
+    await h.supervisor.settled();
+    expect(h.emitted.map((s) => s.data)).toEqual([
+      `supervision|fail|${new Date(T0).toISOString()}`,
+      `supervision|restore|${new Date(T0).toISOString()}`,
+    ]);
+    expect(bodyOf(h.emitted[1]!, config)).toMatchObject({ event_type: 'trouble', event_status: 'inactive' });
+    await h.supervisor.stop();
+  });
+
+  it('starts when its store cannot be read, and reads it again before it raises anything', async () => {
+    const statePath = join(dir, 'supervision.json');
+    await writeFailedState(statePath);
+    const clock = new FakeClock(T0);
+    const h = makeSupervisor(makeConfig(), clock);
+    const file = new FileSupervisionStore({
+      path: statePath,
+      logger: createLogger({ level: 'silent' }),
+      timers: clock,
+      now: clock.now,
+      debounceMs: 1000,
+    });
+    let unreadable = true;
+    // The store's first read fails (a state bucket that does not answer yet); everything else is the file store.
+    const store = new Proxy(file, {
+      get(target, name) {
+        if (name === 'load' && unreadable) {
+          unreadable = false;
+          return () => Promise.reject(new Error('no answer'));
+        }
+        const value: unknown = Reflect.get(target, name, target);
+        return typeof value === 'function' ? value.bind(target) : value;
+      },
+    }) as SupervisionStore;
+    const emitted: SourceFrame[] = [];
+    let logText = '';
+    const supervisor = new Supervisor({
+      config: () => makeConfig(),
+      store,
+      emit: async (source) => {
+        emitted.push(source);
+        return true;
+      },
+      logger: createLogger({
+        level: 'info',
+        destination: new Writable({
+          write(chunk, _e, cb) {
+            logText += chunk.toString();
+            cb();
+          },
+        }),
+      }),
+      metrics: h.metrics,
+      now: clock.now,
+      timers: clock,
+    });
+    await supervisor.start();
+    await supervisor.settled();
+    expect(logText).toContain('supervision: state unreadable at start');
+    // Read on the second attempt: the failure on record is known, so no second failure after a window.
+    expect(supervisor.accountsInFailure()).toEqual(['1234']);
+    await clock.advance(WINDOW_MS);
+    await supervisor.settled();
+    expect(emitted).toEqual([]);
+    await supervisor.stop();
   });
 
   it('puts the state file in the outbox directory, else next to the config file', () => {

@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { DuplicateFilter, type AcceptResult, type DuplicateKeyFields } from '../../../src/server/pipeline/duplicates.js';
+import {
+  DuplicateFilter,
+  type AcceptResult,
+  type DuplicateKeyFields,
+  type LastFrame,
+  type LastFrameStore,
+} from '../../../src/server/pipeline/duplicates.js';
 
 const t0 = Date.parse('2026-11-26T12:00:00Z');
 const at = (seconds: number) => new Date(t0 + seconds * 1000);
@@ -129,5 +135,86 @@ describe('DuplicateFilter', () => {
     expect(await d.run(frame(4, 'c', { account: 'C' }))).toBe('duplicate');
     await d.run(frame(500, 'z', { account: 'Z' }));
     expect(d.filter.size).toBe(1);
+  });
+});
+
+/** The accounts' last frames shared by several filters (as the state bucket shares them between instances), in memory. */
+class SharedLastFrames implements LastFrameStore {
+  readonly frames = new Map<string, LastFrame>();
+  answering = true;
+  gets = 0;
+  sets = 0;
+  async get(account: string) {
+    this.gets++;
+    return this.answering ? (this.frames.get(account) ?? null) : 'unknown';
+  }
+  async set(account: string, frame: LastFrame) {
+    this.sets++;
+    if (this.answering) this.frames.set(account, frame);
+  }
+}
+
+/** Two instances' filters on one shared store, each with a 120 s window and an acceptor that counts its calls. */
+function instances() {
+  const shared = new SharedLastFrames();
+  let calls = 0;
+  const instance = () => {
+    const filter = new DuplicateFilter({ windowMs: () => 120_000, lastFrames: shared });
+    return (f: DuplicateKeyFields, result: AcceptResult = 'accepted') =>
+      filter.filter(f, 'SIA-DCS', async () => {
+        calls++;
+        return result;
+      });
+  };
+  return { a: instance(), b: instance(), shared, calls: () => calls };
+}
+
+describe('DuplicateFilter with last frames shared between instances', () => {
+  it('an untimestamped copy of a frame another instance accepted is a duplicate within the window, accepted after it', async () => {
+    const { a, b, calls } = instances();
+    expect(await a(frame(0))).toBe('accepted');
+    expect(await b(frame(1))).toBe('duplicate');
+    expect(await b(frame(121))).toBe('accepted');
+    expect(calls()).toBe(2);
+  });
+
+  it("alarm, restore, alarm again across instances all pass, though the first instance's memory holds the alarm", async () => {
+    const { a, b, calls } = instances();
+    expect(await a(frame(0, '#1234|NBA1'))).toBe('accepted');
+    expect(await b(frame(1, '#1234|NBR1'))).toBe('accepted');
+    expect(await a(frame(2, '#1234|NBA1'))).toBe('accepted');
+    expect(await b(frame(3, '#1234|NBA1'))).toBe('duplicate');
+    expect(calls()).toBe(3);
+  });
+
+  it('records a frame only once it was not refused, and never asks about timestamped frames', async () => {
+    const { a, b, shared } = instances();
+    expect(await a(frame(0), 'refused')).toBe('refused');
+    expect(shared.frames.size).toBe(0);
+    expect(await b(frame(1))).toBe('accepted');
+    expect(await a(frame(2, 'x', { stamped: true }))).toBe('accepted');
+    expect(await b(frame(3, 'x', { stamped: true }))).toBe('accepted'); // the stream's message id catches this one
+    expect([shared.gets, shared.sets]).toEqual([2, 1]);
+  });
+
+  it('falls back to the local rule when the store does not answer', async () => {
+    const { a, b, shared } = instances();
+    shared.answering = false;
+    expect(await a(frame(0))).toBe('accepted');
+    expect(await a(frame(1))).toBe('duplicate');
+    expect(await b(frame(2))).toBe('accepted');
+  });
+
+  it('a copy arriving while the same instance is still accepting the first waits for it, without asking the store', async () => {
+    const shared = new SharedLastFrames();
+    const filter = new DuplicateFilter({ windowMs: () => 120_000, lastFrames: shared });
+    let finish!: (r: AcceptResult) => void;
+    const first = filter.filter(frame(0), 'SIA-DCS', () => new Promise((resolve) => (finish = resolve)));
+    await new Promise((r) => setImmediate(r));
+    const copy = filter.filter(frame(1), 'SIA-DCS', async () => 'accepted');
+    finish('accepted');
+    expect(await first).toBe('accepted');
+    expect(await copy).toBe('duplicate');
+    expect(shared.gets).toBe(1);
   });
 });

@@ -45,6 +45,7 @@ describe('refusals of the durable log', () => {
     ['queue-full', () => new QueueFullError('full')],
     ['outbox-full', () => new RefusalError('log-full', 'a log of another backend is full')],
     ['not-accepted', () => new RefusalError('write-failed', 'write failed')],
+    ['store-unavailable', () => new RefusalError('store-unavailable', 'the events stream has no quorum')],
     ['not-accepted', () => new Error('a bug')],
   ])('answers NAK and counts rejections{reason="%s"}', async (reason, refusal) => {
     const log = refusingLog(refusal);

@@ -25,14 +25,27 @@ function render(o) {
     (sum, m) => ({ frames: sum.frames + m.frames, events: sum.events + m.events, rejected: sum.rejected + m.rejected }),
     { frames: 0, events: 0, rejected: 0 },
   );
-  const backlog = o.outbox
+  const backlog = o.cluster
     ? stat(
-        'Outbox backlog',
-        o.outbox.depth,
+        'Stream backlog',
+        o.cluster.pending,
         'events',
-        o.outbox.depth > 0 ? `oldest ${duration(o.outbox.oldestAgeSeconds)} · ${o.outbox.state}` : `state ${o.outbox.state}`,
+        [
+          `${o.cluster.instance} ${o.cluster.role}`,
+          o.cluster.pending > 0 ? `oldest ${duration(o.cluster.oldestAgeSeconds)}` : '',
+          o.cluster.connected ? '' : 'NATS disconnected',
+        ]
+          .filter(Boolean)
+          .join(' · '),
       )
-    : stat('Outbox', '—', '', 'none configured');
+    : o.outbox
+      ? stat(
+          'Outbox backlog',
+          o.outbox.depth,
+          'events',
+          o.outbox.depth > 0 ? `oldest ${duration(o.outbox.oldestAgeSeconds)} · ${o.outbox.state}` : `state ${o.outbox.state}`,
+        )
+      : stat('Outbox', '—', '', 'none configured');
   const delivery = o.lastDelivery
     ? h(
         'div',

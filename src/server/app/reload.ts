@@ -5,7 +5,7 @@ import { errorMessage, type Logger } from '../../log.js';
 import type { RunningBridge } from './bridge.js';
 
 /** Sections a running bridge keeps until it is restarted (sockets, sink, journal, status server, logger). */
-export const RESTART_SECTIONS = ['listeners', 'sink', 'outbox', 'http', 'log'] as const;
+export const RESTART_SECTIONS = ['listeners', 'sink', 'outbox', 'cluster', 'http', 'log'] as const;
 
 /**
  * Reloads `path` into the running bridge; an invalid file keeps the running configuration (logged, with the file).
@@ -33,14 +33,9 @@ export async function reloadConfig(
       `${needRestart.join(', ')} changes need a restart; accounts, keys, receiver settings and mapping were reloaded`,
     );
   }
-  bridge.pipeline.reconfigure({
-    ...next,
-    listeners: current.listeners,
-    sink: current.sink,
-    outbox: current.outbox,
-    http: current.http,
-    log: current.log,
-  });
+  const kept: Partial<BridgeConfig> = {};
+  for (const section of RESTART_SECTIONS) (kept as Record<string, unknown>)[section] = current[section];
+  bridge.pipeline.reconfigure({ ...next, ...kept });
   bridge.supervisor.reconfigure();
   logger.info({ file: path, accounts: Object.keys(next.accounts).length }, 'configuration reloaded');
   return true;

@@ -80,6 +80,14 @@ describe('reloadConfig', () => {
     expect(current.receiver.duplicateWindowSeconds).toBe(7);
   });
 
+  it('a cluster section added is named as needing a restart (the durable log is chosen at start)', async () => {
+    const s = await setup();
+    await s.write({ ...base, cluster: { nats: { servers: ['nats://127.0.0.1:4222'] } } });
+    expect(await reloadConfig(s.path, s.b.bridge, s.logger)).toBe(true);
+    expect(s.records().find((r) => r.level === 40)).toMatchObject({ sections: ['cluster'] });
+    expect(s.b.bridge.pipeline.currentConfig.cluster).toBeNull();
+  });
+
   it('rejects an invalid file, naming it, and keeps the running configuration', async () => {
     const s = await setup();
     const before = s.b.bridge.pipeline.currentConfig;

@@ -6,8 +6,11 @@
 import type { ClusterConfig } from '../../config/types.js';
 import { describeError, type Logger } from '../../log.js';
 import { RefusalError, type DurableLog, type LogStatus } from '../durable-log.js';
-import type { OutgoingEvent } from '../types.js';
+import type { DeadLetterFilter, RetryDeadOptions } from '../outbox/dead-letter-actions.js';
+import type { OutgoingEvent, Sink } from '../types.js';
 import { connectCluster, type ClusterConnection } from './connection.js';
+import { ClusterDeadLetters } from './dead-letters.js';
+import { startClusterDelivery, type ClusterDeliveryOptions } from './delivery.js';
 import { ClusterRole } from './role.js';
 import { ensureClusterStores, type ClusterStores } from './streams.js';
 
@@ -22,6 +25,8 @@ export interface ClusterRuntime {
 
 export interface ClusterLog extends DurableLog {
   readonly runtime: ClusterRuntime;
+  /** The dead-letter stream (docs/cluster.md §6). */
+  readonly dead: ClusterDeadLetters;
 }
 
 /** The message stored for one event: what delivery needs, as JSON (docs/cluster.md §3). */
@@ -33,6 +38,12 @@ export interface OpenClusterLogOptions {
   logger: Logger;
   /** `receiver.duplicateWindowSeconds`: the stream's duplicate window is at least this (docs/cluster.md §4). */
   duplicateWindowSeconds: number;
+  /** Where the delivering instance delivers; without one this instance only stores (docs/cluster.md §5). */
+  sink?: Sink;
+  /** Deliveries in flight at once while delivering. */
+  concurrency?: number;
+  /** Delivery's timings (tests). */
+  delivery?: Partial<Pick<ClusterDeliveryOptions, 'lease' | 'baseDelayMs' | 'maxDelayMs' | 'closeGraceMs'>>;
 }
 
 export async function openClusterLog(config: ClusterConfig, options: OpenClusterLogOptions): Promise<ClusterLog> {
@@ -48,14 +59,38 @@ export async function openClusterLog(config: ClusterConfig, options: OpenCluster
   const runtime: ClusterRuntime = { config, connection, stores, role: new ClusterRole() };
   const timeout = config.publishTimeoutSeconds * 1000;
   let closed = false;
-  const publish = (event: OutgoingEvent) =>
-    connection.js.publish(stores.names.eventSubject(event.account), encodeEvent(event), { msgID: event.body.event_id, timeout });
+  const publish = (event: OutgoingEvent, msgID = event.body.event_id) =>
+    connection.js.publish(stores.names.eventSubject(event.account), encodeEvent(event), { msgID, timeout });
+  const dead = new ClusterDeadLetters(connection, stores.names, logger);
+  const delivery = options.sink
+    ? startClusterDelivery(runtime, { ...options.delivery, sink: options.sink, logger, concurrency: options.concurrency ?? 8, dead })
+    : null;
+  const refuseWhenClosed = () => {
+    if (closed) throw new RefusalError('closed', 'the cluster log is closing');
+  };
   return {
     runtime,
-    async append(events: readonly OutgoingEvent[]) {
-      if (closed) throw new RefusalError('closed', 'the cluster log is closing');
+    dead,
+    async keepNotForwarded(events) {
+      refuseWhenClosed();
       try {
-        await Promise.all(events.map(publish));
+        await dead.keepNotForwarded(events, new Date().toISOString());
+      } catch (err) {
+        throw new RefusalError('write-failed', `the dead-letter stream did not store the events: ${describeError(err)}`);
+      }
+    },
+    retryDead(retry: RetryDeadOptions = {}) {
+      return dead.retry(retry, async (events) => {
+        await Promise.all(events.map(({ event, msgID }) => publish(event, msgID)));
+      });
+    },
+    discardDead(filter: DeadLetterFilter) {
+      return dead.discard(filter);
+    },
+    async append(events: readonly OutgoingEvent[]) {
+      refuseWhenClosed();
+      try {
+        await Promise.all(events.map((event) => publish(event)));
       } catch (err) {
         throw new RefusalError('write-failed', `the events stream did not store the events: ${describeError(err)}`);
       }
@@ -65,6 +100,7 @@ export async function openClusterLog(config: ClusterConfig, options: OpenCluster
     },
     async close() {
       closed = true;
+      await delivery?.close();
       await connection.close();
     },
   };

@@ -6,7 +6,8 @@
 import type { ClusterConfig } from '../../config/types.js';
 import { describeError, type Logger } from '../../log.js';
 import { RefusalError, type DurableLog, type LogStatus } from '../durable-log.js';
-import type { DeadLetterFilter, RetryDeadOptions } from '../outbox/dead-letter-actions.js';
+import type { DeadLetterFilter, RetryDeadOptions, RetryDeadResult } from '../outbox/dead-letter-actions.js';
+import type { StoredDeadLetter } from '../outbox/dead-letters.js';
 import type { OutgoingEvent, Sink } from '../types.js';
 import { connectCluster, type ClusterConnection } from './connection.js';
 import { ClusterDeadLetters } from './dead-letters.js';
@@ -27,6 +28,8 @@ export interface ClusterLog extends DurableLog {
   readonly runtime: ClusterRuntime;
   /** The dead-letter stream (docs/cluster.md §6). */
   readonly dead: ClusterDeadLetters;
+  retryDead(options?: RetryDeadOptions): Promise<RetryDeadResult>;
+  discardDead(filter: DeadLetterFilter): Promise<StoredDeadLetter[]>;
 }
 
 /** The message stored for one event: what delivery needs, as JSON (docs/cluster.md §3). */

@@ -1,19 +1,14 @@
 /** Cluster delivery against a real nats-server and a real HTTP API on loopback (docs/cluster.md §5). */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { openClusterLog, type ClusterLog } from '../../../src/sink/cluster/cluster-log.js';
-import { startNatsCluster, type NatsCluster } from '../../cluster/nats-servers.js';
 import { accountEvent, FAILING_ACCOUNTS, otherAccountDelayMs, startFailingApi, type FailingApi } from '../failing-api.js';
 import { silentLogger } from '../outbox/helpers.js';
-import { clusterConfig, until } from './helpers.js';
+import { clusterConfig, until, natsForFile } from './helpers.js';
 
-let nats: NatsCluster;
+const nats = natsForFile();
 let logs: ClusterLog[] = [];
 let apis: FailingApi[] = [];
 let streamNo = 0;
-beforeAll(async () => {
-  nats = await startNatsCluster(1);
-}, 30_000);
-afterAll(() => nats?.stop());
 afterEach(async () => {
   await Promise.allSettled(logs.map((l) => l.close()));
   await Promise.allSettled(apis.map((a) => a.close()));
@@ -28,7 +23,7 @@ async function api(failing: Set<string>): Promise<FailingApi> {
 }
 
 async function open(sinkApi: FailingApi, maxAgeHours = 72): Promise<ClusterLog> {
-  const log = await openClusterLog(clusterConfig(nats.urls, 'bridge-a', `DELIVERY_${++streamNo}`, { maxAgeHours }), {
+  const log = await openClusterLog(clusterConfig(nats().urls, 'bridge-a', `DELIVERY_${++streamNo}`, { maxAgeHours }), {
     logger: silentLogger,
     duplicateWindowSeconds: 120,
     sink: sinkApi.sink,

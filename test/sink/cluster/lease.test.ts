@@ -1,20 +1,15 @@
 /** The delivery lease against a real nats-server on loopback (docs/cluster.md §5). */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import type { ClusterRuntime } from '../../../src/sink/cluster/cluster-log.js';
 import { DeliveryLease, LEASE_KEY, readLease } from '../../../src/sink/cluster/lease.js';
 import type { Timers } from '../../../src/sink/scheduler.js';
-import { startNatsCluster, type NatsCluster } from '../../cluster/nats-servers.js';
 import { silentLogger } from '../outbox/helpers.js';
-import { clusterConfig, openRuntime, until } from './helpers.js';
+import { clusterConfig, openRuntime, until, natsForFile } from './helpers.js';
 
-let nats: NatsCluster;
+const nats = natsForFile();
 let opened: ClusterRuntime[] = [];
 let leases: DeliveryLease[] = [];
 let streamNo = 0;
-beforeAll(async () => {
-  nats = await startNatsCluster(1);
-}, 30_000);
-afterAll(() => nats?.stop());
 afterEach(async () => {
   await Promise.allSettled(leases.map((l) => l.stop()));
   await Promise.allSettled(opened.map((r) => r.connection.close()));
@@ -25,8 +20,8 @@ afterEach(async () => {
 /** Two instances' runtimes on their own connections, sharing one (fresh) state bucket. */
 async function twoInstances(): Promise<[ClusterRuntime, ClusterRuntime]> {
   const stream = `LEASE_${++streamNo}`;
-  const a = await openRuntime(clusterConfig(nats.urls, 'bridge-a', stream));
-  const b = await openRuntime(clusterConfig(nats.urls, 'bridge-b', stream));
+  const a = await openRuntime(clusterConfig(nats().urls, 'bridge-a', stream));
+  const b = await openRuntime(clusterConfig(nats().urls, 'bridge-b', stream));
   opened.push(a, b);
   return [a, b];
 }

@@ -22,8 +22,11 @@ async function api(failing: Set<string>): Promise<FailingApi> {
   return started;
 }
 
-async function open(sinkApi: FailingApi, maxAgeHours = 72): Promise<ClusterLog> {
-  const log = await openClusterLog(clusterConfig(nats().urls, 'bridge-a', `DELIVERY_${++streamNo}`, { maxAgeHours }), {
+async function open(sinkApi: FailingApi, options: { maxAgeHours?: number; stream?: string; instance?: string } = {}): Promise<ClusterLog> {
+  const config = clusterConfig(nats().urls, options.instance ?? 'bridge-a', options.stream ?? `DELIVERY_${++streamNo}`, {
+    maxAgeHours: options.maxAgeHours ?? 72,
+  });
+  const log = await openClusterLog(config, {
     logger: silentLogger,
     duplicateWindowSeconds: 120,
     sink: sinkApi.sink,
@@ -31,9 +34,10 @@ async function open(sinkApi: FailingApi, maxAgeHours = 72): Promise<ClusterLog> 
     delivery: { baseDelayMs: 50, maxDelayMs: 200 },
   });
   logs.push(log);
-  await until(() => log.runtime.role.delivering, 5_000, 'the only instance takes the lease');
   return log;
 }
+
+const delivering = (log: ClusterLog) => until(() => log.runtime.role.delivering, 5_000, `${log.runtime.config.instance} delivers`);
 
 const streamMessages = async (log: ClusterLog, stream: string) => (await log.runtime.connection.jsm.streams.info(stream)).state.messages;
 
@@ -41,6 +45,7 @@ describe('cluster delivery', () => {
   it('delivers every appended event, per account in order, and the stream forgets each once delivered', async () => {
     const sinkApi = await api(new Set());
     const log = await open(sinkApi);
+    await delivering(log);
     const accounts = ['A1', 'A2', 'A3'];
     for (let n = 1; n <= 20; n++) await log.append(accounts.map((a) => accountEvent(a, n)));
     await until(() => sinkApi.accepted.size === 60, 10_000, 'all 60 delivered');
@@ -54,6 +59,7 @@ describe('cluster delivery', () => {
   it('eight accounts answered 503 do not stall another account', async () => {
     const sinkApi = await api(new Set(FAILING_ACCOUNTS));
     const log = await open(sinkApi);
+    await delivering(log);
     expect(await otherAccountDelayMs(sinkApi, log)).toBeLessThan(2_000);
     // The failing accounts' events stay in the stream, unacknowledged, for their next attempt.
     expect(await streamMessages(log, log.runtime.stores.names.events)).toBe(FAILING_ACCOUNTS.length * 2);
@@ -62,7 +68,8 @@ describe('cluster delivery', () => {
   it('an event failing past maxAgeHours becomes a dead letter with its event; retryDead delivers it with the same event_id', async () => {
     const failing = new Set(['LATE']);
     const sinkApi = await api(failing);
-    const log = await open(sinkApi, 1 / 3600); // one second
+    const log = await open(sinkApi, { maxAgeHours: 1 / 3600 }); // one second
+    await delivering(log);
     await log.append([accountEvent('LATE', 1)]);
     await until(async () => (await log.dead.count()) === 1, 10_000, 'the dead letter');
     const [letter] = await log.dead.readAll();
@@ -73,5 +80,26 @@ describe('cluster delivery', () => {
     expect(await log.retryDead!({})).toEqual({ requeued: ['evt-LATE-1'], skipped: [] });
     await until(() => sinkApi.accepted.has('evt-LATE-1'), 10_000, 'delivered after the retry');
     expect(await log.dead.count()).toBe(0);
+  }, 30_000);
+
+  it('when the delivering instance dies holding events, the other delivers them within 15 s, in order, with their event ids', async () => {
+    const stream = `DELIVERY_${++streamNo}`;
+    const accounts = ['H1', 'H2'];
+    const down = await api(new Set(accounts));
+    const a = await open(down, { stream, instance: 'bridge-a' });
+    await delivering(a);
+    const up = await api(new Set());
+    const b = await open(up, { stream, instance: 'bridge-b' });
+    for (let n = 1; n <= 5; n++) await b.append(accounts.map((account) => accountEvent(account, n)));
+    await until(() => accounts.every((account) => (down.refused.get(account) ?? 0) >= 1), 5_000, 'a holds the events');
+    const died = Date.now();
+    await a.runtime.connection.nc.close();
+    await until(() => up.accepted.size === 10, 15_000, 'b delivers what a held');
+    expect(Date.now() - died).toBeLessThan(15_000);
+    expect(b.runtime.role.delivering).toBe(true);
+    for (const account of accounts) {
+      const ids = [...up.accepted.keys()].filter((id) => id.startsWith(`evt-${account}-`));
+      expect(ids).toEqual([1, 2, 3, 4, 5].map((n) => `evt-${account}-${n}`));
+    }
   }, 30_000);
 });

@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { buildRequest } from '../../src/protocols/dc09/index.js';
 import { openClusterLog } from '../../src/sink/cluster/cluster-log.js';
-import { until } from '../e2e/api-harness.js';
+import { startEmulator } from '../../src/emulator/server.js';
+import { emulatorSink, until } from '../e2e/api-harness.js';
 import { startTestBridge, TcpPanel, text, type TestBridge } from '../server/harness.js';
 import { clusterConfig, natsForFile } from '../sink/cluster/helpers.js';
 import { accountEvent } from '../sink/failing-api.js';
@@ -139,5 +140,42 @@ describe('outbox commands in cluster mode', () => {
     expect(result.code).toBe(2);
     expect(result.stderr).toContain('cluster.nats.servers');
     expect(result.stderr).toContain(configPath);
+  }, 30_000);
+
+  it('an event the API keeps failing past maxAgeHours lands in the dead stream; retry after the API recovers delivers it', async () => {
+    const emulator = await startEmulator({ failureRate: 1, quiet: true });
+    try {
+      const { sink } = await emulatorSink(emulator);
+      const cluster = {
+        nats: { servers: nats().urls },
+        stream: `CLI_${++streamNo}`,
+        replicas: 1,
+        instance: 'bridge-a',
+        maxAgeHours: 1 / 3600,
+      };
+      const accounts = { '1234': { locationId: 'LOC', cameraId: 'cam' } };
+      const b = await startTestBridge({ accounts, cluster, sink });
+      running.push(b);
+      const panel = await TcpPanel.open(b.bridge.port('tcp'));
+      panel.write(frame('1234', '#1234|NBA1', '0001'));
+      expect(text((await panel.waitForReplies(1))[0]!)).toContain('"ACK"');
+      panel.end();
+      const configPath = join(b.dir, 'bridge.json');
+      await writeFile(configPath, JSON.stringify({ accounts, cluster: { ...cluster, instance: 'operator' }, sink }));
+      const dead = async () => lines((await runCli(['outbox', 'list', '--dead', '--config', configPath])).stdout);
+      await until(async () => (await dead()).length === 1, 10_000);
+      const [letter] = await dead();
+      expect(letter).toMatchObject({ reason: 'max-age', account: '1234' });
+      expect(emulator.events().some((e) => e.status === 'accepted')).toBe(false);
+
+      emulator.setFaults({ failureRate: 0 });
+      expect(JSON.parse((await runCli(['outbox', 'retry', '--config', configPath])).stdout)).toMatchObject({
+        requeued: 1,
+        ids: [letter!.id],
+      });
+      await until(() => emulator.events().some((e) => (e.body as { event_id: string }).event_id === letter!.id), 10_000);
+    } finally {
+      await emulator.close();
+    }
   }, 30_000);
 });

@@ -61,8 +61,9 @@ describe('cluster delivery', () => {
     const log = await open(sinkApi);
     await delivering(log);
     expect(await otherAccountDelayMs(sinkApi, log)).toBeLessThan(2_000);
-    // The failing accounts' events stay in the stream, unacknowledged, for their next attempt.
-    expect(await streamMessages(log, log.runtime.stores.names.events)).toBe(FAILING_ACCOUNTS.length * 2);
+    // The other account's event leaves the stream once acknowledged; the failing accounts' stay for their next attempt.
+    const held = FAILING_ACCOUNTS.length * 2;
+    await until(async () => (await streamMessages(log, log.runtime.stores.names.events)) === held, 5_000, 'only the failing events left');
   }, 30_000);
 
   it('an event failing past maxAgeHours becomes a dead letter with its event; retryDead delivers it with the same event_id', async () => {
@@ -101,5 +102,19 @@ describe('cluster delivery', () => {
       const ids = [...up.accepted.keys()].filter((id) => id.startsWith(`evt-${account}-`));
       expect(ids).toEqual([1, 2, 3, 4, 5].map((n) => `evt-${account}-${n}`));
     }
+  }, 30_000);
+
+  it('a stored message that is not an event becomes an unreadable dead letter and leaves the stream; the others are delivered', async () => {
+    const sinkApi = await api(new Set());
+    const log = await open(sinkApi);
+    await delivering(log);
+    const { js } = log.runtime.connection;
+    await js.publish(log.runtime.stores.names.eventSubject('Z'), 'not an event');
+    await log.append([accountEvent('Z', 1)]);
+    await until(async () => (await log.dead.count()) === 1 && sinkApi.accepted.has('evt-Z-1'), 5_000, 'letter and delivery');
+    const [letter] = await log.dead.readAll();
+    expect(letter).toMatchObject({ reason: 'unreadable', id: 'seq 1' });
+    expect(letter!.detail).toContain('not JSON');
+    await until(async () => (await streamMessages(log, log.runtime.stores.names.events)) === 0, 5_000, 'stream empty');
   }, 30_000);
 });

@@ -9,20 +9,14 @@ import { RefusalError, type DurableLog, type LogStatus } from '../durable-log.js
 import type { DeadLetterFilter, RetryDeadOptions, RetryDeadResult } from '../outbox/dead-letter-actions.js';
 import type { StoredDeadLetter } from '../outbox/dead-letters.js';
 import type { OutgoingEvent, Sink } from '../types.js';
-import { connectCluster, type ClusterConnection } from './connection.js';
+import { connectCluster } from './connection.js';
 import { ClusterDeadLetters } from './dead-letters.js';
 import { startClusterDelivery, type ClusterDeliveryOptions } from './delivery.js';
 import { ClusterRole } from './role.js';
+import type { ClusterRuntime } from './runtime.js';
 import { ensureClusterStores, type ClusterStores } from './streams.js';
 
-/** What the rest of the bridge sees of the cluster: the connection, the stores, this instance's settings. */
-export interface ClusterRuntime {
-  readonly config: ClusterConfig;
-  readonly connection: ClusterConnection;
-  readonly stores: ClusterStores;
-  /** Delivering (holds the lease) or standby. */
-  readonly role: ClusterRole;
-}
+export type { ClusterRuntime };
 
 export interface ClusterLog extends DurableLog {
   readonly runtime: ClusterRuntime;

@@ -15,7 +15,7 @@ import type { DeadLetter } from '../outbox/dead-letters.js';
 import { nextRetryIn, type RetryPolicy } from '../retry.js';
 import { AccountScheduler, type Step } from '../scheduler.js';
 import type { DeliveryOutcome, OutgoingEvent, Sink } from '../types.js';
-import type { ClusterRuntime } from './cluster-log.js';
+import type { ClusterRuntime } from './runtime.js';
 import type { ClusterDeadLetters } from './dead-letters.js';
 import { DeliveryLease, type LeaseOptions } from './lease.js';
 

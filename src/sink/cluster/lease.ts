@@ -72,7 +72,8 @@ export class DeliveryLease {
   private readonly checkMs: number;
   private timer: unknown = null;
   private stopped = false;
-  private busy = false;
+  /** The look at the lease under way, if any. */
+  private looking: Promise<void> | null = null;
   /** The last check failed (NATS unreachable): logged once per outage. */
   private failing = false;
 
@@ -105,9 +106,13 @@ export class DeliveryLease {
   }
 
   /** One look at the lease: exposed for tests with injected timers; the timer calls it every `checkMs`. */
-  async check(): Promise<void> {
-    if (this.busy || this.stopped) return;
-    this.busy = true;
+  check(): Promise<void> {
+    if (this.stopped) return Promise.resolve();
+    this.looking ??= this.look().finally(() => (this.looking = null));
+    return this.looking;
+  }
+
+  private async look(): Promise<void> {
     try {
       if (this.revision !== null) await this.renewIfDue();
       else await this.watch();
@@ -121,8 +126,6 @@ export class DeliveryLease {
         );
       }
       this.failing = true;
-    } finally {
-      this.busy = false;
     }
   }
 
@@ -131,6 +134,8 @@ export class DeliveryLease {
     this.stopped = true;
     if (this.timer !== null) this.timers.clear(this.timer);
     this.timer = null;
+    // A renewal or take-over under way ends first: its revision is the one to release.
+    await this.looking;
     const revision = this.revision;
     this.lose();
     if (revision === null) return;

@@ -23,6 +23,8 @@ describe('cluster log', () => {
     const b = await startTestBridge({
       accounts: { '1234': { locationId: 'LOC', cameraId: 'cam' } },
       cluster: { nats: { servers: nats.urls }, replicas: 1, instance: 'bridge-a' },
+      // Nothing answers there: the delivering instance keeps retrying, so the event stays in the stream to be looked at.
+      sink: { type: 'partner-api', baseUrl: 'http://127.0.0.1:1', auth: { apiKey: 'test-api-key' } },
     });
     running.push(b);
     const panel = await TcpPanel.open(b.bridge.port('tcp'));

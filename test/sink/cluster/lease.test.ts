@@ -139,4 +139,17 @@ describe('delivery lease', () => {
     expect((await a.stores.state.get(LEASE_KEY))?.operation).toBe('DEL');
     await until(() => b.role.delivering, 2_000, 'b takes over at once');
   }, 20_000);
+
+  it('a stop during a renewal waits for it and releases the renewed revision', async () => {
+    const [a] = await twoInstances();
+    const clock = manualClock();
+    const holder = lease(a, { timers: clock });
+    await holder.check();
+    clock.advance(2_000);
+    const renewal = holder.check();
+    await holder.stop();
+    await renewal;
+    expect(a.role.delivering).toBe(false);
+    expect((await a.stores.state.get(LEASE_KEY))?.operation).toBe('DEL');
+  }, 20_000);
 });

@@ -27,6 +27,8 @@ export const MAX_HELD = 50_000;
 /** A failed consumer set-up (NATS unreachable) is tried again after this while the lease is still held. */
 const SETUP_RETRY_MS = 1_000;
 const NANOS_PER_MS = 1_000_000;
+/** How long deliveries under way may finish when a term ends. */
+const CLOSE_GRACE_MS = 5_000;
 
 export interface ClusterDeliveryOptions {
   sink: Sink;
@@ -39,7 +41,7 @@ export interface ClusterDeliveryOptions {
   random?: () => number;
   /** The lease's timings (tests shorten them). */
   lease?: Pick<LeaseOptions, 'leaseMs' | 'renewMs' | 'checkMs'>;
-  /** How long `close` lets deliveries in flight finish. */
+  /** How long `close` (or a new term) lets the last term's deliveries in flight finish (default 5 s). */
   closeGraceMs?: number;
 }
 
@@ -98,6 +100,8 @@ export function startClusterDelivery(runtime: ClusterRuntime, options: ClusterDe
 /** Follows the role: each time this instance becomes the deliverer it starts a term; standby ends it. */
 export class ClusterDelivery {
   private term: DeliveryTerm | null = null;
+  /** The last term ended: a new one waits for its deliveries under way, so this instance never sends one event twice at once. */
+  private ended: DeliveryTerm | null = null;
   private generation = 0;
   private closed = false;
 
@@ -114,7 +118,7 @@ export class ClusterDelivery {
     this.closed = true;
     const term = this.term;
     this.end();
-    await term?.idle(this.options.closeGraceMs ?? 5_000);
+    await term?.idle(this.options.closeGraceMs ?? CLOSE_GRACE_MS);
   }
 
   private begin(): void {
@@ -126,6 +130,7 @@ export class ClusterDelivery {
 
   private end(): void {
     this.generation++;
+    if (this.term) this.ended = this.term;
     this.term?.stop();
     this.term = null;
   }
@@ -137,6 +142,7 @@ export class ClusterDelivery {
   private async run(generation: number): Promise<void> {
     const { logger } = this.options;
     // A term ends by `end` (the generation moves on) or by the consumer failing: then a fresh one is made.
+    await this.ended?.idle(this.options.closeGraceMs ?? CLOSE_GRACE_MS);
     while (this.current(generation)) {
       try {
         const messages = await this.freshConsumer();

@@ -1,11 +1,8 @@
 /** Cluster delivery against a real nats-server and a real HTTP API on loopback (docs/cluster.md §5). */
 import { afterEach, describe, expect, it } from 'vitest';
-import { createServer } from 'node:http';
 import { openClusterLog, type ClusterLog } from '../../../src/sink/cluster/cluster-log.js';
 import { ClusterDeadLetters } from '../../../src/sink/cluster/dead-letters.js';
 import { ClusterDelivery } from '../../../src/sink/cluster/delivery.js';
-import { createPartnerApiSink } from '../../../src/sink/partner-api/sink.js';
-import { listenLoopback } from '../partner-api/harness.js';
 import { accountEvent, FAILING_ACCOUNTS, otherAccountDelayMs, startFailingApi, type FailingApi } from '../failing-api.js';
 import { silentLogger } from '../outbox/helpers.js';
 import { clusterConfig, natsForFile, openRuntime, until } from './helpers.js';
@@ -21,8 +18,8 @@ afterEach(async () => {
   apis = [];
 });
 
-async function api(failing: Set<string>): Promise<FailingApi> {
-  const started = await startFailingApi(failing);
+async function api(failing: Set<string>, delayMs = 0): Promise<FailingApi> {
+  const started = await startFailingApi(failing, delayMs);
   apis.push(started);
   return started;
 }
@@ -124,39 +121,10 @@ describe('cluster delivery', () => {
   }, 30_000);
 
   it('follows the role: standby stops delivering at once; delivering again waits for the delivery under way, so no event is sent twice at once', async () => {
-    const inFlight = new Map<string, number>();
-    const posts: string[] = [];
-    let overlapped = false;
-    const server = createServer((req, res) => {
-      const chunks: Buffer[] = [];
-      req.on('data', (c: Buffer) => chunks.push(c));
-      req.on('end', () => {
-        const id = (JSON.parse(Buffer.concat(chunks).toString('utf8')) as { event_id: string }).event_id;
-        posts.push(id);
-        inFlight.set(id, (inFlight.get(id) ?? 0) + 1);
-        if (inFlight.get(id)! > 1) overlapped = true;
-        setTimeout(() => {
-          inFlight.set(id, inFlight.get(id)! - 1);
-          res.writeHead(201, { 'content-type': 'application/json' }).end(JSON.stringify({ status: 'accepted', response_id: `r-${id}` }));
-        }, 600);
-      });
-    });
-    const { base, close } = await listenLoopback(server);
-    const sink = createPartnerApiSink(
-      {
-        type: 'partner-api',
-        baseUrl: base,
-        auth: { apiKey: 'k' },
-        timeoutSeconds: 5,
-        connections: 4,
-        maxRetryAgeSeconds: 60,
-        maxQueuedEvents: 100,
-      },
-      { logger: silentLogger },
-    );
+    const slow = await api(new Set(), 600);
     const runtime = await openRuntime(clusterConfig(nats().urls, 'bridge-a', `DELIVERY_${++streamNo}`));
     const delivery = new ClusterDelivery(runtime, {
-      sink,
+      sink: slow.sink,
       logger: silentLogger,
       concurrency: 4,
       dead: new ClusterDeadLetters(runtime.connection, runtime.stores.names, silentLogger),
@@ -166,28 +134,26 @@ describe('cluster delivery', () => {
     try {
       runtime.role.set('delivering');
       await publish(1);
-      await until(() => posts.includes('evt-R-1'), 5_000, 'first delivery under way');
+      await until(() => slow.posts.includes('evt-R-1'), 5_000, 'first delivery under way');
       runtime.role.set('standby');
       runtime.role.set('delivering'); // the lease back at once: the fresh consumer hands evt-R-1 out again
-      await until(() => posts.includes('evt-R-1') && inFlight.get('evt-R-1') === 0, 5_000, 'first delivery done');
+      await until(() => slow.accepted.has('evt-R-1') && slow.unanswered === 0, 5_000, 'first delivery done');
       await new Promise((r) => setTimeout(r, 300));
-      expect(overlapped).toBe(false);
+      expect(slow.overlaps).toBe(0);
       runtime.role.set('standby');
       await publish(2);
       await new Promise((r) => setTimeout(r, 1_000));
-      expect(posts).not.toContain('evt-R-2');
+      expect(slow.posts).not.toContain('evt-R-2');
       runtime.role.set('delivering');
-      await until(() => posts.includes('evt-R-2'), 5_000, 'delivered once delivering again');
+      await until(() => slow.posts.includes('evt-R-2'), 5_000, 'delivered once delivering again');
       await until(
         async () => (await runtime.connection.jsm.streams.info(runtime.stores.names.events)).state.messages === 0,
         5_000,
         'all acknowledged',
       );
-      expect(overlapped).toBe(false);
+      expect(slow.overlaps).toBe(0);
     } finally {
       await delivery.close();
-      await sink.close();
-      await close();
       await runtime.connection.close();
     }
   }, 30_000);

@@ -86,7 +86,7 @@ describe('cluster delivery across instances', () => {
   it('only the lease holder delivers, per account in order; after SIGKILL the other delivers the rest within 15 s', async () => {
     const stream = `FAILOVER_${++streamNo}`;
     const a = await startInstance('bridge-a', stream);
-    await until(() => delivering(a), 5_000);
+    await until(() => delivering(a), 10_000);
     const b = await startInstance('bridge-b', stream);
 
     await sendFrames([a, b], 1, 10);
@@ -108,12 +108,13 @@ describe('cluster delivery across instances', () => {
   it('a stopped delivering instance hands the lease over at once', async () => {
     const stream = `FAILOVER_${++streamNo}`;
     const a = await startInstance('bridge-a', stream);
-    await until(() => delivering(a), 5_000);
+    await until(() => delivering(a), 10_000);
     const b = await startInstance('bridge-b', stream);
     expect(await a.process.stop('SIGTERM')).toBe(0);
     const stopped = Date.now();
-    await until(() => delivering(b), 3_000);
-    expect(Date.now() - stopped).toBeLessThan(3_000);
+    // Well under the 9 s a standby waits when the holder dies without releasing.
+    await until(() => delivering(b), 5_000);
+    expect(Date.now() - stopped).toBeLessThan(5_000);
     await sendFrames([b], 1, 2);
     await until(async () => (await b.events()).length === 8, 5_000);
   }, 60_000);

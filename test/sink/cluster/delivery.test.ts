@@ -1,8 +1,9 @@
 /** Cluster delivery against a real nats-server and a real HTTP API on loopback (docs/cluster.md §5). */
 import { afterEach, describe, expect, it } from 'vitest';
-import { openClusterLog, type ClusterLog } from '../../../src/sink/cluster/cluster-log.js';
+import fc from 'fast-check';
+import { encodeEvent, openClusterLog, type ClusterLog } from '../../../src/sink/cluster/cluster-log.js';
 import { ClusterDeadLetters } from '../../../src/sink/cluster/dead-letters.js';
-import { ClusterDelivery } from '../../../src/sink/cluster/delivery.js';
+import { ClusterDelivery, decodeStoredEvent } from '../../../src/sink/cluster/delivery.js';
 import { accountEvent, FAILING_ACCOUNTS, otherAccountDelayMs, startFailingApi, type FailingApi } from '../failing-api.js';
 import { silentLogger } from '../outbox/helpers.js';
 import { clusterConfig, natsForFile, openRuntime, until } from './helpers.js';
@@ -157,4 +158,24 @@ describe('cluster delivery', () => {
       await runtime.connection.close();
     }
   }, 30_000);
+});
+
+describe('decodeStoredEvent', () => {
+  it('reads back what the cluster log stores, and never throws on other bytes', () => {
+    fc.assert(
+      fc.property(fc.string({ minLength: 1, maxLength: 16 }), fc.string(), fc.nat(), (account, id, n) => {
+        const event = accountEvent(account, n);
+        event.body.event_id = id;
+        expect(decodeStoredEvent(encodeEvent(event))).toEqual(event);
+      }),
+    );
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 200 }), (bytes) => {
+        const decoded = decodeStoredEvent(bytes);
+        expect(typeof decoded === 'string' || typeof decoded.body.event_id === 'string').toBe(true);
+      }),
+    );
+    expect(decodeStoredEvent(Buffer.from('{"account":"1"}'))).toBe('no body.event_id');
+    expect(decodeStoredEvent(Buffer.from('null'))).toBe('no account');
+  });
 });

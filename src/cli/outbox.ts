@@ -1,5 +1,6 @@
 /**
  * `alarm-bridge outbox status|list|retry|discard [--dead] --config FILE`: the operator's view of the durable outbox.
+ * In cluster mode (a `cluster` section) every action talks to the JetStream streams instead (docs/cluster.md §6).
  * `retry` and `discard` change the outbox: on a stopped bridge they open it themselves; while a bridge runs (it
  * holds the outbox's lock) they ask that bridge over its status server (`POST /outbox/retry|discard`), so alarms
  * keep coming in while the operator fixes the config. `status` and `list` ask a running bridge too
@@ -9,15 +10,19 @@
 import { request } from 'undici';
 import type { CommandModule } from 'yargs';
 import { loadConfigFile } from '../config/load.js';
-import type { BridgeConfig, HttpConfig, OutboxConfig } from '../config/types.js';
+import type { BridgeConfig, ClusterConfig, HttpConfig, OutboxConfig } from '../config/types.js';
 import { urlHost } from '../http/incoming.js';
 import { createLogger, describeError } from '../log.js';
 import { CONTROL_TOKEN_FILE, readControlToken } from '../server/ops/control-token.js';
+import { openClusterLog, type ClusterLog } from '../sink/cluster/cluster-log.js';
+import { clusterStatus } from '../sink/cluster/operator-view.js';
 import { openOutbox, OutboxLockedError, type Outbox } from '../sink/outbox/index.js';
+import { StartupError } from '../startup-error.js';
 import { parseJson, readBody } from '../sink/partner-api/body.js';
 import { isPlainObject } from '../sink/partner-event-schema.js';
 import { UsageError } from './frame-input.js';
 import {
+  clusterListRows,
   discardLetters,
   listRows,
   requireDiscardChoice,
@@ -170,16 +175,54 @@ function printView(action: 'status' | 'list', view: OutboxView, reply: unknown, 
   return true;
 }
 
+/**
+ * The command in cluster mode (docs/cluster.md §6): it acts on the JetStream streams directly, from any machine with
+ * the configuration; there is no lock, and no bridge needs asking.
+ */
+async function runClusterOutbox(
+  args: OutboxArgs,
+  config: BridgeConfig & { cluster: ClusterConfig },
+  choice: DeadLetterChoice,
+  write: (line: string) => void,
+): Promise<number> {
+  if (args.action === 'discard') requireDiscardChoice(choice);
+  const logger = createLogger({ level: 'warn', destination: process.stderr });
+  let log: ClusterLog;
+  try {
+    log = await openClusterLog(config.cluster, { logger, duplicateWindowSeconds: config.receiver.duplicateWindowSeconds });
+  } catch (err) {
+    if (err instanceof StartupError) throw new UsageError(`${args.config}: ${err.message}`);
+    throw err;
+  }
+  try {
+    switch (args.action) {
+      case 'retry':
+        return printRetry(await retryLetters(log, config, choice), write);
+      case 'discard':
+        return printDiscard(await discardLetters(log, choice), write);
+      case 'status':
+        printView('status', 'cluster', await clusterStatus(log), write);
+        return 0;
+      case 'list':
+        printView('list', 'cluster', await clusterListRows(log, { dead: args.dead === true, limit: args.limit ?? 1000 }), write);
+        return 0;
+    }
+  } finally {
+    await log.close();
+  }
+}
+
 export async function runOutbox(args: OutboxArgs, write: (line: string) => void): Promise<number> {
   const config = await loadConfigFile(args.config);
-  if (!config.outbox) throw new UsageError(`${args.config}: no "outbox" section: there is no outbox to inspect`);
-  const logger = createLogger({ level: 'warn', destination: process.stderr });
   const choice: DeadLetterChoice = {
     ...(args.id ? { ids: args.id } : {}),
     ...(args.account ? { account: args.account } : {}),
     ...(args.reason ? { reason: args.reason } : {}),
     ...(args.all ? { all: true } : {}),
   };
+  if (config.cluster) return runClusterOutbox(args, { ...config, cluster: config.cluster }, choice, write);
+  if (!config.outbox) throw new UsageError(`${args.config}: no "outbox" or "cluster" section: there is no outbox to inspect`);
+  const logger = createLogger({ level: 'warn', destination: process.stderr });
   if (args.action === 'discard' || args.action === 'retry') {
     const action = args.action;
     if (action === 'discard') requireDiscardChoice(choice);
@@ -223,7 +266,11 @@ export const outboxCommand: CommandModule<object, OutboxArgs> = {
   builder: (y) =>
     y
       .positional('action', { choices: ['status', 'list', 'retry', 'discard'] as const, demandOption: true })
-      .option('config', { type: 'string', demandOption: true, describe: 'the bridge configuration file (its outbox.dir)' })
+      .option('config', {
+        type: 'string',
+        demandOption: true,
+        describe: 'the bridge configuration file (its outbox.dir, or its cluster section)',
+      })
       .option('dead', { type: 'boolean', describe: 'list: dead letters instead of pending events' })
       .option('account', { type: 'string', describe: 'retry, discard: only this account' })
       .option('id', { type: 'string', array: true, describe: 'retry, discard: only these event ids' })

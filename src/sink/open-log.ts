@@ -25,18 +25,20 @@ export interface OpenedLog {
 
 /** Opens the log that delivers to `sink`; close the sink after the log. */
 export async function openLog(config: BridgeConfig, sink: Sink, logger: Logger): Promise<OpenedLog> {
+  // The file sink writes each turn's lines in one write, so its deliveries in flight only bound that batch: with a
+  // handful, delivery falls behind a busy receiver and the backlog (and its memory) grows for nothing.
+  const concurrency = config.sink.type === 'partner-api' ? config.sink.connections : FILE_SINK_DELIVERIES_IN_FLIGHT;
   if (config.cluster) {
     const cluster = await openClusterLog(config.cluster, {
       logger,
       duplicateWindowSeconds: config.receiver.duplicateWindowSeconds,
       accounts: () => config.accounts,
+      sink,
+      concurrency,
     });
     return { log: cluster, outbox: null, cluster };
   }
   if (config.outbox) {
-    // The file sink writes each turn's lines in one write, so its deliveries in flight only bound that batch: with a
-    // handful, delivery falls behind a busy receiver and the backlog (and its memory) grows for nothing.
-    const concurrency = config.sink.type === 'partner-api' ? config.sink.connections : FILE_SINK_DELIVERIES_IN_FLIGHT;
     const outbox = await openOutbox(config.outbox, { sink, logger, concurrency });
     return { log: outbox, outbox, cluster: null };
   }

@@ -7,6 +7,9 @@ import type { BridgeConfig } from '../../config/types.js';
 import { redactUrl } from '../../log.js';
 import { mapFrame, reviveSource, type SourceFrame } from '../../mapper/index.js';
 import { unescapeFrame } from '../../protocols/escape.js';
+import type { ClusterLog } from '../../sink/cluster/cluster-log.js';
+import { clusterPending } from '../../sink/cluster/operator-view.js';
+import type { RetryDeadOptions, RetryDeadResult } from '../../sink/outbox/dead-letter-actions.js';
 import type { DeadLetterFilter, Outbox, StoredDeadLetter } from '../../sink/outbox/index.js';
 import { isPlainObject } from '../../sink/partner-event-schema.js';
 import type { OutgoingEvent } from '../../sink/types.js';
@@ -104,8 +107,14 @@ function filterOf(choice: DeadLetterChoice): DeadLetterFilter {
   };
 }
 
+/** Where dead letters are kept and acted on: the outbox, or the cluster's dead stream (docs/cluster.md §6). */
+export interface DeadLetterKeeper {
+  retryDead(options: RetryDeadOptions): Promise<RetryDeadResult>;
+  discardDead(filter: DeadLetterFilter): Promise<StoredDeadLetter[]>;
+}
+
 /** Re-queues the chosen dead letters (all by default) with their original event ids, mapped with `config`. */
-export async function retryLetters(outbox: Outbox, config: BridgeConfig, choice: DeadLetterChoice): Promise<RetryReport> {
+export async function retryLetters(outbox: DeadLetterKeeper, config: BridgeConfig, choice: DeadLetterChoice): Promise<RetryReport> {
   const result = await outbox.retryDead({ ...filterOf(choice), remap: (letter) => remapLetter(letter, config) });
   return {
     requeued: result.requeued.length,
@@ -122,14 +131,17 @@ export function requireDiscardChoice(choice: DeadLetterChoice): void {
 }
 
 /** Drops the chosen dead letters (UsageError without a choice) and returns them without secrets. */
-export async function discardLetters(outbox: Outbox, choice: DeadLetterChoice): Promise<DiscardReport> {
+export async function discardLetters(outbox: DeadLetterKeeper, choice: DeadLetterChoice): Promise<DiscardReport> {
   requireDiscardChoice(choice);
   const letters = await outbox.discardDead(filterOf(choice));
   return { letters: letters.map(withoutSecrets), discarded: letters.length, ids: letters.map((l) => l.id) };
 }
 
-/** What `status` and `list` show: the running bridge's state (`live`) or the files of a stopped one (`on-disk`). */
-export type OutboxView = 'live' | 'on-disk';
+/**
+ * What `status` and `list` show: the running bridge's state (`live`), the files of a stopped one (`on-disk`), or
+ * the cluster's streams (`cluster`, docs/cluster.md §6).
+ */
+export type OutboxView = 'live' | 'on-disk' | 'cluster';
 
 /** Which rows `list` asks for: the command's options, or the JSON body sent to a running bridge. */
 export interface ListRequest {
@@ -158,5 +170,11 @@ export function statusReport(outbox: Outbox, dir: string): Record<string, unknow
 /** What `list` prints, one row a line (without `view`): pending events with attempts, last reason and next attempt, or the dead letters. */
 export async function listRows(outbox: Outbox, request: ListRequest): Promise<unknown[]> {
   const rows = request.dead ? await outbox.list({ dead: true, limit: request.limit }) : await outbox.list({ limit: request.limit });
+  return rows.map(withoutSecrets);
+}
+
+/** `list` in cluster mode: the events stream's pending events, or the dead stream's letters. */
+export async function clusterListRows(log: ClusterLog, request: ListRequest): Promise<unknown[]> {
+  const rows = request.dead ? await log.dead.readAll(request.limit) : await clusterPending(log, request.limit);
   return rows.map(withoutSecrets);
 }

@@ -11,22 +11,20 @@ import type { ClusterConfig } from '../../config/types.js';
 import { describeError, type Logger } from '../../log.js';
 import { RefusalError, type DurableLog, type LogStatus, type Refusal } from '../durable-log.js';
 import { StartupError } from '../../startup-error.js';
-import type { OutgoingEvent } from '../types.js';
+import type { DeadLetterFilter, RetryDeadOptions, RetryDeadResult } from '../outbox/dead-letter-actions.js';
+import type { StoredDeadLetter } from '../outbox/dead-letters.js';
+import type { OutgoingEvent, Sink } from '../types.js';
 import { StoreAvailability } from './availability.js';
 import { connectCluster, type ClusterConnection } from './connection.js';
+import { ClusterDeadLetters } from './dead-letters.js';
+import { startClusterDelivery, type ClusterDeliveryOptions } from './delivery.js';
 import { encodeEventMessage, type Accounts } from './event-message.js';
 import { ClusterRole } from './role.js';
+import type { ClusterRuntime } from './runtime.js';
 import { watchStream, type StreamHealth } from './stream-health.js';
 import { ensureClusterStores, type ClusterStores } from './streams.js';
 
-/** What the rest of the bridge sees of the cluster: the connection, the stores, this instance's settings. */
-export interface ClusterRuntime {
-  readonly config: ClusterConfig;
-  readonly connection: ClusterConnection;
-  readonly stores: ClusterStores;
-  /** Delivering (holds the lease) or standby. */
-  readonly role: ClusterRole;
-}
+export type { ClusterRuntime };
 
 /** What readiness and the metrics show of the cluster (docs/cluster.md §9). */
 export interface ClusterHealth {
@@ -42,6 +40,10 @@ export interface ClusterHealth {
 
 export interface ClusterLog extends DurableLog {
   readonly runtime: ClusterRuntime;
+  /** The dead-letter stream (docs/cluster.md §6). */
+  readonly dead: ClusterDeadLetters;
+  retryDead(options?: RetryDeadOptions): Promise<RetryDeadResult>;
+  discardDead(filter: DeadLetterFilter): Promise<StoredDeadLetter[]>;
   health(): ClusterHealth;
   /** Calls `listener` with the seconds each accepted append waited for JetStream's acknowledgements. */
   onPublished(listener: (seconds: number) => void): void;
@@ -62,6 +64,12 @@ export interface OpenClusterLogOptions {
   accounts?: () => Accounts;
   /** Default STORES_WAIT_MS. */
   storesWaitMs?: number;
+  /** Where the delivering instance delivers; without one this instance only stores (docs/cluster.md §5). */
+  sink?: Sink;
+  /** Deliveries in flight at once while delivering. */
+  concurrency?: number;
+  /** Delivery's timings (tests). */
+  delivery?: Partial<Pick<ClusterDeliveryOptions, 'lease' | 'baseDelayMs' | 'maxDelayMs' | 'closeGraceMs'>>;
 }
 
 /** How long start-up waits for JetStream to answer (a fresh cluster elects its meta leader first). */
@@ -149,12 +157,47 @@ export async function openClusterLog(config: ClusterConfig, options: OpenCluster
   const timeoutSeconds = config.publishTimeoutSeconds;
   const publishListeners: Array<(seconds: number) => void> = [];
   let closed = false;
+  const publish = (event: OutgoingEvent, msgID: string, acceptedAt: string, inForce: Accounts) =>
+    connection.js.publish(stores.names.eventSubject(event.account), encodeEventMessage(event, acceptedAt, inForce), {
+      msgID,
+      timeout: timeoutSeconds * 1000,
+    });
+  const dead = new ClusterDeadLetters(connection, stores.names, logger);
+  const delivery = options.sink
+    ? startClusterDelivery(runtime, {
+        ...options.delivery,
+        sink: options.sink,
+        logger,
+        concurrency: options.concurrency ?? 8,
+        dead,
+        accounts: () => accounts(),
+      })
+    : null;
   const refuse = (failure: PublishFailure): never => {
     if (failure.refusal === 'store-unavailable') availability.refused(failure.what);
     throw new RefusalError(failure.refusal, `the events stream did not store the events: ${failure.what}`);
   };
   return {
     runtime,
+    dead,
+    async keepNotForwarded(events) {
+      if (closed) throw new RefusalError('closed', 'the cluster log is closing');
+      try {
+        await dead.keepNotForwarded(events, new Date().toISOString());
+      } catch (err) {
+        throw new RefusalError('write-failed', `the dead-letter stream did not store the events: ${describeError(err)}`);
+      }
+    },
+    retryDead(retry: RetryDeadOptions = {}) {
+      return dead.retry(retry, async (events) => {
+        const acceptedAt = new Date().toISOString();
+        const inForce = accounts();
+        await Promise.all(events.map(({ event, msgID }) => publish(event, msgID, acceptedAt, inForce)));
+      });
+    },
+    discardDead(filter: DeadLetterFilter) {
+      return dead.discard(filter);
+    },
     async append(events: readonly OutgoingEvent[]) {
       if (closed) throw new RefusalError('closed', 'the cluster log is closing');
       if (events.length === 0) return;
@@ -163,14 +206,7 @@ export async function openClusterLog(config: ClusterConfig, options: OpenCluster
       const inForce = accounts();
       const started = performance.now();
       try {
-        await Promise.all(
-          events.map((event) =>
-            connection.js.publish(stores.names.eventSubject(event.account), encodeEventMessage(event, acceptedAt, inForce), {
-              msgID: event.body.event_id,
-              timeout: timeoutSeconds * 1000,
-            }),
-          ),
-        );
+        await Promise.all(events.map((event) => publish(event, event.body.event_id, acceptedAt, inForce)));
       } catch (err) {
         refuse(publishFailure(err, timeoutSeconds));
       }
@@ -206,6 +242,7 @@ export async function openClusterLog(config: ClusterConfig, options: OpenCluster
     async close() {
       closed = true;
       stream.stop();
+      await delivery?.close();
       await connection.close();
     },
   };

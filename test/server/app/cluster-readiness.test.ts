@@ -8,7 +8,7 @@ import { createLogger } from '../../../src/log.js';
 import { buildRequest } from '../../../src/protocols/dc09/index.js';
 import { startStatus } from '../../../src/server/app/status.js';
 import { startNatsCluster, type NatsCluster } from '../../cluster/nats-servers.js';
-import { UNDELIVERABLE_SINK } from '../../cluster/undeliverable-sink.js';
+import { startSilentApi } from '../../cluster/undeliverable-sink.js';
 import { until } from '../../e2e/api-harness.js';
 import { startTestBridge, TcpPanel, text } from '../harness.js';
 
@@ -25,9 +25,11 @@ interface Readyz {
 
 describe('cluster readiness', () => {
   it('503 and NAKs while the stream has no quorum; ACKs and 200 again by themselves; nothing ACKed lost', async () => {
+    // Deliveries stay in flight (no failed delivery for readiness to report), so the events stay pending.
+    const api = await startSilentApi();
     const b = await startTestBridge({
       accounts: { '1234': { locationId: 'LOC', cameraId: 'cam' } },
-      sink: UNDELIVERABLE_SINK,
+      sink: api.sink,
       http: { host: '127.0.0.1', port: 0 },
       cluster: { nats: { servers: nats.urls }, replicas: 3, instance: 'bridge-q', stream: 'QUORUM', publishTimeoutSeconds: 2 },
     });
@@ -39,18 +41,26 @@ describe('cluster readiness', () => {
       };
       let sent = 0;
       const acked = new Set<number>();
+      // A panel sends the very same frame again (same timestamp, so the same event_id) until it is ACKed.
+      const frames = new Map<number, Buffer>();
+      const frameFor = (n: number) =>
+        frames.get(n) ??
+        frames
+          .set(
+            n,
+            buildRequest({
+              token: 'SIA-DCS',
+              sequence: String(n).padStart(4, '0'),
+              line: '0',
+              account: '1234',
+              data: `#1234|NBA${n}`,
+              timestamp: new Date(),
+            }),
+          )
+          .get(n)!;
       const send = async (n: number): Promise<string> => {
         const panel = await TcpPanel.open(b.bridge.port('tcp'));
-        panel.write(
-          buildRequest({
-            token: 'SIA-DCS',
-            sequence: String(n).padStart(4, '0'),
-            line: '0',
-            account: '1234',
-            data: `#1234|NBA${n}`,
-            timestamp: new Date(),
-          }),
-        );
+        panel.write(frameFor(n));
         const [reply] = await panel.waitForReplies(1, 10_000);
         panel.end();
         if (text(reply).includes('"ACK"')) acked.add(n);
@@ -92,6 +102,7 @@ describe('cluster readiness', () => {
       expect((await jsm.streams.info('QUORUM')).state.messages).toBe(acked.size);
     } finally {
       await status?.close();
+      await api.close();
       await b.stop();
     }
   }, 90_000);

@@ -3,7 +3,10 @@
  * keys, and two bridges where only the delivering one raises a communication failure and its restore, once.
  */
 import { describe, expect, it } from 'vitest';
+import { parseConfig } from '../../../src/config/load.js';
 import { createLogger } from '../../../src/log.js';
+import { connectCluster } from '../../../src/sink/cluster/connection.js';
+import { ensureClusterStores } from '../../../src/sink/cluster/streams.js';
 import { frameEventId } from '../../../src/mapper/index.js';
 import { buildRequest } from '../../../src/protocols/dc09/index.js';
 import { SUPERVISION_TOKEN } from '../../../src/server/ops/supervision.js';
@@ -93,10 +96,11 @@ describe('KvSupervisionStore', () => {
 describe('supervision across two bridges', () => {
   it('raises one trouble from the delivering instance, whichever instance the panel talked to; one restore; none again after a restart', async () => {
     const stream = 'SUPTWO';
-    const a = await bridge('bridge-a', stream);
+    // The first bridge up takes the delivery lease (docs/cluster.md §5).
     let b = await bridge('bridge-b', stream);
+    await until(() => b.bridge.cluster!.runtime.role.delivering);
+    const a = await bridge('bridge-a', stream);
     const published = await suite.watch(stream);
-    b.bridge.cluster!.runtime.role.set('delivering');
     await b.bridge.supervisor.settled();
 
     // The panel reports to A (standby) and goes silent: B, delivering, raises the failure.
@@ -108,8 +112,8 @@ describe('supervision across two bridges', () => {
 
     // B restarts (standby) and A takes delivery over: the failure is on record, nothing is raised again.
     await b.stop();
+    await until(() => a.bridge.cluster!.runtime.role.delivering, 15_000);
     b = await bridge('bridge-b2', stream);
-    a.bridge.cluster!.runtime.role.set('delivering');
     await a.bridge.supervisor.settled();
     expect(a.bridge.supervisor.accountsInFailure()).toEqual(['1234']);
     await new Promise((r) => setTimeout(r, 2500)); // more than a window (2 s)
@@ -136,32 +140,41 @@ describe('supervision across two bridges', () => {
     const lastSeen = Date.now() - 60_000;
     const idOf = (data: string, at: number) =>
       frameEventId({ account: '1234', token: SUPERVISION_TOKEN, data, timestamp: new Date(at), receivedAt: new Date() }, 0);
-    let a = await bridge('bridge-a', stream, 60);
-    const published = await suite.watch(stream);
-    const standby = await bridge('bridge-z', stream, 60);
-    const elsewhere = new KvSupervisionStore(standby.bridge.cluster!.runtime.stores, { logger: silent, instance: 'gone' });
     // An instance declared the failure and died before its event was known to be stored.
-    await elsewhere.claimFailure('1234', failure(lastSeen));
-    a.bridge.cluster!.runtime.role.set('delivering');
-    await until(() => published.withCode('YC').length === 1);
-    const failId = idOf(`supervision|fail|${new Date(lastSeen).toISOString()}`, lastSeen);
-    expect(published.withCode('YC')[0]!.msgId).toBe(failId);
-    await a.bridge.supervisor.settled();
-    const reported = (await elsewhere.load()).get('1234')!.failure!;
-    expect(reported.phase).toBe('reported');
+    const config = parseConfig({ cluster: { nats: { servers: suite.nats.urls }, replicas: 1, stream, instance: 'gone' } }, '/tmp/b.json');
+    const connection = await connectCluster(config.cluster!, silent);
+    try {
+      const elsewhere = new KvSupervisionStore(await ensureClusterStores(connection, config.cluster!, 120), {
+        logger: silent,
+        instance: 'gone',
+      });
+      await elsewhere.claimFailure('1234', failure(lastSeen));
+      const published = await suite.watch(stream);
+      // The first bridge up takes the lease, reads the state and sends that failure's trouble.
+      const a = await bridge('bridge-a', stream, 60);
+      await until(() => a.bridge.cluster!.runtime.role.delivering, 15_000);
+      await until(() => published.withCode('YC').length === 1);
+      const failId = idOf(`supervision|fail|${new Date(lastSeen).toISOString()}`, lastSeen);
+      expect(published.withCode('YC')[0]!.msgId).toBe(failId);
+      await a.bridge.supervisor.settled();
+      const reported = (await elsewhere.load()).get('1234')!.failure!;
+      expect(reported.phase).toBe('reported');
+      const standby = await bridge('bridge-z', stream, 60);
 
-    // Another instance claimed the restore and died: the next delivering bridge sends that restore.
-    const returned = { at: lastSeen + 30_000, peer: '127.0.0.1:4000', transport: 'udp' as const };
-    await a.stop();
-    expect(await elsewhere.claimRestore('1234', reported, returned)).toBe(true);
-    a = await bridge('bridge-a2', stream, 60);
-    a.bridge.cluster!.runtime.role.set('delivering');
-    await until(() => published.withCode('YK').length === 1);
-    expect(published.withCode('YK')[0]!.msgId).toBe(idOf(`supervision|restore|${new Date(lastSeen).toISOString()}`, returned.at));
-    await a.bridge.supervisor.settled();
-    expect((await elsewhere.load()).get('1234')?.failure ?? null).toBeNull();
-    expect(published.events.map((e) => e.body.payload.code)).toEqual(['YC', 'YK']);
-  }, 30_000);
+      // Another instance claimed the restore and died; A stops: the standby takes the lease and sends that restore.
+      const returned = { at: lastSeen + 30_000, peer: '127.0.0.1:4000', transport: 'udp' as const };
+      expect(await elsewhere.claimRestore('1234', reported, returned)).toBe(true);
+      await a.stop();
+      await until(() => standby.bridge.cluster!.runtime.role.delivering, 15_000);
+      await until(() => published.withCode('YK').length === 1);
+      expect(published.withCode('YK')[0]!.msgId).toBe(idOf(`supervision|restore|${new Date(lastSeen).toISOString()}`, returned.at));
+      await standby.bridge.supervisor.settled();
+      expect((await elsewhere.load()).get('1234')?.failure ?? null).toBeNull();
+      expect(published.events.map((e) => e.body.payload.code)).toEqual(['YC', 'YK']);
+    } finally {
+      await connection.close();
+    }
+  }, 45_000);
 
   it('two instances that both believe they deliver still store one trouble and publish one restore', async () => {
     const stream = 'SUPSPLIT';

@@ -26,8 +26,10 @@ export interface FailoverPanelOptions {
   replyTimeoutMs: number;
   /** Called on every ACK (the test counts progress with it). */
   onAck(frame: SentFrame): void;
-  /** Gives up after this many attempts of one frame (the test then fails with the panel's story). */
-  maxAttempts?: number;
+  /** Pause before sending a frame again after a NAK, a timeout or a lost connection (panels wait between tries). */
+  retryDelayMs?: number;
+  /** Gives up on a frame after trying it this long (the test then fails with the panel's last reply). */
+  giveUpAfterMs?: number;
 }
 
 export interface PanelRun {
@@ -53,26 +55,30 @@ export function panelFrame(account: string, n: number, timestamp: Date): Buffer 
 
 export async function runFailoverPanel(options: FailoverPanelOptions): Promise<PanelRun> {
   const { account, frames, replyTimeoutMs } = options;
-  const maxAttempts = options.maxAttempts ?? 30;
+  const retryDelayMs = options.retryDelayMs ?? 250;
+  const giveUpAfterMs = options.giveUpAfterMs ?? 60_000;
   const run: PanelRun = { acked: [], naks: 0, failovers: 0 };
   let target = options.first;
   let link: TcpPanel | null = null;
-  const moveOn = () => {
+  const moveOn = async () => {
     link?.socket.destroy();
     link = null;
     target = (target + 1) % options.ports().length;
     run.failovers++;
+    await sleep(retryDelayMs);
   };
   try {
     for (let n = 1; n <= frames; n++) {
       const frame = panelFrame(account, n, new Date());
-      for (let attempt = 1; ; attempt++) {
-        if (attempt > maxAttempts) throw new Error(`panel ${account}: frame ${n} not ACKed after ${maxAttempts} attempts`);
+      let lastReply: string | null = null;
+      const firstTry = Date.now();
+      for (;;) {
+        if (Date.now() - firstTry > giveUpAfterMs)
+          throw new Error(`panel ${account}: frame ${n} not ACKed within ${giveUpAfterMs} ms (last reply ${JSON.stringify(lastReply)})`);
         if (link === null || link.closed) {
           link = await TcpPanel.open(options.ports()[target]!).catch(() => null);
           if (link === null) {
-            moveOn();
-            await sleep(50);
+            await moveOn();
             continue;
           }
         }
@@ -80,6 +86,7 @@ export async function runFailoverPanel(options: FailoverPanelOptions): Promise<P
         link.write(frame);
         const replies = await link.waitForReplies(before + 1, replyTimeoutMs).catch(() => null);
         const reply = replies && replies.length > before ? text(replies[before]) : null;
+        lastReply = reply;
         if (reply?.includes('"ACK"')) {
           const sent = { account, n, ackedBy: target };
           run.acked.push(sent);
@@ -87,7 +94,7 @@ export async function runFailoverPanel(options: FailoverPanelOptions): Promise<P
           break;
         }
         if (reply?.includes('"NAK"')) run.naks++;
-        moveOn();
+        await moveOn();
       }
       await sleep(options.intervalMs);
     }

@@ -182,11 +182,28 @@ export class TurnBatchedDestination {
   }
 }
 
+/**
+ * pino's `isoTime`, formatted once per millisecond: at one line per panel event many lines share a millisecond, and
+ * each would otherwise build a Date and its ISO text.
+ */
+export function isoTimeOncePerMs(): () => string {
+  let lastMs = Number.NaN;
+  let field = '';
+  return () => {
+    const ms = Date.now();
+    if (ms !== lastMs) {
+      lastMs = ms;
+      field = `,"time":"${new Date(ms).toISOString()}"`;
+    }
+    return field;
+  };
+}
+
 export function createLogger(opts: CreateLoggerOptions): Logger {
   const options: pino.LoggerOptions = {
     level: opts.level,
     base: { service: 'alarm-bridge' },
-    timestamp: pino.stdTimeFunctions.isoTime,
+    timestamp: isoTimeOncePerMs(),
     redact: { paths: [...REDACT_PATHS], censor: REDACTED },
     formatters: { log: (fields) => scrubNested(fields) },
   };

@@ -60,7 +60,16 @@ export function createFileSink(path: string, options: FileSinkOptions = {}): Sin
     name: 'file',
     deliver(event: OutgoingEvent): Promise<DeliveryOutcome> {
       if (closed) return Promise.resolve({ kind: 'retry', reason: 'file sink is closed' });
-      const line = `${JSON.stringify({ ...event.body, sent_at: now().toISOString() })}\n`;
+      // sent_at swapped in place for the stringify (same key order, no copy of the body per event), then restored.
+      const body = event.body;
+      const sentAt = body.sent_at;
+      body.sent_at = now().toISOString();
+      let line: string;
+      try {
+        line = `${JSON.stringify(body)}\n`;
+      } finally {
+        body.sent_at = sentAt;
+      }
       return new Promise((done) => {
         pending.push({ line, done });
         if (!scheduled) {

@@ -140,10 +140,7 @@ export function mapFrame(frame: SourceFrame, config: MapperConfig): MappedEvent[
         const configKey = `mapping.codes["${overrideKeys(panelEvent).at(-1)}"]`;
         out.push(
           notForwarded(
-            frame,
-            index,
-            id,
-            panelEvent,
+            { frame, index, id, panelEvent },
             'unknown-code',
             `${what} is not in the built-in tables; add ${configKey} or set mapping.forwardUnknown`,
             {
@@ -155,10 +152,7 @@ export function mapFrame(frame: SourceFrame, config: MapperConfig): MappedEvent[
       }
       out.push(
         notForwarded(
-          frame,
-          index,
-          id,
-          panelEvent,
+          { frame, index, id, panelEvent },
           'ignored',
           `${what} (${panelEvent.category}) is not forwarded (${verdict.source === 'built-in' ? 'built-in table' : `mapping.codes["${verdict.source}"]`})`,
         ),
@@ -190,10 +184,7 @@ export function mapFrame(frame: SourceFrame, config: MapperConfig): MappedEvent[
     if (!locationId) {
       out.push(
         notForwarded(
-          frame,
-          index,
-          id,
-          panelEvent,
+          { frame, index, id, panelEvent },
           'unmapped-account',
           `account ${account} has no location; add accounts["${account}"].locationId`,
           {
@@ -213,10 +204,7 @@ export function mapFrame(frame: SourceFrame, config: MapperConfig): MappedEvent[
       const configKey = zone && !isArming ? `accounts["${account}"].zones["${zoneKey(zone)}"].cameraId` : `accounts["${account}"].cameraId`;
       out.push(
         notForwarded(
-          frame,
-          index,
-          id,
-          panelEvent,
+          { frame, index, id, panelEvent },
           'unmapped-camera',
           `no camera for account ${account}${zone && !isArming ? ` zone ${zone}` : ''}; add ${configKey}`,
           {
@@ -243,10 +231,7 @@ export function mapFrame(frame: SourceFrame, config: MapperConfig): MappedEvent[
 
 /** An event of the frame that is not forwarded, and why (a module function: no closure per event). */
 function notForwarded(
-  frame: SourceFrame,
-  index: number,
-  eventId: string,
-  panelEvent: PanelEvent,
+  { frame, index, id: eventId, panelEvent }: { frame: SourceFrame; index: number; id: string; panelEvent: PanelEvent },
   reason: NotForwardedReason,
   message: string,
   extra: { configKey?: string; partial?: Partial<PartnerEvent> } = {},

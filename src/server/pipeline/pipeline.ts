@@ -193,7 +193,7 @@ export class Pipeline {
         frame: buildNak(now, { crcForm: message.crc.form, crcIncludesCr: message.crc.includesCr }),
       };
     }
-    metrics.frames.inc({ transport: peer.transport, token: tokenLabel(message.token), result: 'accepted' });
+    metrics.frameCounts.inc(peer.transport, tokenLabel(message.token), 'accepted');
     this.deps.activity?.frame({
       at: now,
       peer: from,
@@ -301,7 +301,7 @@ export class Pipeline {
     const { log } = this.deps;
     try {
       for (const event of mapFrame(source, this.config)) {
-        this.deps.metrics.events.inc({ outcome: event.forwarded ? 'forwarded' : event.reason });
+        this.deps.metrics.eventCounts.inc(event.forwarded ? 'forwarded' : event.reason);
         this.deps.activity?.event(event, source);
         if (event.forwarded) outgoing.push({ body: event.body, account: event.account, ...(event.media ? { media: event.media } : {}) });
         else if (this.noteNotForwarded(event)) kept.push(event);

@@ -6,6 +6,7 @@
  * go through `redactUrl` first.
  */
 import { pino } from 'pino';
+import { isoClock } from './iso-time.js';
 
 export type Logger = pino.Logger;
 
@@ -187,13 +188,14 @@ export class TurnBatchedDestination {
  * each would otherwise build a Date and its ISO text.
  */
 export function isoTimeOncePerMs(): () => string {
-  let lastMs = Number.NaN;
+  const clock = isoClock();
+  let text = '';
   let field = '';
   return () => {
-    const ms = Date.now();
-    if (ms !== lastMs) {
-      lastMs = ms;
-      field = `,"time":"${new Date(ms).toISOString()}"`;
+    const now = clock();
+    if (now !== text) {
+      text = now;
+      field = `,"time":"${now}"`;
     }
     return field;
   };

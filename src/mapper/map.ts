@@ -7,6 +7,7 @@ import type { AccountConfig, MappingConfig, SignalConfig, ZoneConfig } from '../
 import type { PanelEvent } from '../protocols/events.js';
 import type { MediaSource, PartnerEvent } from '../sink/types.js';
 import { classify, overrideKeys } from './classify.js';
+import { isoOf } from '../iso-time.js';
 import { frameEventId } from './event-id.js';
 import type { SourceFrame } from './frame.js';
 import type { NotForwarded, NotForwardedReason } from './not-forwarded.js';
@@ -122,9 +123,9 @@ export function mapFrame(frame: SourceFrame, config: MapperConfig): MappedEvent[
   const account = frame.account;
   const accountCfg = config.accounts[account];
   const times: FrameTimes = {
-    eventTime: eventTime(frame).toISOString(),
+    eventTime: isoOf(eventTime(frame)),
     receivedAt: frame.receivedAt.toISOString(),
-    panelTime: frame.timestamp ? frame.timestamp.toISOString() : null,
+    panelTime: frame.timestamp ? isoOf(frame.timestamp) : null,
   };
   const signalDefaults: Readonly<SignalConfig> = accountCfg?.signalToMonitoringCenter ?? DEFAULT_SIGNAL;
   const out: MappedEvent[] = [];

@@ -1,16 +1,18 @@
 /**
  * `npm run bench`: prints one JSON summary of the project's speed figures, each with its target and `meetsTarget`.
- * Decode rate (in process); receiver throughput and latency of a do-nothing ACK server (the machine's limit) and
+ * Decode rate and the receiving path's CPU and allocation per frame without sockets (in process); receiver throughput and latency of a do-nothing ACK server (the machine's limit) and
  * of each acceptor variant with its ratio to that limit (bridge here, load generator in a child process); delivery
  * rate to the API emulator; RSS of a bridge with 10,000 idle connections; TCP ACK latency under a UDP flood; RSS and
  * start-up time with 1,000,000 pending outbox events.
- * `BENCH_QUICK=1` shortens every phase for a smoke run.
+ * `BENCH_QUICK=1` shortens every phase for a smoke run; `BENCH_ONLY=limit,fileSink,journal` runs only the named
+ * sections (decode, pipeline, receiver variants by name, delivery, connections, udpFlood, backlog) for a focused measurement.
  */
 import { cpus } from 'node:os';
 import { benchBacklog } from './pending-memory.js';
 import { benchConnections } from './connections.js';
 import { benchDecode } from './decode.js';
 import { benchDelivery } from './delivery.js';
+import { benchPipeline } from './pipeline.js';
 import {
   benchReceiver,
   FILE_SINK_VARIANT,
@@ -25,15 +27,19 @@ import { benchUdpFlood } from './udp-flood.js';
 
 const RECEIVER_VARIANTS: ReceiverVariant[] = [FILE_SINK_VARIANT, JOURNAL_VARIANT, JOURNAL_BACKLOG_VARIANT, FILE_SINK_WARN_LOG_VARIANT];
 
-const summary: Record<string, unknown> = { node: process.version, cpus: cpus().length, quick: QUICK };
-summary.decode = benchDecode(QUICK ? 0.3 : 1.5);
+const only = process.env.BENCH_ONLY ? new Set(process.env.BENCH_ONLY.split(',')) : null;
+const runs = (section: string) => !only || only.has(section);
+
+const summary: Record<string, unknown> = { node: process.version, cpus: cpus().length, quick: QUICK, ...(only ? { only: [...only] } : {}) };
+if (runs('decode')) summary.decode = benchDecode(QUICK ? 0.3 : 1.5);
+if (runs('pipeline')) summary.pipeline = await benchPipeline();
 // The limit first, on the same load generator: every bridge figure is printed with its ratio to the limit's.
-const limit = await benchReceiver(LIMIT_VARIANT);
-const receiver: Record<string, unknown> = { [LIMIT_VARIANT.name]: limit };
-for (const variant of RECEIVER_VARIANTS) receiver[variant.name] = await benchReceiver(variant, limit);
-summary.receiver = receiver;
-summary.delivery = await benchDelivery();
-summary.connections = await benchConnections();
-summary.udpFlood = await benchUdpFlood();
-summary.backlog = await benchBacklog();
+const limit = runs(LIMIT_VARIANT.name) ? await benchReceiver(LIMIT_VARIANT) : null;
+const receiver: Record<string, unknown> = limit ? { [LIMIT_VARIANT.name]: limit } : {};
+for (const variant of RECEIVER_VARIANTS) if (runs(variant.name)) receiver[variant.name] = await benchReceiver(variant, limit);
+if (Object.keys(receiver).length > 0) summary.receiver = receiver;
+if (runs('delivery')) summary.delivery = await benchDelivery();
+if (runs('connections')) summary.connections = await benchConnections();
+if (runs('udpFlood')) summary.udpFlood = await benchUdpFlood();
+if (runs('backlog')) summary.backlog = await benchBacklog();
 console.log(JSON.stringify(summary, null, 2));

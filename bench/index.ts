@@ -1,11 +1,12 @@
 /**
  * `npm run bench`: prints one JSON summary of the project's speed figures, each with its target and `meetsTarget`.
- * Decode rate (in process); receiver throughput and latency of a do-nothing ACK server (the machine's limit) and
+ * Decode rate and the receiving path's CPU and allocation per frame without sockets (in process); receiver throughput and latency of a do-nothing ACK server (the machine's limit) and
  * of each acceptor variant with its ratio to that limit (bridge here, load generator in a child process); delivery
  * rate to the API emulator; RSS of a bridge with 10,000 idle connections; TCP ACK latency under a UDP flood; RSS and
  * start-up time with 1,000,000 pending outbox events; cluster mode (R1 and R3 on NATS JetStream) next to the journal.
- * `BENCH_QUICK=1` shortens every phase for a smoke run; `BENCH_ONLY=limit,journal,cluster` runs only the named
- * sections (decode, receiver variants by name, cluster, delivery, connections, udpFlood, backlog).
+ * `BENCH_QUICK=1` shortens every phase for a smoke run; `BENCH_ONLY=limit,fileSink,journal` runs only the named
+ * sections (decode, pipeline, receiver variants by name, cluster, delivery, connections, udpFlood, backlog) for a
+ * focused measurement (`BENCH_ONLY=limit,journal,cluster` for the cluster figures).
  */
 import { cpus } from 'node:os';
 import { benchCluster } from './cluster.js';
@@ -13,6 +14,7 @@ import { benchBacklog } from './pending-memory.js';
 import { benchConnections } from './connections.js';
 import { benchDecode } from './decode.js';
 import { benchDelivery } from './delivery.js';
+import { benchPipeline } from './pipeline.js';
 import {
   benchReceiver,
   FILE_SINK_VARIANT,
@@ -33,6 +35,7 @@ const runs = (section: string) => !only || only.has(section);
 
 const summary: Record<string, unknown> = { node: process.version, cpus: cpus().length, quick: QUICK, ...(only ? { only: [...only] } : {}) };
 if (runs('decode')) summary.decode = benchDecode(QUICK ? 0.3 : 1.5);
+if (runs('pipeline')) summary.pipeline = await benchPipeline();
 // The limit first, on the same load generator: every bridge figure is printed with its ratio to the limit's.
 const limit = runs(LIMIT_VARIANT.name) ? await benchReceiver(LIMIT_VARIANT) : null;
 const receiver: Record<string, ReceiverFigures> = limit ? { [LIMIT_VARIANT.name]: limit } : {};

@@ -22,6 +22,7 @@ import type { Sink } from '../src/sink/types.js';
 import { BACKLOG_EVENTS, fillBacklog } from './backlog.js';
 import { gaugeChild, startChild, stopChild } from './child.js';
 import { startProcessGauge, type ProcessFigures } from './process-gauge.js';
+import { PROFILE, startProfile } from './profile.js';
 import { benchConfigJson, benchLogger, BENCH_KEY_HEX, QUICK, round, withTempDir } from './setup.js';
 import type { SimulateChildOptions } from './simulate-child.js';
 
@@ -182,8 +183,15 @@ async function startBridgeServer(variant: ReceiverVariant, phase: Phase, dir: st
     port: bridge.port('tcp'),
     windowOpens: () => held?.outbox.start(held.sink),
     gauge: async () => {
+      const profile = PROFILE ? await startProfile(PROFILE, `${variant.name}-${phase.rate === 0 ? 'closed' : 'open'}-${Date.now()}`) : null;
       const gauge = startProcessGauge();
-      return { stop: async () => gauge.stop() };
+      return {
+        stop: async () => {
+          const figures = gauge.stop();
+          await profile?.stop();
+          return figures;
+        },
+      };
     },
     journal: () => {
       const stats = outbox?.journalStats();

@@ -6,6 +6,7 @@
  * go through `redactUrl` first.
  */
 import { pino } from 'pino';
+import { isoClock } from './iso-time.js';
 
 export type Logger = pino.Logger;
 
@@ -182,11 +183,29 @@ export class TurnBatchedDestination {
   }
 }
 
+/**
+ * pino's `isoTime`, formatted once per millisecond: at one line per panel event many lines share a millisecond, and
+ * each would otherwise build a Date and its ISO text.
+ */
+export function isoTimeOncePerMs(): () => string {
+  const clock = isoClock();
+  let text = '';
+  let field = '';
+  return () => {
+    const now = clock();
+    if (now !== text) {
+      text = now;
+      field = `,"time":"${now}"`;
+    }
+    return field;
+  };
+}
+
 export function createLogger(opts: CreateLoggerOptions): Logger {
   const options: pino.LoggerOptions = {
     level: opts.level,
     base: { service: 'alarm-bridge' },
-    timestamp: pino.stdTimeFunctions.isoTime,
+    timestamp: isoTimeOncePerMs(),
     redact: { paths: [...REDACT_PATHS], censor: REDACTED },
     formatters: { log: (fields) => scrubNested(fields) },
   };

@@ -4,8 +4,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { pino } from 'pino';
-import { describe, expect, it } from 'vitest';
-import { createLogger, describeError, errorMessage, errorStack, REDACTED, redactUrl, TurnBatchedDestination } from '../src/log.js';
+import { describe, expect, it, vi } from 'vitest';
+import {
+  createLogger,
+  describeError,
+  errorMessage,
+  errorStack,
+  isoTimeOncePerMs,
+  REDACTED,
+  redactUrl,
+  TurnBatchedDestination,
+} from '../src/log.js';
 
 function capture(level = 'trace') {
   const lines: string[] = [];
@@ -23,6 +32,22 @@ describe('createLogger', () => {
     const [rec] = records();
     expect(rec).toMatchObject({ level: 30, msg: 'hello', event_id: 'e1' });
     expect(typeof rec!.time).toBe('string');
+  });
+
+  it('stamps each line with the ISO time of its millisecond, formatted once per millisecond', () => {
+    vi.useFakeTimers({ now: Date.parse('2026-12-02T09:00:00.000Z'), toFake: ['Date'] });
+    try {
+      const time = isoTimeOncePerMs();
+      const first = time();
+      expect(first).toBe(',"time":"2026-12-02T09:00:00.000Z"');
+      expect(time()).toBe(first); // same millisecond: the same text, not built again
+      vi.advanceTimersByTime(1);
+      expect(time()).toBe(',"time":"2026-12-02T09:00:00.001Z"');
+      vi.setSystemTime(Date.parse('2026-12-02T08:59:59.999Z')); // a clock set back is followed too
+      expect(time()).toBe(',"time":"2026-12-02T08:59:59.999Z"');
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('accepts a Node writable stream as destination', async () => {

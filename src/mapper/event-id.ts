@@ -3,6 +3,7 @@
  * retransmissions, retries and restarts — and distinct events never share one.
  */
 import { hash } from 'node:crypto';
+import { isoOf } from '../iso-time.js';
 import type { SourceFrame } from './frame.js';
 
 export interface EventIdInput {
@@ -18,7 +19,7 @@ export interface EventIdInput {
 /** 32 hex digits (128 bits of SHA-256) over the fields, each terminated so no two inputs concatenate alike. */
 export function eventId({ account, token, data, time, index }: EventIdInput): string {
   // latin1, as ids have always been hashed: one byte per character, so stored ids stay valid across versions.
-  const input = Buffer.from(`${account.toUpperCase()}\u0000${token}\u0000${data}\u0000${time.toISOString()}\u0000${index}`, 'latin1');
+  const input = Buffer.from(`${account.toUpperCase()}\u0000${token}\u0000${data}\u0000${isoOf(time)}\u0000${index}`, 'latin1');
   return hash('sha256', input, 'hex').slice(0, 32);
 }
 

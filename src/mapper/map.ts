@@ -7,6 +7,7 @@ import type { AccountConfig, MappingConfig, SignalConfig, ZoneConfig } from '../
 import type { PanelEvent } from '../protocols/events.js';
 import type { MediaSource, PartnerEvent } from '../sink/types.js';
 import { classify, overrideKeys } from './classify.js';
+import { isoOf } from '../iso-time.js';
 import { frameEventId } from './event-id.js';
 import type { SourceFrame } from './frame.js';
 import type { NotForwarded, NotForwardedReason } from './not-forwarded.js';
@@ -122,19 +123,15 @@ export function mapFrame(frame: SourceFrame, config: MapperConfig): MappedEvent[
   const account = frame.account;
   const accountCfg = config.accounts[account];
   const times: FrameTimes = {
-    eventTime: eventTime(frame).toISOString(),
+    eventTime: isoOf(eventTime(frame)),
     receivedAt: frame.receivedAt.toISOString(),
-    panelTime: frame.timestamp ? frame.timestamp.toISOString() : null,
+    panelTime: frame.timestamp ? isoOf(frame.timestamp) : null,
   };
   const signalDefaults: Readonly<SignalConfig> = accountCfg?.signalToMonitoringCenter ?? DEFAULT_SIGNAL;
   const out: MappedEvent[] = [];
-  frame.events.forEach((panelEvent, index) => {
+  for (let index = 0; index < frame.events.length; index++) {
+    const panelEvent = frame.events[index]!;
     const id = frameEventId(frame, index);
-    const notForwarded = (
-      reason: NotForwardedReason,
-      message: string,
-      extra: { configKey?: string; partial?: Partial<PartnerEvent> } = {},
-    ) => out.push({ forwarded: false, index, account, eventId: id, reason, message, panelEvent, source: frame, ...extra });
 
     const verdict = classify(panelEvent, config.mapping);
     if (!verdict.forward) {
@@ -142,16 +139,26 @@ export function mapFrame(frame: SourceFrame, config: MapperConfig): MappedEvent[
       if (verdict.reason === 'unknown-code') {
         // The least specific override key (`sia:XX`, `cid:EEE`): the one an operator adds for every qualifier.
         const configKey = `mapping.codes["${overrideKeys(panelEvent).at(-1)}"]`;
-        notForwarded('unknown-code', `${what} is not in the built-in tables; add ${configKey} or set mapping.forwardUnknown`, {
-          configKey,
-        });
-        return;
+        out.push(
+          notForwarded(
+            { frame, index, id, panelEvent },
+            'unknown-code',
+            `${what} is not in the built-in tables; add ${configKey} or set mapping.forwardUnknown`,
+            {
+              configKey,
+            },
+          ),
+        );
+        continue;
       }
-      notForwarded(
-        'ignored',
-        `${what} (${panelEvent.category}) is not forwarded (${verdict.source === 'built-in' ? 'built-in table' : `mapping.codes["${verdict.source}"]`})`,
+      out.push(
+        notForwarded(
+          { frame, index, id, panelEvent },
+          'ignored',
+          `${what} (${panelEvent.category}) is not forwarded (${verdict.source === 'built-in' ? 'built-in table' : `mapping.codes["${verdict.source}"]`})`,
+        ),
       );
-      return;
+      continue;
     }
     const { zone, user, area } = eventSubjects(panelEvent);
     const zoneCfg = accountCfg ? byNumber(accountCfg.zones, zone) : undefined;
@@ -176,11 +183,18 @@ export function mapFrame(frame: SourceFrame, config: MapperConfig): MappedEvent[
 
     const locationId = accountCfg?.locationId ?? placeholder(config, `account-${account}`);
     if (!locationId) {
-      notForwarded('unmapped-account', `account ${account} has no location; add accounts["${account}"].locationId`, {
-        configKey: `accounts["${account}"].locationId`,
-        partial: { version: '1.0', ...common },
-      });
-      return;
+      out.push(
+        notForwarded(
+          { frame, index, id, panelEvent },
+          'unmapped-account',
+          `account ${account} has no location; add accounts["${account}"].locationId`,
+          {
+            configKey: `accounts["${account}"].locationId`,
+            partial: { version: '1.0', ...common },
+          },
+        ),
+      );
+      continue;
     }
     // Arming events are location-level: the account's default camera, no recorder (issue #3).
     const cameraId =
@@ -189,11 +203,18 @@ export function mapFrame(frame: SourceFrame, config: MapperConfig): MappedEvent[
       placeholder(config, zone && !isArming ? `account-${account}-zone-${zoneKey(zone)}` : `account-${account}`);
     if (!cameraId) {
       const configKey = zone && !isArming ? `accounts["${account}"].zones["${zoneKey(zone)}"].cameraId` : `accounts["${account}"].cameraId`;
-      notForwarded('unmapped-camera', `no camera for account ${account}${zone && !isArming ? ` zone ${zone}` : ''}; add ${configKey}`, {
-        configKey,
-        partial: { version: '1.0', ...common, location_id: locationId },
-      });
-      return;
+      out.push(
+        notForwarded(
+          { frame, index, id, panelEvent },
+          'unmapped-camera',
+          `no camera for account ${account}${zone && !isArming ? ` zone ${zone}` : ''}; add ${configKey}`,
+          {
+            configKey,
+            partial: { version: '1.0', ...common, location_id: locationId },
+          },
+        ),
+      );
+      continue;
     }
     const recorderId = isArming ? undefined : (zoneCfg?.recorderId ?? accountCfg?.recorderId);
     const body: PartnerEvent = {
@@ -205,8 +226,18 @@ export function mapFrame(frame: SourceFrame, config: MapperConfig): MappedEvent[
     };
     const media = mediaSource(frame, zoneCfg, accountCfg);
     out.push({ forwarded: true, index, account, body, ...(media ? { media } : {}), panelEvent, rule: verdict.source });
-  });
+  }
   return out;
+}
+
+/** An event of the frame that is not forwarded, and why (a module function: no closure per event). */
+function notForwarded(
+  { frame, index, id: eventId, panelEvent }: { frame: SourceFrame; index: number; id: string; panelEvent: PanelEvent },
+  reason: NotForwardedReason,
+  message: string,
+  extra: { configKey?: string; partial?: Partial<PartnerEvent> } = {},
+): MappedEvent {
+  return { forwarded: false, index, account: frame.account, eventId, reason, message, panelEvent, source: frame, ...extra };
 }
 
 /** Snapshot source for uploads: the zone's, else the account's configured URL, else a `V` xdata URL. */

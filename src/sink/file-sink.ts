@@ -4,6 +4,7 @@
  */
 import { closeSync, fdatasyncSync, fstatSync, ftruncateSync, mkdirSync, openSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { isoClock } from '../iso-time.js';
 import type { DeliveryOutcome, OutgoingEvent, Sink } from './types.js';
 
 export interface FileSinkOptions {
@@ -12,7 +13,8 @@ export interface FileSinkOptions {
 }
 
 export function createFileSink(path: string, options: FileSinkOptions = {}): Sink {
-  const now = options.now ?? (() => new Date());
+  const now = options.now;
+  const clock = isoClock();
   let fd: number | null = null;
   /** Lines of the current turn of the event loop; written together by one write (group write), in call order. */
   let pending: { line: string; done: (outcome: DeliveryOutcome) => void }[] = [];
@@ -60,7 +62,16 @@ export function createFileSink(path: string, options: FileSinkOptions = {}): Sin
     name: 'file',
     deliver(event: OutgoingEvent): Promise<DeliveryOutcome> {
       if (closed) return Promise.resolve({ kind: 'retry', reason: 'file sink is closed' });
-      const line = `${JSON.stringify({ ...event.body, sent_at: now().toISOString() })}\n`;
+      // sent_at swapped in place for the stringify (same key order, no copy of the body per event), then restored.
+      const body = event.body;
+      const sentAt = body.sent_at;
+      body.sent_at = now ? now().toISOString() : clock();
+      let line: string;
+      try {
+        line = `${JSON.stringify(body)}\n`;
+      } finally {
+        body.sent_at = sentAt;
+      }
       return new Promise((done) => {
         pending.push({ line, done });
         if (!scheduled) {

@@ -35,6 +35,22 @@ describe('createFileSink', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
+  it("writes sent_at in the body's own key order and leaves the event as it was handed in", async () => {
+    const path = join(dir, 'events.ndjson');
+    const sink = createFileSink(path);
+    const given = event(7);
+    const before = structuredClone(given);
+    const started = Date.now();
+    expect(await sink.deliver(given)).toEqual({ kind: 'accepted' });
+    await sink.close();
+    expect(given).toEqual(before);
+    const line = JSON.parse((await readFile(path, 'utf8')).trim()) as Record<string, unknown>;
+    expect(Object.keys(line)).toEqual(Object.keys(given.body));
+    const sentAt = Date.parse(String(line.sent_at));
+    expect(sentAt).toBeGreaterThanOrEqual(started - 1);
+    expect(sentAt).toBeLessThanOrEqual(Date.now());
+  });
+
   it('creates the parent directory and writes one valid JSON body per line with sent_at', async () => {
     const path = join(dir, 'nested', 'deeper', 'events.ndjson');
     const at = new Date('2026-02-01T12:34:56.789Z');

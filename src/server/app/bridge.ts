@@ -77,7 +77,7 @@ export function sinkFor(config: BridgeConfig, logger: Logger, metrics: BridgeMet
 /** Counts every delivery outcome for the metrics and remembers the last one for readiness. */
 function countingSink(sink: Sink, metrics: BridgeMetrics, health: DeliveryHealth): Sink {
   const count = (outcome: DeliveryOutcome): DeliveryOutcome => {
-    metrics.deliveries.inc({ outcome: outcome.kind });
+    metrics.deliveryCounts.inc(outcome.kind);
     health.lastDelivery = { outcome, atMs: Date.now() };
     return outcome;
   };

@@ -3,6 +3,7 @@
  * Names follow Prometheus conventions: `alarm_bridge_` prefix, `_total` counters, base units (seconds, bytes).
  */
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { LabelCells } from './label-cells.js';
 
 export class BridgeMetrics {
   readonly registry = new Registry();
@@ -11,12 +12,14 @@ export class BridgeMetrics {
     help: 'Frames received, by transport, token and result',
     labelNames: ['transport', 'token', 'result'] as const,
     registers: [this.registry],
+    collect: (): void => this.frameCounts?.flush(),
   });
   readonly replies = new Counter({
     name: 'alarm_bridge_replies_total',
     help: 'Replies sent to panels, by kind',
     labelNames: ['kind'] as const,
     registers: [this.registry],
+    collect: (): void => this.replyCounts?.flush(),
   });
   readonly rejections = new Counter({
     name: 'alarm_bridge_rejections_total',
@@ -35,6 +38,7 @@ export class BridgeMetrics {
     help: 'Panel events, by outcome of mapping (forwarded, ignored, unknown-code, unmapped-account, unmapped-camera, duplicate, undecodable-data)',
     labelNames: ['outcome'] as const,
     registers: [this.registry],
+    collect: (): void => this.eventCounts?.flush(),
   });
   readonly cidChecksumMismatches = new Counter({
     name: 'alarm_bridge_cid_checksum_mismatches_total',
@@ -65,6 +69,7 @@ export class BridgeMetrics {
     help: 'Delivery attempts to the sink, by outcome',
     labelNames: ['outcome'] as const,
     registers: [this.registry],
+    collect: (): void => this.deliveryCounts?.flush(),
   });
   readonly apiLatency = new Histogram({
     name: 'alarm_bridge_api_latency_seconds',
@@ -152,4 +157,9 @@ export class BridgeMetrics {
     help: 'Cluster mode: 1 while connected to a NATS server, else 0',
     registers: [this.registry],
   });
+  // The per-frame path's counts (label-cells.ts), added to the counters above whenever those are read.
+  readonly frameCounts: LabelCells<'transport' | 'token' | 'result'> = new LabelCells(this.frames, ['transport', 'token', 'result']);
+  readonly replyCounts: LabelCells<'kind'> = new LabelCells(this.replies, ['kind']);
+  readonly eventCounts: LabelCells<'outcome'> = new LabelCells(this.events, ['outcome']);
+  readonly deliveryCounts: LabelCells<'outcome'> = new LabelCells(this.deliveries, ['outcome']);
 }

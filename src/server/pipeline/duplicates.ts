@@ -64,6 +64,8 @@ const contentDigest = (content: string): string => createHash('sha256').update(c
 export class DuplicateFilter {
   private readonly entries = new Map<string, Entry>();
   private readonly maxKeys: number;
+  /** No entry expires before this (may be earlier than the true first expiry: that only costs a look). */
+  private nextExpiry = Number.POSITIVE_INFINITY;
 
   constructor(private readonly options: DuplicateFilterOptions) {
     this.maxKeys = options.maxKeys ?? MAX_DUPLICATE_KEYS;
@@ -108,6 +110,7 @@ export class DuplicateFilter {
     const entry: Entry = { expires: nowMs + windowMs, content, accepted };
     if (previous) this.entries.delete(key); // re-inserted at the end: insertion order is expiry order
     this.entries.set(key, entry);
+    if (entry.expires < this.nextExpiry) this.nextExpiry = entry.expires;
     if (this.entries.size > this.maxKeys) this.entries.delete(this.entries.keys().next().value!);
     const result = await outcome;
     if (result === 'refused') {
@@ -142,10 +145,16 @@ export class DuplicateFilter {
   }
 
   private expire(nowMs: number): void {
+    // Most frames find nothing expired: no walk (and no iterator) then.
+    if (nowMs < this.nextExpiry) return;
+    this.nextExpiry = Number.POSITIVE_INFINITY;
     // Insertion order is expiry order while the window stays the same; after a reload changes it, entries expire a
     // little late or early, which only widens or narrows suppression once.
     for (const [key, entry] of this.entries) {
-      if (entry.expires > nowMs) break;
+      if (entry.expires > nowMs) {
+        this.nextExpiry = entry.expires;
+        break;
+      }
       this.entries.delete(key);
     }
   }

@@ -54,8 +54,12 @@ const REFUSAL_REASONS: Readonly<Record<Refusal, string>> = {
 
 const peerText = (peer: Peer) => `${peer.address}:${peer.port}`;
 
-/** Event codes for the log line: Contact ID with its qualifier (`E130`), SIA as sent. */
-const eventCodes = (source: SourceFrame) => source.events.map((e) => (e.protocol === 'cid' ? `${e.qualifier}${e.code}` : e.code));
+/** Event codes for the log line, space-separated: Contact ID with its qualifier digit (`1130`), SIA as sent. */
+function eventCodes(source: SourceFrame): string {
+  let text = '';
+  for (const e of source.events) text += `${text === '' ? '' : ' '}${e.protocol === 'cid' ? e.qualifier : ''}${e.code}`;
+  return text;
+}
 
 /** Metric label for a token: anything a panel can put there beyond the known tokens folds into `other`. */
 const KNOWN_TOKENS: ReadonlySet<string> = new Set([...REQUEST_TOKENS, ...REPLY_TOKENS]);
@@ -196,7 +200,7 @@ export class Pipeline {
         frame: buildNak(now, { crcForm: message.crc.form, crcIncludesCr: message.crc.includesCr }),
       };
     }
-    metrics.frames.inc({ transport: peer.transport, token: tokenLabel(message.token), result: 'accepted' });
+    metrics.frameCounts.inc(peer.transport, tokenLabel(message.token), 'accepted');
     this.deps.activity?.frame({
       at: now,
       peer: from,
@@ -206,7 +210,7 @@ export class Pipeline {
       reason: decision.reason,
       bytes: frame,
     });
-    this.logFrame(message, source ? eventCodes(source) : [], account, from, peer.transport, decision);
+    this.logFrame(message, source ? eventCodes(source) : '', account, from, peer.transport);
     return decision;
   }
 
@@ -304,7 +308,7 @@ export class Pipeline {
     const { log } = this.deps;
     try {
       for (const event of mapFrame(source, this.config)) {
-        this.deps.metrics.events.inc({ outcome: event.forwarded ? 'forwarded' : event.reason });
+        this.deps.metrics.eventCounts.inc(event.forwarded ? 'forwarded' : event.reason);
         this.deps.activity?.event(event, source);
         if (event.forwarded) outgoing.push({ body: event.body, account: event.account, ...(event.media ? { media: event.media } : {}) });
         else if (this.noteNotForwarded(event)) kept.push(event);
@@ -351,29 +355,17 @@ export class Pipeline {
     return true;
   }
 
-  private logFrame(
-    message: Dc09Message,
-    codes: string[],
-    account: string,
-    from: string,
-    transport: Peer['transport'],
-    decision: ReplyDecision,
-  ): void {
+  /**
+   * The per-event line (docs/performance.md §3): flat string fields only, the token and codes in the message too;
+   * the reply is always ACK here and the frame itself is on the debug `frame` line.
+   */
+  private logFrame(message: Dc09Message, codes: string, account: string, from: string, transport: Peer['transport']): void {
     // Link tests (NULL) arrive every few seconds per panel: debug, not info (and not even built when debug is off).
-    const level = codes.length > 0 ? 'info' : 'debug';
+    const level = codes !== '' ? 'info' : 'debug';
     if (!this.deps.logger.isLevelEnabled(level)) return;
     this.deps.logger[level](
-      {
-        peer: from,
-        transport,
-        account,
-        dc09Token: message.token,
-        encrypted: message.encrypted,
-        sequence: message.sequence,
-        codes,
-        reply: decision.kind,
-      },
-      codes.length > 0 ? `${message.token} ${account} ${codes.join(' ')}` : `${message.token} ${account}`,
+      { account, peer: from, transport, sequence: message.sequence, codes },
+      codes !== '' ? `${message.token} ${account} ${codes}` : `${message.token} ${account}`,
     );
   }
 }

@@ -194,7 +194,7 @@ export async function serveTcp(options: TcpServerOptions): Promise<RunningListen
               if (!frame || socket.destroyed) return;
               socket.write(frame);
               slot.lastActiveMs = performance.now();
-              metrics.replies.inc({ kind });
+              metrics.replyCounts.inc(kind);
               metrics.ackLatency.observe(Number(process.hrtime.bigint() - receivedAt) / 1e9);
               options.afterReply?.(connection);
             } finally {

@@ -107,7 +107,7 @@ export async function startUdpListener(options: UdpListenerOptions): Promise<Run
     const work = answerDatagram(datagram, peer, context).then((reply) => {
       if (!reply) return;
       socket.send(reply.frame, rinfo.port, rinfo.address);
-      metrics.replies.inc({ kind: reply.kind });
+      metrics.replyCounts.inc(reply.kind);
       metrics.ackLatency.observe(Number(process.hrtime.bigint() - received) / 1e9);
     });
     const guarded = work.catch((err: unknown) =>

@@ -162,7 +162,7 @@ export async function openClusterLog(config: ClusterConfig, options: OpenCluster
       msgID,
       timeout: timeoutSeconds * 1000,
     });
-  const dead = new ClusterDeadLetters(connection, stores.names, logger);
+  const dead = new ClusterDeadLetters(connection, stores.names, logger, () => accounts());
   const delivery = options.sink
     ? startClusterDelivery(runtime, {
         ...options.delivery,

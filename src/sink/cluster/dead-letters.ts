@@ -18,6 +18,7 @@ import {
 import { DEAD_LETTER_VERSION, parseLetterLine, type DeadLetter, type StoredDeadLetter } from '../outbox/dead-letters.js';
 import type { OutgoingEvent } from '../types.js';
 import type { ClusterConnection } from './connection.js';
+import { withoutCameraSecrets, type Accounts } from './event-message.js';
 import type { ClusterNames } from './streams.js';
 import { readStream } from './stream-reader.js';
 
@@ -38,13 +39,22 @@ export class ClusterDeadLetters {
     private readonly connection: ClusterConnection,
     private readonly names: ClusterNames,
     private readonly logger: Logger,
+    /** The accounts in force: a configured camera source is kept as a marker, never with its secrets. */
+    private readonly accounts: () => Accounts = () => ({}),
   ) {}
 
   /** Stores letters; resolves once the dead stream acknowledged every one. */
   async append(letters: readonly DeadLetter[]): Promise<void> {
     await Promise.all(
       letters.map((letter) =>
-        this.connection.js.publish(this.names.deadSubject(letter.account), JSON.stringify({ v: DEAD_LETTER_VERSION, ...letter })),
+        this.connection.js.publish(
+          this.names.deadSubject(letter.account),
+          JSON.stringify({
+            v: DEAD_LETTER_VERSION,
+            ...letter,
+            ...(letter.event ? { event: withoutCameraSecrets(letter.event, this.accounts()) } : {}),
+          }),
+        ),
       ),
     );
   }

@@ -45,12 +45,30 @@ function zoneConfig(account: AccountConfig | undefined, zone: string): ZoneConfi
 export function storedMedia(event: OutgoingEvent, accounts: Accounts): StoredMedia | undefined {
   const media = event.media;
   if (!media?.snapshotUrl) return undefined;
+  const configured = media.snapshotUrl.startsWith(CONFIGURED_SOURCE);
   const account = accounts[event.account];
   const zone = event.body.payload['zone'];
   if (typeof zone === 'string' && zoneConfig(account, zone)?.snapshotUrl) return { config: 'zone', zone };
   if (account?.snapshotUrl) return { config: 'account' };
-  if (media.username !== undefined || media.password !== undefined) return undefined;
+  if (configured || media.username !== undefined || media.password !== undefined) return undefined;
   return { url: media.snapshotUrl };
+}
+
+/** Marks, in a dead letter, a snapshot source taken from the configuration (resolved again when re-queued). */
+export const CONFIGURED_SOURCE = 'configured:';
+
+/**
+ * The event as a dead letter keeps it (docs/cluster.md §6): a configured camera source is replaced by a marker (no
+ * URL, user or password in the dead stream; re-queueing resolves it from the configuration again), a panel's own
+ * URL stays, anything else is dropped.
+ */
+export function withoutCameraSecrets(event: OutgoingEvent, accounts: Accounts): OutgoingEvent {
+  if (!event.media) return event;
+  const { media: _media, ...rest } = event;
+  const stored = storedMedia(event, accounts);
+  if (stored === undefined) return rest;
+  if ('url' in stored) return { ...rest, media: { snapshotUrl: stored.url } };
+  return { ...rest, media: { snapshotUrl: `${CONFIGURED_SOURCE}${stored.config === 'zone' ? `zone ${stored.zone}` : 'account'}` } };
 }
 
 /** The snapshot source to deliver with: the stored reference resolved against `accounts` (the configuration now). */

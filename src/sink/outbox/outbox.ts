@@ -116,7 +116,7 @@ interface NewEntry {
 interface PendingOutcome {
   entry: Entry;
   outcome: OutcomeKind;
-  detail: Record<string, unknown>;
+  detail: Readonly<Record<string, unknown>>;
 }
 
 const iso = (ms: number) => new Date(ms).toISOString();
@@ -198,6 +198,9 @@ export async function openOutbox(config: OutboxConfig, deps: OutboxDeps): Promis
     throw err;
   }
 }
+
+/** The outcome detail of a delivery the API gave no response id for (shared: only read, to journal it). */
+const NO_DETAIL: Readonly<Record<string, unknown>> = Object.freeze({});
 
 export class Outbox implements DurableLog {
   private readonly logger: Logger;
@@ -484,7 +487,7 @@ export class Outbox implements DurableLog {
     if (this.finished) return { kind: 'retry', afterMs: 0 };
     switch (outcome.kind) {
       case 'accepted':
-        this.finish(entry, 'delivered', outcome.responseId !== undefined ? { responseId: outcome.responseId } : {});
+        this.finish(entry, 'delivered', outcome.responseId !== undefined ? { responseId: outcome.responseId } : NO_DETAIL);
         return DELIVERED;
       case 'discarded':
         this.finish(entry, 'discarded', { reason: outcome.reason });
@@ -528,11 +531,13 @@ export class Outbox implements DurableLog {
     onFinal?.(delivered, reason);
   }
 
-  private finish(entry: Entry, outcome: 'delivered' | 'discarded', detail: Record<string, unknown>): void {
+  private finish(entry: Entry, outcome: 'delivered' | 'discarded', detail: Readonly<Record<string, unknown>>): void {
     this.settle(entry, true, outcome);
     // The API has it: its segment no longer needs to keep it, even before the outcome record is on disk.
     this.release(entry);
-    this.logger.debug({ event_id: entry.id, account: entry.account, attempts: entry.attempts, outcome }, 'outbox: event delivered');
+    // One per event: the fields are not even built when debug is off.
+    if (this.logger.isLevelEnabled('debug'))
+      this.logger.debug({ event_id: entry.id, account: entry.account, attempts: entry.attempts, outcome }, 'outbox: event delivered');
     this.outcomeBatch.push({ entry, outcome, detail });
     if (!this.outcomeFlushScheduled) {
       this.outcomeFlushScheduled = true;

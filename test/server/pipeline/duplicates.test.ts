@@ -136,6 +136,21 @@ describe('DuplicateFilter', () => {
     await d.run(frame(500, 'z', { account: 'Z' }));
     expect(d.filter.size).toBe(1);
   });
+
+  it('expires on time after a reload shortens the window (a later entry expiring before earlier ones)', async () => {
+    const d = setup({ windowSeconds: 120 });
+    await d.run(frame(0, 'a', { account: 'A' })); // expires at 120 s
+    d.setWindow(10);
+    await d.run(frame(1, 'b', { account: 'B' })); // expires at 11 s
+    await d.run(frame(5, 'c', { account: 'C' })); // expires at 15 s
+    expect(d.filter.size).toBe(3);
+    // Past B's expiry (not A's): B's copy is accepted anew (replacing B) and the walk, stopping at A, drops nothing.
+    expect(await d.run(frame(12, 'b', { account: 'B' }))).toBe('accepted');
+    expect(d.filter.size).toBe(3);
+    await d.run(frame(121, 'z', { account: 'Z' }));
+    // A expired: it and everything behind it that expired go; only Z (121 + 10 s) stays.
+    expect(d.filter.size).toBe(1);
+  });
 });
 
 /** The accounts' last frames shared by several filters (as the state bucket shares them between instances), in memory. */

@@ -2,7 +2,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../../src/config/load.js';
-import { decodeEventMessage, encodeEventMessage, readEventMessage } from '../../../src/sink/cluster/event-message.js';
+import { decodeEventMessage, encodeEventMessage, readEventMessage, withoutCameraSecrets } from '../../../src/sink/cluster/event-message.js';
 import type { OutgoingEvent } from '../../../src/sink/types.js';
 import { makeEvent } from '../outbox/helpers.js';
 
@@ -139,5 +139,27 @@ describe('event message', () => {
       ),
       { numRuns: 500 },
     );
+  });
+});
+
+describe('withoutCameraSecrets (dead letters, docs/cluster.md §6)', () => {
+  it('keeps a configured source as a marker, no URL, user or password; re-queued, it resolves from the configuration again', () => {
+    const kept = withoutCameraSecrets(zoneEvent, accounts);
+    const text = JSON.stringify(kept);
+    for (const secret of [ZONE_PASSWORD, 'signed-77ab', 'zone-viewer']) expect(text).not.toContain(secret);
+    expect(kept.media).toEqual({ snapshotUrl: 'configured:zone 3' });
+    expect(decodeEventMessage(encodeEventMessage(kept, ACCEPTED, accounts), accounts)).toMatchObject({
+      ok: true,
+      event: { media: { snapshotUrl: SIGNED_URL, username: 'zone-viewer', password: ZONE_PASSWORD } },
+    });
+    // The source gone from the configuration: the marker is dropped, never fetched as a URL.
+    const removed = { ...accounts, '1234': { ...accounts['1234']!, zones: {}, snapshotUrl: undefined } };
+    const requeued = decodeEventMessage(encodeEventMessage(kept, ACCEPTED, removed), removed);
+    expect(requeued.ok && requeued.event.media).toBeFalsy();
+  });
+
+  it("keeps a panel's own URL and an event without media as they are", () => {
+    expect(withoutCameraSecrets(panelEvent, accounts).media).toEqual({ snapshotUrl: 'https://panel.example/v/abc.jpg' });
+    expect(withoutCameraSecrets(plainEvent, accounts)).toBe(plainEvent);
   });
 });

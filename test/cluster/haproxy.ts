@@ -4,23 +4,16 @@
  * `send-proxy-v2` for v2). Runs in the foreground (`-db`) as a child process; nothing goes to syslog. A missing
  * binary fails the test with the command that installs it.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import { freePort } from '../server/harness.js';
+import { debianBinary } from './debian-binary.js';
 
-export function haproxyBinary(): string {
-  for (const candidate of ['/usr/sbin/haproxy', '/usr/bin/haproxy', '/usr/local/sbin/haproxy']) {
-    if (existsSync(candidate)) return candidate;
-  }
-  const which = spawnSync('sh', ['-c', 'command -v haproxy'], { encoding: 'utf8' });
-  if (which.status === 0 && which.stdout.trim() !== '') return which.stdout.trim();
-  throw new Error("haproxy is not installed: run 'apt-get install -y haproxy' (the CI script installs it)");
-}
+export const haproxyBinary = (): string => debianBinary('haproxy');
 
 export interface HaproxyOptions {
   /** Loopback ports of the backend servers (round robin). */

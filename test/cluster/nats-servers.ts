@@ -3,22 +3,15 @@
  * JetStream. Every port is on 127.0.0.1 and the cluster advertises no other address (`no_advertise`), so test
  * traffic stays on loopback. A missing binary fails the test with the command that installs it.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import { freePort } from '../server/harness.js';
+import { debianBinary } from './debian-binary.js';
 
-export function natsServerBinary(): string {
-  for (const candidate of ['/usr/sbin/nats-server', '/usr/bin/nats-server', '/usr/local/bin/nats-server']) {
-    if (existsSync(candidate)) return candidate;
-  }
-  const which = spawnSync('sh', ['-c', 'command -v nats-server'], { encoding: 'utf8' });
-  if (which.status === 0 && which.stdout.trim() !== '') return which.stdout.trim();
-  throw new Error("nats-server is not installed: run 'apt-get install -y nats-server' (npm test's pretest does it as root)");
-}
+export const natsServerBinary = (): string => debianBinary('nats-server');
 
 export interface NatsNode {
   readonly name: string;

@@ -7,19 +7,12 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { haproxyBinary } from '../cluster/haproxy.js';
 import { natsServerBinary } from '../cluster/nats-servers.js';
 
 const ROOT = new URL('../../', import.meta.url);
 const path = (file: string) => new URL(file, ROOT).pathname;
 const read = (file: string) => readFile(path(file), 'utf8');
-
-function haproxyBinary(): string {
-  const which = spawnSync('sh', ['-c', 'command -v haproxy || ls /usr/sbin/haproxy'], { encoding: 'utf8' });
-  const found = which.stdout.trim().split('\n')[0];
-  if (which.status !== 0 || !found)
-    throw new Error("haproxy is not installed: run 'apt-get install -y haproxy' (npm test's pretest does it as root)");
-  return found;
-}
 
 const check = (binary: string, args: string[]) => {
   const run = spawnSync(binary, args, { encoding: 'utf8' });

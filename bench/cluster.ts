@@ -96,12 +96,13 @@ async function withNats<T>(size: 1 | 3, work: (nats: NatsCluster) => Promise<T>)
   }
 }
 
-export async function benchCluster(limit: ReceiverFigures | null, journal: ReceiverFigures | null) {
-  const r1 = await withNats(1, (nats) => benchReceiver(r1Variant(nats), limit));
-  const r3 = await withNats(3, (nats) => benchReceiver(r3Variant(nats), limit));
+/** R1 and R3 (or only those named: `BENCH_ONLY=clusterR1` for a focused measurement). */
+export async function benchCluster(limit: ReceiverFigures | null, journal: ReceiverFigures | null, only: { r1: boolean; r3: boolean }) {
+  const r1 = only.r1 ? await withNats(1, (nats) => benchReceiver(r1Variant(nats), limit)) : null;
+  const r3 = only.r3 ? await withNats(3, (nats) => benchReceiver(r3Variant(nats), limit)) : null;
   return {
     note: R3_NOTE,
-    R1: { ...r1, vsJournal: vsJournal(r1, journal) },
-    R3: { ...r3, vsJournal: vsJournal(r3, journal) },
+    ...(r1 ? { R1: { ...r1, vsJournal: vsJournal(r1, journal) } } : {}),
+    ...(r3 ? { R3: { ...r3, vsJournal: vsJournal(r3, journal) } } : {}),
   };
 }

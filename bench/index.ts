@@ -5,7 +5,7 @@
  * rate to the API emulator; RSS of a bridge with 10,000 idle connections; TCP ACK latency under a UDP flood; RSS and
  * start-up time with 1,000,000 pending outbox events; cluster mode (R1 and R3 on NATS JetStream) next to the journal.
  * `BENCH_QUICK=1` shortens every phase for a smoke run; `BENCH_ONLY=limit,fileSink,journal` runs only the named
- * sections (decode, pipeline, receiver variants by name, cluster, delivery, connections, udpFlood, backlog) for a
+ * sections (decode, pipeline, receiver variants by name, cluster or clusterR1 / clusterR3 alone, delivery, connections, udpFlood, backlog) for a
  * focused measurement (`BENCH_ONLY=limit,journal,cluster` for the cluster figures).
  */
 import { cpus } from 'node:os';
@@ -42,7 +42,8 @@ const receiver: Record<string, ReceiverFigures> = limit ? { [LIMIT_VARIANT.name]
 for (const variant of RECEIVER_VARIANTS) if (runs(variant.name)) receiver[variant.name] = await benchReceiver(variant, limit);
 if (Object.keys(receiver).length > 0) summary.receiver = receiver;
 // Cluster mode next to the local journal of the same run (ratios to both).
-if (runs('cluster')) summary.cluster = await benchCluster(limit, receiver[JOURNAL_VARIANT.name] ?? null);
+const clusterRuns = { r1: runs('cluster') || runs('clusterR1'), r3: runs('cluster') || runs('clusterR3') };
+if (clusterRuns.r1 || clusterRuns.r3) summary.cluster = await benchCluster(limit, receiver[JOURNAL_VARIANT.name] ?? null, clusterRuns);
 if (runs('delivery')) summary.delivery = await benchDelivery();
 if (runs('connections')) summary.connections = await benchConnections();
 if (runs('udpFlood')) summary.udpFlood = await benchUdpFlood();

@@ -20,6 +20,7 @@ import { ClusterDeadLetters } from './dead-letters.js';
 import { startClusterDelivery, type ClusterDeliveryOptions } from './delivery.js';
 import { encodeEventMessage, type Accounts } from './event-message.js';
 import { ClusterRole } from './role.js';
+import type { PublishItem } from './publisher.js';
 import type { ClusterRuntime } from './runtime.js';
 import { watchStream, type StreamHealth } from './stream-health.js';
 import { ensureClusterStores, type ClusterStores } from './streams.js';
@@ -157,11 +158,11 @@ export async function openClusterLog(config: ClusterConfig, options: OpenCluster
   const timeoutSeconds = config.publishTimeoutSeconds;
   const publishListeners: Array<(seconds: number) => void> = [];
   let closed = false;
-  const publish = (event: OutgoingEvent, msgID: string, acceptedAt: string, inForce: Accounts) =>
-    connection.js.publish(stores.names.eventSubject(event.account), encodeEventMessage(event, acceptedAt, inForce), {
-      msgID,
-      timeout: timeoutSeconds * 1000,
-    });
+  const message = (event: OutgoingEvent, msgID: string, acceptedAt: string, inForce: Accounts): PublishItem => ({
+    subject: stores.names.eventSubject(event.account),
+    data: encodeEventMessage(event, acceptedAt, inForce),
+    msgID,
+  });
   const dead = new ClusterDeadLetters(connection, stores.names, logger, () => accounts());
   const delivery = options.sink
     ? startClusterDelivery(runtime, {
@@ -192,7 +193,7 @@ export async function openClusterLog(config: ClusterConfig, options: OpenCluster
       return dead.retry(retry, async (events) => {
         const acceptedAt = new Date().toISOString();
         const inForce = accounts();
-        await Promise.all(events.map(({ event, msgID }) => publish(event, msgID, acceptedAt, inForce)));
+        await connection.publisher.publish(events.map(({ event, msgID }) => message(event, msgID, acceptedAt, inForce)));
       });
     },
     discardDead(filter: DeadLetterFilter) {
@@ -206,7 +207,7 @@ export async function openClusterLog(config: ClusterConfig, options: OpenCluster
       const inForce = accounts();
       const started = performance.now();
       try {
-        await Promise.all(events.map((event) => publish(event, event.body.event_id, acceptedAt, inForce)));
+        await connection.publisher.publish(events.map((event) => message(event, event.body.event_id, acceptedAt, inForce)));
       } catch (err) {
         refuse(publishFailure(err, timeoutSeconds));
       }

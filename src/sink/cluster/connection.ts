@@ -11,12 +11,15 @@ import type { ConnectionOptions, NatsConnection } from '@nats-io/transport-node'
 import type { ClusterConfig } from '../../config/types.js';
 import { describeError, redactUrl, type Logger } from '../../log.js';
 import { StartupError } from '../../startup-error.js';
+import { BatchPublisher, PublishError } from './publisher.js';
 
 export interface ClusterConnection {
   readonly nc: NatsConnection;
   readonly js: JetStreamClient;
   readonly jsm: JetStreamManager;
   readonly kvm: Kvm;
+  /** Publishes events, a turn's worth in one write (docs/cluster.md §3). */
+  readonly publisher: BatchPublisher;
   /** True while the client holds a connection to one of the servers (false while it reconnects). */
   readonly connected: boolean;
   /** Drains and closes the connection. */
@@ -57,7 +60,7 @@ export async function natsOptions(cluster: ClusterConfig): Promise<ConnectionOpt
  * without its durable log (docs/cluster.md §11).
  */
 export async function connectCluster(cluster: ClusterConfig, logger: Logger): Promise<ClusterConnection> {
-  const [{ connect }, { jetstream, jetstreamManager }, { Kvm }] = await Promise.all([
+  const [{ connect, headers, createInbox }, { jetstream, jetstreamManager }, { Kvm }] = await Promise.all([
     import('@nats-io/transport-node'),
     import('@nats-io/jetstream'),
     import('@nats-io/kv'),
@@ -74,10 +77,14 @@ export async function connectCluster(cluster: ClusterConfig, logger: Logger): Pr
     );
   }
   let connected = true;
+  const isConnected = () => connected && !nc.isClosed();
+  const publisher = new BatchPublisher({ nc, headers, createInbox, connected: isConnected }, cluster.publishTimeoutSeconds * 1000);
   void (async () => {
     for await (const status of nc.status()) {
       if (status.type === 'disconnect') {
         connected = false;
+        // What was published and not acknowledged may never be: its frames are NAKed now, not after the timeout.
+        publisher.failAll(new PublishError('ConnectionError', 'the NATS connection was lost before the acknowledgement'));
         logger.warn({ server: status.server }, 'NATS: disconnected; reconnecting (frames are NAKed until the stream answers again)');
       } else if (status.type === 'reconnect') {
         connected = true;
@@ -94,10 +101,12 @@ export async function connectCluster(cluster: ClusterConfig, logger: Logger): Pr
     js,
     jsm,
     kvm: new Kvm(js),
+    publisher,
     get connected() {
-      return connected && !nc.isClosed();
+      return isConnected();
     },
     async close() {
+      publisher.close();
       if (nc.isClosed()) return;
       await nc.drain().catch(() => nc.close());
     },

@@ -143,9 +143,15 @@ export class ClusterDelivery {
     await this.ended?.idle(this.options.closeGraceMs ?? CLOSE_GRACE_MS);
     while (this.current(generation)) {
       try {
-        const messages = await this.freshConsumer();
+        // Messages are handed over by callback (no promise per message); any that arrive before the term exists wait.
+        const early: JsMsg[] = [];
+        let take = (msg: JsMsg): void => void early.push(msg);
+        const messages = await this.freshConsumer((msg) => take(msg));
         if (!this.current(generation)) return void messages.stop();
-        this.term = new DeliveryTerm(this.runtime, this.options, messages);
+        const term = new DeliveryTerm(this.runtime, this.options, messages);
+        this.term = term;
+        take = (msg) => term.take(msg);
+        for (const msg of early) term.take(msg);
         logger.info({ instance: this.runtime.config.instance }, 'cluster: delivering from the events stream');
         await this.term.consume();
       } catch (err) {
@@ -163,7 +169,7 @@ export class ClusterDelivery {
    * Deletes and recreates the consumer: a new one starts at the stream's first message, so the messages the last
    * holder had taken and not acknowledged come again now rather than after their ack wait.
    */
-  private async freshConsumer(): Promise<ConsumerMessages> {
+  private async freshConsumer(callback: (msg: JsMsg) => void): Promise<ConsumerMessages> {
     const { AckPolicy, DeliverPolicy } = await import('@nats-io/jetstream');
     const { jsm, js } = this.runtime.connection;
     const { events, consumer } = this.runtime.stores.names;
@@ -178,7 +184,7 @@ export class ClusterDelivery {
       max_ack_pending: MAX_HELD,
       max_deliver: -1,
     });
-    return (await js.consumers.get(events, consumer)).consume({ max_messages: 256 });
+    return (await js.consumers.get(events, consumer)).consume({ max_messages: 256, callback });
   }
 }
 
@@ -192,6 +198,8 @@ class DeliveryTerm {
   private readonly retry: RetryPolicy;
   private readonly working: NodeJS.Timeout;
   private readonly logger: Logger;
+  /** Settled messages whose acknowledgements go out together at the end of this turn (one socket write). */
+  private acks: JsMsg[] = [];
 
   constructor(
     private readonly runtime: ClusterRuntime,
@@ -221,12 +229,14 @@ class DeliveryTerm {
     }, WORKING_EVERY_MS);
   }
 
-  /** Takes messages until the term stops. */
+  /** Resolves when the term's consumer stops; rejects when it failed. */
   async consume(): Promise<void> {
-    for await (const msg of this.messages) this.take(msg);
+    const err = await this.messages.closed();
+    if (err) throw err;
   }
 
   stop(): void {
+    this.sendAcks();
     clearInterval(this.working);
     this.scheduler.stop();
     this.messages.stop();
@@ -238,7 +248,7 @@ class DeliveryTerm {
     clearTimeout(timer);
   }
 
-  private take(msg: JsMsg): void {
+  take(msg: JsMsg): void {
     const known = this.held.get(msg.seq);
     if (known) {
       // Redelivered while held (an ack wait passed unmarked): the newest delivery is the one to acknowledge.
@@ -351,6 +361,12 @@ class DeliveryTerm {
   /** The final outcome is known (and any dead letter stored): the stream may forget the message. */
   private settle(h: Held): void {
     this.held.delete(h.seq);
-    h.msg.ack();
+    if (this.acks.push(h.msg) === 1) setImmediate(this.sendAcks);
   }
+
+  private readonly sendAcks = (): void => {
+    const acks = this.acks;
+    this.acks = [];
+    for (const msg of acks) msg.ack();
+  };
 }

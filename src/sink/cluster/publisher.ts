@@ -1,0 +1,205 @@
+/**
+ * Publishing events to JetStream, batched per turn of the event loop (docs/cluster.md §3, docs/performance.md §7).
+ *
+ * A JetStream publish is a NATS message with a reply subject; the server answers on it once the message is stored
+ * (a PubAck, or an API error). The client's own `js.publish` makes one request per message: a timer, a promise and
+ * two Error objects each, and, since the client writes its buffer out after every microtask that published, one
+ * socket write per frame when frames arrive on separate connections. Here every publish of one turn of the event
+ * loop goes out together in one write (flushed by `setImmediate`), the answers come back on one subscription of
+ * this publisher's own inbox, a frame's events share one promise, and one timer sweeps the expired ones.
+ */
+import type { Msg, MsgHdrs, NatsConnection, Subscription } from '@nats-io/transport-node';
+
+/** A failed publish; `name` says what kind (docs/cluster.md §3: which of them mean the store is unavailable). */
+export class PublishError extends Error {
+  constructor(
+    name: 'TimeoutError' | 'NoResponders' | 'ConnectionError' | 'ClosedConnectionError' | 'JetStreamApiError',
+    message: string,
+    /** JetStream's status code of an API error (503: no quorum, stream leader lost). */
+    readonly status?: number,
+  ) {
+    super(message);
+    this.name = name;
+  }
+}
+
+/** One `publish` call: its messages share this promise, resolved when the last PubAck arrives. */
+interface Batch {
+  left: number;
+  settled: boolean;
+  deadline: number;
+  resolve(): void;
+  reject(err: Error): void;
+}
+
+/** A message waiting for the next flush. */
+interface Queued {
+  subject: string;
+  data: Uint8Array;
+  msgID: string;
+  batch: Batch;
+}
+
+/** What the publisher needs of the NATS client (loaded lazily by connection.ts, so passed in). */
+export interface PublisherDeps {
+  nc: NatsConnection;
+  /** `headers()` of the NATS client. */
+  headers: () => MsgHdrs;
+  /** `createInbox()` of the NATS client. */
+  createInbox: () => string;
+  /** False while the client reconnects: a flush then refuses at once (docs/cluster.md §3). */
+  connected: () => boolean;
+}
+
+export interface PublishItem {
+  subject: string;
+  data: Uint8Array;
+  /** JetStream's message id (`Nats-Msg-Id`): the event_id, for the duplicate window (docs/cluster.md §4). */
+  msgID: string;
+}
+
+const MSG_ID_HEADER = 'Nats-Msg-Id';
+const decoder = new TextDecoder();
+/** How a PubAck starts: JetStream writes an error first (`{"error":…}`), so an answer starting so is a stored message. */
+const PUB_ACK_START = Buffer.from('{"stream":"');
+
+export class BatchPublisher {
+  private readonly inbox: string;
+  private readonly sub: Subscription;
+  /** Reply token → its batch; in the order published, so the oldest expire first. */
+  private readonly waiting = new Map<number, Batch>();
+  private queue: Queued[] = [];
+  private flushScheduled = false;
+  private nextToken = 0;
+  private closed = false;
+  private readonly sweeper: NodeJS.Timeout;
+
+  constructor(
+    private readonly deps: PublisherDeps,
+    private readonly timeoutMs: number,
+  ) {
+    this.inbox = deps.createInbox();
+    this.sub = deps.nc.subscribe(`${this.inbox}.*`, { callback: (err, msg) => (err ? undefined : this.answered(msg)) });
+    this.sweeper = setInterval(() => this.expire(Date.now()), Math.max(10, Math.min(250, timeoutMs / 4)));
+    this.sweeper.unref();
+  }
+
+  /** Publishes `items` in this turn's batch; resolves once JetStream stored every one of them. */
+  publish(items: readonly PublishItem[]): Promise<void> {
+    if (this.closed) return Promise.reject(new PublishError('ClosedConnectionError', 'the publisher is closed'));
+    if (items.length === 0) return Promise.resolve();
+    return new Promise<void>((resolve, reject) => {
+      const batch: Batch = { left: items.length, settled: false, deadline: Date.now() + this.timeoutMs, resolve, reject };
+      for (const item of items) this.queue.push({ subject: item.subject, data: item.data, msgID: item.msgID, batch });
+      if (!this.flushScheduled) {
+        this.flushScheduled = true;
+        setImmediate(this.flush);
+      }
+    });
+  }
+
+  /** Fails every publish waiting for an answer or a flush (the connection was lost: their frames are NAKed now). */
+  failAll(err: Error): void {
+    const queued = this.queue;
+    this.queue = [];
+    for (const q of queued) settle(q.batch, err);
+    for (const batch of this.waiting.values()) settle(batch, err);
+    this.waiting.clear();
+  }
+
+  /** Stops: what still waits is refused as closed. */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    clearInterval(this.sweeper);
+    this.failAll(new PublishError('ClosedConnectionError', 'the publisher is closed'));
+    this.sub.unsubscribe();
+  }
+
+  /** Number of messages waiting for their PubAck (tests, diagnostics). */
+  get inFlight(): number {
+    return this.waiting.size;
+  }
+
+  private readonly flush = (): void => {
+    this.flushScheduled = false;
+    const queued = this.queue;
+    this.queue = [];
+    if (!this.deps.connected()) {
+      const err = new PublishError('ConnectionError', 'NATS disconnected (the client is reconnecting)');
+      for (const q of queued) settle(q.batch, err);
+      return;
+    }
+    const { nc, headers } = this.deps;
+    // Every publish below lands in the client's buffer, which it writes out once after this synchronous loop.
+    for (const q of queued) {
+      if (q.batch.settled) continue;
+      const token = ++this.nextToken;
+      const h = headers();
+      h.set(MSG_ID_HEADER, q.msgID);
+      this.waiting.set(token, q.batch);
+      try {
+        nc.publish(q.subject, q.data, { reply: `${this.inbox}.${token}`, headers: h });
+      } catch (err) {
+        this.waiting.delete(token);
+        settle(q.batch, err instanceof Error ? err : new PublishError('ConnectionError', String(err)));
+      }
+    }
+  };
+
+  private answered(msg: Msg): void {
+    const token = Number(msg.subject.slice(this.inbox.length + 1));
+    const batch = this.waiting.get(token);
+    if (!batch) return; // expired, or failed with the connection meanwhile
+    this.waiting.delete(token);
+    if (batch.settled) return;
+    const problem = pubAckProblem(msg);
+    if (problem) return settle(batch, problem);
+    if (--batch.left === 0) {
+      batch.settled = true;
+      batch.resolve();
+    }
+  }
+
+  private expire(now: number): void {
+    for (const [token, batch] of this.waiting) {
+      if (batch.deadline > now) return; // the rest are younger
+      this.waiting.delete(token);
+      settle(batch, new PublishError('TimeoutError', `no acknowledgement within ${this.timeoutMs} ms`));
+    }
+    for (const q of this.queue) if (q.batch.deadline <= now) settle(q.batch, new PublishError('TimeoutError', 'not sent in time'));
+  }
+}
+
+function settle(batch: Batch, err: Error): void {
+  if (batch.settled) return;
+  batch.settled = true;
+  batch.reject(err);
+}
+
+/**
+ * What an answer on a reply subject says, null for a PubAck: no responders (status 503 without a body: no server
+ * stores the subject's stream), or a JetStream API error (`{"error": {"code", "err_code", "description"}}`).
+ */
+export function pubAckProblem(msg: Pick<Msg, 'data' | 'headers'>): PublishError | null {
+  const { data } = msg;
+  if (data.length > PUB_ACK_START.length && Buffer.compare(PUB_ACK_START, data.subarray(0, PUB_ACK_START.length)) === 0) return null;
+  if (data.length === 0) {
+    const code = msg.headers?.code ?? 0;
+    return code === 503
+      ? new PublishError('NoResponders', 'no responders')
+      : new PublishError('JetStreamApiError', `empty answer (status ${code})`, code || undefined);
+  }
+  let answer: { stream?: unknown; error?: { code?: unknown; description?: unknown } };
+  try {
+    answer = JSON.parse(decoder.decode(data)) as typeof answer;
+  } catch {
+    return new PublishError('JetStreamApiError', 'the answer is not JSON');
+  }
+  if (answer.error) {
+    const status = typeof answer.error.code === 'number' ? answer.error.code : undefined;
+    return new PublishError('JetStreamApiError', String(answer.error.description ?? 'JetStream error'), status);
+  }
+  if (typeof answer.stream !== 'string' || answer.stream === '') return new PublishError('JetStreamApiError', 'invalid PubAck');
+  return null;
+}

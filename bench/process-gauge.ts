@@ -4,7 +4,7 @@
  * Allocation: V8 keeps no running total, so it is the heap freed by every GC in the window (v8.GCProfiler's
  * before/after sizes) plus the growth of the used heap between start and stop.
  */
-import { PerformanceObserver, performance } from 'node:perf_hooks';
+import { monitorEventLoopDelay, PerformanceObserver, performance } from 'node:perf_hooks';
 import { GCProfiler, getHeapStatistics } from 'node:v8';
 
 export interface ProcessFigures {
@@ -13,6 +13,8 @@ export interface ProcessFigures {
   allocatedBytes: number;
   gcCount: number;
   gcPauseMs: { p50: number; p99: number; max: number; total: number };
+  /** How late the event loop ran a 10 ms timer: the stalls a frame could meet inside this process. */
+  loopDelayMs: { p50: number; p99: number; max: number };
 }
 
 export interface ProcessGauge {
@@ -31,6 +33,8 @@ export function startProcessGauge(): ProcessGauge {
     for (const entry of list.getEntries()) pauses.push(entry.duration);
   });
   observer.observe({ entryTypes: ['gc'] });
+  const delay = monitorEventLoopDelay({ resolution: 10 });
+  delay.enable();
   const profiler = new GCProfiler();
   profiler.start();
   const heapBefore = getHeapStatistics().used_heap_size;
@@ -44,6 +48,7 @@ export function startProcessGauge(): ProcessGauge {
       const wallMs = performance.now() - wallBefore;
       const heapAfter = getHeapStatistics().used_heap_size;
       const result = profiler.stop();
+      delay.disable();
       observer.takeRecords().forEach((entry) => pauses.push(entry.duration));
       observer.disconnect();
       let freed = 0;
@@ -61,6 +66,7 @@ export function startProcessGauge(): ProcessGauge {
           max: ms(pauses.at(-1) ?? 0),
           total: ms(pauses.reduce((a, b) => a + b, 0)),
         },
+        loopDelayMs: { p50: ms(delay.percentile(50) / 1e6), p99: ms(delay.percentile(99) / 1e6), max: ms(delay.max / 1e6) },
       };
     },
   };

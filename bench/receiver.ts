@@ -109,6 +109,7 @@ export interface PhaseFigures {
   vsLimit?: { framesPerSecondRatio: number; limitFramesPerSecond: number; limitLatencyMs: SimulateReport['latencyMs'] };
   allocatedBytesPerFrame: number;
   gc: { count: number; pauseMs: ProcessFigures['gcPauseMs'] };
+  loopDelayMs: ProcessFigures['loopDelayMs'];
   /** Journal variants only. */
   journal?: JournalFigures;
   outboxDepth?: PhaseRun['outboxDepth'];
@@ -327,6 +328,7 @@ function figures(phase: Phase, run: PhaseRun, limit: LimitPhase | null, target: 
     loopBusyMicrosPerFrame: r.framesPerSecond > 0 ? Math.round(((run.server.loopBusyPercent / 100) * 1e6) / r.framesPerSecond) : 0,
     allocatedBytesPerFrame: run.allocatedBytesPerFrame,
     gc: { count: run.server.gcCount, pauseMs: run.server.gcPauseMs },
+    loopDelayMs: run.server.loopDelayMs,
     ...(run.journal ? { journal: run.journal } : {}),
     ...(run.outboxDepth ? { outboxDepth: run.outboxDepth } : {}),
     loadGeneratorCpuPercent: r.cpuPercent,

@@ -21,7 +21,7 @@ import { openOutbox, type Outbox } from '../src/sink/outbox/index.js';
 import type { Sink } from '../src/sink/types.js';
 import { BACKLOG_EVENTS, fillBacklog } from './backlog.js';
 import { gaugeChild, startChild, stopChild } from './child.js';
-import { startProcessGauge, type ProcessFigures } from './process-gauge.js';
+import { spread, startProcessGauge, type ProcessFigures } from './process-gauge.js';
 import { PROFILE, startProfile } from './profile.js';
 import { benchConfigJson, benchLogger, BENCH_KEY_HEX, QUICK, round, withTempDir } from './setup.js';
 import type { SimulateChildOptions } from './simulate-child.js';
@@ -108,8 +108,10 @@ export interface PhaseFigures {
   /** Bridge variants: this phase's throughput as a share of the limit's, and the limit's latencies. */
   vsLimit?: { framesPerSecondRatio: number; limitFramesPerSecond: number; limitLatencyMs: SimulateReport['latencyMs'] };
   allocatedBytesPerFrame: number;
-  gc: { count: number; pauseMs: ProcessFigures['gcPauseMs'] };
+  gc: { count: number; pauseMs: ProcessFigures['gcPauseMs']; byKind: ProcessFigures['gcPausesByKind'] };
   loopDelayMs: ProcessFigures['loopDelayMs'];
+  /** Cluster variants: how long each accepted frame waited for JetStream's acknowledgements (docs/cluster.md §3). */
+  storeWaitMs?: { p50: number; p99: number; max: number };
   /** Journal variants only. */
   journal?: JournalFigures;
   outboxDepth?: PhaseRun['outboxDepth'];
@@ -169,6 +171,8 @@ export interface PhaseServer {
   journal(): JournalFigures | null;
   /** Events the outbox still holds (journaled, not yet delivered); null without an outbox. */
   pending(): number | null;
+  /** Cluster mode in this process: the store waits (ms) of the frames accepted since the window opened. */
+  storeWaits?(): number[];
   stop(): Promise<void>;
 }
 
@@ -180,9 +184,15 @@ async function startBridgeServer(variant: ReceiverVariant, phase: Phase, dir: st
   const held = variant.backlog && config.outbox ? await heldBacklog(config, variant.backlog, dir, logger) : null;
   const bridge = await startBridge(config, held ? { logger, log: held.outbox } : { logger });
   const outbox = held?.outbox ?? bridge.outbox;
+  let storeWaits: number[] | null = null;
+  bridge.cluster?.onPublished((seconds) => storeWaits?.push(seconds * 1000));
   return {
     port: bridge.port('tcp'),
-    windowOpens: () => held?.outbox.start(held.sink),
+    windowOpens: () => {
+      held?.outbox.start(held.sink);
+      if (bridge.cluster) storeWaits = [];
+    },
+    ...(bridge.cluster ? { storeWaits: () => storeWaits ?? [] } : {}),
     gauge: async () => {
       const profile = PROFILE ? await startProfile(PROFILE, `${variant.name}-${phase.rate === 0 ? 'closed' : 'open'}-${Date.now()}`) : null;
       const gauge = startProcessGauge();
@@ -241,6 +251,7 @@ interface PhaseRun {
   journal: JournalFigures | null;
   /** Outbox depth at the start and the end of the measured window (events still to deliver). */
   outboxDepth: { atStart: number; atEnd: number } | null;
+  storeWaitMs: PhaseFigures['storeWaitMs'] | null;
 }
 
 /** Runs one phase against a fresh server of the variant; returns the simulator's report and what the server did. */
@@ -271,6 +282,7 @@ async function runPhase(variant: ReceiverVariant, phase: Phase): Promise<PhaseRu
       const { report } = await child.next<{ type: 'report'; report: SimulateReport }>('report', (phase.durationSeconds + 60) * 1000);
       const figures = await gauge.stop();
       const depthAtEnd = server.pending();
+      const storeWaits = server.storeWaits?.();
       const wallSeconds = (performance.now() - wallBefore) / 1000;
       await child.exited();
       const journal = server.journal();
@@ -283,6 +295,7 @@ async function runPhase(variant: ReceiverVariant, phase: Phase): Promise<PhaseRu
         allocatedBytesPerFrame: framesInWindow > 0 ? Math.round(figures.allocatedBytes / framesInWindow) : 0,
         journal,
         outboxDepth: depthAtStart === null || depthAtEnd === null ? null : { atStart: depthAtStart, atEnd: depthAtEnd },
+        storeWaitMs: storeWaits ? spread(storeWaits) : null,
       };
     } finally {
       await server.stop();
@@ -327,8 +340,9 @@ function figures(phase: Phase, run: PhaseRun, limit: LimitPhase | null, target: 
     // Thread time per frame: the CPU the receiving thread spends on one frame, which caps throughput.
     loopBusyMicrosPerFrame: r.framesPerSecond > 0 ? Math.round(((run.server.loopBusyPercent / 100) * 1e6) / r.framesPerSecond) : 0,
     allocatedBytesPerFrame: run.allocatedBytesPerFrame,
-    gc: { count: run.server.gcCount, pauseMs: run.server.gcPauseMs },
+    gc: { count: run.server.gcCount, pauseMs: run.server.gcPauseMs, byKind: run.server.gcPausesByKind },
     loopDelayMs: run.server.loopDelayMs,
+    ...(run.storeWaitMs ? { storeWaitMs: run.storeWaitMs } : {}),
     ...(run.journal ? { journal: run.journal } : {}),
     ...(run.outboxDepth ? { outboxDepth: run.outboxDepth } : {}),
     loadGeneratorCpuPercent: r.cpuPercent,

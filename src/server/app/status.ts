@@ -18,6 +18,21 @@ import { listenFailure } from '../../startup-error.js';
  * outbox (`status` and `list` then show the live state: attempts, last reason, next attempt). Retried letters are
  * mapped with the configuration in force (after a SIGHUP, the fixed one).
  */
+/** An action answering with `work`'s result, or the status and error text an operator can act on. */
+const answerWith =
+  (logger: Logger) =>
+  <R>(parse: (request: unknown) => R, work: (parsed: R) => Promise<unknown>): OutboxAction =>
+  async (request) => {
+    try {
+      return { status: 200, body: await work(parse(request)) };
+    } catch (err) {
+      if (err instanceof UsageError) return { status: 400, body: { error: err.message } };
+      if (err instanceof OutboxClosedError) return { status: 503, body: { error: `the bridge is stopping: ${err.message}` } };
+      logger.error({ err: describeError(err) }, 'outbox action failed');
+      return { status: 500, body: { error: describeError(err) } };
+    }
+  };
+
 export function outboxActions(
   bridge: RunningBridge,
   token: string,
@@ -26,24 +41,27 @@ export function outboxActions(
 ): StatusServerOptions['outboxActions'] {
   const outbox = bridge.outbox;
   if (!outbox) return undefined;
-  const answer =
-    <R>(parse: (request: unknown) => R, work: (parsed: R) => Promise<unknown>): OutboxAction =>
-    async (request) => {
-      try {
-        return { status: 200, body: await work(parse(request)) };
-      } catch (err) {
-        if (err instanceof UsageError) return { status: 400, body: { error: err.message } };
-        if (err instanceof OutboxClosedError) return { status: 503, body: { error: `the bridge is stopping: ${err.message}` } };
-        logger.error({ err: describeError(err) }, 'outbox action failed');
-        return { status: 500, body: { error: describeError(err) } };
-      }
-    };
+  const answer = answerWith(logger);
   return {
     token,
     retry: answer(parseChoice, (choice) => retryLetters(outbox, bridge.pipeline.currentConfig, choice)),
     discard: answer(parseChoice, (choice) => discardLetters(outbox, choice)),
     status: answer(parseViewRequest, async () => statusReport(outbox, outboxDir)),
     list: answer(parseViewRequest, (view) => listRows(outbox, view)),
+  };
+}
+
+/**
+ * The console's dead-letter actions in cluster mode (docs/cluster.md §6): on the dead-letter stream, as
+ * `alarm-bridge outbox retry|discard` do from any machine; retried letters are mapped with the configuration in force.
+ */
+function clusterDeadLetterActions(bridge: RunningBridge, logger: Logger): { retry: OutboxAction; discard: OutboxAction } | undefined {
+  const cluster = bridge.cluster;
+  if (!cluster) return undefined;
+  const answer = answerWith(logger);
+  return {
+    retry: answer(parseChoice, (choice) => retryLetters(cluster, bridge.pipeline.currentConfig, choice)),
+    discard: answer(parseChoice, (choice) => discardLetters(cluster, choice)),
   };
 }
 
@@ -81,7 +99,14 @@ export async function startStatus(
     auth,
     outboxActions: actions,
     readiness: () => readiness(config, bridge),
-    console: createConsole({ activity, bridge, readiness: () => readiness(config, bridge), actions, auth, logger }),
+    console: createConsole({
+      activity,
+      bridge,
+      readiness: () => readiness(config, bridge),
+      actions: actions ?? clusterDeadLetterActions(bridge, logger),
+      auth,
+      logger,
+    }),
   }).catch((err: unknown) => {
     throw listenFailure(err, 'http', 'status server', http.host, http.port);
   });

@@ -37,7 +37,7 @@ export interface ConsoleDeps {
   activity: ActivityRecorder;
   bridge: Pick<RunningBridge, 'pipeline' | 'outbox' | 'cluster' | 'health' | 'supervisor' | 'metrics' | 'listeners'>;
   readiness: () => Promise<Readiness>;
-  /** Dead-letter retry and discard (with an outbox). */
+  /** Dead-letter retry and discard (with an outbox, or in cluster mode on the dead-letter stream). */
   actions?: { retry: OutboxAction; discard: OutboxAction } | undefined;
   auth: ConsoleAuth | null;
   logger: Logger;
@@ -323,6 +323,12 @@ export function createConsole(deps: ConsoleDeps): ConsoleRoutes {
     sendJson(res, answer.status, rest);
   }
 
+  /** The dead-letter stream did not answer (NATS down, no quorum): said so, and logged. */
+  function deadStreamUnreadable(err: unknown): Error {
+    logger.warn({ err: describeError(err) }, 'console: the dead-letter stream could not be read');
+    return new Error(`the dead-letter stream could not be read (${describeError(err)}): check the NATS servers, then reload`);
+  }
+
   async function api(req: IncomingMessage, res: ServerResponse, path: string): Promise<void> {
     if (path === '/api/dead-letters/retry') return action(req, res, deps.actions?.retry);
     if (path === '/api/dead-letters/discard') return action(req, res, deps.actions?.discard);
@@ -334,11 +340,21 @@ export function createConsole(deps: ConsoleDeps): ConsoleRoutes {
     if (path === '/api/accounts') return sendJson(res, 200, accounts(), head);
     if (path === '/api/events') return head ? send(res, 200, 'text/event-stream; charset=utf-8', '', true) : stream(res);
     if (path === '/api/dead-letters') {
-      const letters = bridge.outbox ? ((await bridge.outbox.list({ dead: true, limit: DEAD_LETTERS_SHOWN })) as StoredDeadLetter[]) : null;
+      const letters = bridge.outbox
+        ? ((await bridge.outbox.list({ dead: true, limit: DEAD_LETTERS_SHOWN })) as StoredDeadLetter[])
+        : bridge.cluster
+          ? await bridge.cluster.dead.readAll(DEAD_LETTERS_SHOWN).catch((err: unknown) => deadStreamUnreadable(err))
+          : null;
+      if (letters instanceof Error) return sendJson(res, 503, { error: letters.message }, head);
+      // `outbox`: dead letters are kept here (the local outbox, or the cluster's dead-letter stream).
       return sendJson(
         res,
         200,
-        { outbox: bridge.outbox !== null, letters: (letters ?? []).map(letterView), limit: DEAD_LETTERS_SHOWN },
+        {
+          outbox: bridge.outbox !== null || bridge.cluster !== null,
+          letters: (letters ?? []).map(letterView),
+          limit: DEAD_LETTERS_SHOWN,
+        },
         head,
       );
     }

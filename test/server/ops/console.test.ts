@@ -203,7 +203,7 @@ describe('operator console routes', () => {
 });
 
 describe('operator console in cluster mode', () => {
-  it('shows this instance, its role, the connection and the stream backlog, and the cluster readiness checks', async () => {
+  it('shows this instance, its role, the connection, the stream backlog, the cluster readiness checks, and the dead-letter stream with retry and discard', async () => {
     const nats = await startNatsCluster(1);
     try {
       test = await startTestBridge({
@@ -227,6 +227,30 @@ describe('operator console in cluster mode', () => {
       expect(overview.outbox).toBeNull();
       expect(Object.keys(overview.checks)).toEqual(expect.arrayContaining(['nats', 'stream', 'role', 'pending']));
       expect(text).not.toContain('nats-secret-in-console');
+
+      // Dead letters live in the cluster's dead-letter stream (docs/cluster.md §6): listed and acted on from the page.
+      await send(test.bridge.port('tcp'), frame('1234', '0002', '#1234|NXY2'));
+      const base = `http://127.0.0.1:${status!.port}`;
+      const letters = async () => JSON.parse(await (await request(`${base}/api/dead-letters`)).body.text());
+      await until(async () => (await letters()).letters.length === 1, 5000);
+      const listed = await letters();
+      expect(listed.outbox).toBe(true);
+      expect(listed.letters[0]).toMatchObject({ account: '1234', reason: 'unknown-code' });
+      const csrf = /name="csrf-token" content="([^"]+)"/.exec(await (await request(`${base}/`)).body.text())![1]!;
+      const post = async (path: string) => {
+        const res = await request(`${base}${path}`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', 'x-csrf-token': csrf, origin: base },
+          body: JSON.stringify({ ids: [listed.letters[0].id] }),
+        });
+        return { status: res.statusCode, json: (await res.body.json()) as any };
+      };
+      expect(await post('/api/dead-letters/retry')).toMatchObject({
+        status: 200,
+        json: { requeued: 0, skipped: [{ reason: 'unknown-code' }] },
+      });
+      expect(await post('/api/dead-letters/discard')).toEqual({ status: 200, json: { discarded: 1, ids: [listed.letters[0].id] } });
+      expect((await letters()).letters).toEqual([]);
     } finally {
       await status?.close();
       await test?.stop();

@@ -20,6 +20,7 @@ import { ClusterDeadLetters } from './dead-letters.js';
 import { startClusterDelivery, type ClusterDeliveryOptions } from './delivery.js';
 import { encodeEventMessage, type Accounts } from './event-message.js';
 import { ClusterRole } from './role.js';
+import { OwnEvents } from './own-events.js';
 import type { PublishItem } from './publisher.js';
 import type { ClusterRuntime } from './runtime.js';
 import { watchStream, type StreamHealth } from './stream-health.js';
@@ -164,9 +165,13 @@ export async function openClusterLog(config: ClusterConfig, options: OpenCluster
     msgID,
   });
   const dead = new ClusterDeadLetters(connection, stores.names, logger, () => accounts());
+  // While this instance delivers, what it stores is handed to its own delivery as mapped (docs/cluster.md §5).
+  const own = options.sink ? new OwnEvents() : null;
+  runtime.role.onChange(() => own?.clear());
   const delivery = options.sink
     ? startClusterDelivery(runtime, {
         ...options.delivery,
+        ownEvents: own,
         sink: options.sink,
         logger,
         concurrency: options.concurrency ?? 8,
@@ -207,7 +212,11 @@ export async function openClusterLog(config: ClusterConfig, options: OpenCluster
       const inForce = accounts();
       const started = performance.now();
       try {
-        await connection.publisher.publish(events.map((event) => message(event, event.body.event_id, acceptedAt, inForce)));
+        const keep = own && runtime.role.delivering ? (index: number, seq: number) => own.keep(seq, events[index]!) : null;
+        await connection.publisher.publish(
+          events.map((event) => message(event, event.body.event_id, acceptedAt, inForce)),
+          keep,
+        );
       } catch (err) {
         refuse(publishFailure(err, timeoutSeconds));
       }

@@ -19,6 +19,7 @@ import type { ClusterRuntime } from './runtime.js';
 import type { ClusterDeadLetters } from './dead-letters.js';
 import { decodeEventMessage, type Accounts } from './event-message.js';
 import { DeliveryLease, type LeaseOptions } from './lease.js';
+import type { OwnEvents } from './own-events.js';
 
 /** How long JetStream waits for an acknowledgement before redelivering; held messages are marked working well within it. */
 export const ACK_WAIT_MS = 60_000;
@@ -46,6 +47,8 @@ export interface ClusterDeliveryOptions {
   lease?: Pick<LeaseOptions, 'leaseMs' | 'renewMs' | 'checkMs'>;
   /** How long `close` (or a new term) lets the last term's deliveries in flight finish (default 5 s). */
   closeGraceMs?: number;
+  /** The events this instance stored itself, taken as mapped instead of decoded from the stream. */
+  ownEvents?: OwnEvents | null;
 }
 
 /** One message held by the scheduler until its final outcome. */
@@ -255,7 +258,7 @@ class DeliveryTerm {
       known.msg = msg;
       return;
     }
-    const event = decodeStoredEvent(msg.data, this.options.accounts?.() ?? {});
+    const event = this.options.ownEvents?.take(msg.seq) ?? decodeStoredEvent(msg.data, this.options.accounts?.() ?? {});
     const acceptedAt = msg.info.timestampNanos / NANOS_PER_MS;
     const h: Held =
       typeof event === 'string'

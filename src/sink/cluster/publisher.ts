@@ -28,9 +28,16 @@ interface Batch {
   left: number;
   settled: boolean;
   deadline: number;
+  /** Reply token of the batch's first message: its messages' tokens follow on (they are flushed together). */
+  firstToken: number;
+  /** Told each message's stream sequence as its PubAck arrives, or null. */
+  stored: StoredListener | null;
   resolve(): void;
   reject(err: Error): void;
 }
+
+/** Item `index` of a `publish` call was stored as stream message `seq` (not called for a duplicate message id). */
+export type StoredListener = (index: number, seq: number) => void;
 
 /** A message waiting for the next flush. */
 interface Queued {
@@ -84,12 +91,16 @@ export class BatchPublisher {
     this.sweeper.unref();
   }
 
-  /** Publishes `items` in this turn's batch; resolves once JetStream stored every one of them. */
-  publish(items: readonly PublishItem[]): Promise<void> {
+  /**
+   * Publishes `items` in this turn's batch; resolves once JetStream stored every one of them. `stored` hears of each
+   * item as its PubAck arrives (before the promise settles), with its stream sequence.
+   */
+  publish(items: readonly PublishItem[], stored: StoredListener | null = null): Promise<void> {
     if (this.closed) return Promise.reject(new PublishError('ClosedConnectionError', 'the publisher is closed'));
     if (items.length === 0) return Promise.resolve();
     return new Promise<void>((resolve, reject) => {
-      const batch: Batch = { left: items.length, settled: false, deadline: Date.now() + this.timeoutMs, resolve, reject };
+      const deadline = Date.now() + this.timeoutMs;
+      const batch: Batch = { left: items.length, settled: false, deadline, firstToken: 0, stored, resolve, reject };
       for (const item of items) this.queue.push({ subject: item.subject, data: item.data, msgID: item.msgID, batch });
       if (!this.flushScheduled) {
         this.flushScheduled = true;
@@ -135,6 +146,7 @@ export class BatchPublisher {
     for (const q of queued) {
       if (q.batch.settled) continue;
       const token = ++this.nextToken;
+      if (q.batch.firstToken === 0) q.batch.firstToken = token;
       const h = headers();
       h.set(MSG_ID_HEADER, q.msgID);
       this.waiting.set(token, q.batch);
@@ -155,6 +167,10 @@ export class BatchPublisher {
     if (batch.settled) return;
     const problem = pubAckProblem(msg);
     if (problem) return settle(batch, problem);
+    if (batch.stored) {
+      const seq = storedSeq(msg.data);
+      if (seq > 0) batch.stored(token - batch.firstToken, seq);
+    }
     if (--batch.left === 0) {
       batch.settled = true;
       batch.resolve();
@@ -175,6 +191,32 @@ function settle(batch: Batch, err: Error): void {
   if (batch.settled) return;
   batch.settled = true;
   batch.reject(err);
+}
+
+const SEQ_FIELD = Buffer.from('"seq":');
+const DUPLICATE_FIELD = Buffer.from('"duplicate":');
+const SPACE = 0x20;
+
+/** Where the value of `field` starts in `bytes` (after any spaces: the server writes `"duplicate": true`), or -1. */
+function valueAt(bytes: Buffer, field: Buffer): number {
+  const at = bytes.indexOf(field);
+  if (at < 0) return -1;
+  let i = at + field.length;
+  while (bytes[i] === SPACE) i++;
+  return i;
+}
+
+/** The stream sequence a PubAck names, or -1 (a duplicate: the message was stored before; or no sequence found). */
+export function storedSeq(data: Uint8Array): number {
+  const bytes = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+  const duplicate = valueAt(bytes, DUPLICATE_FIELD);
+  if (duplicate >= 0 && bytes[duplicate] === 0x74 /* t */) return -1;
+  const start = valueAt(bytes, SEQ_FIELD);
+  if (start < 0) return -1;
+  let seq = 0;
+  let i = start;
+  for (; i < bytes.length && bytes[i]! >= 0x30 && bytes[i]! <= 0x39; i++) seq = seq * 10 + (bytes[i]! - 0x30);
+  return i > start ? seq : -1;
 }
 
 /**

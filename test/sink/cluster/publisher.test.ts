@@ -7,7 +7,7 @@ import { connect, createInbox, headers, type NatsConnection } from '@nats-io/tra
 import { jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { publishFailure } from '../../../src/sink/cluster/cluster-log.js';
-import { BatchPublisher, pubAckProblem, PublishError } from '../../../src/sink/cluster/publisher.js';
+import { BatchPublisher, pubAckProblem, PublishError, storedSeq } from '../../../src/sink/cluster/publisher.js';
 import { natsForFile } from './helpers.js';
 
 const nats = natsForFile(1);
@@ -43,6 +43,22 @@ describe('BatchPublisher', () => {
     expect(stored?.header.get('Nats-Msg-Id')).toBe('id-b');
     expect(new TextDecoder().decode(stored?.data)).toBe('event b');
     expect(p.inFlight).toBe(0);
+    p.close();
+  });
+
+  it("tells each item's stream sequence as its PubAck arrives, and nothing for a message id already stored", async () => {
+    const p = publisher();
+    const seen: Array<[number, number]> = [];
+    const items = ['s1', 's2'].map((id) => ({ subject: `pub.${id}`, data: bytes(id), msgID: `seq-${id}` }));
+    await p.publish(items, (index, seq) => seen.push([index, seq]));
+    const last = (await jsm.streams.info('PUB')).state.last_seq;
+    expect(seen.sort()).toEqual([
+      [0, last - 1],
+      [1, last],
+    ]);
+    const again: Array<[number, number]> = [];
+    await p.publish([items[1]!], (index, seq) => again.push([index, seq]));
+    expect(again).toEqual([]);
     p.close();
   });
 
@@ -103,6 +119,22 @@ describe('BatchPublisher', () => {
     p.close();
     expect((await closing)?.name).toBe('ClosedConnectionError');
     expect((await rejection(p.publish([{ subject: 'pub.g', data: bytes('g'), msgID: 'g1' }])))?.name).toBe('ClosedConnectionError');
+  });
+});
+
+describe('storedSeq', () => {
+  it.each([
+    ['{"stream":"S","seq":42}', 42],
+    ['{"stream":"S","seq":7,"domain":"d"}', 7],
+    ['{"stream":"S","seq":42,"duplicate":true}', -1],
+    // as nats-server 2.9 writes them
+    ['{"stream":"D", "seq":1}', 1],
+    ['{"stream":"D", "seq":1,"duplicate": true}', -1],
+    ['{"stream":"D", "seq":3,"duplicate": false}', 3],
+    ['{"stream":"S"}', -1],
+    ['{"stream":"S","seq":x}', -1],
+  ])('%s', (text, seq) => {
+    expect(storedSeq(bytes(text))).toBe(seq);
   });
 });
 

@@ -9,6 +9,8 @@ import { GCProfiler, getHeapStatistics } from 'node:v8';
 
 export interface ProcessFigures {
   cpuPercent: number;
+  /** CPU time of the whole process (every thread: the event loop, the thread pool's fs work, GC helpers), user + system. */
+  cpuMicros: number;
   loopBusyPercent: number;
   allocatedBytes: number;
   gcCount: number;
@@ -80,6 +82,7 @@ export function startProcessGauge(): ProcessGauge {
       pauses.sort((a, b) => a - b);
       return {
         cpuPercent: Math.round(((cpu.user + cpu.system) / 1000 / wallMs) * 100),
+        cpuMicros: cpu.user + cpu.system,
         loopBusyPercent: Math.round(loop.utilization * 100),
         allocatedBytes: Math.max(0, freed + heapAfter - heapBefore),
         gcCount: pauses.length,

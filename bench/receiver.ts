@@ -21,6 +21,7 @@ import { openOutbox, type Outbox } from '../src/sink/outbox/index.js';
 import type { Sink } from '../src/sink/types.js';
 import { BACKLOG_EVENTS, fillBacklog } from './backlog.js';
 import { gaugeChild, startChild, stopChild } from './child.js';
+import { measureDiskSync, type DiskSyncFigures } from './disk-sync.js';
 import { spread, startProcessGauge, type ProcessFigures } from './process-gauge.js';
 import { PROFILE, startProfile } from './profile.js';
 import { benchConfigJson, benchLogger, BENCH_KEY_HEX, QUICK, round, withTempDir } from './setup.js';
@@ -38,6 +39,8 @@ export interface ReceiverVariant {
   backlog?: number;
   /** Measures this open-loop phase only, instead of the closed-loop runs and LATENCY_PHASE. */
   latencyOnly?: Phase;
+  /** Every ACK waits for an fdatasync: each phase first times the disk's own write + fdatasync round (disk-sync.ts). */
+  durable?: boolean;
   /** Edits the bridge configuration JSON (e.g. adds `"outbox": { "dir": join(dir, "outbox") }`). */
   configure?(json: Record<string, unknown>, dir: string): Record<string, unknown>;
   /** Starts the answering processes itself (e.g. several bridges in their own processes), instead of one bridge here. */
@@ -79,6 +82,7 @@ export const JOURNAL_VARIANT: ReceiverVariant = {
   name: 'journal',
   description: 'outbox journal (fsync before every ACK, group commit) in front of the file sink, log level info, AES-128 frames',
   targets: { throughputFramesPerSecond: 10_000, throughputRatioToLimit: 0.7, latencyP99Ms: 3 },
+  durable: true,
   configure: (json, dir) => ({ ...json, outbox: { dir: join(dir, 'outbox'), ackAfter: 'persisted' } }),
 };
 
@@ -104,6 +108,9 @@ export interface PhaseFigures {
   serverCpuPercent: number;
   serverLoopBusyPercent: number;
   loopBusyMicrosPerFrame: number;
+  /** CPU time of the answering process per frame, all its threads (the event loop's share is not CPU alone: a thread
+   * that waits for a core while busy counts in loopBusyMicrosPerFrame). */
+  serverCpuMicrosPerFrame: number;
   loadGeneratorCpuPercent: number;
   /** Bridge variants: this phase's throughput as a share of the limit's, and the limit's latencies. */
   vsLimit?: { framesPerSecondRatio: number; limitFramesPerSecond: number; limitLatencyMs: SimulateReport['latencyMs'] };
@@ -114,6 +121,8 @@ export interface PhaseFigures {
   storeWaitMs?: { p50: number; p99: number; max: number };
   /** Journal variants only. */
   journal?: JournalFigures;
+  /** Durable variants only: the disk's write + fdatasync round just before this phase (docs/performance.md §9). */
+  diskSync?: DiskSyncFigures;
   outboxDepth?: PhaseRun['outboxDepth'];
   target: string;
   meetsTarget: boolean;
@@ -142,6 +151,7 @@ export const JOURNAL_BACKLOG_VARIANT: ReceiverVariant = {
   name: 'journalDrainingBacklog',
   description: `outbox journal as in "journal", with a backlog of ${BACKLOG_EVENTS} journaled events that starts draining to the file sink when the measured window opens`,
   targets: { latencyP99Ms: 5 },
+  durable: true,
   configure: JOURNAL_VARIANT.configure!,
   backlog: BACKLOG_EVENTS,
   latencyOnly: LATENCY_PHASE,
@@ -248,6 +258,8 @@ interface PhaseRun {
   server: ProcessFigures;
   /** Bytes allocated on the answering process's heap per frame answered in the measured window. */
   allocatedBytesPerFrame: number;
+  cpuMicrosPerFrame: number;
+  diskSync: DiskSyncFigures | null;
   journal: JournalFigures | null;
   /** Outbox depth at the start and the end of the measured window (events still to deliver). */
   outboxDepth: { atStart: number; atEnd: number } | null;
@@ -257,6 +269,8 @@ interface PhaseRun {
 /** Runs one phase against a fresh server of the variant; returns the simulator's report and what the server did. */
 async function runPhase(variant: ReceiverVariant, phase: Phase): Promise<PhaseRun> {
   return withTempDir(`receiver-${variant.name}`, async (dir) => {
+    // Before the server starts, so that nothing else of this process writes meanwhile.
+    const diskSync = variant.durable ? await measureDiskSync(dir, QUICK ? 200 : 1000) : null;
     const server = variant.server
       ? await variant.server(phase, dir)
       : variant.limit
@@ -293,6 +307,8 @@ async function runPhase(variant: ReceiverVariant, phase: Phase): Promise<PhaseRu
         eventsWritten: variant.limit ? 0 : await countLines(join(dir, 'events.ndjson')),
         server: figures,
         allocatedBytesPerFrame: framesInWindow > 0 ? Math.round(figures.allocatedBytes / framesInWindow) : 0,
+        cpuMicrosPerFrame: framesInWindow > 0 ? Math.round(figures.cpuMicros / framesInWindow) : 0,
+        diskSync,
         journal,
         outboxDepth: depthAtStart === null || depthAtEnd === null ? null : { atStart: depthAtStart, atEnd: depthAtEnd },
         storeWaitMs: storeWaits ? spread(storeWaits) : null,
@@ -339,11 +355,13 @@ function figures(phase: Phase, run: PhaseRun, limit: LimitPhase | null, target: 
     serverLoopBusyPercent: run.server.loopBusyPercent,
     // Thread time per frame: the CPU the receiving thread spends on one frame, which caps throughput.
     loopBusyMicrosPerFrame: r.framesPerSecond > 0 ? Math.round(((run.server.loopBusyPercent / 100) * 1e6) / r.framesPerSecond) : 0,
+    serverCpuMicrosPerFrame: run.cpuMicrosPerFrame,
     allocatedBytesPerFrame: run.allocatedBytesPerFrame,
     gc: { count: run.server.gcCount, pauseMs: run.server.gcPauseMs, byKind: run.server.gcPausesByKind },
     loopDelayMs: run.server.loopDelayMs,
     ...(run.storeWaitMs ? { storeWaitMs: run.storeWaitMs } : {}),
     ...(run.journal ? { journal: run.journal } : {}),
+    ...(run.diskSync ? { diskSync: run.diskSync } : {}),
     ...(run.outboxDepth ? { outboxDepth: run.outboxDepth } : {}),
     loadGeneratorCpuPercent: r.cpuPercent,
     target,

@@ -14,7 +14,7 @@ import { chmod, mkdir, open, readdir, unlink, type FileHandle } from 'node:fs/pr
 import { dirname, join, resolve } from 'node:path';
 import { describeError, type Logger } from '../../log.js';
 import { OutboxClosedError, OutboxWriteError } from './errors.js';
-import { GroupCommit } from './group-commit.js';
+import { GroupCommit, type SubmitOptions } from './group-commit.js';
 import {
   decodeEventFrame,
   encodeCommit,
@@ -413,10 +413,11 @@ export class Journal {
 
   /**
    * Writes the records (in order, all in one segment) and resolves with that segment's number once they are
-   * fdatasynced. Records of concurrent calls share one write and one fdatasync.
+   * fdatasynced. Records of concurrent calls share one write and one fdatasync; with `holdMs` the records wait up
+   * to that long for another call's write to join (`GroupCommit`).
    */
-  async append(records: readonly JournalRecord[]): Promise<number> {
-    return (await this.appendFrames(records.map(encodeRecord))).segment;
+  async append(records: readonly JournalRecord[], options?: SubmitOptions): Promise<number> {
+    return (await this.appendFrames(records.map(encodeRecord), options)).segment;
   }
 
   /**
@@ -430,12 +431,17 @@ export class Journal {
     return (await this.commit.submit([])).segment;
   }
 
+  /** Records appended with `holdMs` and still held go out now. */
+  flushHeld(): void {
+    this.commit.flushHeld();
+  }
+
   /** `append` for records already framed (`encodeEventRecord`, `encodeRecord`), resolving with where they went. */
-  appendFrames(frames: Buffer[]): Promise<Placement> {
+  appendFrames(frames: Buffer[], options?: SubmitOptions): Promise<Placement> {
     if (this.closed) return Promise.reject(new OutboxClosedError('the outbox journal is closed'));
     this.counters.appends++;
     for (const frame of frames) this.queuedBytes += frame.length;
-    return this.commit.submit(frames);
+    return this.commit.submit(frames, options);
   }
 
   private async flush(frames: Buffer[]): Promise<Placement> {

@@ -61,6 +61,8 @@ export interface OutboxDeps {
   segmentBytes?: number;
   /** How long `close` lets in-flight deliveries finish before abandoning them to the next start (default 5 s). */
   closeGraceMs?: number;
+  /** How long delivered outcomes wait for a frame's fsync to carry them (default OUTCOME_HOLD_MS; 0: fsync at once). */
+  outcomeHoldMs?: number;
   /** How soon a failed outcome or dead-letter write is tried again (default 5 s). */
   writeRetryMs?: number;
   /** Inspect only (`outbox status|list` next to a running bridge): no lock, no truncation, no writes. */
@@ -126,6 +128,11 @@ const DELIVERED: Step = { kind: 'done', delivered: true };
 const MAX_FRESH = 1024;
 /** Duplicate event records logged one by one at start; the rest are summed up in one line. */
 const DUPLICATES_LOGGED = 100;
+/**
+ * How long delivered outcomes wait for accepted frames' fsync to carry them before they are fsynced alone: while
+ * frames arrive they add no fsync of their own; a crash in the window costs a redelivery, never a loss.
+ */
+export const OUTCOME_HOLD_MS = 100;
 
 /** Builds recovered entries: journaled events not attempted yet in this process, their payload left on disk. */
 function reviver(): (record: { seq: number; account: string; acceptedAt: number }, segment: number, at: number, size: number) => Entry {
@@ -207,6 +214,7 @@ export class Outbox implements DurableLog {
   private readonly clock: () => number;
   private readonly retry: RetryPolicy;
   private readonly closeGraceMs: number;
+  private readonly outcomeHoldMs: number;
   private readonly writeRetryMs: number;
   private sink: Sink | null;
 
@@ -261,6 +269,7 @@ export class Outbox implements DurableLog {
       random: deps.random ?? Math.random,
     };
     this.closeGraceMs = deps.closeGraceMs ?? 5_000;
+    this.outcomeHoldMs = deps.outcomeHoldMs ?? OUTCOME_HOLD_MS;
     this.writeRetryMs = deps.writeRetryMs ?? 5_000;
     this.sink = deps.sink ?? null;
     this.live = ledger.live;
@@ -549,14 +558,15 @@ export class Outbox implements DurableLog {
    * Journals the outcomes of one turn of the event loop as one append: deliveries finish in bursts (a sink batch,
    * a group of HTTP responses), and one append per event would cost a promise chain each for no gain. An outcome
    * that is not on disk yet only means a redelivery after a crash, unless compaction deleted the event's segment
-   * first, which stands for the outcome.
+   * first, which stands for the outcome. So the append is held back: it rides on the next fsync that accepted
+   * frames start, or goes alone after OUTCOME_HOLD_MS (docs/performance.md §9).
    */
   private flushOutcomes(): void {
     this.outcomeFlushScheduled = false;
     const batch = this.outcomeBatch;
     if (batch.length === 0) return;
     this.outcomeBatch = [];
-    this.durably([() => this.writeOutcomes(batch)]);
+    this.durably([() => this.writeOutcomes(batch, true)]);
   }
 
   private finishDead(
@@ -600,7 +610,7 @@ export class Outbox implements DurableLog {
     ]);
   }
 
-  private async writeOutcomes(batch: readonly PendingOutcome[]): Promise<void> {
+  private async writeOutcomes(batch: readonly PendingOutcome[], hold = false): Promise<void> {
     const at = iso(this.clock());
     const segment = await this.journal.append(
       batch.map(({ entry, outcome, detail }) => ({
@@ -609,6 +619,8 @@ export class Outbox implements DurableLog {
         outcome,
         detail: { id: entry.id ?? '', at, ...detail },
       })),
+      // Closing writes what it has at once.
+      { holdMs: hold && !this.stopping ? this.outcomeHoldMs : 0 },
     );
     this.ledger.outcomesWritten(
       segment,
@@ -873,6 +885,8 @@ export class Outbox implements DurableLog {
     this.compactionRetry = null;
     this.flushOutcomes();
     this.flushDeferred();
+    // Outcomes appended before close began may still wait for a frame's fsync to carry them.
+    this.journal.flushHeld();
     while (this.writes.size > 0 || this.compacting || this.rotating) {
       await Promise.allSettled([...this.writes]);
       await this.rotating;

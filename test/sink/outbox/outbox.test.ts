@@ -233,6 +233,25 @@ describe('Outbox', () => {
     expect(reopened.status().depth).toBe(0);
   });
 
+  it("holds delivered outcomes for the next accepted frame's fsync: one fsync per frame, not two", async () => {
+    const { fileOps, fsyncs } = countingFileOps();
+    const sink = new RecordingSink();
+    // A hold that never runs out here: every outcome goes with a frame's fsync, or with close.
+    const outbox = await open(sink, {}, { fileOps, outcomeHoldMs: 60_000 });
+    const before = fsyncs();
+    for (let i = 1; i <= 10; i++) {
+      await outbox.append([makeEvent('H1', i)]);
+      await sink.waitForAccepted(i);
+      await until(() => outbox.status().depth === 0, 2_000, `event ${i} delivered`);
+    }
+    // Ten frames, ten fsyncs: the outcomes of the first nine rode along, the tenth is still held.
+    expect(fsyncs() - before).toBe(10);
+    await closeAll();
+    expect(fsyncs() - before).toBe(11);
+    const reopened = await open(null);
+    expect(reopened.status().depth).toBe(0);
+  });
+
   it('close journals the outcomes of deliveries that finished in its last turn', async () => {
     const sink = new RecordingSink();
     const outbox = await open(sink);
@@ -437,7 +456,8 @@ describe('Outbox', () => {
       const sink = new RecordingSink();
       let hold = true;
       sink.behaviour = (event) => (event.account === 'STUCK' || hold ? { kind: 'retry', reason: 'API down' } : { kind: 'accepted' });
-      const outbox = await open(sink, {}, { segmentBytes: 1024, writeRetryMs: 20, fileOps });
+      // Outcomes fsynced one by one (not held for a frame's fsync), so that they spread over several segments.
+      const outbox = await open(sink, {}, { segmentBytes: 1024, writeRetryMs: 20, fileOps, outcomeHoldMs: 0 });
       // The stuck event shares its segment with ten others: their outcomes, written to later segments, must be
       // copied forward before those segments can go.
       await outbox.append([makeEvent('STUCK', 0), ...Array.from({ length: 10 }, (_, i) => makeEvent('A', i))]);

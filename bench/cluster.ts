@@ -1,7 +1,7 @@
 /**
  * Cluster figures (issue 16): the receiver phases of receiver.ts with every ACK after JetStream stored the frame's
  * event (docs/cluster.md §3), next to the local journal's. R1: one bridge in this process (as the journal variant)
- * and one nats-server. R3: three bridges, each in its own process, on three clustered nats-servers (replicas 3), the
+ * and one nats-server, a fresh one for each phase. R3: three bridges, each in its own process, on three clustered nats-servers (replicas 3), the
  * load generator spreading its panels over the bridges. On a 2-core machine R3 measures the overhead of replication,
  * not capacity: seven processes (three NATS servers, three bridges, the load generator) share the two cores.
  */
@@ -9,7 +9,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { startNatsCluster, type NatsCluster } from '../test/cluster/nats-servers.js';
 import { gaugeChild, startChild, stopChild, type BenchChild } from './child.js';
-import { benchReceiver, type Phase, type PhaseServer, type ReceiverFigures, type ReceiverVariant } from './receiver.js';
+import { benchReceiver, startBridgeServer, type Phase, type PhaseServer, type ReceiverFigures, type ReceiverVariant } from './receiver.js';
 import { benchConfigJson, round } from './setup.js';
 
 export const R3_NOTE =
@@ -22,14 +22,35 @@ function clusterSection(nats: NatsCluster, replicas: 1 | 3, instance: string, st
   return { nats: { servers: nats.urls }, stream, replicas, instance };
 }
 
-function r1Variant(nats: NatsCluster): ReceiverVariant {
-  return {
+/**
+ * R1: the bridge in this process, as the journal variant, on a nats-server of its own for each phase: every phase
+ * starts from a fresh server, as the journal's from an empty outbox (a server that just stored and deleted a
+ * closed-loop run's 100,000 messages is still tidying its files meanwhile).
+ */
+function r1Variant(): ReceiverVariant {
+  const variant: ReceiverVariant = {
     name: 'clusterR1',
     description:
       'cluster mode, one bridge + one nats-server (replicas 1): every ACK after JetStream stored the event, the bridge delivering to the file sink, log level info, AES-128 frames',
     targets: { throughputFramesPerSecond: 5_000, latencyP99Ms: 10 },
-    configure: (json) => ({ ...json, cluster: clusterSection(nats, 1, 'bench-r1') }),
+    server: async (phase, dir) => {
+      const nats = await startNatsCluster(1);
+      let bridge: PhaseServer;
+      try {
+        bridge = await startBridgeServer(
+          { ...variant, server: undefined, configure: (json) => ({ ...json, cluster: clusterSection(nats, 1, 'bench-r1') }) },
+          phase,
+          dir,
+        );
+      } catch (err) {
+        await nats.stop();
+        throw err;
+      }
+      let stopped: Promise<void> | null = null;
+      return { ...bridge, stop: () => (stopped ??= bridge.stop().finally(() => nats.stop())) };
+    },
   };
+  return variant;
 }
 
 /** Three bridge processes on the three-node cluster; the gauge measures the first (the others are alike). */
@@ -98,7 +119,7 @@ async function withNats<T>(size: 1 | 3, work: (nats: NatsCluster) => Promise<T>)
 
 /** R1 and R3 (or only those named: `BENCH_ONLY=clusterR1` for a focused measurement). */
 export async function benchCluster(limit: ReceiverFigures | null, journal: ReceiverFigures | null, only: { r1: boolean; r3: boolean }) {
-  const r1 = only.r1 ? await withNats(1, (nats) => benchReceiver(r1Variant(nats), limit)) : null;
+  const r1 = only.r1 ? await benchReceiver(r1Variant(), limit) : null;
   const r3 = only.r3 ? await withNats(3, (nats) => benchReceiver(r3Variant(nats), limit)) : null;
   return {
     note: R3_NOTE,

@@ -186,7 +186,7 @@ export interface PhaseServer {
   stop(): Promise<void>;
 }
 
-async function startBridgeServer(variant: ReceiverVariant, phase: Phase, dir: string): Promise<PhaseServer> {
+export async function startBridgeServer(variant: ReceiverVariant, phase: Phase, dir: string): Promise<PhaseServer> {
   let json = benchConfigJson(dir, phase.panels);
   if (variant.configure) json = variant.configure(json, dir);
   const config = parseConfig(json, join(dir, 'bridge.json'));
@@ -267,7 +267,20 @@ interface PhaseRun {
 }
 
 /** Runs one phase against a fresh server of the variant; returns the simulator's report and what the server did. */
+/**
+ * The bridge variants run in this process one after the other: what earlier phases left on the heap (a drained
+ * backlog, closed-loop garbage) would be collected during the next phase's measured window and count as its pauses.
+ * Each phase therefore starts from a fully collected heap, as a freshly started bridge does (`npm run bench` runs
+ * node with `--expose-gc`; without it this does nothing).
+ */
+function collectBeforePhase(): void {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  gc?.();
+  gc?.();
+}
+
 async function runPhase(variant: ReceiverVariant, phase: Phase): Promise<PhaseRun> {
+  collectBeforePhase();
   return withTempDir(`receiver-${variant.name}`, async (dir) => {
     // Before the server starts, so that nothing else of this process writes meanwhile.
     const diskSync = variant.durable ? await measureDiskSync(dir, QUICK ? 200 : 1000) : null;

@@ -35,16 +35,18 @@ export function createFileSink(path: string, options: FileSinkOptions = {}): Sin
         fd = openSync(path, 'a');
       }
       const data = Buffer.from(batch.length === 1 ? batch[0]!.line : batch.map((p) => p.line).join(''), 'utf8');
-      const start = fstatSync(fd).size;
+      let done = 0;
       try {
         // A short write (disk filling up) must not report lines that are not there as written.
-        for (let done = 0; done < data.length;) {
+        while (done < data.length) {
           const n = writeSync(fd, data, done, data.length - done);
           if (n <= 0) throw Object.assign(new Error('no progress writing the file sink'), { code: 'ENOSPC' });
           done += n;
         }
       } catch (err) {
-        ftruncateSync(fd, start); // no torn line for the next batch to glue onto
+        // No torn line for the next batch to glue onto: what this batch wrote is the file's tail (appended), so it
+        // is cut from the size the file has now (no size read before every batch; docs/performance.md §3).
+        if (done > 0) ftruncateSync(fd, fstatSync(fd).size - done);
         throw err;
       }
     } catch (err) {

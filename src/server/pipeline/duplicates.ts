@@ -21,8 +21,11 @@ export type DuplicateKeyFields = Pick<SourceFrame, 'account' | 'data' | 'timesta
 
 interface Entry {
   expires: number;
-  /** Account, token and data of the remembered frame (for untimestamped frames the key is only the account). */
-  content: string;
+  /**
+   * Account, token and data of an untimestamped frame, whose key is only the account; null for a timestamped one,
+   * whose key holds them already (nothing more to keep for the window, docs/performance.md §3).
+   */
+  content: string | null;
   /** Pending while the first copy is being accepted (a copy waits for its outcome); true once it was accepted. */
   accepted: Promise<AcceptResult> | true;
 }
@@ -89,7 +92,7 @@ export class DuplicateFilter {
     const previous = this.entries.get(key);
     let localCopy = false;
     // A timestamped key contains the content already; an untimestamped one (the account) must also match it.
-    if (previous && previous.expires > nowMs && previous.content === content) {
+    if (previous && previous.expires > nowMs && (previous.content === null || previous.content === content)) {
       const inFlight = previous.accepted !== true;
       localCopy = !inFlight || (await previous.accepted) !== 'refused';
       // A copy that arrived while this instance was accepting the first is one, whatever other instances took since;
@@ -107,7 +110,7 @@ export class DuplicateFilter {
     } else {
       outcome = accepted = accept();
     }
-    const entry: Entry = { expires: nowMs + windowMs, content, accepted };
+    const entry: Entry = { expires: nowMs + windowMs, content: frame.timestamp === null ? content : null, accepted };
     if (previous) this.entries.delete(key); // re-inserted at the end: insertion order is expiry order
     this.entries.set(key, entry);
     if (entry.expires < this.nextExpiry) this.nextExpiry = entry.expires;

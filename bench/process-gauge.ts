@@ -79,19 +79,13 @@ export function startProcessGauge(): ProcessGauge {
       let freed = 0;
       for (const gc of result?.statistics ?? [])
         freed += Math.max(0, gc.beforeGC.heapStatistics.usedHeapSize - gc.afterGC.heapStatistics.usedHeapSize);
-      pauses.sort((a, b) => a - b);
       return {
         cpuPercent: Math.round(((cpu.user + cpu.system) / 1000 / wallMs) * 100),
         cpuMicros: cpu.user + cpu.system,
         loopBusyPercent: Math.round(loop.utilization * 100),
         allocatedBytes: Math.max(0, freed + heapAfter - heapBefore),
         gcCount: pauses.length,
-        gcPauseMs: {
-          p50: ms(quantile(pauses, 0.5)),
-          p99: ms(quantile(pauses, 0.99)),
-          max: ms(pauses.at(-1) ?? 0),
-          total: ms(pauses.reduce((a, b) => a + b, 0)),
-        },
+        gcPauseMs: { ...spread(pauses), total: ms(pauses.reduce((a, b) => a + b, 0)) },
         gcPausesByKind: Object.fromEntries([...byKind].map(([kind, list]) => [kind, { count: list.length, ...spread(list) }])),
         loopDelayMs: {
           p50: lateness(delay.percentile(50)),

@@ -36,9 +36,12 @@ export interface NatsCluster {
 }
 
 export interface NatsOptions {
-  /** Clients must authenticate: with this user and password, or this token. */
-  authorization?: { user: string; password: string } | { token: string };
+  /** Clients must authenticate: with this user and password (who may not publish to `denyPublish`), or this token. */
+  authorization?: { user: string; password: string; denyPublish?: string[] } | { token: string };
 }
+
+const denied = (subjects: string[] | undefined) =>
+  subjects ? `, permissions: { publish: { deny: [${subjects.map((x) => `"${x}"`).join(', ')}] } }` : '';
 
 function configFor(node: NatsNode, all: readonly NatsNode[], storeDir: string, options: NatsOptions): string {
   const lines = [
@@ -48,7 +51,11 @@ function configFor(node: NatsNode, all: readonly NatsNode[], storeDir: string, o
   ];
   const auth = options.authorization;
   if (auth)
-    lines.push(`authorization { ${'token' in auth ? `token: "${auth.token}"` : `user: "${auth.user}", password: "${auth.password}"`} }`);
+    lines.push(
+      'token' in auth
+        ? `authorization { token: "${auth.token}" }`
+        : `authorization { users: [ { user: "${auth.user}", password: "${auth.password}"${denied(auth.denyPublish)} } ] }`,
+    );
   if (all.length > 1) {
     const routes = all.filter((n) => n !== node).map((n) => `nats-route://127.0.0.1:${n.clusterPort}`);
     lines.push(`cluster { name: alarm-test, listen: 127.0.0.1:${node.clusterPort}, no_advertise: true, routes: [${routes.join(', ')}] }`);

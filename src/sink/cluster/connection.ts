@@ -26,6 +26,12 @@ export interface ClusterConnection {
   close(): Promise<void>;
 }
 
+/** A permission violation for a publish (nats.js reports it as a status, with the subject it refused). */
+function isPublishRefusal(err: unknown): err is Error & { subject: string } {
+  const e = err as { name?: unknown; operation?: unknown; subject?: unknown } | null;
+  return e?.name === 'PermissionViolationError' && e.operation === 'publish' && typeof e.subject === 'string';
+}
+
 /** How long the first connection may take before start-up gives up (the client retries within it). */
 export const CONNECT_TIMEOUT_MS = 5000;
 
@@ -86,6 +92,8 @@ export async function connectCluster(cluster: ClusterConfig, logger: Logger): Pr
         // What was published and not acknowledged may never be: its frames are NAKed now, not after the timeout.
         publisher.failAll(new PublishError('ConnectionError', 'the NATS connection was lost before the acknowledgement'));
         logger.warn({ server: status.server }, 'NATS: disconnected; reconnecting (frames are NAKed until the stream answers again)');
+      } else if (status.type === 'error' && isPublishRefusal(status.error)) {
+        publisher.refusedSubject(status.error.subject, status.error);
       } else if (status.type === 'reconnect') {
         connected = true;
         logger.info({ server: status.server }, 'NATS: reconnected');

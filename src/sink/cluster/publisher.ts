@@ -39,7 +39,7 @@ interface Batch {
 /** Item `index` of a `publish` call was stored as stream message `seq` (not called for a duplicate message id). */
 export type StoredListener = (index: number, seq: number) => void;
 
-/** A message waiting for the next flush. */
+/** A message waiting for the next flush, then for its PubAck. */
 interface Queued {
   subject: string;
   data: Uint8Array;
@@ -73,8 +73,8 @@ const PUB_ACK_START = Buffer.from('{"stream":"');
 export class BatchPublisher {
   private readonly inbox: string;
   private readonly sub: Subscription;
-  /** Reply token → its batch; in the order published, so the oldest expire first. */
-  private readonly waiting = new Map<number, Batch>();
+  /** Reply token → the message sent with it; in the order published, so the oldest expire first. */
+  private readonly waiting = new Map<number, Queued>();
   private queue: Queued[] = [];
   private flushScheduled = false;
   private nextToken = 0;
@@ -114,8 +114,20 @@ export class BatchPublisher {
     const queued = this.queue;
     this.queue = [];
     for (const q of queued) settle(q.batch, err);
-    for (const batch of this.waiting.values()) settle(batch, err);
+    for (const q of this.waiting.values()) settle(q.batch, err);
     this.waiting.clear();
+  }
+
+  /**
+   * The server refused to let this client publish to `subject` (a permission violation): it answers no such message,
+   * so the frames that sent one fail now with `err`, rather than after the timeout as if the store were down.
+   */
+  refusedSubject(subject: string, err: Error): void {
+    for (const [token, q] of this.waiting) {
+      if (q.subject !== subject) continue;
+      this.waiting.delete(token);
+      settle(q.batch, err);
+    }
   }
 
   /** Stops: what still waits is refused as closed. */
@@ -149,7 +161,7 @@ export class BatchPublisher {
       if (q.batch.firstToken === 0) q.batch.firstToken = token;
       const h = headers();
       h.set(MSG_ID_HEADER, q.msgID);
-      this.waiting.set(token, q.batch);
+      this.waiting.set(token, q);
       try {
         nc.publish(q.subject, q.data, { reply: `${this.inbox}.${token}`, headers: h });
       } catch (err) {
@@ -161,7 +173,7 @@ export class BatchPublisher {
 
   private answered(msg: Msg): void {
     const token = Number(msg.subject.slice(this.inbox.length + 1));
-    const batch = this.waiting.get(token);
+    const batch = this.waiting.get(token)?.batch;
     if (!batch) return; // expired, or failed with the connection meanwhile
     this.waiting.delete(token);
     if (batch.settled) return;
@@ -178,12 +190,11 @@ export class BatchPublisher {
   }
 
   private expire(now: number): void {
-    for (const [token, batch] of this.waiting) {
-      if (batch.deadline > now) return; // the rest are younger
+    for (const [token, q] of this.waiting) {
+      if (q.batch.deadline > now) return; // the rest are younger
       this.waiting.delete(token);
-      settle(batch, new PublishError('TimeoutError', `no acknowledgement within ${this.timeoutMs} ms`));
+      settle(q.batch, new PublishError('TimeoutError', `no acknowledgement within ${this.timeoutMs} ms`));
     }
-    for (const q of this.queue) if (q.batch.deadline <= now) settle(q.batch, new PublishError('TimeoutError', 'not sent in time'));
   }
 }
 

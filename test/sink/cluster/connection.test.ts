@@ -21,13 +21,16 @@ const URL_PASSWORD = 'url-pass-77e0';
 
 let withPassword: NatsCluster;
 let withToken: NatsCluster;
+/** Its user may not publish account 4321's events (a NATS permission set wrong). */
+let denying: NatsCluster;
 beforeAll(async () => {
-  [withPassword, withToken] = await Promise.all([
+  [withPassword, withToken, denying] = await Promise.all([
     startNatsCluster(1, { authorization: { user: 'bridge', password: PASSWORD } }),
     startNatsCluster(1, { authorization: { token: TOKEN } }),
+    startNatsCluster(1, { authorization: { user: 'bridge', password: PASSWORD, denyPublish: ['ALARM_EVENTS.events.4321'] } }),
   ]);
 }, 30_000);
-afterAll(() => Promise.all([withPassword?.stop(), withToken?.stop()]));
+afterAll(() => Promise.all([withPassword?.stop(), withToken?.stop(), denying?.stop()]));
 
 /** Each sequence number its own event (the same data and time twice would be a retransmission). */
 const frame = (seq: string) =>
@@ -89,6 +92,30 @@ describe('NATS connection', () => {
       expect(b.logs()).toContain('does not store events');
       expect(b.logs()).toContain('stores events again');
       expect(b.logs()).not.toContain(PASSWORD);
+    } finally {
+      await b.stop();
+    }
+  }, 60_000);
+
+  it('a publish the NATS permissions refuse is NAKed as not accepted, naming the violation, not after the publish timeout as if the store were down', async () => {
+    const b = await startTestBridge({
+      accounts: { '1234': { locationId: 'LOC', cameraId: 'cam' }, '4321': { locationId: 'LOC2', cameraId: 'cam' } },
+      // The NAK must come from the violation: a timeout would take longer than the panel waits below.
+      cluster: { ...clusterSection(denying.urls, { user: 'bridge', password: PASSWORD }), publishTimeoutSeconds: 60 },
+    });
+    try {
+      expect(await ack(b, '0001')).toContain('"ACK"');
+      const panel = await TcpPanel.open(b.bridge.port('tcp'));
+      panel.write(
+        buildRequest({ token: 'SIA-DCS', sequence: '0002', line: '0', account: '4321', data: '#4321|NBA2', timestamp: new Date() }),
+      );
+      const [reply] = await panel.waitForReplies(1, 10_000);
+      panel.end();
+      expect(text(reply)).toContain('"NAK"');
+      expect(b.logs()).toContain('Permissions Violation for Publish to');
+      expect(b.logs()).toContain('ALARM_EVENTS.events.4321');
+      expect(b.logs()).toContain('events not accepted');
+      expect(b.logs()).not.toContain('does not store events');
     } finally {
       await b.stop();
     }

@@ -8,7 +8,7 @@ import { jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { publishFailure } from '../../../src/sink/cluster/cluster-log.js';
 import { BatchPublisher, pubAckProblem, PublishError, storedSeq } from '../../../src/sink/cluster/publisher.js';
-import { natsForFile } from './helpers.js';
+import { natsForFile, until } from './helpers.js';
 
 const nats = natsForFile(1);
 let nc: NatsConnection;
@@ -86,6 +86,24 @@ describe('BatchPublisher', () => {
     expect(p.inFlight).toBe(0);
     silent.unsubscribe();
     p.close();
+  });
+
+  it('a subject the server refuses to take (permissions) fails the frames that sent to it, and only those', async () => {
+    const silent = nc.subscribe('silent.>');
+    const p = publisher(60_000);
+    const refused = rejection(p.publish([{ subject: 'silent.denied', data: bytes('x'), msgID: 'p1' }]));
+    const other = rejection(p.publish([{ subject: 'silent.other', data: bytes('y'), msgID: 'p2' }]));
+    await until(() => p.inFlight === 2, 5000, 'both sent');
+    const violation = Object.assign(new Error('Permissions Violation for Publish to "silent.denied"'), {
+      name: 'PermissionViolationError',
+    });
+    p.refusedSubject('silent.denied', violation);
+    expect(await refused).toBe(violation);
+    expect(publishFailure(violation, 60).refusal).toBe('write-failed');
+    expect(p.inFlight).toBe(1);
+    p.close();
+    expect((await other)?.name).toBe('ClosedConnectionError');
+    silent.unsubscribe();
   });
 
   it("JetStream refuses the message itself (too large): the API error's text, a write-failed refusal; the frame's other message does not resolve it", async () => {

@@ -6,10 +6,20 @@
  * Items nobody waits on (delivery outcomes, docs/performance.md §9) can be held back: they start no flush
  * of their own but go out with the next one that someone else starts, or after `holdMs` when none does. A frame
  * that arrives then finds no outcome-only fsync in its way.
+ *
+ * With `gatherTurn`, an idle queue starts its flush at the end of the current turn of the event loop (`setImmediate`)
+ * instead of at once, so every frame read in the same turn goes out in that flush (docs/performance.md §4).
  */
 export interface SubmitOptions {
   /** Wait up to this long for another caller's flush to join before flushing alone (0, the default: flush now). */
   holdMs?: number;
+}
+
+export interface GroupCommitOptions<R> {
+  /** What one caller gets of a flush's result, given where its items start in the flush and how many there are. */
+  part?: (result: R, from: number, count: number) => R;
+  /** Start an idle queue's flush at the end of the turn (setImmediate) rather than at once. */
+  gatherTurn?: boolean;
 }
 
 export class GroupCommit<T, R> {
@@ -21,15 +31,19 @@ export class GroupCommit<T, R> {
   /** Held submissions are due (their timer fired, or someone waits for idle). */
   private due = false;
   private holdTimer: ReturnType<typeof setTimeout> | null = null;
+  private readonly part: (result: R, from: number, count: number) => R;
+  private readonly gatherTurn: boolean;
+  /** A flush is due to start at the end of this turn (`gatherTurn`). */
+  private startScheduled = false;
 
-  /**
-   * @param part what one caller gets of a flush's result, given where its items start in the flush and how many
-   *             there are (default: the whole result).
-   */
+  /** `options.part` defaults to the whole result for every caller. */
   constructor(
     private readonly flush: (items: T[]) => Promise<R>,
-    private readonly part: (result: R, from: number, count: number) => R = (result) => result,
-  ) {}
+    options: GroupCommitOptions<R> = {},
+  ) {
+    this.part = options.part ?? ((result) => result);
+    this.gatherTurn = options.gatherTurn ?? false;
+  }
 
   /** Resolves with (its part of) the flush's result once the items are durable; rejects with the flush's error. */
   submit(items: readonly T[], options: SubmitOptions = {}): Promise<R> {
@@ -44,7 +58,7 @@ export class GroupCommit<T, R> {
 
   /** True while a flush runs or items wait. */
   get busy(): boolean {
-    return this.running || this.queue.length > 0;
+    return this.running || this.startScheduled || this.queue.length > 0;
   }
 
   /** Resolves when nothing is queued or being flushed; held items are flushed now. */
@@ -75,8 +89,19 @@ export class GroupCommit<T, R> {
   }
 
   private kick(): void {
-    if (!this.running && this.flushWanted) void this.run();
+    if (this.running || !this.flushWanted) return;
+    if (!this.gatherTurn) {
+      void this.run();
+    } else if (!this.startScheduled) {
+      this.startScheduled = true;
+      setImmediate(this.startGathered);
+    }
   }
+
+  private readonly startGathered = (): void => {
+    this.startScheduled = false;
+    if (!this.running && this.flushWanted) void this.run();
+  };
 
   private async run(): Promise<void> {
     this.running = true;

@@ -7,13 +7,13 @@ import { describe, expect, it } from 'vitest';
 import { GroupCommit } from '../../../src/sink/outbox/group-commit.js';
 
 /** A flush that records its items and finishes only when `release` is called. */
-function heldFlush() {
+function heldFlush(options: { gatherTurn?: boolean } = {}) {
   const flushes: string[][] = [];
   const pending: Array<() => void> = [];
   const commit = new GroupCommit<string, number>((items) => {
     flushes.push(items);
     return new Promise<number>((resolve) => pending.push(() => resolve(flushes.length)));
-  });
+  }, options);
   const release = async () => {
     while (pending.length === 0) await turn();
     pending.shift()!();
@@ -111,5 +111,21 @@ describe('GroupCommit', () => {
     await expect(held).rejects.toThrow('disk gone');
     await expect(frame).rejects.toThrow('disk gone');
     expect(flushes).toEqual([['outcome', 'event']]);
+  });
+
+  it('with gatherTurn, an idle queue flushes at the end of the turn: everything submitted in that turn goes together', async () => {
+    const { commit, flushes, release } = heldFlush({ gatherTurn: true });
+    const a = commit.submit(['a']);
+    const b = commit.submit(['b1', 'b2']);
+    expect(flushes).toEqual([]);
+    expect(commit.busy).toBe(true);
+    await turn();
+    expect(flushes).toEqual([['a', 'b1', 'b2']]);
+    const c = commit.submit(['c']);
+    await release();
+    await release();
+    expect(await Promise.all([a, b, c])).toEqual([1, 1, 2]);
+    expect(flushes).toEqual([['a', 'b1', 'b2'], ['c']]);
+    expect(commit.busy).toBe(false);
   });
 });

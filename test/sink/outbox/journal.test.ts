@@ -79,17 +79,20 @@ describe('Journal', () => {
   it("appendFrames says where each caller's records went; readEvent reads one back through the record checks", async () => {
     const { journal } = await openJournal(dir);
     const [f0, ...frames] = [eventRecord(9), eventRecord(1), eventRecord(2, 'ABC'), eventRecord(3)].map(encodeRecord);
-    // The first append is written alone; the two made while it runs share the next write: each caller gets the
-    // positions of its own records.
+    // Three appends made in one turn share one write (the flush starts at the end of the turn): each caller gets
+    // the positions of its own records. One made while that flush runs goes out in the next write, after its marker.
     const [first, a, b] = await Promise.all([
       journal.appendFrames([f0!]),
       journal.appendFrames(frames.slice(0, 2)),
       journal.appendFrames(frames.slice(2)),
     ]);
-    expect(first).toEqual({ segment: 1, positions: [SEGMENT_MAGIC.length] });
-    const batch = SEGMENT_MAGIC.length + f0!.length + COMMIT_BYTES;
-    expect(a).toEqual({ segment: 1, positions: [batch, batch + frames[0]!.length] });
-    expect(b).toEqual({ segment: 1, positions: [batch + frames[0]!.length + frames[1]!.length] });
+    const at = SEGMENT_MAGIC.length;
+    expect(first).toEqual({ segment: 1, positions: [at] });
+    expect(a).toEqual({ segment: 1, positions: [at + f0!.length, at + f0!.length + frames[0]!.length] });
+    expect(b).toEqual({ segment: 1, positions: [at + f0!.length + frames[0]!.length + frames[1]!.length] });
+    expect(journal.stats()).toMatchObject({ appends: 3, records: 4, syncs: 1 });
+    const end = at + f0!.length + frames[0]!.length + frames[1]!.length + frames[2]!.length + COMMIT_BYTES;
+    expect(await journal.appendFrames([encodeRecord(eventRecord(4))])).toEqual({ segment: 1, positions: [end] });
 
     const second = await journal.readEvent(1, a.positions[1]!, frames[1]!.length);
     expect(second).toMatchObject({ type: 'event', seq: 2, account: 'ABC', id: 'evt-2' });

@@ -262,7 +262,8 @@ interface PhaseRun {
   diskSync: DiskSyncFigures | null;
   journal: JournalFigures | null;
   /** Outbox depth at the start and the end of the measured window (events still to deliver). */
-  outboxDepth: { atStart: number; atEnd: number } | null;
+  /** With a backlog: seconds from the window's opening until it was drained (null: not within the window). */
+  outboxDepth: { atStart: number; atEnd: number; drainedAfterSeconds?: number | null } | null;
   storeWaitMs: PhaseFigures['storeWaitMs'] | null;
 }
 
@@ -304,11 +305,23 @@ async function runPhase(variant: ReceiverVariant, phase: Phase): Promise<PhaseRu
       await sleep(phase.warmupSeconds * 1000);
       server.windowOpens();
       const depthAtStart = server.pending();
+      const windowOpened = performance.now();
+      let drainedAfterSeconds: number | null = null;
+      // A backlog counts as drained once fewer events wait than the panels send in a second.
+      const drainWatch =
+        variant.backlog && depthAtStart !== null
+          ? setInterval(() => {
+              if (drainedAfterSeconds === null && (server.pending() ?? 0) < phase.panels * Math.max(1, phase.rate)) {
+                drainedAfterSeconds = round((performance.now() - windowOpened) / 1000, 2);
+              }
+            }, 50)
+          : null;
       const gauge = await server.gauge();
       const wallBefore = performance.now();
       const { report } = await child.next<{ type: 'report'; report: SimulateReport }>('report', (phase.durationSeconds + 60) * 1000);
       const figures = await gauge.stop();
       const depthAtEnd = server.pending();
+      if (drainWatch) clearInterval(drainWatch);
       const storeWaits = server.storeWaits?.();
       const wallSeconds = (performance.now() - wallBefore) / 1000;
       await child.exited();
@@ -323,7 +336,10 @@ async function runPhase(variant: ReceiverVariant, phase: Phase): Promise<PhaseRu
         cpuMicrosPerFrame: framesInWindow > 0 ? Math.round(figures.cpuMicros / framesInWindow) : 0,
         diskSync,
         journal,
-        outboxDepth: depthAtStart === null || depthAtEnd === null ? null : { atStart: depthAtStart, atEnd: depthAtEnd },
+        outboxDepth:
+          depthAtStart === null || depthAtEnd === null
+            ? null
+            : { atStart: depthAtStart, atEnd: depthAtEnd, ...(variant.backlog ? { drainedAfterSeconds } : {}) },
         storeWaitMs: storeWaits ? spread(storeWaits) : null,
       };
     } finally {

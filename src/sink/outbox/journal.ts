@@ -16,6 +16,7 @@ import { dirname, join, resolve } from 'node:path';
 import { describeError, type Logger } from '../../log.js';
 import { OutboxClosedError, OutboxWriteError } from './errors.js';
 import { GroupCommit, type SubmitOptions } from './group-commit.js';
+import { ReadAhead } from './read-ahead.js';
 import {
   decodeEventFrame,
   encodeCommit,
@@ -221,6 +222,10 @@ export class Journal {
   private readonly commit: GroupCommit<Buffer, Placement>;
   /** Read handles of segments whose events are read back for delivery (`readEvent`), opened on first use. */
   private readonly readers = new Map<number, Promise<FileHandle>>();
+  private readonly readAhead = new ReadAhead(async (segment, buf, position) => {
+    const handle = await this.reader(segment);
+    return (await handle.read(buf, 0, buf.length, position)).bytesRead;
+  });
   private readonly counters: JournalStats = { appends: 0, records: 0, syncs: 0, dirSyncs: 0 };
   private readonly segmentBytes: number;
   private readonly ops: JournalFileOps;
@@ -520,6 +525,9 @@ export class Journal {
    * damaged or removed since it was written); never rejects.
    */
   async readEvent(segment: number, position: number, size: number): Promise<EventRecord | string> {
+    const committed = this.sizes.get(segment);
+    const ahead = committed === undefined ? null : await this.readAhead.get(segment, position, size, committed);
+    if (ahead) return decodeEventFrame(ahead);
     const frame = Buffer.allocUnsafe(size);
     try {
       const handle = await this.reader(segment);
@@ -543,6 +551,7 @@ export class Journal {
   }
 
   private async closeReader(segment: number): Promise<void> {
+    this.readAhead.forget(segment);
     const handle = this.readers.get(segment);
     if (!handle) return;
     this.readers.delete(segment);

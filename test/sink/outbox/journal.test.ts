@@ -94,6 +94,13 @@ describe('Journal', () => {
     const end = at + f0!.length + frames[0]!.length + frames[1]!.length + frames[2]!.length + COMMIT_BYTES;
     expect(await journal.appendFrames([encodeRecord(eventRecord(4))])).toEqual({ segment: 1, positions: [end] });
 
+    // A flipped byte on disk after the write, before anything was read back (what is read back stays as read).
+    const file = join(dir, segmentFileName(1));
+    const bytes = await readFile(file);
+    bytes[b.positions[0]! + 30]! ^= 1;
+    await writeFile(file, bytes);
+    expect(await journal.readEvent(1, b.positions[0]!, frames[2]!.length)).toBe('checksum mismatch');
+
     const second = await journal.readEvent(1, a.positions[1]!, frames[1]!.length);
     expect(second).toMatchObject({ type: 'event', seq: 2, account: 'ABC', id: 'evt-2' });
     expect(JSON.parse((second as { payload: Buffer }).payload.toString('utf8'))).toEqual({
@@ -106,12 +113,6 @@ describe('Journal', () => {
     );
     expect(await journal.readEvent(1, 1_000_000, 40)).toMatch(/only 0 of 40 bytes/);
     expect(await journal.readEvent(9, 8, 40)).toMatch(/ENOENT/);
-    // A flipped byte on disk after the write.
-    const file = join(dir, segmentFileName(1));
-    const bytes = await readFile(file);
-    bytes[b.positions[0]! + 30]! ^= 1;
-    await writeFile(file, bytes);
-    expect(await journal.readEvent(1, b.positions[0]!, frames[2]!.length)).toBe('checksum mismatch');
     await journal.close();
   });
 

@@ -16,7 +16,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { BridgeConfig } from '../src/config/types.js';
 import type { Logger } from '../src/log.js';
 import { createFileSink } from '../src/sink/file-sink.js';
-import { FILE_SINK_DELIVERIES_IN_FLIGHT } from '../src/sink/open-log.js';
+import { outboxDelivery } from '../src/sink/open-log.js';
 import { openOutbox, type Outbox } from '../src/sink/outbox/index.js';
 import type { Sink } from '../src/sink/types.js';
 import { BACKLOG_EVENTS, fillBacklog } from './backlog.js';
@@ -235,7 +235,7 @@ async function heldBacklog(config: BridgeConfig, backlog: number, dir: string, l
   await fillBacklog(outboxConfig, join(dir, 'backlog.log'), THROUGHPUT_PHASE.panels, backlog);
   if (config.sink.type !== 'file') throw new TypeError('a backlog variant drains to the file sink');
   const sink = createFileSink(config.sink.path);
-  const outbox = await openOutbox(outboxConfig, { logger, start: false, concurrency: FILE_SINK_DELIVERIES_IN_FLIGHT });
+  const outbox = await openOutbox(outboxConfig, { logger, start: false, ...outboxDelivery(config) });
   return { outbox, sink };
 }
 

@@ -14,6 +14,19 @@ import type { Sink } from './types.js';
 
 /** Outbox deliveries in flight at once when the sink is the file sink (one write per turn covers them all). */
 export const FILE_SINK_DELIVERIES_IN_FLIGHT = 256;
+/**
+ * Outbox deliveries started per turn of the event loop beyond the events accepted in it: a backlog drains in
+ * slices of this size, with the panels' frames answered between them (docs/performance.md §5).
+ */
+export const OUTBOX_STARTS_PER_TURN = 16;
+
+/** Deliveries in flight and started per turn for the outbox delivering to this sink. */
+export function outboxDelivery(config: BridgeConfig): { concurrency: number; startsPerTurn: number } {
+  // The file sink writes each turn's lines in one write, so its deliveries in flight only bound that batch: with a
+  // handful, delivery falls behind a busy receiver and the backlog (and its memory) grows for nothing.
+  const concurrency = config.sink.type === 'partner-api' ? config.sink.connections : FILE_SINK_DELIVERIES_IN_FLIGHT;
+  return { concurrency, startsPerTurn: OUTBOX_STARTS_PER_TURN };
+}
 
 export interface OpenedLog {
   log: DurableLog;
@@ -25,9 +38,7 @@ export interface OpenedLog {
 
 /** Opens the log that delivers to `sink`; close the sink after the log. */
 export async function openLog(config: BridgeConfig, sink: Sink, logger: Logger): Promise<OpenedLog> {
-  // The file sink writes each turn's lines in one write, so its deliveries in flight only bound that batch: with a
-  // handful, delivery falls behind a busy receiver and the backlog (and its memory) grows for nothing.
-  const concurrency = config.sink.type === 'partner-api' ? config.sink.connections : FILE_SINK_DELIVERIES_IN_FLIGHT;
+  const { concurrency, startsPerTurn } = outboxDelivery(config);
   if (config.cluster) {
     const cluster = await openClusterLog(config.cluster, {
       logger,
@@ -39,7 +50,7 @@ export async function openLog(config: BridgeConfig, sink: Sink, logger: Logger):
     return { log: cluster, outbox: null, cluster };
   }
   if (config.outbox) {
-    const outbox = await openOutbox(config.outbox, { sink, logger, concurrency });
+    const outbox = await openOutbox(config.outbox, { sink, logger, concurrency, startsPerTurn });
     return { log: outbox, outbox, cluster: null };
   }
   if (config.sink.type === 'file') return { log: directLog(sink), outbox: null, cluster: null };

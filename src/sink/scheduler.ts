@@ -44,6 +44,12 @@ export interface SchedulerOptions<T> {
   timers?: Timers;
   /** Where failed attempts (warn, rate-limited) and the end of an outage (info) are logged (DeliveryAlerts). */
   logger?: Logger;
+  /**
+   * Attempts started per turn of the event loop beyond the items added in that turn (unset: no limit). A backlog
+   * is then attempted in slices, and what else the thread has to do (the panels' frames) runs between them, while
+   * new items are never held back (docs/performance.md §5).
+   */
+  startsPerTurn?: number;
 }
 
 interface Lane<T> {
@@ -72,10 +78,16 @@ export class AccountScheduler<T> {
   private readonly concurrency: number;
   private waiters: Array<{ until: 'idle' | 'empty'; resolve: () => void }> = [];
   private readonly alerts: DeliveryAlerts | null;
+  private readonly startsPerTurn: number | null;
+  /** The current turn's starts and additions (`startsPerTurn`); the turn ends with a `setImmediate`. */
+  private turnOpen = false;
+  private turnStarts = 0;
+  private turnAdds = 0;
 
   constructor(private readonly options: SchedulerOptions<T>) {
     this.timers = options.timers ?? systemTimers;
     this.concurrency = Math.max(1, options.concurrency);
+    this.startsPerTurn = options.startsPerTurn === undefined ? null : Math.max(1, options.startsPerTurn);
     this.alerts = options.logger ? new DeliveryAlerts(options.logger, () => this.timers.now()) : null;
   }
 
@@ -89,6 +101,10 @@ export class AccountScheduler<T> {
     }
     lane.items.push(item);
     this.count++;
+    if (this.startsPerTurn !== null) {
+      this.openTurn();
+      this.turnAdds++;
+    }
     if (lane.state === 'idle' && !this.stopped) {
       this.makeReady(lane);
       this.pump();
@@ -184,7 +200,7 @@ export class AccountScheduler<T> {
 
   private pump(): void {
     if (!this.started || this.stopped) return;
-    while (this.inFlight < this.concurrency && this.readyHead < this.ready.length) {
+    while (this.inFlight < this.concurrency && this.readyHead < this.ready.length && this.turnAllows()) {
       const lane = this.ready[this.readyHead]!;
       this.ready[this.readyHead++] = undefined;
       if (this.readyHead === this.ready.length) {
@@ -203,6 +219,28 @@ export class AccountScheduler<T> {
       void attempt.catch((err: unknown) => this.options.crashed?.(item, err) ?? CRASH_RETRY).then((step) => this.finished(lane, step));
     }
   }
+
+  /** Whether this turn may start one more attempt (`startsPerTurn`); counts it. */
+  private turnAllows(): boolean {
+    if (this.startsPerTurn === null) return true;
+    this.openTurn();
+    if (this.turnStarts >= this.startsPerTurn + this.turnAdds) return false;
+    this.turnStarts++;
+    return true;
+  }
+
+  private openTurn(): void {
+    if (this.turnOpen) return;
+    this.turnOpen = true;
+    this.turnStarts = 0;
+    this.turnAdds = 0;
+    setImmediate(this.closeTurn);
+  }
+
+  private readonly closeTurn = (): void => {
+    this.turnOpen = false;
+    this.pump();
+  };
 
   private finished(lane: Lane<T>, step: Step): void {
     this.inFlight--;

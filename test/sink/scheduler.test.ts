@@ -202,4 +202,53 @@ describe('AccountScheduler', () => {
       { numRuns: 50 },
     );
   });
+
+  describe('startsPerTurn', () => {
+    const turn = () => new Promise((r) => setImmediate(r));
+
+    function sliced(startsPerTurn: number) {
+      const started: string[] = [];
+      const scheduler = new AccountScheduler<Item>({
+        concurrency: 100,
+        startsPerTurn,
+        account: (item) => item.account,
+        attempt: (item) => {
+          started.push(`${item.account}${item.n}`);
+          return Promise.resolve({ kind: 'done' });
+        },
+        timers: new ManualTimers(),
+      });
+      return { scheduler, started };
+    }
+
+    it('starts a backlog in slices, one per turn of the event loop, until it is done', async () => {
+      const { scheduler, started } = sliced(3);
+      for (let i = 0; i < 8; i++) scheduler.add({ account: `B${i}`, n: 1 });
+      await turn();
+      scheduler.start();
+      expect(started).toHaveLength(3);
+      await turn();
+      expect(started).toHaveLength(6);
+      await turn();
+      expect(started).toHaveLength(8);
+      await scheduler.whenEmpty();
+    });
+
+    it('never holds back what is added in the turn: the slice grows by each addition', async () => {
+      const { scheduler, started } = sliced(2);
+      for (let i = 0; i < 6; i++) scheduler.add({ account: `B${i}`, n: 1 });
+      await turn();
+      scheduler.start();
+      expect(started).toEqual(['B01', 'B11']);
+      await turn();
+      expect(started.slice(2)).toEqual(['B21', 'B31']);
+      // Three items added in this turn allow three more starts in it (in turn order, the backlog's first).
+      for (let i = 0; i < 3; i++) scheduler.add({ account: `N${i}`, n: 1 });
+      expect(started.slice(4)).toEqual(['B41', 'B51', 'N01']);
+      await turn();
+      expect(started.slice(7)).toEqual(['N11', 'N21']);
+      await scheduler.whenEmpty();
+      expect(started).toHaveLength(9);
+    });
+  });
 });

@@ -54,6 +54,8 @@ export interface OutboxDeps {
   random?: () => number;
   /** Deliveries in flight at once, over all accounts (default 8). */
   concurrency?: number;
+  /** Deliveries started per turn of the event loop beyond the events added in it (default: no limit; `AccountScheduler`). */
+  startsPerTurn?: number;
   /** Backoff base and cap (defaults 500 ms and 60 s). */
   baseDelayMs?: number;
   maxDelayMs?: number;
@@ -278,6 +280,7 @@ export class Outbox implements DurableLog {
     this.capacity = new Capacity(config, journal, dead, this.logger, () => this.live.size);
     this.scheduler = new AccountScheduler<Entry>({
       concurrency: deps.concurrency ?? 8,
+      ...(deps.startsPerTurn !== undefined ? { startsPerTurn: deps.startsPerTurn } : {}),
       account: (entry) => entry.account,
       attempt: (entry) => this.attempt(entry),
       crashed: (entry, err) => {

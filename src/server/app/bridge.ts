@@ -117,6 +117,7 @@ export async function startBridge(config: BridgeConfig, options: BridgeOptions):
     metrics.outboxUnreadableEvents.set(status.damage.unreadableEvents);
   };
   if (outbox) setOutboxGauges(outbox);
+  outbox?.onJournalRound((seconds) => metrics.outboxSync.observe(seconds));
   const outboxGauges = outbox ? setInterval(() => setOutboxGauges(outbox), 1000).unref() : null;
   const onPanelActivity = (account: string, peer: Peer, at: Date) => {
     supervisor.activity(account, `${peer.address}:${peer.port}`, peer.transport, at);

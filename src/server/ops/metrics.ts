@@ -114,6 +114,12 @@ export class BridgeMetrics {
     help: 'Pending events whose journal record could not be read back for delivery (moved to the dead letters)',
     registers: [this.registry],
   });
+  readonly outboxSync = new Histogram({
+    name: 'alarm_bridge_outbox_sync_seconds',
+    help: "Outbox: one journal batch's write + fdatasync, during which the receiving thread waits",
+    buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 5],
+    registers: [this.registry],
+  });
   readonly supervisedAccounts = new Gauge({
     name: 'alarm_bridge_supervised_accounts',
     help: 'Accounts under supervision',

@@ -104,12 +104,17 @@ export const defaultFileOps: JournalFileOps = {
   },
 };
 
+/** A batch's write + fdatasync that blocks the receiving thread this long is logged as slow (a disk stalling). */
+export const SLOW_ROUND_MS = 1000;
+
 export interface JournalOptions {
   logger: Logger;
   /** Scan only: no truncation, no lock on the active file, `append` refuses. */
   readOnly?: boolean;
   segmentBytes?: number;
   fileOps?: JournalFileOps;
+  /** A batch's write + fdatasync taking this long or longer is logged (default SLOW_ROUND_MS). */
+  slowRoundMs?: number;
   /**
    * Every record found on open, in journal order, with the segment it is in and its byte position and size. An
    * event's payload is a view of a buffer the next segment is read into: copy what is kept.
@@ -229,6 +234,8 @@ export class Journal {
   private readonly counters: JournalStats = { appends: 0, records: 0, syncs: 0, dirSyncs: 0 };
   private readonly segmentBytes: number;
   private readonly ops: JournalFileOps;
+  private readonly slowRoundMs: number;
+  private readonly roundListeners: Array<(seconds: number) => void> = [];
 
   private constructor(
     readonly dir: string,
@@ -237,6 +244,7 @@ export class Journal {
   ) {
     this.segmentBytes = options.segmentBytes ?? DEFAULT_SEGMENT_BYTES;
     this.ops = options.fileOps ?? defaultFileOps;
+    this.slowRoundMs = options.slowRoundMs ?? SLOW_ROUND_MS;
     this.commit = new GroupCommit((frames) => this.flush(frames), {
       part: (placement, from, count) => ({ segment: placement.segment, positions: placement.positions.slice(from, from + count) }),
       gatherTurn: true,
@@ -458,6 +466,25 @@ export class Journal {
     return this.commit.submit(frames, options);
   }
 
+  /** Calls `listener` with the seconds each batch's write + fdatasync took. */
+  onRound(listener: (seconds: number) => void): void {
+    this.roundListeners.push(listener);
+  }
+
+  /**
+   * The receiving thread waited `ms` for the disk (docs/performance.md §4): a slow round is said, since nothing
+   * else in the process ran meanwhile.
+   */
+  private roundTook(ms: number, bytes: number): void {
+    for (const listener of this.roundListeners) listener(ms / 1000);
+    if (ms >= this.slowRoundMs) {
+      this.logger.warn(
+        { ms: Math.round(ms), bytes, dir: this.dir },
+        'outbox journal: a write + fdatasync was slow; the bridge waited for the disk and answered nothing meanwhile',
+      );
+    }
+  }
+
   private async flush(frames: Buffer[]): Promise<Placement> {
     let size = 0;
     for (const frame of frames) size += frame.length;
@@ -483,6 +510,7 @@ export class Journal {
       const records = this.activeRecords + frames.length;
       const marker = encodeCommit(events, records);
       const data = Buffer.concat([...frames, marker], size + marker.length);
+      const began = performance.now();
       try {
         await this.ops.write(fh, data, start);
         this.counters.syncs++;
@@ -491,6 +519,7 @@ export class Journal {
         await this.undoPartialWrite(fh, start, err);
         throw err;
       }
+      this.roundTook(performance.now() - began, data.length);
       this.sizes.set(this.active, start + data.length);
       this.diskBytes += data.length;
       this.activeEvents = events;

@@ -802,6 +802,11 @@ export class Outbox implements DurableLog {
     };
   }
 
+  /** Calls `listener` with the seconds each journal batch's write + fdatasync took (`/metrics`). */
+  onJournalRound(listener: (seconds: number) => void): void {
+    this.journal.onRound(listener);
+  }
+
   /** Journal write counters: `syncs` against `records` shows how well group commit batches. */
   journalStats(): JournalStats {
     return this.journal.stats();

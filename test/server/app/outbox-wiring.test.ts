@@ -28,6 +28,9 @@ describe('receiver + outbox', () => {
     panel.write(frame('5555', '#5555|NBA2', '0002'));
     const replies = await panel.waitForReplies(2);
     expect(replies.map((r) => text(r).includes('"ACK"'))).toEqual([true, true]);
+    // Each ACK followed a journal round, and /metrics times every round (docs/performance.md §4).
+    const rounds = (await b.bridge.metrics.outboxSync.get()).values.find((v) => v.metricName === 'alarm_bridge_outbox_sync_seconds_count');
+    expect(rounds?.value).toBeGreaterThanOrEqual(1);
     await until(async () => (await b.events()).length === 1);
     expect(b.bridge.outbox!.status()).toMatchObject({ deadLetters: 1 });
     panel.end();

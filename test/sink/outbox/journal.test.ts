@@ -132,6 +132,34 @@ describe('Journal', () => {
     expect(seen.map((s) => s.record.seq)).toEqual(Array.from({ length: 500 }, (_, i) => i + 1));
   });
 
+  it("reports each batch's write + fdatasync time, and logs a round slow enough to have stalled the bridge", async () => {
+    const { logger, lines } = capturingLogger();
+    let slow = false;
+    const fileOps: JournalFileOps = {
+      ...defaultFileOps,
+      async sync(fh) {
+        await defaultFileOps.sync(fh);
+        if (slow) await new Promise((r) => setTimeout(r, 60));
+      },
+    };
+    const { journal } = await openJournal(dir, { logger, fileOps, slowRoundMs: 50 });
+    const rounds: number[] = [];
+    journal.onRound((seconds) => rounds.push(seconds));
+    await Promise.all([journal.append([eventRecord(1)]), journal.append([eventRecord(2)])]);
+    expect(rounds).toHaveLength(1);
+    expect(rounds[0]).toBeGreaterThan(0);
+    expect(lines.filter((l) => l.level === 40)).toEqual([]);
+    slow = true;
+    await journal.append([eventRecord(3)]);
+    expect(rounds).toHaveLength(2);
+    expect(rounds[1]).toBeGreaterThanOrEqual(0.05);
+    const warned = lines.filter((l) => l.level === 40);
+    expect(warned).toHaveLength(1);
+    expect(warned[0]).toMatchObject({ dir, msg: expect.stringMatching(/write \+ fdatasync was slow/) });
+    expect(warned[0]!.ms).toBeGreaterThanOrEqual(50);
+    await journal.close();
+  });
+
   it('rotates to a new segment at segmentBytes and keeps reading across segments', async () => {
     const { journal } = await openJournal(dir, { segmentBytes: 1024 });
     for (let i = 1; i <= 40; i++) await journal.append([eventRecord(i)]);

@@ -47,6 +47,8 @@ export class ReadAhead {
       if (this.chunks.length > CHUNKS_KEPT) this.chunks.shift();
     }
     const { buf, length } = await chunk.data;
+    // A failed read is not kept: the next record asked for tries again.
+    if (length === 0) this.chunks = this.chunks.filter((c) => c !== chunk);
     const from = position - chunk.start;
     if (from + size > length) return null;
     const copy = Buffer.allocUnsafe(size);

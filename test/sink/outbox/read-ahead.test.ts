@@ -66,4 +66,13 @@ describe('ReadAhead', () => {
     fail.now = true;
     expect(await ahead.get(3, 0, 10, 4000)).toBeNull();
   });
+
+  it('keeps no failed read: the next record asked for in its range is read again', async () => {
+    const { ahead, reads, fail } = reading();
+    fail.now = true;
+    expect(await ahead.get(1, 0, 10, 4000)).toBeNull();
+    fail.now = false;
+    expect(await ahead.get(1, 20, 10, 4000)).toEqual(SEGMENT.subarray(20, 30));
+    expect(reads.map((r) => r.position)).toEqual([0, 20]);
+  });
 });

@@ -1,7 +1,9 @@
+import { createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connect } from '@nats-io/transport-node';
 import { jetstreamManager } from '@nats-io/jetstream';
 
+import { freePort } from '../server/harness.js';
 import { startNatsCluster, type NatsCluster } from './nats-servers.js';
 
 describe('the NATS test cluster', () => {
@@ -33,6 +35,28 @@ describe('the NATS test cluster', () => {
       expect(nc.info?.connect_urls ?? []).toEqual([]);
     } finally {
       await nc.close();
+    }
+  }, 30_000);
+
+  it('starts again on fresh ports when a port it was given is taken before nats-server binds it', async () => {
+    const squatter = createServer();
+    await new Promise<void>((r) => squatter.listen(0, '127.0.0.1', r));
+    const taken = (squatter.address() as { port: number }).port;
+    let handedOut = 0;
+    try {
+      const single = await startNatsCluster(1, {
+        freePort: () => (handedOut++ === 0 ? Promise.resolve(taken) : freePort()),
+      });
+      try {
+        expect(single.nodes[0]!.clientPort).not.toBe(taken);
+        expect(handedOut).toBe(4);
+        const nc = await connect({ servers: single.urls });
+        await nc.close();
+      } finally {
+        await single.stop();
+      }
+    } finally {
+      squatter.close();
     }
   }, 30_000);
 });

@@ -38,6 +38,8 @@ export interface NatsCluster {
 export interface NatsOptions {
   /** Clients must authenticate: with this user and password (who may not publish to `denyPublish`), or this token. */
   authorization?: { user: string; password: string; denyPublish?: string[] } | { token: string };
+  /** Where ports come from (default `freePort`; a test hands out a taken one first). */
+  freePort?: () => Promise<number>;
 }
 
 const denied = (subjects: string[] | undefined) =>
@@ -72,16 +74,23 @@ async function waitForPort(node: NatsNode, timeoutMs: number): Promise<void> {
   }
 }
 
+/** Times a cluster is started on fresh ports when one of them was taken meanwhile. */
+const PORT_ATTEMPTS = 3;
+
 /** Starts `size` nodes (1 or 3) and waits until every one is ready for clients. */
 export async function startNatsCluster(size: 1 | 3 = 3, options: NatsOptions = {}): Promise<NatsCluster> {
   const binary = natsServerBinary();
   const dir = await mkdtemp(join(tmpdir(), 'alarm-bridge-nats-'));
   const nodes: NatsNode[] = [];
-  for (let i = 0; i < size; i++) {
-    const clientPort = await freePort();
-    const clusterPort = await freePort();
-    nodes.push({ name: `n${i + 1}`, clientPort, clusterPort, url: `nats://127.0.0.1:${clientPort}`, process: null, output: '' });
-  }
+  const port = options.freePort ?? freePort;
+  const pickPorts = async () => {
+    nodes.length = 0;
+    for (let i = 0; i < size; i++) {
+      const clientPort = await port();
+      const clusterPort = await port();
+      nodes.push({ name: `n${i + 1}`, clientPort, clusterPort, url: `nats://127.0.0.1:${clientPort}`, process: null, output: '' });
+    }
+  };
   const start = async (node: NatsNode) => {
     const store = join(dir, node.name);
     await mkdir(store, { recursive: true });
@@ -104,12 +113,26 @@ export async function startNatsCluster(size: 1 | 3 = 3, options: NatsOptions = {
     child.kill(signal);
     await exited;
   };
-  try {
-    await Promise.all(nodes.map(start));
-  } catch (err) {
-    await Promise.all(nodes.map((n) => stopNode(n, 'SIGKILL')));
-    await rm(dir, { recursive: true, force: true });
-    throw err;
+  // A free port can be taken by another test file's server between `freePort` and nats-server's bind: then the
+  // cluster starts again on new ports (a few times), rather than failing the file.
+  for (let attempt = 1; ; attempt++) {
+    await pickPorts();
+    try {
+      // Every start settles (ready or failed) before a failure is handled, so no server is left running unseen.
+      const started = await Promise.allSettled(nodes.map(start));
+      const failed = started.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+      if (failed) throw failed.reason;
+      break;
+    } catch (err) {
+      await Promise.all(nodes.map((n) => stopNode(n, 'SIGKILL')));
+      const portTaken = nodes.some((n) => n.output.includes('address already in use'));
+      if (portTaken && attempt < PORT_ATTEMPTS) {
+        for (const n of nodes) await rm(join(dir, n.name), { recursive: true, force: true });
+        continue;
+      }
+      await rm(dir, { recursive: true, force: true });
+      throw err;
+    }
   }
   return {
     nodes,

@@ -25,11 +25,13 @@ export interface ProcessGauge {
   stop(): ProcessFigures;
 }
 
-function quantile(sorted: number[], q: number): number {
+/** The value at quantile `q` of ascending `sorted` (0 when empty). */
+export function quantile(sorted: number[], q: number): number {
   return sorted.length === 0 ? 0 : sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
 }
 
-const ms = (value: number) => Math.round(value * 1000) / 1000;
+/** Milliseconds rounded to the microsecond. */
+export const ms = (value: number) => Math.round(value * 1000) / 1000;
 
 /** perf_hooks' `gc` entry kinds (`detail.kind`): scavenges are minor, mark-compact major. */
 const GC_KINDS: Record<number, string> = { 1: 'minor', 2: 'major', 4: 'incremental', 8: 'weakCallbacks' };

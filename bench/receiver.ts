@@ -261,13 +261,14 @@ interface PhaseRun {
   cpuMicrosPerFrame: number;
   diskSync: DiskSyncFigures | null;
   journal: JournalFigures | null;
-  /** Outbox depth at the start and the end of the measured window (events still to deliver). */
-  /** With a backlog: seconds from the window's opening until it was drained (null: not within the window). */
+  /**
+   * Outbox depth at the start and the end of the measured window (events still to deliver); with a backlog, seconds
+   * from the window's opening until it was drained (null: not within the window).
+   */
   outboxDepth: { atStart: number; atEnd: number; drainedAfterSeconds?: number | null } | null;
   storeWaitMs: PhaseFigures['storeWaitMs'] | null;
 }
 
-/** Runs one phase against a fresh server of the variant; returns the simulator's report and what the server did. */
 /**
  * The bridge variants run in this process one after the other: what earlier phases left on the heap (a drained
  * backlog, closed-loop garbage) would be collected during the next phase's measured window and count as its pauses.
@@ -280,6 +281,7 @@ function collectBeforePhase(): void {
   gc?.();
 }
 
+/** Runs one phase against a fresh server of the variant; returns the simulator's report and what the server did. */
 async function runPhase(variant: ReceiverVariant, phase: Phase): Promise<PhaseRun> {
   collectBeforePhase();
   return withTempDir(`receiver-${variant.name}`, async (dir) => {

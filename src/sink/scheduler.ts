@@ -101,7 +101,8 @@ export class AccountScheduler<T> {
     }
     lane.items.push(item);
     this.count++;
-    if (this.startsPerTurn !== null) {
+    // Items added before `start` are a backlog (recovered at start-up), not new ones: they raise no turn's budget.
+    if (this.startsPerTurn !== null && this.started) {
       this.openTurn();
       this.turnAdds++;
     }

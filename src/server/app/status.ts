@@ -13,11 +13,6 @@ import type { RunningBridge } from './bridge.js';
 import { readiness } from './readiness.js';
 import { listenFailure } from '../../startup-error.js';
 
-/**
- * `POST /outbox/retry|discard|status|list` on the status server: `alarm-bridge outbox …` while this bridge holds the
- * outbox (`status` and `list` then show the live state: attempts, last reason, next attempt). Retried letters are
- * mapped with the configuration in force (after a SIGHUP, the fixed one).
- */
 /** An action answering with `work`'s result, or the status and error text an operator can act on. */
 const answerWith =
   (logger: Logger) =>
@@ -33,6 +28,11 @@ const answerWith =
     }
   };
 
+/**
+ * `POST /outbox/retry|discard|status|list` on the status server: `alarm-bridge outbox …` while this bridge holds the
+ * outbox (`status` and `list` then show the live state: attempts, last reason, next attempt). Retried letters are
+ * mapped with the configuration in force (after a SIGHUP, the fixed one).
+ */
 export function outboxActions(
   bridge: RunningBridge,
   token: string,

@@ -19,17 +19,6 @@ export type AcceptResult = 'accepted' | 'refused' | 'persisted-not-delivered';
 /** The fields of a frame the filter looks at; `receivedAt` is the clock. */
 export type DuplicateKeyFields = Pick<SourceFrame, 'account' | 'data' | 'timestamp' | 'receivedAt'>;
 
-interface Entry {
-  expires: number;
-  /**
-   * Account, token and data of an untimestamped frame, whose key is only the account; null for a timestamped one,
-   * whose key holds them already (nothing more to keep for the window, docs/performance.md §3).
-   */
-  content: string | null;
-  /** Pending while the first copy is being accepted (a copy waits for its outcome); true once it was accepted. */
-  accepted: Promise<AcceptResult> | true;
-}
-
 /**
  * Cap of remembered frames: at 10,000 frames/s a 120 s window would otherwise hold 1.2 million keys. Past the cap
  * the oldest are forgotten first (a late retransmission is then forwarded again; with a panel timestamp it keeps its
@@ -65,9 +54,21 @@ export interface DuplicateFilterOptions {
 const contentDigest = (content: string): string => createHash('sha256').update(content, 'utf8').digest('base64url').slice(0, 22);
 
 export class DuplicateFilter {
-  private readonly entries = new Map<string, Entry>();
+  /**
+   * Remembered keys → when they expire, in ms after `epoch`. A plain number per key and a key flattened into one
+   * string, because every entry outlives a few garbage collections (docs/performance.md §3): an entry object and a
+   * key made of concatenated pieces (which also kept the decrypted frame text alive) cost ~400 bytes and several
+   * objects to copy on each collection, this ~100 bytes and one.
+   */
+  private readonly expiries = new Map<string, number>();
+  /** Account, token and data of untimestamped frames, whose key is only the account. */
+  private readonly contents = new Map<string, string>();
+  /** Keys whose first copy is still being accepted: a copy waits for this outcome. */
+  private readonly pending = new Map<string, Promise<AcceptResult>>();
+  /** Expiries are kept relative to this (set by the first frame) so that they stay small integers. */
+  private epoch = Number.NaN;
   private readonly maxKeys: number;
-  /** No entry expires before this (may be earlier than the true first expiry: that only costs a look). */
+  /** No entry expires before this (relative to `epoch`; may be earlier than the true first expiry: that only costs a look). */
   private nextExpiry = Number.POSITIVE_INFINITY;
 
   constructor(private readonly options: DuplicateFilterOptions) {
@@ -76,7 +77,7 @@ export class DuplicateFilter {
 
   /** Frames remembered now (expired ones go on the next frame). */
   get size(): number {
-    return this.entries.size;
+    return this.expiries.size;
   }
 
   /**
@@ -84,44 +85,53 @@ export class DuplicateFilter {
    * without calling it. Otherwise `accept`'s result, remembered for the window unless it was `refused`.
    */
   async filter(frame: DuplicateKeyFields, token: string, accept: () => Promise<AcceptResult>): Promise<AcceptResult | 'duplicate'> {
-    const nowMs = frame.receivedAt.getTime();
-    const content = `${frame.account}\u0000${token}\u0000${frame.data}`;
-    const shared = frame.timestamp === null ? this.options.lastFrames : undefined;
-    const key = frame.timestamp !== null ? `${content}\u0000${frame.timestamp.getTime()}` : frame.account;
-    this.expire(nowMs);
-    const previous = this.entries.get(key);
+    if (Number.isNaN(this.epoch)) this.epoch = frame.receivedAt.getTime();
+    const now = frame.receivedAt.getTime() - this.epoch;
+    const content = flat(`${frame.account}\u0000${token}\u0000${frame.data}`);
+    const stamped = frame.timestamp !== null;
+    const shared = stamped ? undefined : this.options.lastFrames;
+    const key = stamped ? flat(`${content}\u0000${frame.timestamp!.getTime()}`) : frame.account;
+    this.expire(now);
+    const expires = this.expiries.get(key);
+    const known = expires !== undefined;
     let localCopy = false;
     // A timestamped key contains the content already; an untimestamped one (the account) must also match it.
-    if (previous && previous.expires > nowMs && (previous.content === null || previous.content === content)) {
-      const inFlight = previous.accepted !== true;
-      localCopy = !inFlight || (await previous.accepted) !== 'refused';
+    if (known && expires > now && (stamped || this.contents.get(key) === content)) {
+      const inFlight = this.pending.get(key);
+      localCopy = inFlight === undefined || (await inFlight) !== 'refused';
       // A copy that arrived while this instance was accepting the first is one, whatever other instances took since;
       // a settled last frame may have been followed by another frame of the account at another instance.
-      if (localCopy && (inFlight || !shared)) return 'duplicate';
+      if (localCopy && (inFlight !== undefined || !shared)) return 'duplicate';
     }
     const windowMs = this.options.windowMs();
     if (windowMs <= 0) return accept();
     let accepted: Promise<AcceptResult>;
     let outcome: Promise<AcceptResult | 'duplicate'>;
     if (shared) {
-      outcome = this.acceptUnlessSharedCopy(shared, frame.account, content, nowMs, windowMs, localCopy, accept);
+      outcome = this.acceptUnlessSharedCopy(shared, frame.account, content, now + this.epoch, windowMs, localCopy, accept);
       // A copy of another instance's frame counts as accepted for copies that wait on it here.
       accepted = outcome.then((r) => (r === 'duplicate' ? 'accepted' : r));
     } else {
       outcome = accepted = accept();
     }
-    const entry: Entry = { expires: nowMs + windowMs, content: frame.timestamp === null ? content : null, accepted };
-    if (previous) this.entries.delete(key); // re-inserted at the end: insertion order is expiry order
-    this.entries.set(key, entry);
-    if (entry.expires < this.nextExpiry) this.nextExpiry = entry.expires;
-    if (this.entries.size > this.maxKeys) this.entries.delete(this.entries.keys().next().value!);
+    if (known) this.expiries.delete(key); // re-inserted at the end: insertion order is expiry order
+    this.expiries.set(key, now + windowMs);
+    if (!stamped) this.contents.set(key, content);
+    this.pending.set(key, accepted);
+    if (now + windowMs < this.nextExpiry) this.nextExpiry = now + windowMs;
+    if (this.expiries.size > this.maxKeys) this.forget(this.expiries.keys().next().value!);
     const result = await outcome;
-    if (result === 'refused') {
-      if (this.entries.get(key) === entry) this.entries.delete(key);
-    } else {
-      entry.accepted = true; // drop the promise: only a flag stays in memory
+    // Only this frame's own entry is settled here: a later frame with the same key may have replaced it meanwhile.
+    if (this.pending.get(key) === accepted) {
+      this.pending.delete(key);
+      if (result === 'refused') this.forget(key);
     }
     return result;
+  }
+
+  private forget(key: string): void {
+    this.expiries.delete(key);
+    this.contents.delete(key);
   }
 
   /**
@@ -147,18 +157,27 @@ export class DuplicateFilter {
     return result;
   }
 
-  private expire(nowMs: number): void {
+  private expire(now: number): void {
     // Most frames find nothing expired: no walk (and no iterator) then.
-    if (nowMs < this.nextExpiry) return;
+    if (now < this.nextExpiry) return;
     this.nextExpiry = Number.POSITIVE_INFINITY;
     // Insertion order is expiry order while the window stays the same; after a reload changes it, entries expire a
     // little late or early, which only widens or narrows suppression once.
-    for (const [key, entry] of this.entries) {
-      if (entry.expires > nowMs) {
-        this.nextExpiry = entry.expires;
+    for (const [key, expires] of this.expiries) {
+      if (expires > now) {
+        this.nextExpiry = expires;
         break;
       }
-      this.entries.delete(key);
+      this.forget(key);
     }
   }
+}
+
+/**
+ * The same text as one sequential string: reading a character makes V8 flatten a concatenation in place, and the
+ * next collection drops the pieces (measured: docs/performance.md §3).
+ */
+function flat(text: string): string {
+  text.charCodeAt(0);
+  return text;
 }

@@ -1,3 +1,6 @@
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+
 import { describe, expect, it } from 'vitest';
 import {
   DuplicateFilter,
@@ -135,6 +138,27 @@ describe('DuplicateFilter', () => {
     expect(await d.run(frame(4, 'c', { account: 'C' }))).toBe('duplicate');
     await d.run(frame(500, 'z', { account: 'Z' }));
     expect(d.filter.size).toBe(1);
+  });
+
+  it('keeps a remembered frame in about a hundred bytes, without the decrypted text its data was cut from', async () => {
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    const filter = new DuplicateFilter({ windowMs: () => 120_000 });
+    const accept = async (): Promise<AcceptResult> => 'accepted';
+    const count = 20_000;
+    gc();
+    const before = process.memoryUsage().heapUsed;
+    for (let i = 0; i < count; i++) {
+      // As the decoder hands it over: the data is a slice of the whole decrypted text.
+      const text = Buffer.from(`\x01\x02pad|#1234|Nri1/BA${i}]_12:00:00,12-02-2026`, 'latin1').toString('latin1');
+      const data = text.slice(text.indexOf('|') + 1, text.indexOf(']'));
+      await filter.filter({ account: '1234', data, timestamp: at(0), receivedAt: at(i / 1000) }, 'SIA-DCS', accept);
+    }
+    gc();
+    const perEntry = (process.memoryUsage().heapUsed - before) / count;
+    expect(filter.size).toBe(count);
+    // An entry object and a key of concatenated pieces holding the decrypted text took ~370 bytes in this test.
+    expect(perEntry).toBeLessThan(200);
   });
 
   it('expires on time after a reload shortens the window (a later entry expiring before earlier ones)', async () => {

@@ -47,8 +47,14 @@ function atBoundary(buf: Buffer, from: number): boolean {
   return true;
 }
 
+/**
+ * What a framer holds between frames, shared: a panel sends a frame every few seconds, so an empty buffer made per
+ * chunk would outlive a few garbage collections on each of a thousand connections (docs/performance.md §3).
+ */
+const NOTHING_PENDING = Buffer.alloc(0);
+
 export class Dc09Framer {
-  private pending: Buffer = Buffer.alloc(0);
+  private pending: Buffer = NOTHING_PENDING;
   private readonly maxFrameBytes: number;
 
   constructor(options: FramerOptions = {}) {
@@ -101,7 +107,7 @@ export class Dc09Framer {
       frames.push(buf.subarray(lf, end + 1));
       at = end + 1;
     }
-    this.pending = at >= buf.length ? Buffer.alloc(0) : Buffer.from(buf.subarray(at));
+    this.pending = at >= buf.length ? NOTHING_PENDING : Buffer.from(buf.subarray(at));
     return { frames, junkBytes, overflowed };
   }
 
@@ -132,6 +138,6 @@ export class Dc09Framer {
   }
 
   reset(): void {
-    this.pending = Buffer.alloc(0);
+    this.pending = NOTHING_PENDING;
   }
 }

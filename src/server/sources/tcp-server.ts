@@ -108,6 +108,13 @@ const REFUSALS = {
   'max-connections-per-source': 'connection refused: maxConnectionsPerSource reached',
 } as const;
 
+/**
+ * The chain of a connection with nothing queued. Each frame's own promise is dropped once its reply is out: a panel
+ * sends a frame every few seconds, and on a thousand connections each such promise would otherwise outlive a few
+ * garbage collections (docs/performance.md §3).
+ */
+const SETTLED: Promise<void> = Promise.resolve();
+
 export async function serveTcp(options: TcpServerOptions): Promise<RunningListener> {
   const { name, listener, logger, metrics, slots } = options;
   const warn = new RateLimitedWarn(logger);
@@ -169,7 +176,7 @@ export async function serveTcp(options: TcpServerOptions): Promise<RunningListen
       },
     };
     slots.add(slot);
-    chains.set(socket, Promise.resolve());
+    chains.set(socket, SETTLED);
     gauge.inc();
     const connection: Connection = {
       socket,
@@ -178,33 +185,33 @@ export async function serveTcp(options: TcpServerOptions): Promise<RunningListen
       },
       reply(work, receivedAt) {
         if (++queued >= MAX_QUEUED_FRAMES && !socket.isPaused()) socket.pause();
-        chains.set(
-          socket,
-          chains.get(socket)!.then(async () => {
+        const next: Promise<void> = chains.get(socket)!.then(async () => {
+          try {
+            let result: { frame: Buffer | null; kind: string };
             try {
-              let result: { frame: Buffer | null; kind: string };
-              try {
-                result = await work();
-              } catch (err) {
-                // A bug must cost this frame an answer, not the process: no reply means the panel retries.
-                logger.error({ peer: peerText(peer), listener: name, err: errorStack(err) }, 'frame processing failed');
-                return;
-              }
-              const { frame, kind } = result;
-              if (!frame || socket.destroyed) return;
-              socket.write(frame);
-              slot.lastActiveMs = performance.now();
-              metrics.replyCounts.inc(kind);
-              metrics.ackLatency.observe(Number(process.hrtime.bigint() - receivedAt) / 1e9);
-              options.afterReply?.(connection);
-            } finally {
-              // Counted until answered, not until started: a close-after-reply timer must not end the connection
-              // while a frame is still being accepted (its ACK would be lost).
-              queued--;
-              if (queued <= MAX_QUEUED_FRAMES / 4 && socket.isPaused() && !closing) socket.resume();
+              result = await work();
+            } catch (err) {
+              // A bug must cost this frame an answer, not the process: no reply means the panel retries.
+              logger.error({ peer: peerText(peer), listener: name, err: errorStack(err) }, 'frame processing failed');
+              return;
             }
-          }),
-        );
+            const { frame, kind } = result;
+            if (!frame || socket.destroyed) return;
+            socket.write(frame);
+            slot.lastActiveMs = performance.now();
+            metrics.replyCounts.inc(kind);
+            metrics.ackLatency.observe(Number(process.hrtime.bigint() - receivedAt) / 1e9);
+            options.afterReply?.(connection);
+          } finally {
+            // Counted until answered, not until started: a close-after-reply timer must not end the connection
+            // while a frame is still being accepted (its ACK would be lost).
+            queued--;
+            if (queued <= MAX_QUEUED_FRAMES / 4 && socket.isPaused() && !closing) socket.resume();
+            // Nothing chained behind this frame: the next one need not wait for (or keep) this promise.
+            if (chains.get(socket) === next) chains.set(socket, SETTLED);
+          }
+        });
+        chains.set(socket, next);
       },
       get queued() {
         return queued;

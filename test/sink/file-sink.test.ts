@@ -91,6 +91,26 @@ describe('createFileSink', () => {
     });
   });
 
+  it('writes multi-byte text of a batch byte for byte, each line ending in one newline', async () => {
+    const path = join(dir, 'events.ndjson');
+    const sink = createFileSink(path);
+    const texts = ['Zone 3 – Küche', '火災報知器', 'emoji 🚨 alarm', 'plain'];
+    const outcomes = await Promise.all(
+      texts.map((text, i) => {
+        const e = event(i);
+        e.body.payload = { text };
+        return sink.deliver(e);
+      }),
+    );
+    expect(outcomes.every((o) => o.kind === 'accepted')).toBe(true);
+    await sink.close();
+    const raw = await readFile(path);
+    expect(raw.at(-1)).toBe(0x0a);
+    const lines = raw.toString('utf8').split('\n');
+    expect(lines.pop()).toBe('');
+    expect(lines.map((l) => JSON.parse(l).payload.text)).toEqual(texts);
+  });
+
   it('appends to an existing file, and refuses deliveries after close', async () => {
     const path = join(dir, 'events.ndjson');
     await writeFile(path, '{"existing":true}\n');

@@ -4,6 +4,7 @@
  * live stream. The pipeline calls it where it already counts metrics (`ActivityObserver`); nothing here is durable
  * (a restart starts the chart and the rings empty; last-seen times survive in supervision's state file).
  */
+import { isoOf } from '../../iso-time.js';
 import type { MappedEvent, SourceFrame } from '../../mapper/index.js';
 
 /** What the pipeline reports; every call is cheap (a few counters, one ring slot). */
@@ -86,7 +87,7 @@ export interface ActivityLimits {
   eventsPerAccount: number;
   /** Recent raw frames kept per account. */
   framesPerAccount: number;
-  /** Accounts tracked at most (accepted unknown accounts can be many); the least recently seen go first. */
+  /** Accounts tracked at most (accepted unknown accounts can be many); the least recently active go first, 1 % at a time. */
   accounts: number;
 }
 
@@ -102,21 +103,47 @@ interface AccountState {
   day: string;
   eventsToday: number;
   events: EventSummary[];
-  frames: RecentFrame[];
+  frames: StoredFrame[];
+  /** `touches` when this account was last recorded: the least recent go first at the cap. */
+  touchedAt: number;
+}
+
+/**
+ * A kept frame as stored: its bytes as a latin1 string (one object, byte for byte) rather than a Buffer, turned back
+ * into a `RecentFrame` only when asked. Every kept frame outlives many garbage collections (docs/performance.md §3).
+ */
+interface StoredFrame {
+  at: Date;
+  peer: string;
+  reply: FrameActivity['reply'];
+  reason: string;
+  bytes: string;
+}
+
+/** What the console shows as an event's outcome, one text per type and status instead of one built per event. */
+const FORWARDED_OUTCOMES = new Map<string, string>();
+function forwardedOutcome(type: string, status: string): string {
+  const key = `${type}\u0000${status}`;
+  let text = FORWARDED_OUTCOMES.get(key);
+  if (text === undefined) {
+    text = `${type} ${status}`;
+    FORWARDED_OUTCOMES.set(key, text);
+  }
+  return text;
 }
 
 const utcDay = (at: Date) => at.toISOString().slice(0, 10);
 
 function pushBounded<T>(ring: T[], item: T, max: number): void {
   ring.push(item);
-  if (ring.length > max) ring.splice(0, ring.length - max);
+  while (ring.length > max) ring.shift();
 }
 
 export function summarizeEvent(event: MappedEvent, source: SourceFrame): EventSummary {
   const p = event.panelEvent;
   return {
     kind: 'event',
-    at: source.receivedAt.toISOString(),
+    at: isoOf(source.receivedAt),
     account: event.account,
     eventId: event.forwarded ? event.body.event_id : event.eventId,
     code: p.protocol === 'cid' ? `${p.qualifier}${p.code}` : p.code,
@@ -124,7 +151,7 @@ export function summarizeEvent(event: MappedEvent, source: SourceFrame): EventSu
     category: p.category,
     zone: p.protocol === 'cid' ? p.zone : p.address || null,
     forwarded: event.forwarded,
-    outcome: event.forwarded ? `${event.body.event_type} ${event.body.event_status}` : event.reason,
+    outcome: event.forwarded ? forwardedOutcome(event.body.event_type, event.body.event_status) : event.reason,
     configKey: event.forwarded ? null : (event.configKey ?? null),
     peer: source.peer,
   };
@@ -135,6 +162,7 @@ export class ActivityRecorder implements ActivityObserver {
   private readonly accounts = new Map<string, AccountState>();
   private readonly subscribers = new Set<(item: LiveItem) => void>();
   private readonly limits: ActivityLimits;
+  private touches = 0;
 
   constructor(limits: Partial<ActivityLimits> = {}) {
     this.limits = { ...DEFAULT_LIMITS, ...limits };
@@ -152,13 +180,11 @@ export class ActivityRecorder implements ActivityObserver {
         state.lastSeen = frame.at;
         state.peer = frame.peer;
       }
-      // A copy: the frame may be a view into a large socket chunk, which the ring would otherwise keep alive.
-      const bytes = Buffer.from(frame.bytes.subarray(0, MAX_FRAME_BYTES_KEPT));
-      pushBounded(
-        state.frames,
-        { at: frame.at, peer: frame.peer, reply: frame.reply, reason: frame.reason, bytes },
-        this.limits.framesPerAccount,
-      );
+      // A copy (the frame may be a view into a large socket chunk, which the ring would otherwise keep alive), and
+      // the peer text of the account's last frame when it is the same.
+      const bytes = frame.bytes.toString('latin1', 0, MAX_FRAME_BYTES_KEPT);
+      const peer = frame.peer === state.peer ? state.peer : frame.peer;
+      pushBounded(state.frames, { at: frame.at, peer, reply: frame.reply, reason: frame.reason, bytes }, this.limits.framesPerAccount);
     }
     if (rejected && this.subscribers.size > 0) {
       this.publish({
@@ -183,6 +209,7 @@ export class ActivityRecorder implements ActivityObserver {
       state.eventsToday = 0;
     }
     state.eventsToday += 1;
+    if (summary.peer !== null && summary.peer === state.peer) summary.peer = state.peer;
     pushBounded(state.events, summary, this.limits.eventsPerAccount);
     this.publish(summary);
   }
@@ -209,7 +236,13 @@ export class ActivityRecorder implements ActivityObserver {
       peer: state.peer,
       eventsToday: state.day === utcDay(now) ? state.eventsToday : 0,
       events: [...state.events],
-      frames: [...state.frames],
+      frames: state.frames.map((f) => ({
+        at: f.at,
+        peer: f.peer,
+        reply: f.reply,
+        reason: f.reason,
+        bytes: Buffer.from(f.bytes, 'latin1'),
+      })),
     };
   }
 
@@ -245,14 +278,21 @@ export class ActivityRecorder implements ActivityObserver {
   private account(account: string, at: Date): AccountState {
     const key = account.toUpperCase();
     let state = this.accounts.get(key);
-    if (state) {
-      // Map order is recency order: the least recently active account is the first to forget.
-      this.accounts.delete(key);
-    } else {
-      state = { lastSeen: null, peer: null, day: utcDay(at), eventsToday: 0, events: [], frames: [] };
-      if (this.accounts.size >= this.limits.accounts) this.accounts.delete(this.accounts.keys().next().value!);
+    if (!state) {
+      if (this.accounts.size >= this.limits.accounts) this.forgetLeastRecent();
+      state = { lastSeen: null, peer: null, day: utcDay(at), eventsToday: 0, events: [], frames: [], touchedAt: 0 };
+      this.accounts.set(key, state);
     }
-    this.accounts.set(key, state);
+    // Recency is a number, not the map's order: moving the account to the end on every frame rebuilt the map's table
+    // over and over (docs/performance.md §3).
+    state.touchedAt = ++this.touches;
     return state;
+  }
+
+  /** At the cap: forgets the least recently active 1 % of the accounts (at least one), so that the walk is rare. */
+  private forgetLeastRecent(): void {
+    const drop = Math.max(1, Math.floor(this.accounts.size / 100));
+    const oldest = [...this.accounts].sort((a, b) => a[1].touchedAt - b[1].touchedAt);
+    for (let i = 0; i < drop; i++) this.accounts.delete(oldest[i]![0]);
   }
 }

@@ -110,6 +110,28 @@ describe('ActivityRecorder', () => {
     expect(r.accountNames().sort()).toEqual(['1111', '3333']);
   });
 
+  it('keeps a frame byte for byte, bytes above 0x7f and NULs included', () => {
+    const r = new ActivityRecorder();
+    const bytes = Buffer.from([0x0a, 0x00, 0x7f, 0x80, 0xc3, 0xa9, 0xff, 0x0d]);
+    r.frame(frame(1, '1234', 'ACK', bytes));
+    expect(r.accountActivity('1234')!.frames[0]!.bytes.equals(bytes)).toBe(true);
+  });
+
+  it('at the account cap forgets the least recently active 1 % at once, however often the others were seen', () => {
+    const r = new ActivityRecorder({ accounts: 200 });
+    for (let i = 0; i < 200; i++) r.frame(frame(i, `A${i}`));
+    // The first two are seen again (often): the next two in age are now the least recently active.
+    for (let n = 0; n < 3; n++) {
+      r.frame(frame(300 + n, 'A0'));
+      r.frame(frame(300 + n, 'A1'));
+    }
+    r.frame(frame(400, 'NEW'));
+    const names = new Set(r.accountNames());
+    expect(names.size).toBe(199);
+    expect(['A0', 'A1', 'NEW', 'A4', 'A199'].every((a) => names.has(a))).toBe(true);
+    expect(names.has('A2') || names.has('A3')).toBe(false);
+  });
+
   it('copies a kept frame out of its socket chunk', () => {
     const r = new ActivityRecorder();
     const chunk = Buffer.from('xxframe-1yy');

@@ -6,6 +6,7 @@
  */
 import { isoOf } from '../../iso-time.js';
 import type { MappedEvent, SourceFrame } from '../../mapper/index.js';
+import type { PartnerEventStatus } from '../../sink/types.js';
 
 /** What the pipeline reports; every call is cheap (a few counters, one ring slot). */
 export interface ActivityObserver {
@@ -120,14 +121,14 @@ interface StoredFrame {
   bytes: string;
 }
 
-/** What the console shows as an event's outcome, one text per type and status instead of one built per event. */
-const FORWARDED_OUTCOMES = new Map<string, string>();
-function forwardedOutcome(type: string, status: string): string {
-  const key = `${type}\u0000${status}`;
-  let text = FORWARDED_OUTCOMES.get(key);
+/** What the console shows as a forwarded event's outcome: one text per status and type, not one built per event. */
+const FORWARDED_OUTCOMES: Record<PartnerEventStatus, Map<string, string>> = { active: new Map(), inactive: new Map() };
+function forwardedOutcome(type: string, status: PartnerEventStatus): string {
+  const byType = FORWARDED_OUTCOMES[status];
+  let text = byType.get(type);
   if (text === undefined) {
     text = `${type} ${status}`;
-    FORWARDED_OUTCOMES.set(key, text);
+    byType.set(type, text);
   }
   return text;
 }
@@ -176,14 +177,14 @@ export class ActivityRecorder implements ActivityObserver {
     if (frame.account !== null) {
       const state = this.account(frame.account, frame.at);
       // Only an ACKed frame proves the account is there (a NAKed one may carry any account number).
+      // The peer text the account already holds when it is the same: one string kept, not one per frame.
+      const peer = frame.peer === state.peer ? state.peer : frame.peer;
       if (frame.reply === 'ACK') {
         state.lastSeen = frame.at;
-        state.peer = frame.peer;
+        state.peer = peer;
       }
-      // A copy (the frame may be a view into a large socket chunk, which the ring would otherwise keep alive), and
-      // the peer text of the account's last frame when it is the same.
+      // A copy: the frame may be a view into a large socket chunk, which the ring would otherwise keep alive.
       const bytes = frame.bytes.toString('latin1', 0, MAX_FRAME_BYTES_KEPT);
-      const peer = frame.peer === state.peer ? state.peer : frame.peer;
       pushBounded(state.frames, { at: frame.at, peer, reply: frame.reply, reason: frame.reason, bytes }, this.limits.framesPerAccount);
     }
     if (rejected && this.subscribers.size > 0) {

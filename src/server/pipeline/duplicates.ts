@@ -85,8 +85,9 @@ export class DuplicateFilter {
    * without calling it. Otherwise `accept`'s result, remembered for the window unless it was `refused`.
    */
   async filter(frame: DuplicateKeyFields, token: string, accept: () => Promise<AcceptResult>): Promise<AcceptResult | 'duplicate'> {
-    if (Number.isNaN(this.epoch)) this.epoch = frame.receivedAt.getTime();
-    const now = frame.receivedAt.getTime() - this.epoch;
+    const nowMs = frame.receivedAt.getTime();
+    if (Number.isNaN(this.epoch)) this.epoch = nowMs;
+    const now = nowMs - this.epoch;
     const content = flat(`${frame.account}\u0000${token}\u0000${frame.data}`);
     const stamped = frame.timestamp !== null;
     const shared = stamped ? undefined : this.options.lastFrames;
@@ -108,7 +109,7 @@ export class DuplicateFilter {
     let accepted: Promise<AcceptResult>;
     let outcome: Promise<AcceptResult | 'duplicate'>;
     if (shared) {
-      outcome = this.acceptUnlessSharedCopy(shared, frame.account, content, now + this.epoch, windowMs, localCopy, accept);
+      outcome = this.acceptUnlessSharedCopy(shared, frame.account, content, nowMs, windowMs, localCopy, accept);
       // A copy of another instance's frame counts as accepted for copies that wait on it here.
       accepted = outcome.then((r) => (r === 'duplicate' ? 'accepted' : r));
     } else {

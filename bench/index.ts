@@ -5,7 +5,7 @@
  * rate to the API emulator; RSS of a bridge with 10,000 idle connections; TCP ACK latency under a UDP flood; RSS and
  * start-up time with 1,000,000 pending outbox events; cluster mode (R1 and R3 on NATS JetStream) next to the journal.
  * `BENCH_QUICK=1` shortens every phase for a smoke run; `BENCH_ONLY=limit,fileSink,journal` runs only the named
- * sections (decode, pipeline, receiver variants by name, cluster or clusterR1 / clusterR3 alone, delivery, connections, udpFlood, backlog) for a
+ * sections (decode, duplicates, pipeline, receiver variants by name, cluster or clusterR1 / clusterR3 alone, delivery, connections, udpFlood, backlog) for a
  * focused measurement (`BENCH_ONLY=limit,journal,cluster` for the cluster figures).
  */
 import { cpus } from 'node:os';
@@ -13,6 +13,7 @@ import { benchCluster } from './cluster.js';
 import { benchBacklog } from './pending-memory.js';
 import { benchConnections } from './connections.js';
 import { benchDecode } from './decode.js';
+import { benchDuplicates } from './duplicates.js';
 import { benchDelivery } from './delivery.js';
 import { benchPipeline } from './pipeline.js';
 import {
@@ -35,6 +36,7 @@ const runs = (section: string) => !only || only.has(section);
 
 const summary: Record<string, unknown> = { node: process.version, cpus: cpus().length, quick: QUICK, ...(only ? { only: [...only] } : {}) };
 if (runs('decode')) summary.decode = benchDecode(QUICK ? 0.3 : 1.5);
+if (runs('duplicates')) summary.duplicates = await benchDuplicates(QUICK);
 if (runs('pipeline')) summary.pipeline = await benchPipeline();
 // The limit first, on the same load generator: every bridge figure is printed with its ratio to the limit's.
 const limit = runs(LIMIT_VARIANT.name) ? await benchReceiver(LIMIT_VARIANT) : null;

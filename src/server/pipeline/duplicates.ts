@@ -61,6 +61,18 @@ export class DuplicateFilter {
    * objects to copy on each collection, this ~100 bytes and one.
    */
   private readonly expiries = new Map<string, number>();
+  /**
+   * The same keys in the order they were remembered, with the expiry each was given then: what is forgotten first
+   * (expired, or the oldest at the cap) is taken from the front of these arrays, never by walking the Map from its
+   * start, which skips every slot deleted since the Map's table was last rebuilt (tens of µs per frame with a full
+   * window: docs/performance.md §3). A key remembered again (a retransmission after the window, a new frame of an
+   * untimestamped account) appears once more further back; its earlier place is stale (its expiry is no longer the
+   * Map's) and is passed over.
+   */
+  private orderKeys: (string | undefined)[] = [];
+  private orderExpiries: number[] = [];
+  /** Index of the first place in `orderKeys` still to be looked at. */
+  private head = 0;
   /** Account, token and data of untimestamped frames, whose key is only the account. */
   private readonly contents = new Map<string, string>();
   /** Keys whose first copy is still being accepted: a copy waits for this outcome. */
@@ -68,8 +80,6 @@ export class DuplicateFilter {
   /** Expiries are kept relative to this (set by the first frame) so that they stay small integers. */
   private epoch = Number.NaN;
   private readonly maxKeys: number;
-  /** No entry expires before this (relative to `epoch`; may be earlier than the true first expiry: that only costs a look). */
-  private nextExpiry = Number.POSITIVE_INFINITY;
 
   constructor(private readonly options: DuplicateFilterOptions) {
     this.maxKeys = options.maxKeys ?? MAX_DUPLICATE_KEYS;
@@ -115,12 +125,10 @@ export class DuplicateFilter {
     } else {
       outcome = accepted = accept();
     }
-    if (known) this.expiries.delete(key); // re-inserted at the end: insertion order is expiry order
-    this.expiries.set(key, now + windowMs);
+    this.remember(key, now + windowMs);
     if (!stamped) this.contents.set(key, content);
     this.pending.set(key, accepted);
-    if (now + windowMs < this.nextExpiry) this.nextExpiry = now + windowMs;
-    if (this.expiries.size > this.maxKeys) this.forget(this.expiries.keys().next().value!);
+    if (this.expiries.size > this.maxKeys) this.forgetOldest();
     const result = await outcome;
     // Only this frame's own entry is settled here: a later frame with the same key may have replaced it meanwhile.
     if (this.pending.get(key) === accepted) {
@@ -158,18 +166,40 @@ export class DuplicateFilter {
     return result;
   }
 
+  private remember(key: string, expires: number): void {
+    this.expiries.set(key, expires);
+    this.orderKeys.push(key);
+    this.orderExpiries.push(expires);
+  }
+
+  /** The key at the front of the order if its place there is current (not stale, not forgotten), else undefined. */
+  private takeFront(): string | undefined {
+    const key = this.orderKeys[this.head]!;
+    const current = this.expiries.get(key) === this.orderExpiries[this.head];
+    this.orderKeys[this.head] = undefined; // the array no longer keeps the key alive
+    this.head++;
+    if (this.head >= 1024 && this.head * 2 >= this.orderKeys.length) {
+      // Half the places are behind the front: moved down at once (amortised over the frames that passed them).
+      this.orderKeys = this.orderKeys.slice(this.head);
+      this.orderExpiries = this.orderExpiries.slice(this.head);
+      this.head = 0;
+    }
+    return current ? key : undefined;
+  }
+
   private expire(now: number): void {
-    // Most frames find nothing expired: no walk (and no iterator) then.
-    if (now < this.nextExpiry) return;
-    this.nextExpiry = Number.POSITIVE_INFINITY;
-    // Insertion order is expiry order while the window stays the same; after a reload changes it, entries expire a
-    // little late or early, which only widens or narrows suppression once.
-    for (const [key, expires] of this.expiries) {
-      if (expires > now) {
-        this.nextExpiry = expires;
-        break;
-      }
-      this.forget(key);
+    // Order of remembering is expiry order while the window stays the same; after a reload changes it, entries expire
+    // a little late or early (the front decides), which only widens or narrows suppression once.
+    while (this.head < this.orderKeys.length && this.orderExpiries[this.head]! <= now) {
+      const key = this.takeFront();
+      if (key !== undefined) this.forget(key);
+    }
+  }
+
+  private forgetOldest(): void {
+    while (this.head < this.orderKeys.length) {
+      const key = this.takeFront();
+      if (key !== undefined) return this.forget(key);
     }
   }
 }

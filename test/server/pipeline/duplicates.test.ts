@@ -175,6 +175,51 @@ describe('DuplicateFilter', () => {
     // A expired: it and everything behind it that expired go; only Z (121 + 10 s) stays.
     expect(d.filter.size).toBe(1);
   });
+
+  it('a key remembered again keeps its new expiry when its earlier one passes', async () => {
+    const d = setup({ windowSeconds: 10 });
+    // Untimestamped: the key is the account, remembered again with every new frame of it.
+    expect(await d.run(frame(0, '#1234|NBA1'))).toBe('accepted'); // until 10 s
+    expect(await d.run(frame(5, '#1234|NBR1'))).toBe('accepted'); // until 15 s
+    // 10 s (the account's first expiry) has passed: the restore is still remembered.
+    expect(await d.run(frame(12, '#1234|NBR1'))).toBe('duplicate');
+    expect(await d.run(frame(16, '#1234|NBR1'))).toBe('accepted');
+    expect(d.calls()).toBe(3);
+  });
+
+  it('an untimestamped account sending every second stays remembered as one key, its copies caught', async () => {
+    const d = setup({ windowSeconds: 5 });
+    for (let s = 0; s < 30; s++) expect(await d.run(frame(s, `#1234|NBA${s}`))).toBe('accepted');
+    expect(d.filter.size).toBe(1);
+    expect(await d.run(frame(30, '#1234|NBA29'))).toBe('duplicate');
+  });
+
+  it('over many windows remembers exactly the frames of the last one (the order is moved down as it is used up)', async () => {
+    const d = setup({ windowSeconds: 1 });
+    // 5,000 frames 10 ms apart: far past the point where the forgotten places are cut off the front.
+    for (let i = 0; i < 5_000; i++) await d.run(frame(i / 100, `#1234|NBA${i}`, { stamped: true }));
+    expect(d.filter.size).toBe(100);
+    const last = 4_999 / 100;
+    expect(await d.run(frame(last, '#1234|NBA4900', { stamped: true }))).toBe('duplicate');
+    expect(await d.run(frame(last, '#1234|NBA4899', { stamped: true }))).toBe('accepted');
+  });
+
+  it('at the cap forgets the oldest key still remembered, passing over places left by keys remembered again or refused', async () => {
+    const d = setup({ maxKeys: 3, windowSeconds: 10 });
+    await d.run(frame(0, 'a', { account: 'A' })); // A until 10 s
+    await d.run(frame(1, 'b', { account: 'B' }), 'refused'); // B forgotten at once
+    await d.run(frame(2, 'c', { account: 'C' })); // C until 12 s
+    await d.run(frame(11, 'a', { account: 'A' })); // A expired and remembered anew (11 s + 10 s)
+    await d.run(frame(13, 'd', { account: 'D' }));
+    await d.run(frame(14, 'e', { account: 'E' }));
+    // C expired at 12 s; A, D, E fill the cap. One more: the oldest remembered (A, at 11 s) goes, not D or E.
+    expect(d.filter.size).toBe(3);
+    await d.run(frame(15, 'f', { account: 'F' }));
+    expect(d.filter.size).toBe(3);
+    expect(await d.run(frame(15, 'a', { account: 'A' }))).toBe('accepted');
+    expect(await d.run(frame(15, 'e', { account: 'E' }))).toBe('duplicate');
+    expect(await d.run(frame(15, 'f', { account: 'F' }))).toBe('duplicate');
+  });
 });
 
 /** The accounts' last frames shared by several filters (as the state bucket shares them between instances), in memory. */

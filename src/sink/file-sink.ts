@@ -5,6 +5,7 @@
 import { closeSync, fdatasyncSync, fstatSync, ftruncateSync, mkdirSync, openSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { isoClock } from '../iso-time.js';
+import { bodyJsonAt } from './body-json.js';
 import type { DeliveryOutcome, OutgoingEvent, Sink } from './types.js';
 
 export interface FileSinkOptions {
@@ -64,16 +65,7 @@ export function createFileSink(path: string, options: FileSinkOptions = {}): Sin
     name: 'file',
     deliver(event: OutgoingEvent): Promise<DeliveryOutcome> {
       if (closed) return Promise.resolve({ kind: 'retry', reason: 'file sink is closed' });
-      // sent_at swapped in place for the stringify (same key order, no copy of the body per event), then restored.
-      const body = event.body;
-      const sentAt = body.sent_at;
-      body.sent_at = now ? now().toISOString() : clock();
-      let line: string;
-      try {
-        line = `${JSON.stringify(body)}\n`;
-      } finally {
-        body.sent_at = sentAt;
-      }
+      const line = `${bodyJsonAt(event, now ? now().toISOString() : clock())}\n`;
       return new Promise((done) => {
         pending.push({ line, done });
         if (!scheduled) {

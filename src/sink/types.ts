@@ -39,6 +39,11 @@ export interface OutgoingEvent {
   /** Delivery order is kept per account. */
   account: string;
   media?: MediaSource;
+  /**
+   * The body as JSON text, when the outbox already serialised it for its journal record (the same fields as `body`,
+   * `sent_at` as stored): a sink replaces `sent_at` in it rather than serialising the body again (src/sink/body-json.ts).
+   */
+  bodyJson?: string;
 }
 
 export type DeliveryOutcome =

@@ -56,10 +56,17 @@ export class MediaSeal {
     return new MediaSeal(Buffer.from(text, 'hex'), keyFile, logger);
   }
 
-  /** The JSON text stored for an event: its media source sealed (one already sealed is kept as it is). */
-  encode(event: StoredEvent): string {
-    if (!event.media) return JSON.stringify(event);
-    return JSON.stringify({ ...event, media: undefined, sealedMedia: this.seal(event.media, event.body.event_id) });
+  /**
+   * The JSON text stored for an event: body, account and its media source sealed (one already sealed is kept as it
+   * is). `bodyJson`, the body's own JSON text, is taken as given when the caller has it (it is also what the sink
+   * sends: docs/performance.md §3).
+   */
+  encode(event: StoredEvent, bodyJson: string = JSON.stringify(event.body)): string {
+    const sealed = event.media ? this.seal(event.media, event.body.event_id) : event.sealedMedia;
+    const account = JSON.stringify(event.account);
+    return sealed === undefined
+      ? `{"body":${bodyJson},"account":${account}}`
+      : `{"body":${bodyJson},"account":${account},"sealedMedia":${JSON.stringify(sealed)}}`;
   }
 
   /** The event to deliver: the media source unsealed (dropped, with a warning, when this key cannot open it). */

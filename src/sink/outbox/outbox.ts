@@ -359,10 +359,14 @@ export class Outbox implements DurableLog {
   private newEntry(event: OutgoingEvent, acceptedAt: number): NewEntry {
     const seq = this.nextSeq++;
     const id = event.body.event_id;
-    const { frame } = encodeEventRecord(seq, acceptedAt, event.account, id, this.seal!.encode(event));
+    // One serialisation of the body for the record and for the sink's first attempt (docs/performance.md §3).
+    const bodyJson = event.bodyJson ?? JSON.stringify(event.body);
+    const { frame } = encodeEventRecord(seq, acceptedAt, event.account, id, this.seal!.encode(event, bodyJson));
     const entry = new Entry(seq, event.account, acceptedAt, 0, 0, frame.length, id);
     if (this.freshHeld < MAX_FRESH) {
-      entry.fresh = event;
+      entry.fresh = event.media
+        ? { body: event.body, account: event.account, media: event.media, bodyJson }
+        : { body: event.body, account: event.account, bodyJson };
       this.freshHeld++;
     }
     return { entry, frame };

@@ -16,6 +16,7 @@ import { describeError, errorMessage, redactUrl, type Logger } from '../../log.j
 import { StartupError } from '../../startup-error.js';
 import { fullJitterDelay } from '../retry.js';
 import type { DeliveryOutcome, MediaSource, OutgoingEvent, Sink } from '../types.js';
+import { bodyJsonAt } from '../body-json.js';
 import { parseJson, readBody, str } from './body.js';
 import { createTokenProvider, loadPrivateKey, parseRetryAfter, TokenRequestError, type TokenProvider } from './token.js';
 
@@ -218,7 +219,7 @@ export function createPartnerApiSink(config: PartnerApiSinkConfig, deps: Partner
       headers['x-api-key'] = apiKey ?? '';
     }
 
-    const body = JSON.stringify({ ...event.body, sent_at: now().toISOString() });
+    const body = bodyJsonAt(event, now().toISOString());
     let res: Dispatcher.ResponseData;
     const started = process.hrtime.bigint();
     const elapsed = () => Number(process.hrtime.bigint() - started) / 1e9;

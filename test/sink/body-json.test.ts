@@ -44,7 +44,8 @@ describe('bodyJsonAt', () => {
   it('falls back to serialising when the text cannot be trusted: an object before sent_at, another value, no key', () => {
     const b = body();
     // The nested object first: its "sent_at" would be found first, so the text is not used.
-    const reordered = JSON.stringify({ payload: b.payload, ...b });
+    const { payload, ...fields } = b;
+    const reordered = JSON.stringify({ payload, ...fields });
     expect(replaceSentAt(reordered, b.sent_at, SENT)).toBeNull();
     expect(bodyJsonAt({ body: b, account: '1234', bodyJson: reordered }, SENT)).toBe(JSON.stringify({ ...b, sent_at: SENT }));
     // A text whose sent_at is not the body's (stale): not used either.

@@ -22,6 +22,7 @@ import type { Sink } from '../src/sink/types.js';
 import { BACKLOG_EVENTS, fillBacklog } from './backlog.js';
 import { gaugeChild, startChild, stopChild } from './child.js';
 import { measureDiskSync, type DiskSyncFigures } from './disk-sync.js';
+import { measureMachineSpeed } from './machine-speed.js';
 import { spread, startProcessGauge, type ProcessFigures } from './process-gauge.js';
 import { PROFILE, startProfile } from './profile.js';
 import { benchConfigJson, benchLogger, BENCH_KEY_HEX, QUICK, round, withTempDir } from './setup.js';
@@ -123,6 +124,11 @@ export interface PhaseFigures {
   journal?: JournalFigures;
   /** Durable variants only: the disk's write + fdatasync round just before this phase (docs/performance.md §9). */
   diskSync?: DiskSyncFigures;
+  /**
+   * µs per frame of a fixed decode-and-ACK work in the bench process just before and just after the phase
+   * (machine-speed.ts): the host's speed at the time, to tell a slower minute from slower code.
+   */
+  machineSpeedMicrosPerFrame: { before: number; after: number };
   outboxDepth?: PhaseRun['outboxDepth'];
   target: string;
   meetsTarget: boolean;
@@ -260,6 +266,7 @@ interface PhaseRun {
   allocatedBytesPerFrame: number;
   cpuMicrosPerFrame: number;
   diskSync: DiskSyncFigures | null;
+  machineSpeed: { before: number; after: number };
   journal: JournalFigures | null;
   /**
    * Outbox depth at the start and the end of the measured window (events still to deliver); with a backlog, seconds
@@ -287,6 +294,7 @@ async function runPhase(variant: ReceiverVariant, phase: Phase): Promise<PhaseRu
   return withTempDir(`receiver-${variant.name}`, async (dir) => {
     // Before the server starts, so that nothing else of this process writes meanwhile.
     const diskSync = variant.durable ? await measureDiskSync(dir, QUICK ? 200 : 1000) : null;
+    const speedBefore = measureMachineSpeed();
     const server = variant.server
       ? await variant.server(phase, dir)
       : variant.limit
@@ -329,6 +337,7 @@ async function runPhase(variant: ReceiverVariant, phase: Phase): Promise<PhaseRu
       await child.exited();
       const journal = server.journal();
       await server.stop();
+      const machineSpeed = { before: speedBefore, after: measureMachineSpeed() };
       const framesInWindow = report.framesPerSecond * wallSeconds;
       return {
         report,
@@ -337,6 +346,7 @@ async function runPhase(variant: ReceiverVariant, phase: Phase): Promise<PhaseRu
         allocatedBytesPerFrame: framesInWindow > 0 ? Math.round(figures.allocatedBytes / framesInWindow) : 0,
         cpuMicrosPerFrame: framesInWindow > 0 ? Math.round(figures.cpuMicros / framesInWindow) : 0,
         diskSync,
+        machineSpeed,
         journal,
         outboxDepth:
           depthAtStart === null || depthAtEnd === null
@@ -393,6 +403,7 @@ function figures(phase: Phase, run: PhaseRun, limit: LimitPhase | null, target: 
     ...(run.storeWaitMs ? { storeWaitMs: run.storeWaitMs } : {}),
     ...(run.journal ? { journal: run.journal } : {}),
     ...(run.diskSync ? { diskSync: run.diskSync } : {}),
+    machineSpeedMicrosPerFrame: run.machineSpeed,
     ...(run.outboxDepth ? { outboxDepth: run.outboxDepth } : {}),
     loadGeneratorCpuPercent: r.cpuPercent,
     target,

@@ -23,6 +23,12 @@ function rate(frames: readonly Buffer[], work: (frame: Buffer) => void, seconds:
   return Math.round(count / (Number(now - start) / 1e9));
 }
 
+/** The reply policy of the bench's decode work: every account decrypts with `keys`, any timestamp is in the window. */
+export function benchReplyPolicy(keys: Buffer[]): ReplyPolicy {
+  const settings = { keys, timestampWindow: { pastSeconds: 1e9, futureSeconds: 1e9 } };
+  return { account: () => settings, unknownAccounts: 'reject', badCrc: 'nak', clearTimestamps: 'flag', defaultWindow: DEFAULT_WINDOW };
+}
+
 export function benchDecode(seconds = 1.5): DecodeFigures {
   const key = Buffer.alloc(32, 0x5a);
   const now = new Date();
@@ -44,15 +50,8 @@ export function benchDecode(seconds = 1.5): DecodeFigures {
   const encrypted = frames(key);
   const keys = [key];
   const options = { keysFor: () => keys };
-  const settings = { keys, timestampWindow: { pastSeconds: 1e9, futureSeconds: 1e9 } };
-  const policy: ReplyPolicy = {
-    account: () => settings,
-    unknownAccounts: 'reject',
-    badCrc: 'nak',
-    clearTimestamps: 'flag',
-    defaultWindow: DEFAULT_WINDOW,
-  };
-  const clearPolicy: ReplyPolicy = { ...policy, account: () => ({ keys: [], timestampWindow: settings.timestampWindow }) };
+  const policy = benchReplyPolicy(keys);
+  const clearPolicy: ReplyPolicy = { ...policy, account: () => ({ keys: [], timestampWindow: { pastSeconds: 1e9, futureSeconds: 1e9 } }) };
   let sink = 0;
   const decodeOnly = (frame: Buffer) => {
     const r = parseFrame(frame, options);

@@ -6,8 +6,9 @@
  * limit has answered 37,000 and 72,000 frames/s on the same day), and neither the load average nor
  * `/proc/pressure/cpu` inside the machine shows it: a phase whose figure is well above another's ran on slower cores.
  */
-import { buildRequest, decideReply, DEFAULT_WINDOW, parseFrame, type ReplyPolicy } from '../src/protocols/dc09/index.js';
+import { buildRequest, decideReply, parseFrame } from '../src/protocols/dc09/index.js';
 import { decodePayload } from '../src/protocols/decode.js';
+import { benchReplyPolicy } from './decode.js';
 import { BENCH_KEY_HEX, round } from './setup.js';
 
 const REPETITIONS = 7;
@@ -25,14 +26,7 @@ const frame = buildRequest({
   timestamp: now,
   key,
 });
-const settings = { keys, timestampWindow: { pastSeconds: 1e9, futureSeconds: 1e9 } };
-const policy: ReplyPolicy = {
-  account: () => settings,
-  unknownAccounts: 'reject',
-  badCrc: 'nak',
-  clearTimestamps: 'flag',
-  defaultWindow: DEFAULT_WINDOW,
-};
+const policy = benchReplyPolicy(keys);
 const options = { keysFor: () => keys };
 
 /** µs per frame of the fixed work: the fastest of the repetitions. */

@@ -5,6 +5,7 @@
  * the one nothing interrupted). The host behind this virtual machine changes speed from one minute to the next (the
  * limit has answered 37,000 and 72,000 frames/s on the same day), and neither the load average nor
  * `/proc/pressure/cpu` inside the machine shows it: a phase whose figure is well above another's ran on slower cores.
+ * It samples the phase's two edges only; the speed within the phase may differ.
  */
 import { buildRequest, decideReply, parseFrame } from '../src/protocols/dc09/index.js';
 import { decodePayload } from '../src/protocols/decode.js';

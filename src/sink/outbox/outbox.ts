@@ -360,7 +360,7 @@ export class Outbox implements DurableLog {
     const seq = this.nextSeq++;
     const id = event.body.event_id;
     // One serialisation of the body for the record and for the sink's first attempt (docs/performance.md §3).
-    const bodyJson = event.bodyJson ?? JSON.stringify(event.body);
+    const bodyJson = JSON.stringify(event.body);
     const { frame } = encodeEventRecord(seq, acceptedAt, event.account, id, this.seal!.encode(event, bodyJson));
     const entry = new Entry(seq, event.account, acceptedAt, 0, 0, frame.length, id);
     if (this.freshHeld < MAX_FRESH) {

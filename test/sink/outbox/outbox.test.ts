@@ -91,6 +91,28 @@ describe('Outbox', () => {
     expect(third.status().depth).toBe(0);
   });
 
+  it('journals an event as the JSON of its body and account, and hands the same body text to its first attempt', async () => {
+    const sink = new RecordingSink();
+    const outbox = await open(sink);
+    const event = makeEvent('1001', 1);
+    await outbox.append([event]);
+    await sink.waitForAccepted(1);
+    const journal = await readFile(join(dir, '00000001.journal'));
+    expect(journal.includes(JSON.stringify({ body: event.body, account: event.account }))).toBe(true);
+    expect(sink.accepted[0]!.bodyJson).toBe(JSON.stringify(event.body));
+    // Read back (after a reopen) the event carries no text: the sink serialises the body itself.
+    await outbox.append([makeEvent('1001', 2)]);
+    await sink.waitForAccepted(2);
+    await closeAll();
+    const again = await open(null);
+    await again.append([makeEvent('1001', 3)]);
+    await closeAll();
+    const reader = new RecordingSink();
+    await open(reader);
+    await reader.waitForAccepted(1);
+    expect(reader.accepted[0]).toEqual(makeEvent('1001', 3));
+  });
+
   describe('pending events kept as journal positions (bounded memory, issue #15)', () => {
     /** The journal's only segment, and the byte positions of its event records. */
     async function eventRecords(): Promise<{ file: string; starts: number[] }> {

@@ -58,10 +58,10 @@ export class MediaSeal {
 
   /**
    * The JSON text stored for an event: body, account and its media source sealed (one already sealed is kept as it
-   * is). `bodyJson`, the body's own JSON text, is taken as given when the caller has it (it is also what the sink
-   * sends: docs/performance.md §3).
+   * is). `bodyJson` is the body's own JSON text, serialised once by the caller (it is also what the sink sends:
+   * docs/performance.md §3).
    */
-  encode(event: StoredEvent, bodyJson: string = JSON.stringify(event.body)): string {
+  encode(event: StoredEvent, bodyJson: string): string {
     const sealed = event.media ? this.seal(event.media, event.body.event_id) : event.sealedMedia;
     const account = JSON.stringify(event.account);
     return sealed === undefined

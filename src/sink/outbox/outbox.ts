@@ -364,9 +364,7 @@ export class Outbox implements DurableLog {
     const { frame } = encodeEventRecord(seq, acceptedAt, event.account, id, this.seal!.encode(event, bodyJson));
     const entry = new Entry(seq, event.account, acceptedAt, 0, 0, frame.length, id);
     if (this.freshHeld < MAX_FRESH) {
-      entry.fresh = event.media
-        ? { body: event.body, account: event.account, media: event.media, bodyJson }
-        : { body: event.body, account: event.account, bodyJson };
+      entry.fresh = { ...event, bodyJson };
       this.freshHeld++;
     }
     return { entry, frame };
